@@ -1,0 +1,130 @@
+// Command geniai is the one binary of GeniAI Analytics: the web server, migrations, the ETL and
+// the admin commands. Run `geniai help` for the list.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/geniai/analytics/internal/apperr"
+	"github.com/geniai/analytics/internal/config"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// env is what every command gets: configuration and the standard streams.
+type env struct {
+	cfg    config.Config
+	getenv func(string) string
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+type command struct {
+	summary string
+	run     func(ctx context.Context, e *env, args []string) error
+}
+
+// commands is filled by each command file's init, so commands live beside their code.
+var commands = map[string]command{}
+
+func register(name, summary string, run func(ctx context.Context, e *env, args []string) error) {
+	commands[name] = command{summary: summary, run: run}
+}
+
+// errUsage marks bad command-line use; its message has already been printed.
+var errUsage = apperr.New(apperr.Invalid, "uso incorreto")
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(stdout)
+		return nil
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		usage(stderr)
+		return apperr.New(apperr.Invalid, "comando desconhecido: %s", args[0])
+	}
+	cfg, err := config.FromEnv(getenv)
+	if err != nil {
+		return apperr.Wrap(err, apperr.Invalid, "%v", err)
+	}
+	return cmd.run(ctx, &env{cfg: cfg, getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}, args[1:])
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "uso: geniai <comando> [opções]   (geniai <comando> -h para as opções)")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
+	}
+}
+
+// exitCode prints err as one line and returns 0 (ok), 2 (bad input: nothing was written) or 1.
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return 0
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != errUsage {
+		msg := apperr.MessageOf(err)
+		if apperr.CodeOf(err) == apperr.Internal {
+			msg = err.Error()
+		}
+		fmt.Fprintln(stderr, "geniai: "+strings.TrimSpace(msg))
+	}
+	switch apperr.CodeOf(err) {
+	case apperr.Invalid, apperr.Conflict, apperr.NotFound, apperr.Forbidden:
+		return 2
+	}
+	return 1
+}
+
+// flags returns a FlagSet for a subcommand whose errors are reported, not fatal.
+func flags(e *env, name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("geniai "+name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	return fs
+}
+
+// parse parses args and turns flag errors into usage errors (exit 2).
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "argumento inesperado: %s\n", fs.Arg(0))
+		return errUsage
+	}
+	return nil
+}
+
+func need(name, value string) error {
+	if strings.TrimSpace(value) == "" {
+		return apperr.New(apperr.Invalid, "falta a variável de ambiente %s", name)
+	}
+	return nil
+}

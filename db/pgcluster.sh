@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# pgcluster.sh — a project-local PostgreSQL cluster for `make run` and `make test`.
+#
+#   db/pgcluster.sh start DIR PORT [--ephemeral]   initialise (first time) and start; --ephemeral
+#                                                  turns off fsync and friends (tests only)
+#   db/pgcluster.sh bootstrap DIR DB...            roles geniai_owner and geniai_authenticator with
+#                                                  generated passwords, and the databases; writes DIR/env
+#   db/pgcluster.sh stop DIR
+#
+# The cluster listens on 127.0.0.1 only. Unix-socket connections (socket in DIR/sock, mode 0700)
+# are trusted: only the cluster's OS owner and root can open them. TCP connections need a
+# password (scram-sha-256); the generated ones live in DIR/env, which git ignores.
+# initdb and postgres refuse to run as root, so as root they run as the `postgres` OS user.
+set -euo pipefail
+
+die() { echo "pgcluster: $*" >&2; exit 1; }
+
+pgbin() {
+	local b
+	for b in "${PGBIN:-}" "$(pg_config --bindir 2>/dev/null || true)" /usr/lib/postgresql/15/bin /usr/lib/postgresql/*/bin; do
+		[ -n "$b" ] && [ -x "$b/initdb" ] && { echo "$b"; return; }
+	done
+	die "PostgreSQL server binaries not found (install postgresql-15, or set PGBIN)"
+}
+
+# as_owner runs a command as the cluster's OS owner: postgres when we are root, else ourselves.
+as_owner() {
+	if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# datadir resolves DIR/pg. As root the data must belong to `postgres`, which may not be able to
+# reach a checkout under a private home; then the data lives in /var/tmp and DIR/pg links to it.
+datadir() {
+	local dir=$1
+	mkdir -p "$dir"
+	if [ "$(id -u)" = 0 ] && [ ! -e "$dir/pg" ]; then
+		if ! runuser -u postgres -- test -x "$dir"; then
+			local alt
+			alt=/var/tmp/geniai-pg-$(echo "$(cd "$dir" && pwd)" | sha1sum | cut -c1-12)
+			mkdir -p "$alt" && chown postgres: "$alt" && ln -s "$alt" "$dir/pg"
+		fi
+	fi
+	[ -e "$dir/pg" ] || mkdir -p "$dir/pg"
+	[ "$(id -u)" = 0 ] && chown -R postgres: "$dir/pg/" 2>/dev/null || true
+	echo "$dir/pg"
+}
+
+cmd_start() {
+	local dir=$1 port=$2 mode=${3:-}
+	local bin data
+	bin=$(pgbin)
+	dir=$(mkdir -p "$1" && cd "$1" && pwd)
+	data=$(datadir "$dir")
+	if [ ! -f "$data/PG_VERSION" ]; then
+		as_owner "$bin/initdb" -D "$data" -U postgres -E UTF8 --locale=C.UTF-8 \
+			--auth-local=trust --auth-host=scram-sha-256 >"$dir/initdb.log" 2>&1 ||
+			{ cat "$dir/initdb.log" >&2; die "initdb failed"; }
+		mkdir -p "$data/sock"
+	fi
+	[ "$(id -u)" = 0 ] && chown postgres: "$data/sock"
+	chmod 700 "$data/sock"
+	if as_owner "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+		echo "pgcluster: already running ($data)" >&2
+	else
+		local opts="-c listen_addresses=127.0.0.1 -p $port -k $data/sock -c unix_socket_permissions=0700"
+		opts+=" -c shared_buffers=256MB -c max_connections=200 -c log_min_messages=warning"
+		if [ "$mode" = --ephemeral ]; then
+			opts+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+		fi
+		as_owner "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 -o "$opts" start >/dev/null ||
+			{ tail -20 "$data/server.log" >&2; die "postgres did not start"; }
+	fi
+	{
+		echo "PGCLUSTER_PORT='$port'"
+		echo "PGCLUSTER_SOCKET='$data/sock'"
+		echo "PGSUPER_URL='postgres:///postgres?host=$data/sock&port=$port&user=postgres'"
+	} >"$dir/cluster.env"
+}
+
+secret() { head -c 18 /dev/urandom | base64 | tr '+/' 'xy'; }
+
+cmd_bootstrap() {
+	local dir db
+	dir=$(cd "$1" && pwd); shift
+	# shellcheck disable=SC1091
+	. "$dir/cluster.env"
+	touch "$dir/secrets"; chmod 600 "$dir/secrets"
+	# shellcheck disable=SC1091
+	. "$dir/secrets"
+	if [ -z "${OWNER_PASSWORD:-}" ]; then
+		OWNER_PASSWORD=$(secret); AUTH_PASSWORD=$(secret); READER_PASSWORD=$(secret)
+		printf 'OWNER_PASSWORD=%s\nAUTH_PASSWORD=%s\nREADER_PASSWORD=%s\n' \
+			"$OWNER_PASSWORD" "$AUTH_PASSWORD" "$READER_PASSWORD" >"$dir/secrets"
+	fi
+	psql "$PGSUPER_URL" -qX -v ON_ERROR_STOP=1 -v owner="$OWNER_PASSWORD" -v auth="$AUTH_PASSWORD" \
+		-v reader="$READER_PASSWORD" >/dev/null <<'SQL'
+SELECT 'CREATE ROLE geniai_owner' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'geniai_owner') \gexec
+SELECT 'CREATE ROLE geniai_authenticator' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'geniai_authenticator') \gexec
+SELECT 'CREATE ROLE chatwoot_reader' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'chatwoot_reader') \gexec
+ALTER ROLE geniai_owner LOGIN CREATEROLE NOSUPERUSER NOBYPASSRLS PASSWORD :'owner';
+ALTER ROLE geniai_authenticator LOGIN NOINHERIT NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB PASSWORD :'auth';
+ALTER ROLE chatwoot_reader LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD :'reader';
+SQL
+	for db in "$@"; do
+		psql "$PGSUPER_URL" -qX -v ON_ERROR_STOP=1 -v db="$db" >/dev/null <<'SQL'
+SELECT format('CREATE DATABASE %I OWNER geniai_owner', :'db')
+ WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db') \gexec
+SQL
+	done
+	local tcp="127.0.0.1:$PGCLUSTER_PORT"
+	{
+		cat "$dir/cluster.env"
+		echo "MIGRATION_DATABASE_URL='postgres://geniai_owner:$OWNER_PASSWORD@$tcp/${1:-geniai}?sslmode=disable'"
+		echo "DATABASE_URL='postgres://geniai_authenticator:$AUTH_PASSWORD@$tcp/${1:-geniai}?sslmode=disable'"
+		echo "CHATWOOT_ADMIN_URL='postgres://geniai_owner:$OWNER_PASSWORD@$tcp/${2:-chatwoot}?sslmode=disable'"
+		echo "CHATWOOT_DATABASE_URL='postgres://chatwoot_reader:$READER_PASSWORD@$tcp/${2:-chatwoot}?sslmode=disable'"
+		echo "TEST_ROLE_PASSWORD='$AUTH_PASSWORD'"
+	} >"$dir/env"
+	chmod 600 "$dir/env"
+}
+
+cmd_stop() {
+	local dir data
+	dir=$(cd "$1" && pwd)
+	data=$dir/pg
+	[ -f "$data/PG_VERSION" ] || return 0
+	as_owner "$(pgbin)/pg_ctl" -D "$data" -m fast -w stop >/dev/null 2>&1 || true
+}
+
+case "${1:-}" in
+start) shift; [ $# -ge 2 ] || die "usage: start DIR PORT [--ephemeral]"; cmd_start "$@" ;;
+bootstrap) shift; [ $# -ge 1 ] || die "usage: bootstrap DIR DB..."; cmd_bootstrap "$@" ;;
+stop) shift; [ $# -ge 1 ] || die "usage: stop DIR"; cmd_stop "$@" ;;
+*) die "usage: $0 start|bootstrap|stop ..." ;;
+esac

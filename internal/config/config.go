@@ -1,0 +1,129 @@
+// Package config reads the process configuration from the environment. Every variable is listed
+// in README.md; flags of the geniai subcommands override them.
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is everything the geniai binary reads from the environment.
+type Config struct {
+	DatabaseURL          string        // DATABASE_URL: the authenticator (serve, etl, admin commands)
+	MigrationDatabaseURL string        // MIGRATION_DATABASE_URL: the owner (migrate)
+	ChatwootDatabaseURL  string        // CHATWOOT_DATABASE_URL: the Chatwoot source, read-only
+	ListenAddr           string        // LISTEN_ADDR, default :8080
+	DBMaxConns           int32         // DB_MAX_CONNS, default 16
+	StatementTimeout     time.Duration // STATEMENT_TIMEOUT, default 30s
+	BcryptCost           int           // BCRYPT_COST, default 12, never below 10
+	SessionLifetime      time.Duration // SESSION_LIFETIME, default 24h (absolute)
+	SessionIdleTimeout   time.Duration // SESSION_IDLE_TIMEOUT, default 2h
+	CookieSecure         bool          // COOKIE_SECURE, default false (true behind TLS)
+	HijackUserAgent      string        // HIJACK_USER_AGENT: destroy (default), audit or off
+	HijackIP             string        // HIJACK_IP: audit (default), destroy or off
+	ETLInterval          time.Duration // ETL_INTERVAL, default 1m; 0 disables the scheduler in serve
+	LogLevel             string        // LOG_LEVEL: debug, info (default), warn, error
+	TrustProxy           bool          // TRUST_PROXY: take the client IP from X-Forwarded-For
+}
+
+// FromEnv reads the configuration with getenv (os.Getenv in production, a map in tests).
+func FromEnv(getenv func(string) string) (Config, error) {
+	p := parser{getenv: getenv}
+	c := Config{
+		DatabaseURL:          getenv("DATABASE_URL"),
+		MigrationDatabaseURL: getenv("MIGRATION_DATABASE_URL"),
+		ChatwootDatabaseURL:  getenv("CHATWOOT_DATABASE_URL"),
+		ListenAddr:           p.str("LISTEN_ADDR", ":8080"),
+		DBMaxConns:           int32(p.int("DB_MAX_CONNS", 16)),
+		StatementTimeout:     p.duration("STATEMENT_TIMEOUT", 30*time.Second),
+		BcryptCost:           p.int("BCRYPT_COST", 12),
+		SessionLifetime:      p.duration("SESSION_LIFETIME", 24*time.Hour),
+		SessionIdleTimeout:   p.duration("SESSION_IDLE_TIMEOUT", 2*time.Hour),
+		CookieSecure:         p.bool("COOKIE_SECURE", false),
+		HijackUserAgent:      p.oneOf("HIJACK_USER_AGENT", "destroy", "destroy", "audit", "off"),
+		HijackIP:             p.oneOf("HIJACK_IP", "audit", "destroy", "audit", "off"),
+		ETLInterval:          p.duration("ETL_INTERVAL", time.Minute),
+		LogLevel:             p.oneOf("LOG_LEVEL", "info", "debug", "info", "warn", "error"),
+		TrustProxy:           p.bool("TRUST_PROXY", false),
+	}
+	if c.BcryptCost < 10 || c.BcryptCost > 16 {
+		p.errs = append(p.errs, "BCRYPT_COST must be between 10 and 16")
+	}
+	if c.DBMaxConns < 1 {
+		p.errs = append(p.errs, "DB_MAX_CONNS must be at least 1")
+	}
+	if len(p.errs) > 0 {
+		return c, fmt.Errorf("configuration: %s", strings.Join(p.errs, "; "))
+	}
+	return c, nil
+}
+
+type parser struct {
+	getenv func(string) string
+	errs   []string
+}
+
+func (p *parser) str(name, def string) string {
+	if v := p.getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func (p *parser) int(name string, def int) int {
+	v := p.getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		p.errs = append(p.errs, fmt.Sprintf("%s=%q is not a whole number", name, v))
+		return def
+	}
+	return n
+}
+
+func (p *parser) duration(name string, def time.Duration) time.Duration {
+	v := p.getenv(name)
+	if v == "" {
+		return def
+	}
+	if v == "0" {
+		return 0
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		p.errs = append(p.errs, fmt.Sprintf("%s=%q is not a duration like 90s, 2h or 0", name, v))
+		return def
+	}
+	return d
+}
+
+func (p *parser) bool(name string, def bool) bool {
+	v := p.getenv(name)
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		p.errs = append(p.errs, fmt.Sprintf("%s=%q is not true or false", name, v))
+		return def
+	}
+	return b
+}
+
+func (p *parser) oneOf(name, def string, allowed ...string) string {
+	v := p.getenv(name)
+	if v == "" {
+		return def
+	}
+	for _, a := range allowed {
+		if v == a {
+			return v
+		}
+	}
+	p.errs = append(p.errs, fmt.Sprintf("%s=%q must be one of %s", name, v, strings.Join(allowed, ", ")))
+	return def
+}

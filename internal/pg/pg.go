@@ -1,0 +1,206 @@
+// Package pg is the hand-written glue between the application and PostgreSQL: the pool, the one
+// helper that runs work inside a transaction carrying the request identity, error mapping and
+// migrations. Every query that touches tenant tables goes through InTx, so Row-Level Security
+// always sees who is asking.
+package pg
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/geniai/analytics/internal/apperr"
+	"github.com/geniai/analytics/internal/dbsqlc"
+)
+
+// Role is a database role the authenticator may switch to.
+type Role string
+
+const (
+	RoleAnon   Role = "geniai_anon"
+	RoleTenant Role = "geniai_tenant"
+	RoleStaff  Role = "geniai_staff"
+	RoleETL    Role = "geniai_etl"
+)
+
+// App roles, as stored in app.users.role.
+const (
+	AppClient     = "client"
+	AppAdmin      = "admin"
+	AppSuperAdmin = "super_admin"
+	AppSupport    = "support"
+)
+
+// Principal is who is asking: the database role to switch to and the identity policies read.
+type Principal struct {
+	Role      Role
+	TenantID  int64  // 0: none
+	UserID    int64  // 0: none (anonymous or a system actor)
+	AppRole   string // client, admin, super_admin, support; "" for anon and etl
+	Actor     string // label for system actors in the audit log: cli, etl, scheduler
+	IP        string // client address, for audit events
+	UserAgent string
+}
+
+// Anon is the principal before sign-in: it may only call the login functions.
+func Anon(ip, userAgent string) Principal {
+	return Principal{Role: RoleAnon, Actor: "anon", IP: ip, UserAgent: userAgent}
+}
+
+// User is the principal of a signed-in user; the database role follows the app role.
+func User(tenantID, userID int64, appRole, ip, userAgent string) Principal {
+	role := RoleTenant
+	if appRole == AppSuperAdmin || appRole == AppSupport {
+		role = RoleStaff
+	}
+	return Principal{Role: role, TenantID: tenantID, UserID: userID, AppRole: appRole, IP: ip, UserAgent: userAgent}
+}
+
+// System is a staff principal for trusted tooling (the admin CLI): super_admin with no user.
+func System(actor string) Principal {
+	return Principal{Role: RoleStaff, AppRole: AppSuperAdmin, Actor: actor}
+}
+
+// ETL is the loader's principal for one tenant.
+func ETL(tenantID int64) Principal {
+	return Principal{Role: RoleETL, TenantID: tenantID, Actor: "etl"}
+}
+
+func (p Principal) valid() bool {
+	switch p.Role {
+	case RoleAnon, RoleTenant, RoleStaff, RoleETL:
+		return true
+	}
+	return false
+}
+
+func idText(id int64) string {
+	if id == 0 {
+		return ""
+	}
+	return strconv.FormatInt(id, 10)
+}
+
+// DB is the connection pool of the authenticator role.
+type DB struct {
+	Pool *pgxpool.Pool
+}
+
+// Options tune the pool.
+type Options struct {
+	MaxConns         int32         // 0: pgxpool's default
+	StatementTimeout time.Duration // 0: none
+}
+
+// Open connects to url (DATABASE_URL, the authenticator) and checks the connection.
+func Open(ctx context.Context, url string, o Options) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, apperr.Wrap(err, apperr.Invalid, "DATABASE_URL inválida: %v", err)
+	}
+	if o.MaxConns > 0 {
+		cfg.MaxConns = o.MaxConns
+	}
+	if o.StatementTimeout > 0 {
+		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(o.StatementTimeout.Milliseconds(), 10)
+	}
+	cfg.ConnConfig.RuntimeParams["application_name"] = "geniai"
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, MapError(err)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := pool.Ping(pingCtx); err != nil {
+		pool.Close()
+		return nil, MapError(err)
+	}
+	return &DB{Pool: pool}, nil
+}
+
+// Close closes the pool.
+func (db *DB) Close() { db.Pool.Close() }
+
+// Tx is the work handle inside InTx: generated queries, plus the raw transaction for the few
+// things sqlc cannot express (COPY into staging).
+type Tx struct {
+	*dbsqlc.Queries
+	Raw pgx.Tx
+}
+
+// InTx runs fn in one transaction whose first statement switches to p's role and sets p's
+// identity transaction-locally. The transaction commits when fn returns nil and rolls back
+// otherwise; errors come back mapped to apperr.
+func (db *DB) InTx(ctx context.Context, p Principal, fn func(tx Tx) error) error {
+	return db.inTx(ctx, p, pgx.TxOptions{}, fn)
+}
+
+// InReadTx is InTx in a READ ONLY transaction, for pages and exports.
+func (db *DB) InReadTx(ctx context.Context, p Principal, fn func(tx Tx) error) error {
+	return db.inTx(ctx, p, pgx.TxOptions{AccessMode: pgx.ReadOnly}, fn)
+}
+
+func (db *DB) inTx(ctx context.Context, p Principal, opts pgx.TxOptions, fn func(tx Tx) error) (err error) {
+	if !p.valid() {
+		return apperr.New(apperr.Internal, "principal without a database role")
+	}
+	tx, err := db.Pool.BeginTx(ctx, opts)
+	if err != nil {
+		return MapError(err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback(context.WithoutCancel(ctx))
+		}
+	}()
+	q := dbsqlc.New(tx)
+	if err = q.ContextSet(ctx, dbsqlc.ContextSetParams{
+		Role:      string(p.Role),
+		TenantID:  idText(p.TenantID),
+		UserID:    idText(p.UserID),
+		AppRole:   p.AppRole,
+		Actor:     p.Actor,
+		IP:        p.IP,
+		UserAgent: p.UserAgent,
+	}); err != nil {
+		return MapError(fmt.Errorf("set request context: %w", err))
+	}
+	if err = fn(Tx{Queries: q, Raw: tx}); err != nil {
+		return MapError(err)
+	}
+	if err = tx.Commit(ctx); err != nil {
+		return MapError(err)
+	}
+	return nil
+}
+
+// Ready reports whether the database answers and has every embedded migration applied.
+func (db *DB) Ready(ctx context.Context) error {
+	var version int32
+	err := db.InReadTx(ctx, Anon("", ""), func(tx Tx) error {
+		var err error
+		version, err = tx.SchemaVersion(ctx)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	want, err := MigrationCount()
+	if err != nil {
+		return err
+	}
+	if int(version) != want {
+		return apperr.New(apperr.Unavailable, "banco de dados na versão %d de %d: rode `geniai migrate`", version, want)
+	}
+	return nil
+}
+
+// IsNoRows reports whether err means "no row".
+func IsNoRows(err error) bool {
+	return errors.Is(err, pgx.ErrNoRows) || apperr.Is(err, apperr.NotFound)
+}
