@@ -50,18 +50,27 @@ func AdminURL(tb testing.TB) string {
 }
 
 // URLFor returns a keyword/value connection string for user on database db, on the server of
-// TEST_DATABASE_URL.
+// TEST_DATABASE_URL; user "" means the admin itself.
 func URLFor(tb testing.TB, user, password, db string) string {
 	tb.Helper()
-	cfg, err := pgx.ParseConfig(AdminURL(tb))
+	s, err := ConnString(AdminURL(tb), user, password, db)
 	if err != nil {
 		tb.Fatalf("TEST_DATABASE_URL: %v", err)
+	}
+	return s
+}
+
+// ConnString rewrites adminURL for user and password on database db; user "" keeps the admin.
+func ConnString(adminURL, user, password, db string) (string, error) {
+	cfg, err := pgx.ParseConfig(adminURL)
+	if err != nil {
+		return "", err
 	}
 	if user == "" {
 		user, password = cfg.User, cfg.Password
 	}
 	return fmt.Sprintf("host=%s port=%d user=%s password=%s dbname=%s sslmode=disable",
-		quote(cfg.Host), cfg.Port, quote(user), quote(password), quote(db))
+		quote(cfg.Host), cfg.Port, quote(user), quote(password), quote(db)), nil
 }
 
 func quote(s string) string {

@@ -1,0 +1,123 @@
+# GeniAI Analytics. `make` lists the targets; `make run` and `make test` are all a newcomer needs.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.ONESHELL:
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+GO        ?= go
+DEV_DIR   := .data/dev
+DEV_PORT  ?= 54320
+TEST_DIR  := .data/test
+TEST_PORT ?= 54329
+TOOLS_DIR := .data/tools
+BIN       := bin/geniai
+SQUAWK    := $(TOOLS_DIR)/node_modules/.bin/squawk
+APT_PKGS  := postgresql-15 postgresql-contrib postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
+# Squawk rules we do not apply, and why:
+#  prefer-bigint-over-int/smallint: columns mirror Chatwoot's integer ids and small enum codes.
+#  prefer-robust-stmts: tern runs each migration in one transaction; it applies whole or not at all.
+#  require-concurrent-index-creation: CONCURRENTLY cannot run in tern's transaction; an index on a
+#    large existing table gets its own migration with tern's no-transaction header instead.
+#  require-lock-timeout/statement-timeout: migrations run at deploy by an operator, not under load.
+SQUAWK_EXCLUDE := prefer-bigint-over-int,prefer-bigint-over-smallint,prefer-robust-stmts,require-concurrent-index-creation,require-lock-timeout,require-statement-timeout
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-zA-Z/_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-14s %s\n", $$1, $$2}'
+
+.PHONY: deps
+deps: ## install what is missing: PostgreSQL 15, pgTAP, pg_prove (apt), squawk (npm), Go modules
+	missing=""
+	for p in $(APT_PKGS) $(EXTRA_APT); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done
+	if [ -n "$$missing" ]; then
+		echo "installing:$$missing"
+		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo
+		$$sudo apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing >/dev/null
+	fi
+	if [ ! -x $(SQUAWK) ]; then
+		mkdir -p $(TOOLS_DIR)
+		npm install --silent --no-audit --no-fund --prefix $(TOOLS_DIR) squawk-cli@2.66.0 >/dev/null
+	fi
+	$(GO) mod download
+
+$(BIN): $(shell find cmd internal db -name '*.go' -o -name '*.sql' -o -name '*.html' -o -name '*.css' -o -name '*.js' 2>/dev/null) go.mod go.sum
+	$(GO) build -o $(BIN) ./cmd/geniai
+
+.PHONY: build
+build: $(BIN) ## build bin/geniai
+
+.PHONY: run
+run: ## run the product with demo data (a local PostgreSQL under .data/ unless DATABASE_URL is set)
+	$(MAKE) deps APT_PKGS="postgresql-15 postgresql-contrib"
+	$(MAKE) build
+	if [ -z "$${DATABASE_URL:-}" ]; then
+		db/pgcluster.sh start $(DEV_DIR) $(DEV_PORT)
+		db/pgcluster.sh bootstrap $(DEV_DIR) geniai chatwoot
+		set -a; . $(DEV_DIR)/env; set +a
+	fi
+	$(BIN) migrate --quiet
+	$(BIN) demo setup
+	exec $(BIN) serve
+
+.PHONY: test
+test: ## every check: gofmt, vet, sqlc diff and vet, squawk, pgTAP, go test -race (starts its own PostgreSQL)
+	$(MAKE) deps
+	if [ -z "$${TEST_DATABASE_URL:-}" ]; then
+		db/pgcluster.sh start $(TEST_DIR) $(TEST_PORT) --ephemeral
+		db/pgcluster.sh bootstrap $(TEST_DIR) geniai_vet
+		. $(TEST_DIR)/env
+		export TEST_DATABASE_URL="$$PGSUPER_URL" TEST_ROLE_PASSWORD
+	fi
+	echo "== gofmt"; out=$$(gofmt -l cmd internal db); [ -z "$$out" ] || { echo "gofmt needed:"; echo "$$out"; exit 1; }
+	echo "== go vet"; $(GO) vet ./...
+	echo "== sqlc diff"; $(GO) tool sqlc diff
+	echo "== squawk"; $(MAKE) lint/migrations
+	echo "== migrate a fresh database for sqlc vet and pgTAP"
+	vetdb=$$(psql "$$TEST_DATABASE_URL" -XAtqc "SELECT 'vet_' || to_char(clock_timestamp(), 'YYYYMMDDHH24MISSUS')")
+	psql "$$TEST_DATABASE_URL" -Xqc "CREATE DATABASE $$vetdb OWNER geniai_owner"
+	trap 'psql "$$TEST_DATABASE_URL" -Xqc "DROP DATABASE IF EXISTS $$vetdb WITH (FORCE)" >/dev/null' EXIT
+	owner_url=$$($(GO) run ./internal/pgtest/cmd/pgurl geniai_owner "$$vetdb")
+	super_url=$$($(GO) run ./internal/pgtest/cmd/pgurl "" "$$vetdb")
+	MIGRATION_DATABASE_URL="$$owner_url" $(GO) run ./cmd/geniai migrate --quiet
+	echo "== sqlc vet"; VET_DATABASE_URL="$$owner_url" $(GO) tool sqlc vet
+	echo "== pgTAP"; db/tests/run.sh "$$super_url"
+	echo "== go test"; $(GO) test -race -count=1 ./...
+
+.PHONY: lint/migrations
+lint/migrations: ## squawk over the up part of every migration
+	tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT
+	for f in db/migrations/*.sql; do sed '/^---- create above \/ drop below ----/,$$d' $$f >$$tmp/$$(basename $$f); done
+	NO_COLOR=1 $(SQUAWK) --pg-version=15.0 --exclude=$(SQUAWK_EXCLUDE) $$tmp/*.sql
+
+.PHONY: generate
+generate: ## regenerate Go from queries/ with sqlc
+	$(GO) tool sqlc generate
+
+.PHONY: verify
+verify: ## fail when generated code drifted from queries/ and migrations
+	$(GO) tool sqlc diff
+
+.PHONY: db/migrate
+db/migrate: ## migrate the dev database
+	set -a; . $(DEV_DIR)/env; set +a; $(GO) run ./cmd/geniai migrate
+
+.PHONY: db/new
+db/new: ## new migration: make db/new name=add_something
+	[ -n "$(name)" ] || { echo "usage: make db/new name=snake_case_name"; exit 2; }
+	n=$$(ls db/migrations/*.sql | wc -l); n=$$(printf '%03d' $$((n + 1)))
+	f=db/migrations/$${n}_$(name).sql
+	printf -- '-- %s\n\n---- create above / drop below ----\n\n' "$(name)" >$$f; echo $$f
+
+.PHONY: db/psql
+db/psql: ## psql into the dev database as its owner
+	set -a; . $(DEV_DIR)/env; set +a; exec psql "$$MIGRATION_DATABASE_URL"
+
+.PHONY: db/reset
+db/reset: ## stop and delete the dev cluster (all local data)
+	db/pgcluster.sh stop $(DEV_DIR); rm -rf $(DEV_DIR)
+
+.PHONY: clean
+clean: ## stop local clusters and remove build output
+	db/pgcluster.sh stop $(DEV_DIR) || true; db/pgcluster.sh stop $(TEST_DIR) || true; rm -rf bin

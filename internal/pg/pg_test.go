@@ -1,0 +1,162 @@
+package pg_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/geniai/analytics/internal/pg"
+	"github.com/geniai/analytics/internal/pgtest"
+)
+
+// TestContextIsolationUnderConcurrency runs 50 goroutines × 200 transactions over 10 tenants on a
+// pool of 4 connections: every transaction must see exactly its own tenant's rows, and a
+// transaction without context that follows on the same connection must see none.
+func TestContextIsolationUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	env := pgtest.New(t)
+	ctx := context.Background()
+	owner := pgtest.Conn(t, env.SuperURL) // fixtures bypass RLS
+
+	const tenants = 10
+	ids := make([]int64, tenants)
+	for i := range ids {
+		err := owner.QueryRow(ctx, `
+			WITH t AS (INSERT INTO app.tenants (slug, name) VALUES ($1, $1) RETURNING id)
+			SELECT id FROM t`, fmt.Sprintf("tenant-%02d", i)).Scan(&ids[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		// i+1 conversations per tenant, so a leak shows up as a wrong count too.
+		_, err = owner.Exec(ctx, `
+			INSERT INTO analytics.conversations (tenant_id, conversation_id, account_id, inbox_id, display_id,
+				status, created_at, source_updated_at, last_activity_at, created_day, created_hour, created_dow)
+			SELECT $1::bigint, $1::int * 1000 + g, 1, 1, g, 0, now(), now(), now(), current_date, 0, 0
+			FROM generate_series(1, $2::int) g`, ids[i], i+1)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	pool, err := pg.Open(ctx, env.AuthURL, pg.Options{MaxConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+
+	var wg sync.WaitGroup
+	errs := make(chan error, 50)
+	for w := 0; w < 50; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for n := 0; n < 200; n++ {
+				i := (w + n) % tenants
+				if n%10 == 9 {
+					// A transaction with a role but no tenant must see nothing.
+					err := pool.InReadTx(ctx, pg.Principal{Role: pg.RoleTenant}, func(tx pg.Tx) error {
+						return expect(ctx, tx, 0, 0)
+					})
+					if err != nil {
+						errs <- fmt.Errorf("no-context transaction: %w", err)
+						return
+					}
+					continue
+				}
+				p := pg.User(ids[i], 0, pg.AppClient, "", "")
+				err := pool.InReadTx(ctx, p, func(tx pg.Tx) error { return expect(ctx, tx, ids[i], i+1) })
+				if err != nil {
+					errs <- fmt.Errorf("worker %d tenant %d: %w", w, ids[i], err)
+					return
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+func expect(ctx context.Context, tx pg.Tx, tenant int64, n int) error {
+	cur, err := tx.ContextCurrent(ctx)
+	if err != nil {
+		return err
+	}
+	if cur.TenantID != tenant {
+		return fmt.Errorf("context tenant %d, want %d", cur.TenantID, tenant)
+	}
+	var count, foreign int
+	err = tx.Raw.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE tenant_id <> $1) FROM analytics.conversations`, tenant).Scan(&count, &foreign)
+	if err != nil {
+		return err
+	}
+	if count != n || foreign != 0 {
+		return fmt.Errorf("saw %d rows (%d foreign), want %d", count, foreign, n)
+	}
+	return nil
+}
+
+// TestAuthenticatorHasNoPrivileges checks that the pooled role cannot read tenant data without
+// switching role, and that an unknown role in a principal is refused before any SQL runs.
+func TestAuthenticatorHasNoPrivileges(t *testing.T) {
+	t.Parallel()
+	env := pgtest.New(t)
+	ctx := context.Background()
+	auth := pgtest.Conn(t, env.AuthURL)
+	for _, table := range []string{"app.tenants", "app.users", "analytics.conversations", "etl.runs", "audit.events"} {
+		_, err := auth.Exec(ctx, "SELECT 1 FROM "+table+" LIMIT 1")
+		if err == nil {
+			t.Errorf("authenticator read %s without switching role", table)
+		}
+	}
+	if err := env.DB.InTx(ctx, pg.Principal{Role: "postgres"}, func(pg.Tx) error { return nil }); err == nil {
+		t.Error("a principal with an unknown role was accepted")
+	}
+	// The session table is the exception: scs/pgxstore uses it through the pool.
+	if _, err := auth.Exec(ctx, "SELECT count(*) FROM public.sessions"); err != nil {
+		t.Errorf("authenticator cannot read public.sessions: %v", err)
+	}
+}
+
+// TestReady reports the migration state.
+func TestReady(t *testing.T) {
+	t.Parallel()
+	env := pgtest.New(t)
+	if err := env.DB.Ready(context.Background()); err != nil {
+		t.Fatalf("fresh database not ready: %v", err)
+	}
+	owner := pgtest.Conn(t, env.OwnerURL)
+	if _, err := owner.Exec(context.Background(), "UPDATE public.schema_version SET version = version - 1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.DB.Ready(context.Background()); err == nil {
+		t.Fatal("database one migration behind reported ready")
+	}
+}
+
+// TestMigrationRoundTrip migrates a fresh database up, down to zero and up again.
+func TestMigrationRoundTrip(t *testing.T) {
+	t.Parallel()
+	env := pgtest.New(t) // already up
+	ctx := context.Background()
+	if err := pg.Migrate(ctx, env.OwnerURL, 0, nil); err != nil {
+		t.Fatalf("down to zero: %v", err)
+	}
+	owner := pgtest.Conn(t, env.OwnerURL)
+	var schemas int
+	if err := owner.QueryRow(ctx, `SELECT count(*) FROM pg_namespace WHERE nspname IN ('app','analytics','etl','audit')`).Scan(&schemas); err != nil {
+		t.Fatal(err)
+	}
+	if schemas != 0 {
+		t.Fatalf("%d schemas left after migrating down to zero", schemas)
+	}
+	if err := pg.Migrate(ctx, env.OwnerURL, -1, nil); err != nil {
+		t.Fatalf("up again: %v", err)
+	}
+	if err := env.DB.Ready(ctx); err != nil {
+		t.Fatalf("not ready after up again: %v", err)
+	}
+}
