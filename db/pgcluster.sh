@@ -107,6 +107,15 @@ SELECT format('CREATE DATABASE %I OWNER geniai_owner', :'db')
  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db') \gexec
 SQL
 	done
+	if [ -n "${2:-}" ]; then
+		# The Chatwoot database: what the owner creates there is readable by the ETL's read-only role.
+		psql "postgres:///$2?host=$PGCLUSTER_SOCKET&port=$PGCLUSTER_PORT&user=postgres" -qX -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
+SELECT format('GRANT CONNECT ON DATABASE %I TO chatwoot_reader', current_database()) \gexec
+GRANT USAGE ON SCHEMA public TO chatwoot_reader;
+ALTER DEFAULT PRIVILEGES FOR ROLE geniai_owner IN SCHEMA public GRANT SELECT ON TABLES TO chatwoot_reader;
+GRANT SELECT ON ALL TABLES IN SCHEMA public TO chatwoot_reader;
+SQL
+	fi
 	local tcp="127.0.0.1:$PGCLUSTER_PORT"
 	{
 		cat "$dir/cluster.env"

@@ -31,7 +31,8 @@ ALTER TABLE audit.events ENABLE ROW LEVEL SECURITY;
 ALTER TABLE audit.events FORCE ROW LEVEL SECURITY;
 
 -- Reads: staff everything, a tenant admin their own tenant's events.
-CREATE POLICY events_staff_read ON audit.events FOR SELECT TO geniai_staff USING (true);
+CREATE POLICY events_staff_read ON audit.events FOR SELECT TO geniai_staff
+    USING ((SELECT app.current_app_role()) IN ('super_admin', 'support'));
 CREATE POLICY events_tenant_admin_read ON audit.events FOR SELECT TO geniai_tenant
     USING (tenant_id = (SELECT app.current_tenant_id()) AND (SELECT app.current_app_role()) = 'admin');
 -- Writes: only the owner, which is who the SECURITY DEFINER writers run as.
@@ -58,7 +59,7 @@ CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON audit.events
 -- request switched to (geniai_etl → etl), else the session user (a migration or a DBA).
 CREATE FUNCTION audit.actor_role() RETURNS text
     LANGUAGE sql STABLE
-    SET search_path = pg_catalog
+    SET search_path = pg_catalog, pg_temp
     AS $$
     SELECT coalesce(nullif(current_setting('geniai.app_role', true), ''),
                     nullif(current_setting('geniai.actor', true), ''),
@@ -71,7 +72,7 @@ $$;
 
 CREATE FUNCTION audit.redact(row_values jsonb) RETURNS jsonb
     LANGUAGE sql IMMUTABLE
-    SET search_path = pg_catalog
+    SET search_path = pg_catalog, pg_temp
     AS $$
     SELECT CASE WHEN row_values ? 'password_hash'
                 THEN jsonb_set(row_values, '{password_hash}', '"[redacted]"')
@@ -86,7 +87,7 @@ CREATE FUNCTION audit.log(p_action text, p_entity text, p_entity_id text, p_old 
     RETURNS bigint
     LANGUAGE plpgsql
     SECURITY DEFINER
-    SET search_path = pg_catalog
+    SET search_path = pg_catalog, pg_temp
     AS $$
 DECLARE
     ctx_tenant bigint := nullif(current_setting('geniai.tenant_id', true), '')::bigint;
@@ -97,8 +98,11 @@ BEGIN
     IF tenant IS NULL THEN
         SELECT id INTO tenant FROM app.tenants WHERE is_platform;
     END IF;
-    IF p_tenant_id IS NOT NULL AND ctx_tenant IS NOT NULL AND p_tenant_id <> ctx_tenant
-       AND coalesce(role, '') NOT IN ('super_admin', 'support') THEN
+    -- Only staff may log for a tenant other than their context's; a tenant or loader context
+    -- without a tenant may log nothing (a forgotten context must not reach any tenant's trail).
+    IF coalesce(role, '') NOT IN ('super_admin', 'support')
+       AND ((ctx_tenant IS NOT NULL AND p_tenant_id IS NOT NULL AND p_tenant_id <> ctx_tenant)
+            OR (ctx_tenant IS NULL AND current_setting('role') IN ('geniai_tenant', 'geniai_etl'))) THEN
         RAISE EXCEPTION 'cannot write an audit event for another tenant'
             USING ERRCODE = 'insufficient_privilege';
     END IF;
@@ -124,7 +128,7 @@ GRANT EXECUTE ON FUNCTION audit.log(text, text, text, jsonb, jsonb, bigint)
 CREATE FUNCTION audit.record_change() RETURNS trigger
     LANGUAGE plpgsql
     SECURITY DEFINER
-    SET search_path = pg_catalog
+    SET search_path = pg_catalog, pg_temp
     AS $$
 DECLARE
     old_row  jsonb := CASE WHEN TG_OP <> 'INSERT' THEN to_jsonb(OLD) END;

@@ -56,11 +56,27 @@ CREATE INDEX users_tenant_idx ON app.users (tenant_id);
 CREATE TRIGGER users_touch BEFORE UPDATE ON app.users
     FOR EACH ROW EXECUTE FUNCTION app.touch_updated_at();
 
+-- auth_version only moves forward: lowering it would revive sessions that were meant to end.
+CREATE FUNCTION app.users_auth_version_forward() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF NEW.auth_version < OLD.auth_version THEN
+        RAISE EXCEPTION 'auth_version cannot decrease'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'users_auth_version_forward';
+    END IF;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION app.users_auth_version_forward() IS 'Refuses lowering app.users.auth_version.';
+CREATE TRIGGER users_auth_version_forward BEFORE UPDATE OF auth_version ON app.users
+    FOR EACH ROW EXECUTE FUNCTION app.users_auth_version_forward();
+
 -- Staff roles exist only in the platform tenant, tenant roles only outside it.
 CREATE FUNCTION app.users_check_role() RETURNS trigger
     LANGUAGE plpgsql
     SECURITY DEFINER
-    SET search_path = pg_catalog
+    SET search_path = pg_catalog, pg_temp
     AS $$
 DECLARE
     platform boolean;
@@ -158,7 +174,8 @@ ALTER TABLE app.tenant_settings FORCE ROW LEVEL SECURITY;
 
 CREATE POLICY tenants_tenant_read ON app.tenants FOR SELECT TO geniai_tenant
     USING (id = (SELECT app.current_tenant_id()));
-CREATE POLICY tenants_staff_read ON app.tenants FOR SELECT TO geniai_staff USING (true);
+CREATE POLICY tenants_staff_read ON app.tenants FOR SELECT TO geniai_staff
+    USING ((SELECT app.current_app_role()) IN ('super_admin', 'support'));
 CREATE POLICY tenants_staff_insert ON app.tenants FOR INSERT TO geniai_staff
     WITH CHECK ((SELECT app.current_app_role()) = 'super_admin' AND NOT is_platform);
 CREATE POLICY tenants_staff_update ON app.tenants FOR UPDATE TO geniai_staff
@@ -177,7 +194,8 @@ CREATE POLICY users_tenant_admin_update ON app.users FOR UPDATE TO geniai_tenant
     USING (tenant_id = (SELECT app.current_tenant_id()) AND (SELECT app.current_app_role()) = 'admin')
     WITH CHECK (tenant_id = (SELECT app.current_tenant_id())
                 AND (SELECT app.current_app_role()) = 'admin' AND role IN ('admin', 'client'));
-CREATE POLICY users_staff_read ON app.users FOR SELECT TO geniai_staff USING (true);
+CREATE POLICY users_staff_read ON app.users FOR SELECT TO geniai_staff
+    USING ((SELECT app.current_app_role()) IN ('super_admin', 'support'));
 CREATE POLICY users_staff_insert ON app.users FOR INSERT TO geniai_staff
     WITH CHECK ((SELECT app.current_app_role()) = 'super_admin');
 CREATE POLICY users_staff_update ON app.users FOR UPDATE TO geniai_staff
@@ -187,7 +205,8 @@ CREATE POLICY users_owner_all ON app.users FOR ALL TO geniai_owner USING (true) 
 
 CREATE POLICY tenant_inboxes_tenant_read ON app.tenant_inboxes FOR SELECT TO geniai_tenant
     USING (tenant_id = (SELECT app.current_tenant_id()));
-CREATE POLICY tenant_inboxes_staff_read ON app.tenant_inboxes FOR SELECT TO geniai_staff USING (true);
+CREATE POLICY tenant_inboxes_staff_read ON app.tenant_inboxes FOR SELECT TO geniai_staff
+    USING ((SELECT app.current_app_role()) IN ('super_admin', 'support'));
 CREATE POLICY tenant_inboxes_staff_insert ON app.tenant_inboxes FOR INSERT TO geniai_staff
     WITH CHECK ((SELECT app.current_app_role()) = 'super_admin');
 CREATE POLICY tenant_inboxes_staff_delete ON app.tenant_inboxes FOR DELETE TO geniai_staff
@@ -200,7 +219,8 @@ CREATE POLICY tenant_settings_tenant_read ON app.tenant_settings FOR SELECT TO g
 CREATE POLICY tenant_settings_tenant_admin_update ON app.tenant_settings FOR UPDATE TO geniai_tenant
     USING (tenant_id = (SELECT app.current_tenant_id()) AND (SELECT app.current_app_role()) = 'admin')
     WITH CHECK (tenant_id = (SELECT app.current_tenant_id()) AND (SELECT app.current_app_role()) = 'admin');
-CREATE POLICY tenant_settings_staff_read ON app.tenant_settings FOR SELECT TO geniai_staff USING (true);
+CREATE POLICY tenant_settings_staff_read ON app.tenant_settings FOR SELECT TO geniai_staff
+    USING ((SELECT app.current_app_role()) IN ('super_admin', 'support'));
 CREATE POLICY tenant_settings_staff_insert ON app.tenant_settings FOR INSERT TO geniai_staff
     WITH CHECK ((SELECT app.current_app_role()) = 'super_admin');
 CREATE POLICY tenant_settings_staff_update ON app.tenant_settings FOR UPDATE TO geniai_staff
@@ -240,5 +260,6 @@ DROP TABLE app.tenant_settings;
 DROP TABLE app.tenant_inboxes;
 DROP TABLE app.users;
 DROP FUNCTION app.users_check_role();
+DROP FUNCTION app.users_auth_version_forward();
 DROP TABLE app.tenants;
 DROP FUNCTION app.tenants_create_settings();

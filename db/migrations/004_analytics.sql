@@ -100,14 +100,16 @@ ALTER TABLE analytics.messages FORCE ROW LEVEL SECURITY;
 
 CREATE POLICY conversations_tenant_read ON analytics.conversations FOR SELECT TO geniai_tenant
     USING (tenant_id = (SELECT app.current_tenant_id()));
-CREATE POLICY conversations_staff_read ON analytics.conversations FOR SELECT TO geniai_staff USING (true);
+CREATE POLICY conversations_staff_read ON analytics.conversations FOR SELECT TO geniai_staff
+    USING ((SELECT app.current_app_role()) IN ('super_admin', 'support'));
 CREATE POLICY conversations_etl_all ON analytics.conversations FOR ALL TO geniai_etl
     USING (tenant_id = (SELECT app.current_tenant_id()))
     WITH CHECK (tenant_id = (SELECT app.current_tenant_id()));
 
 CREATE POLICY messages_tenant_read ON analytics.messages FOR SELECT TO geniai_tenant
     USING (tenant_id = (SELECT app.current_tenant_id()));
-CREATE POLICY messages_staff_read ON analytics.messages FOR SELECT TO geniai_staff USING (true);
+CREATE POLICY messages_staff_read ON analytics.messages FOR SELECT TO geniai_staff
+    USING ((SELECT app.current_app_role()) IN ('super_admin', 'support'));
 CREATE POLICY messages_etl_all ON analytics.messages FOR ALL TO geniai_etl
     USING (tenant_id = (SELECT app.current_tenant_id()))
     WITH CHECK (tenant_id = (SELECT app.current_tenant_id()));

@@ -43,14 +43,16 @@ ALTER TABLE etl.watermarks FORCE ROW LEVEL SECURITY;
 
 CREATE POLICY runs_tenant_read ON etl.runs FOR SELECT TO geniai_tenant
     USING (tenant_id = (SELECT app.current_tenant_id()));
-CREATE POLICY runs_staff_read ON etl.runs FOR SELECT TO geniai_staff USING (true);
+CREATE POLICY runs_staff_read ON etl.runs FOR SELECT TO geniai_staff
+    USING ((SELECT app.current_app_role()) IN ('super_admin', 'support'));
 CREATE POLICY runs_etl_all ON etl.runs FOR ALL TO geniai_etl
     USING (tenant_id = (SELECT app.current_tenant_id()))
     WITH CHECK (tenant_id = (SELECT app.current_tenant_id()));
 
 CREATE POLICY watermarks_tenant_read ON etl.watermarks FOR SELECT TO geniai_tenant
     USING (tenant_id = (SELECT app.current_tenant_id()));
-CREATE POLICY watermarks_staff_read ON etl.watermarks FOR SELECT TO geniai_staff USING (true);
+CREATE POLICY watermarks_staff_read ON etl.watermarks FOR SELECT TO geniai_staff
+    USING ((SELECT app.current_app_role()) IN ('super_admin', 'support'));
 CREATE POLICY watermarks_etl_all ON etl.watermarks FOR ALL TO geniai_etl
     USING (tenant_id = (SELECT app.current_tenant_id()))
     WITH CHECK (tenant_id = (SELECT app.current_tenant_id()));

@@ -24,6 +24,7 @@ var constraintMessages = map[string]string{
 	"users_email_key":                           "Já existe um usuário com esse e-mail.",
 	"users_email_check":                         "E-mail inválido.",
 	"users_role_check":                          "Papel inválido: use client, admin, super_admin ou support.",
+	"users_auth_version_forward":                "A versão de autenticação não pode voltar atrás.",
 	"users_role_matches_tenant":                 "Esse papel não é permitido nesse cliente: super_admin e support são da GeniAI; admin e client são dos clientes.",
 	"users_full_name_check":                     "Nome muito longo (máximo de 120 caracteres).",
 	"users_tenant_id_fkey":                      "Cliente não encontrado.",

@@ -137,19 +137,57 @@ type Tx struct {
 // identity transaction-locally. The transaction commits when fn returns nil and rolls back
 // otherwise; errors come back mapped to apperr.
 func (db *DB) InTx(ctx context.Context, p Principal, fn func(tx Tx) error) error {
-	return db.inTx(ctx, p, pgx.TxOptions{}, fn)
+	return inTx(ctx, db.Pool, p, pgx.TxOptions{}, fn)
 }
 
 // InReadTx is InTx in a READ ONLY transaction, for pages and exports.
 func (db *DB) InReadTx(ctx context.Context, p Principal, fn func(tx Tx) error) error {
-	return db.inTx(ctx, p, pgx.TxOptions{AccessMode: pgx.ReadOnly}, fn)
+	return inTx(ctx, db.Pool, p, pgx.TxOptions{AccessMode: pgx.ReadOnly}, fn)
 }
 
-func (db *DB) inTx(ctx context.Context, p Principal, opts pgx.TxOptions, fn func(tx Tx) error) (err error) {
+// Conn is one pooled connection held for a sequence of transactions, for work that needs
+// session state between them (the ETL's session-level advisory lock). It offers the same
+// transaction helpers as DB; nothing else of the session is exposed.
+type Conn struct {
+	c *pgxpool.Conn
+}
+
+// WithConn acquires one connection from the pool, runs fn with it and releases it.
+func (db *DB) WithConn(ctx context.Context, fn func(c *Conn) error) error {
+	pc, err := db.Pool.Acquire(ctx)
+	if err != nil {
+		return MapError(err)
+	}
+	defer pc.Release()
+	return fn(&Conn{c: pc})
+}
+
+// InTx is DB.InTx on this connection.
+func (c *Conn) InTx(ctx context.Context, p Principal, fn func(tx Tx) error) error {
+	return inTx(ctx, c.c, p, pgx.TxOptions{}, fn)
+}
+
+// InReadTx is DB.InReadTx on this connection.
+func (c *Conn) InReadTx(ctx context.Context, p Principal, fn func(tx Tx) error) error {
+	return inTx(ctx, c.c, p, pgx.TxOptions{AccessMode: pgx.ReadOnly}, fn)
+}
+
+// Discard closes the connection instead of returning it to the pool, for when its session
+// state (a lock that could not be released) must not outlive the caller.
+func (c *Conn) Discard(ctx context.Context) {
+	_ = c.c.Conn().Close(ctx)
+}
+
+// beginner is what a transaction starts from: the pool or one of its connections.
+type beginner interface {
+	BeginTx(ctx context.Context, opts pgx.TxOptions) (pgx.Tx, error)
+}
+
+func inTx(ctx context.Context, b beginner, p Principal, opts pgx.TxOptions, fn func(tx Tx) error) (err error) {
 	if !p.valid() {
 		return apperr.New(apperr.Internal, "principal without a database role")
 	}
-	tx, err := db.Pool.BeginTx(ctx, opts)
+	tx, err := b.BeginTx(ctx, opts)
 	if err != nil {
 		return MapError(err)
 	}

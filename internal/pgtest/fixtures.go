@@ -1,0 +1,68 @@
+package pgtest
+
+import (
+	"context"
+	"testing"
+)
+
+// SeedAnalytics loads two tenants, academia-a (inboxes 1 and 2, 600 conversations over 60 days)
+// and academia-b (inbox 3, conversations 601-800), with pseudo-random analytics rows, bypassing
+// RLS as the superuser, and returns their ids. Conversation ids are unique across both.
+func SeedAnalytics(t testing.TB, env *Env) (a, b int64) {
+	t.Helper()
+	ctx := context.Background()
+	su := Conn(t, env.SuperURL)
+	for _, slug := range []string{"academia-a", "academia-b"} {
+		var id int64
+		if err := su.QueryRow(ctx, `INSERT INTO app.tenants (slug, name) VALUES ($1, $1) RETURNING id`, slug).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		if a == 0 {
+			a = id
+		} else {
+			b = id
+		}
+	}
+	_, err := su.Exec(ctx, `
+		INSERT INTO app.tenant_inboxes (tenant_id, inbox_id, inbox_name, channel_type)
+		VALUES ($1, 1, 'WhatsApp Recepção', 'Channel::Whatsapp'), ($1, 2, 'Instagram', 'Channel::Instagram'),
+		       ($2, 3, 'WhatsApp B', 'Channel::Whatsapp')`, a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 600 conversations for A over 60 days, 200 for B; metrics drawn from a hash of the id.
+	_, err = su.Exec(ctx, `
+		WITH g AS (
+			SELECT n, CASE WHEN n <= 600 THEN $1::bigint ELSE $2::bigint END AS tenant_id,
+			       CASE WHEN n > 600 THEN 3 WHEN n % 3 = 0 THEN 2 ELSE 1 END AS inbox_id,
+			       ('x' || substr(md5(n::text), 1, 8))::bit(32)::int AS h,
+			       timestamptz '2026-11-29 12:00:00-03' - make_interval(days => n % 60, hours => n % 11) AS created_at
+			FROM generate_series(1, 800) n
+		), m AS (
+			SELECT g.*, abs(h) % 1000 AS r FROM g
+		)
+		INSERT INTO analytics.conversations (tenant_id, conversation_id, account_id, inbox_id, display_id, channel_type,
+			status, contact_name, contact_phone, labels, created_at, source_updated_at, last_activity_at,
+			created_day, created_hour, created_dow, contact_messages, bot_messages, human_messages,
+			first_reply_seconds, first_human_reply_seconds, unanswered, resolved, handoff, bot_resolved,
+			resolution_seconds, csat_rating, is_lead, is_visit, is_converted)
+		SELECT tenant_id, n, 1, inbox_id, n, CASE WHEN inbox_id = 2 THEN 'Channel::Instagram' ELSE 'Channel::Whatsapp' END,
+			(r % 4)::smallint, 'Contato ' || n, '+55119' || lpad(n::text, 8, '0'),
+			CASE r % 5 WHEN 0 THEN '{lead}'::text[] WHEN 1 THEN '{lead,visita-agendada}' WHEN 2 THEN '{matriculado,lead,visita-agendada}' ELSE '{}' END,
+			created_at, created_at, created_at + interval '1 hour',
+			(created_at AT TIME ZONE 'America/Sao_Paulo')::date,
+			extract(hour FROM created_at AT TIME ZONE 'America/Sao_Paulo')::smallint,
+			extract(dow FROM created_at AT TIME ZONE 'America/Sao_Paulo')::smallint,
+			CASE WHEN r % 10 = 9 THEN 0 ELSE 1 + r % 4 END, r % 3, r % 2,
+			CASE WHEN r % 10 IN (8, 9) THEN NULL ELSE 1 + (r * 37.5) END,
+			CASE WHEN r % 2 = 1 AND r % 10 <> 9 THEN 30 + r * 11.25 END,
+			r % 10 = 8, r % 4 = 1, r % 3 > 0 AND r % 2 = 1, r % 4 = 1 AND r % 2 = 0 AND r % 3 > 0,
+			CASE WHEN r % 4 = 1 THEN 600 + r * 3 END,
+			CASE WHEN r % 7 < 5 THEN (1 + r % 5)::smallint END,
+			r % 10 <> 9 AND r % 5 IN (0, 1, 2), r % 10 <> 9 AND r % 5 IN (1, 2), r % 10 <> 9 AND r % 5 = 2
+		FROM m`, a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, b
+}
