@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/geniai/analytics/internal/admin"
+	"github.com/geniai/analytics/internal/chatwoot"
+	"github.com/geniai/analytics/internal/etl"
+	"github.com/geniai/analytics/internal/pg"
+	"github.com/geniai/analytics/internal/web"
+)
+
+func init() {
+	register("serve", "servidor web (DATABASE_URL, LISTEN_ADDR)", cmdServe)
+}
+
+func cmdServe(ctx context.Context, e *env, args []string) error {
+	fs := flags(e, "serve")
+	addr := fs.String("addr", e.cfg.ListenAddr, "endereço de escuta")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := need("DATABASE_URL", e.cfg.DatabaseURL); err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(e.cfg.LogLevel)); err != nil {
+		level = slog.LevelInfo
+	}
+	logger := slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	db, err := pg.Open(ctx, e.cfg.DatabaseURL, pg.Options{MaxConns: e.cfg.DBMaxConns, StatementTimeout: e.cfg.StatementTimeout})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	o := web.Options{DB: db, Config: e.cfg, Logger: logger, SessionCleanup: 5 * time.Minute}
+	if src := e.cfg.ChatwootDatabaseURL; src != "" {
+		runner := &etl.Runner{DB: db, SourceURL: src}
+		o.Inboxes = func(ctx context.Context) ([]admin.SourceInbox, error) { return chatwoot.Inboxes(ctx, src) }
+		o.Sync = func(ctx context.Context, tenantID int64, full bool) error {
+			_, err := runner.RunTenant(ctx, tenantID, full)
+			return err
+		}
+		// The scheduler syncs every tenant each ETL_INTERVAL; failures back off per tenant and
+		// never stop the server.
+		go (&etl.Scheduler{Runner: runner, Interval: e.cfg.ETLInterval, Logger: logger}).Run(ctx)
+	} else {
+		logger.Warn("CHATWOOT_DATABASE_URL not set: no ETL scheduler, no inbox listing")
+	}
+	srv, err := web.New(o)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	return srv.ListenAndServe(ctx, *addr)
+}
