@@ -1,0 +1,549 @@
+// Package etl loads Chatwoot conversations into the per-tenant analytics tables (DESIGN §4).
+//
+// A run of one tenant holds one pooled connection for its whole life: a session-level advisory
+// lock serialises runs of the tenant across processes; one transaction records the run; one
+// transaction does all the work (id set and changed conversations streamed with COPY into
+// staging, then etl.merge_run applies them, counts the run and moves the watermark). Anything
+// that fails or is killed before that transaction commits leaves no trace but a failed (or,
+// found later, stale) run row.
+package etl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/geniai/analytics/internal/apperr"
+	"github.com/geniai/analytics/internal/chatwoot/cwsqlc"
+	"github.com/geniai/analytics/internal/dbsqlc"
+	"github.com/geniai/analytics/internal/pg"
+)
+
+// lockClass is the first key of the per-tenant advisory lock ("ETL").
+const lockClass = 0x45544c
+
+// Defaults of Runner's tuning fields.
+const (
+	DefaultChunkSize      = 10000
+	DefaultOverlap        = 10 * time.Minute
+	DefaultSourceTimeout  = 5 * time.Minute
+	DefaultConnectTimeout = 15 * time.Second
+)
+
+// Runner runs the ETL. Only DB and SourceURL are required.
+type Runner struct {
+	DB        *pg.DB
+	SourceURL string // CHATWOOT_DATABASE_URL, read-only use
+
+	ChunkSize     int           // conversations per source query, COPY and chunk merge; default 10000
+	Overlap       time.Duration // re-read window before the watermark; default 10m
+	SourceTimeout time.Duration // statement_timeout on the source; default 5m
+	Worker        string        // recorded on runs; default host:pid
+
+	// hook, when set (tests), is called at each stage; an error aborts the run there.
+	hook func(ctx context.Context, stage string) error
+}
+
+// Result is what one tenant's run did.
+type Result struct {
+	TenantID  int64
+	Slug      string
+	RunID     int64 // 0 when skipped
+	Skipped   bool  // another runner holds the tenant's lock
+	Extracted int
+	Inserted  int
+	Updated   int
+	Deleted   int
+	Messages  int
+	Duration  time.Duration
+	Phases    Phases // where the time went (work transaction only)
+	Err       error
+}
+
+// Phases splits a run's work transaction: wall time reading the source, writing staging (COPY)
+// and merging (etl.merge_chunk per chunk, then etl.merge_run). Source reads overlap COPY and
+// merge, so the phases can sum to more than the run.
+type Phases struct {
+	IDs, Extract, Copy, Merge time.Duration
+}
+
+// requiredColumns are the source columns the ETL reads (CHATWOOT.md); checked before a run.
+var requiredColumns = map[string][]string{
+	"conversations":         {"id", "account_id", "inbox_id", "display_id", "status", "priority", "contact_id", "assignee_id", "team_id", "created_at", "updated_at", "last_activity_at"},
+	"inboxes":               {"id", "channel_type"},
+	"contacts":              {"id", "account_id", "name", "phone_number"},
+	"messages":              {"id", "conversation_id", "inbox_id", "message_type", "private", "sender_type", "content", "content_attributes", "created_at"},
+	"taggings":              {"tag_id", "taggable_type", "taggable_id", "context"},
+	"tags":                  {"id", "name"},
+	"csat_survey_responses": {"id", "account_id", "conversation_id", "rating", "created_at"},
+	"reporting_events":      {"name", "inbox_id", "conversation_id", "event_end_time"},
+}
+
+func (r *Runner) chunkSize() int {
+	if r.ChunkSize > 0 {
+		return r.ChunkSize
+	}
+	return DefaultChunkSize
+}
+
+func (r *Runner) overlap() time.Duration {
+	if r.Overlap > 0 {
+		return r.Overlap
+	}
+	return DefaultOverlap
+}
+
+func (r *Runner) worker() string {
+	if r.Worker != "" {
+		return r.Worker
+	}
+	h, _ := os.Hostname()
+	return fmt.Sprintf("%s:%d", h, os.Getpid())
+}
+
+func (r *Runner) callHook(ctx context.Context, stage string) error {
+	if r.hook == nil {
+		return nil
+	}
+	return r.hook(ctx, stage)
+}
+
+// source is an open, checked, read-only connection to Chatwoot.
+type source struct {
+	conn *pgx.Conn
+	q    *cwsqlc.Queries
+}
+
+// openSource connects read-only with a statement timeout and checks the columns the ETL reads.
+func (r *Runner) openSource(ctx context.Context) (*source, error) {
+	if strings.TrimSpace(r.SourceURL) == "" {
+		return nil, apperr.New(apperr.Invalid, "CHATWOOT_DATABASE_URL não configurada / source URL not set")
+	}
+	cfg, err := pgx.ParseConfig(r.SourceURL)
+	if err != nil {
+		return nil, apperr.Wrap(err, apperr.Invalid, "CHATWOOT_DATABASE_URL inválida / invalid source URL: %v", err)
+	}
+	timeout := r.SourceTimeout
+	if timeout <= 0 {
+		timeout = DefaultSourceTimeout
+	}
+	cfg.RuntimeParams["default_transaction_read_only"] = "on"
+	cfg.RuntimeParams["statement_timeout"] = fmt.Sprint(timeout.Milliseconds())
+	cfg.RuntimeParams["application_name"] = "geniai-etl"
+	// The extract queries are planned per chunk with their real id arrays (a generic plan
+	// guesses 10 rows for = ANY ($1)), hash and sort in memory, and skip JIT, whose compile
+	// time costs more than it saves on chunk-sized queries.
+	cfg.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	cfg.RuntimeParams["work_mem"] = "64MB"
+	cfg.RuntimeParams["jit"] = "off"
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = DefaultConnectTimeout
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, apperr.Wrap(err, apperr.Unavailable,
+			"não foi possível conectar ao banco do Chatwoot / Chatwoot source unreachable: %s", shortErr(err))
+	}
+	s := &source{conn: conn, q: cwsqlc.New(conn)}
+	if err := s.checkColumns(ctx); err != nil {
+		conn.Close(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *source) close(ctx context.Context) { _ = s.conn.Close(context.WithoutCancel(ctx)) }
+
+func (s *source) checkColumns(ctx context.Context) error {
+	tables := make([]string, 0, len(requiredColumns))
+	for t := range requiredColumns {
+		tables = append(tables, t)
+	}
+	sort.Strings(tables)
+	rows, err := s.q.ExtractSourceColumns(ctx, tables)
+	if err != nil {
+		return sourceError(err)
+	}
+	have := map[string]bool{}
+	for _, row := range rows {
+		have[row.TableName+"."+row.ColumnName] = true
+	}
+	var missing []string
+	for _, t := range tables {
+		for _, c := range requiredColumns[t] {
+			if !have[t+"."+c] {
+				missing = append(missing, t+"."+c)
+			}
+		}
+	}
+	if len(missing) > 0 {
+		return apperr.New(apperr.Invalid,
+			"coluna ausente no banco do Chatwoot (versão antiga?) / missing source column: %s", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// sourceError names the usual source failures; others pass through.
+func sourceError(err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "57014":
+			return apperr.Wrap(err, apperr.Unavailable,
+				"consulta ao Chatwoot excedeu o tempo limite (statement_timeout) / source query timed out")
+		case "42703", "42P01":
+			return apperr.Wrap(err, apperr.Invalid,
+				"esquema do Chatwoot incompatível / incompatible source schema: %s", pe.Message)
+		}
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return apperr.Wrap(err, apperr.Unavailable, "execução interrompida / run interrupted")
+	}
+	return apperr.Wrap(err, apperr.Unavailable, "falha ao ler o Chatwoot / source read failed: %s", shortErr(err))
+}
+
+func shortErr(err error) string {
+	s := err.Error()
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return s
+}
+
+// failureMessage is what the run row records: the person-facing message plus the cause.
+func failureMessage(err error) string {
+	var ae *apperr.Error
+	if errors.As(err, &ae) {
+		msg := ae.Message
+		if ae.Code == apperr.Internal && ae.Err != nil {
+			msg = "erro interno / internal error: " + shortErr(ae.Err)
+		}
+		return msg
+	}
+	return shortErr(err)
+}
+
+// RunTenant runs the ETL once for one tenant. A run skipped because another runner holds the
+// tenant returns Skipped and no error. The returned error is also recorded on the run row.
+func (r *Runner) RunTenant(ctx context.Context, tenantID int64, full bool) (Result, error) {
+	res := r.runTenant(ctx, nil, nil, tenantID, full)
+	return res, res.Err
+}
+
+// runTenant runs one tenant with src (nil: open one); srcErr, when set, is why the shared source
+// could not be opened, recorded as this tenant's failed run.
+func (r *Runner) runTenant(ctx context.Context, src *source, srcErr error, tenantID int64, full bool) (res Result) {
+	start := time.Now()
+	res.TenantID = tenantID
+	defer func() { res.Duration = time.Since(start) }()
+	p := pg.ETL(tenantID)
+	res.Err = r.DB.WithConn(ctx, func(c *pg.Conn) error {
+		var locked bool
+		if err := c.InTx(ctx, p, func(tx pg.Tx) error {
+			var err error
+			locked, err = tx.EtlLockTry(ctx, dbsqlc.EtlLockTryParams{Class: lockClass, TenantID: int32(tenantID)})
+			return err
+		}); err != nil {
+			return err
+		}
+		if !locked {
+			res.Skipped = true
+			return nil
+		}
+		defer func() {
+			uctx := context.WithoutCancel(ctx)
+			err := c.InTx(uctx, p, func(tx pg.Tx) error {
+				_, err := tx.EtlLockRelease(uctx, dbsqlc.EtlLockReleaseParams{Class: lockClass, TenantID: int32(tenantID)})
+				return err
+			})
+			if err != nil {
+				// The lock must not stay on a pooled connection: drop the connection.
+				c.Discard(uctx)
+			}
+		}()
+		if err := c.InTx(ctx, p, func(tx pg.Tx) error {
+			if _, err := tx.EtlRunsMarkStale(ctx, tenantID); err != nil {
+				return err
+			}
+			row, err := tx.EtlRunStart(ctx, dbsqlc.EtlRunStartParams{TenantID: tenantID, FullLoad: full, Worker: r.worker()})
+			res.RunID = row.ID
+			return err
+		}); err != nil {
+			return err
+		}
+		err := srcErr
+		if err == nil {
+			err = r.work(ctx, c, src, tenantID, res.RunID, full, &res.Phases)
+		}
+		if err != nil {
+			uctx := context.WithoutCancel(ctx)
+			if ferr := c.InTx(uctx, p, func(tx pg.Tx) error {
+				return tx.EtlRunFail(uctx, dbsqlc.EtlRunFailParams{Error: failureMessage(err), TenantID: tenantID, ID: res.RunID})
+			}); ferr != nil {
+				return errors.Join(err, ferr)
+			}
+			return err
+		}
+		return c.InReadTx(ctx, p, func(tx pg.Tx) error {
+			run, err := tx.EtlRunGet(ctx, dbsqlc.EtlRunGetParams{TenantID: tenantID, ID: res.RunID})
+			res.Extracted, res.Inserted, res.Updated = int(run.Extracted), int(run.Inserted), int(run.Updated)
+			res.Deleted, res.Messages = int(run.Deleted), int(run.Messages)
+			return err
+		})
+	})
+	return res
+}
+
+// chunk is one extracted batch of conversations and their public messages.
+type chunk struct {
+	convs []cwsqlc.ExtractConversationsRow
+	msgs  []cwsqlc.ExtractMessagesRow
+	wait  time.Duration // time spent reading it from the source
+	err   error
+}
+
+// extract reads the chunks of todo from the source in order, one ahead of the consumer: the
+// source computes chunk n+1 while chunk n is copied into staging and merged (2 cores: one
+// backend reads Chatwoot while the other writes analytics). At most three chunks are in
+// memory (being read, queued, being copied), whatever the number of conversations.
+func (r *Runner) extract(ctx context.Context, src *source, todo, inboxes []int32) <-chan chunk {
+	out := make(chan chunk, 1)
+	go func() {
+		defer close(out)
+		for i := 0; i < len(todo); i += r.chunkSize() {
+			ids := todo[i:min(i+r.chunkSize(), len(todo))]
+			t0 := time.Now()
+			var c chunk
+			c.convs, c.err = src.q.ExtractConversations(ctx, cwsqlc.ExtractConversationsParams{Ids: ids, InboxIds: inboxes})
+			if c.err == nil {
+				c.msgs, c.err = src.q.ExtractMessages(ctx, cwsqlc.ExtractMessagesParams{Ids: ids, InboxIds: inboxes})
+			}
+			if c.err != nil {
+				c.err = sourceError(c.err)
+			}
+			c.wait = time.Since(t0)
+			select {
+			case out <- c:
+			case <-ctx.Done():
+				return
+			}
+			if c.err != nil {
+				return
+			}
+		}
+	}()
+	return out
+}
+
+// work is the one transaction that stages and merges the run.
+func (r *Runner) work(ctx context.Context, c *pg.Conn, src *source, tenantID, runID int64, full bool, ph *Phases) error {
+	if src == nil {
+		s, err := r.openSource(ctx)
+		if err != nil {
+			return err
+		}
+		defer s.close(ctx)
+		src = s
+	}
+	return c.InTx(ctx, pg.ETL(tenantID), func(tx pg.Tx) error {
+		inboxes, err := tx.EtlTenantInboxIDs(ctx, tenantID)
+		if err != nil {
+			return err
+		}
+		t0 := time.Now()
+		ids, err := src.q.ExtractConversationIDs(ctx, inboxes)
+		if err != nil {
+			return sourceError(err)
+		}
+		if _, err := tx.EtlStageIDsCopy(ctx, stageIDs(runID, ids)); err != nil {
+			return err
+		}
+		ph.IDs = time.Since(t0)
+		if err := r.callHook(ctx, "ids"); err != nil {
+			return err
+		}
+		todo, err := tx.EtlIDsToExtract(ctx, dbsqlc.EtlIDsToExtractParams{
+			TenantID: tenantID, RunID: runID, FullLoad: full, OverlapSeconds: r.overlap().Seconds(),
+		})
+		if err != nil {
+			return err
+		}
+		if len(todo) > 0 {
+			// The reader stops (and releases the source connection) before work returns.
+			xctx, stop := context.WithCancel(ctx)
+			chunks := r.extract(xctx, src, todo, inboxes)
+			defer func() {
+				stop()
+				for range chunks {
+				}
+			}()
+			for n := int32(0); ; n++ {
+				ch, ok := <-chunks
+				if !ok {
+					break
+				}
+				ph.Extract += ch.wait
+				if ch.err != nil {
+					return ch.err
+				}
+				if err := r.callHook(ctx, "extract"); err != nil {
+					return err
+				}
+				t1 := time.Now()
+				if _, err := tx.EtlStageConversationsCopy(ctx, stageConversations(runID, n, ch.convs)); err != nil {
+					return err
+				}
+				if _, err := tx.EtlStageMessagesCopy(ctx, stageMessages(runID, n, ch.msgs)); err != nil {
+					return err
+				}
+				ph.Copy += time.Since(t1)
+				if err := r.callHook(ctx, "copy"); err != nil {
+					return err
+				}
+				t1 = time.Now()
+				if err := tx.EtlMergeChunk(ctx, dbsqlc.EtlMergeChunkParams{RunID: runID, Chunk: n}); err != nil {
+					return err
+				}
+				ph.Merge += time.Since(t1)
+			}
+			if err := ctx.Err(); err != nil {
+				return sourceError(err)
+			}
+		}
+		if err := r.callHook(ctx, "merge"); err != nil {
+			return err
+		}
+		t2 := time.Now()
+		defer func() { ph.Merge += time.Since(t2) }()
+		return tx.EtlMergeRun(ctx, runID)
+	})
+}
+
+func stageMessages(runID int64, chunk int32, rows []cwsqlc.ExtractMessagesRow) []dbsqlc.EtlStageMessagesCopyParams {
+	out := make([]dbsqlc.EtlStageMessagesCopyParams, len(rows))
+	for i, m := range rows {
+		out[i] = dbsqlc.EtlStageMessagesCopyParams{
+			RunID: runID, Chunk: chunk, ConversationID: m.ConversationID, MessageID: m.MessageID, CreatedAt: m.CreatedAt.Time,
+			Sender: m.Sender, MessageType: m.MessageType, Content: m.Content, Deleted: m.Deleted,
+		}
+	}
+	return out
+}
+
+func stageIDs(runID int64, ids []cwsqlc.ExtractConversationIDsRow) []dbsqlc.EtlStageIDsCopyParams {
+	out := make([]dbsqlc.EtlStageIDsCopyParams, len(ids))
+	for i, id := range ids {
+		out[i] = dbsqlc.EtlStageIDsCopyParams{RunID: runID, ConversationID: id.ConversationID, UpdatedAt: id.UpdatedAt.Time}
+	}
+	return out
+}
+
+func stageConversations(runID int64, chunk int32, rows []cwsqlc.ExtractConversationsRow) []dbsqlc.EtlStageConversationsCopyParams {
+	out := make([]dbsqlc.EtlStageConversationsCopyParams, len(rows))
+	for i, x := range rows {
+		out[i] = dbsqlc.EtlStageConversationsCopyParams{
+			RunID:             runID,
+			Chunk:             chunk,
+			ConversationID:    x.ConversationID,
+			AccountID:         x.AccountID,
+			InboxID:           x.InboxID,
+			DisplayID:         x.DisplayID,
+			ChannelType:       x.ChannelType,
+			Status:            int16(x.Status),
+			Priority:          i16(x.Priority),
+			ContactID:         x.ContactID,
+			ContactName:       x.ContactName,
+			ContactPhone:      x.ContactPhone,
+			AssigneeID:        x.AssigneeID,
+			TeamID:            x.TeamID,
+			Labels:            x.Labels,
+			CreatedAt:         x.CreatedAt.Time,
+			UpdatedAt:         x.UpdatedAt.Time,
+			LastActivityAt:    x.LastActivityAt.Time,
+			ContactMessages:   x.ContactMessages,
+			BotMessages:       x.BotMessages,
+			HumanMessages:     x.HumanMessages,
+			PrivateNotes:      x.PrivateNotes,
+			FirstContactAt:    ts(x.FirstContactAt),
+			FirstReplyAt:      ts(x.FirstReplyAt),
+			FirstHumanReplyAt: ts(x.FirstHumanReplyAt),
+			LastMessageAt:     ts(x.LastMessageAt),
+			Handoff:           x.Handoff,
+			ResolvedEventAt:   ts(x.ResolvedEventAt),
+			CsatAt:            ts(x.CsatAt),
+		}
+		// The source query sends "no CSAT answer" as 0 (sqlc loses the nullability of its LEFT
+		// JOIN); staging and analytics store NULL.
+		if x.CsatRating > 0 {
+			r := x.CsatRating
+			out[i].CsatRating = &r
+		}
+	}
+	return out
+}
+
+func ts(t pgtype.Timestamptz) *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	v := t.Time
+	return &v
+}
+
+func i16(v *int32) *int16 {
+	if v == nil {
+		return nil
+	}
+	x := int16(*v)
+	return &x
+}
+
+// RunAll runs every client tenant once, one after the other, sharing one source connection.
+// Per-tenant failures are in the results; the error is only for failures before any tenant ran.
+func (r *Runner) RunAll(ctx context.Context, full bool) ([]Result, error) {
+	return r.runAll(ctx, full, nil)
+}
+
+func (r *Runner) runAll(ctx context.Context, full bool, skip func(tenantID int64) bool) ([]Result, error) {
+	var tenants []dbsqlc.EtlTenantListRow
+	if err := r.DB.InReadTx(ctx, pg.ETL(0), func(tx pg.Tx) error {
+		var err error
+		tenants, err = tx.EtlTenantList(ctx)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	var src *source
+	var srcErr error
+	results := make([]Result, 0, len(tenants))
+	for _, t := range tenants {
+		if skip != nil && skip(t.ID) {
+			continue
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		if src == nil && srcErr == nil {
+			src, srcErr = r.openSource(ctx)
+			if srcErr == nil {
+				defer src.close(ctx)
+			}
+		}
+		// With srcErr the run is still recorded (failed), so the failure shows per tenant.
+		res := r.runTenant(ctx, src, srcErr, t.ID, full)
+		if src != nil && res.Err != nil && src.conn.IsClosed() {
+			src = nil // reconnect for the next tenant
+		}
+		res.Slug = t.Slug
+		results = append(results, res)
+	}
+	return results, nil
+}

@@ -1,0 +1,140 @@
+-- ETL source queries (internal/etl): read-only, every one filtered by the tenant's inbox ids
+-- (CHATWOOT.md traps). Chatwoot timestamps are UTC "timestamp without time zone"; each is
+-- converted with AT TIME ZONE 'UTC' so Go and our database get timestamptz.
+
+-- name: ExtractSourceColumns :many
+-- ExtractSourceColumns lists the columns the source has among the tables the ETL reads, so a
+-- missing column (an older Chatwoot) is reported by name before any extraction.
+SELECT table_name::text AS table_name, column_name::text AS column_name
+FROM information_schema.columns
+WHERE table_schema = current_schema()
+  AND table_name = ANY (@tables::text[]);
+
+-- name: ExtractConversationIDs :many
+-- ExtractConversationIDs is the id set of every conversation of the inboxes, with its change
+-- marker (conversations.updated_at moves with every message).
+SELECT c.id AS conversation_id, (c.updated_at AT TIME ZONE 'UTC')::timestamptz AS updated_at
+FROM conversations c
+WHERE c.inbox_id = ANY (@inbox_ids::integer[]);
+
+-- name: ExtractConversations :many
+-- ExtractConversations returns, for the given conversations of the inboxes, the aggregates the
+-- metrics need (DESIGN §5). Set-based per chunk: the chunk's messages are read once (index on
+-- conversation_id), the first contact time is a window over them and everything else one
+-- aggregate per conversation; labels, CSAT and resolution events are one grouped read each.
+-- The public transcript is ExtractMessages. A message counts only in its conversation's inbox.
+WITH conv AS (
+    SELECT c.id, c.inbox_id
+    FROM conversations c
+    WHERE c.id = ANY (@ids::integer[])
+      AND c.inbox_id = ANY (@inbox_ids::integer[])
+), msg AS (
+    SELECT m.conversation_id, m.created_at, m.private,
+           (m.message_type = 0 AND NOT m.private) AS is_contact,
+           (m.message_type = 1 AND NOT m.private AND m.sender_type IN ('AgentBot', 'Captain::Assistant')) AS is_bot,
+           (m.message_type = 1 AND NOT m.private AND m.sender_type = 'User') AS is_human
+    FROM messages m
+    JOIN conv ON conv.id = m.conversation_id AND conv.inbox_id = m.inbox_id
+    WHERE m.conversation_id = ANY (@ids::integer[])
+      AND m.inbox_id = ANY (@inbox_ids::integer[])
+), win AS (
+    SELECT msg.*,
+           min(msg.created_at) FILTER (WHERE msg.is_contact) OVER (PARTITION BY msg.conversation_id) AS first_contact_at
+    FROM msg
+), agg AS (
+    SELECT w.conversation_id,
+           count(*) FILTER (WHERE w.is_contact) AS contact_messages,
+           count(*) FILTER (WHERE w.is_bot) AS bot_messages,
+           count(*) FILTER (WHERE w.is_human) AS human_messages,
+           count(*) FILTER (WHERE w.private) AS private_notes,
+           min(w.first_contact_at) AS first_contact_at,
+           min(w.created_at) FILTER (WHERE (w.is_bot OR w.is_human) AND w.created_at > w.first_contact_at) AS first_reply_at,
+           min(w.created_at) FILTER (WHERE w.is_human AND w.created_at > w.first_contact_at) AS first_human_reply_at,
+           -- last_message_at: contact, bot and human messages only (activity/template excluded).
+           max(w.created_at) FILTER (WHERE w.is_contact OR w.is_bot OR w.is_human) AS last_message_at,
+           min(w.created_at) FILTER (WHERE w.is_bot) AS first_bot_at,
+           max(w.created_at) FILTER (WHERE w.is_human) AS last_human_at
+    FROM win w
+    GROUP BY w.conversation_id
+), lab AS (
+    SELECT tgg.taggable_id AS conversation_id, array_agg(DISTINCT tg.name ORDER BY tg.name) AS labels
+    FROM taggings tgg
+    JOIN tags tg ON tg.id = tgg.tag_id
+    WHERE tgg.taggable_id = ANY (@ids::integer[])
+      AND tgg.taggable_type = 'Conversation' AND tgg.context = 'labels' AND tg.name IS NOT NULL
+    GROUP BY tgg.taggable_id
+), res AS (
+    SELECT re.conversation_id, re.inbox_id, max(re.event_end_time) AS resolved_event_at
+    FROM reporting_events re
+    WHERE re.conversation_id = ANY (@ids::integer[])
+      AND re.name = 'conversation_resolved'
+    GROUP BY re.conversation_id, re.inbox_id
+), csat AS (
+    SELECT DISTINCT ON (r.conversation_id, r.account_id) r.conversation_id, r.account_id, r.rating, r.created_at
+    FROM csat_survey_responses r
+    WHERE r.conversation_id = ANY (@ids::integer[])
+    ORDER BY r.conversation_id, r.account_id, r.created_at DESC, r.id DESC
+)
+SELECT c.id AS conversation_id,
+       c.account_id,
+       c.inbox_id,
+       c.display_id,
+       coalesce(i.channel_type, '')::text AS channel_type,
+       c.status::smallint AS status,
+       c.priority,
+       c.contact_id,
+       coalesce(ct.name, '')::text AS contact_name,
+       coalesce(ct.phone_number, '')::text AS contact_phone,
+       c.assignee_id,
+       c.team_id,
+       coalesce(lab.labels, '{}')::text[] AS labels,
+       (c.created_at AT TIME ZONE 'UTC')::timestamptz AS created_at,
+       (c.updated_at AT TIME ZONE 'UTC')::timestamptz AS updated_at,
+       (c.last_activity_at AT TIME ZONE 'UTC')::timestamptz AS last_activity_at,
+       coalesce(agg.contact_messages, 0)::integer AS contact_messages,
+       coalesce(agg.bot_messages, 0)::integer AS bot_messages,
+       coalesce(agg.human_messages, 0)::integer AS human_messages,
+       coalesce(agg.private_notes, 0)::integer AS private_notes,
+       (agg.first_contact_at AT TIME ZONE 'UTC')::timestamptz AS first_contact_at,
+       (agg.first_reply_at AT TIME ZONE 'UTC')::timestamptz AS first_reply_at,
+       (agg.first_human_reply_at AT TIME ZONE 'UTC')::timestamptz AS first_human_reply_at,
+       (agg.last_message_at AT TIME ZONE 'UTC')::timestamptz AS last_message_at,
+       coalesce(agg.first_bot_at < agg.last_human_at, false)::boolean AS handoff,
+       (res.resolved_event_at AT TIME ZONE 'UTC')::timestamptz AS resolved_event_at,
+       -- sqlc cannot type a nullable column of a LEFT JOINed subquery as nullable, so "no CSAT
+       -- answer" travels as 0 (ratings are 1-5) and the ETL turns 0 back into NULL.
+       coalesce(csat.rating, 0)::smallint AS csat_rating,
+       (csat.created_at AT TIME ZONE 'UTC')::timestamptz AS csat_at
+FROM conversations c
+LEFT JOIN inboxes i ON i.id = c.inbox_id
+LEFT JOIN contacts ct ON ct.id = c.contact_id AND ct.account_id = c.account_id
+LEFT JOIN agg ON agg.conversation_id = c.id
+LEFT JOIN lab ON lab.conversation_id = c.id
+LEFT JOIN res ON res.conversation_id = c.id AND res.inbox_id = c.inbox_id
+LEFT JOIN csat ON csat.conversation_id = c.id AND csat.account_id = c.account_id
+WHERE c.id = ANY (@ids::integer[])
+  AND c.inbox_id = ANY (@inbox_ids::integer[]);
+
+-- name: ExtractMessages :many
+-- ExtractMessages is the public transcript (no private notes) of the given conversations of the
+-- inboxes, one row per message, in no particular order (the ETL streams it into staging).
+-- sender: contact (incoming), bot (AgentBot, Captain::Assistant), human (User), system (other).
+-- deleted: content_attributes.deleted (json ->> takes the last duplicate key, as jsonb would).
+SELECT m.conversation_id,
+       m.id AS message_id,
+       (m.created_at AT TIME ZONE 'UTC')::timestamptz AS created_at,
+       m.message_type::smallint AS message_type,
+       (CASE
+           WHEN m.message_type = 0 THEN 'contact'
+           WHEN m.message_type = 1 AND m.sender_type IN ('AgentBot', 'Captain::Assistant') THEN 'bot'
+           WHEN m.message_type = 1 AND m.sender_type = 'User' THEN 'human'
+           ELSE 'system' END)::text AS sender,
+       coalesce(m.content, '')::text AS content,
+       coalesce(lower(m.content_attributes ->> 'deleted') IN ('true', 't', '1'), false)::boolean AS deleted
+FROM messages m
+JOIN conversations c ON c.id = m.conversation_id AND c.inbox_id = m.inbox_id
+WHERE c.id = ANY (@ids::integer[])
+  AND c.inbox_id = ANY (@inbox_ids::integer[])
+  AND m.conversation_id = ANY (@ids::integer[])
+  AND m.inbox_id = ANY (@inbox_ids::integer[])
+  AND NOT m.private;

@@ -1,0 +1,117 @@
+-- name: EtlLockTry :one
+-- EtlLockTry takes the session-level advisory lock that serialises runs of one tenant; false
+-- means another runner holds it. Session-level on purpose: it spans the run's transactions.
+SELECT pg_try_advisory_lock(@class::integer, @tenant_id::integer) AS locked;
+
+-- name: EtlLockRelease :one
+-- EtlLockRelease releases the lock taken by EtlLockTry.
+SELECT pg_advisory_unlock(@class::integer, @tenant_id::integer) AS released;
+
+-- name: EtlRunsMarkStale :execrows
+-- EtlRunsMarkStale closes runs of the tenant left running by a process that died; called while
+-- holding the tenant's lock, so no live runner owns them.
+UPDATE etl.runs
+SET status = 'stale', finished_at = clock_timestamp(), error = 'o processo parou antes de terminar'
+WHERE tenant_id = @tenant_id AND status = 'running';
+
+-- name: EtlRunStart :one
+-- EtlRunStart records a new run of the tenant.
+INSERT INTO etl.runs (tenant_id, full_load, worker)
+VALUES (@tenant_id, @full_load, @worker)
+RETURNING id, started_at;
+
+-- name: EtlRunFail :exec
+-- EtlRunFail marks a run failed with the reason shown to operators.
+UPDATE etl.runs
+SET status = 'failed', finished_at = clock_timestamp(), error = @error::text
+WHERE tenant_id = @tenant_id AND id = @id AND status = 'running';
+
+-- name: EtlTenantInboxIDs :many
+-- EtlTenantInboxIDs lists the Chatwoot inboxes mapped to the tenant.
+SELECT inbox_id
+FROM app.tenant_inboxes
+WHERE tenant_id = @tenant_id
+ORDER BY inbox_id;
+
+-- name: EtlTenantList :many
+-- EtlTenantList lists the client tenants the scheduler loads (not the platform, not cancelled).
+SELECT id, slug
+FROM app.tenants
+WHERE NOT is_platform AND status <> 'cancelled'
+ORDER BY id;
+
+-- name: EtlStageIDsCopy :copyfrom
+-- EtlStageIDsCopy streams the source id set of a run into staging.
+INSERT INTO etl.stage_ids (run_id, conversation_id, updated_at)
+VALUES (@run_id, @conversation_id, @updated_at);
+
+-- name: EtlStageConversationsCopy :copyfrom
+-- EtlStageConversationsCopy streams extracted conversations of a run into staging.
+INSERT INTO etl.stage_conversations (
+    run_id, chunk, conversation_id, account_id, inbox_id, display_id, channel_type, status, priority,
+    contact_id, contact_name, contact_phone, assignee_id, team_id, labels, created_at, updated_at,
+    last_activity_at, contact_messages, bot_messages, human_messages, private_notes,
+    first_contact_at, first_reply_at, first_human_reply_at, last_message_at, handoff,
+    resolved_event_at, csat_rating, csat_at)
+VALUES (
+    @run_id, @chunk, @conversation_id, @account_id, @inbox_id, @display_id, @channel_type, @status, @priority,
+    @contact_id, @contact_name, @contact_phone, @assignee_id, @team_id, @labels, @created_at, @updated_at,
+    @last_activity_at, @contact_messages, @bot_messages, @human_messages, @private_notes,
+    @first_contact_at, @first_reply_at, @first_human_reply_at, @last_message_at, @handoff,
+    @resolved_event_at, @csat_rating, @csat_at);
+
+-- name: EtlStageMessagesCopy :copyfrom
+-- EtlStageMessagesCopy streams the public messages of a run's extracted conversations into staging.
+INSERT INTO etl.stage_messages (run_id, chunk, conversation_id, message_id, created_at, sender, message_type, content, deleted)
+VALUES (@run_id, @chunk, @conversation_id, @message_id, @created_at, @sender, @message_type, @content, @deleted);
+
+-- name: EtlIDsToExtract :many
+-- EtlIDsToExtract chooses the staged ids to extract: missing here, changed in the source,
+-- inside the overlap window before the watermark (late reporting events and CSAT), or all.
+SELECT s.conversation_id
+FROM etl.stage_ids s
+LEFT JOIN analytics.conversations c
+       ON c.tenant_id = @tenant_id AND c.conversation_id = s.conversation_id
+WHERE s.run_id = @run_id
+  AND (@full_load::boolean
+       OR c.conversation_id IS NULL
+       OR c.source_updated_at IS DISTINCT FROM s.updated_at
+       OR s.updated_at >= (SELECT w.source_updated_at - make_interval(secs => @overlap_seconds::double precision)
+                           FROM etl.watermarks w WHERE w.tenant_id = @tenant_id))
+ORDER BY s.conversation_id;
+
+-- name: EtlMergeChunk :exec
+-- EtlMergeChunk merges the chunk just staged (etl.merge_chunk), in the run's transaction.
+SELECT etl.merge_chunk(@run_id::bigint, @chunk::integer);
+
+-- name: EtlMergeRun :exec
+-- EtlMergeRun completes the staged run (etl.merge_run): deletions, rollups, watermark.
+SELECT etl.merge_run(@run_id::bigint);
+
+-- name: EtlRunGet :one
+-- EtlRunGet reads one run of the tenant.
+SELECT tenant_id, id, started_at, finished_at, status, full_load, extracted, inserted, updated,
+       deleted, messages, error, worker
+FROM etl.runs
+WHERE tenant_id = @tenant_id AND id = @id;
+
+-- name: EtlStatusList :many
+-- EtlStatusList is the per-tenant ETL health: last success, watermark and the latest run.
+SELECT t.id AS tenant_id, t.slug, w.last_success_at, w.source_updated_at,
+       coalesce(r.id, 0)::bigint AS run_id, coalesce(r.status, '')::text AS run_status,
+       r.finished_at AS run_finished_at, r.error AS run_error,
+       coalesce(r.extracted, 0)::integer AS extracted, coalesce(r.inserted, 0)::integer AS inserted,
+       coalesce(r.updated, 0)::integer AS updated, coalesce(r.deleted, 0)::integer AS deleted,
+       coalesce(r.messages, 0)::integer AS messages
+FROM app.tenants t
+LEFT JOIN etl.watermarks w ON w.tenant_id = t.id
+LEFT JOIN LATERAL (
+    SELECT rr.id, rr.status, rr.started_at, rr.finished_at, rr.error, rr.extracted, rr.inserted,
+           rr.updated, rr.deleted, rr.messages
+    FROM etl.runs rr
+    WHERE rr.tenant_id = t.id
+    ORDER BY rr.started_at DESC, rr.id DESC
+    LIMIT 1
+) r ON true
+WHERE NOT t.is_platform
+ORDER BY t.slug;
