@@ -49,3 +49,10 @@ SELECT t.slug
 FROM app.tenant_inboxes i
 JOIN app.tenants t ON t.id = i.tenant_id
 WHERE i.inbox_id = @inbox_id;
+
+-- name: TenantInboxOwners :many
+-- TenantInboxOwners maps every mapped inbox to its tenant's slug (the onboarding wizard).
+SELECT i.inbox_id, t.slug
+FROM app.tenant_inboxes i
+JOIN app.tenants t ON t.id = i.tenant_id
+ORDER BY i.inbox_id;

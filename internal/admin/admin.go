@@ -40,6 +40,14 @@ type Inbox struct {
 	ChannelType string
 }
 
+// validTimezone accepts IANA zone names (America/Sao_Paulo, UTC), not abbreviations or offsets.
+func validTimezone(tz string) error {
+	if _, err := time.LoadLocation(tz); err != nil || tz == "" || tz == "Local" || !strings.Contains(tz, "/") && tz != "UTC" {
+		return apperr.New(apperr.Invalid, "Fuso horário %q desconhecido: use um nome IANA como America/Sao_Paulo.", tz)
+	}
+	return nil
+}
+
 var slugRE = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$`)
 
 // Validate checks the input before any SQL runs, with messages a person understands; the
@@ -65,8 +73,8 @@ func (in *TenantInput) Validate() error {
 	case !slugRE.MatchString(in.Slug):
 		return apperr.New(apperr.Invalid, "Identificador (slug) %q inválido: use de 1 a 40 letras minúsculas, números e hífens, sem hífen no início ou no fim.", in.Slug)
 	}
-	if _, err := time.LoadLocation(in.Timezone); err != nil || !strings.Contains(in.Timezone, "/") && in.Timezone != "UTC" {
-		return apperr.New(apperr.Invalid, "Fuso horário %q desconhecido: use um nome IANA como America/Sao_Paulo.", in.Timezone)
+	if err := validTimezone(in.Timezone); err != nil {
+		return err
 	}
 	seen := map[int32]bool{}
 	for _, ib := range in.Inboxes {

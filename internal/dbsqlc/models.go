@@ -38,3 +38,49 @@ type AppTenantInbox struct {
 	ChannelType string    `json:"channel_type"`
 	CreatedAt   time.Time `json:"created_at"`
 }
+
+// Branding, dashboard defaults and funnel rules; one row per tenant, created with the tenant.
+type AppTenantSetting struct {
+	TenantID          int64   `json:"tenant_id"`
+	DisplayName       string  `json:"display_name"`
+	LogoURL           *string `json:"logo_url"`
+	PrimaryColor      string  `json:"primary_color"`
+	SecondaryColor    string  `json:"secondary_color"`
+	DefaultPeriodDays int32   `json:"default_period_days"`
+	// Funnel: any of these Chatwoot labels makes a lead.
+	LeadLabels []string `json:"lead_labels"`
+	// Funnel: case-insensitive regular expression matched against contact messages only.
+	LeadRegex *string `json:"lead_regex"`
+	// Funnel: a conversation is a lead when the contact wrote at least one message (the default rule).
+	LeadAnyMessage bool `json:"lead_any_message"`
+	// Funnel: any of these labels makes a visit scheduled (and so a lead).
+	VisitLabels []string `json:"visit_labels"`
+	VisitRegex  *string  `json:"visit_regex"`
+	// Funnel: any of these labels makes a conversion (and so a visit and a lead).
+	ConvertedLabels []string `json:"converted_labels"`
+	ConvertedRegex  *string  `json:"converted_regex"`
+	// Bumped whenever a funnel rule changes; the ETL re-applies rules to history when it moves.
+	RulesVersion int32     `json:"rules_version"`
+	UpdatedAt    time.Time `json:"updated_at"`
+}
+
+// Every ETL run of a tenant: when, how it ended, what it changed, and why it failed.
+type EtlRun struct {
+	TenantID   int64      `json:"tenant_id"`
+	ID         int64      `json:"id"`
+	StartedAt  time.Time  `json:"started_at"`
+	FinishedAt *time.Time `json:"finished_at"`
+	// running; succeeded; failed (error says why); stale (the process died, found by a later run).
+	Status string `json:"status"`
+	// True for --full runs that ignore the watermark.
+	FullLoad bool `json:"full_load"`
+	// Conversations read from Chatwoot.
+	Extracted int32   `json:"extracted"`
+	Inserted  int32   `json:"inserted"`
+	Updated   int32   `json:"updated"`
+	Deleted   int32   `json:"deleted"`
+	Messages  int32   `json:"messages"`
+	Error     *string `json:"error"`
+	// host:pid of the process that ran it.
+	Worker string `json:"worker"`
+}

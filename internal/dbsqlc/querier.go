@@ -6,16 +6,117 @@ package dbsqlc
 
 import (
 	"context"
+	"time"
 )
 
 type Querier interface {
+	// AdminTenantInboxRemove unmaps an inbox from a tenant; its data leaves at the next sync.
+	AdminTenantInboxRemove(ctx context.Context, arg AdminTenantInboxRemoveParams) (int64, error)
+	// Staff queries (the admin panel and the geniai CLI share them). They run as geniai_staff: RLS
+	// lets staff read every tenant and only super_admin write.
+	// AdminTenantOverview is one row per client tenant: status, size, activity in the last 30 days
+	// against the 30 before, and ETL health.
+	AdminTenantOverview(ctx context.Context, today time.Time) ([]AdminTenantOverviewRow, error)
+	// AdminTenantUpdate changes a tenant's name, status, plan, trial end and timezone.
+	AdminTenantUpdate(ctx context.Context, arg AdminTenantUpdateParams) (AppTenant, error)
+	// AuditEvent appends an audit event for the context actor (ip and user agent from the context).
+	AuditEvent(ctx context.Context, arg AuditEventParams) (int64, error)
+	// AuditSearch pages through the audit log newest first (keyset on (at, id)) with filters.
+	AuditSearch(ctx context.Context, arg AuditSearchParams) ([]AuditSearchRow, error)
 	// ContextCurrent reports the identity the database sees (tests and diagnostics).
 	ContextCurrent(ctx context.Context) (ContextCurrentRow, error)
 	// ContextSet is the first statement of every transaction: it switches to a database role and sets
 	// the request identity, all transaction-locally, so nothing survives into the next transaction.
 	ContextSet(ctx context.Context, arg ContextSetParams) error
+	// ConversationCount counts the filtered conversations (the list header and drill-down checks).
+	ConversationCount(ctx context.Context, arg ConversationCountParams) (int64, error)
+	// ConversationGet is one conversation with every metric; RLS hides other tenants' rows.
+	ConversationGet(ctx context.Context, arg ConversationGetParams) (ConversationGetRow, error)
+	// ConversationPage lists filtered conversations newest first, keyset-paginated on
+	// (created_at, conversation_id): pass the last row's values to get the next page.
+	ConversationPage(ctx context.Context, arg ConversationPageParams) ([]ConversationPageRow, error)
+	// ConversationTranscript is the public transcript of a conversation, oldest first.
+	ConversationTranscript(ctx context.Context, arg ConversationTranscriptParams) ([]ConversationTranscriptRow, error)
+	// DashboardByInbox is the per-inbox table.
+	DashboardByInbox(ctx context.Context, arg DashboardByInboxParams) ([]DashboardByInboxRow, error)
+	// DashboardByLabel is the per-label table (a conversation counts under each of its labels).
+	DashboardByLabel(ctx context.Context, arg DashboardByLabelParams) ([]DashboardByLabelRow, error)
+	// DashboardCSAT is the distribution of latest CSAT ratings.
+	DashboardCSAT(ctx context.Context, arg DashboardCSATParams) ([]DashboardCSATRow, error)
+	// DashboardDaily is the daily volume per inbox (the page sums inboxes unless stacked).
+	DashboardDaily(ctx context.Context, arg DashboardDailyParams) ([]DashboardDailyRow, error)
+	// DashboardFirstReplyBuckets is the first-reply time distribution (analytics.frt_bucket).
+	DashboardFirstReplyBuckets(ctx context.Context, arg DashboardFirstReplyBucketsParams) ([]DashboardFirstReplyBucketsRow, error)
+	// DashboardHeatmap counts conversations by weekday (0 = Sunday) and hour, tenant timezone.
+	DashboardHeatmap(ctx context.Context, arg DashboardHeatmapParams) ([]DashboardHeatmapRow, error)
+	// Dashboard and explorer queries. Every one selects FROM analytics.conversation_filter(...), the
+	// single definition of "the conversations behind a number", so a KPI and its drill-down list
+	// always agree. Percentiles come back as NaN when there is nothing to rank (sqlc cannot type a
+	// nullable aggregate); internal/dashboard turns NaN into "no value".
+	// DashboardSummary computes every KPI of the filtered conversations.
+	DashboardSummary(ctx context.Context, arg DashboardSummaryParams) (DashboardSummaryRow, error)
+	// EtlIDsToExtract chooses the staged ids to extract: missing here, changed in the source,
+	// inside the overlap window before the watermark (late reporting events and CSAT), or all.
+	EtlIDsToExtract(ctx context.Context, arg EtlIDsToExtractParams) ([]int32, error)
+	// EtlLockRelease releases the lock taken by EtlLockTry.
+	EtlLockRelease(ctx context.Context, arg EtlLockReleaseParams) (bool, error)
+	// EtlLockTry takes the session-level advisory lock that serialises runs of one tenant; false
+	// means another runner holds it. Session-level on purpose: it spans the run's transactions.
+	EtlLockTry(ctx context.Context, arg EtlLockTryParams) (bool, error)
+	// EtlMergeChunk merges the chunk just staged (etl.merge_chunk), in the run's transaction.
+	EtlMergeChunk(ctx context.Context, arg EtlMergeChunkParams) error
+	// EtlMergeRun completes the staged run (etl.merge_run): deletions, rollups, watermark.
+	EtlMergeRun(ctx context.Context, runID int64) error
+	// EtlRunFail marks a run failed with the reason shown to operators.
+	EtlRunFail(ctx context.Context, arg EtlRunFailParams) error
+	// EtlRunGet reads one run of the tenant.
+	EtlRunGet(ctx context.Context, arg EtlRunGetParams) (EtlRun, error)
+	// EtlRunStart records a new run of the tenant.
+	EtlRunStart(ctx context.Context, arg EtlRunStartParams) (EtlRunStartRow, error)
+	// EtlRunsMarkStale closes runs of the tenant left running by a process that died; called while
+	// holding the tenant's lock, so no live runner owns them.
+	EtlRunsMarkStale(ctx context.Context, tenantID int64) (int64, error)
+	// EtlRunsRecent lists a tenant's latest ETL runs.
+	EtlRunsRecent(ctx context.Context, arg EtlRunsRecentParams) ([]EtlRunsRecentRow, error)
+	// EtlStageConversationsCopy streams extracted conversations of a run into staging.
+	EtlStageConversationsCopy(ctx context.Context, arg []EtlStageConversationsCopyParams) (int64, error)
+	// EtlStageIDsCopy streams the source id set of a run into staging.
+	EtlStageIDsCopy(ctx context.Context, arg []EtlStageIDsCopyParams) (int64, error)
+	// EtlStageMessagesCopy streams the public messages of a run's extracted conversations into staging.
+	EtlStageMessagesCopy(ctx context.Context, arg []EtlStageMessagesCopyParams) (int64, error)
+	// EtlStatusList is the per-tenant ETL health: last success, watermark and the latest run.
+	EtlStatusList(ctx context.Context) ([]EtlStatusListRow, error)
+	// EtlTenantInboxIDs lists the Chatwoot inboxes mapped to the tenant.
+	EtlTenantInboxIDs(ctx context.Context, tenantID int64) ([]int32, error)
+	// EtlTenantList lists the client tenants the scheduler loads (not the platform, not cancelled).
+	EtlTenantList(ctx context.Context) ([]EtlTenantListRow, error)
+	// LoginFail records a failed sign-in and reports for how many seconds the e-mail is locked (0: not).
+	LoginFail(ctx context.Context, arg LoginFailParams) (LoginFailRow, error)
+	// LoginIPBlocked is the number of seconds until a throttled IP may try again (0: allowed).
+	LoginIPBlocked(ctx context.Context, ip string) (int32, error)
+	// LoginLookup returns the account behind an e-mail for sign-in (anon only); no row when unknown.
+	// locked_seconds (0: not locked) and checked_at come from the database clock; a missing trial end
+	// comes back as the Unix epoch.
+	LoginLookup(ctx context.Context, email string) (LoginLookupRow, error)
+	// LoginSucceed resets the failure counters, stamps the last login and audits login.success; on a
+	// locked account it changes nothing and returns the seconds it stays locked (0: signed in).
+	LoginSucceed(ctx context.Context, arg LoginSucceedParams) (int32, error)
+	// PrincipalCheck re-validates the context user on every request; no row when the user is gone
+	// or is not the context user.
+	PrincipalCheck(ctx context.Context, arg PrincipalCheckParams) (PrincipalCheckRow, error)
 	// SchemaVersion is the applied migration version (readiness).
 	SchemaVersion(ctx context.Context) (int32, error)
+	// SettingsGet reads a tenant's branding, defaults and funnel rules.
+	SettingsGet(ctx context.Context, tenantID int64) (AppTenantSetting, error)
+	// SettingsUpdateBranding changes display name, logo and colours and the default period.
+	SettingsUpdateBranding(ctx context.Context, arg SettingsUpdateBrandingParams) (int64, error)
+	// SettingsUpdateFunnel changes the funnel rules; a trigger bumps rules_version so the next ETL
+	// run re-applies them to the whole history.
+	SettingsUpdateFunnel(ctx context.Context, arg SettingsUpdateFunnelParams) (SettingsUpdateFunnelRow, error)
+	// TenantBranding is the display name and colours of the context tenant.
+	TenantBranding(ctx context.Context) (TenantBrandingRow, error)
+	// TenantCount counts the client tenants visible to the context (staff: all).
+	TenantCount(ctx context.Context) (int32, error)
 	// TenantCreate adds a client tenant; its settings row is created by trigger.
 	TenantCreate(ctx context.Context, arg TenantCreateParams) (AppTenant, error)
 	// TenantGetByID finds a tenant visible to the current context.
@@ -28,19 +129,44 @@ type Querier interface {
 	TenantInboxAdd(ctx context.Context, arg TenantInboxAddParams) (AppTenantInbox, error)
 	// TenantInboxList lists the inboxes mapped to a tenant.
 	TenantInboxList(ctx context.Context, tenantID int64) ([]AppTenantInbox, error)
+	// TenantInboxNames lists a tenant's inboxes for filters and tables.
+	TenantInboxNames(ctx context.Context, tenantID int64) ([]TenantInboxNamesRow, error)
 	// TenantInboxOwner tells which tenant (slug) an inbox is mapped to, if any.
 	TenantInboxOwner(ctx context.Context, inboxID int32) (string, error)
+	// TenantInboxOwners maps every mapped inbox to its tenant's slug (the onboarding wizard).
+	TenantInboxOwners(ctx context.Context) ([]TenantInboxOwnersRow, error)
+	// TenantLastSync is when the tenant's data was last refreshed by a successful ETL run.
+	TenantLastSync(ctx context.Context, tenantID int64) (*time.Time, error)
 	// TenantList lists tenants visible to the current context with their user and inbox counts.
 	TenantList(ctx context.Context) ([]TenantListRow, error)
+	// TenantTimezoneSet changes the timezone days and hours are computed in (tenant admins may).
+	TenantTimezoneSet(ctx context.Context, arg TenantTimezoneSetParams) (int64, error)
 	// UserCreate adds a user; email must already be normalised to lowercase.
 	UserCreate(ctx context.Context, arg UserCreateParams) (UserCreateRow, error)
+	// UserGet reads one user visible to the context.
+	UserGet(ctx context.Context, id int64) (UserGetRow, error)
 	// UserGetByEmail finds a user visible to the current context by (lowercase) email.
 	UserGetByEmail(ctx context.Context, email string) (UserGetByEmailRow, error)
 	// UserListByTenant lists a tenant's users.
 	UserListByTenant(ctx context.Context, tenantID int64) ([]UserListByTenantRow, error)
+	// UserOwnPasswordCheck is the context user's bcrypt hash, to verify the current password, and the
+	// seconds the account stays locked (0: not locked; while locked, do not compare).
+	UserOwnPasswordCheck(ctx context.Context) (UserOwnPasswordCheckRow, error)
+	// UserOwnPasswordFail counts a wrong current password as a failed attempt for the context user
+	// (lockout rules, audited as password.change_failed); returns the seconds the account is locked.
+	UserOwnPasswordFail(ctx context.Context) (int32, error)
+	// UserSearch lists users across tenants by email, name or tenant, newest sign-in first.
+	UserSearch(ctx context.Context, arg UserSearchParams) ([]UserSearchRow, error)
+	// UserSetOwnPassword sets the context user's password hash and returns the new auth_version.
+	UserSetOwnPassword(ctx context.Context, passwordHash string) (int32, error)
 	// UserSetPassword replaces a user's password hash and bumps auth_version, which ends every
 	// session that carries the old version.
 	UserSetPassword(ctx context.Context, arg UserSetPasswordParams) (UserSetPasswordRow, error)
+	// UserUnlock clears a lockout.
+	UserUnlock(ctx context.Context, id int64) (int64, error)
+	// UserUpdate changes name, role and active flag; deactivation bumps auth_version so the user's
+	// sessions end at their next request.
+	UserUpdate(ctx context.Context, arg UserUpdateParams) (UserUpdateRow, error)
 }
 
 var _ Querier = (*Queries)(nil)

@@ -211,6 +211,39 @@ func (q *Queries) TenantInboxOwner(ctx context.Context, inboxID int32) (string, 
 	return slug, err
 }
 
+const tenantInboxOwners = `-- name: TenantInboxOwners :many
+SELECT i.inbox_id, t.slug
+FROM app.tenant_inboxes i
+JOIN app.tenants t ON t.id = i.tenant_id
+ORDER BY i.inbox_id
+`
+
+type TenantInboxOwnersRow struct {
+	InboxID int32  `json:"inbox_id"`
+	Slug    string `json:"slug"`
+}
+
+// TenantInboxOwners maps every mapped inbox to its tenant's slug (the onboarding wizard).
+func (q *Queries) TenantInboxOwners(ctx context.Context) ([]TenantInboxOwnersRow, error) {
+	rows, err := q.db.Query(ctx, tenantInboxOwners)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []TenantInboxOwnersRow{}
+	for rows.Next() {
+		var i TenantInboxOwnersRow
+		if err := rows.Scan(&i.InboxID, &i.Slug); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const tenantList = `-- name: TenantList :many
 SELECT t.id, t.slug, t.name, t.status, t.trial_ends_at, t.plan, t.timezone, t.is_platform, t.created_at,
        (SELECT count(*) FROM app.users u WHERE u.tenant_id = t.id)::integer AS users,

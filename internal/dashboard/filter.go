@@ -1,0 +1,365 @@
+// Package dashboard turns a tenant's analytics into the numbers, series and lists of the client
+// dashboard, the conversation explorer, the exports and the JSON API. The filter is parsed once
+// from URL parameters (shareable URLs) and every query selects from the same SQL filter function,
+// so a KPI and the list it drills down to always count the same conversations.
+package dashboard
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/geniai/analytics/internal/apperr"
+	"github.com/geniai/analytics/internal/dbsqlc"
+)
+
+// Limits on filter input.
+const (
+	MaxRangeDays    = 731 // two years
+	MaxSearchChars  = 200
+	MaxLabelChars   = 100
+	DefaultPageSize = 50
+	MaxPageSize     = 200
+	dateLayout      = "2006-01-02"
+)
+
+// Presets are the period shortcuts, in days (today is 1).
+var Presets = []struct {
+	Key  string
+	Days int
+}{{"today", 1}, {"7d", 7}, {"30d", 30}, {"90d", 90}, {"365d", 365}}
+
+// Statuses maps URL values to Chatwoot status codes.
+var Statuses = map[string]int16{"open": 0, "resolved": 1, "pending": 2, "snoozed": 3}
+
+// Stages are the funnel stages a list can be filtered to ("none": not a lead).
+var Stages = []string{"lead", "visit", "converted", "none"}
+
+// Flags are the per-conversation metric conditions a KPI can drill down to.
+var Flags = []string{"unanswered", "unanswered_lead", "replied", "human_replied", "resolved",
+	"bot_resolved", "with_bot", "handoff", "csat", "satisfied"}
+
+// Filter is a parsed, validated dashboard or explorer filter.
+type Filter struct {
+	Preset   string    // one of Presets' keys, or "" for a custom range
+	From, To time.Time // inclusive days, in the tenant's timezone (dates at UTC midnight)
+	Inboxes  []int32
+	Channel  string
+	Label    string
+	Status   string
+	Stage    string
+	Flag     string
+	FRT      *int16 // first-reply bucket 0-6
+	DOW      *int16 // weekday 0 (Sunday) - 6
+	Hour     *int16 // 0-23
+	CSAT     *int16 // 1-5
+	Search   string
+	Stacked  bool // daily chart by inbox
+	PageSize int
+	After    *Cursor
+}
+
+// Cursor is the keyset position after which the next page starts.
+type Cursor struct {
+	CreatedAt time.Time
+	ID        int32
+}
+
+func (c Cursor) String() string {
+	return strconv.FormatInt(c.CreatedAt.UnixMicro(), 10) + "_" + strconv.FormatInt(int64(c.ID), 10)
+}
+
+// ParseCursor reads a Cursor written by Cursor.String.
+func ParseCursor(s string) (Cursor, error) {
+	at, id, ok := strings.Cut(s, "_")
+	if ok {
+		us, err1 := strconv.ParseInt(at, 10, 64)
+		n, err2 := strconv.ParseInt(id, 10, 32)
+		if err1 == nil && err2 == nil && n > 0 {
+			return Cursor{CreatedAt: time.UnixMicro(us).UTC(), ID: int32(n)}, nil
+		}
+	}
+	return Cursor{}, apperr.New(apperr.Invalid, "Posição de página inválida; volte à primeira página.")
+}
+
+// Days is the number of days in the period.
+func (f Filter) Days() int { return int(f.To.Sub(f.From).Hours()/24) + 1 }
+
+// Previous is the same filter over the period of equal length just before this one.
+func (f Filter) Previous() Filter {
+	p := f
+	p.Preset = ""
+	p.To = f.From.AddDate(0, 0, -1)
+	p.From = p.To.AddDate(0, 0, -(f.Days() - 1))
+	return p
+}
+
+var channelRE = regexp.MustCompile(`^Channel::[A-Za-z]{1,40}$`)
+
+// Parse reads a filter from URL parameters. today is the current date in the tenant's timezone,
+// defaultDays the tenant's default period, inboxes the tenant's inbox ids (an unknown inbox is an
+// error, never a way to look at another tenant's data). Every error is an apperr.Invalid with a
+// message in Portuguese.
+func Parse(v url.Values, today time.Time, defaultDays int, inboxes []int32) (Filter, error) {
+	f := Filter{PageSize: DefaultPageSize}
+	today = time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, time.UTC)
+	bad := func(format string, args ...any) (Filter, error) {
+		return Filter{}, apperr.New(apperr.Invalid, format, args...)
+	}
+	for k, vs := range v {
+		if len(vs) > 1 && k != "inbox" {
+			return bad("O parâmetro %q aparece mais de uma vez.", k)
+		}
+	}
+	from, to := strings.TrimSpace(v.Get("from")), strings.TrimSpace(v.Get("to"))
+	preset := v.Get("period")
+	switch {
+	case from != "" || to != "":
+		if from == "" || to == "" {
+			return bad("Informe as datas inicial e final do período.")
+		}
+		var err error
+		if f.From, err = parseDate(from); err != nil {
+			return bad("Data inicial inválida: %q. Use o formato AAAA-MM-DD ou DD/MM/AAAA.", clip(from))
+		}
+		if f.To, err = parseDate(to); err != nil {
+			return bad("Data final inválida: %q. Use o formato AAAA-MM-DD ou DD/MM/AAAA.", clip(to))
+		}
+		if f.From.After(f.To) {
+			return bad("A data inicial (%s) é posterior à data final (%s).", f.From.Format("02/01/2006"), f.To.Format("02/01/2006"))
+		}
+		if f.Days() > MaxRangeDays {
+			return bad("O período pode ter no máximo 2 anos (%d dias); o pedido tem %d.", MaxRangeDays, f.Days())
+		}
+	default:
+		days := 0
+		if preset == "" {
+			days = defaultDays
+			preset = presetKey(days)
+		} else {
+			for _, p := range Presets {
+				if p.Key == preset {
+					days = p.Days
+				}
+			}
+		}
+		if days <= 0 {
+			return bad("Período %q desconhecido: use today, 7d, 30d, 90d ou 365d.", clip(preset))
+		}
+		f.Preset = preset
+		f.To = today
+		f.From = today.AddDate(0, 0, -(days - 1))
+	}
+
+	known := make(map[int32]bool, len(inboxes))
+	for _, id := range inboxes {
+		known[id] = true
+	}
+	seen := map[int32]bool{}
+	for _, s := range v["inbox"] {
+		if s == "" {
+			continue
+		}
+		id, err := strconv.ParseInt(s, 10, 32)
+		if err != nil || !known[int32(id)] {
+			return bad("Caixa de entrada desconhecida: %q.", clip(s))
+		}
+		if !seen[int32(id)] {
+			seen[int32(id)] = true
+			f.Inboxes = append(f.Inboxes, int32(id))
+		}
+	}
+	sort.Slice(f.Inboxes, func(i, j int) bool { return f.Inboxes[i] < f.Inboxes[j] })
+
+	if f.Channel = v.Get("channel"); f.Channel != "" && !channelRE.MatchString(f.Channel) {
+		return bad("Canal desconhecido: %q.", clip(f.Channel))
+	}
+	if f.Label = strings.TrimSpace(v.Get("label")); utf8.RuneCountInString(f.Label) > MaxLabelChars || !utf8.ValidString(f.Label) {
+		return bad("Etiqueta inválida.")
+	}
+	if f.Status = v.Get("status"); f.Status != "" {
+		if _, ok := Statuses[f.Status]; !ok {
+			return bad("Situação desconhecida: %q. Use open, resolved, pending ou snoozed.", clip(f.Status))
+		}
+	}
+	if f.Stage = v.Get("stage"); f.Stage != "" && !contains(Stages, f.Stage) {
+		return bad("Etapa do funil desconhecida: %q.", clip(f.Stage))
+	}
+	if f.Flag = v.Get("flag"); f.Flag != "" && !contains(Flags, f.Flag) {
+		return bad("Filtro desconhecido: %q.", clip(f.Flag))
+	}
+	var err error
+	if f.FRT, err = smallParam(v, "frt", 0, 6, "Faixa de tempo de resposta"); err != nil {
+		return Filter{}, err
+	}
+	if f.DOW, err = smallParam(v, "dow", 0, 6, "Dia da semana"); err != nil {
+		return Filter{}, err
+	}
+	if f.Hour, err = smallParam(v, "hour", 0, 23, "Hora"); err != nil {
+		return Filter{}, err
+	}
+	if f.CSAT, err = smallParam(v, "csat", 1, 5, "Nota de satisfação"); err != nil {
+		return Filter{}, err
+	}
+	f.Search = strings.TrimSpace(v.Get("q"))
+	if !utf8.ValidString(f.Search) || strings.ContainsRune(f.Search, 0) {
+		return bad("A busca contém caracteres inválidos.")
+	}
+	if utf8.RuneCountInString(f.Search) > MaxSearchChars {
+		return bad("A busca pode ter no máximo %d caracteres.", MaxSearchChars)
+	}
+	f.Stacked = v.Get("stack") == "inbox"
+	if s := v.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > MaxPageSize {
+			return bad("Tamanho de página inválido: use de 1 a %d.", MaxPageSize)
+		}
+		f.PageSize = n
+	}
+	if s := v.Get("after"); s != "" {
+		c, err := ParseCursor(s)
+		if err != nil {
+			return Filter{}, err
+		}
+		f.After = &c
+	}
+	return f, nil
+}
+
+func presetKey(days int) string {
+	for _, p := range Presets {
+		if p.Days == days {
+			return p.Key
+		}
+	}
+	return ""
+}
+
+func parseDate(s string) (time.Time, error) {
+	if t, err := time.Parse(dateLayout, s); err == nil {
+		return t, nil
+	}
+	return time.Parse("02/01/2006", s)
+}
+
+func smallParam(v url.Values, name string, lo, hi int, what string) (*int16, error) {
+	s := v.Get(name)
+	if s == "" {
+		return nil, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < lo || n > hi {
+		return nil, apperr.New(apperr.Invalid, "%s inválido(a): %q (de %d a %d).", what, clip(s), lo, hi)
+	}
+	x := int16(n)
+	return &x, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// clip shortens user input quoted back in an error message.
+func clip(s string) string {
+	if utf8.RuneCountInString(s) > 40 {
+		return string([]rune(s)[:40]) + "…"
+	}
+	if !utf8.ValidString(s) {
+		return strings.ToValidUTF8(s, "?")
+	}
+	return s
+}
+
+// Query returns the filter as URL parameters (for links, exports and drill-down); the period is
+// always written as explicit dates so a shared link means the same days tomorrow... unless it
+// came from a preset, which stays relative on purpose.
+func (f Filter) Query() url.Values {
+	v := url.Values{}
+	if f.Preset != "" {
+		v.Set("period", f.Preset)
+	} else {
+		v.Set("from", f.From.Format(dateLayout))
+		v.Set("to", f.To.Format(dateLayout))
+	}
+	for _, id := range f.Inboxes {
+		v.Add("inbox", strconv.Itoa(int(id)))
+	}
+	set := func(k, s string) {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	set("channel", f.Channel)
+	set("label", f.Label)
+	set("status", f.Status)
+	set("stage", f.Stage)
+	set("flag", f.Flag)
+	setN := func(k string, n *int16) {
+		if n != nil {
+			v.Set(k, strconv.Itoa(int(*n)))
+		}
+	}
+	setN("frt", f.FRT)
+	setN("dow", f.DOW)
+	setN("hour", f.Hour)
+	setN("csat", f.CSAT)
+	set("q", f.Search)
+	if f.Stacked {
+		v.Set("stack", "inbox")
+	}
+	if f.PageSize != DefaultPageSize && f.PageSize != 0 {
+		v.Set("limit", strconv.Itoa(f.PageSize))
+	}
+	return v
+}
+
+// With returns a copy of the filter changed by fn (for drill-down links).
+func (f Filter) With(fn func(*Filter)) Filter {
+	g := f
+	g.Inboxes = append([]int32(nil), f.Inboxes...)
+	g.After = nil
+	fn(&g)
+	return g
+}
+
+// params is the sqlc argument shared by every dashboard query.
+func (f Filter) params(tenantID int64) dbsqlc.DashboardSummaryParams {
+	p := dbsqlc.DashboardSummaryParams{
+		TenantID: tenantID, FromDay: f.From, ToDay: f.To,
+		Channel: optStr(f.Channel), Label: optStr(f.Label), Stage: optStr(f.Stage), Flag: optStr(f.Flag),
+		FrtBucket: f.FRT, Dow: f.DOW, Hour: f.Hour, Csat: f.CSAT, Search: optStr(f.Search),
+	}
+	if len(f.Inboxes) > 0 {
+		p.Inboxes = f.Inboxes
+	}
+	if f.Status != "" {
+		s := Statuses[f.Status]
+		p.Status = &s
+	}
+	return p
+}
+
+func optStr(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// String describes the period for headings: "01/09/2026 a 30/09/2026".
+func (f Filter) String() string {
+	if f.From.Equal(f.To) {
+		return f.From.Format("02/01/2006")
+	}
+	return fmt.Sprintf("%s a %s", f.From.Format("02/01/2006"), f.To.Format("02/01/2006"))
+}

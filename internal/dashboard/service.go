@@ -1,0 +1,258 @@
+package dashboard
+
+import (
+	"context"
+	"math"
+	"time"
+
+	"github.com/geniai/analytics/internal/apperr"
+	"github.com/geniai/analytics/internal/dbsqlc"
+	"github.com/geniai/analytics/internal/pg"
+)
+
+// Service reads a tenant's dashboard data under the caller's principal (RLS applies).
+type Service struct {
+	DB *pg.DB
+}
+
+// Value is one KPI figure with its value in the previous period; nil means "no value" (nothing
+// to measure), distinct from zero.
+type Value struct {
+	Cur, Prev *float64
+}
+
+// Change is the relative change against the previous period in percent, nil when the previous
+// period had no value or zero.
+func (v Value) Change() *float64 {
+	if v.Cur == nil || v.Prev == nil || *v.Prev == 0 {
+		return nil
+	}
+	c := (*v.Cur - *v.Prev) / math.Abs(*v.Prev) * 100
+	return &c
+}
+
+// KPIs are the dashboard's cards. Durations in seconds, rates as fractions 0-1.
+type KPIs struct {
+	Conversations, Leads, Visits, Conversions          Value
+	LeadToVisit, VisitToConversion                     Value
+	UnansweredLeads                                    Value
+	FirstReplyP50, FirstReplyP90                       Value
+	FirstHumanReplyP50, FirstHumanReplyP90             Value
+	ResolutionRate, ResolutionP50                      Value
+	BotResolvedShare, HandoffRate                      Value
+	CSATSatisfaction, CSATResponses                    Value
+	Replied, HumanReplied, Resolved, WithBot, Handoffs Value
+	BotResolved, CSATSatisfied                         Value
+}
+
+// Dashboard is everything the dashboard page shows.
+type Dashboard struct {
+	Filter     Filter
+	KPIs       KPIs
+	Daily      []dbsqlc.DashboardDailyRow
+	FRT        []dbsqlc.DashboardFirstReplyBucketsRow
+	Heatmap    []dbsqlc.DashboardHeatmapRow
+	ByInbox    []dbsqlc.DashboardByInboxRow
+	ByLabel    []dbsqlc.DashboardByLabelRow
+	CSAT       []dbsqlc.DashboardCSATRow
+	Inboxes    []dbsqlc.TenantInboxNamesRow
+	LastSyncAt *time.Time
+}
+
+// Empty reports whether the tenant has no conversation in the period.
+func (d *Dashboard) Empty() bool {
+	return d.KPIs.Conversations.Cur == nil || *d.KPIs.Conversations.Cur == 0
+}
+
+// Load reads the whole dashboard in one read-only transaction, so every figure is of one snapshot.
+func (s *Service) Load(ctx context.Context, p pg.Principal, tenantID int64, f Filter) (*Dashboard, error) {
+	d := &Dashboard{Filter: f}
+	cur, prev := f.params(tenantID), f.Previous().params(tenantID)
+	err := s.DB.InReadTx(ctx, p, func(tx pg.Tx) error {
+		now, err := tx.DashboardSummary(ctx, cur)
+		if err != nil {
+			return err
+		}
+		before, err := tx.DashboardSummary(ctx, dbsqlc.DashboardSummaryParams(prev))
+		if err != nil {
+			return err
+		}
+		d.KPIs = kpis(now, before)
+		if d.Daily, err = tx.DashboardDaily(ctx, dbsqlc.DashboardDailyParams(cur)); err != nil {
+			return err
+		}
+		if d.FRT, err = tx.DashboardFirstReplyBuckets(ctx, dbsqlc.DashboardFirstReplyBucketsParams(cur)); err != nil {
+			return err
+		}
+		if d.Heatmap, err = tx.DashboardHeatmap(ctx, dbsqlc.DashboardHeatmapParams(cur)); err != nil {
+			return err
+		}
+		if d.ByInbox, err = tx.DashboardByInbox(ctx, dbsqlc.DashboardByInboxParams(cur)); err != nil {
+			return err
+		}
+		if d.ByLabel, err = tx.DashboardByLabel(ctx, dbsqlc.DashboardByLabelParams(cur)); err != nil {
+			return err
+		}
+		if d.CSAT, err = tx.DashboardCSAT(ctx, dbsqlc.DashboardCSATParams(cur)); err != nil {
+			return err
+		}
+		if d.Inboxes, err = tx.TenantInboxNames(ctx, tenantID); err != nil {
+			return err
+		}
+		d.LastSyncAt, err = tx.TenantLastSync(ctx, tenantID)
+		if pg.IsNoRows(err) {
+			err = nil
+		}
+		return err
+	})
+	return d, err
+}
+
+func kpis(c, p dbsqlc.DashboardSummaryRow) KPIs {
+	n := func(a, b int64) Value { return Value{num(float64(a)), num(float64(b))} }
+	sec := func(a, b float64) Value { return Value{opt(a), opt(b)} }
+	rate := func(an, ad, bn, bd int64) Value { return Value{ratio(an, ad), ratio(bn, bd)} }
+	return KPIs{
+		Conversations:      n(c.Conversations, p.Conversations),
+		Leads:              n(c.Leads, p.Leads),
+		Visits:             n(c.Visits, p.Visits),
+		Conversions:        n(c.Conversions, p.Conversions),
+		LeadToVisit:        rate(c.Visits, c.Leads, p.Visits, p.Leads),
+		VisitToConversion:  rate(c.Conversions, c.Visits, p.Conversions, p.Visits),
+		UnansweredLeads:    n(c.UnansweredLeads, p.UnansweredLeads),
+		FirstReplyP50:      sec(c.FirstReplyP50, p.FirstReplyP50),
+		FirstReplyP90:      sec(c.FirstReplyP90, p.FirstReplyP90),
+		FirstHumanReplyP50: sec(c.FirstHumanReplyP50, p.FirstHumanReplyP50),
+		FirstHumanReplyP90: sec(c.FirstHumanReplyP90, p.FirstHumanReplyP90),
+		ResolutionRate:     rate(c.Resolved, c.Conversations, p.Resolved, p.Conversations),
+		ResolutionP50:      sec(c.ResolutionP50, p.ResolutionP50),
+		BotResolvedShare:   rate(c.BotResolved, c.Resolved, p.BotResolved, p.Resolved),
+		HandoffRate:        rate(c.Handoffs, c.WithBot, p.Handoffs, p.WithBot),
+		CSATSatisfaction:   rate(c.CsatSatisfied, c.CsatResponses, p.CsatSatisfied, p.CsatResponses),
+		CSATResponses:      n(c.CsatResponses, p.CsatResponses),
+		Replied:            n(c.Replied, p.Replied),
+		HumanReplied:       n(c.HumanReplied, p.HumanReplied),
+		Resolved:           n(c.Resolved, p.Resolved),
+		WithBot:            n(c.WithBot, p.WithBot),
+		Handoffs:           n(c.Handoffs, p.Handoffs),
+		BotResolved:        n(c.BotResolved, p.BotResolved),
+		CSATSatisfied:      n(c.CsatSatisfied, p.CsatSatisfied),
+	}
+}
+
+func num(x float64) *float64 { return &x }
+
+// opt turns the NaN the SQL returns for "nothing to rank" into nil.
+func opt(x float64) *float64 {
+	if math.IsNaN(x) {
+		return nil
+	}
+	return &x
+}
+
+func ratio(n, d int64) *float64 {
+	if d == 0 {
+		return nil
+	}
+	r := float64(n) / float64(d)
+	return &r
+}
+
+// Page is one page of the conversation explorer.
+type Page struct {
+	Filter Filter
+	Total  int64
+	Rows   []dbsqlc.ConversationPageRow
+	Next   *Cursor // nil on the last page
+}
+
+// List reads one page of conversations and the total count of the filter.
+func (s *Service) List(ctx context.Context, p pg.Principal, tenantID int64, f Filter) (*Page, error) {
+	pg_ := &Page{Filter: f}
+	err := s.DB.InReadTx(ctx, p, func(tx pg.Tx) error {
+		rows, err := tx.ConversationPage(ctx, pageParams(tenantID, f, f.After, int32(f.PageSize)+1))
+		if err != nil {
+			return err
+		}
+		if len(rows) > f.PageSize {
+			rows = rows[:f.PageSize]
+			last := rows[len(rows)-1]
+			pg_.Next = &Cursor{CreatedAt: last.CreatedAt, ID: last.ConversationID}
+		}
+		pg_.Rows = rows
+		pg_.Total, err = tx.ConversationCount(ctx, dbsqlc.ConversationCountParams(f.params(tenantID)))
+		return err
+	})
+	return pg_, err
+}
+
+func pageParams(tenantID int64, f Filter, after *Cursor, size int32) dbsqlc.ConversationPageParams {
+	b := f.params(tenantID)
+	p := dbsqlc.ConversationPageParams{
+		TenantID: b.TenantID, FromDay: b.FromDay, ToDay: b.ToDay, Inboxes: b.Inboxes, Channel: b.Channel,
+		Label: b.Label, Status: b.Status, Stage: b.Stage, Flag: b.Flag, FrtBucket: b.FrtBucket, Dow: b.Dow,
+		Hour: b.Hour, Csat: b.Csat, Search: b.Search, PageSize: size,
+	}
+	if after != nil {
+		at, id := after.CreatedAt, after.ID
+		p.AfterCreated, p.AfterID = &at, &id
+	}
+	return p
+}
+
+// Detail is one conversation with its transcript.
+type Detail struct {
+	Conversation dbsqlc.ConversationGetRow
+	Messages     []dbsqlc.ConversationTranscriptRow
+	InboxName    string
+}
+
+// Detail reads one conversation; another tenant's id is NotFound, exactly like a missing one.
+func (s *Service) Detail(ctx context.Context, p pg.Principal, tenantID int64, conversationID int32) (*Detail, error) {
+	d := &Detail{}
+	err := s.DB.InReadTx(ctx, p, func(tx pg.Tx) error {
+		var err error
+		d.Conversation, err = tx.ConversationGet(ctx, dbsqlc.ConversationGetParams{TenantID: tenantID, ConversationID: conversationID})
+		if pg.IsNoRows(err) {
+			return apperr.New(apperr.NotFound, "Conversa não encontrada.")
+		} else if err != nil {
+			return err
+		}
+		if d.Messages, err = tx.ConversationTranscript(ctx, dbsqlc.ConversationTranscriptParams{TenantID: tenantID, ConversationID: conversationID}); err != nil {
+			return err
+		}
+		inboxes, err := tx.TenantInboxNames(ctx, tenantID)
+		for _, ib := range inboxes {
+			if ib.InboxID == d.Conversation.InboxID {
+				d.InboxName = ib.InboxName
+			}
+		}
+		return err
+	})
+	return d, err
+}
+
+// Each streams every conversation of the filter to fn in pages of batch rows, in one
+// REPEATABLE READ snapshot, so an export of a million rows holds one page in memory.
+func (s *Service) Each(ctx context.Context, p pg.Principal, tenantID int64, f Filter, fn func(dbsqlc.ConversationPageRow) error) error {
+	const batch = 2000
+	return s.DB.InReadTx(ctx, p, func(tx pg.Tx) error {
+		var after *Cursor
+		for {
+			rows, err := tx.ConversationPage(ctx, pageParams(tenantID, f, after, batch))
+			if err != nil {
+				return err
+			}
+			for _, r := range rows {
+				if err := fn(r); err != nil {
+					return err
+				}
+			}
+			if len(rows) < batch {
+				return nil
+			}
+			last := rows[len(rows)-1]
+			after = &Cursor{CreatedAt: last.CreatedAt, ID: last.ConversationID}
+		}
+	})
+}

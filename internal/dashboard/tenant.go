@@ -1,0 +1,72 @@
+package dashboard
+
+import (
+	"context"
+	"time"
+
+	"github.com/geniai/analytics/internal/apperr"
+	"github.com/geniai/analytics/internal/dbsqlc"
+	"github.com/geniai/analytics/internal/pg"
+)
+
+// Tenant is what the dashboard needs to know about the tenant it shows.
+type Tenant struct {
+	dbsqlc.AppTenant
+	Settings dbsqlc.AppTenantSetting
+	Inboxes  []dbsqlc.TenantInboxNamesRow
+	Loc      *time.Location
+}
+
+// InboxIDs lists the tenant's inbox ids (the only ones a filter may name).
+func (t *Tenant) InboxIDs() []int32 {
+	ids := make([]int32, len(t.Inboxes))
+	for i, ib := range t.Inboxes {
+		ids[i] = ib.InboxID
+	}
+	return ids
+}
+
+// Channels lists the distinct channel types of the tenant's inboxes.
+func (t *Tenant) Channels() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, ib := range t.Inboxes {
+		if ib.ChannelType != "" && !seen[ib.ChannelType] {
+			seen[ib.ChannelType] = true
+			out = append(out, ib.ChannelType)
+		}
+	}
+	return out
+}
+
+// Today is the current date in the tenant's timezone.
+func (t *Tenant) Today(now time.Time) time.Time {
+	n := now.In(t.Loc)
+	return time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+// LoadTenant reads the tenant a dashboard shows. Another tenant's id (for a tenant user) is
+// NotFound, like a missing one: RLS hides the row.
+func (s *Service) LoadTenant(ctx context.Context, p pg.Principal, tenantID int64) (*Tenant, error) {
+	t := &Tenant{}
+	err := s.DB.InReadTx(ctx, p, func(tx pg.Tx) error {
+		var err error
+		if t.AppTenant, err = tx.TenantGetByID(ctx, tenantID); pg.IsNoRows(err) || err == nil && t.IsPlatform {
+			return apperr.New(apperr.NotFound, "Cliente não encontrado.")
+		} else if err != nil {
+			return err
+		}
+		if t.Settings, err = tx.SettingsGet(ctx, tenantID); err != nil {
+			return err
+		}
+		t.Inboxes, err = tx.TenantInboxNames(ctx, tenantID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if t.Loc, err = time.LoadLocation(t.Timezone); err != nil {
+		t.Loc = time.UTC
+	}
+	return t, nil
+}

@@ -1,0 +1,151 @@
+-- Dashboard and explorer queries. Every one selects FROM analytics.conversation_filter(...), the
+-- single definition of "the conversations behind a number", so a KPI and its drill-down list
+-- always agree. Percentiles come back as NaN when there is nothing to rank (sqlc cannot type a
+-- nullable aggregate); internal/dashboard turns NaN into "no value".
+
+-- name: DashboardSummary :one
+-- DashboardSummary computes every KPI of the filtered conversations.
+SELECT count(*)::bigint AS conversations,
+       count(*) FILTER (WHERE c.contact_messages > 0)::bigint AS with_contact,
+       count(*) FILTER (WHERE c.is_lead)::bigint AS leads,
+       count(*) FILTER (WHERE c.is_visit)::bigint AS visits,
+       count(*) FILTER (WHERE c.is_converted)::bigint AS conversions,
+       count(*) FILTER (WHERE c.unanswered)::bigint AS unanswered,
+       count(*) FILTER (WHERE c.unanswered AND c.is_lead)::bigint AS unanswered_leads,
+       count(c.first_reply_seconds)::bigint AS replied,
+       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY c.first_reply_seconds), 'NaN')::float8 AS first_reply_p50,
+       coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY c.first_reply_seconds), 'NaN')::float8 AS first_reply_p90,
+       coalesce(avg(c.first_reply_seconds), 'NaN')::float8 AS first_reply_avg,
+       count(c.first_human_reply_seconds)::bigint AS human_replied,
+       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY c.first_human_reply_seconds), 'NaN')::float8 AS first_human_reply_p50,
+       coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY c.first_human_reply_seconds), 'NaN')::float8 AS first_human_reply_p90,
+       count(*) FILTER (WHERE c.resolved)::bigint AS resolved,
+       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY c.resolution_seconds), 'NaN')::float8 AS resolution_p50,
+       count(*) FILTER (WHERE c.bot_resolved)::bigint AS bot_resolved,
+       count(*) FILTER (WHERE c.bot_messages > 0)::bigint AS with_bot,
+       count(*) FILTER (WHERE c.handoff)::bigint AS handoffs,
+       count(c.csat_rating)::bigint AS csat_responses,
+       count(*) FILTER (WHERE c.csat_rating >= 4)::bigint AS csat_satisfied
+FROM analytics.conversation_filter(@tenant_id, @from_day, @to_day, sqlc.narg('inboxes')::integer[], sqlc.narg('channel'),
+        sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'), sqlc.narg('flag'), sqlc.narg('frt_bucket'),
+        sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search')) c;
+
+-- name: DashboardDaily :many
+-- DashboardDaily is the daily volume per inbox (the page sums inboxes unless stacked).
+SELECT c.created_day AS day, c.inbox_id,
+       count(*)::bigint AS conversations,
+       count(*) FILTER (WHERE c.is_lead)::bigint AS leads
+FROM analytics.conversation_filter(@tenant_id, @from_day, @to_day, sqlc.narg('inboxes')::integer[], sqlc.narg('channel'),
+        sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'), sqlc.narg('flag'), sqlc.narg('frt_bucket'),
+        sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search')) c
+GROUP BY c.created_day, c.inbox_id
+ORDER BY c.created_day, c.inbox_id;
+
+-- name: DashboardFirstReplyBuckets :many
+-- DashboardFirstReplyBuckets is the first-reply time distribution (analytics.frt_bucket).
+SELECT analytics.frt_bucket(c.first_reply_seconds)::smallint AS bucket, count(*)::bigint AS conversations
+FROM analytics.conversation_filter(@tenant_id, @from_day, @to_day, sqlc.narg('inboxes')::integer[], sqlc.narg('channel'),
+        sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'), sqlc.narg('flag'), sqlc.narg('frt_bucket'),
+        sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search')) c
+WHERE c.first_reply_seconds IS NOT NULL
+GROUP BY 1
+ORDER BY 1;
+
+-- name: DashboardHeatmap :many
+-- DashboardHeatmap counts conversations by weekday (0 = Sunday) and hour, tenant timezone.
+SELECT c.created_dow AS dow, c.created_hour AS hour, count(*)::bigint AS conversations
+FROM analytics.conversation_filter(@tenant_id, @from_day, @to_day, sqlc.narg('inboxes')::integer[], sqlc.narg('channel'),
+        sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'), sqlc.narg('flag'), sqlc.narg('frt_bucket'),
+        sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search')) c
+GROUP BY c.created_dow, c.created_hour
+ORDER BY c.created_dow, c.created_hour;
+
+-- name: DashboardByInbox :many
+-- DashboardByInbox is the per-inbox table.
+SELECT c.inbox_id, max(c.channel_type)::text AS channel_type,
+       count(*)::bigint AS conversations,
+       count(*) FILTER (WHERE c.is_lead)::bigint AS leads,
+       count(*) FILTER (WHERE c.is_visit)::bigint AS visits,
+       count(*) FILTER (WHERE c.is_converted)::bigint AS conversions,
+       count(*) FILTER (WHERE c.unanswered AND c.is_lead)::bigint AS unanswered_leads,
+       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY c.first_reply_seconds), 'NaN')::float8 AS first_reply_p50
+FROM analytics.conversation_filter(@tenant_id, @from_day, @to_day, sqlc.narg('inboxes')::integer[], sqlc.narg('channel'),
+        sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'), sqlc.narg('flag'), sqlc.narg('frt_bucket'),
+        sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search')) c
+GROUP BY c.inbox_id
+ORDER BY count(*) DESC, c.inbox_id;
+
+-- name: DashboardByLabel :many
+-- DashboardByLabel is the per-label table (a conversation counts under each of its labels).
+SELECT l.label::text AS label,
+       count(*)::bigint AS conversations,
+       count(*) FILTER (WHERE c.is_lead)::bigint AS leads,
+       count(*) FILTER (WHERE c.is_converted)::bigint AS conversions
+FROM analytics.conversation_filter(@tenant_id, @from_day, @to_day, sqlc.narg('inboxes')::integer[], sqlc.narg('channel'),
+        sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'), sqlc.narg('flag'), sqlc.narg('frt_bucket'),
+        sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search')) c
+CROSS JOIN LATERAL unnest(c.labels) AS l(label)
+GROUP BY l.label
+ORDER BY count(*) DESC, l.label;
+
+-- name: DashboardCSAT :many
+-- DashboardCSAT is the distribution of latest CSAT ratings.
+SELECT c.csat_rating::smallint AS rating, count(*)::bigint AS conversations
+FROM analytics.conversation_filter(@tenant_id, @from_day, @to_day, sqlc.narg('inboxes')::integer[], sqlc.narg('channel'),
+        sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'), sqlc.narg('flag'), sqlc.narg('frt_bucket'),
+        sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search')) c
+WHERE c.csat_rating IS NOT NULL
+GROUP BY c.csat_rating
+ORDER BY c.csat_rating;
+
+-- name: ConversationPage :many
+-- ConversationPage lists filtered conversations newest first, keyset-paginated on
+-- (created_at, conversation_id): pass the last row's values to get the next page.
+SELECT c.conversation_id, c.display_id, c.inbox_id, c.channel_type, c.status, c.contact_name, c.contact_phone,
+       c.labels, c.created_at, c.last_activity_at, c.contact_messages, c.bot_messages, c.human_messages,
+       c.first_reply_seconds, c.first_human_reply_seconds, c.resolution_seconds, c.unanswered, c.resolved,
+       c.handoff, c.bot_resolved, c.csat_rating, c.is_lead, c.is_visit, c.is_converted
+FROM analytics.conversation_filter(@tenant_id, @from_day, @to_day, sqlc.narg('inboxes')::integer[], sqlc.narg('channel'),
+        sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'), sqlc.narg('flag'), sqlc.narg('frt_bucket'),
+        sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search')) c
+WHERE (sqlc.narg('after_created')::timestamptz IS NULL
+       OR (c.created_at, c.conversation_id) < (sqlc.narg('after_created')::timestamptz, sqlc.narg('after_id')::integer))
+ORDER BY c.created_at DESC, c.conversation_id DESC
+LIMIT @page_size;
+
+-- name: ConversationCount :one
+-- ConversationCount counts the filtered conversations (the list header and drill-down checks).
+SELECT count(*)::bigint FROM analytics.conversation_filter(@tenant_id, @from_day, @to_day, sqlc.narg('inboxes')::integer[], sqlc.narg('channel'),
+        sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'), sqlc.narg('flag'), sqlc.narg('frt_bucket'),
+        sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search')) c;
+
+-- name: ConversationGet :one
+-- ConversationGet is one conversation with every metric; RLS hides other tenants' rows.
+SELECT c.conversation_id, c.display_id, c.account_id, c.inbox_id, c.channel_type, c.status, c.priority,
+       c.contact_name, c.contact_phone, c.labels, c.created_at, c.last_activity_at, c.created_day,
+       c.contact_messages, c.bot_messages, c.human_messages, c.private_notes, c.first_contact_at,
+       c.first_reply_at, c.first_reply_seconds, c.first_human_reply_at, c.first_human_reply_seconds,
+       c.last_message_at, c.unanswered, c.resolved, c.handoff, c.bot_resolved, c.resolution_seconds,
+       c.csat_rating, c.csat_at, c.is_lead, c.is_visit, c.is_converted
+FROM analytics.conversations c
+WHERE c.tenant_id = @tenant_id AND c.conversation_id = @conversation_id;
+
+-- name: ConversationTranscript :many
+-- ConversationTranscript is the public transcript of a conversation, oldest first.
+SELECT m.message_id, m.created_at, m.sender, m.message_type, m.content, m.deleted
+FROM analytics.messages m
+WHERE m.tenant_id = @tenant_id AND m.conversation_id = @conversation_id
+ORDER BY m.created_at, m.message_id;
+
+-- name: TenantInboxNames :many
+-- TenantInboxNames lists a tenant's inboxes for filters and tables.
+SELECT i.inbox_id, i.inbox_name, i.channel_type
+FROM app.tenant_inboxes i
+WHERE i.tenant_id = @tenant_id
+ORDER BY i.inbox_name, i.inbox_id;
+
+-- name: TenantLastSync :one
+-- TenantLastSync is when the tenant's data was last refreshed by a successful ETL run.
+SELECT w.last_success_at
+FROM etl.watermarks w
+WHERE w.tenant_id = @tenant_id;
