@@ -13,7 +13,7 @@ TEST_PORT ?= 54329
 TOOLS_DIR := .data/tools
 BIN       := bin/geniai
 SQUAWK    := $(TOOLS_DIR)/node_modules/.bin/squawk
-APT_PKGS  := postgresql-15 postgresql-contrib postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
+APT_PKGS  := postgresql-15 postgresql-contrib postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl chromium fonts-liberation
 # Squawk rules we do not apply, and why:
 #  prefer-bigint-over-int/smallint: columns mirror Chatwoot's integer ids and small enum codes.
 #  prefer-robust-stmts: tern runs each migration in one transaction; it applies whole or not at all.
@@ -83,7 +83,7 @@ test: ## every check: gofmt, vet, sqlc diff and vet, squawk, pgTAP, go test -rac
 	MIGRATION_DATABASE_URL="$$owner_url" $(GO) run ./cmd/geniai migrate --quiet
 	echo "== sqlc vet"; VET_DATABASE_URL="$$owner_url" $(GO) tool sqlc vet
 	echo "== pgTAP"; db/tests/run.sh "$$super_url"
-	echo "== go test"; $(GO) test -race -count=1 ./...
+	echo "== go test"; TEST_ARTIFACTS=$(CURDIR)/test-artifacts $(GO) test -race -count=1 -timeout 30m ./...
 
 .PHONY: lint/migrations
 lint/migrations: ## squawk over the up part of every migration

@@ -104,6 +104,7 @@ func exitCode(err error, stderr io.Writer) int {
 func flags(e *env, name string) *flag.FlagSet {
 	fs := flag.NewFlagSet("geniai "+name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
+	fs.Usage = func() {} // a bad flag is one line on stderr; -h prints the options (parse)
 	return fs
 }
 
@@ -111,6 +112,8 @@ func flags(e *env, name string) *flag.FlagSet {
 func parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(fs.Output(), "uso de %s:\n", fs.Name())
+			fs.PrintDefaults()
 			return err
 		}
 		return errUsage

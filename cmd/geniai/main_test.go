@@ -1,0 +1,100 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/geniai/analytics/internal/pgtest"
+)
+
+// cli runs the geniai command in-process against env, like a shell would.
+func cli(t *testing.T, env *pgtest.Env, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	vars := map[string]string{"DATABASE_URL": env.AuthURL, "MIGRATION_DATABASE_URL": env.OwnerURL, "BCRYPT_COST": "10"}
+	var out, errb bytes.Buffer
+	err := run(context.Background(), args, func(k string) string { return vars[k] }, strings.NewReader(stdin), &out, &errb)
+	return exitCode(err, &errb), out.String(), errb.String()
+}
+
+func rowCount(t *testing.T, env *pgtest.Env) (n int) {
+	t.Helper()
+	err := pgtest.Conn(t, env.SuperURL).QueryRow(context.Background(), `SELECT
+		(SELECT count(*) FROM app.tenants) + (SELECT count(*) FROM app.users) +
+		(SELECT count(*) FROM app.tenant_inboxes) + (SELECT count(*) FROM audit.events)`).Scan(&n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestCLIAdminCommands(t *testing.T) {
+	t.Parallel()
+	env := pgtest.New(t)
+	if code, out, errs := cli(t, env, "", "tenant", "create", "--slug", "academia-a", "--name", "Academia A", "--inbox", "1", "--inbox", "2"); code != 0 {
+		t.Fatalf("tenant create: %d %s %s", code, out, errs)
+	}
+	code, out, _ := cli(t, env, "", "user", "create", "--tenant", "academia-a", "--email", "Dono@A.test", "--role", "admin")
+	if code != 0 || !strings.Contains(out, "senha: ") {
+		t.Fatalf("user create with a generated password: %d %q", code, out)
+	}
+	if code, out, errs := cli(t, env, "uma senha bem comprida\n", "user", "create", "--tenant", "academia-a", "--email", "recepcao@a.test", "--role", "client", "--password-stdin"); code != 0 || strings.Contains(out, "senha:") {
+		t.Fatalf("user create from stdin: %d %q %q", code, out, errs)
+	}
+	if code, _, errs := cli(t, env, "outra senha bem comprida\n", "user", "set-password", "--email", "recepcao@a.test", "--password-stdin"); code != 0 {
+		t.Fatalf("set-password: %d %s", code, errs)
+	}
+	code, out, _ = cli(t, env, "", "tenant", "list")
+	if code != 0 || !strings.Contains(out, "academia-a") || !strings.Contains(out, "geniai") {
+		t.Fatalf("tenant list: %d %q", code, out)
+	}
+	// Every command wrote audit events as the CLI actor.
+	var n int
+	_ = pgtest.Conn(t, env.SuperURL).QueryRow(context.Background(), `SELECT count(*) FROM audit.events WHERE actor_role = 'super_admin' AND action IN ('tenants.insert', 'tenant_inboxes.insert', 'users.insert', 'users.update')`).Scan(&n)
+	if n < 6 {
+		t.Fatalf("%d audit events, want tenant + 2 inboxes + 2 users + password change", n)
+	}
+}
+
+func TestCLIBadInput(t *testing.T) {
+	t.Parallel()
+	env := pgtest.New(t)
+	if code, _, errs := cli(t, env, "", "tenant", "create", "--slug", "taken", "--name", "Taken", "--inbox", "7"); code != 0 {
+		t.Fatal(errs)
+	}
+	if code, _, errs := cli(t, env, "", "user", "create", "--tenant", "taken", "--email", "dup@a.test", "--role", "client"); code != 0 {
+		t.Fatal(errs)
+	}
+	before := rowCount(t, env)
+	for _, tc := range []struct {
+		stdin string
+		args  []string
+		want  string
+	}{
+		{"", []string{"tenant", "create", "--slug", "Bad Slug", "--name", "X"}, "slug"},
+		{"", []string{"tenant", "create", "--slug", "taken", "--name", "X"}, "Já existe um cliente"},
+		{"", []string{"tenant", "create", "--slug", "tz", "--name", "X", "--timezone", "Mars/Base"}, "Fuso horário"},
+		{"", []string{"tenant", "create", "--slug", "inbox", "--name", "X", "--inbox", "7"}, "já está vinculada"},
+		{"", []string{"tenant", "create", "--slug", "inbox2", "--name", "X", "--inbox", "8", "--inbox", "7"}, "já está vinculada"},
+		{"", []string{"tenant", "create", "--slug", "noname", "--name", " "}, "Informe o nome"},
+		{"", []string{"tenant", "create", "--slug", "x", "--name", "X", "--inbox", "abc"}, "inválida"},
+		{"", []string{"user", "create", "--tenant", "nope", "--email", "a@b.test", "--role", "client"}, "não encontrado"},
+		{"", []string{"user", "create", "--tenant", "taken", "--email", "a@b.test", "--role", "boss"}, "Papel"},
+		{"", []string{"user", "create", "--tenant", "taken", "--email", "DUP@a.test", "--role", "client"}, "Já existe um usuário"},
+		{"", []string{"user", "create", "--tenant", "taken", "--email", "a@b.test", "--role", "super_admin"}, "não é permitido"},
+		{"curta\n", []string{"user", "create", "--tenant", "taken", "--email", "a@b.test", "--role", "client", "--password-stdin"}, "pelo menos 12"},
+		{strings.Repeat("ç", 40) + "\n", []string{"user", "create", "--tenant", "taken", "--email", "a@b.test", "--role", "client", "--password-stdin"}, "72 bytes"},
+		{"", []string{"user", "set-password", "--email", "ghost@a.test"}, "não encontrado"},
+		{"", []string{"frobnicate"}, "comando desconhecido"},
+	} {
+		code, _, errs := cli(t, env, tc.stdin, tc.args...)
+		lines := strings.Split(strings.TrimSpace(errs), "\n")
+		if code != 2 || !strings.Contains(errs, tc.want) || len(lines) != 1 && tc.args[0] != "frobnicate" {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and one line with %q", tc.args, code, errs, tc.want)
+		}
+	}
+	if after := rowCount(t, env); after != before {
+		t.Fatalf("bad input wrote %d rows", after-before)
+	}
+}

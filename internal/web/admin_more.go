@@ -1,0 +1,370 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/geniai/analytics/internal/admin"
+	"github.com/geniai/analytics/internal/apperr"
+	"github.com/geniai/analytics/internal/dashboard"
+	"github.com/geniai/analytics/internal/dbsqlc"
+)
+
+// OnboardView is the onboarding wizard: one page, three parts (tenant, inboxes, first admin).
+type OnboardView struct {
+	StaffPage
+	Inboxes   []admin.SourceInbox
+	SourceErr string
+	Form      map[string]string
+	Chosen    map[int32]bool
+	Timezones []string
+	Done      *admin.Onboarded
+}
+
+func (s *Server) onboardView(r *http.Request) OnboardView {
+	v := OnboardView{StaffPage: s.staffPage(r, "admin.onboard"), Form: map[string]string{"timezone": "America/Sao_Paulo"},
+		Chosen: map[int32]bool{}, Timezones: commonTimezones}
+	list, err := s.sourceInboxes(r.Context(), principalFrom(r).DB())
+	if err != nil {
+		v.SourceErr = apperr.MessageOf(err)
+	}
+	v.Inboxes = list
+	return v
+}
+
+func (s *Server) adminOnboardForm(w http.ResponseWriter, r *http.Request) error {
+	return s.render(w, r, http.StatusOK, "admin_onboard", s.onboardView(r))
+}
+
+// adminOnboard creates the tenant, its inboxes and first admin in one transaction, shows the
+// admin's password once, and starts the first full sync.
+func (s *Server) adminOnboard(w http.ResponseWriter, r *http.Request) error {
+	v := s.onboardView(r)
+	for _, k := range []string{"name", "slug", "timezone", "admin_email", "admin_name"} {
+		v.Form[k] = strings.TrimSpace(r.PostFormValue(k))
+	}
+	in := admin.Onboarding{
+		Tenant:     admin.TenantInput{Name: v.Form["name"], Slug: v.Form["slug"], Timezone: v.Form["timezone"]},
+		AdminEmail: v.Form["admin_email"], AdminName: v.Form["admin_name"],
+	}
+	for _, raw := range r.PostForm["inbox"] {
+		id, err := strconv.ParseInt(raw, 10, 32)
+		if err != nil || id <= 0 {
+			continue
+		}
+		v.Chosen[int32(id)] = true
+		in.Tenant.Inboxes = append(in.Tenant.Inboxes, admin.Inbox{ID: int32(id)})
+	}
+	if v.SourceErr != "" {
+		v.Error = v.SourceErr
+		return s.render(w, r, http.StatusServiceUnavailable, "admin_onboard", v)
+	}
+	done, err := s.staff.Onboard(r.Context(), principalFrom(r).DB(), in, v.Inboxes)
+	if err != nil {
+		if c := apperr.CodeOf(err); c == apperr.Invalid || c == apperr.Conflict {
+			v.Error = apperr.MessageOf(err)
+			return s.render(w, r, statusOf(err), "admin_onboard", v)
+		}
+		return err
+	}
+	v.Done = &done
+	if err := s.startSync(r, done.Tenant.ID, true); err != nil {
+		v.Error = apperr.MessageOf(err)
+	}
+	return s.render(w, r, http.StatusOK, "admin_onboard", v)
+}
+
+// UsersView is /admin/users.
+type UsersView struct {
+	StaffPage
+	Q        string
+	Users    []dbsqlc.UserSearchRow
+	Tenants  []dbsqlc.AdminTenantOverviewRow
+	Platform int64
+	Password string
+	PwFor    string
+}
+
+// Locked reports whether a user is locked out now.
+func (v UsersView) Locked(u dbsqlc.UserSearchRow) bool {
+	return u.LockedUntil != nil && u.LockedUntil.After(time.Now())
+}
+
+func (s *Server) usersView(r *http.Request) (UsersView, error) {
+	pr := principalFrom(r)
+	v := UsersView{StaffPage: s.staffPage(r, "admin.users"), Q: strings.TrimSpace(r.URL.Query().Get("q")), Platform: pr.TenantID}
+	var err error
+	if v.Users, err = s.staff.SearchUsers(r.Context(), pr.DB(), nil, v.Q); err != nil {
+		return v, err
+	}
+	v.Tenants, err = s.staff.Overview(r.Context(), pr.DB(), s.now().UTC())
+	return v, err
+}
+
+func (s *Server) adminUsers(w http.ResponseWriter, r *http.Request) error {
+	v, err := s.usersView(r)
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, "admin_users", v)
+}
+
+func (s *Server) usersResult(w http.ResponseWriter, r *http.Request, err error, email, password string) error {
+	if err == nil && password == "" {
+		http.Redirect(w, r, "/admin/users?saved=1", http.StatusSeeOther)
+		return nil
+	}
+	if err != nil {
+		if c := apperr.CodeOf(err); c != apperr.Invalid && c != apperr.Conflict {
+			return err
+		}
+	}
+	v, verr := s.usersView(r)
+	if verr != nil {
+		return verr
+	}
+	status := http.StatusOK
+	if err != nil {
+		v.Error, status = apperr.MessageOf(err), statusOf(err)
+	}
+	v.Password, v.PwFor = password, email
+	return s.render(w, r, status, "admin_users", v)
+}
+
+func (s *Server) adminUserCreate(w http.ResponseWriter, r *http.Request) error {
+	u, password, err := s.staff.CreateUser(r.Context(), principalFrom(r).DB(), admin.UserInput{
+		TenantSlug: r.PostFormValue("tenant"), Email: r.PostFormValue("email"),
+		FullName: r.PostFormValue("full_name"), Role: r.PostFormValue("role"),
+	})
+	if err != nil {
+		return s.usersResult(w, r, err, "", "")
+	}
+	return s.usersResult(w, r, nil, u.Email, password)
+}
+
+func pathUser(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, apperr.New(apperr.NotFound, "Usuário não encontrado.")
+	}
+	return id, nil
+}
+
+func (s *Server) adminUserUpdate(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathUser(r)
+	if err != nil {
+		return err
+	}
+	_, err = s.staff.UpdateUser(r.Context(), principalFrom(r).DB(), id, admin.UserEdit{
+		FullName: r.PostFormValue("full_name"), Role: r.PostFormValue("role"), Active: r.PostFormValue("active") != "",
+	})
+	return s.usersResult(w, r, err, "", "")
+}
+
+func (s *Server) adminUserUnlock(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathUser(r)
+	if err != nil {
+		return err
+	}
+	return s.usersResult(w, r, s.staff.UnlockUser(r.Context(), principalFrom(r).DB(), id), "", "")
+}
+
+func (s *Server) adminUserReset(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathUser(r)
+	if err != nil {
+		return err
+	}
+	u, err := s.staff.GetUser(r.Context(), principalFrom(r).DB(), id)
+	if err != nil {
+		return err
+	}
+	password, err := s.staff.ResetPassword(r.Context(), principalFrom(r).DB(), id)
+	if err != nil {
+		return s.usersResult(w, r, err, "", "")
+	}
+	return s.usersResult(w, r, nil, u.Email, password)
+}
+
+// AuditView is /admin/audit.
+type AuditView struct {
+	StaffPage
+	Query   admin.AuditQuery
+	Form    map[string]string
+	Events  []dbsqlc.AuditSearchRow
+	Tenants []dbsqlc.AdminTenantOverviewRow
+	Next    string
+}
+
+// auditQuery parses the audit filters; bad input is a 400 with a message.
+func (s *Server) auditQuery(r *http.Request) (admin.AuditQuery, map[string]string, error) {
+	q := r.URL.Query()
+	form := map[string]string{}
+	var aq admin.AuditQuery
+	for _, k := range []string{"tenant", "user", "action", "from", "to", "before"} {
+		form[k] = strings.TrimSpace(q.Get(k))
+	}
+	id := func(name string) (*int64, error) {
+		if form[name] == "" {
+			return nil, nil
+		}
+		n, err := strconv.ParseInt(form[name], 10, 64)
+		if err != nil || n <= 0 {
+			return nil, apperr.New(apperr.Invalid, "Filtro %q inválido.", name)
+		}
+		return &n, nil
+	}
+	var err error
+	if aq.TenantID, err = id("tenant"); err != nil {
+		return aq, form, err
+	}
+	if aq.UserID, err = id("user"); err != nil {
+		return aq, form, err
+	}
+	if len(form["action"]) > 60 {
+		return aq, form, apperr.New(apperr.Invalid, "Ação muito longa.")
+	}
+	aq.Action = form["action"]
+	for _, d := range []struct {
+		key string
+		dst **time.Time
+		add int
+	}{{"from", &aq.Since, 0}, {"to", &aq.Until, 1}} {
+		if form[d.key] == "" {
+			continue
+		}
+		t, err := time.ParseInLocation("2006-01-02", form[d.key], saoPaulo)
+		if err != nil {
+			return aq, form, apperr.New(apperr.Invalid, "Data inválida: %q. Use AAAA-MM-DD.", form[d.key])
+		}
+		t = t.AddDate(0, 0, d.add)
+		*d.dst = &t
+	}
+	if aq.Since != nil && aq.Until != nil && !aq.Since.Before(*aq.Until) {
+		return aq, form, apperr.New(apperr.Invalid, "A data inicial é posterior à final.")
+	}
+	if form["before"] != "" {
+		c, err := dashboard.ParseCursor(form["before"])
+		if err != nil {
+			return aq, form, err
+		}
+		at, id := c.CreatedAt, int64(c.ID)
+		aq.BeforeAt, aq.BeforeID = &at, &id
+	}
+	aq.Limit = 100
+	return aq, form, nil
+}
+
+func (s *Server) adminAudit(w http.ResponseWriter, r *http.Request) error {
+	pr := principalFrom(r)
+	aq, form, err := s.auditQuery(r)
+	if err != nil {
+		return err
+	}
+	v := AuditView{StaffPage: s.staffPage(r, "admin.audit"), Query: aq, Form: form}
+	if v.Events, err = s.staff.Audit(r.Context(), pr.DB(), aq); err != nil {
+		return err
+	}
+	if v.Tenants, err = s.staff.Overview(r.Context(), pr.DB(), s.now().UTC()); err != nil {
+		return err
+	}
+	if len(v.Events) == int(aq.Limit) {
+		last := v.Events[len(v.Events)-1]
+		q := r.URL.Query()
+		q.Set("before", dashboard.Cursor{CreatedAt: last.At, ID: int32(last.ID)}.String())
+		v.Next = "/admin/audit?" + q.Encode()
+	}
+	return s.render(w, r, http.StatusOK, "admin_audit", v)
+}
+
+// adminAuditCSV exports the filtered audit log (up to 100,000 events, newest first).
+func (s *Server) adminAuditCSV(w http.ResponseWriter, r *http.Request) error {
+	pr := principalFrom(r)
+	aq, _, err := s.auditQuery(r)
+	if err != nil {
+		return err
+	}
+	csvHeaders(w, "auditoria", r.URL.Query().Get("format") == "excel")
+	cw := dashboard.NewCSVWriter(w, dashboard.CSVFormat{Excel: r.URL.Query().Get("format") == "excel", Loc: saoPaulo})
+	_ = cw.Row("quando", "cliente", "ator", "papel", "acao", "entidade", "id", "antes", "depois", "ip", "navegador")
+	aq.Limit = 1000
+	for n := 0; n < 100; n++ {
+		rows, err := s.staff.Audit(r.Context(), pr.DB(), aq)
+		if err != nil {
+			s.log.Error("audit export failed", "error", err)
+			return nil
+		}
+		for _, e := range rows {
+			_ = cw.Row(cw.Time(e.At), e.TenantSlug, e.ActorEmail, deref(e.ActorRole), e.Action, deref(e.Entity), deref(e.EntityID),
+				string(e.OldValues), string(e.NewValues), e.IP, deref(e.UserAgent))
+		}
+		if len(rows) < int(aq.Limit) {
+			break
+		}
+		last := rows[len(rows)-1]
+		aq.BeforeAt, aq.BeforeID = &last.At, &last.ID
+	}
+	return cw.Flush()
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// DiffLine is one changed field of an audit event.
+type DiffLine struct{ Field, Old, New string }
+
+// Diff lists the fields an event changed (for inserts: every field; for plain events: details).
+func (AuditView) Diff(e dbsqlc.AuditSearchRow) []DiffLine {
+	var oldv, newv map[string]any
+	_ = json.Unmarshal(e.OldValues, &oldv)
+	_ = json.Unmarshal(e.NewValues, &newv)
+	keys := map[string]bool{}
+	for k := range oldv {
+		keys[k] = true
+	}
+	for k := range newv {
+		keys[k] = true
+	}
+	var out []DiffLine
+	for k := range keys {
+		if k == "updated_at" || k == "created_at" {
+			continue
+		}
+		o, n := jsonText(oldv[k]), jsonText(newv[k])
+		if o != n {
+			out = append(out, DiffLine{Field: k, Old: o, New: n})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Field < out[j].Field })
+	return out
+}
+
+func jsonText(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// ExportQuery is the audit filter without the page cursor, for the CSV link.
+func (v AuditView) ExportQuery() url.Values {
+	q := url.Values{}
+	for k, val := range v.Form {
+		if val != "" && k != "before" {
+			q.Set(k, val)
+		}
+	}
+	return q
+}

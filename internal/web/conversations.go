@@ -1,0 +1,152 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/geniai/analytics/internal/apperr"
+	"github.com/geniai/analytics/internal/dashboard"
+	"github.com/geniai/analytics/internal/dbsqlc"
+)
+
+// ConversationsView is the data of the conversation explorer.
+type ConversationsView struct {
+	TenantPage
+	P        *dashboard.Page
+	Statuses []string
+	Stages   []string
+	Flags    []string
+	NextLink string
+}
+
+// InboxName is the display name of one of the tenant's inboxes.
+func (v ConversationsView) InboxName(id int32) string {
+	for _, ib := range v.Scope.Tenant.Inboxes {
+		if ib.InboxID == id && ib.InboxName != "" {
+			return ib.InboxName
+		}
+	}
+	return "#" + strconv.Itoa(int(id))
+}
+
+// Status is the localised name of a Chatwoot status.
+func (v ConversationsView) Status(code int16) string { return v.T("status." + statusKey(code)) }
+
+// Stage is the localised funnel stage of a row.
+func (v ConversationsView) Stage(r dbsqlc.ConversationPageRow) string {
+	switch {
+	case r.IsConverted:
+		return v.T("stage.converted")
+	case r.IsVisit:
+		return v.T("stage.visit")
+	case r.IsLead:
+		return v.T("stage.lead")
+	}
+	return "—"
+}
+
+func statusKey(code int16) string {
+	for k, c := range dashboard.Statuses {
+		if c == code {
+			return k
+		}
+	}
+	return "open"
+}
+
+func (s *Server) conversationsPage(w http.ResponseWriter, r *http.Request) error {
+	sc, err := s.scope(r)
+	if err != nil {
+		return err
+	}
+	f, err := s.filter(r, sc)
+	if err != nil {
+		return err
+	}
+	page, err := s.dash.List(r.Context(), sc.db, sc.Tenant.ID, f)
+	if err != nil {
+		return err
+	}
+	if err := s.auditView(r, sc, "conversations"); err != nil {
+		return err
+	}
+	v := ConversationsView{TenantPage: s.tenantPage(r, "conversations.title", "/conversations", sc, f), P: page,
+		Statuses: []string{"open", "pending", "snoozed", "resolved"}, Stages: dashboard.Stages, Flags: dashboard.Flags}
+	if page.Next != nil {
+		v.NextLink = v.LinkWith("/conversations", f, "after", page.Next.String())
+	}
+	return s.render(w, r, http.StatusOK, "conversations", v)
+}
+
+// conversationsCSV streams every conversation of the filter, one row each, in pages, so memory
+// stays flat however many rows the filter holds.
+func (s *Server) conversationsCSV(w http.ResponseWriter, r *http.Request) error {
+	sc, err := s.scope(r)
+	if err != nil {
+		return err
+	}
+	f, err := s.filter(r, sc)
+	if err != nil {
+		return err
+	}
+	format, err := csvFormat(r, sc)
+	if err != nil {
+		return err
+	}
+	if err := s.auditView(r, sc, "export:conversations"); err != nil {
+		return err
+	}
+	csvHeaders(w, sc.Tenant.Slug+"-conversas-"+f.From.Format("20060102")+"-"+f.To.Format("20060102"), format.Excel)
+	cw := dashboard.NewCSVWriter(w, format)
+	if err := cw.Row(append([]string(nil), dashboard.ConversationHeader...)...); err != nil {
+		return err
+	}
+	n := 0
+	err = s.dash.Each(r.Context(), sc.db, sc.Tenant.ID, f, func(row dbsqlc.ConversationPageRow) error {
+		n++
+		if n%2000 == 0 {
+			if err := cw.Flush(); err != nil {
+				return err
+			}
+		}
+		return cw.ConversationRow(row)
+	})
+	if err != nil {
+		// Headers are gone: the client sees a truncated file; log it, do not render a page into it.
+		s.log.Error("csv export failed", "request_id", infoFrom(r.Context()).id, "rows", n, "error", err)
+		return nil
+	}
+	return cw.Flush()
+}
+
+// ConversationView is the data of one conversation's page.
+type ConversationView struct {
+	TenantPage
+	D *dashboard.Detail
+}
+
+// Status is the localised name of the conversation's status.
+func (v ConversationView) Status() string { return v.T("status." + statusKey(v.D.Conversation.Status)) }
+
+func (s *Server) conversationPage(w http.ResponseWriter, r *http.Request) error {
+	sc, err := s.scope(r)
+	if err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 32)
+	if err != nil || id <= 0 {
+		return apperr.New(apperr.NotFound, "Conversa não encontrada.")
+	}
+	d, err := s.dash.Detail(r.Context(), sc.db, sc.Tenant.ID, int32(id))
+	if err != nil {
+		return err
+	}
+	if err := s.auditView(r, sc, "conversation:"+strconv.FormatInt(id, 10)); err != nil {
+		return err
+	}
+	f, err := s.filter(r, sc)
+	if err != nil {
+		f = dashboard.Filter{}
+	}
+	return s.render(w, r, http.StatusOK, "conversation", ConversationView{TenantPage: s.tenantPage(r, "conversation.title", "/conversations", sc, f), D: d})
+}

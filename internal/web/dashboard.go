@@ -1,0 +1,339 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/geniai/analytics/internal/apperr"
+	"github.com/geniai/analytics/internal/chart"
+	"github.com/geniai/analytics/internal/dashboard"
+	"github.com/geniai/analytics/internal/pg"
+)
+
+// tenantScope is the tenant a dashboard request is about and how links to it are built: a tenant
+// user sees their own tenant under /dashboard and /conversations; staff see any tenant,
+// read-only, under /admin/tenants/{tenant}/... (each view audited).
+type tenantScope struct {
+	Tenant   *dashboard.Tenant
+	Base     string // "" for tenant users, "/admin/tenants/{id}" for staff
+	ViewedBy bool   // staff viewing: show the banner
+	db       pg.Principal
+}
+
+// scope resolves the tenant of the request. A tenant user naming another tenant's id in the path
+// gets 404, exactly like a missing one.
+func (s *Server) scope(r *http.Request) (*tenantScope, error) {
+	pr := principalFrom(r)
+	sc := &tenantScope{db: pr.DB()}
+	tenantID := pr.TenantID
+	if raw := r.PathValue("tenant"); raw != "" {
+		id, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil || id <= 0 || !pr.IsStaff() {
+			return nil, apperr.New(apperr.NotFound, "Página não encontrada.")
+		}
+		tenantID = id
+		sc.Base = "/admin/tenants/" + raw
+		sc.ViewedBy = true
+	} else if pr.IsStaff() {
+		return nil, apperr.New(apperr.NotFound, "Página não encontrada.")
+	}
+	t, err := s.dash.LoadTenant(r.Context(), sc.db, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	sc.Tenant = t
+	return sc, nil
+}
+
+// filter parses the request's filter for the scope's tenant.
+func (s *Server) filter(r *http.Request, sc *tenantScope) (dashboard.Filter, error) {
+	t := sc.Tenant
+	return dashboard.Parse(r.URL.Query(), t.Today(s.now()), int(t.Settings.DefaultPeriodDays), t.InboxIDs())
+}
+
+// auditView records a staff member opening a tenant's data ("ver como cliente").
+func (s *Server) auditView(r *http.Request, sc *tenantScope, what string) error {
+	if !sc.ViewedBy {
+		return nil
+	}
+	return s.staff.LogEvent(r.Context(), sc.db, sc.Tenant.ID, "tenant.view_as", "tenants", strconv.FormatInt(sc.Tenant.ID, 10)+":"+what)
+}
+
+// TenantPage is the part of every tenant page that knows the tenant.
+type TenantPage struct {
+	Page
+	Scope   *tenantScope
+	Filter  dashboard.Filter
+	Presets []string
+	Path    string // the page's path under the scope's base, for the filter form
+}
+
+// Link builds a URL under the scope's base with the filter's parameters.
+func (p TenantPage) Link(path string, f dashboard.Filter) string {
+	q := f.Query()
+	if len(q) == 0 {
+		return p.Scope.Base + path
+	}
+	return p.Scope.Base + path + "?" + q.Encode()
+}
+
+// LinkWith is Link with extra parameters (format=excel, after=...).
+func (p TenantPage) LinkWith(path string, f dashboard.Filter, kv ...string) string {
+	q := f.Query()
+	for i := 0; i+1 < len(kv); i += 2 {
+		q.Set(kv[i], kv[i+1])
+	}
+	return p.Scope.Base + path + "?" + q.Encode()
+}
+
+// DrillKPI is the explorer link behind a KPI card.
+func (p TenantPage) DrillKPI(kpi string) string {
+	return p.Link("/conversations", p.Filter.DrillKPI(kpi))
+}
+
+// Selected reports whether an inbox is in the filter.
+func (p TenantPage) Selected(id int32) bool {
+	for _, x := range p.Filter.Inboxes {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+// Loc is the tenant's timezone, for dates on the page.
+func (p TenantPage) Loc() *time.Location { return p.Scope.Tenant.Loc }
+
+func (s *Server) tenantPage(r *http.Request, titleKey, path string, sc *tenantScope, f dashboard.Filter) TenantPage {
+	tp := TenantPage{Page: s.newPage(r, titleKey), Scope: sc, Filter: f, Path: path}
+	for _, p := range dashboard.Presets {
+		tp.Presets = append(tp.Presets, p.Key)
+	}
+	return tp
+}
+
+// DashboardView is the data of /dashboard.
+type DashboardView struct {
+	TenantPage
+	D       *dashboard.Dashboard
+	Daily   chart.Bars
+	FRT     chart.Bars
+	Heat    [7][24]int64
+	HeatMax int64
+	CSAT    chart.Bars
+	Funnel  []FunnelStage
+	Synced  string // "Atualizado há 2 min"
+}
+
+// FunnelStage is one bar of the funnel.
+type FunnelStage struct {
+	Key, Label string
+	Count      *float64
+	Width      float64 // percent of the first stage
+	Href       string
+}
+
+// Shade is the heatmap class of a cell.
+func (v DashboardView) Shade(n int64) string { return chart.Shade(n, v.HeatMax) }
+
+// CellLink is the explorer link of a heatmap cell.
+func (v DashboardView) CellLink(dow, hour int) string {
+	return v.Link("/conversations", v.Filter.DrillCell(dow, hour))
+}
+
+func (s *Server) dashboardPage(w http.ResponseWriter, r *http.Request) error {
+	sc, err := s.scope(r)
+	if err != nil {
+		return err
+	}
+	f, err := s.filter(r, sc)
+	if err != nil {
+		return err
+	}
+	d, err := s.dash.Load(r.Context(), sc.db, sc.Tenant.ID, f)
+	if err != nil {
+		return err
+	}
+	if err := s.auditView(r, sc, "dashboard"); err != nil {
+		return err
+	}
+	v := DashboardView{TenantPage: s.tenantPage(r, "dashboard.title", "/dashboard", sc, f), D: d}
+	lang := v.Lang
+	n := func(x int64) string { return formatInt(x, lang) }
+
+	var items []chart.Item
+	series := d.DailySeries()
+	for _, p := range series {
+		it := chart.Item{Label: p.Day.Format("02/01"), Href: v.Link("/conversations", f.DrillDay(p.Day))}
+		it.Title = formatDay(lang, p.Day) + ": " + n(p.Conversations) + " " + v.T("kpi.conversations") + ", " + n(p.Leads) + " leads"
+		if f.Stacked {
+			for _, ib := range sc.Tenant.Inboxes {
+				it.Values = append(it.Values, p.ByInbox[ib.InboxID])
+			}
+		} else {
+			it.Values = []int64{p.Leads, p.Conversations - p.Leads}
+		}
+		items = append(items, it)
+	}
+	v.Daily = chart.Layout(items, 900, 240, n)
+
+	items = items[:0]
+	for i, c := range d.FRTCounts() {
+		items = append(items, chart.Item{Label: dashboard.FRTBuckets[i], Values: []int64{c},
+			Title: dashboard.FRTBuckets[i] + ": " + n(c), Href: v.Link("/conversations", f.DrillFRT(i))})
+	}
+	v.FRT = chart.Layout(items, 440, 220, n)
+
+	items = items[:0]
+	for i, c := range d.CSATCounts() {
+		label := strconv.Itoa(i + 1)
+		items = append(items, chart.Item{Label: label + " ★", Values: []int64{c}, Title: label + ": " + n(c),
+			Href: v.Link("/conversations", f.DrillCSAT(i+1))})
+	}
+	v.CSAT = chart.Layout(items, 900, 200, n)
+	v.Heat, v.HeatMax = d.HeatmapGrid()
+
+	k := d.KPIs
+	first := 0.0
+	if k.Conversations.Cur != nil {
+		first = *k.Conversations.Cur
+	}
+	for _, st := range []struct {
+		key, label string
+		x          *float64
+	}{
+		{"conversations", v.T("kpi.conversations"), k.Conversations.Cur},
+		{"leads", v.T("kpi.leads"), k.Leads.Cur},
+		{"visits", v.T("kpi.visits"), k.Visits.Cur},
+		{"conversions", v.T("kpi.conversions"), k.Conversions.Cur},
+	} {
+		fs := FunnelStage{Key: st.key, Label: st.label, Count: st.x, Href: v.DrillKPI(st.key)}
+		if first > 0 && st.x != nil {
+			fs.Width = *st.x / first * 100
+		}
+		v.Funnel = append(v.Funnel, fs)
+	}
+	v.Synced = s.freshness(lang, d.LastSyncAt)
+	return s.render(w, r, http.StatusOK, "dashboard", v)
+}
+
+// freshness says how old the data is: "Atualizado há 2 min".
+func (s *Server) freshness(lang string, at *time.Time) string {
+	if at == nil {
+		return translate(lang, "dashboard.never_synced")
+	}
+	d := s.now().Sub(*at)
+	var ago string
+	switch {
+	case d < time.Minute:
+		ago = translate(lang, "time.moments")
+	case d < time.Hour:
+		ago = strconv.Itoa(int(d/time.Minute)) + " min"
+	case d < 48*time.Hour:
+		ago = strconv.Itoa(int(d/time.Hour)) + " h"
+	default:
+		ago = strconv.Itoa(int(d/(24*time.Hour))) + " " + translate(lang, "time.days")
+	}
+	return translate(lang, "dashboard.synced") + " " + ago
+}
+
+// chartCSV exports the data behind one chart (or the KPIs) for the current filter.
+func (s *Server) chartCSV(w http.ResponseWriter, r *http.Request) error {
+	sc, err := s.scope(r)
+	if err != nil {
+		return err
+	}
+	f, err := s.filter(r, sc)
+	if err != nil {
+		return err
+	}
+	name := strings.TrimSuffix(r.PathValue("chart"), ".csv")
+	if !contains(dashboard.Charts, name) {
+		return apperr.New(apperr.NotFound, "Gráfico desconhecido.")
+	}
+	format, err := csvFormat(r, sc)
+	if err != nil {
+		return err
+	}
+	d, err := s.dash.Load(r.Context(), sc.db, sc.Tenant.ID, f)
+	if err != nil {
+		return err
+	}
+	if err := s.auditView(r, sc, "export:"+name); err != nil {
+		return err
+	}
+	csvHeaders(w, sc.Tenant.Slug+"-"+name+"-"+f.From.Format("20060102")+"-"+f.To.Format("20060102"), format.Excel)
+	return d.ChartCSV(name, dashboard.NewCSVWriter(w, format))
+}
+
+func csvFormat(r *http.Request, sc *tenantScope) (dashboard.CSVFormat, error) {
+	switch r.URL.Query().Get("format") {
+	case "", "csv":
+		return dashboard.CSVFormat{Loc: sc.Tenant.Loc}, nil
+	case "excel":
+		return dashboard.CSVFormat{Excel: true, Loc: sc.Tenant.Loc}, nil
+	}
+	return dashboard.CSVFormat{}, apperr.New(apperr.Invalid, "Formato desconhecido: use csv ou excel.")
+}
+
+func csvHeaders(w http.ResponseWriter, name string, excel bool) {
+	if excel {
+		name += "-excel"
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+url.PathEscape(name)+`.csv"`)
+	w.Header().Set("Cache-Control", "no-store")
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// KPICard is one card of the dashboard.
+type KPICard struct {
+	Href, Label, Text, Change, Trend, Vs, NoBase string
+}
+
+// kpiCard formats a KPI for its card: kind is n (count), pct (rate) or dur (seconds).
+func kpiCard(v DashboardView, drill, labelKey, kind string, x dashboard.Value, lowerIsBetter bool) KPICard {
+	c := KPICard{Href: v.DrillKPI(drill), Label: v.T(labelKey), Vs: v.T("kpi.vs_previous"), NoBase: v.T("kpi.no_base")}
+	switch kind {
+	case "pct":
+		c.Text = formatPct(v.Lang, x.Cur)
+	case "dur":
+		c.Text = formatDuration(v.Lang, x.Cur)
+	default:
+		c.Text = formatNumPtr(v.Lang, x.Cur)
+	}
+	ch := x.Change()
+	c.Change, c.Trend = formatChange(v.Lang, ch), trendClass(ch, lowerIsBetter)
+	return c
+}
+
+// ExportLinks are the two download links of a chart.
+type ExportLinks struct{ CSV, Excel string }
+
+func exportLinks(v DashboardView, chart string) ExportLinks {
+	path := "/dashboard/export/" + chart + ".csv"
+	return ExportLinks{CSV: v.LinkWith(path, v.Filter), Excel: v.LinkWith(path, v.Filter, "format", "excel")}
+}
+
+// FRTLabels and Weekdays are the chart labels, for the templates.
+func (v DashboardView) FRTLabels() []string { return dashboard.FRTBuckets }
+
+// Weekdays are the localised weekday names, Sunday first.
+func (v DashboardView) Weekdays() []string {
+	out := make([]string, 7)
+	for i := range out {
+		out[i] = v.T("weekday." + strconv.Itoa(i))
+	}
+	return out
+}

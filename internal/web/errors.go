@@ -1,0 +1,104 @@
+package web
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/geniai/analytics/internal/apperr"
+	"github.com/geniai/analytics/internal/auth"
+)
+
+// handlerFunc is a page handler: it writes a response or returns an error for the wrapper.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+var errCrossOrigin = apperr.New(apperr.Forbidden, "Pedido recusado: ele veio de outro site.")
+
+// retryAfter reports how long a throttled client should wait, when the error says so.
+func retryAfter(err error) time.Duration {
+	var te *auth.ThrottledError
+	if errors.As(err, &te) {
+		return te.RetryAfter
+	}
+	return 0
+}
+
+// retrySeconds is a Retry-After value: whole seconds, rounded up.
+func retrySeconds(d time.Duration) string {
+	return strconv.FormatInt(int64((d+time.Second-1)/time.Second), 10)
+}
+
+// handle is the one error wrapper: every handler error becomes a page with the right status.
+func (s *Server) handle(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.fail(w, r, err)
+		}
+	})
+}
+
+// statusOf maps an error code to an HTTP status.
+func statusOf(err error) int {
+	switch apperr.CodeOf(err) {
+	case apperr.Invalid:
+		return http.StatusUnprocessableEntity
+	case apperr.NotFound:
+		return http.StatusNotFound
+	case apperr.Conflict:
+		return http.StatusConflict
+	case apperr.Unauthorized:
+		return http.StatusUnauthorized
+	case apperr.Forbidden:
+		return http.StatusForbidden
+	case apperr.TooMany:
+		return http.StatusTooManyRequests
+	case apperr.Unavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// ErrorPage is the data of the error page.
+type ErrorPage struct {
+	Page
+	Status  int
+	Message string
+}
+
+// fail renders err as a page. Internal errors are logged with the request id, shown without
+// detail.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status := statusOf(err)
+	info := infoFrom(r.Context())
+	if status >= 500 {
+		s.log.LogAttrs(r.Context(), slog.LevelError, "request failed",
+			slog.String("request_id", info.id), slog.String("error", err.Error()))
+	}
+	if d := retryAfter(err); d > 0 {
+		w.Header().Set("Retry-After", retrySeconds(d))
+	}
+	// Bad input in a GET (filters, dates, pagination) is a plain 400; 422 is for forms.
+	if status == http.StatusUnprocessableEntity && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		status = http.StatusBadRequest
+	}
+	msg := apperr.MessageOf(err)
+	p := s.newPage(r, "error.title")
+	if status == http.StatusNotFound {
+		msg = p.T("error.not_found")
+	}
+	if status == http.StatusInternalServerError {
+		msg = p.T("error.internal")
+	}
+	if isAPI(r) {
+		s.failJSON(w, r, status, err, msg)
+		return
+	}
+	if rerr := s.render(w, r, status, "error", ErrorPage{Page: p, Status: status, Message: msg}); rerr != nil {
+		// The template itself failed: a plain fallback, still without detail.
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte(msg + "\nid: " + info.id + "\n"))
+	}
+}

@@ -1,0 +1,201 @@
+package web
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/geniai/analytics/internal/apperr"
+	"github.com/geniai/analytics/internal/auth"
+	"github.com/geniai/analytics/internal/dbsqlc"
+	"github.com/geniai/analytics/internal/pg"
+)
+
+// maxFormBytes bounds every form body.
+const maxFormBytes = 16 << 10
+
+// LoginPage is the data of the sign-in page.
+type LoginPage struct {
+	Page
+	Email string
+	Error string
+}
+
+// loginForm shows the sign-in page; a signed-in user goes home instead.
+func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) error {
+	if principalFrom(r) != nil {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return nil
+	}
+	p := s.newPage(r, "login.title")
+	p.Flash = s.sessions.PopString(r.Context(), keyFlash)
+	return s.render(w, r, http.StatusOK, "login", LoginPage{Page: p})
+}
+
+// loginSubmit checks the credentials and starts a session under a new token.
+func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		return apperr.Wrap(err, apperr.Invalid, "Formulário inválido.")
+	}
+	email := r.PostForm.Get("email")
+	if len(email) > auth.MaxEmailBytes {
+		email = email[:auth.MaxEmailBytes]
+	}
+	ip, ua := s.clientIP(r), userAgent(r)
+	acc, err := s.auth.Login(r.Context(), auth.Attempt{
+		Email: email, Password: r.PostForm.Get("password"), IP: ip, UserAgent: ua,
+	})
+	if err != nil {
+		code := apperr.CodeOf(err)
+		if code == apperr.Internal || code == apperr.Unavailable {
+			return err
+		}
+		status := statusOf(err)
+		if d := retryAfter(err); d > 0 {
+			w.Header().Set("Retry-After", retrySeconds(d))
+		}
+		page := LoginPage{Page: s.newPage(r, "login.title"), Email: auth.NormalizeEmail(email), Error: apperr.MessageOf(err)}
+		return s.render(w, r, status, "login", page)
+	}
+	ctx := r.Context()
+	// A new token at every privilege change: a token planted before sign-in is worth nothing.
+	if err := s.sessions.RenewToken(ctx); err != nil {
+		return pg.MapError(err)
+	}
+	now := s.now().Unix()
+	s.sessions.Put(ctx, keyUserID, acc.UserID)
+	s.sessions.Put(ctx, keyTenantID, acc.TenantID)
+	s.sessions.Put(ctx, keyRole, acc.Role)
+	s.sessions.Put(ctx, keyAuthVersion, acc.AuthVersion)
+	s.sessions.Put(ctx, keyIP, ip)
+	s.sessions.Put(ctx, keyUA, ua)
+	s.sessions.Put(ctx, keyLoginAt, now)
+	s.sessions.Put(ctx, keySeenAt, now)
+	http.Redirect(w, r, homeFor(acc.Role), http.StatusSeeOther)
+	return nil
+}
+
+func homeFor(role string) string {
+	if role == pg.AppSuperAdmin || role == pg.AppSupport {
+		return "/admin"
+	}
+	return "/dashboard"
+}
+
+// logout audits, then destroys the session server-side so the old cookie is worthless.
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
+	p := principalFrom(r)
+	ctx := r.Context()
+	if err := s.audit(ctx, p.DB(), "logout", p.UserID, nil); err != nil {
+		return err
+	}
+	if err := s.sessions.Destroy(ctx); err != nil {
+		return pg.MapError(err)
+	}
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+	return nil
+}
+
+// home sends each user to the landing page of their role.
+func (s *Server) home(w http.ResponseWriter, r *http.Request) error {
+	http.Redirect(w, r, homeFor(principalFrom(r).Role), http.StatusSeeOther)
+	return nil
+}
+
+// PasswordPage is the data of the password change page.
+type PasswordPage struct {
+	Page
+	Error string
+	Done  bool
+}
+
+func (s *Server) passwordForm(w http.ResponseWriter, r *http.Request) error {
+	p := s.newPage(r, "password.title")
+	done := s.sessions.PopBool(r.Context(), keyFlash+"_pw")
+	return s.render(w, r, http.StatusOK, "password", PasswordPage{Page: p, Done: done})
+}
+
+// msgPasswordLocked is the answer on the password page while the account is locked.
+var msgPasswordLocked = map[string]string{
+	langPT: "Muitas tentativas com a senha atual errada. Sua conta está bloqueada por alguns minutos; tente de novo mais tarde.",
+	langEN: "Too many attempts with a wrong current password. Your account is locked for a few minutes; try again later.",
+}
+
+// passwordLocked answers 429 with a Retry-After on the password page of a locked account.
+func (s *Server) passwordLocked(w http.ResponseWriter, r *http.Request, page PasswordPage, seconds int32) error {
+	w.Header().Set("Retry-After", retrySeconds(time.Duration(seconds)*time.Second))
+	page.Error = msgPasswordLocked[page.Lang]
+	if page.Error == "" {
+		page.Error = msgPasswordLocked[langPT]
+	}
+	return s.render(w, r, http.StatusTooManyRequests, "password", page)
+}
+
+// passwordSubmit changes the user's own password; auth_version moves, so every other session of
+// the user is refused at its next request, and this one continues under a new token.
+func (s *Server) passwordSubmit(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		return apperr.Wrap(err, apperr.Invalid, "Formulário inválido.")
+	}
+	pr := principalFrom(r)
+	ctx := r.Context()
+	page := PasswordPage{Page: s.newPage(r, "password.title")}
+	current, next, confirm := r.PostForm.Get("current"), r.PostForm.Get("new"), r.PostForm.Get("confirm")
+	fail := func(msg string) error {
+		page.Error = msg
+		return s.render(w, r, http.StatusUnprocessableEntity, "password", page)
+	}
+	if err := auth.ValidatePassword(next, pr.Email); err != nil {
+		return fail(apperr.MessageOf(err))
+	}
+	if next != confirm {
+		return fail(page.T("password.mismatch"))
+	}
+	// A wrong current password is a failed attempt for the account (same lockout rules as sign-in,
+	// audited as password.change_failed); a locked account may not try at all.
+	var cur dbsqlc.UserOwnPasswordCheckRow
+	if err := s.db.InReadTx(ctx, pr.DB(), func(tx pg.Tx) error {
+		var err error
+		cur, err = tx.UserOwnPasswordCheck(ctx)
+		return err
+	}); err != nil {
+		return err
+	}
+	if cur.RetrySeconds > 0 {
+		return s.passwordLocked(w, r, page, cur.RetrySeconds)
+	}
+	if len(current) > auth.MaxLoginPasswordBytes || !auth.Check(cur.PasswordHash, current) {
+		var retry int32
+		if err := s.db.InTx(ctx, pr.DB(), func(tx pg.Tx) error {
+			var err error
+			retry, err = tx.UserOwnPasswordFail(ctx)
+			return err
+		}); err != nil {
+			return err
+		}
+		if retry > 0 {
+			return s.passwordLocked(w, r, page, retry)
+		}
+		return fail(page.T("password.wrong"))
+	}
+	newHash, err := auth.Hash(next, s.bcryptCst)
+	if err != nil {
+		return err
+	}
+	var version int32
+	if err := s.db.InTx(ctx, pr.DB(), func(tx pg.Tx) error {
+		var err error
+		version, err = tx.UserSetOwnPassword(ctx, newHash)
+		return err
+	}); err != nil {
+		return err
+	}
+	if err := s.sessions.RenewToken(ctx); err != nil {
+		return pg.MapError(err)
+	}
+	s.sessions.Put(ctx, keyAuthVersion, version)
+	s.sessions.Put(ctx, keyFlash+"_pw", true)
+	http.Redirect(w, r, "/account/password", http.StatusSeeOther)
+	return nil
+}

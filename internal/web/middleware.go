@@ -1,0 +1,327 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/geniai/analytics/internal/apperr"
+	"github.com/geniai/analytics/internal/dbsqlc"
+	"github.com/geniai/analytics/internal/pg"
+)
+
+// Session keys.
+const (
+	keyUserID      = "uid"
+	keyTenantID    = "tid"
+	keyRole        = "role"
+	keyAuthVersion = "av"
+	keyIP          = "ip"
+	keyUA          = "ua"
+	keyLoginAt     = "login_at" // unix seconds, by the server clock
+	keySeenAt      = "seen_at"  // unix seconds of the last request
+	keyLang        = "lang"
+	keyFlash       = "flash"
+)
+
+// reqInfo travels in the context from the request log to the handlers, which fill in who asked.
+type reqInfo struct {
+	id        string
+	userID    int64
+	tenantID  int64
+	principal *Principal
+}
+
+type ctxKey int
+
+const infoKey ctxKey = 0
+
+func infoFrom(ctx context.Context) *reqInfo {
+	if i, ok := ctx.Value(infoKey).(*reqInfo); ok {
+		return i
+	}
+	return &reqInfo{}
+}
+
+// Principal is the signed-in user of a request, as re-checked in SQL.
+type Principal struct {
+	dbsqlc.PrincipalCheckRow
+	IP        string
+	UserAgent string
+}
+
+// DB returns the database principal of the user.
+func (p *Principal) DB() pg.Principal {
+	return pg.User(p.TenantID, p.UserID, p.Role, p.IP, p.UserAgent)
+}
+
+// IsStaff reports whether the user is GeniAI staff.
+func (p *Principal) IsStaff() bool { return p.Role == pg.AppSuperAdmin || p.Role == pg.AppSupport }
+
+func principalFrom(r *http.Request) *Principal { return infoFrom(r.Context()).principal }
+
+func newRequestID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// statusWriter records the status for the request log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// logRequests gives the request an id and logs one line when it ends.
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		info := &reqInfo{id: newRequestID()}
+		w.Header().Set("X-Request-Id", info.id)
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), infoKey, info)))
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("request_id", info.id),
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.Int("status", sw.status),
+			slog.Int64("user_id", info.userID),
+			slog.Int64("tenant_id", info.tenantID),
+			slog.Duration("duration", time.Since(start)))
+	})
+}
+
+// recoverPanics turns a panic into the 500 page; the stack goes to the log only.
+func (s *Server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("panic", "request_id", infoFrom(r.Context()).id, "panic", v, "stack", string(debug.Stack()))
+				w.Header().Set("Connection", "close")
+				s.fail(w, r, apperr.New(apperr.Internal, "panic"))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; " +
+	"frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
+
+// securityHeaders sets the headers every response carries.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", csp)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// clientIP is the address of the client: the connection's, or the last X-Forwarded-For hop when
+// the server sits behind a trusted proxy (the proxy appends what it saw; earlier hops are the
+// client's word).
+func (s *Server) clientIP(r *http.Request) string {
+	if s.cfg.TrustProxy {
+		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
+			parts := strings.Split(xff, ",")
+			if a, err := netip.ParseAddr(strings.TrimSpace(parts[len(parts)-1])); err == nil {
+				return a.Unmap().String()
+			}
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	if a, err := netip.ParseAddr(host); err == nil {
+		return a.Unmap().String()
+	}
+	return ""
+}
+
+func userAgent(r *http.Request) string {
+	ua := r.UserAgent()
+	if len(ua) > 500 {
+		ua = ua[:500]
+	}
+	return ua
+}
+
+// authenticate loads the session's user and re-checks it in SQL on every request; a session that
+// fails any check is destroyed and the visitor continues as anonymous.
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		uid := s.sessions.GetInt64(ctx, keyUserID)
+		if uid == 0 {
+			next.ServeHTTP(w, r)
+			return
+		}
+		p, err := s.checkSession(r, uid)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if p == nil {
+			if err := s.sessions.Destroy(ctx); err != nil {
+				s.fail(w, r, pg.MapError(err))
+				return
+			}
+			next.ServeHTTP(w, r)
+			return
+		}
+		info := infoFrom(ctx)
+		info.principal, info.userID, info.tenantID = p, p.UserID, p.TenantID
+		s.sessions.Put(ctx, keySeenAt, s.now().Unix())
+		next.ServeHTTP(w, r)
+	})
+}
+
+// checkSession returns the principal, or nil when the session must end.
+func (s *Server) checkSession(r *http.Request, uid int64) (*Principal, error) {
+	ctx := r.Context()
+	now := s.now()
+	loginAt := s.sessions.GetInt64(ctx, keyLoginAt)
+	seenAt := s.sessions.GetInt64(ctx, keySeenAt)
+	// scs enforces both limits with the real clock in the store; these checks also hold them
+	// against the server clock (and so are testable without sleeping).
+	if now.Sub(time.Unix(loginAt, 0)) > s.cfg.SessionLifetime || now.Sub(time.Unix(seenAt, 0)) > s.cfg.SessionIdleTimeout {
+		return nil, nil
+	}
+	tid := s.sessions.GetInt64(ctx, keyTenantID)
+	role := s.sessions.GetString(ctx, keyRole)
+	av := s.sessions.GetInt32(ctx, keyAuthVersion)
+	ip, ua := s.clientIP(r), userAgent(r)
+	dbp := pg.User(tid, uid, role, ip, ua)
+
+	if oldUA := s.sessions.GetString(ctx, keyUA); oldUA != ua && s.cfg.HijackUserAgent != "off" {
+		if err := s.audit(ctx, dbp, "session.hijack_user_agent", uid, map[string]string{"old_user_agent": oldUA, "new_user_agent": ua}); err != nil {
+			return nil, err
+		}
+		if s.cfg.HijackUserAgent == "destroy" {
+			return nil, nil
+		}
+		s.sessions.Put(ctx, keyUA, ua)
+	}
+	if oldIP := s.sessions.GetString(ctx, keyIP); oldIP != ip && s.cfg.HijackIP != "off" {
+		if err := s.audit(ctx, dbp, "session.ip_changed", uid, map[string]string{"old_ip": oldIP, "new_ip": ip}); err != nil {
+			return nil, err
+		}
+		if s.cfg.HijackIP == "destroy" {
+			return nil, nil
+		}
+		s.sessions.Put(ctx, keyIP, ip)
+	}
+
+	var row dbsqlc.PrincipalCheckRow
+	found := false
+	err := s.db.InReadTx(ctx, dbp, func(tx pg.Tx) error {
+		var err error
+		row, err = tx.PrincipalCheck(ctx, dbsqlc.PrincipalCheckParams{UserID: uid, AuthVersion: av})
+		if pg.IsNoRows(err) {
+			return nil
+		}
+		found = err == nil
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	// The role in the session chose the database role; a role changed since sign-in (or a staff
+	// member moved) ends the session rather than running under a stale role.
+	if !found || !row.Allowed || row.Role != role || row.TenantID != tid {
+		return nil, nil
+	}
+	return &Principal{PrincipalCheckRow: row, IP: ip, UserAgent: ua}, nil
+}
+
+// audit writes an event for p in its own transaction.
+func (s *Server) audit(ctx context.Context, p pg.Principal, action string, userID int64, details map[string]string) error {
+	var js []byte
+	if details != nil {
+		var err error
+		if js, err = json.Marshal(details); err != nil {
+			return err
+		}
+	}
+	return s.db.InTx(ctx, p, func(tx pg.Tx) error {
+		_, err := tx.AuditEvent(ctx, dbsqlc.AuditEventParams{
+			Action: action, Entity: "user", EntityID: itoa(userID), Details: js,
+		})
+		return err
+	})
+}
+
+// requireUser sends anonymous visitors to /login.
+func (s *Server) requireUser(h handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if principalFrom(r) == nil {
+			if isAPI(r) {
+				return apperr.New(apperr.Unauthorized, "Sessão ausente ou expirada: entre novamente.")
+			}
+			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			return nil
+		}
+		return h(w, r)
+	}
+}
+
+// requireRole answers 404 to users without one of the roles: the page does not exist for them.
+func (s *Server) requireRole(h handlerFunc, roles ...string) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		p := principalFrom(r)
+		for _, role := range roles {
+			if p != nil && p.Role == role {
+				return h(w, r)
+			}
+		}
+		return apperr.New(apperr.NotFound, "Página não encontrada.")
+	}
+}
+
+// lang remembers a ?lang= choice in the session.
+func (s *Server) lang(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if l := r.URL.Query().Get("lang"); l != "" {
+			if l = normLang(l); l != "" && l != s.sessions.GetString(r.Context(), keyLang) {
+				s.sessions.Put(r.Context(), keyLang, l)
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,70 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"regexp"
+
+	"github.com/geniai/analytics/internal/apperr"
+	"github.com/geniai/analytics/internal/dbsqlc"
+	"github.com/geniai/analytics/internal/pg"
+)
+
+// healthz says the process is up; it touches nothing else.
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+// readyz says whether the database answers and is fully migrated.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if err := s.db.Ready(r.Context()); err != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = fmt.Fprintln(w, apperr.MessageOf(err))
+		return nil
+	}
+	_, _ = w.Write([]byte("ok\n"))
+	return nil
+}
+
+// notFound is the page for any unknown path of a signed-in user.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) error {
+	return apperr.New(apperr.NotFound, "Página não encontrada.")
+}
+
+var colorRE = regexp.MustCompile(`^#[0-9A-Fa-f]{6}$`)
+
+const (
+	defaultPrimary   = "#0F766E"
+	defaultSecondary = "#F59E0B"
+)
+
+// themeCSS is the tenant's colours as CSS variables: a stylesheet, so the CSP needs no inline
+// style. Colours are checked again here; the database constraint is the first check.
+func (s *Server) themeCSS(w http.ResponseWriter, r *http.Request) error {
+	pr := principalFrom(r)
+	primary, secondary := defaultPrimary, defaultSecondary
+	if !pr.IsStaff() {
+		var b dbsqlc.TenantBrandingRow
+		if err := s.db.InReadTx(r.Context(), pr.DB(), func(tx pg.Tx) error {
+			var err error
+			b, err = tx.TenantBranding(r.Context())
+			return err
+		}); err != nil && !pg.IsNoRows(err) {
+			return err
+		}
+		if colorRE.MatchString(b.PrimaryColor) {
+			primary = b.PrimaryColor
+		}
+		if colorRE.MatchString(b.SecondaryColor) {
+			secondary = b.SecondaryColor
+		}
+	}
+	w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	w.Header().Set("Cache-Control", "private, no-cache")
+	_, err := fmt.Fprintf(w, ":root {\n  --brand-primary: %s;\n  --brand-secondary: %s;\n}\n", primary, secondary)
+	return err
+}

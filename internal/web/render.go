@@ -1,0 +1,187 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+//go:embed templates
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Page is what every template gets: language, title, the signed-in user and the request id.
+type Page struct {
+	Lang      string
+	Title     string
+	RequestID string
+	User      *Principal
+	Flash     string
+}
+
+// T translates key into the page's language (pt-BR when missing).
+func (p Page) T(key string) string { return translate(p.Lang, key) }
+
+// Num formats an integer the pt-BR way (1.234.567), or the English way.
+func (p Page) Num(n int64) string { return formatInt(n, p.Lang) }
+
+// Date formats a time as dd/mm/aaaa hh:mm (pt-BR) or yyyy-mm-dd hh:mm (en).
+func (p Page) Date(t time.Time) string { return formatDate(t, p.Lang) }
+
+func (s *Server) newPage(r *http.Request, titleKey string) Page {
+	p := Page{Lang: s.langOf(r), RequestID: infoFrom(r.Context()).id, User: principalFrom(r)}
+	p.Title = p.T(titleKey)
+	return p
+}
+
+// parsePages parses each page template together with the layout.
+func parsePages() (map[string]*template.Template, error) {
+	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials/*.html")
+	if err != nil {
+		return nil, err
+	}
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	pages := map[string]*template.Template{}
+	for _, n := range names {
+		name := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
+		if name == "layout" {
+			continue
+		}
+		t, err := template.Must(layout.Clone()).ParseFS(templateFS, n)
+		if err != nil {
+			return nil, fmt.Errorf("template %s: %w", n, err)
+		}
+		pages[name] = t
+	}
+	return pages, nil
+}
+
+// render executes a page into a buffer first, so a template error becomes a clean 500 and never a
+// half-written page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) error {
+	t, ok := s.pages[name]
+	if !ok {
+		return fmt.Errorf("no template %q", name)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
+		return fmt.Errorf("render %s: %w", name, err)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+// staticHandler serves the embedded assets.
+func staticHandler() http.Handler {
+	sub, _ := fs.Sub(staticFS, "static")
+	fsrv := http.StripPrefix("/static/", http.FileServerFS(sub))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		fsrv.ServeHTTP(w, r)
+	})
+}
+
+// Languages.
+const (
+	langPT = "pt-BR"
+	langEN = "en"
+)
+
+func normLang(l string) string {
+	switch strings.ToLower(l) {
+	case "pt", "pt-br", "pt_br":
+		return langPT
+	case "en", "en-us", "en-gb":
+		return langEN
+	}
+	return ""
+}
+
+// langOf picks ?lang=, then the session's choice; pt-BR otherwise. The product speaks
+// Portuguese by default whatever the browser's Accept-Language says; English is one click away.
+func (s *Server) langOf(r *http.Request) string {
+	if l := normLang(r.URL.Query().Get("lang")); l != "" {
+		return l
+	}
+	if l := s.sessionLang(r); l != "" {
+		return l
+	}
+	return langPT
+}
+
+func (s *Server) sessionLang(r *http.Request) (l string) {
+	defer func() {
+		if recover() != nil { // no session in this chain (static, health)
+			l = ""
+		}
+	}()
+	return s.sessions.GetString(r.Context(), keyLang)
+}
+
+func translate(lang, key string) string {
+	if lang == langEN {
+		if v, ok := catalog[langEN][key]; ok {
+			return v
+		}
+	}
+	if v, ok := catalog[langPT][key]; ok {
+		return v
+	}
+	return key
+}
+
+func formatInt(n int64, lang string) string {
+	sep := "."
+	if lang == langEN {
+		sep = ","
+	}
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteString(sep)
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+var saoPaulo = func() *time.Location {
+	if l, err := time.LoadLocation("America/Sao_Paulo"); err == nil {
+		return l
+	}
+	return time.FixedZone("BRT", -3*3600)
+}()
+
+func formatDate(t time.Time, lang string) string {
+	if t.IsZero() {
+		return "—"
+	}
+	t = t.In(saoPaulo)
+	if lang == langEN {
+		return t.Format("2006-01-02 15:04")
+	}
+	return t.Format("02/01/2006 15:04")
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

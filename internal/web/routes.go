@@ -1,0 +1,93 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/geniai/analytics/internal/pg"
+)
+
+// routes is every route and its middleware chain, in one place.
+//
+//	every response:  recover → request log → security headers
+//	pages:           + sessions → CSRF (cross-origin protection) → authenticate
+//	signed-in pages: + require a user (anonymous → /login), + require a role (else 404)
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+
+	// Public, no session.
+	mux.Handle("GET /static/", staticHandler())
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.Handle("GET /readyz", s.handle(s.readyz))
+
+	// Pages: sessions → CSRF → authenticate → the error wrapper.
+	page := func(h handlerFunc) http.Handler {
+		return s.sessions.LoadAndSave(s.lang(s.csrf.Handler(s.authenticate(s.handle(h)))))
+	}
+	user := func(h handlerFunc) http.Handler { return page(s.requireUser(h)) }
+	roles := func(h handlerFunc, allowed ...string) http.Handler {
+		return page(s.requireUser(s.requireRole(h, allowed...)))
+	}
+	tenantRoles := []string{pg.AppClient, pg.AppAdmin}
+	staffRoles := []string{pg.AppSuperAdmin, pg.AppSupport}
+
+	mux.Handle("GET /login", page(s.loginForm))
+	mux.Handle("POST /login", page(s.loginSubmit))
+	mux.Handle("POST /logout", user(s.logout))
+	mux.Handle("GET /{$}", user(s.home))
+	mux.Handle("GET /theme.css", user(s.themeCSS))
+	mux.Handle("GET /account/password", user(s.passwordForm))
+	mux.Handle("POST /account/password", user(s.passwordSubmit))
+	// The client dashboard, explorer, exports and JSON API: tenant users see their own tenant.
+	mux.Handle("GET /dashboard", roles(s.dashboardPage, tenantRoles...))
+	mux.Handle("GET /dashboard/export/{chart}", roles(s.chartCSV, tenantRoles...))
+	mux.Handle("GET /conversations", roles(s.conversationsPage, tenantRoles...))
+	mux.Handle("GET /conversations/export.csv", roles(s.conversationsCSV, tenantRoles...))
+	mux.Handle("GET /conversations/{id}", roles(s.conversationPage, tenantRoles...))
+	mux.Handle("GET /api/v1/dashboard/summary", roles(s.apiSummary, tenantRoles...))
+	mux.Handle("GET /api/v1/dashboard/series", roles(s.apiSeries, tenantRoles...))
+	mux.Handle("GET /api/v1/conversations", roles(s.apiConversations, tenantRoles...))
+	mux.Handle("GET /api/v1/conversations/{id}", roles(s.apiConversation, tenantRoles...))
+	// Tenant admins manage their own tenant; clients never reach these (404).
+	mux.Handle("GET /settings", roles(s.settingsPage, pg.AppAdmin))
+	mux.Handle("POST /settings/branding", roles(s.settingsBranding, pg.AppAdmin))
+	mux.Handle("POST /settings/timezone", roles(s.settingsTimezone, pg.AppAdmin))
+	mux.Handle("POST /settings/funnel", roles(s.settingsFunnel, pg.AppAdmin))
+	mux.Handle("POST /settings/users", roles(s.settingsUserCreate, pg.AppAdmin))
+	mux.Handle("POST /settings/users/{id}", roles(s.settingsUserUpdate, pg.AppAdmin))
+	mux.Handle("POST /settings/users/{id}/reset-password", roles(s.settingsUserReset, pg.AppAdmin))
+	// Staff see any tenant's dashboard read-only ("ver como cliente"), every view audited.
+	mux.Handle("GET /admin/tenants/{tenant}/dashboard", roles(s.dashboardPage, staffRoles...))
+	mux.Handle("GET /admin/tenants/{tenant}/dashboard/export/{chart}", roles(s.chartCSV, staffRoles...))
+	mux.Handle("GET /admin/tenants/{tenant}/conversations", roles(s.conversationsPage, staffRoles...))
+	mux.Handle("GET /admin/tenants/{tenant}/conversations/export.csv", roles(s.conversationsCSV, staffRoles...))
+	mux.Handle("GET /admin/tenants/{tenant}/conversations/{id}", roles(s.conversationPage, staffRoles...))
+	mux.Handle("GET /api/v1/tenants/{tenant}/dashboard/summary", roles(s.apiSummary, staffRoles...))
+	mux.Handle("GET /api/v1/tenants/{tenant}/dashboard/series", roles(s.apiSeries, staffRoles...))
+	mux.Handle("GET /api/v1/tenants/{tenant}/conversations", roles(s.apiConversations, staffRoles...))
+	mux.Handle("GET /api/v1/tenants/{tenant}/conversations/{id}", roles(s.apiConversation, staffRoles...))
+	// The GeniAI admin panel: staff read; only super_admin writes (support gets 404 on POSTs).
+	mux.Handle("GET /admin", roles(s.adminOverview, staffRoles...))
+	mux.Handle("GET /admin/tenants/new", roles(s.adminOnboardForm, pg.AppSuperAdmin))
+	mux.Handle("POST /admin/tenants", roles(s.adminOnboard, pg.AppSuperAdmin))
+	mux.Handle("GET /admin/tenants/{tenant}", roles(s.adminTenant, staffRoles...))
+	mux.Handle("POST /admin/tenants/{tenant}", roles(s.adminTenantEdit, pg.AppSuperAdmin))
+	mux.Handle("POST /admin/tenants/{tenant}/status", roles(s.adminTenantStatus, pg.AppSuperAdmin))
+	mux.Handle("POST /admin/tenants/{tenant}/inboxes", roles(s.adminTenantInboxAdd, pg.AppSuperAdmin))
+	mux.Handle("POST /admin/tenants/{tenant}/inboxes/{inbox}/delete", roles(s.adminTenantInboxRemove, pg.AppSuperAdmin))
+	mux.Handle("POST /admin/tenants/{tenant}/branding", roles(s.adminTenantBranding, pg.AppSuperAdmin))
+	mux.Handle("POST /admin/tenants/{tenant}/funnel", roles(s.adminTenantFunnel, pg.AppSuperAdmin))
+	mux.Handle("POST /admin/tenants/{tenant}/sync", roles(s.adminTenantSync, pg.AppSuperAdmin))
+	mux.Handle("GET /admin/tenants/{tenant}/sync", roles(s.adminTenantSyncPage, staffRoles...))
+	mux.Handle("POST /admin/sync", roles(s.adminSyncAll, pg.AppSuperAdmin))
+	mux.Handle("GET /admin/users", roles(s.adminUsers, staffRoles...))
+	mux.Handle("POST /admin/users", roles(s.adminUserCreate, pg.AppSuperAdmin))
+	mux.Handle("POST /admin/users/{id}", roles(s.adminUserUpdate, pg.AppSuperAdmin))
+	mux.Handle("POST /admin/users/{id}/unlock", roles(s.adminUserUnlock, pg.AppSuperAdmin))
+	mux.Handle("POST /admin/users/{id}/reset-password", roles(s.adminUserReset, pg.AppSuperAdmin))
+	mux.Handle("GET /admin/audit", roles(s.adminAudit, staffRoles...))
+	mux.Handle("GET /admin/audit.csv", roles(s.adminAuditCSV, staffRoles...))
+	// Anything else: anonymous visitors go to /login, signed-in ones get a 404 page.
+	mux.Handle("/", user(s.notFound))
+
+	return s.recoverPanics(s.logRequests(securityHeaders(mux)))
+}

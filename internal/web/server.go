@@ -1,0 +1,152 @@
+// Package web is the HTTP shell: routes, middleware, sessions, sign-in and the pages. Handlers
+// are methods on *Server that return an error; one wrapper turns errors into pages.
+package web
+
+import (
+	"context"
+	"errors"
+	"html/template"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/alexedwards/scs/pgxstore"
+	"github.com/alexedwards/scs/v2"
+
+	"github.com/geniai/analytics/internal/admin"
+	"github.com/geniai/analytics/internal/auth"
+	"github.com/geniai/analytics/internal/config"
+	"github.com/geniai/analytics/internal/dashboard"
+	"github.com/geniai/analytics/internal/pg"
+)
+
+// Options builds a Server.
+type Options struct {
+	DB     *pg.DB
+	Config config.Config
+	Logger *slog.Logger     // nil: slog.Default()
+	Now    func() time.Time // nil: time.Now; tests inject a clock
+	// Inboxes lists Chatwoot's inboxes live (the onboarding wizard); nil when no source is set.
+	Inboxes func(ctx context.Context) ([]admin.SourceInbox, error)
+	// Sync runs one tenant's ETL now ("sincronizar agora", onboarding); nil when no source is set.
+	Sync func(ctx context.Context, tenantID int64, full bool) error
+	// SessionCleanup is how often expired rows are purged from public.sessions; 0 disables it
+	// (tests: each test database is dropped anyway).
+	SessionCleanup time.Duration
+}
+
+// Server holds what the handlers share.
+type Server struct {
+	db        *pg.DB
+	cfg       config.Config
+	log       *slog.Logger
+	now       func() time.Time
+	sessions  *scs.SessionManager
+	store     *pgxstore.PostgresStore
+	csrf      *http.CrossOriginProtection
+	auth      *auth.Authenticator
+	pages     map[string]*template.Template
+	handler   http.Handler
+	bcryptCst int
+	dash      *dashboard.Service
+	staff     *admin.Service
+	inboxes   func(ctx context.Context) ([]admin.SourceInbox, error)
+	sync      func(ctx context.Context, tenantID int64, full bool) error
+}
+
+// New builds a Server; call Close when done.
+func New(o Options) (*Server, error) {
+	if o.DB == nil {
+		return nil, errors.New("web: nil DB")
+	}
+	s := &Server{db: o.DB, cfg: o.Config, log: o.Logger, now: o.Now, inboxes: o.Inboxes, sync: o.Sync}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.bcryptCst = max(o.Config.BcryptCost, auth.MinBcryptCost)
+	if s.cfg.SessionLifetime <= 0 {
+		s.cfg.SessionLifetime = 24 * time.Hour
+	}
+	if s.cfg.SessionIdleTimeout <= 0 {
+		s.cfg.SessionIdleTimeout = 2 * time.Hour
+	}
+	s.store = pgxstore.NewWithCleanupInterval(o.DB.Pool, o.SessionCleanup)
+	sm := scs.New()
+	sm.Store = s.store
+	sm.Lifetime = s.cfg.SessionLifetime
+	sm.IdleTimeout = s.cfg.SessionIdleTimeout
+	sm.Cookie.Name = "geniai_session"
+	sm.Cookie.HttpOnly = true
+	sm.Cookie.SameSite = http.SameSiteLaxMode
+	sm.Cookie.Secure = s.cfg.CookieSecure
+	sm.Cookie.Path = "/"
+	sm.Cookie.Persist = true
+	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) { s.fail(w, r, pg.MapError(err)) }
+	s.sessions = sm
+
+	s.csrf = http.NewCrossOriginProtection()
+	s.csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, errCrossOrigin)
+	}))
+	s.auth = &auth.Authenticator{DB: o.DB, Cost: s.bcryptCst}
+	s.dash = &dashboard.Service{DB: o.DB}
+	s.staff = &admin.Service{DB: o.DB, BcryptCost: s.bcryptCst}
+	s.auth.Warm()
+	pages, err := parsePages()
+	if err != nil {
+		return nil, err
+	}
+	s.pages = pages
+	s.handler = s.routes()
+	return s, nil
+}
+
+// Handler is the whole application, usable from httptest.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Close stops the session cleanup goroutine (the pool belongs to the caller).
+func (s *Server) Close() { s.store.StopCleanup() }
+
+// ListenAndServe serves on addr until ctx ends, then shuts down gracefully (in-flight requests
+// get up to 20 seconds).
+func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve is ListenAndServe on an existing listener (tests use port :0).
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	s.log.Info("listening", "addr", ln.Addr().String())
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
+	defer cancel()
+	err := srv.Shutdown(shutCtx)
+	if e := <-errc; e != nil && !errors.Is(e, http.ErrServerClosed) && err == nil {
+		err = e
+	}
+	s.log.Info("server stopped")
+	return err
+}

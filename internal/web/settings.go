@@ -1,0 +1,201 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/geniai/analytics/internal/admin"
+	"github.com/geniai/analytics/internal/apperr"
+	"github.com/geniai/analytics/internal/dbsqlc"
+)
+
+// SettingsView is the tenant admin's settings page.
+type SettingsView struct {
+	Page
+	Tenant      dbsqlc.AppTenant
+	Settings    admin.Settings
+	Users       []dbsqlc.UserSearchRow
+	Error       string
+	Notice      string
+	NewPassword string // shown exactly once, after creating a user or resetting a password
+	NewFor      string
+	Timezones   []string
+	TextOnMain  string
+}
+
+// Labels joins a label list for a text input.
+func (SettingsView) Labels(ls []string) string { return strings.Join(ls, ", ") }
+
+// Opt dereferences an optional string.
+func (SettingsView) Opt(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// commonTimezones are offered first; any IANA name is accepted.
+var commonTimezones = []string{"America/Sao_Paulo", "America/Manaus", "America/Cuiaba", "America/Belem",
+	"America/Fortaleza", "America/Recife", "America/Bahia", "America/Rio_Branco", "America/Noronha",
+	"America/Porto_Velho", "America/Boa_Vista", "America/Campo_Grande", "America/Araguaina", "America/Maceio",
+	"America/Santarem", "UTC"}
+
+func (s *Server) settingsView(r *http.Request) (SettingsView, error) {
+	pr := principalFrom(r)
+	v := SettingsView{Page: s.newPage(r, "settings.title"), Timezones: commonTimezones}
+	var err error
+	if v.Tenant, _, err = s.staff.Tenant(r.Context(), pr.DB(), pr.TenantID); err != nil {
+		return v, err
+	}
+	if v.Settings, err = s.staff.GetSettings(r.Context(), pr.DB(), pr.TenantID); err != nil {
+		return v, err
+	}
+	tid := pr.TenantID
+	if v.Users, err = s.staff.SearchUsers(r.Context(), pr.DB(), &tid, ""); err != nil {
+		return v, err
+	}
+	v.TextOnMain = admin.TextOn(v.Settings.PrimaryColor)
+	return v, nil
+}
+
+func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request) error {
+	v, err := s.settingsView(r)
+	if err != nil {
+		return err
+	}
+	if r.URL.Query().Get("saved") != "" {
+		v.Notice = v.T("settings.saved")
+	}
+	return s.render(w, r, http.StatusOK, "settings", v)
+}
+
+// settingsResult re-renders the page after a POST: bad input shows its message beside the
+// forms (nothing was saved); success redirects so a reload does not post again.
+func (s *Server) settingsResult(w http.ResponseWriter, r *http.Request, err error) error {
+	if err == nil {
+		http.Redirect(w, r, "/settings?saved=1", http.StatusSeeOther)
+		return nil
+	}
+	code := apperr.CodeOf(err)
+	if code != apperr.Invalid && code != apperr.Conflict {
+		return err
+	}
+	v, verr := s.settingsView(r)
+	if verr != nil {
+		return verr
+	}
+	v.Error = apperr.MessageOf(err)
+	return s.render(w, r, statusOf(err), "settings", v)
+}
+
+func (s *Server) settingsBranding(w http.ResponseWriter, r *http.Request) error {
+	pr := principalFrom(r)
+	days, _ := strconv.Atoi(r.PostFormValue("default_period_days"))
+	err := s.staff.SetBranding(r.Context(), pr.DB(), pr.TenantID, admin.Branding{
+		DisplayName: r.PostFormValue("display_name"), LogoURL: r.PostFormValue("logo_url"),
+		PrimaryColor: r.PostFormValue("primary_color"), SecondaryColor: r.PostFormValue("secondary_color"),
+		DefaultPeriodDays: int32(days),
+	})
+	return s.settingsResult(w, r, err)
+}
+
+func (s *Server) settingsTimezone(w http.ResponseWriter, r *http.Request) error {
+	pr := principalFrom(r)
+	return s.settingsResult(w, r, s.staff.SetTimezone(r.Context(), pr.DB(), pr.TenantID, r.PostFormValue("timezone")))
+}
+
+func (s *Server) settingsFunnel(w http.ResponseWriter, r *http.Request) error {
+	pr := principalFrom(r)
+	err := s.staff.SetFunnel(r.Context(), pr.DB(), pr.TenantID, funnelFromForm(r))
+	return s.settingsResult(w, r, err)
+}
+
+// funnelFromForm reads funnel rules from a form (shared with the staff panel).
+func funnelFromForm(r *http.Request) admin.Funnel {
+	return admin.Funnel{
+		LeadAnyMessage:  r.PostFormValue("lead_any_message") != "",
+		LeadLabels:      admin.ParseLabels(r.PostFormValue("lead_labels")),
+		LeadRegex:       strings.TrimSpace(r.PostFormValue("lead_regex")),
+		VisitLabels:     admin.ParseLabels(r.PostFormValue("visit_labels")),
+		VisitRegex:      strings.TrimSpace(r.PostFormValue("visit_regex")),
+		ConvertedLabels: admin.ParseLabels(r.PostFormValue("converted_labels")),
+		ConvertedRegex:  strings.TrimSpace(r.PostFormValue("converted_regex")),
+	}
+}
+
+// tenantRole limits the roles a tenant admin may give.
+func tenantRole(role string) error {
+	if role != "admin" && role != "client" {
+		return apperr.New(apperr.Invalid, "Papel inválido: use admin ou client.")
+	}
+	return nil
+}
+
+func (s *Server) settingsUserCreate(w http.ResponseWriter, r *http.Request) error {
+	pr := principalFrom(r)
+	role := r.PostFormValue("role")
+	if err := tenantRole(role); err != nil {
+		return s.settingsResult(w, r, err)
+	}
+	u, password, err := s.staff.CreateUser(r.Context(), pr.DB(), admin.UserInput{
+		TenantSlug: pr.TenantSlug, Email: r.PostFormValue("email"), FullName: r.PostFormValue("full_name"), Role: role,
+	})
+	if err != nil {
+		return s.settingsResult(w, r, err)
+	}
+	return s.showPassword(w, r, u.Email, password)
+}
+
+// showPassword renders the settings page with a generated password, shown this once.
+func (s *Server) showPassword(w http.ResponseWriter, r *http.Request, email, password string) error {
+	v, err := s.settingsView(r)
+	if err != nil {
+		return err
+	}
+	v.NewPassword, v.NewFor = password, email
+	return s.render(w, r, http.StatusOK, "settings", v)
+}
+
+// userID reads {id} of a user of the admin's own tenant; anyone else's id is 404.
+func (s *Server) ownUser(r *http.Request) (dbsqlc.UserGetRow, error) {
+	pr := principalFrom(r)
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return dbsqlc.UserGetRow{}, apperr.New(apperr.NotFound, "Usuário não encontrado.")
+	}
+	u, err := s.staff.GetUser(r.Context(), pr.DB(), id)
+	if err == nil && u.TenantID != pr.TenantID {
+		err = apperr.New(apperr.NotFound, "Usuário não encontrado.")
+	}
+	return u, err
+}
+
+func (s *Server) settingsUserUpdate(w http.ResponseWriter, r *http.Request) error {
+	pr := principalFrom(r)
+	u, err := s.ownUser(r)
+	if err != nil {
+		return err
+	}
+	role := r.PostFormValue("role")
+	if err := tenantRole(role); err != nil {
+		return s.settingsResult(w, r, err)
+	}
+	_, err = s.staff.UpdateUser(r.Context(), pr.DB(), u.ID, admin.UserEdit{
+		FullName: r.PostFormValue("full_name"), Role: role, Active: r.PostFormValue("active") != "",
+	})
+	return s.settingsResult(w, r, err)
+}
+
+func (s *Server) settingsUserReset(w http.ResponseWriter, r *http.Request) error {
+	pr := principalFrom(r)
+	u, err := s.ownUser(r)
+	if err != nil {
+		return err
+	}
+	password, err := s.staff.ResetPassword(r.Context(), pr.DB(), u.ID)
+	if err != nil {
+		return s.settingsResult(w, r, err)
+	}
+	return s.showPassword(w, r, u.Email, password)
+}
