@@ -3,7 +3,7 @@
 CREATE FUNCTION app.schema_version() RETURNS integer
     LANGUAGE sql STABLE
     SECURITY DEFINER
-    SET search_path = pg_catalog
+    SET search_path = pg_catalog, pg_temp
     AS $$ SELECT version FROM public.schema_version $$;
 COMMENT ON FUNCTION app.schema_version() IS 'Applied tern migration version, for readiness checks.';
 REVOKE ALL ON FUNCTION app.schema_version() FROM PUBLIC;
