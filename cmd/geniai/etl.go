@@ -6,13 +6,15 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/geniai/analytics/internal/admin"
 	"github.com/geniai/analytics/internal/apperr"
+	"github.com/geniai/analytics/internal/dbsqlc"
 	"github.com/geniai/analytics/internal/etl"
 	"github.com/geniai/analytics/internal/pg"
 )
 
 func init() {
-	register("etl", "carga do Chatwoot: run [--tenant SLUG] [--full] | status", cmdETL)
+	register("etl", "carga do Chatwoot: run [--tenant SLUG] [--full] | status | runs --tenant SLUG", cmdETL)
 }
 
 func cmdETL(ctx context.Context, e *env, args []string) error {
@@ -107,6 +109,30 @@ func cmdETL(ctx context.Context, e *env, args []string) error {
 				s.Extracted, s.Inserted, s.Updated, s.Deleted, s.Messages, s.LastError)
 		}
 		return w.Flush()
+	case "runs":
+		fs := flags(e, "etl runs")
+		slug := fs.String("tenant", "", "cliente (obrigatório)")
+		limit := fs.Int("limit", 20, "quantas execuções")
+		if err := parse(fs, args[1:]); err != nil {
+			return err
+		}
+		return withTenant(ctx, e, *slug, func(svc *admin.Service, t dbsqlc.AppTenant) error {
+			runs, err := svc.Runs(ctx, cli, t.ID, int32(*limit))
+			if err != nil {
+				return err
+			}
+			w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "ID	INÍCIO	DURAÇÃO	SITUAÇÃO	COMPLETA	LIDAS	INS	ATU	REM	MSGS	ERRO")
+			for _, r := range runs {
+				dur := "-"
+				if r.FinishedAt != nil {
+					dur = r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond).String()
+				}
+				fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%t\t%d\t%d\t%d\t%d\t%d\t%s\n", r.ID, r.StartedAt.Local().Format("2006-01-02 15:04:05"),
+					dur, r.Status, r.FullLoad, r.Extracted, r.Inserted, r.Updated, r.Deleted, r.Messages, r.Error)
+			}
+			return w.Flush()
+		})
 	}
-	return apperr.New(apperr.Invalid, "subcomando desconhecido: etl %s (use run ou status)", args[0])
+	return apperr.New(apperr.Invalid, "subcomando desconhecido: etl %s (use run, status ou runs)", args[0])
 }

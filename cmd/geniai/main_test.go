@@ -10,7 +10,7 @@ import (
 )
 
 // cli runs the geniai command in-process against env, like a shell would.
-func cli(t *testing.T, env *pgtest.Env, stdin string, args ...string) (code int, stdout, stderr string) {
+func runCLI(t *testing.T, env *pgtest.Env, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	vars := map[string]string{"DATABASE_URL": env.AuthURL, "MIGRATION_DATABASE_URL": env.OwnerURL, "BCRYPT_COST": "10"}
 	var out, errb bytes.Buffer
@@ -32,20 +32,20 @@ func rowCount(t *testing.T, env *pgtest.Env) (n int) {
 func TestCLIAdminCommands(t *testing.T) {
 	t.Parallel()
 	env := pgtest.New(t)
-	if code, out, errs := cli(t, env, "", "tenant", "create", "--slug", "academia-a", "--name", "Academia A", "--inbox", "1", "--inbox", "2"); code != 0 {
+	if code, out, errs := runCLI(t, env, "", "tenant", "create", "--slug", "academia-a", "--name", "Academia A", "--inbox", "1", "--inbox", "2"); code != 0 {
 		t.Fatalf("tenant create: %d %s %s", code, out, errs)
 	}
-	code, out, _ := cli(t, env, "", "user", "create", "--tenant", "academia-a", "--email", "Dono@A.test", "--role", "admin")
+	code, out, _ := runCLI(t, env, "", "user", "create", "--tenant", "academia-a", "--email", "Dono@A.test", "--role", "admin")
 	if code != 0 || !strings.Contains(out, "senha: ") {
 		t.Fatalf("user create with a generated password: %d %q", code, out)
 	}
-	if code, out, errs := cli(t, env, "uma senha bem comprida\n", "user", "create", "--tenant", "academia-a", "--email", "recepcao@a.test", "--role", "client", "--password-stdin"); code != 0 || strings.Contains(out, "senha:") {
+	if code, out, errs := runCLI(t, env, "uma senha bem comprida\n", "user", "create", "--tenant", "academia-a", "--email", "recepcao@a.test", "--role", "client", "--password-stdin"); code != 0 || strings.Contains(out, "senha:") {
 		t.Fatalf("user create from stdin: %d %q %q", code, out, errs)
 	}
-	if code, _, errs := cli(t, env, "outra senha bem comprida\n", "user", "set-password", "--email", "recepcao@a.test", "--password-stdin"); code != 0 {
+	if code, _, errs := runCLI(t, env, "outra senha bem comprida\n", "user", "set-password", "--email", "recepcao@a.test", "--password-stdin"); code != 0 {
 		t.Fatalf("set-password: %d %s", code, errs)
 	}
-	code, out, _ = cli(t, env, "", "tenant", "list")
+	code, out, _ = runCLI(t, env, "", "tenant", "list")
 	if code != 0 || !strings.Contains(out, "academia-a") || !strings.Contains(out, "geniai") {
 		t.Fatalf("tenant list: %d %q", code, out)
 	}
@@ -60,10 +60,10 @@ func TestCLIAdminCommands(t *testing.T) {
 func TestCLIBadInput(t *testing.T) {
 	t.Parallel()
 	env := pgtest.New(t)
-	if code, _, errs := cli(t, env, "", "tenant", "create", "--slug", "taken", "--name", "Taken", "--inbox", "7"); code != 0 {
+	if code, _, errs := runCLI(t, env, "", "tenant", "create", "--slug", "taken", "--name", "Taken", "--inbox", "7"); code != 0 {
 		t.Fatal(errs)
 	}
-	if code, _, errs := cli(t, env, "", "user", "create", "--tenant", "taken", "--email", "dup@a.test", "--role", "client"); code != 0 {
+	if code, _, errs := runCLI(t, env, "", "user", "create", "--tenant", "taken", "--email", "dup@a.test", "--role", "client"); code != 0 {
 		t.Fatal(errs)
 	}
 	before := rowCount(t, env)
@@ -88,7 +88,7 @@ func TestCLIBadInput(t *testing.T) {
 		{"", []string{"user", "set-password", "--email", "ghost@a.test"}, "não encontrado"},
 		{"", []string{"frobnicate"}, "comando desconhecido"},
 	} {
-		code, _, errs := cli(t, env, tc.stdin, tc.args...)
+		code, _, errs := runCLI(t, env, tc.stdin, tc.args...)
 		lines := strings.Split(strings.TrimSpace(errs), "\n")
 		if code != 2 || !strings.Contains(errs, tc.want) || len(lines) != 1 && tc.args[0] != "frobnicate" {
 			t.Errorf("%v: exit %d, stderr %q; want exit 2 and one line with %q", tc.args, code, errs, tc.want)
@@ -97,4 +97,54 @@ func TestCLIBadInput(t *testing.T) {
 	if after := rowCount(t, env); after != before {
 		t.Fatalf("bad input wrote %d rows", after-before)
 	}
+}
+
+// TestCLIStaffActions: every admin-panel action as a command, same validation and audit.
+func TestCLIStaffActions(t *testing.T) {
+	t.Parallel()
+	env := pgtest.New(t)
+	ok := func(args ...string) string {
+		t.Helper()
+		code, out, errs := runCLI(t, env, "", args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errs)
+		}
+		return out
+	}
+	bad := func(want string, args ...string) {
+		t.Helper()
+		if code, _, errs := runCLI(t, env, "", args...); code != 2 || !strings.Contains(errs, want) {
+			t.Errorf("%v: exit %d %q, want 2 with %q", args, code, errs, want)
+		}
+	}
+	ok("tenant", "create", "--slug", "academia-a", "--name", "Academia A")
+	ok("user", "create", "--tenant", "academia-a", "--email", "r@a.test", "--role", "client")
+	ok("tenant", "update", "--slug", "academia-a", "--plan", "pro", "--name", "Academia Azul")
+	ok("tenant", "suspend", "--slug", "academia-a")
+	ok("tenant", "reactivate", "--slug", "academia-a")
+	ok("tenant", "inbox-add", "--slug", "academia-a", "--inbox", "5")
+	ok("tenant", "inbox-remove", "--slug", "academia-a", "--inbox", "5")
+	ok("tenant", "branding", "--slug", "academia-a", "--primary", "#1D4ED8")
+	ok("tenant", "funnel", "--slug", "academia-a", "--visit-regex", "agend(ei|ar)", "--converted-labels", "matriculado, plano-anual")
+	ok("user", "update", "--email", "r@a.test", "--role", "admin")
+	ok("user", "update", "--email", "r@a.test", "--active=false")
+	ok("user", "unlock", "--email", "r@a.test")
+	if out := ok("user", "list", "--tenant", "academia-a"); !strings.Contains(out, "r@a.test") || !strings.Contains(out, "false") {
+		t.Errorf("user list: %q", out)
+	}
+	bad("Cor principal inválida", "tenant", "branding", "--slug", "academia-a", "--primary", "azul")
+	bad("Expressão regular de visita inválida", "tenant", "funnel", "--slug", "academia-a", "--visit-regex", "(agend")
+	bad("Situação", "tenant", "update", "--slug", "academia-a", "--status", "paused")
+	bad("não encontrado", "tenant", "suspend", "--slug", "nope")
+	bad("não está vinculada", "tenant", "inbox-remove", "--slug", "academia-a", "--inbox", "99")
+	out := ok("audit", "--tenant", "academia-a", "--csv")
+	for _, action := range []string{"tenants.update", "tenant_inboxes.insert", "tenant_inboxes.delete", "tenant_settings.update", "users.update"} {
+		if !strings.Contains(out, action) {
+			t.Errorf("audit CSV lacks %s", action)
+		}
+	}
+	if !strings.Contains(out, `"plan": "pro"`) && !strings.Contains(out, `""plan"": ""pro""`) {
+		t.Errorf("audit CSV lacks new values: %.300s", out)
+	}
+	ok("etl", "runs", "--tenant", "academia-a")
 }

@@ -13,7 +13,7 @@ import (
 )
 
 func init() {
-	register("tenant", "clientes: create | list", cmdTenant)
+	register("tenant", "clientes: create | list | onboard | update | suspend | reactivate | cancel | inbox-add | inbox-remove | branding | funnel", cmdTenant)
 }
 
 // inboxFlag collects repeated --inbox ID values.
@@ -97,5 +97,8 @@ func cmdTenant(ctx context.Context, e *env, args []string) error {
 		}
 		return w.Flush()
 	}
-	return apperr.New(apperr.Invalid, "subcomando desconhecido: tenant %s (use create ou list)", args[0])
+	if ok, err := tenantAction(ctx, e, args[0], args[1:]); ok {
+		return err
+	}
+	return apperr.New(apperr.Invalid, "subcomando desconhecido: tenant %s", args[0])
 }

@@ -14,7 +14,7 @@ import (
 )
 
 func init() {
-	register("user", "usuários: create | set-password", cmdUser)
+	register("user", "usuários: create | set-password | list | update | unlock", cmdUser)
 }
 
 // readPassword reads one line from stdin when it is not a terminal; "" means "generate one".
@@ -110,5 +110,8 @@ func cmdUser(ctx context.Context, e *env, args []string) error {
 		}
 		return nil
 	}
-	return apperr.New(apperr.Invalid, "subcomando desconhecido: user %s (use create ou set-password)", args[0])
+	if ok, err := userAction(ctx, e, args[0], args[1:]); ok {
+		return err
+	}
+	return apperr.New(apperr.Invalid, "subcomando desconhecido: user %s", args[0])
 }

@@ -116,7 +116,7 @@ CREATE TABLE app.tenant_settings (
     display_name        text        NOT NULL DEFAULT '' CHECK (length(display_name) <= 120),
     logo_url            text        CHECK (logo_url ~ '^https?://[^\s"''<>]+$' AND length(logo_url) <= 500),
     primary_color       text        NOT NULL DEFAULT '#0F766E' CHECK (primary_color ~ '^#[0-9A-Fa-f]{6}$'),
-    secondary_color     text        NOT NULL DEFAULT '#F59E0B' CHECK (secondary_color ~ '^#[0-9A-Fa-f]{6}$'),
+    secondary_color     text        NOT NULL DEFAULT '#B45309' CHECK (secondary_color ~ '^#[0-9A-Fa-f]{6}$'),
     default_period_days integer     NOT NULL DEFAULT 30 CHECK (default_period_days IN (1, 7, 30, 90, 365)),
     lead_labels         text[]      NOT NULL DEFAULT '{}',
     lead_regex          text        CHECK (app.is_valid_regex(lead_regex)),

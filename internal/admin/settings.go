@@ -45,7 +45,7 @@ func (b *Branding) Validate() error {
 	case !colorRE.MatchString(b.PrimaryColor):
 		return apperr.New(apperr.Invalid, "Cor principal inválida: use o formato #RRGGBB (por exemplo #0F766E).")
 	case !colorRE.MatchString(b.SecondaryColor):
-		return apperr.New(apperr.Invalid, "Cor secundária inválida: use o formato #RRGGBB (por exemplo #F59E0B).")
+		return apperr.New(apperr.Invalid, "Cor secundária inválida: use o formato #RRGGBB (por exemplo #B45309).")
 	}
 	if c := Contrast(b.SecondaryColor, "#FFFFFF"); c < MinAccentContrast {
 		return apperr.New(apperr.Invalid, "A cor secundária %s fica ilegível sobre o fundo branco (contraste %.1f:1; o mínimo é %.0f:1). Escolha um tom mais escuro.", b.SecondaryColor, c, MinAccentContrast)

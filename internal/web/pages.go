@@ -39,7 +39,7 @@ var colorRE = regexp.MustCompile(`^#[0-9A-Fa-f]{6}$`)
 
 const (
 	defaultPrimary   = "#0F766E"
-	defaultSecondary = "#F59E0B"
+	defaultSecondary = "#B45309"
 )
 
 // themeCSS is the tenant's colours as CSS variables: a stylesheet, so the CSP needs no inline
