@@ -89,11 +89,7 @@ func (s *Server) apiSummary(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) loadDashboard(r *http.Request) (*tenantScope, dashboard.Filter, *dashboard.Dashboard, error) {
-	sc, err := s.scope(r)
-	if err != nil {
-		return nil, dashboard.Filter{}, nil, err
-	}
-	f, err := s.filter(r, sc)
+	sc, f, err := s.scopeFilter(r)
 	if err != nil {
 		return nil, f, nil, err
 	}
@@ -153,11 +149,7 @@ func (s *Server) apiSeries(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) apiConversations(w http.ResponseWriter, r *http.Request) error {
-	sc, err := s.scope(r)
-	if err != nil {
-		return err
-	}
-	f, err := s.filter(r, sc)
+	sc, f, err := s.scopeFilter(r)
 	if err != nil {
 		return err
 	}

@@ -55,11 +55,7 @@ func statusKey(code int16) string {
 }
 
 func (s *Server) conversationsPage(w http.ResponseWriter, r *http.Request) error {
-	sc, err := s.scope(r)
-	if err != nil {
-		return err
-	}
-	f, err := s.filter(r, sc)
+	sc, f, err := s.scopeFilter(r)
 	if err != nil {
 		return err
 	}
@@ -81,11 +77,7 @@ func (s *Server) conversationsPage(w http.ResponseWriter, r *http.Request) error
 // conversationsCSV streams every conversation of the filter, one row each, in pages, so memory
 // stays flat however many rows the filter holds.
 func (s *Server) conversationsCSV(w http.ResponseWriter, r *http.Request) error {
-	sc, err := s.scope(r)
-	if err != nil {
-		return err
-	}
-	f, err := s.filter(r, sc)
+	sc, f, err := s.scopeFilter(r)
 	if err != nil {
 		return err
 	}

@@ -54,6 +54,17 @@ func (s *Server) filter(r *http.Request, sc *tenantScope) (dashboard.Filter, err
 	return dashboard.Parse(r.URL.Query(), t.Today(s.now()), int(t.Settings.DefaultPeriodDays), t.InboxIDs())
 }
 
+// scopeFilter resolves the tenant and parses the filter: what every list, chart and export
+// handler starts with.
+func (s *Server) scopeFilter(r *http.Request) (*tenantScope, dashboard.Filter, error) {
+	sc, err := s.scope(r)
+	if err != nil {
+		return nil, dashboard.Filter{}, err
+	}
+	f, err := s.filter(r, sc)
+	return sc, f, err
+}
+
 // auditView records a staff member opening a tenant's data ("ver como cliente").
 func (s *Server) auditView(r *http.Request, sc *tenantScope, what string) error {
 	if !sc.ViewedBy {
@@ -145,11 +156,7 @@ func (v DashboardView) CellLink(dow, hour int) string {
 }
 
 func (s *Server) dashboardPage(w http.ResponseWriter, r *http.Request) error {
-	sc, err := s.scope(r)
-	if err != nil {
-		return err
-	}
-	f, err := s.filter(r, sc)
+	sc, f, err := s.scopeFilter(r)
 	if err != nil {
 		return err
 	}
@@ -242,11 +249,7 @@ func (s *Server) freshness(lang string, at *time.Time) string {
 
 // chartCSV exports the data behind one chart (or the KPIs) for the current filter.
 func (s *Server) chartCSV(w http.ResponseWriter, r *http.Request) error {
-	sc, err := s.scope(r)
-	if err != nil {
-		return err
-	}
-	f, err := s.filter(r, sc)
+	sc, f, err := s.scopeFilter(r)
 	if err != nil {
 		return err
 	}
