@@ -10,13 +10,14 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/geniai/analytics/internal/admin"
 	"github.com/geniai/analytics/internal/pgtest"
 )
 
 // adminHarness is dashHarness with a Chatwoot inbox list and a sync recorder plugged in.
-func adminHarness(t *testing.T) (h *harness, a, b int64, synced *[]int64) {
+func adminHarness(t *testing.T) (h *harness, a, b int64, synced func() []int64) {
 	h, a, b = dashHarness(t)
 	var mu sync.Mutex
 	var calls []int64
@@ -43,7 +44,21 @@ func adminHarness(t *testing.T) (h *harness, a, b int64, synced *[]int64) {
 	h.ts.Close()
 	h.ts = httptest.NewServer(srv.Handler())
 	t.Cleanup(func() { h.ts.Close(); srv.Close() })
-	return h, a, b, &calls
+	return h, a, b, func() []int64 {
+		// Syncs start in the background: wait a little for the one the request started.
+		for i := 0; i < 100; i++ {
+			mu.Lock()
+			n := len(calls)
+			mu.Unlock()
+			if n > 0 {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]int64(nil), calls...)
+	}
 }
 
 // TestAdminRoleMatrix: every admin route for every role — allowed, or refused with no side effect.
@@ -169,8 +184,8 @@ func TestOnboardingBadInput(t *testing.T) {
 	}
 	res := c.post("/admin/tenants", good)
 	expectStatus(t, res, http.StatusOK, "dono@nova.test")
-	if count() != before+3 || len(*synced) != 1 {
-		t.Fatalf("onboarding: %d rows, %d syncs", count()-before, len(*synced))
+	if n := len(synced()); count() != before+3 || n != 1 {
+		t.Fatalf("onboarding: %d rows, %d syncs", count()-before, n)
 	}
 	// Invalid colour on an existing tenant: a clear message, nothing written.
 	var id int64

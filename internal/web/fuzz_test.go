@@ -68,7 +68,7 @@ func FuzzErrorWrapper(f *testing.F) {
 			err = &auth.ThrottledError{RetryAfter: 0}
 		}
 		rec := httptest.NewRecorder()
-		req := httptest.NewRequest("GET", "/x", nil)
+		req := httptest.NewRequest("POST", "/x", nil) // a form post: bad input is 422 (a GET filter gets 400)
 		h.srv.handle(func(http.ResponseWriter, *http.Request) error { return err }).ServeHTTP(rec, req)
 		if rec.Code != statusOf(err) {
 			t.Fatalf("status %d, want %d", rec.Code, statusOf(err))
