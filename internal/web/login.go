@@ -115,19 +115,10 @@ func (s *Server) passwordForm(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, r, http.StatusOK, "password", PasswordPage{Page: p, Done: done})
 }
 
-// msgPasswordLocked is the answer on the password page while the account is locked.
-var msgPasswordLocked = map[string]string{
-	langPT: "Muitas tentativas com a senha atual errada. Sua conta está bloqueada por alguns minutos; tente de novo mais tarde.",
-	langEN: "Too many attempts with a wrong current password. Your account is locked for a few minutes; try again later.",
-}
-
 // passwordLocked answers 429 with a Retry-After on the password page of a locked account.
 func (s *Server) passwordLocked(w http.ResponseWriter, r *http.Request, page PasswordPage, seconds int32) error {
 	w.Header().Set("Retry-After", retrySeconds(time.Duration(seconds)*time.Second))
-	page.Error = msgPasswordLocked[page.Lang]
-	if page.Error == "" {
-		page.Error = msgPasswordLocked[langPT]
-	}
+	page.Error = page.T("password.locked")
 	return s.render(w, r, http.StatusTooManyRequests, "password", page)
 }
 
