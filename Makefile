@@ -11,6 +11,9 @@ DEV_PORT  ?= 54320
 TEST_DIR  := .data/test
 TEST_PORT ?= 54329
 TOOLS_DIR := .data/tools
+BENCH_DIR := .data/bench
+BENCH_PORT ?= 54328
+SCALE     ?= full
 BIN       := bin/geniai
 SQUAWK    := $(TOOLS_DIR)/node_modules/.bin/squawk
 APT_PKGS  := postgresql-15 postgresql-contrib postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl chromium fonts-liberation
@@ -84,6 +87,20 @@ test: ## every check: gofmt, vet, sqlc diff and vet, squawk, pgTAP, go test -rac
 	echo "== sqlc vet"; VET_DATABASE_URL="$$owner_url" $(GO) tool sqlc vet
 	echo "== pgTAP"; db/tests/run.sh "$$super_url"
 	echo "== go test"; TEST_ARTIFACTS=$(CURDIR)/test-artifacts $(GO) test -race -count=1 -timeout 30m ./...
+
+.PHONY: bench
+bench: ## benchmark report in bench/results/ on its own PostgreSQL: SCALE=full (100 tenants, 1M conversations) or SCALE=small
+	$(MAKE) deps
+	$(MAKE) build
+	db/pgcluster.sh start $(BENCH_DIR) $(BENCH_PORT)
+	trap 'db/pgcluster.sh stop $(BENCH_DIR)' EXIT
+	db/pgcluster.sh bootstrap $(BENCH_DIR) geniai chatwoot
+	set -a; . $(BENCH_DIR)/env; set +a
+	$(BIN) bench --scale $(SCALE) --out bench/results
+
+.PHONY: bench/readme
+bench/readme: build ## rewrite README's Numbers section from bench/results/latest.md
+	$(BIN) bench readme
 
 .PHONY: lint/migrations
 lint/migrations: ## squawk over the up part of every migration

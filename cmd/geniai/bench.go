@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/geniai/analytics/internal/apperr"
@@ -65,7 +66,7 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	cfg := bench.Config{
 		Scale: sc, DatabaseURL: e.cfg.DatabaseURL, MigrationURL: e.cfg.MigrationDatabaseURL,
 		ChatwootAdminURL: e.getenv("CHATWOOT_ADMIN_URL"), ChatwootURL: e.cfg.ChatwootDatabaseURL, SuperURL: super,
-		BcryptCost: e.cfg.BcryptCost, Keep: *keep, Skip: map[string]bool{}, Log: e.stderr,
+		BcryptCost: e.cfg.BcryptCost, Keep: *keep, CrashDir: filepath.Join(*out, "fuzz-crashers"), Skip: map[string]bool{}, Log: e.stderr,
 	}
 	for _, s := range strings.Split(*skip, ",") {
 		if s = strings.TrimSpace(s); s != "" {

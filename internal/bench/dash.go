@@ -1,0 +1,276 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"sort"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/geniai/analytics/internal/dashboard"
+	"github.com/geniai/analytics/internal/dbsqlc"
+	"github.com/geniai/analytics/internal/pg"
+)
+
+// sized is a tenant picked by size, with its dashboard context.
+type sized struct {
+	label string
+	t     *tenant
+	dt    *dashboard.Tenant
+	f     dashboard.Filter // 90-day period
+}
+
+func (r *run) principal(t *tenant) pg.Principal {
+	return pg.User(t.id, t.userID, pg.AppClient, "127.0.0.1", "geniai-bench")
+}
+
+// pick returns the smallest, median and largest tenants by conversation count.
+func (r *run) pick(ctx context.Context, svc *dashboard.Service) ([]sized, error) {
+	if r.tenants[0].convs == 0 {
+		if _, _, err := r.countConversations(ctx); err != nil {
+			return nil, err
+		}
+	}
+	ts := r.bySize()
+	picks := []sized{{label: "smallest", t: ts[0]}, {label: "median", t: ts[len(ts)/2]}, {label: "largest", t: ts[len(ts)-1]}}
+	for i := range picks {
+		p := &picks[i]
+		dt, err := svc.LoadTenant(ctx, r.principal(p.t), p.t.id)
+		if err != nil {
+			return nil, err
+		}
+		p.dt = dt
+		if p.f, err = dashboard.Parse(url.Values{"period": {"90d"}}, dt.Today(time.Now()), 30, dt.InboxIDs()); err != nil {
+			return nil, err
+		}
+	}
+	return picks, nil
+}
+
+// dashboardPhase: Service.Load and Service.List latency for the smallest, median and largest
+// tenant over a 90-day period, and the CSV export rate through Service.Each.
+func (r *run) dashboardPhase(ctx context.Context) error {
+	sc := r.cfg.Scale
+	svc := &dashboard.Service{DB: r.db}
+	picks, err := r.pick(ctx, svc)
+	if err != nil {
+		return err
+	}
+	ts := r.bySize()
+	r.rep.Params["tenant_sizes"] = fmt.Sprintf("smallest %d, median %d, largest %d conversations (all history)",
+		ts[0].convs, ts[len(ts)/2].convs, ts[len(ts)-1].convs)
+	for _, p := range picks {
+		var inPeriod float64
+		s, err := measure(sc.Warmup, sc.Samples, func() error {
+			d, err := svc.Load(ctx, r.principal(p.t), p.t.id, p.f)
+			if err == nil && d.KPIs.Conversations.Cur != nil {
+				inPeriod = *d.KPIs.Conversations.Cur
+			}
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("dashboard %s: %w", p.t.slug, err)
+		}
+		who := fmt.Sprintf("%s tenant (%s conversations, %s in 90 days)", p.label, format(float64(p.t.convs)), format(inPeriod))
+		r.latencyRows("dashboard", "Service.Load, "+who, s, 50)
+	}
+	for _, p := range picks {
+		s, err := measure(sc.Warmup, sc.Samples, func() error {
+			_, err := svc.List(ctx, r.principal(p.t), p.t.id, p.f)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("list %s: %w", p.t.slug, err)
+		}
+		r.latencyRows("conversation list", fmt.Sprintf("Service.List first page (%d rows + total), %s tenant", p.f.PageSize, p.label), s, 30)
+	}
+	return r.exportRate(ctx, svc, picks[len(picks)-1])
+}
+
+// latencyRows adds p50, p95 and p99; the target applies to p95.
+func (r *run) latencyRows(section, what string, s samples, p95Target float64) {
+	note := fmt.Sprintf("%d samples after warm-up, server-side", len(s))
+	r.rep.add(section, what+" p50", s.pct(50), "ms", nil, note)
+	r.rep.add(section, what+" p95", s.pct(95), "ms", atMost(p95Target), note)
+	r.rep.add(section, what+" p99", s.pct(99), "ms", nil, note)
+}
+
+var errEnough = errors.New("enough rows")
+
+// exportRate streams up to ExportRows conversations of the largest tenant through Service.Each
+// and the CSV writer of the export, three times, and reports the median rate.
+func (r *run) exportRate(ctx context.Context, svc *dashboard.Service, p sized) error {
+	limit := r.cfg.Scale.ExportRows
+	f, err := dashboard.Parse(url.Values{"period": {"365d"}}, p.dt.Today(time.Now()), 30, p.dt.InboxIDs())
+	if err != nil {
+		return err
+	}
+	once := func(max int) (int, time.Duration, error) {
+		w := dashboard.NewCSVWriter(io.Discard, dashboard.CSVFormat{Loc: p.dt.Loc})
+		n := 0
+		t0 := time.Now()
+		err := svc.Each(ctx, r.principal(p.t), p.t.id, f, func(row dbsqlc.ConversationPageRow) error {
+			if n >= max {
+				return errEnough
+			}
+			n++
+			return w.ConversationRow(row)
+		})
+		if errors.Is(err, errEnough) {
+			err = nil
+		}
+		if err == nil {
+			err = w.Flush()
+		}
+		return n, time.Since(t0), err
+	}
+	if _, _, err := once(5000); err != nil { // warm-up
+		return fmt.Errorf("export: %w", err)
+	}
+	var rates []float64
+	rows := 0
+	for i := 0; i < 3; i++ {
+		n, d, err := once(limit)
+		if err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+		rows = n
+		rates = append(rates, float64(n)/d.Seconds())
+	}
+	sort.Float64s(rates)
+	note := fmt.Sprintf("%s rows of the largest tenant (365-day filter) via Service.Each + CSV writer, median of 3", format(float64(rows)))
+	if rows < limit {
+		note += fmt.Sprintf("; only %s rows exist at this scale (target is for %s)", format(float64(rows)), format(float64(limit)))
+	}
+	r.rep.add("export", "CSV export rate", rates[1], "rows/s", atLeast(50000), note)
+	return nil
+}
+
+// dashQueries runs the queries of Service.Load, in its order, with its parameters.
+func dashQueries(ctx context.Context, q *dbsqlc.Queries, tenantID int64, f dashboard.Filter) (int64, error) {
+	cur := dbsqlc.DashboardSummaryParams{TenantID: tenantID, FromDay: f.From, ToDay: f.To}
+	pf := f.Previous()
+	prev := dbsqlc.DashboardSummaryParams{TenantID: tenantID, FromDay: pf.From, ToDay: pf.To}
+	s, err := q.DashboardSummary(ctx, cur)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := q.DashboardSummary(ctx, prev); err != nil {
+		return 0, err
+	}
+	if _, err := q.DashboardDaily(ctx, dbsqlc.DashboardDailyParams(cur)); err != nil {
+		return 0, err
+	}
+	if _, err := q.DashboardFirstReplyBuckets(ctx, dbsqlc.DashboardFirstReplyBucketsParams(cur)); err != nil {
+		return 0, err
+	}
+	if _, err := q.DashboardHeatmap(ctx, dbsqlc.DashboardHeatmapParams(cur)); err != nil {
+		return 0, err
+	}
+	if _, err := q.DashboardByInbox(ctx, dbsqlc.DashboardByInboxParams(cur)); err != nil {
+		return 0, err
+	}
+	if _, err := q.DashboardByLabel(ctx, dbsqlc.DashboardByLabelParams(cur)); err != nil {
+		return 0, err
+	}
+	if _, err := q.DashboardCSAT(ctx, dbsqlc.DashboardCSATParams(cur)); err != nil {
+		return 0, err
+	}
+	if _, err := q.TenantInboxNames(ctx, tenantID); err != nil {
+		return 0, err
+	}
+	if _, err := q.TenantLastSync(ctx, tenantID); err != nil && !pg.IsNoRows(err) {
+		return 0, err
+	}
+	return s.Conversations, nil
+}
+
+// rlsPhase compares the dashboard queries through the tenant role (RLS applies) with the same
+// sqlc methods, SQL text and parameters run by a bench-only BYPASSRLS role (the explicit
+// `tenant_id = $1` of analytics.conversation_filter is then the only filter), interleaved
+// pairwise in one run, as a ratio of medians.
+func (r *run) rlsPhase(ctx context.Context) error {
+	sc := r.cfg.Scale
+	svc := &dashboard.Service{DB: r.db}
+	picks, err := r.pick(ctx, svc)
+	if err != nil {
+		return err
+	}
+	pcfg, err := pgxpool.ParseConfig(r.dbs.bypassURL)
+	if err != nil {
+		return err
+	}
+	pcfg.MaxConns = 2
+	pcfg.ConnConfig.RuntimeParams["application_name"] = "geniai"
+	bypass, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return err
+	}
+	defer bypass.Close()
+	var bypasses bool
+	if err := bypass.QueryRow(ctx, "SELECT rolbypassrls FROM pg_roles WHERE rolname = current_user").Scan(&bypasses); err != nil || !bypasses {
+		return fmt.Errorf("bench role does not bypass RLS (%v)", err)
+	}
+	for _, p := range []sized{picks[1], picks[2]} {
+		var nTenant, nOwner int64
+		viaTenant := func() error {
+			return r.db.InReadTx(ctx, r.principal(p.t), func(tx pg.Tx) error {
+				var err error
+				nTenant, err = dashQueries(ctx, tx.Queries, p.t.id, p.f)
+				return err
+			})
+		}
+		viaOwner := func() error {
+			return pgx.BeginTxFunc(ctx, bypass, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+				q := dbsqlc.New(tx)
+				// The same first statement as every request; only the role differs.
+				if err := q.ContextSet(ctx, dbsqlc.ContextSetParams{Role: r.dbs.bypassRole, TenantID: fmt.Sprint(p.t.id),
+					UserID: fmt.Sprint(p.t.userID), AppRole: pg.AppClient, IP: "127.0.0.1", UserAgent: "geniai-bench"}); err != nil {
+					return err
+				}
+				var err error
+				nOwner, err = dashQueries(ctx, q, p.t.id, p.f)
+				return err
+			})
+		}
+		for i := 0; i < sc.Warmup; i++ {
+			if err := viaTenant(); err != nil {
+				return fmt.Errorf("tenant role: %w", err)
+			}
+			if err := viaOwner(); err != nil {
+				return fmt.Errorf("bypass role: %w", err)
+			}
+		}
+		if nTenant != nOwner {
+			return fmt.Errorf("tenant role sees %d conversations, bypass role %d: not the same query", nTenant, nOwner)
+		}
+		var st, so samples
+		for i := 0; i < sc.Samples; i++ {
+			a, b := viaTenant, viaOwner
+			first, second := &st, &so
+			if i%2 == 1 { // alternate the order so neither side always runs on a warmer cache
+				a, b, first, second = viaOwner, viaTenant, &so, &st
+			}
+			t0 := time.Now()
+			if err := a(); err != nil {
+				return err
+			}
+			*first = append(*first, time.Since(t0))
+			t0 = time.Now()
+			if err := b(); err != nil {
+				return err
+			}
+			*second = append(*second, time.Since(t0))
+		}
+		ratio := st.pct(50) / so.pct(50)
+		r.rep.add("RLS overhead", fmt.Sprintf("tenant role ÷ BYPASSRLS owner-side, dashboard queries, %s tenant", p.label), ratio, "×", atMost(1.1),
+			fmt.Sprintf("median %.2f ms vs %.2f ms (p95 %.2f vs %.2f), %d interleaved pairs, identical sqlc SQL and parameters, %s conversations in period",
+				st.pct(50), so.pct(50), st.pct(95), so.pct(95), len(st), format(float64(nTenant))))
+	}
+	return nil
+}

@@ -1,0 +1,120 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/geniai/analytics/internal/etl"
+	"github.com/geniai/analytics/internal/pg"
+)
+
+// touchSource changes 1% of the source's conversations like live traffic does: each gets a new
+// contact message, its status flips (resolved ↔ open) and updated_at/last_activity_at move.
+const touchSource = `
+WITH c AS (
+    UPDATE conversations
+       SET updated_at = now() AT TIME ZONE 'UTC', last_activity_at = now() AT TIME ZONE 'UTC',
+           status = CASE WHEN status = 1 THEN 0 ELSE 1 END
+     WHERE id % 100 = 7
+    RETURNING id, account_id, inbox_id, contact_id)
+INSERT INTO messages (content, account_id, inbox_id, conversation_id, message_type, created_at, updated_at,
+                      private, sender_type, sender_id)
+SELECT 'Oi! Ainda tenho dúvidas sobre os planos, vocês têm aula experimental amanhã?', c.account_id, c.inbox_id,
+       c.id, 0, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC', false, 'Contact', c.contact_id
+FROM c`
+
+// etlPhase: full load (the real `geniai etl run --full` binary, whose peak RSS it also reads),
+// an incremental run after 1% of the conversations changed, and a no-change pass.
+func (r *run) etlPhase(ctx context.Context) error {
+	sec := "ETL"
+	env := map[string]string{"DATABASE_URL": r.dbs.authURL, "CHATWOOT_DATABASE_URL": r.dbs.cwReaderURL}
+	r.cfg.logf("ETL full load: geniai etl run --full (child process)")
+	t0 := time.Now()
+	c, err := r.startChild(ctx, env, "etl", "run", "--full")
+	if err != nil {
+		return err
+	}
+	rss, err := c.wait()
+	d := time.Since(t0)
+	if err != nil {
+		r.rep.addMissing(sec, "full load throughput", "conversations/s", "≥ 20000 conversations/s", err.Error())
+		return err
+	}
+	convs, msgs, err := r.countConversations(ctx)
+	if err != nil {
+		return err
+	}
+	r.rep.Params["analytics_conversations"] = convs
+	r.rep.Params["analytics_messages"] = msgs
+	note := fmt.Sprintf("%s conversations, %s transcript messages, %d tenants in %.1f s (`geniai etl run --full`, process start included)",
+		format(float64(convs)), format(float64(msgs)), len(r.tenants), d.Seconds())
+	r.rep.add(sec, "full load throughput", float64(convs)/d.Seconds(), "conversations/s", atLeast(20000), note)
+	r.rep.add(sec, "full load throughput (messages)", float64(msgs)/d.Seconds(), "messages/s", nil,
+		fmt.Sprintf("%s source messages incl. private notes and activity", format(float64(r.gen.Messages))))
+	r.rep.add("memory", "peak RSS of `geniai etl run --full`", rss, "MiB", nil,
+		fmt.Sprintf("ru_maxrss of the child, full load of %s conversations (flat in conversations = streaming)", format(float64(convs))))
+
+	// Incremental: 1% of the conversations change in the source.
+	src, err := pgx.Connect(ctx, r.dbs.cwAdminURL)
+	if err != nil {
+		return err
+	}
+	tag, err := src.Exec(ctx, touchSource)
+	src.Close(context.WithoutCancel(ctx))
+	if err != nil {
+		return fmt.Errorf("touch source: %w", err)
+	}
+	changed := tag.RowsAffected()
+	etlDB, err := pg.Open(ctx, r.dbs.authURL, pg.Options{MaxConns: 2})
+	if err != nil {
+		return err
+	}
+	defer etlDB.Close()
+	runner := &etl.Runner{DB: etlDB, SourceURL: r.dbs.cwReaderURL}
+	t0 = time.Now()
+	res, err := runner.RunAll(ctx, false)
+	d = time.Since(t0)
+	if err != nil {
+		return err
+	}
+	var upd, ins, m, failed int
+	for _, x := range res {
+		upd += x.Updated
+		ins += x.Inserted
+		m += x.Messages
+		if x.Err != nil {
+			failed++
+		}
+	}
+	r.rep.add(sec, "incremental run, 1% of conversations changed", d.Seconds(), "s", nil,
+		fmt.Sprintf("%s conversations changed in the source (new contact message, status flip); %s updated, %s inserted, %s messages, %d tenants failed; %s changed conversations/s",
+			format(float64(changed)), format(float64(upd)), format(float64(ins)), format(float64(m)), failed, format(float64(changed)/d.Seconds())))
+
+	// No change: a pass over every tenant.
+	t0 = time.Now()
+	res, err = runner.RunAll(ctx, false)
+	d = time.Since(t0)
+	if err != nil {
+		return err
+	}
+	var moved, slowest int
+	var slow time.Duration
+	for i, x := range res {
+		moved += x.Inserted + x.Updated + x.Deleted
+		if x.Err != nil {
+			failed++
+		}
+		if x.Duration > slow {
+			slow, slowest = x.Duration, i
+		}
+	}
+	note = fmt.Sprintf("%d tenants, %d rows changed, %d failed", len(res), moved, failed)
+	if len(res) > 0 {
+		note += fmt.Sprintf("; slowest %s %.0f ms", res[slowest].Slug, slow.Seconds()*1000)
+	}
+	r.rep.add(sec, fmt.Sprintf("no-change pass over all %d tenants", len(res)), d.Seconds(), "s", atMost(1), note)
+	return nil
+}
