@@ -149,3 +149,87 @@ ORDER BY i.inbox_name, i.inbox_id;
 SELECT w.last_success_at
 FROM etl.watermarks w
 WHERE w.tenant_id = @tenant_id;
+
+-- Rollup path: the same numbers from analytics.daily_stats, daily_dist and daily_labels, for
+-- filters that only name a period and inboxes (a channel is a set of inboxes). A large tenant's
+-- dashboard then reads a few hundred rollup rows instead of scanning its conversations.
+
+-- name: RollupSummary :one
+-- RollupSummary sums the daily rollups of a period (inboxes NULL: all).
+SELECT coalesce(sum(d.conversations), 0)::bigint AS conversations,
+       coalesce(sum(d.leads), 0)::bigint AS leads,
+       coalesce(sum(d.visits), 0)::bigint AS visits,
+       coalesce(sum(d.conversions), 0)::bigint AS conversions,
+       coalesce(sum(d.unanswered), 0)::bigint AS unanswered,
+       coalesce(sum(d.unanswered_leads), 0)::bigint AS unanswered_leads,
+       coalesce(sum(d.first_reply_count), 0)::bigint AS replied,
+       coalesce(sum(d.first_human_reply_count), 0)::bigint AS human_replied,
+       coalesce(sum(d.resolved), 0)::bigint AS resolved,
+       coalesce(sum(d.bot_resolved), 0)::bigint AS bot_resolved,
+       coalesce(sum(d.with_bot), 0)::bigint AS with_bot,
+       coalesce(sum(d.handoffs), 0)::bigint AS handoffs,
+       coalesce(sum(d.csat_responses), 0)::bigint AS csat_responses,
+       coalesce(sum(d.csat_satisfied), 0)::bigint AS csat_satisfied,
+       coalesce(sum(d.first_reply_sum), 0)::float8 AS first_reply_sum,
+       coalesce(sum(d.first_reply_lt_1m), 0)::bigint AS frt0,
+       coalesce(sum(d.first_reply_1m_5m), 0)::bigint AS frt1,
+       coalesce(sum(d.first_reply_5m_15m), 0)::bigint AS frt2,
+       coalesce(sum(d.first_reply_15m_1h), 0)::bigint AS frt3,
+       coalesce(sum(d.first_reply_1h_4h), 0)::bigint AS frt4,
+       coalesce(sum(d.first_reply_4h_24h), 0)::bigint AS frt5,
+       coalesce(sum(d.first_reply_gt_24h), 0)::bigint AS frt6,
+       coalesce(sum(d.csat_1), 0)::bigint AS csat1,
+       coalesce(sum(d.csat_2), 0)::bigint AS csat2,
+       coalesce(sum(d.csat_3), 0)::bigint AS csat3,
+       coalesce(sum(d.csat_4), 0)::bigint AS csat4,
+       coalesce(sum(d.csat_5), 0)::bigint AS csat5
+FROM analytics.daily_stats d
+WHERE d.tenant_id = @tenant_id AND d.day BETWEEN @from_day AND @to_day
+  AND (sqlc.narg('inboxes')::integer[] IS NULL OR d.inbox_id = ANY (sqlc.narg('inboxes')::integer[]));
+
+-- name: RollupDaily :many
+-- RollupDaily is the daily volume per inbox from the rollups.
+SELECT d.day, d.inbox_id, d.conversations::bigint AS conversations, d.leads::bigint AS leads
+FROM analytics.daily_stats d
+WHERE d.tenant_id = @tenant_id AND d.day BETWEEN @from_day AND @to_day
+  AND (sqlc.narg('inboxes')::integer[] IS NULL OR d.inbox_id = ANY (sqlc.narg('inboxes')::integer[]))
+ORDER BY d.day, d.inbox_id;
+
+-- name: RollupByInbox :many
+-- RollupByInbox is the per-inbox table from the rollups.
+SELECT d.inbox_id, sum(d.conversations)::bigint AS conversations, sum(d.leads)::bigint AS leads,
+       sum(d.visits)::bigint AS visits, sum(d.conversions)::bigint AS conversions,
+       sum(d.unanswered_leads)::bigint AS unanswered_leads
+FROM analytics.daily_stats d
+WHERE d.tenant_id = @tenant_id AND d.day BETWEEN @from_day AND @to_day
+  AND (sqlc.narg('inboxes')::integer[] IS NULL OR d.inbox_id = ANY (sqlc.narg('inboxes')::integer[]))
+GROUP BY d.inbox_id
+ORDER BY sum(d.conversations) DESC, d.inbox_id;
+
+-- name: RollupDistribution :many
+-- RollupDistribution is the reply and resolution histograms per inbox (metrics 1-3).
+SELECT d.inbox_id, d.metric, d.bucket, sum(d.conversations)::bigint AS conversations
+FROM analytics.daily_dist d
+WHERE d.tenant_id = @tenant_id AND d.day BETWEEN @from_day AND @to_day AND d.metric <= 3
+  AND (sqlc.narg('inboxes')::integer[] IS NULL OR d.inbox_id = ANY (sqlc.narg('inboxes')::integer[]))
+GROUP BY d.inbox_id, d.metric, d.bucket
+ORDER BY d.metric, d.bucket;
+
+-- name: RollupHeatmap :many
+-- RollupHeatmap counts conversations by weekday (0 = Sunday) and hour from the rollups.
+SELECT extract(dow FROM d.day)::smallint AS dow, d.bucket AS hour, sum(d.conversations)::bigint AS conversations
+FROM analytics.daily_dist d
+WHERE d.tenant_id = @tenant_id AND d.day BETWEEN @from_day AND @to_day AND d.metric = 4
+  AND (sqlc.narg('inboxes')::integer[] IS NULL OR d.inbox_id = ANY (sqlc.narg('inboxes')::integer[]))
+GROUP BY 1, 2
+ORDER BY 1, 2;
+
+-- name: RollupLabels :many
+-- RollupLabels is the per-label table from the rollups.
+SELECT l.label, sum(l.conversations)::bigint AS conversations, sum(l.leads)::bigint AS leads,
+       sum(l.conversions)::bigint AS conversions
+FROM analytics.daily_labels l
+WHERE l.tenant_id = @tenant_id AND l.day BETWEEN @from_day AND @to_day
+  AND (sqlc.narg('inboxes')::integer[] IS NULL OR l.inbox_id = ANY (sqlc.narg('inboxes')::integer[]))
+GROUP BY l.label
+ORDER BY sum(l.conversations) DESC, l.label;

@@ -173,7 +173,8 @@ ALTER TABLE analytics.daily_stats ENABLE ROW LEVEL SECURITY;
 ALTER TABLE analytics.daily_stats FORCE ROW LEVEL SECURITY;
 CREATE POLICY daily_stats_tenant_read ON analytics.daily_stats FOR SELECT TO geniai_tenant
     USING (tenant_id = (SELECT app.current_tenant_id()));
-CREATE POLICY daily_stats_staff_read ON analytics.daily_stats FOR SELECT TO geniai_staff USING (true);
+CREATE POLICY daily_stats_staff_read ON analytics.daily_stats FOR SELECT TO geniai_staff
+    USING ((SELECT app.current_app_role()) IN ('super_admin', 'support'));
 CREATE POLICY daily_stats_etl_all ON analytics.daily_stats FOR ALL TO geniai_etl
     USING (tenant_id = (SELECT app.current_tenant_id()))
     WITH CHECK (tenant_id = (SELECT app.current_tenant_id()));

@@ -10,7 +10,7 @@
 
 BEGIN;
 \ir fixtures.psql
-SELECT plan(374);
+SELECT plan(444);
 
 -- The table list covers every table holding tenants' rows (the same rule as 010_catalog (a)):
 -- a new tenant table must be added to fixtures.psql, with rows for A and B.
@@ -152,7 +152,8 @@ SELECT is(pg_temp.refused(pg_temp.del(t, pg_temp.fx('b'))), 'refused', format('e
 SELECT is(pg_temp.move(t, pg_temp.fx('a'), pg_temp.fx('b')), 'denied', format('etl for A: cannot move A''s rows to B in %s', t))
   FROM tt ORDER BY ord;
 SELECT is(pg_temp.ins(t, pg_temp.fx('a')), '1', format('etl for A: loads a row of A into %s', t))
-  FROM tt WHERE t IN ('analytics.conversations'::regclass, 'analytics.messages', 'analytics.daily_stats', 'etl.runs') ORDER BY ord;
+  FROM tt WHERE t IN ('analytics.conversations'::regclass, 'analytics.messages', 'analytics.daily_stats',
+                      'analytics.daily_dist', 'analytics.daily_labels', 'etl.runs') ORDER BY ord;
 SELECT is(pg_temp.upd(t, pg_temp.fx('a')), pg_temp.truth(t, pg_temp.fx('a')), format('etl for A: updates A''s rows in %s', t))
   FROM tt WHERE t IN ('analytics.conversations'::regclass, 'analytics.messages', 'etl.runs', 'etl.watermarks') ORDER BY ord;
 SELECT is(pg_temp.try(format('DELETE FROM analytics.messages WHERE tenant_id = %s AND message_id > 1000', pg_temp.fx('a'))),

@@ -13,6 +13,9 @@ import (
 // Service reads a tenant's dashboard data under the caller's principal (RLS applies).
 type Service struct {
 	DB *pg.DB
+	// RollupAbove is the period size (conversations) above which Load reads the daily rollups:
+	// 0 means DefaultRollupAbove, a negative value means always (tests).
+	RollupAbove int64
 }
 
 // Value is one KPI figure with its value in the previous period; nil means "no value" (nothing
@@ -57,6 +60,7 @@ type Dashboard struct {
 	CSAT       []dbsqlc.DashboardCSATRow
 	Inboxes    []dbsqlc.TenantInboxNamesRow
 	LastSyncAt *time.Time
+	Approx     bool // medians and p90 come from the rollups' histograms
 }
 
 // Empty reports whether the tenant has no conversation in the period.
@@ -69,6 +73,17 @@ func (s *Service) Load(ctx context.Context, p pg.Principal, tenantID int64, f Fi
 	d := &Dashboard{Filter: f}
 	cur, prev := f.params(tenantID), f.Previous().params(tenantID)
 	err := s.DB.InReadTx(ctx, p, func(tx pg.Tx) error {
+		var err error
+		if d.Inboxes, err = tx.TenantInboxNames(ctx, tenantID); err != nil {
+			return err
+		}
+		d.LastSyncAt, err = tx.TenantLastSync(ctx, tenantID)
+		if err != nil && !pg.IsNoRows(err) {
+			return err
+		}
+		if done, err := s.loadRollups(ctx, tx, d, tenantID); done || err != nil {
+			return err
+		}
 		now, err := tx.DashboardSummary(ctx, cur)
 		if err != nil {
 			return err
@@ -93,16 +108,7 @@ func (s *Service) Load(ctx context.Context, p pg.Principal, tenantID int64, f Fi
 		if d.ByLabel, err = tx.DashboardByLabel(ctx, dbsqlc.DashboardByLabelParams(cur)); err != nil {
 			return err
 		}
-		if d.CSAT, err = tx.DashboardCSAT(ctx, dbsqlc.DashboardCSATParams(cur)); err != nil {
-			return err
-		}
-		if d.Inboxes, err = tx.TenantInboxNames(ctx, tenantID); err != nil {
-			return err
-		}
-		d.LastSyncAt, err = tx.TenantLastSync(ctx, tenantID)
-		if pg.IsNoRows(err) {
-			err = nil
-		}
+		d.CSAT, err = tx.DashboardCSAT(ctx, dbsqlc.DashboardCSATParams(cur))
 		return err
 	})
 	return d, err

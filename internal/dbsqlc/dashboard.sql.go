@@ -889,6 +889,391 @@ func (q *Queries) DashboardSummary(ctx context.Context, arg DashboardSummaryPara
 	return i, err
 }
 
+const rollupByInbox = `-- name: RollupByInbox :many
+SELECT d.inbox_id, sum(d.conversations)::bigint AS conversations, sum(d.leads)::bigint AS leads,
+       sum(d.visits)::bigint AS visits, sum(d.conversions)::bigint AS conversions,
+       sum(d.unanswered_leads)::bigint AS unanswered_leads
+FROM analytics.daily_stats d
+WHERE d.tenant_id = $1 AND d.day BETWEEN $2 AND $3
+  AND ($4::integer[] IS NULL OR d.inbox_id = ANY ($4::integer[]))
+GROUP BY d.inbox_id
+ORDER BY sum(d.conversations) DESC, d.inbox_id
+`
+
+type RollupByInboxParams struct {
+	TenantID int64     `json:"tenant_id"`
+	FromDay  time.Time `json:"from_day"`
+	ToDay    time.Time `json:"to_day"`
+	Inboxes  []int32   `json:"inboxes"`
+}
+
+type RollupByInboxRow struct {
+	InboxID         int32 `json:"inbox_id"`
+	Conversations   int64 `json:"conversations"`
+	Leads           int64 `json:"leads"`
+	Visits          int64 `json:"visits"`
+	Conversions     int64 `json:"conversions"`
+	UnansweredLeads int64 `json:"unanswered_leads"`
+}
+
+// RollupByInbox is the per-inbox table from the rollups.
+func (q *Queries) RollupByInbox(ctx context.Context, arg RollupByInboxParams) ([]RollupByInboxRow, error) {
+	rows, err := q.db.Query(ctx, rollupByInbox,
+		arg.TenantID,
+		arg.FromDay,
+		arg.ToDay,
+		arg.Inboxes,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []RollupByInboxRow{}
+	for rows.Next() {
+		var i RollupByInboxRow
+		if err := rows.Scan(
+			&i.InboxID,
+			&i.Conversations,
+			&i.Leads,
+			&i.Visits,
+			&i.Conversions,
+			&i.UnansweredLeads,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const rollupDaily = `-- name: RollupDaily :many
+SELECT d.day, d.inbox_id, d.conversations::bigint AS conversations, d.leads::bigint AS leads
+FROM analytics.daily_stats d
+WHERE d.tenant_id = $1 AND d.day BETWEEN $2 AND $3
+  AND ($4::integer[] IS NULL OR d.inbox_id = ANY ($4::integer[]))
+ORDER BY d.day, d.inbox_id
+`
+
+type RollupDailyParams struct {
+	TenantID int64     `json:"tenant_id"`
+	FromDay  time.Time `json:"from_day"`
+	ToDay    time.Time `json:"to_day"`
+	Inboxes  []int32   `json:"inboxes"`
+}
+
+type RollupDailyRow struct {
+	Day           time.Time `json:"day"`
+	InboxID       int32     `json:"inbox_id"`
+	Conversations int64     `json:"conversations"`
+	Leads         int64     `json:"leads"`
+}
+
+// RollupDaily is the daily volume per inbox from the rollups.
+func (q *Queries) RollupDaily(ctx context.Context, arg RollupDailyParams) ([]RollupDailyRow, error) {
+	rows, err := q.db.Query(ctx, rollupDaily,
+		arg.TenantID,
+		arg.FromDay,
+		arg.ToDay,
+		arg.Inboxes,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []RollupDailyRow{}
+	for rows.Next() {
+		var i RollupDailyRow
+		if err := rows.Scan(
+			&i.Day,
+			&i.InboxID,
+			&i.Conversations,
+			&i.Leads,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const rollupDistribution = `-- name: RollupDistribution :many
+SELECT d.inbox_id, d.metric, d.bucket, sum(d.conversations)::bigint AS conversations
+FROM analytics.daily_dist d
+WHERE d.tenant_id = $1 AND d.day BETWEEN $2 AND $3 AND d.metric <= 3
+  AND ($4::integer[] IS NULL OR d.inbox_id = ANY ($4::integer[]))
+GROUP BY d.inbox_id, d.metric, d.bucket
+ORDER BY d.metric, d.bucket
+`
+
+type RollupDistributionParams struct {
+	TenantID int64     `json:"tenant_id"`
+	FromDay  time.Time `json:"from_day"`
+	ToDay    time.Time `json:"to_day"`
+	Inboxes  []int32   `json:"inboxes"`
+}
+
+type RollupDistributionRow struct {
+	InboxID       int32 `json:"inbox_id"`
+	Metric        int16 `json:"metric"`
+	Bucket        int16 `json:"bucket"`
+	Conversations int64 `json:"conversations"`
+}
+
+// RollupDistribution is the reply and resolution histograms per inbox (metrics 1-3).
+func (q *Queries) RollupDistribution(ctx context.Context, arg RollupDistributionParams) ([]RollupDistributionRow, error) {
+	rows, err := q.db.Query(ctx, rollupDistribution,
+		arg.TenantID,
+		arg.FromDay,
+		arg.ToDay,
+		arg.Inboxes,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []RollupDistributionRow{}
+	for rows.Next() {
+		var i RollupDistributionRow
+		if err := rows.Scan(
+			&i.InboxID,
+			&i.Metric,
+			&i.Bucket,
+			&i.Conversations,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const rollupHeatmap = `-- name: RollupHeatmap :many
+SELECT extract(dow FROM d.day)::smallint AS dow, d.bucket AS hour, sum(d.conversations)::bigint AS conversations
+FROM analytics.daily_dist d
+WHERE d.tenant_id = $1 AND d.day BETWEEN $2 AND $3 AND d.metric = 4
+  AND ($4::integer[] IS NULL OR d.inbox_id = ANY ($4::integer[]))
+GROUP BY 1, 2
+ORDER BY 1, 2
+`
+
+type RollupHeatmapParams struct {
+	TenantID int64     `json:"tenant_id"`
+	FromDay  time.Time `json:"from_day"`
+	ToDay    time.Time `json:"to_day"`
+	Inboxes  []int32   `json:"inboxes"`
+}
+
+type RollupHeatmapRow struct {
+	Dow           int16 `json:"dow"`
+	Hour          int16 `json:"hour"`
+	Conversations int64 `json:"conversations"`
+}
+
+// RollupHeatmap counts conversations by weekday (0 = Sunday) and hour from the rollups.
+func (q *Queries) RollupHeatmap(ctx context.Context, arg RollupHeatmapParams) ([]RollupHeatmapRow, error) {
+	rows, err := q.db.Query(ctx, rollupHeatmap,
+		arg.TenantID,
+		arg.FromDay,
+		arg.ToDay,
+		arg.Inboxes,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []RollupHeatmapRow{}
+	for rows.Next() {
+		var i RollupHeatmapRow
+		if err := rows.Scan(&i.Dow, &i.Hour, &i.Conversations); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const rollupLabels = `-- name: RollupLabels :many
+SELECT l.label, sum(l.conversations)::bigint AS conversations, sum(l.leads)::bigint AS leads,
+       sum(l.conversions)::bigint AS conversions
+FROM analytics.daily_labels l
+WHERE l.tenant_id = $1 AND l.day BETWEEN $2 AND $3
+  AND ($4::integer[] IS NULL OR l.inbox_id = ANY ($4::integer[]))
+GROUP BY l.label
+ORDER BY sum(l.conversations) DESC, l.label
+`
+
+type RollupLabelsParams struct {
+	TenantID int64     `json:"tenant_id"`
+	FromDay  time.Time `json:"from_day"`
+	ToDay    time.Time `json:"to_day"`
+	Inboxes  []int32   `json:"inboxes"`
+}
+
+type RollupLabelsRow struct {
+	Label         string `json:"label"`
+	Conversations int64  `json:"conversations"`
+	Leads         int64  `json:"leads"`
+	Conversions   int64  `json:"conversions"`
+}
+
+// RollupLabels is the per-label table from the rollups.
+func (q *Queries) RollupLabels(ctx context.Context, arg RollupLabelsParams) ([]RollupLabelsRow, error) {
+	rows, err := q.db.Query(ctx, rollupLabels,
+		arg.TenantID,
+		arg.FromDay,
+		arg.ToDay,
+		arg.Inboxes,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []RollupLabelsRow{}
+	for rows.Next() {
+		var i RollupLabelsRow
+		if err := rows.Scan(
+			&i.Label,
+			&i.Conversations,
+			&i.Leads,
+			&i.Conversions,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const rollupSummary = `-- name: RollupSummary :one
+
+SELECT coalesce(sum(d.conversations), 0)::bigint AS conversations,
+       coalesce(sum(d.leads), 0)::bigint AS leads,
+       coalesce(sum(d.visits), 0)::bigint AS visits,
+       coalesce(sum(d.conversions), 0)::bigint AS conversions,
+       coalesce(sum(d.unanswered), 0)::bigint AS unanswered,
+       coalesce(sum(d.unanswered_leads), 0)::bigint AS unanswered_leads,
+       coalesce(sum(d.first_reply_count), 0)::bigint AS replied,
+       coalesce(sum(d.first_human_reply_count), 0)::bigint AS human_replied,
+       coalesce(sum(d.resolved), 0)::bigint AS resolved,
+       coalesce(sum(d.bot_resolved), 0)::bigint AS bot_resolved,
+       coalesce(sum(d.with_bot), 0)::bigint AS with_bot,
+       coalesce(sum(d.handoffs), 0)::bigint AS handoffs,
+       coalesce(sum(d.csat_responses), 0)::bigint AS csat_responses,
+       coalesce(sum(d.csat_satisfied), 0)::bigint AS csat_satisfied,
+       coalesce(sum(d.first_reply_sum), 0)::float8 AS first_reply_sum,
+       coalesce(sum(d.first_reply_lt_1m), 0)::bigint AS frt0,
+       coalesce(sum(d.first_reply_1m_5m), 0)::bigint AS frt1,
+       coalesce(sum(d.first_reply_5m_15m), 0)::bigint AS frt2,
+       coalesce(sum(d.first_reply_15m_1h), 0)::bigint AS frt3,
+       coalesce(sum(d.first_reply_1h_4h), 0)::bigint AS frt4,
+       coalesce(sum(d.first_reply_4h_24h), 0)::bigint AS frt5,
+       coalesce(sum(d.first_reply_gt_24h), 0)::bigint AS frt6,
+       coalesce(sum(d.csat_1), 0)::bigint AS csat1,
+       coalesce(sum(d.csat_2), 0)::bigint AS csat2,
+       coalesce(sum(d.csat_3), 0)::bigint AS csat3,
+       coalesce(sum(d.csat_4), 0)::bigint AS csat4,
+       coalesce(sum(d.csat_5), 0)::bigint AS csat5
+FROM analytics.daily_stats d
+WHERE d.tenant_id = $1 AND d.day BETWEEN $2 AND $3
+  AND ($4::integer[] IS NULL OR d.inbox_id = ANY ($4::integer[]))
+`
+
+type RollupSummaryParams struct {
+	TenantID int64     `json:"tenant_id"`
+	FromDay  time.Time `json:"from_day"`
+	ToDay    time.Time `json:"to_day"`
+	Inboxes  []int32   `json:"inboxes"`
+}
+
+type RollupSummaryRow struct {
+	Conversations   int64   `json:"conversations"`
+	Leads           int64   `json:"leads"`
+	Visits          int64   `json:"visits"`
+	Conversions     int64   `json:"conversions"`
+	Unanswered      int64   `json:"unanswered"`
+	UnansweredLeads int64   `json:"unanswered_leads"`
+	Replied         int64   `json:"replied"`
+	HumanReplied    int64   `json:"human_replied"`
+	Resolved        int64   `json:"resolved"`
+	BotResolved     int64   `json:"bot_resolved"`
+	WithBot         int64   `json:"with_bot"`
+	Handoffs        int64   `json:"handoffs"`
+	CsatResponses   int64   `json:"csat_responses"`
+	CsatSatisfied   int64   `json:"csat_satisfied"`
+	FirstReplySum   float64 `json:"first_reply_sum"`
+	Frt0            int64   `json:"frt0"`
+	Frt1            int64   `json:"frt1"`
+	Frt2            int64   `json:"frt2"`
+	Frt3            int64   `json:"frt3"`
+	Frt4            int64   `json:"frt4"`
+	Frt5            int64   `json:"frt5"`
+	Frt6            int64   `json:"frt6"`
+	Csat1           int64   `json:"csat1"`
+	Csat2           int64   `json:"csat2"`
+	Csat3           int64   `json:"csat3"`
+	Csat4           int64   `json:"csat4"`
+	Csat5           int64   `json:"csat5"`
+}
+
+// Rollup path: the same numbers from analytics.daily_stats, daily_dist and daily_labels, for
+// filters that only name a period and inboxes (a channel is a set of inboxes). A large tenant's
+// dashboard then reads a few hundred rollup rows instead of scanning its conversations.
+// RollupSummary sums the daily rollups of a period (inboxes NULL: all).
+func (q *Queries) RollupSummary(ctx context.Context, arg RollupSummaryParams) (RollupSummaryRow, error) {
+	row := q.db.QueryRow(ctx, rollupSummary,
+		arg.TenantID,
+		arg.FromDay,
+		arg.ToDay,
+		arg.Inboxes,
+	)
+	var i RollupSummaryRow
+	err := row.Scan(
+		&i.Conversations,
+		&i.Leads,
+		&i.Visits,
+		&i.Conversions,
+		&i.Unanswered,
+		&i.UnansweredLeads,
+		&i.Replied,
+		&i.HumanReplied,
+		&i.Resolved,
+		&i.BotResolved,
+		&i.WithBot,
+		&i.Handoffs,
+		&i.CsatResponses,
+		&i.CsatSatisfied,
+		&i.FirstReplySum,
+		&i.Frt0,
+		&i.Frt1,
+		&i.Frt2,
+		&i.Frt3,
+		&i.Frt4,
+		&i.Frt5,
+		&i.Frt6,
+		&i.Csat1,
+		&i.Csat2,
+		&i.Csat3,
+		&i.Csat4,
+		&i.Csat5,
+	)
+	return i, err
+}
+
 const tenantInboxNames = `-- name: TenantInboxNames :many
 SELECT i.inbox_id, i.inbox_name, i.channel_type
 FROM app.tenant_inboxes i

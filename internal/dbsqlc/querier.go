@@ -104,6 +104,21 @@ type Querier interface {
 	// PrincipalCheck re-validates the context user on every request; no row when the user is gone
 	// or is not the context user.
 	PrincipalCheck(ctx context.Context, arg PrincipalCheckParams) (PrincipalCheckRow, error)
+	// RollupByInbox is the per-inbox table from the rollups.
+	RollupByInbox(ctx context.Context, arg RollupByInboxParams) ([]RollupByInboxRow, error)
+	// RollupDaily is the daily volume per inbox from the rollups.
+	RollupDaily(ctx context.Context, arg RollupDailyParams) ([]RollupDailyRow, error)
+	// RollupDistribution is the reply and resolution histograms per inbox (metrics 1-3).
+	RollupDistribution(ctx context.Context, arg RollupDistributionParams) ([]RollupDistributionRow, error)
+	// RollupHeatmap counts conversations by weekday (0 = Sunday) and hour from the rollups.
+	RollupHeatmap(ctx context.Context, arg RollupHeatmapParams) ([]RollupHeatmapRow, error)
+	// RollupLabels is the per-label table from the rollups.
+	RollupLabels(ctx context.Context, arg RollupLabelsParams) ([]RollupLabelsRow, error)
+	// Rollup path: the same numbers from analytics.daily_stats, daily_dist and daily_labels, for
+	// filters that only name a period and inboxes (a channel is a set of inboxes). A large tenant's
+	// dashboard then reads a few hundred rollup rows instead of scanning its conversations.
+	// RollupSummary sums the daily rollups of a period (inboxes NULL: all).
+	RollupSummary(ctx context.Context, arg RollupSummaryParams) (RollupSummaryRow, error)
 	// SchemaVersion is the applied migration version (readiness).
 	SchemaVersion(ctx context.Context) (int32, error)
 	// SettingsGet reads a tenant's branding, defaults and funnel rules.

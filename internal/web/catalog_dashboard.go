@@ -90,7 +90,7 @@ func init() {
 		langEN: {
 			"nav.conversations": "Conversations", "nav.settings": "Settings",
 			"dashboard.period": "Period:", "dashboard.compared": "compared with",
-			"dashboard.synced": "Updated", "dashboard.never_synced": "Not synced yet", "time.moments": "moments ago", "time.days": "days",
+			"dashboard.synced": "Updated", "dashboard.approx": "Large period: medians and p90 (≈) come from the daily rollups, within 5%; counts are exact.", "dashboard.never_synced": "Not synced yet", "time.moments": "moments ago", "time.days": "days",
 			"dashboard.help":        "Every figure links to the conversations it counts. Medians and p90 instead of means. First reply counts bot and human replies after the contact's first message. Export KPIs:",
 			"dashboard.empty.title": "No conversations in this period", "dashboard.empty.period": "Try a longer period or fewer filters.",
 			"dashboard.empty.never": "This client's data has not been synced from Chatwoot yet.",

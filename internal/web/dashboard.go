@@ -313,6 +313,9 @@ func kpiCard(v DashboardView, drill, labelKey, kind string, x dashboard.Value, l
 		c.Text = formatPct(v.Lang, x.Cur)
 	case "dur":
 		c.Text = formatDuration(v.Lang, x.Cur)
+		if v.D.Approx && x.Cur != nil {
+			c.Text = "≈ " + c.Text // from the rollups' histograms (see the help line)
+		}
 	default:
 		c.Text = formatNumPtr(v.Lang, x.Cur)
 	}

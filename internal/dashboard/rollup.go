@@ -1,0 +1,201 @@
+package dashboard
+
+import (
+	"context"
+	"math"
+	"sort"
+
+	"github.com/geniai/analytics/internal/dbsqlc"
+	"github.com/geniai/analytics/internal/pg"
+)
+
+// DefaultRollupAbove is the period size (conversations) above which the dashboard reads the
+// daily rollups instead of the conversations. Counts are exact either way; medians and p90 then
+// come from 5%-wide histograms (interpolated), so they are approximate and the page says so.
+const DefaultRollupAbove = 20000
+
+// rollupOK reports whether the filter only names a period, inboxes and a channel: what the daily
+// rollups are keyed by.
+func (f Filter) rollupOK() bool {
+	return f.Label == "" && f.Status == "" && f.Stage == "" && f.Flag == "" && f.FRT == nil &&
+		f.DOW == nil && f.Hour == nil && f.CSAT == nil && f.Search == ""
+}
+
+// rollupInboxes is the inbox set the rollup queries filter on: the filter's inboxes, narrowed to
+// the channel; nil means every inbox.
+func (f Filter) rollupInboxes(inboxes []dbsqlc.TenantInboxNamesRow) []int32 {
+	if f.Channel == "" {
+		if len(f.Inboxes) == 0 {
+			return nil
+		}
+		return f.Inboxes
+	}
+	chosen := map[int32]bool{}
+	for _, id := range f.Inboxes {
+		chosen[id] = true
+	}
+	out := []int32{} // not nil: a channel no inbox has matches nothing
+	for _, ib := range inboxes {
+		if ib.ChannelType == f.Channel && (len(f.Inboxes) == 0 || chosen[ib.InboxID]) {
+			out = append(out, ib.InboxID)
+		}
+	}
+	return out
+}
+
+// histogram is a merged analytics.hist_bucket histogram.
+type histogram map[int16]int64
+
+// bucketEdges are the seconds a bucket covers: [1.05^b - 1, 1.05^(b+1) - 1).
+func bucketEdges(b int16) (lo, hi float64) {
+	return math.Pow(1.05, float64(b)) - 1, math.Pow(1.05, float64(b)+1) - 1
+}
+
+// percentile estimates PostgreSQL's percentile_cont from the histogram: it finds the bucket of
+// the rank and interpolates inside it as if its values were evenly spread. NaN when empty.
+func (h histogram) percentile(p float64) float64 {
+	var n int64
+	keys := make([]int16, 0, len(h))
+	for b, c := range h {
+		keys = append(keys, b)
+		n += c
+	}
+	if n == 0 {
+		return math.NaN()
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	pos := p * float64(n-1)
+	var cum int64
+	for _, b := range keys {
+		c := h[b]
+		if pos < float64(cum+c) {
+			lo, hi := bucketEdges(b)
+			frac := (pos - float64(cum) + 0.5) / float64(c)
+			return lo + (hi-lo)*math.Min(1, math.Max(0, frac))
+		}
+		cum += c
+	}
+	_, hi := bucketEdges(keys[len(keys)-1])
+	return hi
+}
+
+// loadRollups fills d from the rollups, current and previous period; it reports false (and
+// changes nothing) when the period is small enough for the exact path.
+func (s *Service) loadRollups(ctx context.Context, tx pg.Tx, d *Dashboard, tenantID int64) (bool, error) {
+	f := d.Filter
+	if !f.rollupOK() {
+		return false, nil
+	}
+	inboxes := f.rollupInboxes(d.Inboxes)
+	params := func(g Filter) dbsqlc.RollupSummaryParams {
+		return dbsqlc.RollupSummaryParams{TenantID: tenantID, FromDay: g.From, ToDay: g.To, Inboxes: inboxes}
+	}
+	cur, err := tx.RollupSummary(ctx, params(f))
+	if err != nil {
+		return false, err
+	}
+	above := s.RollupAbove
+	if above == 0 {
+		above = DefaultRollupAbove
+	}
+	if above > 0 && cur.Conversations <= above {
+		return false, nil
+	}
+	prev, err := tx.RollupSummary(ctx, params(f.Previous()))
+	if err != nil {
+		return false, err
+	}
+	curDist, err := tx.RollupDistribution(ctx, dbsqlc.RollupDistributionParams(params(f)))
+	if err != nil {
+		return false, err
+	}
+	prevDist, err := tx.RollupDistribution(ctx, dbsqlc.RollupDistributionParams(params(f.Previous())))
+	if err != nil {
+		return false, err
+	}
+	d.KPIs = kpis(summaryFromRollup(cur, curDist), summaryFromRollup(prev, prevDist))
+	d.Approx = true
+
+	daily, err := tx.RollupDaily(ctx, dbsqlc.RollupDailyParams(params(f)))
+	if err != nil {
+		return false, err
+	}
+	d.Daily = d.Daily[:0]
+	for _, r := range daily {
+		d.Daily = append(d.Daily, dbsqlc.DashboardDailyRow{Day: r.Day, InboxID: r.InboxID, Conversations: r.Conversations, Leads: r.Leads})
+	}
+	d.FRT = d.FRT[:0]
+	for i, n := range []int64{cur.Frt0, cur.Frt1, cur.Frt2, cur.Frt3, cur.Frt4, cur.Frt5, cur.Frt6} {
+		if n > 0 {
+			d.FRT = append(d.FRT, dbsqlc.DashboardFirstReplyBucketsRow{Bucket: int16(i), Conversations: n})
+		}
+	}
+	d.CSAT = d.CSAT[:0]
+	for i, n := range []int64{cur.Csat1, cur.Csat2, cur.Csat3, cur.Csat4, cur.Csat5} {
+		if n > 0 {
+			d.CSAT = append(d.CSAT, dbsqlc.DashboardCSATRow{Rating: int16(i + 1), Conversations: n})
+		}
+	}
+	heat, err := tx.RollupHeatmap(ctx, dbsqlc.RollupHeatmapParams(params(f)))
+	if err != nil {
+		return false, err
+	}
+	d.Heatmap = d.Heatmap[:0]
+	for _, r := range heat {
+		d.Heatmap = append(d.Heatmap, dbsqlc.DashboardHeatmapRow{Dow: r.Dow, Hour: r.Hour, Conversations: r.Conversations})
+	}
+	byInbox, err := tx.RollupByInbox(ctx, dbsqlc.RollupByInboxParams(params(f)))
+	if err != nil {
+		return false, err
+	}
+	perInbox := map[int32]histogram{}
+	for _, r := range curDist {
+		if r.Metric == 1 {
+			if perInbox[r.InboxID] == nil {
+				perInbox[r.InboxID] = histogram{}
+			}
+			perInbox[r.InboxID][r.Bucket] += r.Conversations
+		}
+	}
+	channel := map[int32]string{}
+	for _, ib := range d.Inboxes {
+		channel[ib.InboxID] = ib.ChannelType
+	}
+	d.ByInbox = d.ByInbox[:0]
+	for _, r := range byInbox {
+		d.ByInbox = append(d.ByInbox, dbsqlc.DashboardByInboxRow{InboxID: r.InboxID, ChannelType: channel[r.InboxID],
+			Conversations: r.Conversations, Leads: r.Leads, Visits: r.Visits, Conversions: r.Conversions,
+			UnansweredLeads: r.UnansweredLeads, FirstReplyP50: perInbox[r.InboxID].percentile(0.5)})
+	}
+	labels, err := tx.RollupLabels(ctx, dbsqlc.RollupLabelsParams(params(f)))
+	if err != nil {
+		return false, err
+	}
+	d.ByLabel = d.ByLabel[:0]
+	for _, r := range labels {
+		d.ByLabel = append(d.ByLabel, dbsqlc.DashboardByLabelRow{Label: r.Label, Conversations: r.Conversations, Leads: r.Leads, Conversions: r.Conversions})
+	}
+	return true, nil
+}
+
+// summaryFromRollup turns rollup sums and histograms into the summary the exact path returns.
+func summaryFromRollup(r dbsqlc.RollupSummaryRow, dist []dbsqlc.RollupDistributionRow) dbsqlc.DashboardSummaryRow {
+	h := [4]histogram{{}, {}, {}, {}}
+	for _, x := range dist {
+		if x.Metric >= 1 && x.Metric <= 3 {
+			h[x.Metric][x.Bucket] += x.Conversations
+		}
+	}
+	avg := math.NaN()
+	if r.Replied > 0 {
+		avg = r.FirstReplySum / float64(r.Replied)
+	}
+	return dbsqlc.DashboardSummaryRow{
+		Conversations: r.Conversations, Leads: r.Leads, Visits: r.Visits, Conversions: r.Conversions,
+		Unanswered: r.Unanswered, UnansweredLeads: r.UnansweredLeads, Replied: r.Replied,
+		FirstReplyP50: h[1].percentile(0.5), FirstReplyP90: h[1].percentile(0.9), FirstReplyAvg: avg,
+		HumanReplied: r.HumanReplied, FirstHumanReplyP50: h[2].percentile(0.5), FirstHumanReplyP90: h[2].percentile(0.9),
+		Resolved: r.Resolved, ResolutionP50: h[3].percentile(0.5), BotResolved: r.BotResolved, WithBot: r.WithBot,
+		Handoffs: r.Handoffs, CsatResponses: r.CsatResponses, CsatSatisfied: r.CsatSatisfied,
+	}
+}

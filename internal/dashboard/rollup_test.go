@@ -1,0 +1,107 @@
+package dashboard_test
+
+import (
+	"context"
+	"math"
+	"reflect"
+	"testing"
+
+	"github.com/geniai/analytics/internal/dashboard"
+	"github.com/geniai/analytics/internal/pg"
+	"github.com/geniai/analytics/internal/pgtest"
+)
+
+// TestRollupsMatchExactPath: the rollup path gives the exact path's counts, series and tables,
+// and medians/p90 within the histograms' 5% bucket width.
+func TestRollupsMatchExactPath(t *testing.T) {
+	t.Parallel()
+	env := pgtest.New(t)
+	a, _ := fixture(t, env)
+	ctx := context.Background()
+	su := pgtest.Conn(t, env.SuperURL)
+	if _, err := su.Exec(ctx, `SELECT set_config('geniai.tenant_id', $1::bigint::text, false)`, a); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := su.Exec(ctx, `SELECT etl.refresh_daily_stats(NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	exact := &dashboard.Service{DB: env.DB, RollupAbove: math.MaxInt64}
+	rolled := &dashboard.Service{DB: env.DB, RollupAbove: -1}
+	p := pg.User(a, 0, pg.AppClient, "", "")
+	for _, q := range []string{"period=30d", "period=90d", "period=90d&inbox=1", "period=365d&channel=Channel::Instagram", "from=2026-11-01&to=2026-11-15&inbox=1&inbox=2"} {
+		f := parse(t, q)
+		want, err := exact.Load(ctx, p, a, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := rolled.Load(ctx, p, a, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.Approx || want.Approx {
+			t.Fatalf("%s: paths not taken as asked (rollup %v, exact %v)", q, got.Approx, want.Approx)
+		}
+		if *want.KPIs.Conversations.Cur == 0 {
+			t.Fatalf("%s: fixture has no conversations", q)
+		}
+		w, g := want.KPIs, got.KPIs
+		for name, pair := range map[string][2]dashboard.Value{
+			"conversations": {w.Conversations, g.Conversations}, "leads": {w.Leads, g.Leads}, "visits": {w.Visits, g.Visits},
+			"conversions": {w.Conversions, g.Conversions}, "unanswered leads": {w.UnansweredLeads, g.UnansweredLeads},
+			"resolution rate": {w.ResolutionRate, g.ResolutionRate}, "bot resolved": {w.BotResolvedShare, g.BotResolvedShare},
+			"handoff": {w.HandoffRate, g.HandoffRate}, "csat": {w.CSATSatisfaction, g.CSATSatisfaction},
+			"csat responses": {w.CSATResponses, g.CSATResponses}, "lead→visit": {w.LeadToVisit, g.LeadToVisit},
+		} {
+			if !reflect.DeepEqual(pair[0], pair[1]) {
+				t.Errorf("%s: %s exact %v/%v, rollup %v/%v", q, name, val(pair[0].Cur), val(pair[0].Prev), val(pair[1].Cur), val(pair[1].Prev))
+			}
+		}
+		for name, pair := range map[string][2]dashboard.Value{
+			"first reply p50": {w.FirstReplyP50, g.FirstReplyP50}, "first reply p90": {w.FirstReplyP90, g.FirstReplyP90},
+			"first human p50": {w.FirstHumanReplyP50, g.FirstHumanReplyP50}, "first human p90": {w.FirstHumanReplyP90, g.FirstHumanReplyP90},
+			"resolution p50": {w.ResolutionP50, g.ResolutionP50},
+		} {
+			if !close(pair[0].Cur, pair[1].Cur) || !close(pair[0].Prev, pair[1].Prev) {
+				t.Errorf("%s: %s exact %v, rollup %v", q, name, val(pair[0].Cur), val(pair[1].Cur))
+			}
+		}
+		if !reflect.DeepEqual(want.DailySeries(), got.DailySeries()) || want.FRTCounts() != got.FRTCounts() || want.CSATCounts() != got.CSATCounts() {
+			t.Errorf("%s: daily, first-reply or CSAT distribution differ", q)
+		}
+		wg, _ := want.HeatmapGrid()
+		gg, _ := got.HeatmapGrid()
+		if wg != gg {
+			t.Errorf("%s: heatmaps differ", q)
+		}
+		if len(want.ByInbox) != len(got.ByInbox) || len(want.ByLabel) != len(got.ByLabel) {
+			t.Fatalf("%s: table sizes differ", q)
+		}
+		for i := range want.ByInbox {
+			a, b := want.ByInbox[i], got.ByInbox[i]
+			ap, bp := a.FirstReplyP50, b.FirstReplyP50
+			a.FirstReplyP50, b.FirstReplyP50 = 0, 0
+			if a != b || !close(&ap, &bp) {
+				t.Errorf("%s: inbox row %+v vs %+v", q, a, b)
+			}
+		}
+		if !reflect.DeepEqual(want.ByLabel, got.ByLabel) {
+			t.Errorf("%s: label tables differ: %v vs %v", q, want.ByLabel, got.ByLabel)
+		}
+	}
+}
+
+func val(x *float64) any {
+	if x == nil {
+		return nil
+	}
+	return *x
+}
+
+// close: both absent, or within 5% (the histograms' bucket width) or 0.05 s.
+func close(a, b *float64) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	d := math.Abs(*a - *b)
+	return d <= 0.05 || d <= 0.05*math.Abs(*a)
+}
