@@ -83,7 +83,7 @@ func mapPgError(err error, pe *pgconn.PgError) error {
 		return apperr.Wrap(err, apperr.Conflict, "Esse registro já existe.")
 	case "23503": // foreign_key_violation
 		return apperr.Wrap(err, apperr.Invalid, "Registro relacionado não encontrado.")
-	case "23502", "23514", "22001", "22003", "22007", "22008", "22023", "22P02", "2201B": // not null, check, too long, out of range, datetime, invalid value, bad regex
+	case "23502", "23514", "22001", "22003", "22007", "22008", "22023", "22P02", "2201B", "22021", "22P05": // not null, check, too long, out of range, datetime, invalid value, bad regex, bad encoding
 		return apperr.Wrap(err, apperr.Invalid, "Valor inválido.")
 	case "42501": // insufficient_privilege, including row-level security violations
 		return apperr.Wrap(err, apperr.Forbidden, "Você não tem permissão para esta ação.")

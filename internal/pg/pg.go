@@ -110,6 +110,9 @@ func Open(ctx context.Context, url string, o Options) (*DB, error) {
 		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(o.StatementTimeout.Milliseconds(), 10)
 	}
 	cfg.ConnConfig.RuntimeParams["application_name"] = "geniai"
+	// A client that dies mid-statement (a killed `etl run`) releases its locks within seconds
+	// instead of when its statement would have ended.
+	cfg.ConnConfig.RuntimeParams["client_connection_check_interval"] = "2000"
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, MapError(err)

@@ -125,7 +125,10 @@ func newLoadClient(base string, tr http.RoundTripper, lt *loadTenant) (*loadClie
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Transport: tr, Jar: jar, Timeout: 2 * time.Minute,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	res, err := c.PostForm(base+"/login", url.Values{"email": {lt.email}, "password": {pw}})
+	req, _ := http.NewRequest("POST", base+"/login", strings.NewReader(url.Values{"email": {lt.email}, "password": {pw}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("User-Agent", "load-test")
+	res, err := c.Do(req)
 	if err != nil {
 		return nil, err
 	}
