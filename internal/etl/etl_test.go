@@ -17,6 +17,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/geniai/analytics/internal/chatwoot/oracle"
 	"github.com/geniai/analytics/internal/pg"
 	"github.com/geniai/analytics/internal/pgtest"
 )
@@ -267,218 +268,20 @@ func (f *fixture) seedRandom(n int) {
 
 // ---------------------------------------------------------------- oracle
 
-type expConv struct {
-	Inbox, Status                                 int
-	Labels                                        string
-	Contact, Bot, Human, Notes                    int
-	FirstContact, FirstReply, FirstHuman, LastMsg *time.Time
-	FirstReplyS, FirstHumanS, ResolutionS         *float64
-	Unanswered, Resolved, Handoff, BotResolved    bool
-	Csat                                          *int
-	Lead, Visit, Converted                        bool
-	Day                                           string
-	Hour, Dow                                     int
-}
+// expConv is the oracle's per-conversation result (internal/chatwoot/oracle), also the shape
+// loaded reads analytics.conversations into.
+type expConv = oracle.Conversation
 
-type rules struct {
-	leadAny                 bool
-	leadLabels, visitLabels []string
-	convLabels              []string
-	leadRe, visitRe, convRe *regexp.Regexp
-}
+type rules = oracle.Rules
 
-func defaultRules() rules {
-	return rules{leadAny: true, visitLabels: []string{"visita-agendada"}, convLabels: []string{"matriculado"}}
-}
+func defaultRules() rules { return oracle.DefaultRules() }
 
 // oracle computes every metric from the source tables directly, in plain Go.
 func (f *fixture) oracle(inboxes []int, tz string, ru rules) map[int]expConv {
-	ctx := context.Background()
-	loc, err := time.LoadLocation(tz)
+	f.t.Helper()
+	out, err := oracle.Compute(context.Background(), f.src, inboxes, tz, ru)
 	if err != nil {
 		f.t.Fatal(err)
-	}
-	type cw struct {
-		inbox, status         int
-		created, lastActivity time.Time
-	}
-	convs := map[int]*cw{}
-	rows, _ := f.src.Query(ctx, "SELECT id, inbox_id, status, created_at, last_activity_at FROM conversations WHERE inbox_id = ANY($1)", inboxes)
-	for rows.Next() {
-		var id int
-		c := &cw{}
-		if err := rows.Scan(&id, &c.inbox, &c.status, &c.created, &c.lastActivity); err != nil {
-			f.t.Fatal(err)
-		}
-		convs[id] = c
-	}
-	type m struct {
-		id, conv, typ int
-		private       bool
-		sender        *string
-		at            time.Time
-		content       string
-	}
-	msgs := map[int][]m{}
-	rows, _ = f.src.Query(ctx, "SELECT id, conversation_id, message_type, private, sender_type, created_at, coalesce(content, '') FROM messages ORDER BY created_at, id")
-	for rows.Next() {
-		var x m
-		if err := rows.Scan(&x.id, &x.conv, &x.typ, &x.private, &x.sender, &x.at, &x.content); err != nil {
-			f.t.Fatal(err)
-		}
-		msgs[x.conv] = append(msgs[x.conv], x)
-	}
-	labels := map[int][]string{}
-	rows, _ = f.src.Query(ctx, "SELECT tg.taggable_id, t.name FROM taggings tg, tags t WHERE t.id = tg.tag_id AND tg.taggable_type = 'Conversation' AND tg.context = 'labels'")
-	for rows.Next() {
-		var id int
-		var n string
-		_ = rows.Scan(&id, &n)
-		labels[id] = append(labels[id], n)
-	}
-	type cs struct {
-		id, rating int
-		at         time.Time
-	}
-	csats := map[int][]cs{}
-	rows, _ = f.src.Query(ctx, "SELECT id, conversation_id, rating, created_at FROM csat_survey_responses")
-	for rows.Next() {
-		var x cs
-		var conv int
-		_ = rows.Scan(&x.id, &conv, &x.rating, &x.at)
-		csats[conv] = append(csats[conv], x)
-	}
-	resolvedAt := map[int]time.Time{}
-	rows, _ = f.src.Query(ctx, "SELECT conversation_id, event_end_time FROM reporting_events WHERE name = 'conversation_resolved'")
-	for rows.Next() {
-		var conv int
-		var at time.Time
-		_ = rows.Scan(&conv, &at)
-		if at.After(resolvedAt[conv]) {
-			resolvedAt[conv] = at
-		}
-	}
-	if rows.Err() != nil {
-		f.t.Fatal(rows.Err())
-	}
-	isIn := func(s string, list []string) bool {
-		for _, x := range list {
-			if x == s {
-				return true
-			}
-		}
-		return false
-	}
-	anyLabel := func(ls, rule []string) bool {
-		for _, l := range ls {
-			if isIn(l, rule) {
-				return true
-			}
-		}
-		return false
-	}
-	secs := func(a, b time.Time) *float64 { v := a.Sub(b).Seconds(); return &v }
-	out := map[int]expConv{}
-	for id, c := range convs {
-		e := expConv{Inbox: c.inbox, Status: c.status}
-		ls := labels[id]
-		sort.Strings(ls)
-		e.Labels = strings.Join(ls, ",")
-		var contactTexts []string
-		var firstBot, lastHuman *time.Time
-		for _, x := range msgs[id] {
-			at := x.at
-			sender := ""
-			if x.sender != nil {
-				sender = *x.sender
-			}
-			if x.private {
-				e.Notes++
-				continue
-			}
-			isBot := x.typ == 1 && (sender == "AgentBot" || sender == "Captain::Assistant")
-			isHuman := x.typ == 1 && sender == "User"
-			switch {
-			case x.typ == 0:
-				e.Contact++
-				contactTexts = append(contactTexts, x.content)
-				if e.FirstContact == nil {
-					e.FirstContact = &at
-				}
-			case isBot:
-				e.Bot++
-				if firstBot == nil {
-					firstBot = &at
-				}
-			case isHuman:
-				e.Human++
-				lastHuman = &at
-			}
-			if x.typ == 0 || isBot || isHuman {
-				e.LastMsg = &at
-			}
-		}
-		if e.FirstContact != nil {
-			for _, x := range msgs[id] {
-				at := x.at
-				sender := ""
-				if x.sender != nil {
-					sender = *x.sender
-				}
-				if x.private || x.typ != 1 || !at.After(*e.FirstContact) {
-					continue
-				}
-				bot := sender == "AgentBot" || sender == "Captain::Assistant"
-				if (bot || sender == "User") && e.FirstReply == nil {
-					e.FirstReply = &at
-					e.FirstReplyS = secs(at, *e.FirstContact)
-				}
-				if sender == "User" && e.FirstHuman == nil {
-					e.FirstHuman = &at
-					e.FirstHumanS = secs(at, *e.FirstContact)
-				}
-			}
-		}
-		e.Unanswered = e.Contact > 0 && e.FirstReply == nil
-		e.Resolved = c.status == 1
-		e.Handoff = firstBot != nil && lastHuman != nil && lastHuman.After(*firstBot)
-		e.BotResolved = e.Resolved && e.Bot > 0 && e.Human == 0
-		if e.Resolved {
-			end := c.lastActivity
-			if r, ok := resolvedAt[id]; ok {
-				end = r
-			}
-			e.ResolutionS = secs(end, c.created)
-			if *e.ResolutionS < 0 {
-				*e.ResolutionS = 0
-			}
-		}
-		if list := csats[id]; len(list) > 0 {
-			best := list[0]
-			for _, x := range list[1:] {
-				if x.at.After(best.at) || (x.at.Equal(best.at) && x.id > best.id) {
-					best = x
-				}
-			}
-			e.Csat = &best.rating
-		}
-		match := func(re *regexp.Regexp) bool {
-			if re == nil {
-				return false
-			}
-			for _, s := range contactTexts {
-				if re.MatchString(s) {
-					return true
-				}
-			}
-			return false
-		}
-		e.Converted = anyLabel(ls, ru.convLabels) || match(ru.convRe)
-		e.Visit = e.Converted || anyLabel(ls, ru.visitLabels) || match(ru.visitRe)
-		e.Lead = e.Visit || (ru.leadAny && e.Contact > 0) || anyLabel(ls, ru.leadLabels) || match(ru.leadRe)
-		local := c.created.In(loc)
-		e.Day, e.Hour, e.Dow = local.Format("2006-01-02"), local.Hour(), int(local.Weekday())
-		out[id] = e
 	}
 	return out
 }
@@ -796,7 +599,7 @@ func TestOracleIdempotenceIncremental(t *testing.T) {
 	f.exec(f.super, `UPDATE app.tenants SET timezone = 'Asia/Tokyo' WHERE id = $1`, f.tenantA)
 	res = f.run(f.tenantA, false)
 	ru := defaultRules()
-	ru.leadAny, ru.leadLabels, ru.visitRe = false, []string{"duvida"}, regexp.MustCompile(`(?i)agendar|visitar`)
+	ru.LeadAnyMessage, ru.LeadLabels, ru.VisitRe = false, []string{"duvida"}, regexp.MustCompile(`(?i)agendar|visitar`)
 	f.checkOracle(f.tenantA, []int{1, 2}, "Asia/Tokyo", ru)
 	sum = f.checksum(f.tenantA)
 	if res = f.run(f.tenantA, false); res.Updated != 0 || f.checksum(f.tenantA) != sum {
