@@ -17,6 +17,8 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/geniai/analytics/internal/chatwoot/cwsqlc"
 )
 
 // schemaSQL is the DDL: all tables, then (after indexMarker) all indexes.
@@ -53,9 +55,10 @@ func CreateSchema(ctx context.Context, conn *pgx.Conn) error {
 }
 
 // CreateDemo creates the Chatwoot schema in an empty database and fills it with
-// Generate's demo data, building the indexes only after the load and analysing the
-// tables at the end. Same data as CreateSchema followed by Generate, several times
-// faster for large volumes. Everything happens in one transaction.
+// Generate's demo data, building the indexes once after the load instead of
+// maintaining them row by row, then analyses the tables. The rows are exactly those of
+// CreateSchema followed by Generate; for large volumes it is faster. Schema and data
+// are created in one transaction.
 func CreateDemo(ctx context.Context, conn *pgx.Conn, o Options) (Summary, error) {
 	o, err := o.normalize()
 	if err != nil {
@@ -84,4 +87,33 @@ func CreateDemo(ctx context.Context, conn *pgx.Conn, o Options) (Summary, error)
 		return Summary{}, err
 	}
 	return sum, nil
+}
+
+// MissingColumnsError names the columns the ETL reads that a Chatwoot database lacks
+// (an older or customised install), or that the connecting role may not read.
+type MissingColumnsError struct {
+	Columns []string // "table.column", sorted
+}
+
+func (e *MissingColumnsError) Error() string {
+	return "chatwoot: the source database lacks column(s) " + strings.Join(e.Columns, ", ") +
+		" (expected Chatwoot 4.x; see CHATWOOT.md)"
+}
+
+// CheckSource verifies that db (a Chatwoot database) has every table column the ETL
+// reads. It returns a *MissingColumnsError naming the missing ones, so the ETL can
+// refuse to run with a message an operator can act on.
+func CheckSource(ctx context.Context, db cwsqlc.DBTX) error {
+	rows, err := cwsqlc.New(db).SourceColumnsCheck(ctx)
+	if err != nil {
+		return fmt.Errorf("chatwoot: check source columns: %w", err)
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	e := &MissingColumnsError{}
+	for _, r := range rows {
+		e.Columns = append(e.Columns, r.TableName+"."+r.ColumnName)
+	}
+	return e
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -274,6 +275,9 @@ func TestSourceColumnsCheck(t *testing.T) {
 	if len(missing) != 0 {
 		t.Errorf("full schema: missing %v", missing)
 	}
+	if err := CheckSource(ctx, conn); err != nil {
+		t.Errorf("CheckSource on the full schema: %v", err)
+	}
 
 	// An older or trimmed Chatwoot: the check names exactly what is gone.
 	if _, err := conn.Exec(ctx, "ALTER TABLE messages DROP COLUMN sender_type"); err != nil {
@@ -286,6 +290,10 @@ func TestSourceColumnsCheck(t *testing.T) {
 	want := []cwsqlc.SourceColumnsCheckRow{{TableName: "messages", ColumnName: "sender_type"}}
 	if !slices.Equal(missing, want) {
 		t.Errorf("after dropping messages.sender_type: missing %v, want %v", missing, want)
+	}
+	var me *MissingColumnsError
+	if err := CheckSource(ctx, conn); !errors.As(err, &me) || !slices.Equal(me.Columns, []string{"messages.sender_type"}) {
+		t.Errorf("CheckSource = %v, want a MissingColumnsError naming messages.sender_type", err)
 	}
 }
 
@@ -309,4 +317,45 @@ func TestOptionsNormalize(t *testing.T) {
 			t.Errorf("%+v: no error", bad)
 		}
 	}
+}
+
+// BenchmarkGenerate runs the two ways of building a demo database side by side on the
+// same options: CreateDemo (indexes built after the load) and CreateSchema followed by
+// Generate (indexes maintained row by row). CHATWOOT_BENCH_CONVERSATIONS sets the size
+// (default 20000), e.g. 100000 with -benchtime 1x for the README figure.
+func BenchmarkGenerate(b *testing.B) {
+	n := 20000
+	if v := os.Getenv("CHATWOOT_BENCH_CONVERSATIONS"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil {
+			b.Fatalf("CHATWOOT_BENCH_CONVERSATIONS=%q: %v", v, err)
+		}
+	}
+	o := Options{Conversations: n, Now: testNow}
+	ctx := context.Background()
+	run := func(b *testing.B, build func(*pgx.Conn) (Summary, error)) {
+		var sum Summary
+		for i := 0; i < b.N; i++ {
+			b.StopTimer()
+			conn := newDB(b)
+			b.StartTimer()
+			var err error
+			if sum, err = build(conn); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(sum.Conversations), "conversations/op")
+		b.ReportMetric(float64(sum.Messages), "messages/op")
+	}
+	b.Run("CreateDemo", func(b *testing.B) {
+		run(b, func(conn *pgx.Conn) (Summary, error) { return CreateDemo(ctx, conn, o) })
+	})
+	b.Run("CreateSchema+Generate", func(b *testing.B) {
+		run(b, func(conn *pgx.Conn) (Summary, error) {
+			if err := CreateSchema(ctx, conn); err != nil {
+				return Summary{}, err
+			}
+			return Generate(ctx, conn, o)
+		})
+	})
 }

@@ -15,7 +15,7 @@ import (
 // Options shapes the demo data. Zero fields take the defaults noted on each.
 type Options struct {
 	Accounts          int   // gyms (Chatwoot accounts); default 3
-	InboxesPerAccount int   // inboxes per gym; default 2 (4 or more shows every channel type)
+	InboxesPerAccount int   // inboxes per gym; default 2 (5 gives every gym every channel type)
 	Conversations     int   // conversations over all accounts; default 3000
 	Days              int   // days of history ending at Now, in São Paulo time; default 90
 	Seed              int64 // pseudo-random seed; default (and 0) means 1

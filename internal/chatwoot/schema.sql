@@ -12,8 +12,9 @@
 -- (credentials in users, provider_config in channel_whatsapp: the ETL must never read them).
 -- Chatwoot's trigram (pg_trgm) indexes are left out so no extension is required.
 --
--- Applied once to an empty database by chatwoot.CreateSchema; sqlc also reads this
--- file as the catalogue for queries/chatwoot/.
+-- Applied once to an empty database by chatwoot.CreateSchema (or, split at the index
+-- marker below, by chatwoot.CreateDemo); sqlc also reads this file as the catalogue for
+-- queries/chatwoot/.
 
 CREATE TABLE accounts (
     id serial PRIMARY KEY,

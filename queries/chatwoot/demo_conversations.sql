@@ -17,17 +17,17 @@
 --     the conversation's start plus the running sum of the gaps before it. Steps after
 --     @now have not happened yet and are dropped, so recent conversations are still
 --     open, pending or snoozed.
---  4. msg: the steps become messages; the conversation status is the one after its last
---     status-changing step; reporting events, CSAT answers and labels are read off the
---     steps.
+--  4. The steps that happened become the messages (built while inserting them); the
+--     conversation status is the one after its last status-changing step; reporting
+--     events, CSAT answers, labels and conversation timestamps are read off the steps.
 --
 -- Randomness is hashint8extended(key, seed), one derived seed per purpose; nothing
--- else varies, so the same parameters give the same rows. Performance: sorts and
--- windows run over narrow rows (step) and the wide message rows are built once, in id
--- order (msg); OFFSET 0 in LATERAL subqueries stops the planner from inlining, and so
--- re-evaluating, expressions referenced several times. Column lists are explicit
--- because sqlc rewrites "x.*" in CTEs, and lists of constants are UNION ALL because
--- sqlc does not resolve column aliases of VALUES.
+-- else varies, so the same parameters give the same rows, ids included. Performance:
+-- the sorts and window functions run over narrow step rows, and the wide message rows
+-- are only ever built inside the INSERT; OFFSET 0 keeps the planner from inlining a
+-- subquery whose expressions (hashes, the chosen text) are used several times. Column
+-- lists are explicit because sqlc rewrites "x.*" inside CTEs, and constant tables are
+-- UNION ALL because sqlc does not resolve the column aliases of VALUES.
 WITH
 params AS (
     SELECT @seed::bigint AS seed, @now::timestamp AS now, @days::int AS days, @conversations::int AS n_conv
@@ -42,7 +42,8 @@ p AS (
            hashint8extended(3, seed) AS s_step,
            hashint8extended(4, seed) AS s_msg,
            hashint8extended(5, seed) AS s_event,
-           hashint8extended(6, seed) AS s_contact
+           hashint8extended(6, seed) AS s_contact,
+           hashint8extended(7, seed) AS s_text
     FROM params
 ),
     -- Reception opening hours (local time, seconds since midnight; Sunday closed). They
@@ -149,14 +150,48 @@ agents AS (
     GROUP BY au.account_id
 ),
 conv1 AS (
+    -- Narrow rows first: the sorts that number the conversations stay cheap.
     SELECT c.k, c.created_local,
            (c.created_local AT TIME ZONE 'America/Sao_Paulo') AT TIME ZONE 'UTC' AS created_at,
-           r.u,
-           ibx.id AS inbox_id, ibx.account_id, ibx.account_name, ibx.channel_type, ibx.timezone,
-           ibx.working_hours_enabled, ibx.csat_survey_enabled, ibx.bot, ibx.bot_sender_type, ibx.bot_name,
-           ibx.ddd, ibx.whatsapp, ibx.price_month_txt, ibx.price_quarter_txt, ibx.price_year_txt
+           ibx.id AS inbox_id, ibx.account_id
     FROM conv0 c
     CROSS JOIN p
+    -- pick the inbox by its traffic share (u[1] below is the same draw)
+    CROSS JOIN ibx_bounds
+    JOIN ibx ON ibx.rn = width_bucket((hashint8extended(c.k * 16, p.s_conv) & 1048575)::float8 / 1048576, ibx_bounds.los)
+),
+conv2 AS (
+    SELECT c.k, c.created_local, c.created_at, c.inbox_id, c.account_id,
+           row_number() OVER (ORDER BY c.created_at, c.k) AS id,
+           -- the number Chatwoot shows, per account
+           row_number() OVER (PARTITION BY c.account_id ORDER BY c.created_at, c.k) AS display_id,
+           count(*) OVER (PARTITION BY c.account_id) AS account_conversations
+    FROM conv1 c
+),
+conv2b AS (
+    SELECT c.k, c.created_local, c.created_at, r.u, c.inbox_id, c.account_id, ibx.account_name, ibx.channel_type,
+           ibx.timezone, ibx.working_hours_enabled, ibx.csat_survey_enabled, ibx.bot, ibx.bot_sender_type, ibx.bot_name,
+           ibx.ddd, ibx.whatsapp, ibx.price_month_txt, ibx.price_quarter_txt, ibx.price_year_txt,
+           c.id, c.display_id,
+           -- Each account has ~0.8 contacts per conversation; the skew makes some
+           -- contacts come back several times.
+           floor(greatest(1, ceil(0.8 * c.account_conversations)) * power(r.u[24], 1.15))::int AS contact_no,
+           -- scenario: 1 bot resolves, 2 bot answers and the contact vanishes, 3 handoff to
+           -- a human (or straight to a human without a bot), 4 nobody answers, 5 the gym
+           -- starts with a WhatsApp template, 6 the bot starts (reminder), 7 private notes only
+           CASE WHEN ibx.bot > 0 THEN
+                CASE WHEN r.u[2] < 0.04 THEN 5 WHEN r.u[2] < 0.065 THEN 6 WHEN r.u[2] < 0.075 THEN 7
+                     WHEN r.u[2] < 0.11 THEN 4 WHEN r.u[2] < 0.25 THEN 2 WHEN r.u[2] < 0.50 THEN 1 ELSE 3 END
+           ELSE
+                CASE WHEN r.u[2] < 0.05 THEN 5 WHEN r.u[2] < 0.065 THEN 7 WHEN r.u[2] < 0.14 THEN 4 ELSE 3 END
+           END AS scn0,
+           -- what the contact wants: 1 prices, 2 trial class, 3 opening hours, 4 visit,
+           -- 5 cancellation, 6 other
+           CASE WHEN r.u[3] < 0.33 THEN 1 WHEN r.u[3] < 0.55 THEN 2 WHEN r.u[3] < 0.72 THEN 3
+                WHEN r.u[3] < 0.80 THEN 4 WHEN r.u[3] < 0.88 THEN 5 ELSE 6 END AS intent
+    FROM conv2 c
+    CROSS JOIN p
+    JOIN ibx ON ibx.id = c.inbox_id
     -- 42 independent uniforms in [0, 1) per conversation: three 20-bit slices of each of
     -- 14 hashes. (OFFSET 0 keeps the planner from inlining, and so recomputing, the hashes.)
     CROSS JOIN LATERAL (
@@ -195,33 +230,6 @@ conv1 AS (
             (h.h13 & 1048575)::float8 / 1048576, ((h.h13 >> 20) & 1048575)::float8 / 1048576, ((h.h13 >> 40) & 1048575)::float8 / 1048576
         ] AS u
     ) AS r
-    -- pick the inbox by its traffic share
-    CROSS JOIN ibx_bounds
-    JOIN ibx ON ibx.rn = width_bucket(r.u[1], ibx_bounds.los)
-),
-conv2 AS (
-    SELECT c.k, c.created_local, c.created_at, c.u, c.inbox_id, c.account_id, c.account_name, c.channel_type,
-           c.timezone, c.working_hours_enabled, c.csat_survey_enabled, c.bot, c.bot_sender_type, c.bot_name,
-           c.ddd, c.whatsapp, c.price_month_txt, c.price_quarter_txt, c.price_year_txt,
-           row_number() OVER (ORDER BY c.created_at, c.k) AS id,
-           row_number() OVER (PARTITION BY c.account_id ORDER BY c.created_at, c.k) AS display_id,
-           -- Each account has ~0.8 contacts per conversation; the skew makes some
-           -- contacts come back several times.
-           floor(greatest(1, ceil(0.8 * count(*) OVER (PARTITION BY c.account_id))) * power(c.u[24], 1.15))::int AS contact_no,
-           -- scenario: 1 bot resolves, 2 bot answers and the contact vanishes, 3 handoff to
-           -- a human (or straight to a human without a bot), 4 nobody answers, 5 the gym
-           -- starts with a WhatsApp template, 6 the bot starts (reminder), 7 private notes only
-           CASE WHEN c.bot > 0 THEN
-                CASE WHEN c.u[2] < 0.04 THEN 5 WHEN c.u[2] < 0.065 THEN 6 WHEN c.u[2] < 0.075 THEN 7
-                     WHEN c.u[2] < 0.11 THEN 4 WHEN c.u[2] < 0.25 THEN 2 WHEN c.u[2] < 0.50 THEN 1 ELSE 3 END
-           ELSE
-                CASE WHEN c.u[2] < 0.05 THEN 5 WHEN c.u[2] < 0.065 THEN 7 WHEN c.u[2] < 0.14 THEN 4 ELSE 3 END
-           END AS scn0,
-           -- what the contact wants: 1 prices, 2 trial class, 3 opening hours, 4 visit,
-           -- 5 cancellation, 6 other
-           CASE WHEN c.u[3] < 0.33 THEN 1 WHEN c.u[3] < 0.55 THEN 2 WHEN c.u[3] < 0.72 THEN 3
-                WHEN c.u[3] < 0.80 THEN 4 WHEN c.u[3] < 0.88 THEN 5 ELSE 6 END AS intent
-    FROM conv1 c
 ),
     -- Contacts: one row per (account, contact_no) actually used, numbered by first appearance.
 contact AS (
@@ -233,7 +241,7 @@ contact AS (
         SELECT account_id, contact_no, min(created_at) AS first_at,
                (array_agg(channel_type ORDER BY created_at, k))[1] AS first_channel,
                min(ddd) AS ddd
-        FROM conv2
+        FROM conv2b
         GROUP BY account_id, contact_no
     ) AS x
     CROSS JOIN p
@@ -267,14 +275,22 @@ conv3 AS (
            c.created_local + interval '3 minutes' AS t0,
            date_trunc('day', c.created_local + interval '3 minutes') AS t0_day,
            (c.created_local + interval '3 minutes') - date_trunc('day', c.created_local + interval '3 minutes') AS t0_tod,
-           extract(isodow FROM c.created_local + interval '3 minutes')::int AS t0_dow
-    FROM conv2 c
+           extract(isodow FROM c.created_local + interval '3 minutes')::int AS t0_dow,
+           -- outside the `opening` hours when the contact wrote
+           NOT CASE extract(isodow FROM c.created_local)::int
+                   WHEN 7 THEN false
+                   WHEN 6 THEN c.created_local - date_trunc('day', c.created_local) >= interval '8 hours'
+                           AND c.created_local - date_trunc('day', c.created_local) < interval '14 hours'
+                   ELSE c.created_local - date_trunc('day', c.created_local) >= interval '7 hours'
+                    AND c.created_local - date_trunc('day', c.created_local) < interval '22 hours'
+               END AS closed_at_start
+    FROM conv2b c
 ),
 conv4 AS (
     SELECT c.k, c.created_local, c.created_at, c.u, c.inbox_id, c.account_id, c.account_name, c.channel_type,
            c.timezone, c.working_hours_enabled, c.csat_survey_enabled, c.bot, c.bot_sender_type, c.bot_name,
            c.whatsapp, c.price_month_txt, c.price_quarter_txt, c.price_year_txt,
-           c.id, c.display_id, c.intent, c.contact_no, c.scn, c.t0,
+           c.id, c.display_id, c.intent, c.contact_no, c.scn, c.t0, c.closed_at_start,
            c.scn <= 4 AS contact_initiated,
            c.bot > 0 AND c.scn = 3 AS handoff,
            c.bot > 0 AND c.scn = 3 AND c.u[5] < 0.65 AS asks_human,
@@ -292,7 +308,7 @@ conv4 AS (
                 ELSE c.t0_day + interval '1 day 7 hours' END AS open_at
     FROM conv3 c
 ),
-conv AS (
+conv AS MATERIALIZED (
     SELECT c.k, c.created_local, c.created_at, c.u, c.inbox_id, c.account_id, c.account_name, c.channel_type,
            c.timezone, c.working_hours_enabled, c.csat_survey_enabled, c.bot, c.bot_sender_type, c.bot_name,
            c.whatsapp, c.price_month_txt, c.price_quarter_txt, c.price_year_txt,
@@ -300,6 +316,8 @@ conv AS (
            ct.id AS contact_id,
            ct.first_name AS contact_first_name,
            c.scn, c.contact_initiated, c.handoff, c.asks_human, c.never,
+           -- Chatwoot's out-of-office template: first contact message outside working hours
+           c.working_hours_enabled AND c.contact_initiated AND c.closed_at_start AS out_of_office,
            CASE WHEN c.bot = 0 OR c.scn >= 4 THEN 0
                 WHEN c.scn = 3 THEN CASE WHEN c.u[4] < 0.7 THEN 1 ELSE 2 END
                 WHEN c.u[4] < 0.55 THEN 1 WHEN c.u[4] < 0.88 THEN 2 ELSE 3 END AS n_bot,
@@ -338,191 +356,256 @@ conv AS (
 ),
 
     -- 3. Script and timeline --------------------------------------------------------------
-    -- who: C contact, B bot, H agent (public), N agent private note, S system (activity /
-    -- template, no sender). status: the conversation status after the step (NULL: unchanged).
-    -- ev: the reporting event the step triggers. dim: what selects the text pool
-    -- (i intent, b bot kind, - nothing).
+    -- Every kind of step a conversation can have. seq names the step (bit seq of
+    -- plan.steps; it also keys the step's draws); mtype is messages.message_type; who:
+    -- C contact, B bot, H agent (public), N agent private note, S system (activity or
+    -- template, no sender); status: the conversation status after the step (NULL:
+    -- unchanged); ev: the reporting event it triggers; gap: how long after the previous
+    -- step it happens; dim: what selects the text variant (i intent, b bot kind, -
+    -- nothing); text_seq: whose draw picks the text (an answer uses its question's, and
+    -- the aligned text pools make them match); pos: the order of steps in a conversation.
 script AS (
     -- conversations the gym starts (no contact message)
-    SELECT 1 AS seq, 'o_template' AS key, 1 AS mtype, 'H' AS who, 0 AS ctype, 0 AS status, NULL AS ev, 'first' AS gap, '-' AS dim
-    UNION ALL SELECT 2, 'o_followup', 1, 'H', 0, NULL, NULL, 'bot', '-'
-    UNION ALL SELECT 3, 'c_o_reply', 0, 'C', 0, NULL, NULL, 'contact_slow', '-'
-    UNION ALL SELECT 4, 'h_o_reply', 1, 'H', 0, NULL, NULL, 'human', '-'
-    UNION ALL SELECT 5, 'b_proactive', 1, 'B', 0, 2, NULL, 'first', '-'
-    UNION ALL SELECT 6, 'b_proactive2', 1, 'B', 0, NULL, NULL, 'bot', '-'
-    UNION ALL SELECT 7, 'n_only1', 1, 'N', 0, 0, NULL, 'first', '-'
-    UNION ALL SELECT 8, 'n_only2', 1, 'N', 0, NULL, NULL, 'note_slow', '-'
-    UNION ALL SELECT 9, 'x_bot_resolved', 2, 'S', 0, 1, 'resolved', 'resolve', '-'
+    SELECT 1 AS seq, 'o_template' AS key, 1 AS mtype, 'H' AS who, 0 AS ctype, 0 AS status, NULL AS ev, 'first' AS gap, '-' AS dim, 1 AS text_seq, 1 AS pos
+    UNION ALL SELECT 2, 'o_followup', 1, 'H', 0, NULL, NULL, 'bot', '-', 2, 2
+    UNION ALL SELECT 3, 'c_o_reply', 0, 'C', 0, NULL, NULL, 'contact_slow', '-', 1, 3
+    UNION ALL SELECT 4, 'h_o_reply', 1, 'H', 0, NULL, NULL, 'human', '-', 1, 4
+    UNION ALL SELECT 5, 'b_proactive', 1, 'B', 0, 2, NULL, 'first', '-', 5, 5
+    UNION ALL SELECT 6, 'b_proactive2', 1, 'B', 0, NULL, NULL, 'bot', '-', 6, 6
+    UNION ALL SELECT 7, 'n_only1', 1, 'N', 0, 0, NULL, 'first', '-', 7, 7
+    UNION ALL SELECT 8, 'n_only2', 1, 'N', 0, NULL, NULL, 'note_slow', '-', 8, 8
+    UNION ALL SELECT 9, 'x_bot_resolved', 2, 'S', 0, 1, 'resolved', 'resolve', '-', 9, 9
     -- contact starts; the bot (if any) answers
-    UNION ALL SELECT 10, 'c_open', 0, 'C', 0, NULL, NULL, 'first', '-'
-    UNION ALL SELECT 11, 'b_greet', 1, 'B', 0, NULL, NULL, 'bot', 'b'
-    UNION ALL SELECT 12, 'c_q1', 0, 'C', 0, NULL, NULL, 'contact', 'i'
-    UNION ALL SELECT 13, 'b_a1', 1, 'B', 0, NULL, NULL, 'bot', 'i'
-    UNION ALL SELECT 14, 'c_q2', 0, 'C', 0, NULL, NULL, 'contact', 'i'
-    UNION ALL SELECT 15, 'b_a2', 1, 'B', 0, NULL, NULL, 'bot', 'i'
-    UNION ALL SELECT 16, 'c_q3', 0, 'C', 0, NULL, NULL, 'contact', '-'
-    UNION ALL SELECT 17, 'b_a3', 1, 'B', 0, NULL, NULL, 'bot', '-'
-    UNION ALL SELECT 18, 'c_thanks', 0, 'C', 0, NULL, NULL, 'contact', '-'
-    UNION ALL SELECT 19, 'b_bye', 1, 'B', 0, NULL, NULL, 'bot', '-'
-    UNION ALL SELECT 20, 'x_bot_resolved', 2, 'S', 0, 1, 'resolved', 'bot_resolve', '-'
-    UNION ALL SELECT 21, 'x_auto_resolved', 2, 'S', 0, 1, 'resolved', 'auto_resolve', '-'
-    UNION ALL SELECT 22, 't_csat', 3, 'S', 9, NULL, NULL, 'short', '-'
+    UNION ALL SELECT 10, 'c_open', 0, 'C', 0, NULL, NULL, 'first', '-', 10, 10
+    UNION ALL SELECT 23, 't_out_of_office', 3, 'S', 0, NULL, NULL, 'short', '-', 23, 11
+    UNION ALL SELECT 11, 'b_greet', 1, 'B', 0, NULL, NULL, 'bot', 'b', 11, 12
+    UNION ALL SELECT 12, 'c_q1', 0, 'C', 0, NULL, NULL, 'contact', 'i', 12, 13
+    UNION ALL SELECT 13, 'b_a1', 1, 'B', 0, NULL, NULL, 'bot', 'i', 13, 14
+    UNION ALL SELECT 14, 'c_q2', 0, 'C', 0, NULL, NULL, 'contact', 'i', 14, 15
+    UNION ALL SELECT 15, 'b_a2', 1, 'B', 0, NULL, NULL, 'bot', 'i', 14, 16
+    UNION ALL SELECT 16, 'c_q3', 0, 'C', 0, NULL, NULL, 'contact', '-', 16, 17
+    UNION ALL SELECT 17, 'b_a3', 1, 'B', 0, NULL, NULL, 'bot', '-', 16, 18
+    UNION ALL SELECT 18, 'c_thanks', 0, 'C', 0, NULL, NULL, 'contact', '-', 18, 19
+    UNION ALL SELECT 19, 'b_bye', 1, 'B', 0, NULL, NULL, 'bot', '-', 19, 20
+    UNION ALL SELECT 20, 'x_bot_resolved', 2, 'S', 0, 1, 'resolved', 'bot_resolve', '-', 20, 21
+    UNION ALL SELECT 21, 'x_auto_resolved', 2, 'S', 0, 1, 'resolved', 'auto_resolve', '-', 21, 22
+    UNION ALL SELECT 22, 't_csat', 3, 'S', 9, NULL, NULL, 'short', '-', 22, 23
     -- handoff to the reception, human conversation
-    UNION ALL SELECT 30, 'c_ask_human', 0, 'C', 0, NULL, NULL, 'contact', '-'
-    UNION ALL SELECT 31, 'b_transfer', 1, 'B', 0, NULL, NULL, 'bot', '-'
-    UNION ALL SELECT 32, 'b_transfer_fail', 1, 'B', 0, NULL, NULL, 'bot', '-'
-    UNION ALL SELECT 33, 'x_handoff', 2, 'S', 0, 0, 'handoff', 'system', '-'
-    UNION ALL SELECT 34, 'x_assign', 2, 'S', 0, NULL, NULL, 'system', '-'
-    UNION ALL SELECT 35, 'n_note1', 1, 'N', 0, NULL, NULL, 'note', '-'
-    UNION ALL SELECT 36, 'h_r1', 1, 'H', 0, NULL, NULL, 'human_first', 'i'
-    UNION ALL SELECT 37, 'c_r1', 0, 'C', 0, NULL, NULL, 'contact_slow', 'i'
-    UNION ALL SELECT 38, 'h_r2', 1, 'H', 0, NULL, NULL, 'human', 'i'
-    UNION ALL SELECT 39, 'c_r2', 0, 'C', 0, NULL, NULL, 'contact_slow', '-'
-    UNION ALL SELECT 40, 'h_r3', 1, 'H', 0, NULL, NULL, 'human', '-'
-    UNION ALL SELECT 41, 'c_visit', 0, 'C', 0, NULL, NULL, 'contact_slow', '-'
-    UNION ALL SELECT 42, 'h_visit', 1, 'H', 0, NULL, NULL, 'human', '-'
-    UNION ALL SELECT 43, 'x_label', 2, 'S', 0, NULL, NULL, 'system', '-'
-    UNION ALL SELECT 44, 'c_bye', 0, 'C', 0, NULL, NULL, 'contact', '-'
-    UNION ALL SELECT 45, 'h_bye', 1, 'H', 0, NULL, NULL, 'human', '-'
-    UNION ALL SELECT 46, 'n_note2', 1, 'N', 0, NULL, NULL, 'note', '-'
-    UNION ALL SELECT 47, 'n_converted', 1, 'N', 0, NULL, NULL, 'note_slow', '-'
-    UNION ALL SELECT 48, 'x_snooze', 2, 'S', 0, 3, NULL, 'note', '-'
-    UNION ALL SELECT 49, 'x_unsnooze', 2, 'S', 0, 0, NULL, 'snooze', '-'
-    UNION ALL SELECT 50, 'h_followup', 1, 'H', 0, NULL, NULL, 'human', '-'
-    UNION ALL SELECT 51, 'c_followup', 0, 'C', 0, NULL, NULL, 'contact_slow', '-'
-    UNION ALL SELECT 52, 'x_resolved', 2, 'S', 0, 1, 'resolved', 'resolve', '-'
-    UNION ALL SELECT 53, 't_csat', 3, 'S', 9, NULL, NULL, 'short', '-'
+    UNION ALL SELECT 24, 'c_unclear', 0, 'C', 0, NULL, NULL, 'contact', 'i', 24, 24
+    UNION ALL SELECT 30, 'c_ask_human', 0, 'C', 0, NULL, NULL, 'contact', '-', 30, 25
+    UNION ALL SELECT 31, 'b_transfer', 1, 'B', 0, NULL, NULL, 'bot', '-', 31, 26
+    UNION ALL SELECT 32, 'b_transfer_fail', 1, 'B', 0, NULL, NULL, 'bot', '-', 32, 27
+    UNION ALL SELECT 33, 'x_handoff', 2, 'S', 0, 0, 'handoff', 'system', '-', 33, 28
+    UNION ALL SELECT 34, 'x_assign', 2, 'S', 0, NULL, NULL, 'system', '-', 34, 29
+    UNION ALL SELECT 35, 'n_note1', 1, 'N', 0, NULL, NULL, 'note', '-', 35, 30
+    UNION ALL SELECT 36, 'h_r1', 1, 'H', 0, NULL, NULL, 'human_first', 'i', 36, 31
+    UNION ALL SELECT 37, 'c_r1', 0, 'C', 0, NULL, NULL, 'contact_slow', 'i', 37, 32
+    UNION ALL SELECT 38, 'h_r2', 1, 'H', 0, NULL, NULL, 'human', 'i', 37, 33
+    UNION ALL SELECT 39, 'c_r2', 0, 'C', 0, NULL, NULL, 'contact_slow', '-', 39, 34
+    UNION ALL SELECT 40, 'h_r3', 1, 'H', 0, NULL, NULL, 'human', '-', 40, 35
+    UNION ALL SELECT 41, 'c_visit', 0, 'C', 0, NULL, NULL, 'contact_slow', '-', 41, 36
+    UNION ALL SELECT 42, 'h_visit', 1, 'H', 0, NULL, NULL, 'human', '-', 42, 37
+    UNION ALL SELECT 43, 'x_label', 2, 'S', 0, NULL, NULL, 'system', '-', 43, 38
+    UNION ALL SELECT 44, 'c_bye', 0, 'C', 0, NULL, NULL, 'contact', '-', 44, 39
+    UNION ALL SELECT 45, 'h_bye', 1, 'H', 0, NULL, NULL, 'human', '-', 45, 40
+    UNION ALL SELECT 46, 'n_note2', 1, 'N', 0, NULL, NULL, 'note', '-', 46, 41
+    UNION ALL SELECT 47, 'n_converted', 1, 'N', 0, NULL, NULL, 'note_slow', '-', 47, 42
+    UNION ALL SELECT 48, 'x_snooze', 2, 'S', 0, 3, NULL, 'note', '-', 48, 43
+    UNION ALL SELECT 49, 'x_unsnooze', 2, 'S', 0, 0, NULL, 'snooze', '-', 49, 44
+    UNION ALL SELECT 50, 'h_followup', 1, 'H', 0, NULL, NULL, 'human', '-', 50, 45
+    UNION ALL SELECT 51, 'c_followup', 0, 'C', 0, NULL, NULL, 'contact_slow', '-', 51, 46
+    UNION ALL SELECT 52, 'x_resolved', 2, 'S', 0, 1, 'resolved', 'resolve', '-', 52, 47
+    UNION ALL SELECT 53, 't_csat', 3, 'S', 9, NULL, NULL, 'short', '-', 53, 48
     -- the contact writes again after the resolution: reopened
-    UNION ALL SELECT 60, 'c_reopen', 0, 'C', 0, 0, 'opened', 'reopen', '-'
-    UNION ALL SELECT 61, 'h_reopen', 1, 'H', 0, NULL, NULL, 'human', '-'
-    UNION ALL SELECT 62, 'c_reopen2', 0, 'C', 0, NULL, NULL, 'contact_slow', '-'
-    UNION ALL SELECT 63, 'x_resolved', 2, 'S', 0, 1, 'resolved', 'resolve', '-'
-    UNION ALL SELECT 64, 't_csat', 3, 'S', 9, NULL, NULL, 'short', '-'
+    UNION ALL SELECT 54, 'c_reopen', 0, 'C', 0, 0, 'opened', 'reopen', '-', 54, 49
+    UNION ALL SELECT 55, 'h_reopen', 1, 'H', 0, NULL, NULL, 'human', '-', 54, 50
+    UNION ALL SELECT 56, 'c_reopen2', 0, 'C', 0, NULL, NULL, 'contact_slow', '-', 56, 51
+    UNION ALL SELECT 57, 'x_resolved', 2, 'S', 0, 1, 'resolved', 'resolve', '-', 57, 52
+    UNION ALL SELECT 58, 't_csat', 3, 'S', 9, NULL, NULL, 'short', '-', 58, 53
 ),
-plan AS (
+plan AS MATERIALIZED (
+    -- The conversation's steps as a bit set over script.seq; script.pos orders them.
     SELECT c.id,
-           array_remove(ARRAY[
-               CASE WHEN c.scn = 5 THEN 1 END,
-               CASE WHEN c.scn = 5 AND c.u[36] < 0.3 THEN 2 END,
-               CASE WHEN c.scn = 5 AND c.u[21] < 0.35 THEN 3 END,
-               CASE WHEN c.scn = 5 AND c.u[21] < 0.35 THEN 4 END,
-               CASE WHEN c.scn = 6 THEN 5 END,
-               CASE WHEN c.scn = 6 AND c.u[21] < 0.4 THEN 6 END,
-               CASE WHEN c.scn = 7 THEN 7 END,
-               CASE WHEN c.scn = 7 AND c.u[21] < 0.5 THEN 8 END,
-               CASE WHEN c.scn = 6 AND c.u[22] < 0.5 THEN 9 END,
-               CASE WHEN c.contact_initiated THEN 10 END,
-               CASE WHEN c.bot > 0 AND c.scn <= 3 THEN 11 END,
-               CASE WHEN c.scn <= 3 OR (c.scn = 4 AND c.u[37] < 0.6) THEN 12 END,
-               CASE WHEN c.n_bot >= 1 THEN 13 END,
-               CASE WHEN c.n_bot >= 2 THEN 14 END,
-               CASE WHEN c.n_bot >= 2 THEN 15 END,
-               CASE WHEN c.n_bot >= 3 THEN 16 END,
-               CASE WHEN c.n_bot >= 3 THEN 17 END,
-               CASE WHEN c.scn = 1 AND c.u[13] < 0.7 THEN 18 END,
-               CASE WHEN c.scn = 1 THEN 19 END,
-               CASE WHEN c.scn = 1 THEN 20 END,
-               CASE WHEN c.scn = 2 AND c.u[22] < 0.6 THEN 21 END,
-               CASE WHEN c.csat_survey_enabled AND (c.scn = 1 OR (c.scn = 2 AND c.u[22] < 0.6)) THEN 22 END,
-               CASE WHEN c.asks_human THEN 30 END,
-               CASE WHEN c.asks_human THEN 31 END,
-               CASE WHEN c.handoff AND NOT c.asks_human THEN 32 END,
-               CASE WHEN c.handoff THEN 33 END,
-               CASE WHEN c.scn = 3 AND c.assignee_id IS NOT NULL THEN 34 END,
-               CASE WHEN c.note1 THEN 35 END,
-               CASE WHEN c.n_human >= 1 THEN 36 END,
-               CASE WHEN c.n_human >= 2 THEN 37 END,
-               CASE WHEN c.n_human >= 2 THEN 38 END,
-               CASE WHEN c.n_human >= 3 THEN 39 END,
-               CASE WHEN c.n_human >= 3 THEN 40 END,
-               CASE WHEN c.visit THEN 41 END,
-               CASE WHEN c.visit THEN 42 END,
-               CASE WHEN c.visit AND c.u[12] < 0.7 THEN 43 END,
-               CASE WHEN c.n_human > 0 AND c.u[13] < 0.55 THEN 44 END,
-               CASE WHEN c.n_human > 0 AND c.u[13] < 0.55 AND c.u[14] < 0.5 THEN 45 END,
-               CASE WHEN c.n_human > 0 AND NOT c.converted AND c.u[11] < 0.2 THEN 46 END,
-               CASE WHEN c.converted THEN 47 END,
-               CASE WHEN c.snooze THEN 48 END,
-               CASE WHEN c.snooze THEN 49 END,
-               CASE WHEN c.snooze THEN 50 END,
-               CASE WHEN c.snooze AND c.u[38] < 0.6 THEN 51 END,
-               CASE WHEN c.resolve OR (c.scn = 5 AND c.u[22] < 0.6) OR (c.scn = 7 AND c.u[22] < 0.5) THEN 52 END,
-               CASE WHEN c.resolve AND c.csat_survey_enabled THEN 53 END,
-               CASE WHEN c.resolve AND c.u[18] < 0.09 THEN 60 END,
-               CASE WHEN c.resolve AND c.u[18] < 0.09 THEN 61 END,
-               CASE WHEN c.resolve AND c.u[18] < 0.09 AND c.u[19] < 0.5 THEN 62 END,
-               CASE WHEN c.resolve AND c.u[18] < 0.09 AND c.u[20] < 0.55 THEN 63 END,
-               CASE WHEN c.resolve AND c.u[18] < 0.09 AND c.u[20] < 0.55 AND c.csat_survey_enabled THEN 64 END
-           ], NULL) AS seqs,
-           c.k, c.created_at, c.bot, c.intent, c.human_wait, c.snooze_secs
+           (
+               CASE WHEN c.scn = 5 THEN 1::bigint << 1 ELSE 0 END +
+               CASE WHEN c.scn = 5 AND c.u[36] < 0.3 THEN 1::bigint << 2 ELSE 0 END +
+               CASE WHEN c.scn = 5 AND c.u[21] < 0.35 THEN 1::bigint << 3 ELSE 0 END +
+               CASE WHEN c.scn = 5 AND c.u[21] < 0.35 THEN 1::bigint << 4 ELSE 0 END +
+               CASE WHEN c.scn = 6 THEN 1::bigint << 5 ELSE 0 END +
+               CASE WHEN c.scn = 6 AND c.u[21] < 0.4 THEN 1::bigint << 6 ELSE 0 END +
+               CASE WHEN c.scn = 7 THEN 1::bigint << 7 ELSE 0 END +
+               CASE WHEN c.scn = 7 AND c.u[21] < 0.5 THEN 1::bigint << 8 ELSE 0 END +
+               CASE WHEN c.scn = 6 AND c.u[22] < 0.5 THEN 1::bigint << 9 ELSE 0 END +
+               CASE WHEN c.contact_initiated THEN 1::bigint << 10 ELSE 0 END +
+               CASE WHEN c.out_of_office THEN 1::bigint << 23 ELSE 0 END +
+               CASE WHEN c.bot > 0 AND c.scn <= 3 THEN 1::bigint << 11 ELSE 0 END +
+               CASE WHEN c.scn <= 3 OR (c.scn = 4 AND c.u[37] < 0.6) THEN 1::bigint << 12 ELSE 0 END +
+               CASE WHEN c.n_bot >= 1 THEN 1::bigint << 13 ELSE 0 END +
+               CASE WHEN c.n_bot >= 2 THEN 1::bigint << 14 ELSE 0 END +
+               CASE WHEN c.n_bot >= 2 THEN 1::bigint << 15 ELSE 0 END +
+               CASE WHEN c.n_bot >= 3 THEN 1::bigint << 16 ELSE 0 END +
+               CASE WHEN c.n_bot >= 3 THEN 1::bigint << 17 ELSE 0 END +
+               CASE WHEN c.scn = 1 AND c.u[13] < 0.7 THEN 1::bigint << 18 ELSE 0 END +
+               CASE WHEN c.scn = 1 THEN 1::bigint << 19 ELSE 0 END +
+               CASE WHEN c.scn = 1 THEN 1::bigint << 20 ELSE 0 END +
+               CASE WHEN c.scn = 2 AND c.u[22] < 0.6 THEN 1::bigint << 21 ELSE 0 END +
+               CASE WHEN c.csat_survey_enabled AND (c.scn = 1 OR (c.scn = 2 AND c.u[22] < 0.6)) THEN 1::bigint << 22 ELSE 0 END +
+               -- the contact asks for a human, or asks something the bot cannot answer
+               CASE WHEN c.handoff AND NOT c.asks_human THEN 1::bigint << 24 ELSE 0 END +
+               CASE WHEN c.asks_human THEN 1::bigint << 30 ELSE 0 END +
+               CASE WHEN c.asks_human THEN 1::bigint << 31 ELSE 0 END +
+               CASE WHEN c.handoff AND NOT c.asks_human THEN 1::bigint << 32 ELSE 0 END +
+               CASE WHEN c.handoff THEN 1::bigint << 33 ELSE 0 END +
+               CASE WHEN c.scn = 3 AND c.assignee_id IS NOT NULL THEN 1::bigint << 34 ELSE 0 END +
+               CASE WHEN c.note1 THEN 1::bigint << 35 ELSE 0 END +
+               CASE WHEN c.n_human >= 1 THEN 1::bigint << 36 ELSE 0 END +
+               CASE WHEN c.n_human >= 2 THEN 1::bigint << 37 ELSE 0 END +
+               CASE WHEN c.n_human >= 2 THEN 1::bigint << 38 ELSE 0 END +
+               CASE WHEN c.n_human >= 3 THEN 1::bigint << 39 ELSE 0 END +
+               CASE WHEN c.n_human >= 3 THEN 1::bigint << 40 ELSE 0 END +
+               CASE WHEN c.visit THEN 1::bigint << 41 ELSE 0 END +
+               CASE WHEN c.visit THEN 1::bigint << 42 ELSE 0 END +
+               CASE WHEN c.visit AND c.u[12] < 0.7 THEN 1::bigint << 43 ELSE 0 END +
+               CASE WHEN c.n_human > 0 AND c.u[13] < 0.55 THEN 1::bigint << 44 ELSE 0 END +
+               CASE WHEN c.n_human > 0 AND c.u[13] < 0.55 AND c.u[14] < 0.5 THEN 1::bigint << 45 ELSE 0 END +
+               CASE WHEN c.n_human > 0 AND NOT c.converted AND c.u[11] < 0.2 THEN 1::bigint << 46 ELSE 0 END +
+               CASE WHEN c.converted THEN 1::bigint << 47 ELSE 0 END +
+               CASE WHEN c.snooze THEN 1::bigint << 48 ELSE 0 END +
+               CASE WHEN c.snooze THEN 1::bigint << 49 ELSE 0 END +
+               CASE WHEN c.snooze THEN 1::bigint << 50 ELSE 0 END +
+               CASE WHEN c.snooze AND c.u[38] < 0.6 THEN 1::bigint << 51 ELSE 0 END +
+               CASE WHEN c.resolve OR (c.scn = 5 AND c.u[22] < 0.6) OR (c.scn = 7 AND c.u[22] < 0.5) THEN 1::bigint << 52 ELSE 0 END +
+               CASE WHEN c.resolve AND c.csat_survey_enabled THEN 1::bigint << 53 ELSE 0 END +
+               CASE WHEN c.resolve AND c.u[18] < 0.09 THEN 1::bigint << 54 ELSE 0 END +
+               CASE WHEN c.resolve AND c.u[18] < 0.09 THEN 1::bigint << 55 ELSE 0 END +
+               CASE WHEN c.resolve AND c.u[18] < 0.09 AND c.u[19] < 0.5 THEN 1::bigint << 56 ELSE 0 END +
+               CASE WHEN c.resolve AND c.u[18] < 0.09 AND c.u[20] < 0.55 THEN 1::bigint << 57 ELSE 0 END +
+               CASE WHEN c.resolve AND c.u[18] < 0.09 AND c.u[20] < 0.55 AND c.csat_survey_enabled THEN 1::bigint << 58 ELSE 0 END
+           ) AS steps,
+           c.k, c.created_at, c.bot, c.intent, c.human_wait, c.snooze_secs,
+           c.channel_type = 'Channel::WebWidget' AS web
     FROM conv c
 ),
 step AS MATERIALIZED (
-    -- Narrow rows, one per step that has happened, in message id order.
-    SELECT w.conversation_id, w.ord, w.seq, w.key, w.mtype, w.who, w.ctype, w.status, w.ev, w.pool_dim,
-           w.k, w.h_step, w.t, w.grp, w.grp_max, w.prev_resolved_t, w.user_msgs_upto, w.first_human_t, w.handoff_t,
-           -- Chatwoot's message ids grow with time across conversations.
-           row_number() OVER (ORDER BY w.t, w.conversation_id, w.ord) AS id
-    FROM (
-        -- Per-conversation bookkeeping over the steps that have happened. grp counts the
-        -- replies (bot or human) and resolutions before a step, so contact messages and
-        -- the reply that answers them share a grp (Chatwoot's waiting_since).
-        SELECT t1.conversation_id, t1.ord, t1.seq, t1.key, t1.mtype, t1.who, t1.ctype, t1.status, t1.ev, t1.pool_dim,
-               t1.k, t1.h_step, t1.t,
-               count(*) FILTER (WHERE t1.who IN ('B', 'H') OR t1.ev = 'resolved') OVER conv_upto
-                   - CASE WHEN t1.who IN ('B', 'H') OR t1.ev = 'resolved' THEN 1 ELSE 0 END AS grp,
-               count(*) FILTER (WHERE t1.who IN ('B', 'H') OR t1.ev = 'resolved') OVER conv_all AS grp_max,
-               max(t1.t) FILTER (WHERE t1.ev = 'resolved') OVER conv_before AS prev_resolved_t,
-               count(*) FILTER (WHERE t1.who IN ('H', 'N')) OVER conv_upto AS user_msgs_upto,
-               min(t1.t) FILTER (WHERE t1.who = 'H') OVER conv_all AS first_human_t,
-               min(t1.t) FILTER (WHERE t1.ev = 'handoff') OVER conv_all AS handoff_t
-        FROM (
-            -- The step's time: conversation start + running sum of the gaps.
-            SELECT s0.conversation_id, s0.ord, s0.seq, s0.key, s0.mtype, s0.who, s0.ctype, s0.status, s0.ev,
-                   CASE s0.dim WHEN 'i' THEN s0.intent WHEN 'b' THEN s0.bot ELSE 0 END AS pool_dim,
-                   s0.k, s0.h_step,
-                   s0.created_at + make_interval(secs => sum(s0.gap_secs) OVER (
-                       PARTITION BY s0.conversation_id ORDER BY s0.ord ROWS UNBOUNDED PRECEDING)) AS t
+    -- Narrow rows, one per step that has happened (a message), with the message's own
+    -- draws; in message id order.
+    SELECT x.conversation_id, x.ord, x.seq, x.key, x.mtype, x.who, x.ctype, x.status, x.ev, x.pool_dim,
+           x.t, x.grp, x.prev_resolved_t, x.user_msgs_upto, x.humans_upto, x.handoff_t, x.id,
+           x.h_msg, x.h_msg2, x.text_u, x.deleted, x.audio, x.out_status, x.csat_answered, x.csat_at, x.rating,
+           CASE WHEN x.csat_answered AND x.with_feedback THEN
+                CASE x.rating
+                    WHEN 1 THEN (ARRAY['Demoraram muito pra responder', 'Ninguém me respondeu direito'])[1 + floor(x.g4 * 2)::int]
+                    WHEN 2 THEN (ARRAY['Demorou um pouco', 'Não resolveram meu problema'])[1 + floor(x.g4 * 2)::int]
+                    WHEN 3 THEN (ARRAY['Ok', 'Poderia ser mais rápido'])[1 + floor(x.g4 * 2)::int]
+                    WHEN 4 THEN (ARRAY['Bom atendimento', 'Gostei, obrigado'])[1 + floor(x.g4 * 2)::int]
+                    ELSE (ARRAY['Atendimento excelente, super rápido!', 'Amei, muito atenciosos 😍', 'Nota 10!'])[1 + floor(x.g4 * 3)::int]
+                END
+           END AS feedback,
+           -- Deletions, CSAT answers and WhatsApp delivery/read receipts update a message
+           -- after it was created (and Chatwoot touches the conversation each time).
+           CASE WHEN x.deleted THEN least(x.t + make_interval(secs => 30 * exp(5 * x.g6)), p.now)
+                WHEN x.csat_answered THEN x.csat_at
+                WHEN x.out_status = 2 THEN least(x.t + make_interval(secs => 3 + 900 * power(x.g6, 3)), p.now)
+                WHEN x.out_status = 1 THEN least(x.t + make_interval(secs => 1 + 2 * x.g6), p.now)
+                ELSE x.t END AS updated_at
+    FROM p
+    CROSS JOIN (
+        SELECT w.conversation_id, w.ord, w.seq, w.key, w.mtype, w.who, w.ctype, w.status, w.ev, w.pool_dim,
+               w.t, w.grp, w.prev_resolved_t, w.user_msgs_upto, w.humans_upto, w.handoff_t,
+               -- Chatwoot's message ids grow with time across conversations.
+               row_number() OVER (ORDER BY w.t, w.conversation_id, w.ord) AS id,
+               w.h_msg, w.h_msg2,
+               -- which text of the pool
+               (w.h_text & 1048575)::float8 / 1048576 AS text_u,
+               -- deleted later (content replaced, content_attributes.deleted)
+               w.who IN ('C', 'H') AND w.ctype = 0 AND w.g3 < CASE w.who WHEN 'C' THEN 0.012 ELSE 0.006 END AS deleted,
+               -- WhatsApp audio or picture: no text content (the attachment lives elsewhere)
+               w.who = 'C' AND w.g3 >= 0.012 AND w.g4 < 0.035 AS audio,
+               -- delivery status of outgoing messages: 0 sent, 1 delivered, 2 read, 3 failed
+               CASE WHEN w.who IN ('B', 'H') AND NOT w.web THEN
+                    CASE WHEN w.g5 < 0.012 THEN 3 WHEN w.g5 < 0.2 THEN 1 ELSE 2 END
+                    ELSE 0 END AS out_status,
+               w.g4, w.g6,
+               -- half the CSAT surveys get an answer, 1 min to ~7 h later (if before @now)
+               w.key = 't_csat' AND w.g7 < 0.5 AND w.t + make_interval(secs => 60 * exp(6 * w.g8)) <= p.now AS csat_answered,
+               w.t + make_interval(secs => 60 * exp(6 * w.g8)) AS csat_at,
+               CASE WHEN w.g9 < 0.08 THEN 1 WHEN w.g9 < 0.13 THEN 2 WHEN w.g9 < 0.23 THEN 3
+                    WHEN w.g9 < 0.45 THEN 4 ELSE 5 END AS rating,
+               w.g10 < 0.35 AS with_feedback
+        FROM p
+        CROSS JOIN (
+            -- Per-conversation bookkeeping over the steps that have happened. grp counts the
+            -- replies (bot or human) and resolutions before a step, so contact messages and
+            -- the reply that answers them share a grp (Chatwoot's waiting_since).
+            SELECT t1.conversation_id, t1.ord, t1.seq, t1.key, t1.mtype, t1.who, t1.ctype, t1.status, t1.ev, t1.pool_dim,
+                   t1.h_step, t1.h_text, t1.t, t1.web, t1.h_msg, t1.h_msg2,
+                   ((t1.h_step >> 40) & 1048575)::float8 / 1048576 AS g3,
+                   (t1.h_msg & 1048575)::float8 / 1048576 AS g4,
+                   ((t1.h_msg >> 20) & 1048575)::float8 / 1048576 AS g5,
+                   ((t1.h_msg >> 40) & 1048575)::float8 / 1048576 AS g6,
+                   (t1.h_msg2 & 1048575)::float8 / 1048576 AS g7,
+                   ((t1.h_msg2 >> 20) & 1048575)::float8 / 1048576 AS g8,
+                   ((t1.h_msg2 >> 40) & 1023)::float8 / 1024 AS g9,
+                   ((t1.h_msg2 >> 50) & 1023)::float8 / 1024 AS g10,
+                   -- All running aggregates over one window, so one WindowAgg computes them.
+                   count(*) FILTER (WHERE t1.who IN ('B', 'H') OR t1.ev = 'resolved') OVER conv_upto
+                       - CASE WHEN t1.who IN ('B', 'H') OR t1.ev = 'resolved' THEN 1 ELSE 0 END AS grp,
+                   -- a reopening step is never a resolution itself: "up to" = "before" here
+                   max(t1.t) FILTER (WHERE t1.ev = 'resolved') OVER conv_upto AS prev_resolved_t,
+                   count(*) FILTER (WHERE t1.who IN ('H', 'N')) OVER conv_upto AS user_msgs_upto,
+                   count(*) FILTER (WHERE t1.who = 'H') OVER conv_upto AS humans_upto,
+                   -- at most one handoff, always before the human replies
+                   max(t1.t) FILTER (WHERE t1.ev = 'handoff') OVER conv_upto AS handoff_t
             FROM (
-                SELECT step0.conversation_id, step0.ord, step0.seq, step0.key, step0.mtype, step0.who, step0.ctype,
-                       step0.status, step0.ev, step0.dim, step0.intent, step0.bot, step0.k, step0.h_step, step0.created_at,
-                   CASE step0.gap
-                       WHEN 'first' THEN 0.05 + 0.3 * g
-                       WHEN 'bot' THEN CASE WHEN step0.bot = 2 THEN 3 + 11 * g ELSE 1 + 3 * g END
-                       WHEN 'contact' THEN 12 * exp(3.4 * g)
-                       WHEN 'contact_slow' THEN 30 * exp(5.2 * g)
-                       WHEN 'system' THEN 0.2 + 1.3 * g
-                       WHEN 'human_first' THEN step0.human_wait
-                       WHEN 'human' THEN 25 * exp(4.2 * g)
-                       WHEN 'note' THEN 15 * exp(3.6 * g)
-                       WHEN 'note_slow' THEN 600 * exp(5 * g)
-                       WHEN 'resolve' THEN 60 * exp(5.6 * g)
-                       WHEN 'bot_resolve' THEN 5 + 40 * g
-                       WHEN 'auto_resolve' THEN 86400 + 1800 * g
-                       WHEN 'short' THEN 1 + 2 * g
-                       WHEN 'snooze' THEN step0.snooze_secs + 30 * g
-                       WHEN 'reopen' THEN 7200 * exp(4.3 * g)
-                   END AS gap_secs
-                FROM (
-                    SELECT pl.id AS conversation_id, st.ord, sc.seq, sc.key, sc.mtype, sc.who, sc.ctype, sc.status,
-                           sc.ev, sc.gap, sc.dim, pl.k, pl.created_at, pl.bot, pl.intent, pl.human_wait, pl.snooze_secs,
-                           hashint8extended(pl.k * 128 + st.seq, p.s_step) AS h_step
-                    FROM plan pl
-                    CROSS JOIN p
-                    CROSS JOIN LATERAL unnest(pl.seqs) WITH ORDINALITY AS st (seq, ord)
-                    JOIN script sc ON sc.seq = st.seq
-                    OFFSET 0
-                ) AS step0
-                CROSS JOIN LATERAL (SELECT (step0.h_step & 1048575)::float8 / 1048576 AS g) AS gg
-            ) AS s0
-        ) AS t1
-        CROSS JOIN p
-        -- Steps later than @now have not happened yet.
-        WHERE t1.t <= p.now
-        WINDOW conv_all AS (PARTITION BY t1.conversation_id),
-               conv_upto AS (PARTITION BY t1.conversation_id ORDER BY t1.ord ROWS UNBOUNDED PRECEDING),
-               conv_before AS (PARTITION BY t1.conversation_id ORDER BY t1.ord ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
-    ) AS w
+                -- The step's time: conversation start + running sum of the gaps.
+                SELECT s0.conversation_id, s0.ord, s0.seq, s0.key, s0.mtype, s0.who, s0.ctype, s0.status, s0.ev,
+                       CASE s0.dim WHEN 'i' THEN s0.intent WHEN 'b' THEN s0.bot ELSE 0 END AS pool_dim,
+                       s0.h_step, s0.h_text, s0.web, s0.h_msg, hashint8extended(s0.h_msg, p.s_msg) AS h_msg2,
+                       s0.created_at + make_interval(secs => sum(s0.gap_secs) OVER (
+                           PARTITION BY s0.conversation_id ORDER BY s0.ord ROWS UNBOUNDED PRECEDING)) AS t
+                FROM p
+                CROSS JOIN (
+                    SELECT step0.conversation_id, step0.ord, step0.seq, step0.key, step0.mtype, step0.who, step0.ctype,
+                           step0.status, step0.ev, step0.dim, step0.intent, step0.bot, step0.h_step, step0.h_msg, step0.h_text,
+                           step0.web, step0.created_at,
+                       CASE step0.gap
+                           WHEN 'first' THEN 0.05 + 0.3 * g
+                           WHEN 'bot' THEN CASE WHEN step0.bot = 2 THEN 3 + 11 * g ELSE 1 + 3 * g END
+                           WHEN 'contact' THEN 12 * exp(3.4 * g)
+                           WHEN 'contact_slow' THEN 30 * exp(5.2 * g)
+                           WHEN 'system' THEN 0.2 + 1.3 * g
+                           WHEN 'human_first' THEN step0.human_wait
+                           WHEN 'human' THEN 25 * exp(4.2 * g)
+                           WHEN 'note' THEN 15 * exp(3.6 * g)
+                           WHEN 'note_slow' THEN 600 * exp(5 * g)
+                           WHEN 'resolve' THEN 60 * exp(5.6 * g)
+                           WHEN 'bot_resolve' THEN 5 + 40 * g
+                           WHEN 'auto_resolve' THEN 86400 + 1800 * g
+                           WHEN 'short' THEN 1 + 2 * g
+                           WHEN 'snooze' THEN step0.snooze_secs + 30 * g
+                           WHEN 'reopen' THEN 7200 * exp(4.3 * g)
+                       END AS gap_secs
+                    FROM (
+                        SELECT pl.id AS conversation_id, sc.pos AS ord, sc.seq, sc.key, sc.mtype, sc.who, sc.ctype, sc.status,
+                               -- an answer uses its question's draw, so they match
+                               hashint8extended(pl.k * 128 + sc.text_seq, p.s_text) AS h_text,
+                               sc.ev, sc.gap, sc.dim, pl.created_at, pl.bot, pl.intent, pl.human_wait, pl.snooze_secs, pl.web,
+                               hashint8extended(pl.k * 128 + sc.seq, p.s_step) AS h_step,
+                               hashint8extended(pl.k * 128 + sc.seq, p.s_msg) AS h_msg
+                        FROM plan pl
+                        CROSS JOIN p
+                        JOIN script sc ON (pl.steps >> sc.seq) & 1 = 1
+                        OFFSET 0
+                    ) AS step0
+                    CROSS JOIN LATERAL (SELECT (step0.h_step & 1048575)::float8 / 1048576 AS g) AS gg
+                ) AS s0
+            ) AS t1
+            CROSS JOIN p
+            -- Steps later than @now have not happened yet.
+            WHERE t1.t <= p.now
+            WINDOW conv_upto AS (PARTITION BY t1.conversation_id ORDER BY t1.ord ROWS UNBOUNDED PRECEDING)
+        ) AS w
+    ) AS x
 ),
 
     -- 4. Messages ------------------------------------------------------------------------
@@ -533,8 +616,16 @@ pool AS (
             'Olá {nome}! Sua mensalidade vence em 3 dias. Para pagar via Pix é só responder esta mensagem.',
             'Oi {nome}! Aqui é {agente} da {academia}. Vi que você visitou a academia, ficou alguma dúvida sobre os planos?'] AS bodies
     UNION ALL SELECT 'o_followup', 0, ARRAY['Qualquer dúvida estou à disposição!', 'Fico no aguardo 😊']
-    UNION ALL SELECT 'c_o_reply', 0, ARRAY['Confirmado!', 'Oi! Quero saber sim', 'Já paguei, obrigado', 'Pode me mandar os valores?', 'Não vou conseguir ir, posso remarcar?']
-    UNION ALL SELECT 'h_o_reply', 0, ARRAY['Perfeito, {nome}! Até {dia} então 😉', 'Ótimo! Te enviei os detalhes, qualquer coisa me chama.', 'Recebido, obrigada!']
+    UNION ALL SELECT 'c_o_reply', 0, ARRAY[
+            'Confirmado!',
+            'Oi! Quero saber sim',
+            'Já paguei, obrigado',
+            'Pode me mandar os valores?']
+    UNION ALL SELECT 'h_o_reply', 0, ARRAY[
+            'Perfeito, {nome}! Até {dia} então 😉',
+            'Ótimo! A condição é matrícula grátis e 20% de desconto no primeiro mês 😊',
+            'Recebido, obrigada!',
+            'Te enviei a tabela de valores, qualquer dúvida me chama.']
     UNION ALL SELECT 'b_proactive', 0, ARRAY[
             'Olá {nome}! 👋 Lembrete: sua aula de {aula} é {dia} às {hora}. Responda 1 para confirmar ou 2 para remarcar.',
             'Oi {nome}! A {academia} abriu novas turmas de {aula} 🎉 Quer garantir sua vaga?',
@@ -546,6 +637,8 @@ pool AS (
             'Cliente passou na recepção e pediu informações do plano família',
             'Atendimento presencial: atualizou cartão de crédito da recorrência']
     UNION ALL SELECT 'n_only2', 0, ARRAY['Retorno feito por telefone, resolvido.', 'Enviado por e-mail para o financeiro.']
+    UNION ALL SELECT 't_out_of_office', 0, ARRAY[
+            'Olá! Nosso horário de atendimento é de segunda a sexta, das 7h às 22h, e aos sábados, das 8h às 14h. Responderemos assim que possível 😊']
     UNION ALL SELECT 'c_open', 0, ARRAY['Oi', 'Olá', 'Boa tarde!', 'Bom dia', 'Oi, tudo bem?', 'Boa noite', 'Oii', 'Olá, bom dia!',
                             'Oi! Vi o anúncio de vocês no Instagram', 'Boa tarde, tudo bem?']
     UNION ALL SELECT 'b_greet', 1, ARRAY[
@@ -577,21 +670,60 @@ pool AS (
     UNION ALL SELECT 'b_a1', 5, ARRAY['Poxa, que pena 😔 Pode me contar o motivo?', 'Entendi. Antes de seguir, posso te ajudar com alguma outra opção, como trancar o plano?']
     UNION ALL SELECT 'b_a1', 6, ARRAY['Posso te ajudar com planos, horários e aulas experimentais. Para outros assuntos nossa equipe responde em instantes 😊',
                           'Boa pergunta! Vou verificar essa informação pra você.']
-    UNION ALL SELECT 'c_q2', 1, ARRAY['E o plano anual dá pra parcelar?', 'Tem taxa de matrícula?', 'Inclui as aulas de {aula}?', 'E pra casal tem desconto?']
-    UNION ALL SELECT 'c_q2', 2, ARRAY['Pode ser {dia} às {hora}?', 'Sábado de manhã dá?', 'Preciso levar alguma coisa?']
-    UNION ALL SELECT 'c_q2', 3, ARRAY['E no feriado?', 'Qual horário é mais vazio?', 'Tem aula de {aula} de manhã?']
-    UNION ALL SELECT 'c_q2', 4, ARRAY['{dia} depois do trabalho dá?', 'Tem estacionamento?']
-    UNION ALL SELECT 'c_q2', 5, ARRAY['Tem multa?', 'Posso só trancar?']
-    UNION ALL SELECT 'c_q2', 6, ARRAY['Quanto custa?', 'E a avaliação física é paga?']
-    UNION ALL SELECT 'b_a2', 1, ARRAY['Sim! O plano anual pode ser parcelado em até 12x no cartão 💳', 'A matrícula está isenta esse mês! 🎉', 'Todos os planos incluem as aulas coletivas.']
-    UNION ALL SELECT 'b_a2', 2, ARRAY['Perfeito! Só trazer roupa confortável, tênis e uma garrafinha de água 💧', 'Tenho horários disponíveis {dia} às {hora}. Posso reservar?']
-    UNION ALL SELECT 'b_a2', 3, ARRAY['Em feriados abrimos das 8h às 12h.', 'Os horários mais tranquilos são entre 10h e 16h 😉']
-    UNION ALL SELECT 'b_a2', 4, ARRAY['Pode sim! Temos estacionamento conveniado na rua de trás.']
-    UNION ALL SELECT 'b_a2', 5, ARRAY['O cancelamento do plano anual tem multa de 10% sobre o restante do contrato.']
-    UNION ALL SELECT 'b_a2', 6, ARRAY['A avaliação física é gratuita para alunos matriculados 😊']
-    UNION ALL SELECT 'c_q3', 0, ARRAY['Entendi', 'E como faço pra me matricular?', 'Vocês aceitam Pix?', 'Tem app pra treino?']
-    UNION ALL SELECT 'b_a3', 0, ARRAY['Aceitamos Pix, cartão de crédito e débito 💳', 'A matrícula pode ser feita online ou na recepção. Quer que eu te passe o link?',
-                          'Sim! Nosso app tem os treinos montados pelos professores 📱']
+    UNION ALL SELECT 'c_q2', 1, ARRAY[
+            'E o plano anual dá pra parcelar?',
+            'Tem taxa de matrícula?',
+            'Inclui as aulas de {aula}?',
+            'E pra casal tem desconto?']
+    UNION ALL SELECT 'c_q2', 2, ARRAY[
+            'Pode ser {dia} às {hora}?',
+            'Sábado de manhã dá?',
+            'Preciso levar alguma coisa?']
+    UNION ALL SELECT 'c_q2', 3, ARRAY[
+            'E no feriado?',
+            'Qual horário é mais vazio?',
+            'Tem aula de {aula} de manhã?']
+    UNION ALL SELECT 'c_q2', 4, ARRAY[
+            '{dia} depois do trabalho dá?',
+            'Tem estacionamento?']
+    UNION ALL SELECT 'c_q2', 5, ARRAY[
+            'Tem multa?',
+            'Posso só trancar?']
+    UNION ALL SELECT 'c_q2', 6, ARRAY[
+            'Quanto custa?',
+            'E a avaliação física é paga?']
+    UNION ALL SELECT 'b_a2', 1, ARRAY[
+            'Sim! O plano anual pode ser parcelado em até 12x no cartão 💳',
+            'A matrícula está isenta esse mês! 🎉',
+            'Sim, todos os planos incluem as aulas coletivas, inclusive {aula}.',
+            'Temos o plano casal, com 15% de desconto para cada um 💑']
+    UNION ALL SELECT 'b_a2', 2, ARRAY[
+            'Tenho horário {dia} às {hora}, sim! Posso reservar?',
+            'Sábado temos turmas às 8h e às 10h 😉',
+            'Só trazer roupa confortável, tênis e uma garrafinha de água 💧']
+    UNION ALL SELECT 'b_a2', 3, ARRAY[
+            'Em feriados abrimos das 8h às 12h.',
+            'Os horários mais tranquilos são entre 10h e 16h 😉',
+            'Tem sim! Às 7h e às 9h, de segunda a sexta.']
+    UNION ALL SELECT 'b_a2', 4, ARRAY[
+            'Dá sim! Ficamos abertos até as 23h.',
+            'Temos estacionamento conveniado na rua de trás 🚗']
+    UNION ALL SELECT 'b_a2', 5, ARRAY[
+            'No plano anual há multa de 10% sobre o restante do contrato; no mensal, não.',
+            'Pode sim! O trancamento é de até 60 dias por ano.']
+    UNION ALL SELECT 'b_a2', 6, ARRAY[
+            'Os planos começam em R$ {preco_anual}/mês no plano anual.',
+            'A avaliação física é gratuita para alunos matriculados 😊']
+    UNION ALL SELECT 'c_q3', 0, ARRAY[
+            'E como faço pra me matricular?',
+            'Vocês aceitam Pix?',
+            'Tem app pra treino?',
+            'Entendi']
+    UNION ALL SELECT 'b_a3', 0, ARRAY[
+            'A matrícula pode ser feita online ou na recepção. Quer que eu te passe o link?',
+            'Aceitamos Pix, cartão de crédito e débito 💳',
+            'Sim! Nosso app tem os treinos montados pelos professores 📱',
+            'Qualquer dúvida é só chamar 😊']
     UNION ALL SELECT 'c_thanks', 0, ARRAY['Obrigado!', 'Valeu!', 'Obrigada, era isso', 'Perfeito, obrigada 🙏', '👍']
     UNION ALL SELECT 'b_bye', 0, ARRAY['Por nada! Qualquer dúvida é só chamar 💪', 'Imagina! Te esperamos na {academia} 😉']
     UNION ALL SELECT 'x_bot_resolved', 0, ARRAY['Conversa foi resolvida por {bot}']
@@ -599,10 +731,18 @@ pool AS (
     UNION ALL SELECT 't_csat', 0, ARRAY['Por favor, avalie nosso atendimento']
     UNION ALL SELECT 'c_ask_human', 0, ARRAY['Quero falar com um atendente', 'Pode me passar pra alguém da recepção?', 'Falar com atendente', '4',
                                  'Prefiro falar com uma pessoa', 'Atendente humano por favor']
+    UNION ALL SELECT 'c_unclear', 1, ARRAY['Vocês dão desconto pra quem já foi aluno?', 'Tem plano só pra final de semana?']
+    UNION ALL SELECT 'c_unclear', 2, ARRAY['Posso levar minha filha de 14 anos?', 'A aula experimental vale pra natação também?']
+    UNION ALL SELECT 'c_unclear', 3, ARRAY['Vocês abrem no Carnaval?', 'O horário de sábado muda nas férias?']
+    UNION ALL SELECT 'c_unclear', 4, ARRAY['Vocês têm vestiário feminino?', 'Dá pra ir conhecer com meu personal?']
+    UNION ALL SELECT 'c_unclear', 5, ARRAY['Vou me mudar de cidade', 'Não tô conseguindo pagar esse mês', 'A academia tá sempre lotada no meu horário']
+    UNION ALL SELECT 'c_unclear', 6, ARRAY['Vocês têm nutricionista?', 'Posso congelar o plano nas férias?']
     UNION ALL SELECT 'b_transfer', 0, ARRAY['Certo! Vou te transferir para nossa equipe. Em instantes alguém vai te atender 😊',
                                 'Vou chamar alguém da recepção pra te ajudar, só um momento!']
-    UNION ALL SELECT 'b_transfer_fail', 0, ARRAY['Não consegui entender muito bem 😅 Vou te passar para um dos nossos atendentes.',
-                                     'Essa eu vou deixar com a nossa equipe! Já te transfiro.']
+    UNION ALL SELECT 'b_transfer_fail', 0, ARRAY[
+            'Não consegui entender muito bem 😅 Vou te passar para um dos nossos atendentes.',
+            'Essa eu vou deixar com a nossa equipe! Já te transfiro.',
+            'Vou te passar para alguém da recepção, tudo bem? 😊']
     UNION ALL SELECT 'x_handoff', 0, ARRAY['Conversa foi transferida para atendimento humano por {bot}']
     UNION ALL SELECT 'x_assign', 0, ARRAY['Atribuída a {agente_completo} pela atribuição automática']
     UNION ALL SELECT 'n_note1', 0, ARRAY['Cliente já foi aluno em 2023, verificar cadastro antigo', 'Verificar se ainda temos vaga na turma das {hora}',
@@ -614,19 +754,46 @@ pool AS (
     UNION ALL SELECT 'h_r1', 4, ARRAY['Oi {nome}, tudo bem? Pode vir sim! Qual dia fica bom pra você?']
     UNION ALL SELECT 'h_r1', 5, ARRAY['Oi {nome}, aqui é {agente}. Sinto muito! Posso perguntar o motivo do cancelamento? Temos a opção de trancar o plano por até 60 dias.']
     UNION ALL SELECT 'h_r1', 6, ARRAY['Oi {nome}! Aqui é {agente}, como posso te ajudar?', 'Olá {nome}, tudo bem? Vou verificar e já te respondo!']
-    UNION ALL SELECT 'c_r1', 1, ARRAY['Qual a diferença do plano mensal pro anual?', 'Tem fidelidade?', 'Achei um pouco caro, tem alguma promoção?', 'Vocês parcelam no cartão?']
-    UNION ALL SELECT 'c_r1', 2, ARRAY['Pode ser {dia} às {hora}?', '{dia} às {hora} tá ótimo']
-    UNION ALL SELECT 'c_r1', 3, ARRAY['Perfeito, obrigado!', 'E no domingo?']
-    UNION ALL SELECT 'c_r1', 4, ARRAY['Pode ser {dia} às {hora}?']
-    UNION ALL SELECT 'c_r1', 5, ARRAY['Vou me mudar de cidade', 'Tá muito corrido, não tô conseguindo ir', 'Questão financeira mesmo']
-    UNION ALL SELECT 'c_r1', 6, ARRAY['Entendi, obrigada', 'Ok, aguardo']
-    UNION ALL SELECT 'h_r2', 1, ARRAY['No anual você tem o menor valor mensal e a matrícula é isenta 😉 O mensal não tem fidelidade.',
-                          'Essa semana estamos com matrícula grátis no plano anual!']
-    UNION ALL SELECT 'h_r2', 2, ARRAY['Prontinho, {dia} às {hora} está reservado pra você! Traga roupa confortável e uma garrafinha de água 💧']
-    UNION ALL SELECT 'h_r2', 3, ARRAY['Domingo abrimos das 8h às 12h!', 'Por nada! Bons treinos 💪']
-    UNION ALL SELECT 'h_r2', 4, ARRAY['Combinado! Te esperamos {dia} às {hora}.']
-    UNION ALL SELECT 'h_r2', 5, ARRAY['Entendo. Para cancelar preciso que você assine o termo na recepção ou me envie uma foto do documento.']
-    UNION ALL SELECT 'h_r2', 6, ARRAY['Por nada! Qualquer coisa é só chamar.', 'Confirmei aqui: temos sim!']
+    UNION ALL SELECT 'c_r1', 1, ARRAY[
+            'Qual a diferença do plano mensal pro anual?',
+            'Tem fidelidade?',
+            'Achei um pouco caro, tem alguma promoção?',
+            'Vocês parcelam no cartão?']
+    UNION ALL SELECT 'c_r1', 2, ARRAY[
+            'Pode ser {dia} às {hora}?',
+            '{dia} às {hora} tá ótimo']
+    UNION ALL SELECT 'c_r1', 3, ARRAY[
+            'Perfeito, obrigado!',
+            'E no domingo?']
+    UNION ALL SELECT 'c_r1', 4, ARRAY[
+            'Pode ser {dia} às {hora}?']
+    UNION ALL SELECT 'c_r1', 5, ARRAY[
+            'Vou me mudar de cidade',
+            'Tá muito corrido, não tô conseguindo ir',
+            'Questão financeira mesmo']
+    UNION ALL SELECT 'c_r1', 6, ARRAY[
+            'Entendi, obrigada',
+            'Ok, aguardo']
+    UNION ALL SELECT 'h_r2', 1, ARRAY[
+            'No anual você tem o menor valor mensal e a matrícula é isenta 😉',
+            'O plano mensal não tem fidelidade; o anual é de 12 meses.',
+            'Essa semana estamos com matrícula grátis no plano anual!',
+            'Parcelamos o plano anual em até 12x sem juros 💳']
+    UNION ALL SELECT 'h_r2', 2, ARRAY[
+            'Prontinho, {dia} às {hora} está reservado pra você! Traga roupa confortável e uma garrafinha de água 💧',
+            'Combinado, {dia} às {hora}! Te esperamos 💪']
+    UNION ALL SELECT 'h_r2', 3, ARRAY[
+            'Por nada! Bons treinos 💪',
+            'Domingo abrimos das 8h às 12h!']
+    UNION ALL SELECT 'h_r2', 4, ARRAY[
+            'Combinado! Te esperamos {dia} às {hora}.']
+    UNION ALL SELECT 'h_r2', 5, ARRAY[
+            'Entendo! Para cancelar preciso que você assine o termo na recepção ou me envie uma foto do documento.',
+            'Entendo. Que tal trancar por 60 dias em vez de cancelar? Se preferir cancelar, é só assinar o termo na recepção.',
+            'Entendo. O plano mensal não tem fidelidade, pode ser uma opção. Se preferir cancelar, é só assinar o termo na recepção.']
+    UNION ALL SELECT 'h_r2', 6, ARRAY[
+            'Por nada! Qualquer coisa é só chamar.',
+            'Confirmei aqui: temos sim!']
     UNION ALL SELECT 'c_r2', 0, ARRAY['Ok', 'Combinado!', 'Show', 'Beleza, obrigado', 'Vou pensar e te falo']
     UNION ALL SELECT 'h_r3', 0, ARRAY['Qualquer dúvida estou à disposição! 😊', 'Fico no aguardo então!', 'Posso te ajudar em mais alguma coisa?']
     UNION ALL SELECT 'c_visit', 0, ARRAY['Queria agendar uma visita pra conhecer, pode ser {dia} às {hora}?', 'Posso ir conhecer {dia} às {hora}?',
@@ -642,93 +809,24 @@ pool AS (
     UNION ALL SELECT 'h_followup', 0, ARRAY['Oi {nome}, tudo bem? Conseguiu pensar sobre o plano? 😊', 'Oi {nome}! Passando pra saber se ficou alguma dúvida.']
     UNION ALL SELECT 'c_followup', 0, ARRAY['Oi! Vou passar aí essa semana', 'Ainda não decidi, te aviso', 'Pode fazer a matrícula pra mim']
     UNION ALL SELECT 'x_resolved', 0, ARRAY['Conversa foi resolvida por {agente}']
-    UNION ALL SELECT 'c_reopen', 0, ARRAY['Oi, esqueci de perguntar: vocês têm estacionamento?', 'Oi de novo! Posso levar um acompanhante na aula experimental?',
-                              'Oi, não consegui ir, posso remarcar?', 'Boa tarde, o pagamento não foi aprovado, o que faço?']
-    UNION ALL SELECT 'h_reopen', 0, ARRAY['Oi {nome}! Temos sim 😊', 'Claro, pode remarcar! Qual dia fica melhor?', 'Vou verificar com o financeiro e já te retorno.']
+    UNION ALL SELECT 'c_reopen', 0, ARRAY[
+            'Oi, esqueci de perguntar: vocês têm estacionamento?',
+            'Oi de novo! Posso levar um acompanhante na aula experimental?',
+            'Oi, não consegui ir, posso remarcar?',
+            'Boa tarde, o pagamento não foi aprovado, o que faço?']
+    UNION ALL SELECT 'h_reopen', 0, ARRAY[
+            'Oi {nome}! Temos sim, estacionamento conveniado na rua de trás 😊',
+            'Pode sim, {nome}! O acompanhante também faz a aula grátis.',
+            'Claro, pode remarcar! Qual dia fica melhor?',
+            'Vou verificar com o financeiro e já te retorno.']
     UNION ALL SELECT 'c_reopen2', 0, ARRAY['Obrigada!', '{dia} às {hora} pode ser?']
-    UNION ALL SELECT 'feedback', 1, ARRAY['Demoraram muito pra responder', 'Ninguém me respondeu direito']
-    UNION ALL SELECT 'feedback', 2, ARRAY['Demorou um pouco', 'Não resolveram meu problema']
-    UNION ALL SELECT 'feedback', 3, ARRAY['Ok', 'Poderia ser mais rápido']
-    UNION ALL SELECT 'feedback', 4, ARRAY['Bom atendimento', 'Gostei, obrigado']
-    UNION ALL SELECT 'feedback', 5, ARRAY['Atendimento excelente, super rápido!', 'Amei, muito atenciosos 😍', 'Nota 10!']
 ),
-msg AS (
-    -- One wide row per message, every per-message draw computed once.
-    SELECT s.id, s.conversation_id, s.ord, s.seq, s.key, s.mtype, s.who, s.ctype, s.status, s.ev, s.t,
-           s.grp, s.grp_max, s.prev_resolved_t, s.user_msgs_upto, s.first_human_t, s.handoff_t,
-           c.account_id, c.inbox_id, c.contact_id, c.agent_id, c.assignee_id,
-           f.out_status, f.rating, f.feedback, f.csat_at,
-           f.csat_answered AND f.csat_at <= p.now AS csat_answered,
-           CASE WHEN f.deleted THEN 'Esta mensagem foi excluída' WHEN f.audio THEN NULL
-                WHEN strpos(b.body, '{') = 0 THEN b.body
-                -- fill the placeholders of the chosen text
-                ELSE replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(b.body,
-                    '{nome}', c.contact_first_name), '{agente_completo}', c.agent_name), '{agente}', c.agent_first_name),
-                    '{bot}', c.bot_name), '{academia}', c.account_name), '{preco_mensal}', c.price_month_txt),
-                    '{preco_trimestral}', c.price_quarter_txt), '{preco_anual}', c.price_year_txt),
-                    '{dia}', c.dia), '{hora}', c.hora), '{aula}', c.aula)
-           END AS content,
-           CASE WHEN f.deleted THEN json_build_object('deleted', true)
-                WHEN f.csat_answered AND f.csat_at <= p.now THEN json_build_object('submitted_values',
-                     json_build_object('csat_survey_response', json_build_object('rating', f.rating, 'feedback_message', coalesce(f.feedback, ''))))
-                WHEN f.out_status = 3 THEN json_build_object('external_error', '131026: Message undeliverable')
-                ELSE '{}'::json END AS content_attributes,
-           -- Deletions, CSAT answers and WhatsApp delivery/read receipts update a message
-           -- after it was created (and Chatwoot touches the conversation each time).
-           CASE WHEN f.deleted THEN least(s.t + make_interval(secs => 30 * exp(5 * f.g6)), p.now)
-                WHEN f.csat_answered AND f.csat_at <= p.now THEN f.csat_at
-                WHEN f.out_status = 2 THEN least(s.t + make_interval(secs => 3 + 900 * power(f.g6, 3)), p.now)
-                WHEN f.out_status = 1 THEN least(s.t + make_interval(secs => 1 + 2 * f.g6), p.now)
-                ELSE s.t END AS updated_at,
-           CASE s.who WHEN 'C' THEN 'Contact' WHEN 'B' THEN c.bot_sender_type WHEN 'H' THEN 'User' WHEN 'N' THEN 'User' END AS sender_type,
-           -- bots: one AgentBot / Captain assistant per account, with the account's id
-           CASE s.who WHEN 'C' THEN c.contact_id WHEN 'B' THEN c.account_id WHEN 'H' THEN c.agent_id WHEN 'N' THEN c.agent_id END AS sender_id,
-           CASE WHEN c.channel_type = 'Channel::WebWidget' OR NOT (s.who = 'C' OR (s.who IN ('B', 'H') AND f.out_status <> 3)) THEN NULL
-                WHEN c.channel_type = 'Channel::Instagram' THEN 'aWdfZAG1faXRlbToxOklH' || lpad(to_hex(h.h_msg), 16, '0') || lpad(to_hex(h.h_msg2), 16, '0')
-                ELSE 'wamid.HBgM' || upper(lpad(to_hex(h.h_msg), 16, '0') || lpad(to_hex(h.h_msg2), 16, '0')) END AS source_id
-    FROM step s
-    CROSS JOIN p
-    JOIN conv c ON c.id = s.conversation_id
-    JOIN pool pl ON pl.key = s.key AND pl.dim = s.pool_dim
-    CROSS JOIN LATERAL (
-        SELECT pl.bodies[1 + floor((((s.h_step >> 20) & 1048575)::float8 / 1048576) * cardinality(pl.bodies))::int] AS body
-        OFFSET 0
-    ) AS b
-    CROSS JOIN LATERAL (
-        SELECT h1.h_msg, hashint8extended(h1.h_msg, p.s_msg) AS h_msg2
-        FROM (SELECT hashint8extended(s.k * 128 + s.seq, p.s_msg) AS h_msg OFFSET 0) AS h1
-        OFFSET 0
-    ) AS h
-    CROSS JOIN LATERAL (
-        SELECT x.deleted, x.audio, x.out_status, x.g6, x.csat_answered, x.csat_at, x.rating,
-               CASE WHEN x.csat_answered AND x.feedback_u < 0.35 THEN fb.bodies[1 + floor(x.g4 * cardinality(fb.bodies))::int] END AS feedback
-        FROM (
-            SELECT s.who IN ('C', 'H') AND s.ctype = 0 AND g.g3 < CASE s.who WHEN 'C' THEN 0.012 ELSE 0.006 END AS deleted,
-                   -- WhatsApp audio and pictures: no text content (the attachment is elsewhere)
-                   s.who = 'C' AND g.g3 >= 0.012 AND g.g4 < 0.035 AS audio,
-                   CASE WHEN s.who IN ('B', 'H') AND c.channel_type <> 'Channel::WebWidget' THEN
-                        CASE WHEN g.g5 < 0.012 THEN 3 WHEN g.g5 < 0.2 THEN 1 ELSE 2 END
-                        ELSE 0 END AS out_status,
-                   g.g4, g.g6,
-                   s.key = 't_csat' AND g.g7 < 0.5 AS csat_answered,
-                   s.t + make_interval(secs => 60 * exp(6 * g.g8)) AS csat_at,
-                   CASE WHEN g.g9 < 0.08 THEN 1 WHEN g.g9 < 0.13 THEN 2 WHEN g.g9 < 0.23 THEN 3
-                        WHEN g.g9 < 0.45 THEN 4 ELSE 5 END AS rating,
-                   g.g10 AS feedback_u
-            FROM (
-                SELECT ((s.h_step >> 40) & 1048575)::float8 / 1048576 AS g3,
-                       (h.h_msg & 1048575)::float8 / 1048576 AS g4,
-                       ((h.h_msg >> 20) & 1048575)::float8 / 1048576 AS g5,
-                       ((h.h_msg >> 40) & 1048575)::float8 / 1048576 AS g6,
-                       (h.h_msg2 & 1048575)::float8 / 1048576 AS g7,
-                       ((h.h_msg2 >> 20) & 1048575)::float8 / 1048576 AS g8,
-                       ((h.h_msg2 >> 40) & 1023)::float8 / 1024 AS g9,
-                       ((h.h_msg2 >> 50) & 1023)::float8 / 1024 AS g10
-            ) AS g
-        ) AS x
-        LEFT JOIN pool fb ON fb.key = 'feedback' AND fb.dim = x.rating
-        OFFSET 0
-    ) AS f
+waiting AS (
+    -- Chatwoot's waiting_since: the first contact message after the previous reply.
+    SELECT conversation_id, grp, min(t) AS waiting_t
+    FROM step
+    WHERE who = 'C'
+    GROUP BY conversation_id, grp
 ),
 cagg AS (
     SELECT conversation_id,
@@ -738,12 +836,13 @@ cagg AS (
            -- the status after the last step that changed it (ord * 10 + status, max wins)
            (max(ord * 10 + status) FILTER (WHERE status IS NOT NULL) % 10)::int AS status,
            max(t) FILTER (WHERE key = 'x_snooze') AS snooze_t,
-           min(t) FILTER (WHERE who = 'C' AND grp = grp_max) AS waiting_t,
+           -- replies and resolutions; contact messages after the last one wait (waiting)
+           count(*) FILTER (WHERE who IN ('B', 'H') OR ev = 'resolved') AS boundaries,
            max(t) FILTER (WHERE who = 'C') AS last_contact_t,
            max(t) FILTER (WHERE who IN ('B', 'H')) AS last_out_t,
            max(t) FILTER (WHERE key = 'h_visit') AS visit_t,
            max(t) FILTER (WHERE key = 'n_converted') AS converted_t
-    FROM msg
+    FROM step
     GROUP BY conversation_id
 ),
 
@@ -767,12 +866,17 @@ lbl0 AS (
     ) AS x
     WHERE x.title IS NOT NULL AND x.t IS NOT NULL
 ),
+catalogue AS MATERIALIZED (
+    -- Each account's labels with their global tag ids.
+    SELECT lb.account_id, lb.title::text AS title, tg.id AS tag_id
+    FROM labels lb
+    JOIN tags tg ON tg.name = lb.title
+),
 lbl AS (
     -- Only labels in the account's catalogue can be applied.
-    SELECT l0.conversation_id, l0.account_id, l0.contact_id, l0.pos, l0.title, l0.t, tg.id AS tag_id
+    SELECT l0.conversation_id, l0.account_id, l0.contact_id, l0.pos, l0.title, l0.t, ct.tag_id
     FROM lbl0 l0
-    JOIN labels lb ON lb.account_id = l0.account_id AND lb.title = l0.title
-    JOIN tags tg ON tg.name = l0.title
+    JOIN catalogue ct ON ct.account_id = l0.account_id AND ct.title = l0.title
 ),
 label_list AS (
     SELECT conversation_id, string_agg(title, ', ' ORDER BY t, pos) AS list
@@ -873,7 +977,7 @@ ins_conversations AS (
            CASE WHEN c.assignee_id IS NOT NULL THEN least(ca.last_t + make_interval(secs => 5 + 900 * c.u[39]), p.now) END,
            ca.first_human_t,
            c.priority, NULL,
-           CASE WHEN st.status <> 1 THEN ca.waiting_t END,
+           CASE WHEN st.status <> 1 THEN w.waiting_t END,
            -- cached_label_list arrived with a Chatwoot upgrade: older conversations keep
            -- NULL even when they have labels (taggings is the truth).
            CASE WHEN c.created_at >= p.now - make_interval(secs => p.days * 86400 * 0.6) THEN ll.list END,
@@ -881,6 +985,7 @@ ins_conversations AS (
     FROM conv c
     CROSS JOIN p
     JOIN cagg ca ON ca.conversation_id = c.id
+    LEFT JOIN waiting w ON w.conversation_id = c.id AND w.grp = ca.boundaries
     LEFT JOIN label_list ll ON ll.conversation_id = c.id
     LEFT JOIN teams tm ON tm.account_id = c.account_id AND tm.name = c.team_name
     CROSS JOIN LATERAL (
@@ -893,31 +998,60 @@ ins_conversations AS (
     ORDER BY c.id
 ),
 ins_messages AS (
+    -- The wide message rows are built here, streaming into the table: no CTE holds them.
     INSERT INTO messages (id, content, account_id, inbox_id, conversation_id, message_type, created_at, updated_at,
                           private, status, source_id, content_type, content_attributes, sender_type, sender_id)
-    SELECT id, content, account_id, inbox_id, conversation_id, mtype, t, updated_at,
-           who = 'N', out_status, source_id, ctype, content_attributes, sender_type, sender_id
-    -- msg comes out in id order already (built from step); no ORDER BY, which would
-    -- sort a million wide rows.
-    FROM msg
+    SELECT m.id,
+           CASE WHEN m.deleted THEN 'Esta mensagem foi excluída' WHEN m.audio THEN NULL
+                WHEN strpos(m.body, '{') = 0 THEN m.body
+                -- fill the placeholders of the chosen text
+                ELSE replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(m.body,
+                    '{nome}', m.contact_first_name), '{agente_completo}', m.agent_name), '{agente}', m.agent_first_name),
+                    '{bot}', coalesce(m.bot_name, '')), '{academia}', m.account_name), '{preco_mensal}', m.price_month_txt),
+                    '{preco_trimestral}', m.price_quarter_txt), '{preco_anual}', m.price_year_txt),
+                    '{dia}', m.dia), '{hora}', m.hora), '{aula}', m.aula)
+           END,
+           m.account_id, m.inbox_id, m.conversation_id, m.mtype, m.t, m.updated_at,
+           m.who = 'N', m.out_status,
+           -- WhatsApp / Instagram ids of what went through the channel
+           CASE WHEN m.channel_type = 'Channel::WebWidget' OR NOT (m.who = 'C' OR (m.who IN ('B', 'H') AND m.out_status <> 3)) THEN NULL
+                WHEN m.channel_type = 'Channel::Instagram' THEN 'aWdfZAG1faXRlbToxOklH' || lpad(to_hex(m.h_msg), 16, '0') || lpad(to_hex(m.h_msg2), 16, '0')
+                ELSE 'wamid.HBgM' || upper(lpad(to_hex(m.h_msg), 16, '0') || lpad(to_hex(m.h_msg2), 16, '0')) END,
+           m.ctype,
+           CASE WHEN m.deleted THEN json_build_object('deleted', true)
+                WHEN m.csat_answered THEN json_build_object('submitted_values', json_build_object('csat_survey_response',
+                     json_build_object('rating', m.rating, 'feedback_message', coalesce(m.feedback, ''))))
+                WHEN m.out_status = 3 THEN json_build_object('external_error', '131026: Message undeliverable')
+                ELSE '{}'::json END,
+           CASE m.who WHEN 'C' THEN 'Contact' WHEN 'B' THEN m.bot_sender_type WHEN 'H' THEN 'User' WHEN 'N' THEN 'User' END,
+           -- bots: one AgentBot / Captain assistant per account, with the account's id
+           CASE m.who WHEN 'C' THEN m.contact_id WHEN 'B' THEN m.account_id WHEN 'H' THEN m.agent_id WHEN 'N' THEN m.agent_id END
+    FROM (
+        SELECT s.id, s.conversation_id, s.mtype, s.who, s.ctype, s.t, s.updated_at,
+               s.deleted, s.audio, s.out_status, s.rating, s.csat_answered, s.feedback, s.h_msg, s.h_msg2,
+               c.account_id, c.inbox_id, c.contact_id, c.agent_id, c.channel_type, c.bot_sender_type,
+               c.contact_first_name, c.agent_name, c.agent_first_name, c.bot_name, c.account_name,
+               c.price_month_txt, c.price_quarter_txt, c.price_year_txt, c.dia, c.hora, c.aula,
+               pl.bodies[1 + floor(s.text_u * cardinality(pl.bodies))::int] AS body
+        FROM step s
+        JOIN conv c ON c.id = s.conversation_id
+        JOIN pool pl ON pl.key = s.key AND pl.dim = s.pool_dim
+        -- keeps the subquery from being inlined, so body is computed once per row
+        OFFSET 0
+    ) AS m
 ),
 ins_csat AS (
     INSERT INTO csat_survey_responses (id, account_id, conversation_id, message_id, rating, feedback_message,
                                        contact_id, assigned_agent_id, created_at, updated_at)
-    SELECT row_number() OVER (ORDER BY csat_at, id), account_id, conversation_id, id, rating, feedback,
-           contact_id, assignee_id, csat_at, csat_at
-    FROM msg
-    WHERE csat_answered
+    SELECT row_number() OVER (ORDER BY s.csat_at, s.id), c.account_id, s.conversation_id, s.id, s.rating, s.feedback,
+           c.contact_id, c.assignee_id, s.csat_at, s.csat_at
+    FROM step s
+    JOIN conv c ON c.id = s.conversation_id
+    WHERE s.csat_answered
     ORDER BY 1
 ),
 
     -- 7. Reporting events (what Chatwoot's ReportingEventListener writes) ----------------
-waiting AS (
-    SELECT conversation_id, grp, min(t) AS waiting_t
-    FROM msg
-    WHERE who = 'C'
-    GROUP BY conversation_id, grp
-),
 event_kind AS (
     SELECT 1 AS name_no, 'conversation_bot_handoff' AS name
     UNION ALL SELECT 2, 'first_response'
@@ -935,17 +1069,15 @@ ev0 AS (
                WHEN 3 THEN w.waiting_t
                WHEN 6 THEN m.prev_resolved_t
                ELSE c.created_at END AS start_t,
-           CASE k.name_no
-               WHEN 2 THEN m.sender_id::int
-               WHEN 3 THEN m.sender_id::int
-               WHEN 4 THEN CASE WHEN m.key = 'x_resolved' THEN c.agent_id END END AS user_id
-    FROM msg m
+           -- the agent who replied or resolved; system and bot events have none
+           CASE WHEN k.name_no IN (2, 3) OR (k.name_no = 4 AND m.key = 'x_resolved') THEN c.agent_id END AS user_id
+    FROM step m
     JOIN conv c ON c.id = m.conversation_id
     LEFT JOIN waiting w ON w.conversation_id = m.conversation_id AND w.grp = m.grp AND m.who = 'H'
     JOIN event_kind k ON CASE k.name_no
         WHEN 1 THEN m.ev = 'handoff'
         -- first human reply, measured from the bot handoff if there was one
-        WHEN 2 THEN m.who = 'H' AND m.t = m.first_human_t
+        WHEN 2 THEN m.who = 'H' AND m.humans_upto = 1
         -- every human reply to a waiting contact, from its first unanswered message
         WHEN 3 THEN m.who = 'H' AND w.waiting_t IS NOT NULL
         -- measured from the conversation's creation, even after a reopen

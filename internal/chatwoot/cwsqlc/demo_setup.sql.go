@@ -210,8 +210,10 @@ wa AS (
     INSERT INTO channel_whatsapp (id, account_id, phone_number, provider, provider_config,
                                   created_at, updated_at, message_templates, message_templates_last_updated)
     SELECT channel_id, account_id,
-           -- The gym's business number: DDD 11 plus a number unique per inbox.
-           '+5511' || (30000000 + id * 7919)::text,
+           -- The gym's business number: its city's area code (as for its customers in
+           -- DemoInsertConversations) and a landline number unique per inbox.
+           '+55' || (ARRAY[11, 21, 31, 11, 41, 51, 61, 71, 81, 85, 19, 48])[(account_id - 1) % 12 + 1]::text
+               || (30000000 + id * 7919)::text,
            CASE WHEN account_id % 4 = 0 THEN 'default' ELSE 'whatsapp_cloud' END,
            -- Fake credentials: the ETL must never read provider_config.
            jsonb_build_object('api_key', 'demo-' || md5('wa-key' || id::text),
@@ -224,7 +226,7 @@ wa AS (
     RETURNING id
 )
 INSERT INTO inboxes (id, channel_id, account_id, name, created_at, updated_at, channel_type,
-                     enable_auto_assignment, greeting_enabled, working_hours_enabled, timezone,
+                     enable_auto_assignment, greeting_enabled, working_hours_enabled, out_of_office_message, timezone,
                      enable_email_collect, csat_survey_enabled, allow_messages_after_resolved,
                      lock_to_single_conversation, sender_name_type, business_name)
 SELECT id, channel_id, account_id, name, created_at, created_at + interval '1 day', channel_type,
@@ -232,6 +234,9 @@ SELECT id, channel_id, account_id, name, created_at, created_at + interval '1 da
        -- Working hours only on some reception numbers, so value_in_business_hours is
        -- non-zero for some inboxes and 0 for the rest.
        kind = 1 AND account_id % 2 = 1,
+       CASE WHEN kind = 1 AND account_id % 2 = 1 THEN
+           'Olá! Nosso horário de atendimento é de segunda a sexta, das 7h às 22h, e aos sábados, das 8h às 14h. Responderemos assim que possível 😊'
+       END,
        CASE WHEN channel_type IN ('Channel::Api', 'Channel::Instagram') THEN 'UTC' ELSE 'America/Sao_Paulo' END,
        true,
        (kind IN (1, 2, 6) AND account_id % 3 <> 2) OR kind = 4,
@@ -342,14 +347,15 @@ func (q *Queries) DemoSequencesSync(ctx context.Context) error {
 }
 
 const demoSessionTune = `-- name: DemoSessionTune :exec
-SELECT set_config('work_mem', '256MB', true),
+SELECT set_config('work_mem', '512MB', true),
        set_config('maintenance_work_mem', '512MB', true),
        set_config('jit', 'off', true)
 `
 
 // DemoSessionTune tunes the rest of the current transaction for bulk generation:
-// sorts and hashes of a million rows stay in memory, index builds get memory too,
-// and JIT is off (compiling the generator's big INSERT costs far more than it saves).
+// the million-row sorts, hashes and CTEs of a 100k-conversation run stay in memory
+// (work_mem is a cap: small runs use little), index builds get memory too, and JIT is
+// off (compiling the generator's big INSERT costs far more than it saves).
 func (q *Queries) DemoSessionTune(ctx context.Context) error {
 	_, err := q.db.Exec(ctx, demoSessionTune)
 	return err

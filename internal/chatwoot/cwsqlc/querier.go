@@ -50,17 +50,17 @@ type Querier interface {
 	//     the conversation's start plus the running sum of the gaps before it. Steps after
 	//     @now have not happened yet and are dropped, so recent conversations are still
 	//     open, pending or snoozed.
-	//  4. msg: the steps become messages; the conversation status is the one after its last
-	//     status-changing step; reporting events, CSAT answers and labels are read off the
-	//     steps.
+	//  4. The steps that happened become the messages (built while inserting them); the
+	//     conversation status is the one after its last status-changing step; reporting
+	//     events, CSAT answers, labels and conversation timestamps are read off the steps.
 	//
 	// Randomness is hashint8extended(key, seed), one derived seed per purpose; nothing
-	// else varies, so the same parameters give the same rows. Performance: sorts and
-	// windows run over narrow rows (step) and the wide message rows are built once, in id
-	// order (msg); OFFSET 0 in LATERAL subqueries stops the planner from inlining, and so
-	// re-evaluating, expressions referenced several times. Column lists are explicit
-	// because sqlc rewrites "x.*" in CTEs, and lists of constants are UNION ALL because
-	// sqlc does not resolve column aliases of VALUES.
+	// else varies, so the same parameters give the same rows, ids included. Performance:
+	// the sorts and window functions run over narrow step rows, and the wide message rows
+	// are only ever built inside the INSERT; OFFSET 0 keeps the planner from inlining a
+	// subquery whose expressions (hashes, the chosen text) are used several times. Column
+	// lists are explicit because sqlc rewrites "x.*" inside CTEs, and constant tables are
+	// UNION ALL because sqlc does not resolve the column aliases of VALUES.
 	DemoInsertConversations(ctx context.Context, arg DemoInsertConversationsParams) error
 	// DemoInsertInboxes creates @inboxes_per_account inboxes per account, and the
 	// channel_whatsapp rows behind the WhatsApp ones. The first inbox is always
@@ -81,8 +81,9 @@ type Querier interface {
 	// rows inserted later (by tests or a real Chatwoot) get fresh ids.
 	DemoSequencesSync(ctx context.Context) error
 	// DemoSessionTune tunes the rest of the current transaction for bulk generation:
-	// sorts and hashes of a million rows stay in memory, index builds get memory too,
-	// and JIT is off (compiling the generator's big INSERT costs far more than it saves).
+	// the million-row sorts, hashes and CTEs of a 100k-conversation run stay in memory
+	// (work_mem is a cap: small runs use little), index builds get memory too, and JIT is
+	// off (compiling the generator's big INSERT costs far more than it saves).
 	DemoSessionTune(ctx context.Context) error
 	// ExtractConversationIDs is the id set of every conversation of the inboxes, with its change
 	// marker (conversations.updated_at moves with every message).
