@@ -210,6 +210,53 @@ func TestGenerateLooksLikeChatwoot(t *testing.T) {
 	}
 }
 
+// TestGenerateLongHistories is the regression test for long histories: with hourly
+// keys (hour × 2^20 + n), two slots exactly 4096 hours (~171 days) apart folded to the
+// same 32-bit hashint8extended input, so their conversations shared every draw, uuid
+// included, and CreateDemo failed building index_conversations_on_uuid. Each case is
+// dense enough (several conversations per busy hour) for that to happen; CreateDemo
+// builds every unique index of schema.sql after the load, and DemoUniqueness also
+// checks what no index enforces.
+func TestGenerateLongHistories(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ days, conversations int }{
+		{180, 3000},
+		{400, 6000},
+		{maxDays, 12000},
+	} {
+		t.Run(strconv.Itoa(tc.days)+"days", func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			o := Options{Accounts: 3, InboxesPerAccount: 3, Conversations: tc.conversations, Days: tc.days, Seed: 11, Now: testNow}
+			conn := newDB(t)
+			sum, err := CreateDemo(ctx, conn, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum.Conversations != int64(tc.conversations) {
+				t.Errorf("%d conversations, want %d", sum.Conversations, tc.conversations)
+			}
+			u, err := cwsqlc.New(conn).DemoUniqueness(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if u != (cwsqlc.DemoUniquenessRow{}) {
+				t.Errorf("uniqueness broken: %+v", u)
+			}
+		})
+	}
+}
+
+// TestKeysFitHash checks the limit that keeps the generator's keys unique:
+// hashint8extended hashes 32 bits of its key, and the largest key is
+// conversation rank × 128 + step (step < 128).
+func TestKeysFitHash(t *testing.T) {
+	t.Parallel()
+	if int64(maxConversations)*128+127 >= 1<<32 {
+		t.Errorf("maxConversations %d: keys up to %d do not fit in 32 bits", maxConversations, int64(maxConversations)*128+127)
+	}
+}
+
 func TestSourceQueries(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

@@ -27,8 +27,11 @@ type Options struct {
 	Now time.Time
 }
 
-// Limits of Options, far above demo needs; they keep the generator's integer keys
-// (hour × 2^20 + n, key × 1024 + step) well inside 64 bits.
+// Limits of Options, far above demo needs. The generator's random draws are
+// hashint8extended(key, seed), which hashes only 32 bits of the key (hi XOR lo of the
+// bigint), so every key must be below 2^32 to be unique: a conversation's key is its
+// rank 1..Conversations, and its largest derived key, rank × 128 + step, stays below
+// 2^32 for maxConversations (TestKeysFitHash checks it).
 const (
 	maxAccounts          = 1000
 	maxInboxesPerAccount = 20

@@ -22,7 +22,14 @@
 --     events, CSAT answers, labels and conversation timestamps are read off the steps.
 --
 -- Randomness is hashint8extended(key, seed), one derived seed per purpose; nothing
--- else varies, so the same parameters give the same rows, ids included. Performance:
+-- else varies, so the same parameters give the same rows, ids included.
+-- hashint8extended hashes only 32 bits of its key (it folds a bigint to hi XOR lo, so
+-- that int4 and int8 hash alike): a key must be unique among the keys of its seed AND
+-- lie in [0, 2^32), or distinct keys give the same draws. So no key holds a timestamp
+-- or a hash: a conversation's key k is its rank 1..@conversations in slot order, and
+-- the derived keys k * 16 + draw and k * 128 + step stay below 2^32 for the documented
+-- limits (generate.go: maxConversations). Per-account or per-kind draws vary the seed,
+-- not the key. Performance:
 -- the sorts and window functions run over narrow step rows, and the wide message rows
 -- are only ever built inside the INSERT; OFFSET 0 keeps the planner from inlining a
 -- subquery whose expressions (hashes, the chosen text) are used several times. Column
@@ -43,7 +50,12 @@ p AS (
            hashint8extended(4, seed) AS s_msg,
            hashint8extended(5, seed) AS s_event,
            hashint8extended(6, seed) AS s_contact,
-           hashint8extended(7, seed) AS s_text
+           hashint8extended(7, seed) AS s_text,
+           hashint8extended(8, seed) AS s_msg2,
+           hashint8extended(9, seed) AS s_account,
+           -- reporting events, one per event_kind.name_no
+           ARRAY[hashint8extended(10, seed), hashint8extended(11, seed), hashint8extended(12, seed),
+                 hashint8extended(13, seed), hashint8extended(14, seed), hashint8extended(15, seed)] AS s_events
     FROM params
 ),
     -- Reception opening hours (local time, seconds since midnight; Sunday closed). They
@@ -84,21 +96,29 @@ slot AS (
     WHERE s.slot_secs > 0
 ),
 alloc AS (
-    -- Cumulative rounding in exact numeric arithmetic: the counts add up to exactly @conversations.
-    SELECT slot_start, slot_secs,
-           (round(p.n_conv * sum(w) OVER cum / sum(w) OVER ())
-          - round(p.n_conv * (sum(w) OVER cum - w) / sum(w) OVER ()))::int AS cnt
-    FROM slot
-    CROSS JOIN p
-    WINDOW cum AS (ORDER BY slot_start ROWS UNBOUNDED PRECEDING)
+    -- Cumulative rounding in exact numeric arithmetic: the counts add up to exactly
+    -- @conversations. Slot s holds the conversations ranked k_before + 1 .. k_end; the
+    -- next slot starts at this k_end (same numeric expression), so the ranks 1..@conversations
+    -- are each used exactly once.
+    SELECT slot_start, slot_secs, k_before, (k_end - k_before)::int AS cnt
+    FROM (
+        SELECT slot_start, slot_secs,
+               round(p.n_conv * (sum(w) OVER cum - w) / sum(w) OVER ())::bigint AS k_before,
+               round(p.n_conv * sum(w) OVER cum / sum(w) OVER ())::bigint AS k_end
+        FROM slot
+        CROSS JOIN p
+        WINDOW cum AS (ORDER BY slot_start ROWS UNBOUNDED PRECEDING)
+    ) AS x
 ),
 conv0 AS (
+    -- k, the conversation's key for all its draws, is its rank: unique and below
+    -- 2^32 (see the header). Draw 14 of the conversation places it in its slot.
     SELECT g.k,
-           a.slot_start + make_interval(secs => a.slot_secs * ((hashint8extended(g.k, p.s_slot) & 1099511627775)::float8 / 1099511627776)) AS created_local
+           a.slot_start + make_interval(secs => a.slot_secs * ((hashint8extended(g.k * 16 + 14, p.s_conv) & 1099511627775)::float8 / 1099511627776)) AS created_local
     FROM alloc a
     CROSS JOIN p
     CROSS JOIN LATERAL (
-        SELECT (extract(epoch FROM a.slot_start)::bigint / 3600) * 1048576 + i AS k
+        SELECT a.k_before + i AS k
         FROM generate_series(1, a.cnt) AS i
     ) AS g
 ),
@@ -236,7 +256,9 @@ contact AS (
     SELECT x.account_id, x.contact_no,
            row_number() OVER (ORDER BY x.first_at, x.account_id, x.contact_no) AS id,
            x.first_at, x.first_channel, x.ddd,
-           hashint8extended(x.account_id::bigint * 1048576 + x.contact_no, p.s_contact) AS h
+           -- draws 2 * contact_no and 2 * contact_no + 1 under a per-account seed
+           hashint8extended(x.contact_no::bigint * 2, hashint8extended(x.account_id, p.s_account)) AS h,
+           hashint8extended(x.contact_no::bigint * 2 + 1, hashint8extended(x.account_id, p.s_account)) AS h2
     FROM (
         SELECT account_id, contact_no, min(created_at) AS first_at,
                (array_agg(channel_type ORDER BY created_at, k))[1] AS first_channel,
@@ -247,7 +269,7 @@ contact AS (
     CROSS JOIN p
 ),
 contact_named AS (
-    SELECT ct.account_id, ct.contact_no, ct.id, ct.first_at, ct.first_channel, ct.ddd,
+    SELECT ct.account_id, ct.contact_no, ct.id, ct.first_at, ct.first_channel, ct.ddd, ct.h2,
            (ARRAY['Maria', 'Ana', 'Juliana', 'Fernanda', 'Patrícia', 'Aline', 'Camila', 'Amanda', 'Bruna',
                   'Letícia', 'Beatriz', 'Larissa', 'Gabriela', 'Vanessa', 'Jéssica', 'Carolina', 'Priscila',
                   'Renata', 'Tatiane', 'Luana', 'José', 'João', 'Carlos', 'Paulo', 'Lucas', 'Pedro',
@@ -257,10 +279,8 @@ contact_named AS (
                   'Lima', 'Gomes', 'Costa', 'Ribeiro', 'Martins', 'Carvalho', 'Almeida', 'Lopes',
                   'Soares', 'Fernandes', 'Vieira', 'Barbosa', 'Rocha', 'Dias', 'Nascimento', 'Andrade',
                   'Moreira', 'Nunes', 'Marques', 'Machado', 'Mendes', 'Freitas'])[1 + (((ct.h >> 20) & 1048575) % 30)] AS last_name,
-           ((ct.h >> 40) & 1023)::float8 / 1024 AS u1,
-           hashint8extended(ct.h, p.s_contact) AS h2
+           ((ct.h >> 40) & 1023)::float8 / 1024 AS u1
     FROM contact ct
-    CROSS JOIN p
 ),
 conv3 AS (
     SELECT c.k, c.created_local, c.created_at, c.u, c.inbox_id, c.account_id, c.account_name, c.channel_type,
@@ -560,13 +580,13 @@ step AS MATERIALIZED (
                 -- The step's time: conversation start + running sum of the gaps.
                 SELECT s0.conversation_id, s0.ord, s0.seq, s0.key, s0.mtype, s0.who, s0.ctype, s0.status, s0.ev,
                        CASE s0.dim WHEN 'i' THEN s0.intent WHEN 'b' THEN s0.bot ELSE 0 END AS pool_dim,
-                       s0.h_step, s0.h_text, s0.web, s0.h_msg, hashint8extended(s0.h_msg, p.s_msg) AS h_msg2,
+                       s0.h_step, s0.h_text, s0.web, s0.h_msg, s0.h_msg2,
                        s0.created_at + make_interval(secs => sum(s0.gap_secs) OVER (
                            PARTITION BY s0.conversation_id ORDER BY s0.ord ROWS UNBOUNDED PRECEDING)) AS t
                 FROM p
                 CROSS JOIN (
                     SELECT step0.conversation_id, step0.ord, step0.seq, step0.key, step0.mtype, step0.who, step0.ctype,
-                           step0.status, step0.ev, step0.dim, step0.intent, step0.bot, step0.h_step, step0.h_msg, step0.h_text,
+                           step0.status, step0.ev, step0.dim, step0.intent, step0.bot, step0.h_step, step0.h_msg, step0.h_msg2, step0.h_text,
                            step0.web, step0.created_at,
                        CASE step0.gap
                            WHEN 'first' THEN 0.05 + 0.3 * g
@@ -591,7 +611,8 @@ step AS MATERIALIZED (
                                hashint8extended(pl.k * 128 + sc.text_seq, p.s_text) AS h_text,
                                sc.ev, sc.gap, sc.dim, pl.created_at, pl.bot, pl.intent, pl.human_wait, pl.snooze_secs, pl.web,
                                hashint8extended(pl.k * 128 + sc.seq, p.s_step) AS h_step,
-                               hashint8extended(pl.k * 128 + sc.seq, p.s_msg) AS h_msg
+                               hashint8extended(pl.k * 128 + sc.seq, p.s_msg) AS h_msg,
+                               hashint8extended(pl.k * 128 + sc.seq, p.s_msg2) AS h_msg2
                         FROM plan pl
                         CROSS JOIN p
                         JOIN script sc ON (pl.steps >> sc.seq) & 1 = 1
@@ -993,7 +1014,12 @@ ins_conversations AS (
         SELECT coalesce(ca.status, CASE WHEN c.bot > 0 AND c.contact_initiated THEN 2 ELSE 0 END) AS status
     ) AS st
     CROSS JOIN LATERAL (
-        SELECT lpad(to_hex(hashint8extended(c.k, p.s_event)), 16, '0') || lpad(to_hex(hashint8extended(c.k, p.s_contact)), 16, '0') AS hex
+        -- 96 hashed bits, then 32 bits that are a bijection of k (an odd multiplier and a
+        -- seed mask, modulo 2^32): the version and variant digits overwrite hashed bits
+        -- only, so distinct keys give distinct uuids by construction.
+        SELECT lpad(to_hex(hashint8extended(c.k, p.s_event)), 16, '0')
+            || lpad(to_hex((hashint8extended(c.k, p.s_contact) >> 32) & 4294967295), 8, '0')
+            || lpad(to_hex(((c.k * 2654435761) # p.s_contact) & 4294967295), 8, '0') AS hex
     ) AS hx
     ORDER BY c.id
 ),
@@ -1098,7 +1124,7 @@ ev AS (
                                                 ELSE 0.3 + 4 * ((hh.h >> 10) & 1023)::float8 / 1024 END) AS created_at
     FROM ev0 e
     CROSS JOIN p
-    CROSS JOIN LATERAL (SELECT hashint8extended(e.k * 1024 + e.seq * 8 + e.name_no, p.s_event) AS h) AS hh
+    CROSS JOIN LATERAL (SELECT hashint8extended(e.k * 128 + e.seq, p.s_events[e.name_no]) AS h) AS hh
 )
 INSERT INTO reporting_events (id, name, value, account_id, inbox_id, user_id, conversation_id, created_at, updated_at,
                               value_in_business_hours, event_start_time, event_end_time)

@@ -259,3 +259,44 @@ func (q *Queries) DemoInvariants(ctx context.Context, now pgtype.Timestamp) (Dem
 	)
 	return i, err
 }
+
+const demoUniqueness = `-- name: DemoUniqueness :one
+SELECT (SELECT count(*) - count(DISTINCT uuid) FROM conversations)::bigint AS dup_conversation_uuids,
+       (SELECT count(*) - count(DISTINCT (account_id, display_id)) FROM conversations)::bigint AS dup_display_ids,
+       -- display_id numbers each account's conversations 1..n, without gaps
+       (SELECT count(*) FROM (
+            SELECT display_id, row_number() OVER (PARTITION BY account_id ORDER BY display_id) AS rn
+            FROM conversations
+        ) AS d WHERE d.display_id <> d.rn)::bigint AS display_id_gaps,
+       -- version 4, variant 1 (hex digits 13 and 17)
+       (SELECT count(*) FROM conversations
+        WHERE substr(uuid::text, 15, 1) <> '4' OR substr(uuid::text, 20, 1) <> '8')::bigint AS bad_uuid_versions,
+       (SELECT count(*) - count(DISTINCT (email, account_id)) FROM contacts WHERE email IS NOT NULL)::bigint AS dup_contact_emails,
+       (SELECT count(source_id) - count(DISTINCT source_id) FROM messages)::bigint AS dup_message_source_ids
+`
+
+type DemoUniquenessRow struct {
+	DupConversationUuids int64
+	DupDisplayIds        int64
+	DisplayIDGaps        int64
+	BadUuidVersions      int64
+	DupContactEmails     int64
+	DupMessageSourceIds  int64
+}
+
+// DemoUniqueness counts the rows that break a uniqueness the demo data must keep,
+// whether or not a unique index enforces it (CreateDemo builds the indexes only after
+// the load). Every column must be 0.
+func (q *Queries) DemoUniqueness(ctx context.Context) (DemoUniquenessRow, error) {
+	row := q.db.QueryRow(ctx, demoUniqueness)
+	var i DemoUniquenessRow
+	err := row.Scan(
+		&i.DupConversationUuids,
+		&i.DupDisplayIds,
+		&i.DisplayIDGaps,
+		&i.BadUuidVersions,
+		&i.DupContactEmails,
+		&i.DupMessageSourceIds,
+	)
+	return i, err
+}

@@ -55,7 +55,14 @@ type Querier interface {
 	//     events, CSAT answers, labels and conversation timestamps are read off the steps.
 	//
 	// Randomness is hashint8extended(key, seed), one derived seed per purpose; nothing
-	// else varies, so the same parameters give the same rows, ids included. Performance:
+	// else varies, so the same parameters give the same rows, ids included.
+	// hashint8extended hashes only 32 bits of its key (it folds a bigint to hi XOR lo, so
+	// that int4 and int8 hash alike): a key must be unique among the keys of its seed AND
+	// lie in [0, 2^32), or distinct keys give the same draws. So no key holds a timestamp
+	// or a hash: a conversation's key k is its rank 1..@conversations in slot order, and
+	// the derived keys k * 16 + draw and k * 128 + step stay below 2^32 for the documented
+	// limits (generate.go: maxConversations). Per-account or per-kind draws vary the seed,
+	// not the key. Performance:
 	// the sorts and window functions run over narrow step rows, and the wide message rows
 	// are only ever built inside the INSERT; OFFSET 0 keeps the planner from inlining a
 	// subquery whose expressions (hashes, the chosen text) are used several times. Column
@@ -85,6 +92,10 @@ type Querier interface {
 	// (work_mem is a cap: small runs use little), index builds get memory too, and JIT is
 	// off (compiling the generator's big INSERT costs far more than it saves).
 	DemoSessionTune(ctx context.Context) error
+	// DemoUniqueness counts the rows that break a uniqueness the demo data must keep,
+	// whether or not a unique index enforces it (CreateDemo builds the indexes only after
+	// the load). Every column must be 0.
+	DemoUniqueness(ctx context.Context) (DemoUniquenessRow, error)
 	// ExtractConversationIDs is the id set of every conversation of the inboxes, with its change
 	// marker (conversations.updated_at moves with every message).
 	ExtractConversationIDs(ctx context.Context, inboxIds []int32) ([]ExtractConversationIDsRow, error)
