@@ -15,9 +15,6 @@ import (
 // every phase but fuzzing and the isolation test (both run by `make test` on their own) must
 // produce its figures and write a report. It never checks a speed.
 func TestBenchTiny(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the geniai binary")
-	}
 	env := pgtest.New(t) // makes sure the roles exist with TEST_ROLE_PASSWORD
 	wd, _ := os.Getwd()
 	cfg := Config{

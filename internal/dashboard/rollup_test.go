@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/geniai/analytics/internal/dashboard"
 	"github.com/geniai/analytics/internal/pg"
 	"github.com/geniai/analytics/internal/pgtest"
@@ -19,10 +21,15 @@ func TestRollupsMatchExactPath(t *testing.T) {
 	a, _ := fixture(t, env)
 	ctx := context.Background()
 	su := pgtest.Conn(t, env.SuperURL)
-	if _, err := su.Exec(ctx, `SELECT set_config('geniai.tenant_id', $1::bigint::text, false)`, a); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := su.Exec(ctx, `SELECT etl.refresh_daily_stats(NULL)`); err != nil {
+	// Build the rollups as the ETL would: the tenant in the transaction's context.
+	err := pgx.BeginFunc(ctx, su, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT set_config('geniai.tenant_id', $1::bigint::text, true)`, a); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `SELECT etl.refresh_daily_stats(NULL)`)
+		return err
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	exact := &dashboard.Service{DB: env.DB, RollupAbove: math.MaxInt64}
