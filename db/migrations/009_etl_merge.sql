@@ -610,11 +610,13 @@ BEGIN
     has_regex := s.lead_regex IS NOT NULL OR s.visit_regex IS NOT NULL OR s.converted_regex IS NOT NULL;
 
     -- Stored conversations gone from the source (deleted, or their inbox no longer the tenant's).
+    -- EXCEPT hashes both sides: staging is never analysed (the loader does not own it), so a
+    -- correlated NOT EXISTS can be planned as a nested loop over mis-estimated rows and take
+    -- minutes on a large tenant.
     v_gone := ARRAY(
-        SELECT c.conversation_id
-        FROM analytics.conversations c
-        WHERE c.tenant_id = t
-          AND NOT EXISTS (SELECT FROM etl.stage_ids si WHERE si.run_id = p_run_id AND si.conversation_id = c.conversation_id));
+        SELECT c.conversation_id FROM analytics.conversations c WHERE c.tenant_id = t
+        EXCEPT
+        SELECT si.conversation_id FROM etl.stage_ids si WHERE si.run_id = p_run_id);
 
     -- Days that lose rows: current days of conversations about to disappear.
     INSERT INTO etl.stage_days (run_id, day)
