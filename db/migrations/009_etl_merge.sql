@@ -408,10 +408,14 @@ BEGIN
 
     -- Extracted conversations already stored: only these are compared and can lose messages;
     -- every other extracted conversation (all of them on a first load) is a plain INSERT.
+    -- One primary-key probe per staged row, whatever the statistics say: during a first load the
+    -- tenant's rows are all new, its statistics say it has none, and a join planned from that side
+    -- rescans the chunk for every row already inserted (minutes per chunk on a large tenant).
     v_existing := ARRAY(
         SELECT sc.conversation_id
         FROM etl.stage_conversations sc
-        JOIN analytics.conversations c ON c.tenant_id = t AND c.conversation_id = sc.conversation_id
+        CROSS JOIN LATERAL (SELECT FROM analytics.conversations c
+                            WHERE c.tenant_id = t AND c.conversation_id = sc.conversation_id LIMIT 1) hit
         WHERE sc.run_id = p_run_id AND sc.chunk = p_chunk);
 
     -- Days that lose rows: current days of stored conversations about to change.
