@@ -486,7 +486,9 @@ BEGIN
                 csat_at = x.csat_at, is_lead = x.is_lead, is_visit = x.is_visit,
                 is_converted = x.is_converted, loaded_at = x.loaded_at
             FROM src x
-            WHERE c.tenant_id = t AND c.conversation_id = x.conversation_id
+            -- = ANY (v_existing): the rows to compare are known; a first load compares none, and
+            -- the planner cannot drive the join from this tenant's mis-estimated fresh rows.
+            WHERE c.tenant_id = t AND c.conversation_id = ANY (v_existing) AND c.conversation_id = x.conversation_id
               AND (c.account_id, c.inbox_id, c.display_id, c.channel_type, c.status, c.priority, c.contact_id,
                    c.contact_name, c.contact_phone, c.assignee_id, c.team_id, c.labels, c.created_at,
                    c.source_updated_at, c.last_activity_at, c.created_day, c.created_hour, c.created_dow,
@@ -547,12 +549,14 @@ BEGIN
             SELECT count(*)::integer INTO v_n FROM up;
             v_msgs := v_msgs + v_n;
 
+            -- EXCEPT hashes both sides (staging is indexed by chunk only and never analysed).
             DELETE FROM analytics.messages am
-            WHERE am.tenant_id = t
-              AND am.conversation_id IN (SELECT unnest(v_existing))
-              AND NOT EXISTS (SELECT FROM etl.stage_messages sm
-                              WHERE sm.run_id = p_run_id AND sm.chunk = p_chunk AND sm.conversation_id = am.conversation_id
-                                AND sm.message_id = am.message_id);
+            USING (SELECT m.conversation_id, m.message_id FROM analytics.messages m
+                   WHERE m.tenant_id = t AND m.conversation_id = ANY (v_existing)
+                   EXCEPT
+                   SELECT sm.conversation_id, sm.message_id FROM etl.stage_messages sm
+                   WHERE sm.run_id = p_run_id AND sm.chunk = p_chunk) gone
+            WHERE am.tenant_id = t AND am.conversation_id = gone.conversation_id AND am.message_id = gone.message_id;
         END IF;
     END;
 
