@@ -17,8 +17,6 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
-
-	"github.com/geniai/analytics/internal/chatwoot/cwsqlc"
 )
 
 // schemaSQL is the DDL: all tables, then (after indexMarker) all indexes.
@@ -87,33 +85,4 @@ func CreateDemo(ctx context.Context, conn *pgx.Conn, o Options) (Summary, error)
 		return Summary{}, err
 	}
 	return sum, nil
-}
-
-// MissingColumnsError names the columns the ETL reads that a Chatwoot database lacks
-// (an older or customised install), or that the connecting role may not read.
-type MissingColumnsError struct {
-	Columns []string // "table.column", sorted
-}
-
-func (e *MissingColumnsError) Error() string {
-	return "chatwoot: the source database lacks column(s) " + strings.Join(e.Columns, ", ") +
-		" (expected Chatwoot 4.x; see CHATWOOT.md)"
-}
-
-// CheckSource verifies that db (a Chatwoot database) has every table column the ETL
-// reads. It returns a *MissingColumnsError naming the missing ones, so the ETL can
-// refuse to run with a message an operator can act on.
-func CheckSource(ctx context.Context, db cwsqlc.DBTX) error {
-	rows, err := cwsqlc.New(db).SourceColumnsCheck(ctx)
-	if err != nil {
-		return fmt.Errorf("chatwoot: check source columns: %w", err)
-	}
-	if len(rows) == 0 {
-		return nil
-	}
-	e := &MissingColumnsError{}
-	for _, r := range rows {
-		e.Columns = append(e.Columns, r.TableName+"."+r.ColumnName)
-	}
-	return e
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"os"
-	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -284,63 +283,6 @@ func TestSourceQueries(t *testing.T) {
 		if !types[want] {
 			t.Errorf("no %s inbox among %v", want, types)
 		}
-	}
-
-	all, err := q.ConversationIDsByInboxes(ctx, ids)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if int64(len(all)) != sum.Conversations || !slices.IsSorted(all) {
-		t.Errorf("ConversationIDsByInboxes(all): %d ids (sorted: %v), want %d sorted", len(all), slices.IsSorted(all), sum.Conversations)
-	}
-	first, err := q.ConversationIDsByInboxes(ctx, ids[:1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(first) == 0 || len(first) >= len(all) {
-		t.Errorf("ConversationIDsByInboxes(one inbox): %d of %d ids", len(first), len(all))
-	}
-	none, err := q.ConversationIDsByInboxes(ctx, []int32{})
-	if err != nil || len(none) != 0 {
-		t.Errorf("ConversationIDsByInboxes(none) = %v, %v; want no ids", none, err)
-	}
-}
-
-func TestSourceColumnsCheck(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	conn := newDB(t)
-	if err := CreateSchema(ctx, conn); err != nil {
-		t.Fatal(err)
-	}
-	q := cwsqlc.New(conn)
-
-	missing, err := q.SourceColumnsCheck(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(missing) != 0 {
-		t.Errorf("full schema: missing %v", missing)
-	}
-	if err := CheckSource(ctx, conn); err != nil {
-		t.Errorf("CheckSource on the full schema: %v", err)
-	}
-
-	// An older or trimmed Chatwoot: the check names exactly what is gone.
-	if _, err := conn.Exec(ctx, "ALTER TABLE messages DROP COLUMN sender_type"); err != nil {
-		t.Fatal(err)
-	}
-	missing, err = q.SourceColumnsCheck(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []cwsqlc.SourceColumnsCheckRow{{TableName: "messages", ColumnName: "sender_type"}}
-	if !slices.Equal(missing, want) {
-		t.Errorf("after dropping messages.sender_type: missing %v, want %v", missing, want)
-	}
-	var me *MissingColumnsError
-	if err := CheckSource(ctx, conn); !errors.As(err, &me) || !slices.Equal(me.Columns, []string{"messages.sender_type"}) {
-		t.Errorf("CheckSource = %v, want a MissingColumnsError naming messages.sender_type", err)
 	}
 }
 

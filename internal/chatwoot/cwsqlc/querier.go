@@ -11,10 +11,6 @@ import (
 )
 
 type Querier interface {
-	// ConversationIDsByInboxes returns the ids of all conversations in the given inboxes,
-	// in ascending order: the ETL compares them with its own copy to find conversations
-	// deleted in Chatwoot (index_conversations_on_inbox_id serves it).
-	ConversationIDsByInboxes(ctx context.Context, inboxIds []int32) ([]int32, error)
 	// DemoAccountCount tells whether the database already holds Chatwoot accounts
 	// (the generator only fills an empty schema).
 	DemoAccountCount(ctx context.Context) (int64, error)
@@ -119,12 +115,6 @@ type Querier interface {
 	// InboxList lists every inbox with its account, for the admin onboarding wizard that
 	// maps Chatwoot inboxes to tenants.
 	InboxList(ctx context.Context) ([]InboxListRow, error)
-	// SourceColumnsCheck returns the (table, column) pairs the ETL reads that the
-	// connected Chatwoot database lacks, in the current schema, so that the ETL can refuse
-	// to run and name what is missing (self-hosted installs span Chatwoot versions).
-	// information_schema only shows columns the current role may access, so a column the
-	// read-only role cannot SELECT is reported as missing too. Empty result: all present.
-	SourceColumnsCheck(ctx context.Context) ([]SourceColumnsCheckRow, error)
 	// SourceCounts counts the rows of the main Chatwoot tables (the demo generator's
 	// summary; also a cheap size probe of a real source).
 	SourceCounts(ctx context.Context) (SourceCountsRow, error)
