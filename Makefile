@@ -13,6 +13,8 @@ TEST_PORT ?= 54329
 TOOLS_DIR := .data/tools
 BENCH_DIR := .data/bench
 BENCH_PORT ?= 54328
+# the bench cluster is sized like a small production server (fsync on); settings take effect on start
+BENCH_PG_OPTS ?= -c shared_buffers=2GB -c effective_cache_size=8GB -c maintenance_work_mem=512MB -c max_wal_size=8GB -c checkpoint_timeout=15min -c wal_compression=on
 SCALE     ?= full
 BIN       := bin/geniai
 SQUAWK    := $(TOOLS_DIR)/node_modules/.bin/squawk
@@ -92,7 +94,8 @@ test: ## every check: gofmt, vet, sqlc diff and vet, squawk, pgTAP, go test -rac
 bench: ## benchmark report in bench/results/ on its own PostgreSQL: SCALE=full (100 tenants, 1M conversations) or SCALE=small
 	$(MAKE) deps
 	$(MAKE) build
-	db/pgcluster.sh start $(BENCH_DIR) $(BENCH_PORT)
+	db/pgcluster.sh stop $(BENCH_DIR) 2>/dev/null || true
+	PGCLUSTER_OPTS='$(BENCH_PG_OPTS)' db/pgcluster.sh start $(BENCH_DIR) $(BENCH_PORT)
 	trap 'db/pgcluster.sh stop $(BENCH_DIR)' EXIT
 	db/pgcluster.sh bootstrap $(BENCH_DIR) geniai chatwoot
 	set -a; . $(BENCH_DIR)/env; set +a

@@ -2,7 +2,8 @@
 # pgcluster.sh — a project-local PostgreSQL cluster for `make run` and `make test`.
 #
 #   db/pgcluster.sh start DIR PORT [--ephemeral]   initialise (first time) and start; --ephemeral
-#                                                  turns off fsync and friends (tests only)
+#                                                  turns off fsync and friends (tests only);
+#                                                  PGCLUSTER_OPTS adds server settings (-c k=v ...)
 #   db/pgcluster.sh bootstrap DIR DB...            roles geniai_owner and geniai_authenticator with
 #                                                  generated passwords, and the databases; writes DIR/env
 #   db/pgcluster.sh stop DIR
@@ -67,6 +68,7 @@ cmd_start() {
 		if [ "$mode" = --ephemeral ]; then
 			opts+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 		fi
+		opts+=" ${PGCLUSTER_OPTS:-}"
 		as_owner "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 -o "$opts" start >/dev/null ||
 			{ tail -20 "$data/server.log" >&2; die "postgres did not start"; }
 	fi

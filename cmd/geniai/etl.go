@@ -36,12 +36,13 @@ func cmdETL(ctx context.Context, e *env, args []string) error {
 		if err := need("CHATWOOT_DATABASE_URL", e.cfg.ChatwootDatabaseURL); err != nil {
 			return err
 		}
-		db, err := pg.Open(ctx, e.cfg.DatabaseURL, pg.Options{MaxConns: 2})
+		// One connection per worker (each holds its tenant's lock for the run) and one spare.
+		db, err := pg.Open(ctx, e.cfg.DatabaseURL, pg.Options{MaxConns: int32(e.cfg.ETLWorkers) + 1})
 		if err != nil {
 			return err
 		}
 		defer db.Close()
-		r := &etl.Runner{DB: db, SourceURL: e.cfg.ChatwootDatabaseURL}
+		r := &etl.Runner{DB: db, SourceURL: e.cfg.ChatwootDatabaseURL, Workers: e.cfg.ETLWorkers}
 		var results []etl.Result
 		if *slug != "" {
 			var id int64

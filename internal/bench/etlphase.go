@@ -12,19 +12,26 @@ import (
 )
 
 // touchSource changes 1% of the source's conversations like live traffic does: each gets a new
-// contact message, its status flips (resolved ↔ open) and updated_at/last_activity_at move.
+// contact message, its status flips (resolved ↔ open) and updated_at/last_activity_at move. The
+// changes are stamped 15 minutes ago (traffic since a sync 15 minutes back), so they are found by
+// the id-set comparison, not only by the watermark, and the no-change pass that follows re-reads
+// just what is really inside the 10-minute overlap window (the newest generated conversations).
 const touchSource = `
 WITH c AS (
     UPDATE conversations
-       SET updated_at = now() AT TIME ZONE 'UTC', last_activity_at = now() AT TIME ZONE 'UTC',
+       SET updated_at = (now() - interval '15 minutes') AT TIME ZONE 'UTC',
+           last_activity_at = (now() - interval '15 minutes') AT TIME ZONE 'UTC',
            status = CASE WHEN status = 1 THEN 0 ELSE 1 END
      WHERE id % 100 = 7
-    RETURNING id, account_id, inbox_id, contact_id)
+    RETURNING id, account_id, inbox_id, contact_id, updated_at)
 INSERT INTO messages (content, account_id, inbox_id, conversation_id, message_type, created_at, updated_at,
                       private, sender_type, sender_id)
 SELECT 'Oi! Ainda tenho dúvidas sobre os planos, vocês têm aula experimental amanhã?', c.account_id, c.inbox_id,
-       c.id, 0, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC', false, 'Contact', c.contact_id
+       c.id, 0, c.updated_at, c.updated_at, false, 'Contact', c.contact_id
 FROM c`
+
+// etlWorkers is ETL_WORKERS's default, which the child `etl run` uses too.
+const etlWorkers = 2
 
 // etlPhase: full load (the real `geniai etl run --full` binary, whose peak RSS it also reads),
 // an incremental run after 1% of the conversations changed, and a no-change pass.
@@ -68,12 +75,12 @@ func (r *run) etlPhase(ctx context.Context) error {
 		return fmt.Errorf("touch source: %w", err)
 	}
 	changed := tag.RowsAffected()
-	etlDB, err := pg.Open(ctx, r.dbs.authURL, pg.Options{MaxConns: 2})
+	etlDB, err := pg.Open(ctx, r.dbs.authURL, pg.Options{MaxConns: etlWorkers + 1})
 	if err != nil {
 		return err
 	}
 	defer etlDB.Close()
-	runner := &etl.Runner{DB: etlDB, SourceURL: r.dbs.cwReaderURL}
+	runner := &etl.Runner{DB: etlDB, SourceURL: r.dbs.cwReaderURL, Workers: etlWorkers}
 	t0 = time.Now()
 	res, err := runner.RunAll(ctx, false)
 	d = time.Since(t0)
@@ -100,10 +107,11 @@ func (r *run) etlPhase(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var moved, slowest int
+	var moved, reread, slowest int
 	var slow time.Duration
 	for i, x := range res {
 		moved += x.Inserted + x.Updated + x.Deleted
+		reread += x.Extracted
 		if x.Err != nil {
 			failed++
 		}
@@ -111,7 +119,8 @@ func (r *run) etlPhase(ctx context.Context) error {
 			slow, slowest = x.Duration, i
 		}
 	}
-	note = fmt.Sprintf("%d tenants, %d rows changed, %d failed", len(res), moved, failed)
+	note = fmt.Sprintf("%d tenants, %d workers, %d rows changed, %d failed, %d conversations re-read inside the overlap window",
+		len(res), etlWorkers, moved, failed, reread)
 	if len(res) > 0 {
 		note += fmt.Sprintf("; slowest %s %.0f ms", res[slowest].Slug, slow.Seconds()*1000)
 	}

@@ -24,6 +24,7 @@ type Config struct {
 	HijackUserAgent      string        // HIJACK_USER_AGENT: destroy (default), audit or off
 	HijackIP             string        // HIJACK_IP: audit (default), destroy or off
 	ETLInterval          time.Duration // ETL_INTERVAL, default 1m; 0 disables the scheduler in serve
+	ETLWorkers           int           // ETL_WORKERS, default 2: tenants loaded at once (one database and one source connection each)
 	LogLevel             string        // LOG_LEVEL: debug, info (default), warn, error
 	TrustProxy           bool          // TRUST_PROXY: take the client IP from X-Forwarded-For
 }
@@ -45,11 +46,15 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		HijackUserAgent:      p.oneOf("HIJACK_USER_AGENT", "destroy", "destroy", "audit", "off"),
 		HijackIP:             p.oneOf("HIJACK_IP", "audit", "destroy", "audit", "off"),
 		ETLInterval:          p.duration("ETL_INTERVAL", time.Minute),
+		ETLWorkers:           p.int("ETL_WORKERS", 2),
 		LogLevel:             p.oneOf("LOG_LEVEL", "info", "debug", "info", "warn", "error"),
 		TrustProxy:           p.bool("TRUST_PROXY", false),
 	}
 	if c.BcryptCost < 10 || c.BcryptCost > 16 {
 		p.errs = append(p.errs, "BCRYPT_COST must be between 10 and 16")
+	}
+	if c.ETLWorkers < 1 || c.ETLWorkers > 64 {
+		p.errs = append(p.errs, "ETL_WORKERS must be between 1 and 64")
 	}
 	if c.DBMaxConns < 1 {
 		p.errs = append(p.errs, "DB_MAX_CONNS must be at least 1")

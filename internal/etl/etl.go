@@ -15,6 +15,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -44,6 +45,7 @@ type Runner struct {
 	SourceURL string // CHATWOOT_DATABASE_URL, read-only use
 
 	ChunkSize     int           // conversations per source query, COPY and chunk merge; default 10000
+	Workers       int           // tenants RunAll loads at once (ETL_WORKERS); default 1
 	Overlap       time.Duration // re-read window before the watermark; default 10m
 	SourceTimeout time.Duration // statement_timeout on the source; default 5m
 	Worker        string        // recorded on runs; default host:pid
@@ -246,30 +248,15 @@ func (r *Runner) runTenant(ctx context.Context, src *source, srcErr error, tenan
 	defer func() { res.Duration = time.Since(start) }()
 	p := pg.ETL(tenantID)
 	res.Err = r.DB.WithConn(ctx, func(c *pg.Conn) error {
-		var locked bool
+		// One transaction takes the tenant's lock, closes runs left by dead processes and records
+		// this run. The lock is session-level: it outlives the transaction (even a rollback).
+		locked := false
 		if err := c.InTx(ctx, p, func(tx pg.Tx) error {
 			var err error
 			locked, err = tx.EtlLockTry(ctx, dbsqlc.EtlLockTryParams{Class: lockClass, TenantID: int32(tenantID)})
-			return err
-		}); err != nil {
-			return err
-		}
-		if !locked {
-			res.Skipped = true
-			return nil
-		}
-		defer func() {
-			uctx := context.WithoutCancel(ctx)
-			err := c.InTx(uctx, p, func(tx pg.Tx) error {
-				_, err := tx.EtlLockRelease(uctx, dbsqlc.EtlLockReleaseParams{Class: lockClass, TenantID: int32(tenantID)})
+			if err != nil || !locked {
 				return err
-			})
-			if err != nil {
-				// The lock must not stay on a pooled connection: drop the connection.
-				c.Discard(uctx)
 			}
-		}()
-		if err := c.InTx(ctx, p, func(tx pg.Tx) error {
 			if _, err := tx.EtlRunsMarkStale(ctx, tenantID); err != nil {
 				return err
 			}
@@ -277,11 +264,19 @@ func (r *Runner) runTenant(ctx context.Context, src *source, srcErr error, tenan
 			res.RunID = row.ID
 			return err
 		}); err != nil {
+			if locked {
+				r.unlock(ctx, c, tenantID)
+			}
 			return err
 		}
+		if !locked {
+			res.Skipped = true
+			return nil
+		}
+		defer r.unlock(ctx, c, tenantID)
 		err := srcErr
 		if err == nil {
-			err = r.work(ctx, c, src, tenantID, res.RunID, full, &res.Phases)
+			err = r.work(ctx, c, src, tenantID, full, &res)
 		}
 		if err != nil {
 			uctx := context.WithoutCancel(ctx)
@@ -290,16 +285,23 @@ func (r *Runner) runTenant(ctx context.Context, src *source, srcErr error, tenan
 			}); ferr != nil {
 				return errors.Join(err, ferr)
 			}
-			return err
 		}
-		return c.InReadTx(ctx, p, func(tx pg.Tx) error {
-			run, err := tx.EtlRunGet(ctx, dbsqlc.EtlRunGetParams{TenantID: tenantID, ID: res.RunID})
-			res.Extracted, res.Inserted, res.Updated = int(run.Extracted), int(run.Inserted), int(run.Updated)
-			res.Deleted, res.Messages = int(run.Deleted), int(run.Messages)
-			return err
-		})
+		return err
 	})
 	return res
+}
+
+// unlock releases the tenant's lock; a lock that cannot be released must not stay on a pooled
+// connection, so the connection is dropped.
+func (r *Runner) unlock(ctx context.Context, c *pg.Conn, tenantID int64) {
+	uctx := context.WithoutCancel(ctx)
+	err := c.InTx(uctx, pg.ETL(tenantID), func(tx pg.Tx) error {
+		_, err := tx.EtlLockRelease(uctx, dbsqlc.EtlLockReleaseParams{Class: lockClass, TenantID: int32(tenantID)})
+		return err
+	})
+	if err != nil {
+		c.Discard(uctx)
+	}
 }
 
 // chunk is one extracted batch of conversations and their public messages.
@@ -343,8 +345,9 @@ func (r *Runner) extract(ctx context.Context, src *source, todo, inboxes []int32
 	return out
 }
 
-// work is the one transaction that stages and merges the run.
-func (r *Runner) work(ctx context.Context, c *pg.Conn, src *source, tenantID, runID int64, full bool, ph *Phases) error {
+// work is the one transaction that stages and merges the run; it fills res with the run's counts.
+func (r *Runner) work(ctx context.Context, c *pg.Conn, src *source, tenantID int64, full bool, res *Result) error {
+	runID, ph := res.RunID, &res.Phases
 	if src == nil {
 		s, err := r.openSource(ctx)
 		if err != nil {
@@ -423,7 +426,13 @@ func (r *Runner) work(ctx context.Context, c *pg.Conn, src *source, tenantID, ru
 		}
 		t2 := time.Now()
 		defer func() { ph.Merge += time.Since(t2) }()
-		return tx.EtlMergeRun(ctx, runID)
+		if err := tx.EtlMergeRun(ctx, runID); err != nil {
+			return err
+		}
+		run, err := tx.EtlRunGet(ctx, dbsqlc.EtlRunGetParams{TenantID: tenantID, ID: runID})
+		res.Extracted, res.Inserted, res.Updated = int(run.Extracted), int(run.Inserted), int(run.Updated)
+		res.Deleted, res.Messages = int(run.Deleted), int(run.Messages)
+		return err
 	})
 }
 
@@ -506,8 +515,9 @@ func i16(v *int32) *int16 {
 	return &x
 }
 
-// RunAll runs every client tenant once, one after the other, sharing one source connection.
-// Per-tenant failures are in the results; the error is only for failures before any tenant ran.
+// RunAll runs every client tenant once, Workers tenants at a time; each worker keeps one source
+// connection for the tenants it runs. Per-tenant failures are in the results (in tenant order);
+// the error is only for failures before any tenant ran.
 func (r *Runner) RunAll(ctx context.Context, full bool) ([]Result, error) {
 	return r.runAll(ctx, full, nil)
 }
@@ -521,29 +531,54 @@ func (r *Runner) runAll(ctx context.Context, full bool, skip func(tenantID int64
 	}); err != nil {
 		return nil, err
 	}
-	var src *source
-	var srcErr error
-	results := make([]Result, 0, len(tenants))
+	todo := tenants[:0:0]
 	for _, t := range tenants {
-		if skip != nil && skip(t.ID) {
-			continue
+		if skip == nil || !skip(t.ID) {
+			todo = append(todo, t)
 		}
+	}
+	results := make([]Result, len(todo))
+	ran := make([]bool, len(todo))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(max(r.Workers, 1), len(todo)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var src *source
+			var srcErr error
+			defer func() {
+				if src != nil {
+					src.close(ctx)
+				}
+			}()
+			for i := range next {
+				if src == nil && srcErr == nil {
+					src, srcErr = r.openSource(ctx)
+				}
+				// With srcErr the run is still recorded (failed), so the failure shows per tenant.
+				res := r.runTenant(ctx, src, srcErr, todo[i].ID, full)
+				if src != nil && res.Err != nil && src.conn.IsClosed() {
+					src = nil // reconnect for the next tenant
+				}
+				res.Slug = todo[i].Slug
+				results[i], ran[i] = res, true
+			}
+		}()
+	}
+	for i := range todo {
 		if ctx.Err() != nil {
 			break
 		}
-		if src == nil && srcErr == nil {
-			src, srcErr = r.openSource(ctx)
-			if srcErr == nil {
-				defer src.close(ctx)
-			}
-		}
-		// With srcErr the run is still recorded (failed), so the failure shows per tenant.
-		res := r.runTenant(ctx, src, srcErr, t.ID, full)
-		if src != nil && res.Err != nil && src.conn.IsClosed() {
-			src = nil // reconnect for the next tenant
-		}
-		res.Slug = t.Slug
-		results = append(results, res)
+		next <- i
 	}
-	return results, nil
+	close(next)
+	wg.Wait()
+	out := results[:0]
+	for i, res := range results {
+		if ran[i] {
+			out = append(out, res)
+		}
+	}
+	return out, nil
 }
