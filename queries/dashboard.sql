@@ -187,6 +187,22 @@ FROM analytics.daily_stats d
 WHERE d.tenant_id = @tenant_id AND d.day BETWEEN @from_day AND @to_day
   AND (sqlc.narg('inboxes')::integer[] IS NULL OR d.inbox_id = ANY (sqlc.narg('inboxes')::integer[]));
 
+-- name: DashboardPercentiles :many
+-- DashboardPercentiles is the exact medians and p90 of the filtered conversations, over all of
+-- them (all_inboxes = 1) and per inbox: the one scan of the rollup path, for periods small enough
+-- to rank exactly (counts, series and tables come from the rollups).
+SELECT coalesce(c.inbox_id, 0)::integer AS inbox_id, grouping(c.inbox_id)::integer AS all_inboxes,
+       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY c.first_reply_seconds), 'NaN')::float8 AS first_reply_p50,
+       coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY c.first_reply_seconds), 'NaN')::float8 AS first_reply_p90,
+       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY c.first_human_reply_seconds), 'NaN')::float8 AS first_human_reply_p50,
+       coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY c.first_human_reply_seconds), 'NaN')::float8 AS first_human_reply_p90,
+       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY c.resolution_seconds), 'NaN')::float8 AS resolution_p50
+FROM analytics.conversation_filter(@tenant_id, @from_day, @to_day, sqlc.narg('inboxes')::integer[], sqlc.narg('channel'),
+        sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'), sqlc.narg('flag'), sqlc.narg('frt_bucket'),
+        sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search')) c
+GROUP BY GROUPING SETS ((), (c.inbox_id))
+ORDER BY 2 DESC, 1;
+
 -- name: RollupDaily :many
 -- RollupDaily is the daily volume per inbox from the rollups.
 SELECT d.day, d.inbox_id, d.conversations::bigint AS conversations, d.leads::bigint AS leads

@@ -9,9 +9,10 @@ import (
 	"github.com/geniai/analytics/internal/pg"
 )
 
-// DefaultRollupAbove is the period size (conversations) above which the dashboard reads the
-// daily rollups instead of the conversations. Counts are exact either way; medians and p90 then
-// come from 5%-wide histograms (interpolated), so they are approximate and the page says so.
+// DefaultRollupAbove is the period size (conversations) up to which the rollup path still ranks
+// the conversations for exact medians and p90 (one scan, about 1 ms per thousand conversations);
+// above it they come from 5%-wide histograms (interpolated), approximate, and the page says so.
+// Counts, series and tables come from the rollups at any size, exactly.
 const DefaultRollupAbove = 20000
 
 // rollupOK reports whether the filter only names a period, inboxes and a channel: what the daily
@@ -79,46 +80,54 @@ func (h histogram) percentile(p float64) float64 {
 	return hi
 }
 
-// loadRollups fills d from the rollups, current and previous period; it reports false (and
-// changes nothing) when the period is small enough for the exact path.
-func (s *Service) loadRollups(ctx context.Context, tx pg.Tx, d *Dashboard, tenantID int64) (bool, error) {
+// loadRollups fills d for a filter that only names a period, inboxes and a channel: every count,
+// series and table from the daily rollups; medians and p90 exact from one ranking scan when the
+// period has at most RollupAbove conversations, else from the rollups' histograms (d.Approx).
+func (s *Service) loadRollups(ctx context.Context, tx pg.Tx, d *Dashboard, tenantID int64) error {
 	f := d.Filter
-	if !f.rollupOK() {
-		return false, nil
-	}
 	inboxes := f.rollupInboxes(d.Inboxes)
 	params := func(g Filter) dbsqlc.RollupSummaryParams {
 		return dbsqlc.RollupSummaryParams{TenantID: tenantID, FromDay: g.From, ToDay: g.To, Inboxes: inboxes}
 	}
 	cur, err := tx.RollupSummary(ctx, params(f))
 	if err != nil {
-		return false, err
+		return err
+	}
+	prev, err := tx.RollupSummary(ctx, params(f.Previous()))
+	if err != nil {
+		return err
+	}
+	curDist, err := tx.RollupDistribution(ctx, dbsqlc.RollupDistributionParams(params(f)))
+	if err != nil {
+		return err
 	}
 	above := s.RollupAbove
 	if above == 0 {
 		above = DefaultRollupAbove
 	}
-	if above > 0 && cur.Conversations <= above {
-		return false, nil
+	curSum, prevSum := summaryFromRollup(cur), summaryFromRollup(prev)
+	var inboxP50 map[int32]float64
+	if above < 0 || cur.Conversations > above {
+		prevDist, err := tx.RollupDistribution(ctx, dbsqlc.RollupDistributionParams(params(f.Previous())))
+		if err != nil {
+			return err
+		}
+		percentilesFromHistograms(&curSum, curDist)
+		percentilesFromHistograms(&prevSum, prevDist)
+		d.Approx = true
+	} else {
+		if inboxP50, err = exactPercentiles(ctx, tx, &curSum, dbsqlc.DashboardPercentilesParams(f.params(tenantID))); err != nil {
+			return err
+		}
+		if _, err = exactPercentiles(ctx, tx, &prevSum, dbsqlc.DashboardPercentilesParams(f.Previous().params(tenantID))); err != nil {
+			return err
+		}
 	}
-	prev, err := tx.RollupSummary(ctx, params(f.Previous()))
-	if err != nil {
-		return false, err
-	}
-	curDist, err := tx.RollupDistribution(ctx, dbsqlc.RollupDistributionParams(params(f)))
-	if err != nil {
-		return false, err
-	}
-	prevDist, err := tx.RollupDistribution(ctx, dbsqlc.RollupDistributionParams(params(f.Previous())))
-	if err != nil {
-		return false, err
-	}
-	d.KPIs = kpis(summaryFromRollup(cur, curDist), summaryFromRollup(prev, prevDist))
-	d.Approx = true
+	d.KPIs = kpis(curSum, prevSum)
 
 	daily, err := tx.RollupDaily(ctx, dbsqlc.RollupDailyParams(params(f)))
 	if err != nil {
-		return false, err
+		return err
 	}
 	d.Daily = d.Daily[:0]
 	for _, r := range daily {
@@ -138,7 +147,7 @@ func (s *Service) loadRollups(ctx context.Context, tx pg.Tx, d *Dashboard, tenan
 	}
 	heat, err := tx.RollupHeatmap(ctx, dbsqlc.RollupHeatmapParams(params(f)))
 	if err != nil {
-		return false, err
+		return err
 	}
 	d.Heatmap = d.Heatmap[:0]
 	for _, r := range heat {
@@ -146,15 +155,21 @@ func (s *Service) loadRollups(ctx context.Context, tx pg.Tx, d *Dashboard, tenan
 	}
 	byInbox, err := tx.RollupByInbox(ctx, dbsqlc.RollupByInboxParams(params(f)))
 	if err != nil {
-		return false, err
+		return err
 	}
-	perInbox := map[int32]histogram{}
-	for _, r := range curDist {
-		if r.Metric == 1 {
-			if perInbox[r.InboxID] == nil {
-				perInbox[r.InboxID] = histogram{}
+	if inboxP50 == nil {
+		perInbox := map[int32]histogram{}
+		for _, r := range curDist {
+			if r.Metric == 1 {
+				if perInbox[r.InboxID] == nil {
+					perInbox[r.InboxID] = histogram{}
+				}
+				perInbox[r.InboxID][r.Bucket] += r.Conversations
 			}
-			perInbox[r.InboxID][r.Bucket] += r.Conversations
+		}
+		inboxP50 = map[int32]float64{}
+		for id, h := range perInbox {
+			inboxP50[id] = h.percentile(0.5)
 		}
 	}
 	channel := map[int32]string{}
@@ -165,37 +180,74 @@ func (s *Service) loadRollups(ctx context.Context, tx pg.Tx, d *Dashboard, tenan
 	for _, r := range byInbox {
 		d.ByInbox = append(d.ByInbox, dbsqlc.DashboardByInboxRow{InboxID: r.InboxID, ChannelType: channel[r.InboxID],
 			Conversations: r.Conversations, Leads: r.Leads, Visits: r.Visits, Conversions: r.Conversions,
-			UnansweredLeads: r.UnansweredLeads, FirstReplyP50: perInbox[r.InboxID].percentile(0.5)})
+			UnansweredLeads: r.UnansweredLeads, FirstReplyP50: p50(inboxP50, r.InboxID)})
 	}
 	labels, err := tx.RollupLabels(ctx, dbsqlc.RollupLabelsParams(params(f)))
 	if err != nil {
-		return false, err
+		return err
 	}
 	d.ByLabel = d.ByLabel[:0]
 	for _, r := range labels {
 		d.ByLabel = append(d.ByLabel, dbsqlc.DashboardByLabelRow{Label: r.Label, Conversations: r.Conversations, Leads: r.Leads, Conversions: r.Conversions})
 	}
-	return true, nil
+	return nil
 }
 
-// summaryFromRollup turns rollup sums and histograms into the summary the exact path returns.
-func summaryFromRollup(r dbsqlc.RollupSummaryRow, dist []dbsqlc.RollupDistributionRow) dbsqlc.DashboardSummaryRow {
+// p50 is an inbox's median first reply, NaN (no value) when it has none.
+func p50(m map[int32]float64, inbox int32) float64 {
+	if v, ok := m[inbox]; ok {
+		return v
+	}
+	return math.NaN()
+}
+
+// summaryFromRollup turns rollup sums into the summary the scan path returns, percentiles NaN
+// until percentilesFromHistograms or exactPercentiles fills them.
+func summaryFromRollup(r dbsqlc.RollupSummaryRow) dbsqlc.DashboardSummaryRow {
+	avg := math.NaN()
+	if r.Replied > 0 {
+		avg = r.FirstReplySum / float64(r.Replied)
+	}
+	nan := math.NaN()
+	return dbsqlc.DashboardSummaryRow{
+		Conversations: r.Conversations, Leads: r.Leads, Visits: r.Visits, Conversions: r.Conversions,
+		Unanswered: r.Unanswered, UnansweredLeads: r.UnansweredLeads, Replied: r.Replied,
+		FirstReplyP50: nan, FirstReplyP90: nan, FirstReplyAvg: avg,
+		HumanReplied: r.HumanReplied, FirstHumanReplyP50: nan, FirstHumanReplyP90: nan,
+		Resolved: r.Resolved, ResolutionP50: nan, BotResolved: r.BotResolved, WithBot: r.WithBot,
+		Handoffs: r.Handoffs, CsatResponses: r.CsatResponses, CsatSatisfied: r.CsatSatisfied,
+	}
+}
+
+// percentilesFromHistograms estimates the summary's medians and p90 from merged histograms.
+func percentilesFromHistograms(sum *dbsqlc.DashboardSummaryRow, dist []dbsqlc.RollupDistributionRow) {
 	h := [4]histogram{{}, {}, {}, {}}
 	for _, x := range dist {
 		if x.Metric >= 1 && x.Metric <= 3 {
 			h[x.Metric][x.Bucket] += x.Conversations
 		}
 	}
-	avg := math.NaN()
-	if r.Replied > 0 {
-		avg = r.FirstReplySum / float64(r.Replied)
+	sum.FirstReplyP50, sum.FirstReplyP90 = h[1].percentile(0.5), h[1].percentile(0.9)
+	sum.FirstHumanReplyP50, sum.FirstHumanReplyP90 = h[2].percentile(0.5), h[2].percentile(0.9)
+	sum.ResolutionP50 = h[3].percentile(0.5)
+}
+
+// exactPercentiles ranks the period's conversations for the summary's medians and p90 and
+// returns the median first reply per inbox.
+func exactPercentiles(ctx context.Context, tx pg.Tx, sum *dbsqlc.DashboardSummaryRow, p dbsqlc.DashboardPercentilesParams) (map[int32]float64, error) {
+	rows, err := tx.DashboardPercentiles(ctx, p)
+	if err != nil {
+		return nil, err
 	}
-	return dbsqlc.DashboardSummaryRow{
-		Conversations: r.Conversations, Leads: r.Leads, Visits: r.Visits, Conversions: r.Conversions,
-		Unanswered: r.Unanswered, UnansweredLeads: r.UnansweredLeads, Replied: r.Replied,
-		FirstReplyP50: h[1].percentile(0.5), FirstReplyP90: h[1].percentile(0.9), FirstReplyAvg: avg,
-		HumanReplied: r.HumanReplied, FirstHumanReplyP50: h[2].percentile(0.5), FirstHumanReplyP90: h[2].percentile(0.9),
-		Resolved: r.Resolved, ResolutionP50: h[3].percentile(0.5), BotResolved: r.BotResolved, WithBot: r.WithBot,
-		Handoffs: r.Handoffs, CsatResponses: r.CsatResponses, CsatSatisfied: r.CsatSatisfied,
+	perInbox := map[int32]float64{}
+	for _, r := range rows {
+		if r.AllInboxes == 1 {
+			sum.FirstReplyP50, sum.FirstReplyP90 = r.FirstReplyP50, r.FirstReplyP90
+			sum.FirstHumanReplyP50, sum.FirstHumanReplyP90 = r.FirstHumanReplyP50, r.FirstHumanReplyP90
+			sum.ResolutionP50 = r.ResolutionP50
+			continue
+		}
+		perInbox[r.InboxID] = r.FirstReplyP50
 	}
+	return perInbox, nil
 }

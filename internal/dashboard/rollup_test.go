@@ -6,34 +6,22 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/geniai/analytics/internal/dashboard"
 	"github.com/geniai/analytics/internal/pg"
 	"github.com/geniai/analytics/internal/pgtest"
 )
 
-// TestRollupsMatchExactPath: the rollup path gives the exact path's counts, series and tables,
-// and medians/p90 within the histograms' 5% bucket width.
+// TestRollupsMatchExactPath: the rollup path gives the scan path's counts, series and tables
+// exactly; its medians and p90 are exact too while the period is small enough to rank, and
+// within the histograms' 5% bucket width above that.
 func TestRollupsMatchExactPath(t *testing.T) {
 	t.Parallel()
 	env := pgtest.New(t)
 	a, _ := fixture(t, env)
 	ctx := context.Background()
-	su := pgtest.Conn(t, env.SuperURL)
-	// Build the rollups as the ETL would: the tenant in the transaction's context.
-	err := pgx.BeginFunc(ctx, su, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT set_config('geniai.tenant_id', $1::bigint::text, true)`, a); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, `SELECT etl.refresh_daily_stats(NULL)`)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	exact := &dashboard.Service{DB: env.DB, RollupAbove: math.MaxInt64}
+	exact := &dashboard.Service{DB: env.DB, ScanOnly: true}
 	rolled := &dashboard.Service{DB: env.DB, RollupAbove: -1}
+	ranked := &dashboard.Service{DB: env.DB}
 	p := pg.User(a, 0, pg.AppClient, "", "")
 	for _, q := range []string{"period=30d", "period=90d", "period=90d&inbox=1", "period=365d&channel=Channel::Instagram", "from=2026-11-01&to=2026-11-15&inbox=1&inbox=2"} {
 		f := parse(t, q)
@@ -47,6 +35,19 @@ func TestRollupsMatchExactPath(t *testing.T) {
 		}
 		if !got.Approx || want.Approx {
 			t.Fatalf("%s: paths not taken as asked (rollup %v, exact %v)", q, got.Approx, want.Approx)
+		}
+		// Rollups with ranked percentiles: everything equal to the scan path, to the last digit.
+		hybrid, err := ranked.Load(ctx, p, a, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if hybrid.Approx {
+			t.Fatalf("%s: ranked rollup path marked approximate", q)
+		}
+		if !reflect.DeepEqual(want.KPIs, hybrid.KPIs) || !reflect.DeepEqual(want.ByInbox, hybrid.ByInbox) ||
+			!reflect.DeepEqual(want.ByLabel, hybrid.ByLabel) || !reflect.DeepEqual(want.DailySeries(), hybrid.DailySeries()) ||
+			want.FRTCounts() != hybrid.FRTCounts() || want.CSATCounts() != hybrid.CSATCounts() {
+			t.Errorf("%s: rollups with ranked percentiles differ from the scan path:\n%+v\n%+v", q, want.KPIs, hybrid.KPIs)
 		}
 		if *want.KPIs.Conversations.Cur == 0 {
 			t.Fatalf("%s: fixture has no conversations", q)

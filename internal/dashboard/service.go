@@ -13,9 +13,13 @@ import (
 // Service reads a tenant's dashboard data under the caller's principal (RLS applies).
 type Service struct {
 	DB *pg.DB
-	// RollupAbove is the period size (conversations) above which Load reads the daily rollups:
-	// 0 means DefaultRollupAbove, a negative value means always (tests).
+	// RollupAbove is the period size (conversations) above which the rollup path takes medians
+	// and p90 from the histograms instead of ranking the conversations: 0 means
+	// DefaultRollupAbove, a negative value means always (tests).
 	RollupAbove int64
+	// ScanOnly makes Load compute everything from the conversations, never the rollups: the
+	// reference the rollup path is tested against.
+	ScanOnly bool
 }
 
 // Value is one KPI figure with its value in the previous period; nil means "no value" (nothing
@@ -81,8 +85,8 @@ func (s *Service) Load(ctx context.Context, p pg.Principal, tenantID int64, f Fi
 		if err != nil && !pg.IsNoRows(err) {
 			return err
 		}
-		if done, err := s.loadRollups(ctx, tx, d, tenantID); done || err != nil {
-			return err
+		if !s.ScanOnly && f.rollupOK() {
+			return s.loadRollups(ctx, tx, d, tenantID)
 		}
 		now, err := tx.DashboardSummary(ctx, cur)
 		if err != nil {

@@ -771,6 +771,93 @@ func (q *Queries) DashboardHeatmap(ctx context.Context, arg DashboardHeatmapPara
 	return items, nil
 }
 
+const dashboardPercentiles = `-- name: DashboardPercentiles :many
+SELECT coalesce(c.inbox_id, 0)::integer AS inbox_id, grouping(c.inbox_id)::integer AS all_inboxes,
+       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY c.first_reply_seconds), 'NaN')::float8 AS first_reply_p50,
+       coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY c.first_reply_seconds), 'NaN')::float8 AS first_reply_p90,
+       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY c.first_human_reply_seconds), 'NaN')::float8 AS first_human_reply_p50,
+       coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY c.first_human_reply_seconds), 'NaN')::float8 AS first_human_reply_p90,
+       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY c.resolution_seconds), 'NaN')::float8 AS resolution_p50
+FROM analytics.conversation_filter($1, $2, $3, $4::integer[], $5,
+        $6, $7, $8, $9, $10,
+        $11, $12, $13, $14) c
+GROUP BY GROUPING SETS ((), (c.inbox_id))
+ORDER BY 2 DESC, 1
+`
+
+type DashboardPercentilesParams struct {
+	TenantID  int64     `json:"tenant_id"`
+	FromDay   time.Time `json:"from_day"`
+	ToDay     time.Time `json:"to_day"`
+	Inboxes   []int32   `json:"inboxes"`
+	Channel   *string   `json:"channel"`
+	Label     *string   `json:"label"`
+	Status    *int16    `json:"status"`
+	Stage     *string   `json:"stage"`
+	Flag      *string   `json:"flag"`
+	FrtBucket *int16    `json:"frt_bucket"`
+	Dow       *int16    `json:"dow"`
+	Hour      *int16    `json:"hour"`
+	Csat      *int16    `json:"csat"`
+	Search    *string   `json:"search"`
+}
+
+type DashboardPercentilesRow struct {
+	InboxID            int32   `json:"inbox_id"`
+	AllInboxes         int32   `json:"all_inboxes"`
+	FirstReplyP50      float64 `json:"first_reply_p50"`
+	FirstReplyP90      float64 `json:"first_reply_p90"`
+	FirstHumanReplyP50 float64 `json:"first_human_reply_p50"`
+	FirstHumanReplyP90 float64 `json:"first_human_reply_p90"`
+	ResolutionP50      float64 `json:"resolution_p50"`
+}
+
+// DashboardPercentiles is the exact medians and p90 of the filtered conversations, over all of
+// them (all_inboxes = 1) and per inbox: the one scan of the rollup path, for periods small enough
+// to rank exactly (counts, series and tables come from the rollups).
+func (q *Queries) DashboardPercentiles(ctx context.Context, arg DashboardPercentilesParams) ([]DashboardPercentilesRow, error) {
+	rows, err := q.db.Query(ctx, dashboardPercentiles,
+		arg.TenantID,
+		arg.FromDay,
+		arg.ToDay,
+		arg.Inboxes,
+		arg.Channel,
+		arg.Label,
+		arg.Status,
+		arg.Stage,
+		arg.Flag,
+		arg.FrtBucket,
+		arg.Dow,
+		arg.Hour,
+		arg.Csat,
+		arg.Search,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []DashboardPercentilesRow{}
+	for rows.Next() {
+		var i DashboardPercentilesRow
+		if err := rows.Scan(
+			&i.InboxID,
+			&i.AllInboxes,
+			&i.FirstReplyP50,
+			&i.FirstReplyP90,
+			&i.FirstHumanReplyP50,
+			&i.FirstHumanReplyP90,
+			&i.ResolutionP50,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const dashboardSummary = `-- name: DashboardSummary :one
 
 SELECT count(*)::bigint AS conversations,

@@ -49,6 +49,10 @@ type Querier interface {
 	DashboardFirstReplyBuckets(ctx context.Context, arg DashboardFirstReplyBucketsParams) ([]DashboardFirstReplyBucketsRow, error)
 	// DashboardHeatmap counts conversations by weekday (0 = Sunday) and hour, tenant timezone.
 	DashboardHeatmap(ctx context.Context, arg DashboardHeatmapParams) ([]DashboardHeatmapRow, error)
+	// DashboardPercentiles is the exact medians and p90 of the filtered conversations, over all of
+	// them (all_inboxes = 1) and per inbox: the one scan of the rollup path, for periods small enough
+	// to rank exactly (counts, series and tables come from the rollups).
+	DashboardPercentiles(ctx context.Context, arg DashboardPercentilesParams) ([]DashboardPercentilesRow, error)
 	// Dashboard and explorer queries. Every one selects FROM analytics.conversation_filter(...), the
 	// single definition of "the conversations behind a number", so a KPI and its drill-down list
 	// always agree. Percentiles come back as NaN when there is nothing to rank (sqlc cannot type a

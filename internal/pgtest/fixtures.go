@@ -3,11 +3,13 @@ package pgtest
 import (
 	"context"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // SeedAnalytics loads two tenants, academia-a (inboxes 1 and 2, 600 conversations over 60 days)
 // and academia-b (inbox 3, conversations 601-800), with pseudo-random analytics rows, bypassing
-// RLS as the superuser, and returns their ids. Conversation ids are unique across both.
+// RLS as the superuser, builds their daily rollups, and returns their ids. Conversation ids are unique across both.
 func SeedAnalytics(t testing.TB, env *Env) (a, b int64) {
 	t.Helper()
 	ctx := context.Background()
@@ -63,6 +65,19 @@ func SeedAnalytics(t testing.TB, env *Env) (a, b int64) {
 		FROM m`, a, b)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The daily rollups, as the ETL leaves them: the tenant in the transaction's context.
+	for _, id := range []int64{a, b} {
+		err := pgx.BeginFunc(ctx, su, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `SELECT set_config('geniai.tenant_id', $1::bigint::text, true)`, id); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, `SELECT etl.refresh_daily_stats(NULL)`)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 	return a, b
 }
