@@ -22,10 +22,10 @@ APT_PKGS  := postgresql-15 postgresql-contrib postgresql-15-pgtap libtap-parser-
 # Squawk rules we do not apply, and why:
 #  prefer-bigint-over-int/smallint: columns mirror Chatwoot's integer ids and small enum codes.
 #  prefer-robust-stmts: tern runs each migration in one transaction; it applies whole or not at all.
-#  require-concurrent-index-creation: CONCURRENTLY cannot run in tern's transaction; an index on a
-#    large existing table gets its own migration with tern's no-transaction header instead.
+#  require-concurrent-index-creation/deletion: CONCURRENTLY cannot run in tern's transaction; an
+#    index on a large existing table gets its own migration with tern's no-transaction header instead.
 #  require-lock-timeout/statement-timeout: migrations run at deploy by an operator, not under load.
-SQUAWK_EXCLUDE := prefer-bigint-over-int,prefer-bigint-over-smallint,prefer-robust-stmts,require-concurrent-index-creation,require-lock-timeout,require-statement-timeout
+SQUAWK_EXCLUDE := prefer-bigint-over-int,prefer-bigint-over-smallint,prefer-robust-stmts,require-concurrent-index-creation,require-concurrent-index-deletion,require-lock-timeout,require-statement-timeout
 
 .PHONY: help
 help: ## list the targets

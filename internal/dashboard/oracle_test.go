@@ -11,10 +11,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/geniai/analytics/internal/chatwoot"
 	"github.com/geniai/analytics/internal/chatwoot/oracle"
 	"github.com/geniai/analytics/internal/dashboard"
+	"github.com/geniai/analytics/internal/dbsqlc"
 	"github.com/geniai/analytics/internal/etl"
 	"github.com/geniai/analytics/internal/pg"
 	"github.com/geniai/analytics/internal/pgtest"
@@ -189,6 +193,128 @@ func TestDashboardMatchesOracle(t *testing.T) {
 			}
 		})
 	}
+
+	// Search: the explorer finds exactly the conversations whose contact name or public messages
+	// in the source hold every typed word as a word prefix (case and accents ignored), or whose
+	// name contains the text, or whose phone contains its digits.
+	docs := searchDocs(t, src, ids32)
+	for _, q := range []string{"experimental", "PRECO", "horário sáb", "agend", "Oi", "xyzzy", "19 9", "%", "quero   aula"} {
+		t.Run("search "+q, func(t *testing.T) {
+			f, err := dashboard.Parse(url.Values{"period": {"90d"}, "q": {q}}, today, 30, ids32)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []int
+			if err := svc.Each(ctx, p, tid, f, func(r dbsqlc.ConversationPageRow) error {
+				got = append(got, int(r.ConversationID))
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			var wantIDs []int
+			from, to := f.From.Format("2006-01-02"), f.To.Format("2006-01-02")
+			for id, c := range want {
+				if c.Day >= from && c.Day <= to && docs[id].matches(q) {
+					wantIDs = append(wantIDs, id)
+				}
+			}
+			sort.Ints(got)
+			sort.Ints(wantIDs)
+			t.Logf("search %q: %d of %d conversations", q, len(wantIDs), len(want))
+			if fmt.Sprint(got) != fmt.Sprint(wantIDs) {
+				t.Errorf("search %q: %d conversations, the source says %d", q, len(got), len(wantIDs))
+			}
+			if q == "experimental" && (len(wantIDs) == 0 || len(wantIDs) == len(convs)) {
+				t.Errorf("search %q selects %d of %d conversations: the test tests nothing", q, len(wantIDs), len(convs))
+			}
+		})
+	}
+}
+
+// searchDoc is a source conversation as search sees it.
+type searchDoc struct {
+	name, phone string
+	words       map[string]bool // folded words of the name and the public messages
+}
+
+// searchFold lowers and strips the accents of Portuguese text.
+func searchFold(s string) string {
+	return strings.NewReplacer("á", "a", "à", "a", "â", "a", "ã", "a", "ä", "a", "é", "e", "è", "e", "ê", "e", "ë", "e",
+		"í", "i", "ì", "i", "î", "i", "ï", "i", "ó", "o", "ò", "o", "ô", "o", "õ", "o", "ö", "o",
+		"ú", "u", "ù", "u", "û", "u", "ü", "u", "ç", "c", "ñ", "n").Replace(strings.ToLower(s))
+}
+
+func searchWords(s string) []string {
+	return strings.FieldsFunc(searchFold(s), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+}
+
+func (d searchDoc) matches(q string) bool {
+	if strings.Contains(strings.ToLower(d.name), strings.ToLower(q)) {
+		return true
+	}
+	digits := strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, q)
+	if len(digits) >= 3 && strings.Contains(d.phone, digits) {
+		return true
+	}
+	qw := searchWords(q)
+	if len(qw) == 0 {
+		return false
+	}
+	for _, w := range qw {
+		found := false
+		for dw := range d.words {
+			found = found || strings.HasPrefix(dw, w)
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// searchDocs reads, straight from the Chatwoot source, each conversation's contact and public
+// messages (those in the conversation's own inbox, as the transcript).
+func searchDocs(t *testing.T, src *pgx.Conn, inboxes []int32) map[int]searchDoc {
+	t.Helper()
+	ctx := context.Background()
+	docs := map[int]searchDoc{}
+	rows, err := src.Query(ctx, `
+		SELECT c.id, coalesce(ct.name, ''), coalesce(ct.phone_number, ''), coalesce(m.content, '')
+		FROM conversations c
+		LEFT JOIN contacts ct ON ct.id = c.contact_id
+		LEFT JOIN messages m ON m.conversation_id = c.id AND m.inbox_id = c.inbox_id AND NOT m.private
+		WHERE c.inbox_id = ANY ($1)`, inboxes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int
+		var name, phone, content string
+		if err := rows.Scan(&id, &name, &phone, &content); err != nil {
+			t.Fatal(err)
+		}
+		d, ok := docs[id]
+		if !ok {
+			d = searchDoc{name: name, phone: phone, words: map[string]bool{}}
+			for _, w := range searchWords(name) {
+				d.words[w] = true
+			}
+		}
+		for _, w := range searchWords(content) {
+			d.words[w] = true
+		}
+		docs[id] = d
+	}
+	if rows.Err() != nil {
+		t.Fatal(rows.Err())
+	}
+	return docs
 }
 
 // oracleSource creates a Chatwoot demo database for the test and returns its URL.
