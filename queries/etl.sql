@@ -67,7 +67,8 @@ VALUES (@run_id, @chunk, @conversation_id, @message_id, @created_at, @sender, @m
 
 -- name: EtlIDsToExtract :many
 -- EtlIDsToExtract chooses the staged ids to extract: missing here, changed in the source,
--- inside the overlap window before the watermark (late reporting events and CSAT), or all.
+-- changed within the overlap window before the previous run read the source (late reporting
+-- events and CSAT answers do not move updated_at), or all.
 SELECT s.conversation_id
 FROM etl.stage_ids s
 LEFT JOIN analytics.conversations c
@@ -76,13 +77,56 @@ WHERE s.run_id = @run_id
   AND (@full_load::boolean
        OR c.conversation_id IS NULL
        OR c.source_updated_at IS DISTINCT FROM s.updated_at
-       OR s.updated_at >= (SELECT w.source_updated_at - make_interval(secs => @overlap_seconds::double precision)
+       OR s.updated_at >= (SELECT coalesce(w.source_checked_at, w.source_updated_at) - make_interval(secs => @overlap_seconds::double precision)
                            FROM etl.watermarks w WHERE w.tenant_id = @tenant_id))
 ORDER BY s.conversation_id;
 
 -- name: EtlMergeChunk :exec
 -- EtlMergeChunk merges the chunk just staged (etl.merge_chunk), in the run's transaction.
 SELECT etl.merge_chunk(@run_id::bigint, @chunk::integer);
+
+-- name: EtlUnchanged :one
+-- EtlUnchanged reports whether the source fingerprint equals what the tenant's last successful
+-- run stored, nothing changed within the overlap window before that run, and the stored days and
+-- funnel stages were computed with the tenant's current timezone and rules: then the run has
+-- nothing to read.
+SELECT EXISTS (
+    SELECT
+    FROM etl.watermarks w
+    JOIN app.tenants tn ON tn.id = w.tenant_id
+    JOIN app.tenant_settings ts ON ts.tenant_id = w.tenant_id
+    WHERE w.tenant_id = @tenant_id
+      AND w.source_count = @conversations::bigint AND w.source_hash = @hash::bigint
+      AND w.timezone = tn.timezone AND w.rules_version = ts.rules_version
+      AND w.source_checked_at IS NOT NULL
+      AND (sqlc.narg('max_updated_at')::timestamptz IS NULL
+           OR sqlc.narg('max_updated_at')::timestamptz < w.source_checked_at - make_interval(secs => @overlap_seconds::double precision))
+) AS unchanged;
+
+-- name: EtlRunUnchanged :exec
+-- EtlRunUnchanged completes a run that found nothing to read: succeeded with zero counts, and the
+-- watermark records the success and the source clock it checked at.
+WITH r AS (
+    UPDATE etl.runs rr
+    SET status = 'succeeded', finished_at = clock_timestamp()
+    WHERE rr.tenant_id = @tenant_id AND rr.id = @run_id AND rr.status = 'running'
+    RETURNING rr.id
+)
+UPDATE etl.watermarks w
+SET last_success_at = clock_timestamp(), last_run_id = (SELECT r.id FROM r), updated_at = clock_timestamp(),
+    source_checked_at = @source_now::timestamptz
+WHERE w.tenant_id = @tenant_id AND EXISTS (SELECT FROM r);
+
+-- name: EtlStoreFingerprint :exec
+-- EtlStoreFingerprint records, after a merge, the fingerprint of what is now stored and the
+-- source clock of the id set the run read.
+UPDATE etl.watermarks w
+SET source_checked_at = @source_now::timestamptz, source_count = f.n, source_hash = f.h
+FROM (SELECT count(*)::bigint AS n,
+             coalesce(sum(etl.fingerprint_hash(c.conversation_id, c.source_updated_at)) % 9223372036854775783, 0)::bigint AS h
+      FROM analytics.conversations c
+      WHERE c.tenant_id = @tenant_id) f
+WHERE w.tenant_id = @tenant_id;
 
 -- name: EtlMergeRun :exec
 -- EtlMergeRun completes the staged run (etl.merge_run): deletions, rollups, watermark.

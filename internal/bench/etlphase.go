@@ -107,11 +107,14 @@ func (r *run) etlPhase(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var moved, reread, slowest int
+	var moved, reread, unchanged, slowest int
 	var slow time.Duration
 	for i, x := range res {
 		moved += x.Inserted + x.Updated + x.Deleted
 		reread += x.Extracted
+		if x.Unchanged {
+			unchanged++
+		}
 		if x.Err != nil {
 			failed++
 		}
@@ -119,8 +122,8 @@ func (r *run) etlPhase(ctx context.Context) error {
 			slow, slowest = x.Duration, i
 		}
 	}
-	note = fmt.Sprintf("%d tenants, %d workers, %d rows changed, %d failed, %d conversations re-read inside the overlap window",
-		len(res), etlWorkers, moved, failed, reread)
+	note = fmt.Sprintf("%d tenants, %d workers, %d rows changed, %d failed; %d tenants settled by the source fingerprint alone, %d conversations re-read inside the overlap window",
+		len(res), etlWorkers, moved, failed, unchanged, reread)
 	if len(res) > 0 {
 		note += fmt.Sprintf("; slowest %s %.0f ms", res[slowest].Slug, slow.Seconds()*1000)
 	}

@@ -19,7 +19,7 @@ WHERE s.run_id = $2
   AND ($3::boolean
        OR c.conversation_id IS NULL
        OR c.source_updated_at IS DISTINCT FROM s.updated_at
-       OR s.updated_at >= (SELECT w.source_updated_at - make_interval(secs => $4::double precision)
+       OR s.updated_at >= (SELECT coalesce(w.source_checked_at, w.source_updated_at) - make_interval(secs => $4::double precision)
                            FROM etl.watermarks w WHERE w.tenant_id = $1))
 ORDER BY s.conversation_id
 `
@@ -32,7 +32,8 @@ type EtlIDsToExtractParams struct {
 }
 
 // EtlIDsToExtract chooses the staged ids to extract: missing here, changed in the source,
-// inside the overlap window before the watermark (late reporting events and CSAT), or all.
+// changed within the overlap window before the previous run read the source (late reporting
+// events and CSAT answers do not move updated_at), or all.
 func (q *Queries) EtlIDsToExtract(ctx context.Context, arg EtlIDsToExtractParams) ([]int32, error) {
 	rows, err := q.db.Query(ctx, etlIDsToExtract,
 		arg.TenantID,
@@ -195,6 +196,32 @@ func (q *Queries) EtlRunStart(ctx context.Context, arg EtlRunStartParams) (EtlRu
 	return i, err
 }
 
+const etlRunUnchanged = `-- name: EtlRunUnchanged :exec
+WITH r AS (
+    UPDATE etl.runs rr
+    SET status = 'succeeded', finished_at = clock_timestamp()
+    WHERE rr.tenant_id = $2 AND rr.id = $3 AND rr.status = 'running'
+    RETURNING rr.id
+)
+UPDATE etl.watermarks w
+SET last_success_at = clock_timestamp(), last_run_id = (SELECT r.id FROM r), updated_at = clock_timestamp(),
+    source_checked_at = $1::timestamptz
+WHERE w.tenant_id = $2 AND EXISTS (SELECT FROM r)
+`
+
+type EtlRunUnchangedParams struct {
+	SourceNow time.Time `json:"source_now"`
+	TenantID  int64     `json:"tenant_id"`
+	RunID     int64     `json:"run_id"`
+}
+
+// EtlRunUnchanged completes a run that found nothing to read: succeeded with zero counts, and the
+// watermark records the success and the source clock it checked at.
+func (q *Queries) EtlRunUnchanged(ctx context.Context, arg EtlRunUnchangedParams) error {
+	_, err := q.db.Exec(ctx, etlRunUnchanged, arg.SourceNow, arg.TenantID, arg.RunID)
+	return err
+}
+
 const etlRunsMarkStale = `-- name: EtlRunsMarkStale :execrows
 UPDATE etl.runs
 SET status = 'stale', finished_at = clock_timestamp(), error = 'o processo parou antes de terminar'
@@ -334,6 +361,28 @@ func (q *Queries) EtlStatusList(ctx context.Context) ([]EtlStatusListRow, error)
 	return items, nil
 }
 
+const etlStoreFingerprint = `-- name: EtlStoreFingerprint :exec
+UPDATE etl.watermarks w
+SET source_checked_at = $1::timestamptz, source_count = f.n, source_hash = f.h
+FROM (SELECT count(*)::bigint AS n,
+             coalesce(sum(etl.fingerprint_hash(c.conversation_id, c.source_updated_at)) % 9223372036854775783, 0)::bigint AS h
+      FROM analytics.conversations c
+      WHERE c.tenant_id = $2) f
+WHERE w.tenant_id = $2
+`
+
+type EtlStoreFingerprintParams struct {
+	SourceNow time.Time `json:"source_now"`
+	TenantID  int64     `json:"tenant_id"`
+}
+
+// EtlStoreFingerprint records, after a merge, the fingerprint of what is now stored and the
+// source clock of the id set the run read.
+func (q *Queries) EtlStoreFingerprint(ctx context.Context, arg EtlStoreFingerprintParams) error {
+	_, err := q.db.Exec(ctx, etlStoreFingerprint, arg.SourceNow, arg.TenantID)
+	return err
+}
+
 const etlTenantInboxIDs = `-- name: EtlTenantInboxIDs :many
 SELECT inbox_id
 FROM app.tenant_inboxes
@@ -393,4 +442,44 @@ func (q *Queries) EtlTenantList(ctx context.Context) ([]EtlTenantListRow, error)
 		return nil, err
 	}
 	return items, nil
+}
+
+const etlUnchanged = `-- name: EtlUnchanged :one
+SELECT EXISTS (
+    SELECT
+    FROM etl.watermarks w
+    JOIN app.tenants tn ON tn.id = w.tenant_id
+    JOIN app.tenant_settings ts ON ts.tenant_id = w.tenant_id
+    WHERE w.tenant_id = $1
+      AND w.source_count = $2::bigint AND w.source_hash = $3::bigint
+      AND w.timezone = tn.timezone AND w.rules_version = ts.rules_version
+      AND w.source_checked_at IS NOT NULL
+      AND ($4::timestamptz IS NULL
+           OR $4::timestamptz < w.source_checked_at - make_interval(secs => $5::double precision))
+) AS unchanged
+`
+
+type EtlUnchangedParams struct {
+	TenantID       int64      `json:"tenant_id"`
+	Conversations  int64      `json:"conversations"`
+	Hash           int64      `json:"hash"`
+	MaxUpdatedAt   *time.Time `json:"max_updated_at"`
+	OverlapSeconds float64    `json:"overlap_seconds"`
+}
+
+// EtlUnchanged reports whether the source fingerprint equals what the tenant's last successful
+// run stored, nothing changed within the overlap window before that run, and the stored days and
+// funnel stages were computed with the tenant's current timezone and rules: then the run has
+// nothing to read.
+func (q *Queries) EtlUnchanged(ctx context.Context, arg EtlUnchangedParams) (bool, error) {
+	row := q.db.QueryRow(ctx, etlUnchanged,
+		arg.TenantID,
+		arg.Conversations,
+		arg.Hash,
+		arg.MaxUpdatedAt,
+		arg.OverlapSeconds,
+	)
+	var unchanged bool
+	err := row.Scan(&unchanged)
+	return unchanged, err
 }

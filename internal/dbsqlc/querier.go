@@ -60,7 +60,8 @@ type Querier interface {
 	// DashboardSummary computes every KPI of the filtered conversations.
 	DashboardSummary(ctx context.Context, arg DashboardSummaryParams) (DashboardSummaryRow, error)
 	// EtlIDsToExtract chooses the staged ids to extract: missing here, changed in the source,
-	// inside the overlap window before the watermark (late reporting events and CSAT), or all.
+	// changed within the overlap window before the previous run read the source (late reporting
+	// events and CSAT answers do not move updated_at), or all.
 	EtlIDsToExtract(ctx context.Context, arg EtlIDsToExtractParams) ([]int32, error)
 	// EtlLockRelease releases the lock taken by EtlLockTry.
 	EtlLockRelease(ctx context.Context, arg EtlLockReleaseParams) (bool, error)
@@ -77,6 +78,9 @@ type Querier interface {
 	EtlRunGet(ctx context.Context, arg EtlRunGetParams) (EtlRun, error)
 	// EtlRunStart records a new run of the tenant.
 	EtlRunStart(ctx context.Context, arg EtlRunStartParams) (EtlRunStartRow, error)
+	// EtlRunUnchanged completes a run that found nothing to read: succeeded with zero counts, and the
+	// watermark records the success and the source clock it checked at.
+	EtlRunUnchanged(ctx context.Context, arg EtlRunUnchangedParams) error
 	// EtlRunsMarkStale closes runs of the tenant left running by a process that died; called while
 	// holding the tenant's lock, so no live runner owns them.
 	EtlRunsMarkStale(ctx context.Context, tenantID int64) (int64, error)
@@ -90,10 +94,18 @@ type Querier interface {
 	EtlStageMessagesCopy(ctx context.Context, arg []EtlStageMessagesCopyParams) (int64, error)
 	// EtlStatusList is the per-tenant ETL health: last success, watermark and the latest run.
 	EtlStatusList(ctx context.Context) ([]EtlStatusListRow, error)
+	// EtlStoreFingerprint records, after a merge, the fingerprint of what is now stored and the
+	// source clock of the id set the run read.
+	EtlStoreFingerprint(ctx context.Context, arg EtlStoreFingerprintParams) error
 	// EtlTenantInboxIDs lists the Chatwoot inboxes mapped to the tenant.
 	EtlTenantInboxIDs(ctx context.Context, tenantID int64) ([]int32, error)
 	// EtlTenantList lists the client tenants the scheduler loads (not the platform, not cancelled).
 	EtlTenantList(ctx context.Context) ([]EtlTenantListRow, error)
+	// EtlUnchanged reports whether the source fingerprint equals what the tenant's last successful
+	// run stored, nothing changed within the overlap window before that run, and the stored days and
+	// funnel stages were computed with the tenant's current timezone and rules: then the run has
+	// nothing to read.
+	EtlUnchanged(ctx context.Context, arg EtlUnchangedParams) (bool, error)
 	// LoginFail records a failed sign-in and reports for how many seconds the e-mail is locked (0: not).
 	LoginFail(ctx context.Context, arg LoginFailParams) (LoginFailRow, error)
 	// LoginIPBlocked is the number of seconds until a throttled IP may try again (0: allowed).

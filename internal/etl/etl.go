@@ -60,6 +60,7 @@ type Result struct {
 	Slug      string
 	RunID     int64 // 0 when skipped
 	Skipped   bool  // another runner holds the tenant's lock
+	Unchanged bool  // the source fingerprint matched: nothing was read or written but the run row
 	Extracted int
 	Inserted  int
 	Updated   int
@@ -362,6 +363,24 @@ func (r *Runner) work(ctx context.Context, c *pg.Conn, src *source, tenantID int
 			return err
 		}
 		t0 := time.Now()
+		fp, err := src.q.ExtractFingerprint(ctx, inboxes)
+		if err != nil {
+			return sourceError(err)
+		}
+		if !full {
+			unchanged, err := tx.EtlUnchanged(ctx, dbsqlc.EtlUnchangedParams{
+				TenantID: tenantID, Conversations: fp.Conversations, Hash: fp.Hash,
+				MaxUpdatedAt: ts(fp.MaxUpdatedAt), OverlapSeconds: r.overlap().Seconds(),
+			})
+			if err != nil {
+				return err
+			}
+			if unchanged {
+				ph.IDs = time.Since(t0)
+				res.Unchanged = true
+				return tx.EtlRunUnchanged(ctx, dbsqlc.EtlRunUnchangedParams{SourceNow: fp.SourceNow.Time, TenantID: tenantID, RunID: runID})
+			}
+		}
 		ids, err := src.q.ExtractConversationIDs(ctx, inboxes)
 		if err != nil {
 			return sourceError(err)
@@ -427,6 +446,9 @@ func (r *Runner) work(ctx context.Context, c *pg.Conn, src *source, tenantID int
 		t2 := time.Now()
 		defer func() { ph.Merge += time.Since(t2) }()
 		if err := tx.EtlMergeRun(ctx, runID); err != nil {
+			return err
+		}
+		if err := tx.EtlStoreFingerprint(ctx, dbsqlc.EtlStoreFingerprintParams{SourceNow: fp.SourceNow.Time, TenantID: tenantID}); err != nil {
 			return err
 		}
 		run, err := tx.EtlRunGet(ctx, dbsqlc.EtlRunGetParams{TenantID: tenantID, ID: runID})

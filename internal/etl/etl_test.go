@@ -570,6 +570,9 @@ func TestOracleIdempotenceIncremental(t *testing.T) {
 	if res.Inserted != 0 || res.Updated != 0 || res.Deleted != 0 || res.Messages != 0 {
 		t.Errorf("second run changed something: %+v", res)
 	}
+	if !res.Unchanged || res.Extracted != 0 {
+		t.Errorf("second run read the source although its fingerprint is unchanged: %+v", res)
+	}
 	res = f.run(f.tenantA, true)
 	if res.Inserted != 0 || res.Updated != 0 || res.Extracted == 0 {
 		t.Errorf("full rerun: %+v", res)
@@ -882,4 +885,65 @@ func TestRunAllWorkersMatchesSerial(t *testing.T) {
 	if running != 0 {
 		t.Errorf("%d runs not succeeded", running)
 	}
+}
+
+// TestFingerprintSeesEveryChange: a run whose source fingerprint is unchanged reads nothing, and
+// each kind of change that can hide from a watermark makes the next run read again: a change
+// stamped earlier than the newest one (commit order ≠ timestamp order), a deletion, a conversation
+// changed inside the overlap window, and an inbox mapped to the tenant.
+func TestFingerprintSeesEveryChange(t *testing.T) {
+	t.Parallel()
+	url, src := newSource(t)
+	f := newFixture(t, url, src)
+	f.seedCatalog()
+	f.seedEdgeCases()
+	f.seedRandom(40)
+	f.run(f.tenantA, false)
+	steady := func(what string) {
+		t.Helper()
+		if res := f.run(f.tenantA, false); !res.Unchanged || res.Extracted != 0 {
+			t.Errorf("%s: run not skipped on an unchanged source: %+v", what, res)
+		}
+	}
+	steady("after the first load")
+	var lastSuccess, checked time.Time
+	_ = f.super.QueryRow(context.Background(), "SELECT last_success_at, source_checked_at FROM etl.watermarks WHERE tenant_id = $1", f.tenantA).Scan(&lastSuccess, &checked)
+	steady("second pass")
+	var lastSuccess2, checked2 time.Time
+	_ = f.super.QueryRow(context.Background(), "SELECT last_success_at, source_checked_at FROM etl.watermarks WHERE tenant_id = $1", f.tenantA).Scan(&lastSuccess2, &checked2)
+	if !lastSuccess2.After(lastSuccess) || !checked2.After(checked) {
+		t.Errorf("an unchanged run did not record its success: %v→%v, %v→%v", lastSuccess, lastSuccess2, checked, checked2)
+	}
+
+	// Older stamp than the watermark: only the id-set comparison can see it.
+	f.exec(src, "UPDATE conversations SET status = 2, updated_at = updated_at - interval '1 second' WHERE id = 3")
+	if res := f.run(f.tenantA, false); res.Unchanged || res.Updated != 1 {
+		t.Errorf("change stamped in the past: %+v, want 1 updated", res)
+	}
+	steady("after the past-stamped change")
+
+	f.exec(src, "DELETE FROM conversations WHERE id = 5")
+	if res := f.run(f.tenantA, false); res.Unchanged || res.Deleted != 1 {
+		t.Errorf("deletion: %+v, want 1 deleted", res)
+	}
+	steady("after the deletion")
+
+	// Changed just now: re-read by every run until the overlap window has passed.
+	f.exec(src, "UPDATE conversations SET updated_at = now() AT TIME ZONE 'UTC' WHERE id = 7")
+	for i := range 2 {
+		if res := f.run(f.tenantA, false); res.Unchanged || res.Extracted != 1 {
+			t.Errorf("run %d after a change inside the overlap window: %+v, want it re-read", i+1, res)
+		}
+	}
+
+	// An inbox mapped to the tenant brings its conversations.
+	f.exec(src, "UPDATE conversations SET updated_at = updated_at - interval '1 hour' WHERE id = 7")
+	f.run(f.tenantA, false)
+	f.exec(f.super, "DELETE FROM app.tenant_inboxes WHERE inbox_id = 4")
+	f.exec(f.super, "INSERT INTO app.tenant_inboxes (tenant_id, inbox_id) VALUES ($1, 4)", f.tenantA)
+	if res := f.run(f.tenantA, false); res.Unchanged || res.Inserted == 0 {
+		t.Errorf("newly mapped inbox: %+v, want its conversations inserted", res)
+	}
+	f.checkOracle(f.tenantA, []int{1, 2, 4}, "America/Sao_Paulo", defaultRules())
+	steady("after the mapping change")
 }

@@ -10,6 +10,19 @@ FROM information_schema.columns
 WHERE table_schema = current_schema()
   AND table_name = ANY (@tables::text[]);
 
+-- name: ExtractFingerprint :one
+-- ExtractFingerprint is the source clock and a fingerprint of the inboxes' id set: how many
+-- conversations, a hash sum of (id, updated_at) (the same expression as etl.fingerprint_hash in
+-- our database) and the newest updated_at. Equal fingerprints mean the same ids with the same
+-- change markers.
+SELECT now()::timestamptz AS source_now,
+       count(*)::bigint AS conversations,
+       coalesce(sum(hashint8extended((c.id::bigint << 32) # (extract(epoch FROM c.updated_at) * 1000000)::bigint, 0))
+                % 9223372036854775783, 0)::bigint AS hash,
+       max(c.updated_at AT TIME ZONE 'UTC')::timestamptz AS max_updated_at
+FROM conversations c
+WHERE c.inbox_id = ANY (@inbox_ids::integer[]);
+
 -- name: ExtractConversationIDs :many
 -- ExtractConversationIDs is the id set of every conversation of the inboxes, with its change
 -- marker (conversations.updated_at moves with every message).

@@ -101,6 +101,11 @@ type Querier interface {
 	// aggregate per conversation; labels, CSAT and resolution events are one grouped read each.
 	// The public transcript is ExtractMessages. A message counts only in its conversation's inbox.
 	ExtractConversations(ctx context.Context, arg ExtractConversationsParams) ([]ExtractConversationsRow, error)
+	// ExtractFingerprint is the source clock and a fingerprint of the inboxes' id set: how many
+	// conversations, a hash sum of (id, updated_at) (the same expression as etl.fingerprint_hash in
+	// our database) and the newest updated_at. Equal fingerprints mean the same ids with the same
+	// change markers.
+	ExtractFingerprint(ctx context.Context, inboxIds []int32) (ExtractFingerprintRow, error)
 	// ExtractMessages is the public transcript (no private notes) of the given conversations of the
 	// inboxes, one row per message, in no particular order (the ETL streams it into staging).
 	// sender: contact (incoming), bot (AgentBot, Captain::Assistant), human (User), system (other).
