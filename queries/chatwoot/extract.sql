@@ -36,20 +36,24 @@ WHERE c.inbox_id = ANY (@inbox_ids::integer[]);
 -- conversation_id), the first contact time is a window over them and everything else one
 -- aggregate per conversation; labels, CSAT and resolution events are one grouped read each.
 -- The public transcript is ExtractMessages. A message counts only in its conversation's inbox.
+-- Every scan is driven by the id list alone and the inbox filter is applied above an OFFSET 0
+-- fence: the planner multiplies the selectivities of "id in the list" and "inbox in the list"
+-- as if independent (the ids are all of those inboxes), estimates a handful of rows and picks
+-- nested loops that took 50 s per chunk on a 1M-conversation source.
 WITH conv AS (
     SELECT c.id, c.inbox_id
     FROM conversations c
     WHERE c.id = ANY (@ids::integer[])
-      AND c.inbox_id = ANY (@inbox_ids::integer[])
 ), msg AS (
-    SELECT m.conversation_id, m.created_at, m.private,
-           (m.message_type = 0 AND NOT m.private) AS is_contact,
-           (m.message_type = 1 AND NOT m.private AND m.sender_type IN ('AgentBot', 'Captain::Assistant')) AS is_bot,
-           (m.message_type = 1 AND NOT m.private AND m.sender_type = 'User') AS is_human
+    SELECT m.conversation_id, m.created_at,
+           (m.private AND m.inbox_id = conv.inbox_id) AS private,
+           (m.message_type = 0 AND NOT m.private AND m.inbox_id = conv.inbox_id) AS is_contact,
+           (m.message_type = 1 AND NOT m.private AND m.inbox_id = conv.inbox_id
+            AND m.sender_type IN ('AgentBot', 'Captain::Assistant')) AS is_bot,
+           (m.message_type = 1 AND NOT m.private AND m.inbox_id = conv.inbox_id AND m.sender_type = 'User') AS is_human
     FROM messages m
-    JOIN conv ON conv.id = m.conversation_id AND conv.inbox_id = m.inbox_id
+    JOIN conv ON conv.id = m.conversation_id
     WHERE m.conversation_id = ANY (@ids::integer[])
-      AND m.inbox_id = ANY (@inbox_ids::integer[])
 ), win AS (
     SELECT msg.*,
            min(msg.created_at) FILTER (WHERE msg.is_contact) OVER (PARTITION BY msg.conversation_id) AS first_contact_at
@@ -88,6 +92,7 @@ WITH conv AS (
     WHERE r.conversation_id = ANY (@ids::integer[])
     ORDER BY r.conversation_id, r.account_id, r.created_at DESC, r.id DESC
 )
+SELECT x.* FROM (
 SELECT c.id AS conversation_id,
        c.account_id,
        c.inbox_id,
@@ -126,28 +131,36 @@ LEFT JOIN lab ON lab.conversation_id = c.id
 LEFT JOIN res ON res.conversation_id = c.id AND res.inbox_id = c.inbox_id
 LEFT JOIN csat ON csat.conversation_id = c.id AND csat.account_id = c.account_id
 WHERE c.id = ANY (@ids::integer[])
-  AND c.inbox_id = ANY (@inbox_ids::integer[]);
+OFFSET 0) x
+WHERE x.inbox_id = ANY (@inbox_ids::integer[]);
 
 -- name: ExtractMessages :many
 -- ExtractMessages is the public transcript (no private notes) of the given conversations of the
 -- inboxes, one row per message, in no particular order (the ETL streams it into staging).
 -- sender: contact (incoming), bot (AgentBot, Captain::Assistant), human (User), system (other).
 -- deleted: content_attributes.deleted (json ->> takes the last duplicate key, as jsonb would).
-SELECT m.conversation_id,
-       m.id AS message_id,
-       (m.created_at AT TIME ZONE 'UTC')::timestamptz AS created_at,
-       m.message_type::smallint AS message_type,
-       (CASE
-           WHEN m.message_type = 0 THEN 'contact'
-           WHEN m.message_type = 1 AND m.sender_type IN ('AgentBot', 'Captain::Assistant') THEN 'bot'
-           WHEN m.message_type = 1 AND m.sender_type = 'User' THEN 'human'
-           ELSE 'system' END)::text AS sender,
-       coalesce(m.content, '')::text AS content,
-       coalesce(lower(m.content_attributes ->> 'deleted') IN ('true', 't', '1'), false)::boolean AS deleted
-FROM messages m
-JOIN conversations c ON c.id = m.conversation_id AND c.inbox_id = m.inbox_id
-WHERE c.id = ANY (@ids::integer[])
-  AND c.inbox_id = ANY (@inbox_ids::integer[])
-  AND m.conversation_id = ANY (@ids::integer[])
-  AND m.inbox_id = ANY (@inbox_ids::integer[])
-  AND NOT m.private;
+-- The inbox conditions sit above an OFFSET 0 fence, as in ExtractConversations.
+SELECT x.conversation_id, x.message_id, x.created_at, x.message_type, x.sender, x.content, x.deleted
+FROM (
+    SELECT m.conversation_id,
+           m.id AS message_id,
+           (m.created_at AT TIME ZONE 'UTC')::timestamptz AS created_at,
+           m.message_type::smallint AS message_type,
+           (CASE
+               WHEN m.message_type = 0 THEN 'contact'
+               WHEN m.message_type = 1 AND m.sender_type IN ('AgentBot', 'Captain::Assistant') THEN 'bot'
+               WHEN m.message_type = 1 AND m.sender_type = 'User' THEN 'human'
+               ELSE 'system' END)::text AS sender,
+           coalesce(m.content, '')::text AS content,
+           coalesce(lower(m.content_attributes ->> 'deleted') IN ('true', 't', '1'), false)::boolean AS deleted,
+           m.inbox_id,
+           c.inbox_id AS conversation_inbox_id
+    FROM messages m
+    JOIN conversations c ON c.id = m.conversation_id
+    WHERE c.id = ANY (@ids::integer[])
+      AND m.conversation_id = ANY (@ids::integer[])
+      AND NOT m.private
+    OFFSET 0
+) x
+WHERE x.inbox_id = x.conversation_inbox_id
+  AND x.conversation_inbox_id = ANY (@inbox_ids::integer[]);

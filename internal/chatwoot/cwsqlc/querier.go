@@ -100,6 +100,10 @@ type Querier interface {
 	// conversation_id), the first contact time is a window over them and everything else one
 	// aggregate per conversation; labels, CSAT and resolution events are one grouped read each.
 	// The public transcript is ExtractMessages. A message counts only in its conversation's inbox.
+	// Every scan is driven by the id list alone and the inbox filter is applied above an OFFSET 0
+	// fence: the planner multiplies the selectivities of "id in the list" and "inbox in the list"
+	// as if independent (the ids are all of those inboxes), estimates a handful of rows and picks
+	// nested loops that took 50 s per chunk on a 1M-conversation source.
 	ExtractConversations(ctx context.Context, arg ExtractConversationsParams) ([]ExtractConversationsRow, error)
 	// ExtractFingerprint is the source clock and a fingerprint of the inboxes' id set: how many
 	// conversations, a hash sum of (id, updated_at) (the same expression as etl.fingerprint_hash in
@@ -110,6 +114,7 @@ type Querier interface {
 	// inboxes, one row per message, in no particular order (the ETL streams it into staging).
 	// sender: contact (incoming), bot (AgentBot, Captain::Assistant), human (User), system (other).
 	// deleted: content_attributes.deleted (json ->> takes the last duplicate key, as jsonb would).
+	// The inbox conditions sit above an OFFSET 0 fence, as in ExtractConversations.
 	ExtractMessages(ctx context.Context, arg ExtractMessagesParams) ([]ExtractMessagesRow, error)
 	// ETL source queries (internal/etl): read-only, every one filtered by the tenant's inbox ids
 	// (CHATWOOT.md traps). Chatwoot timestamps are UTC "timestamp without time zone"; each is
