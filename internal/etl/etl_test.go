@@ -220,6 +220,11 @@ func (f *fixture) seedEdgeCases() {
 	}
 	// a contact message from a template and activity: counts for none
 	f.conv(1, 3, d, []msg{{s(1), 3, false, "", "template", false}, {s(2), 0, false, "Contact", "ok", false}, {s(2), 0, false, "Contact", "ok2", false}}, nil, []int{4}, nil)
+	// a message filed under another inbox than its conversation's (CHATWOOT.md: filter messages
+	// by inbox): counts for none and is not in the transcript
+	stray := f.conv(1, 0, d, []msg{{s(5), 0, false, "Contact", "oi", false}}, nil, nil, nil)
+	f.exec(f.src, `INSERT INTO messages (id, content, account_id, inbox_id, conversation_id, message_type, created_at, updated_at, private, sender_type)
+		VALUES ($1, 'mensagem de outra caixa', 1, 4, $2, 1, $3, $3, false, 'User')`, f.id("messages"), stray, s(1))
 }
 
 // seedRandom adds n random conversations over 20 days in inboxes 1..4.
@@ -556,6 +561,11 @@ func TestOracleIdempotenceIncremental(t *testing.T) {
 	f.checkOracle(f.tenantA, []int{1, 2}, "America/Sao_Paulo", defaultRules())
 	f.checkOracle(f.tenantB, []int{4}, "America/Sao_Paulo", defaultRules())
 	f.stagingEmpty()
+	var stray int
+	_ = f.super.QueryRow(context.Background(), "SELECT count(*) FROM analytics.messages WHERE content = 'mensagem de outra caixa'").Scan(&stray)
+	if stray != 0 {
+		t.Error("a message filed under another inbox reached a transcript")
+	}
 
 	// The 01:30 UTC conversation belongs to the previous day in São Paulo.
 	var day string

@@ -117,8 +117,10 @@ func Compute(ctx context.Context, src *pgx.Conn, inboxes []int, tz string, r Rul
 		content string
 	}
 	msgs := map[int][]msg{}
-	if err := each(ctx, src, `SELECT conversation_id, message_type, private, coalesce(sender_type, ''), created_at, coalesce(content, '')
-		FROM messages WHERE conversation_id = ANY($1) ORDER BY created_at, id`, []any{ids},
+	// A message counts only in its conversation's inbox (CHATWOOT.md: filter messages by inbox).
+	if err := each(ctx, src, `SELECT m.conversation_id, m.message_type, m.private, coalesce(m.sender_type, ''), m.created_at, coalesce(m.content, '')
+		FROM messages m JOIN conversations c ON c.id = m.conversation_id AND c.inbox_id = m.inbox_id
+		WHERE m.conversation_id = ANY($1) ORDER BY m.created_at, m.id`, []any{ids},
 		func(rows pgx.Rows) error {
 			var conv int
 			var x msg
