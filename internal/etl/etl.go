@@ -45,8 +45,8 @@ type Runner struct {
 	SourceURL string // CHATWOOT_DATABASE_URL, read-only use
 
 	ChunkSize     int           // conversations per source query, COPY and chunk merge; default 10000
-	Workers       int           // tenants RunAll loads at once (ETL_WORKERS); default 1
-	Overlap       time.Duration // re-read window before the watermark; default 10m
+	Workers       int           // tenants RunAll loads at once (ETL_WORKERS); 0 means 1
+	Overlap       time.Duration // re-read window before the previous run's source check; default 10m
 	SourceTimeout time.Duration // statement_timeout on the source; default 5m
 	Worker        string        // recorded on runs; default host:pid
 
