@@ -136,6 +136,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		{"http", r.httpPhase},
 		{"fuzz", r.fuzzPhase},
 		{"isolation", r.isolationPhase},
+		{"whale", r.whalePhase},
 	}
 	for _, p := range phases {
 		if cfg.Skip[p.name] {

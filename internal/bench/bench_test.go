@@ -38,7 +38,8 @@ func TestBenchTiny(t *testing.T) {
 	}
 	want := []string{"generate Chatwoot source", "full load throughput", "no-change pass", "Service.Load", "Service.List",
 		"CSV export rate", "tenant role ÷ BYPASSRLS", "throughput, 32 signed-in clients", "sign-ins per second",
-		"peak RSS of `geniai serve`", "peak RSS of `geniai etl run --full`"}
+		"peak RSS of `geniai serve`", "peak RSS of `geniai etl run --full`", "whole-source tenant", "full load throughput, one tenant",
+		"CSV export rate, whole-source tenant", "BYPASSRLS owner-side, dashboard queries, whole-source tenant"}
 	md := rep.Markdown()
 	for _, w := range want {
 		if !strings.Contains(md, w) {
