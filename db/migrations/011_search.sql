@@ -55,6 +55,8 @@ ALTER TABLE analytics.conversations FORCE ROW LEVEL SECURITY;
 ALTER TABLE analytics.messages FORCE ROW LEVEL SECURITY;
 
 CREATE INDEX conversations_search_idx ON analytics.conversations USING gin (search);
+-- A merge reads each staged conversation's messages by key (etl.merge_chunk below).
+CREATE INDEX stage_messages_conversation_idx ON etl.stage_messages (run_id, conversation_id);
 DROP INDEX analytics.messages_content_trgm_idx;
 
 CREATE OR REPLACE FUNCTION analytics.conversation_filter(
@@ -172,22 +174,21 @@ BEGIN
         -- One statement, so the staged rows and their derived columns (days and hours in the
         -- tenant's timezone, DESIGN §5 flags, funnel stage) are computed once: stored conversations
         -- are rewritten only when something differs; new ones (all of a first load) are plain INSERTs.
-        WITH texts AS (
-            -- Every public text of the conversation (the search document) and, when a rule has
-            -- a regular expression, the contact's texts.
-            SELECT sm.conversation_id, array_agg(sm.content) AS all_texts,
-                   CASE WHEN has_regex THEN array_agg(sm.content) FILTER (WHERE sm.sender = 'contact') END AS contact_texts
-            FROM etl.stage_messages sm
-            WHERE sm.run_id = p_run_id AND sm.chunk = p_chunk
-            GROUP BY sm.conversation_id
-        ), x AS (
+        -- A conversation's texts are read by a per-row probe of stage_messages_conversation_idx:
+        -- staging is never analysed, and a grouped join planned from its estimates re-aggregated
+        -- the whole chunk for every conversation (minutes per chunk).
+        WITH x AS (
             SELECT sc.*,
                    (sc.created_at AT TIME ZONE tz) AS local_created,
-                   CASE WHEN has_regex THEN etl.funnel_stage(s, sc.labels, coalesce(tx.contact_texts, '{}'), sc.contact_messages)
+                   CASE WHEN has_regex THEN etl.funnel_stage(s, sc.labels,
+                            ARRAY(SELECT sm.content FROM etl.stage_messages sm
+                                  WHERE sm.run_id = p_run_id AND sm.conversation_id = sc.conversation_id AND sm.sender = 'contact'),
+                            sc.contact_messages)
                         ELSE etl.funnel_stage_labels(s, sc.labels, sc.contact_messages) END AS stage,
-                   analytics.search_document(sc.contact_name, tx.all_texts) AS search
+                   analytics.search_document(sc.contact_name,
+                       ARRAY(SELECT sm.content FROM etl.stage_messages sm
+                             WHERE sm.run_id = p_run_id AND sm.conversation_id = sc.conversation_id)) AS search
             FROM etl.stage_conversations sc
-            LEFT JOIN texts tx ON tx.conversation_id = sc.conversation_id
             WHERE sc.run_id = p_run_id AND sc.chunk = p_chunk
         ), src AS (
             SELECT t AS tenant_id, x.conversation_id, x.account_id, x.inbox_id, x.display_id, x.channel_type,
@@ -580,6 +581,7 @@ COMMENT ON FUNCTION etl.merge_chunk(bigint, integer) IS
     'Merges one staged chunk of a running run of the current tenant (conversations, transcripts, counts on etl.runs, affected days in etl.stage_days); etl.merge_run completes the run.';
 
 CREATE INDEX messages_content_trgm_idx ON analytics.messages USING gin (content gin_trgm_ops);
+DROP INDEX etl.stage_messages_conversation_idx;
 DROP INDEX analytics.conversations_search_idx;
 ALTER TABLE analytics.conversations DROP COLUMN search;
 DROP FUNCTION analytics.search_query(text);
