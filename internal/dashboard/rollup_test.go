@@ -44,6 +44,18 @@ func TestRollupsMatchExactPath(t *testing.T) {
 		if hybrid.Approx {
 			t.Fatalf("%s: ranked rollup path marked approximate", q)
 		}
+		// The list's total, summed from the rollups, is the counted one.
+		counted, err := exact.List(ctx, p, a, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		summed, err := ranked.List(ctx, p, a, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if counted.Total != summed.Total || counted.Total != int64(*want.KPIs.Conversations.Cur) {
+			t.Errorf("%s: list total counted %d, from rollups %d, KPI %v", q, counted.Total, summed.Total, *want.KPIs.Conversations.Cur)
+		}
 		if !reflect.DeepEqual(want.KPIs, hybrid.KPIs) || !reflect.DeepEqual(want.ByInbox, hybrid.ByInbox) ||
 			!reflect.DeepEqual(want.ByLabel, hybrid.ByLabel) || !reflect.DeepEqual(want.DailySeries(), hybrid.DailySeries()) ||
 			want.FRTCounts() != hybrid.FRTCounts() || want.CSATCounts() != hybrid.CSATCounts() {

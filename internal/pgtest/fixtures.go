@@ -66,8 +66,16 @@ func SeedAnalytics(t testing.TB, env *Env) (a, b int64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The daily rollups, as the ETL leaves them: the tenant in the transaction's context.
-	for _, id := range []int64{a, b} {
+	RefreshRollups(t, su, a, b)
+	return a, b
+}
+
+// RefreshRollups rebuilds the daily rollups of the tenants as the ETL leaves them (the tenant in
+// the transaction's context), for fixtures that write analytics rows directly.
+func RefreshRollups(t testing.TB, su *pgx.Conn, tenants ...int64) {
+	t.Helper()
+	ctx := context.Background()
+	for _, id := range tenants {
 		err := pgx.BeginFunc(ctx, su, func(tx pgx.Tx) error {
 			if _, err := tx.Exec(ctx, `SELECT set_config('geniai.tenant_id', $1::bigint::text, true)`, id); err != nil {
 				return err
@@ -79,5 +87,4 @@ func SeedAnalytics(t testing.TB, env *Env) (a, b int64) {
 			t.Fatal(err)
 		}
 	}
-	return a, b
 }

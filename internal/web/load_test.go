@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/geniai/analytics/internal/pg"
+	"github.com/geniai/analytics/internal/pgtest"
 )
 
 // Isolation under load (issue 7, item 2): 50 signed-in clients spread over 20 tenants hammer
@@ -86,6 +87,7 @@ func seedLoadTenants(t testing.TB, h *harness) []loadTenant {
 				CASE m WHEN 1 THEN 'contact' ELSE 'bot' END, CASE m WHEN 1 THEN 0 ELSE 1 END,
 				'MARK-' || $2 || '-message-' || m
 			FROM analytics.conversations c, generate_series(1, 2) m WHERE c.tenant_id = $1`, lt.id, slug)
+		pgtest.RefreshRollups(t, h.super, lt.id)
 		for k := 1; k <= loadConvsPerTenat; k++ {
 			lt.convs = append(lt.convs, n*1000+k)
 		}
