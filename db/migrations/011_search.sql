@@ -4,25 +4,34 @@
 -- word of its public messages and its contact's name once, folded (lower case, no accents), and
 -- a search matches word prefixes: "preco agend" finds "Preços ... agendar".
 
-CREATE EXTENSION IF NOT EXISTS unaccent;
-
--- analytics.search_fold is the one folding of text for search: lower case, accents removed.
+-- analytics.search_fold is the one folding of text for search: lower case, and the accents of
+-- Portuguese removed. internal/etl (search.go) folds message texts with the same table before
+-- they reach staging; a test holds the two equal.
 CREATE FUNCTION analytics.search_fold(s text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
-    AS $$ SELECT lower(public.unaccent('public.unaccent'::regdictionary, s)) $$;
-COMMENT ON FUNCTION analytics.search_fold(text) IS 'Search folding: lower case without accents (unaccent with its dictionary named, so the result is fixed).';
+    AS $$ SELECT translate(lower(s), 'áàâãäéèêëíìîïóòôõöúùûüçñ', 'aaaaaeeeeiiiiooooouuuucn') $$;
+COMMENT ON FUNCTION analytics.search_fold(text) IS 'Search folding: lower case, Portuguese accents removed (the table internal/etl uses too).';
 GRANT EXECUTE ON FUNCTION analytics.search_fold(text) TO geniai_tenant, geniai_staff, geniai_etl;
 
--- analytics.search_document is a conversation's search document: the distinct folded words of
--- its contact's name and public messages, without positions.
+-- analytics.search_document is a conversation's search document: the distinct folded words
+-- (runs of letters and digits, at most 100 characters) of its contact's name and public
+-- messages. The ETL computes the words itself (internal/etl, search.go) and stages them; this
+-- SQL twin builds the documents of rows loaded before this migration, and the test comparing
+-- both.
 CREATE FUNCTION analytics.search_document(contact_name text, texts text[]) RETURNS tsvector
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$
-    SELECT strip(to_tsvector('simple', analytics.search_fold(
-        left(coalesce(contact_name, '') || ' ' || coalesce(array_to_string(texts, ' '), ''), 200000))))
+    SELECT array_to_tsvector(ARRAY(
+        SELECT DISTINCT w
+        FROM regexp_split_to_table(analytics.search_fold(coalesce(contact_name, '') || ' ' || coalesce(array_to_string(texts, ' '), '')),
+                                   '[^[:alnum:]]+') w
+        WHERE w <> '' AND length(w) <= 100))
 $$;
-COMMENT ON FUNCTION analytics.search_document(text, text[]) IS 'Search document of a conversation: distinct folded words of the contact name and public messages (first 200,000 characters).';
+COMMENT ON FUNCTION analytics.search_document(text, text[]) IS 'Search document of a conversation: distinct folded words of the contact name and public messages (the ETL stages the same words, computed in Go).';
 GRANT EXECUTE ON FUNCTION analytics.search_document(text, text[]) TO geniai_etl;
+
+ALTER TABLE etl.stage_conversations ADD COLUMN search_words text[] NOT NULL DEFAULT '{}';
+COMMENT ON COLUMN etl.stage_conversations.search_words IS 'Distinct folded words of the contact name and public messages (internal/etl), the search document to be.';
 
 -- analytics.search_query turns what a person typed into a query: every word (letters and digits,
 -- folded) must start a word of the document. NULL when nothing searchable was typed. Only
@@ -174,9 +183,9 @@ BEGIN
         -- One statement, so the staged rows and their derived columns (days and hours in the
         -- tenant's timezone, DESIGN §5 flags, funnel stage) are computed once: stored conversations
         -- are rewritten only when something differs; new ones (all of a first load) are plain INSERTs.
-        -- A conversation's texts are read by a per-row probe of stage_messages_conversation_idx:
-        -- staging is never analysed, and a grouped join planned from its estimates re-aggregated
-        -- the whole chunk for every conversation (minutes per chunk).
+        -- With a regular expression rule, a conversation's contact texts are read by a per-row probe
+        -- of stage_messages_conversation_idx: staging is never analysed, and a grouped join planned
+        -- from its estimates re-aggregated the whole chunk for every conversation (minutes per chunk).
         WITH x AS (
             SELECT sc.*,
                    (sc.created_at AT TIME ZONE tz) AS local_created,
@@ -185,9 +194,7 @@ BEGIN
                                   WHERE sm.run_id = p_run_id AND sm.conversation_id = sc.conversation_id AND sm.sender = 'contact'),
                             sc.contact_messages)
                         ELSE etl.funnel_stage_labels(s, sc.labels, sc.contact_messages) END AS stage,
-                   analytics.search_document(sc.contact_name,
-                       ARRAY(SELECT sm.content FROM etl.stage_messages sm
-                             WHERE sm.run_id = p_run_id AND sm.conversation_id = sc.conversation_id)) AS search
+                   array_to_tsvector(sc.search_words) AS search
             FROM etl.stage_conversations sc
             WHERE sc.run_id = p_run_id AND sc.chunk = p_chunk
         ), src AS (
@@ -587,4 +594,4 @@ ALTER TABLE analytics.conversations DROP COLUMN search;
 DROP FUNCTION analytics.search_query(text);
 DROP FUNCTION analytics.search_document(text, text[]);
 DROP FUNCTION analytics.search_fold(text);
-DROP EXTENSION IF EXISTS unaccent;
+ALTER TABLE etl.stage_conversations DROP COLUMN search_words;

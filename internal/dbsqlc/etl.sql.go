@@ -269,6 +269,7 @@ type EtlStageConversationsCopyParams struct {
 	ResolvedEventAt   *time.Time `json:"resolved_event_at"`
 	CsatRating        *int16     `json:"csat_rating"`
 	CsatAt            *time.Time `json:"csat_at"`
+	SearchWords       []string   `json:"search_words"`
 }
 
 type EtlStageIDsCopyParams struct {

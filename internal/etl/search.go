@@ -1,0 +1,90 @@
+package etl
+
+import (
+	"sort"
+	"strings"
+	"unicode"
+
+	"github.com/geniai/analytics/internal/chatwoot/cwsqlc"
+)
+
+// Search words (docs/adr/007-message-search.md): the ETL folds and splits a conversation's texts
+// here, in the reader goroutine, so the merge only turns a word array into a tsvector. The rules
+// are those of analytics.search_fold and analytics.search_document in SQL (migration 011; a test
+// holds them equal): lower case, the accents of this table removed, words are runs of letters and
+// digits, each kept once.
+
+const (
+	accented = "áàâãäéèêëíìîïóòôõöúùûüçñ"
+	plain    = "aaaaaeeeeiiiiooooouuuucn"
+	// maxWordRunes drops longer "words" (base64 blobs, URLs without separators): nobody searches them.
+	maxWordRunes = 100
+	// maxWords caps one document (a tsvector must stay under 1 MB).
+	maxWords = 5000
+)
+
+var unaccent = func() map[rune]rune {
+	m := map[rune]rune{}
+	p := []rune(plain)
+	for i, r := range []rune(accented) {
+		m[r] = p[i]
+	}
+	return m
+}()
+
+// foldRune is one character of analytics.search_fold.
+func foldRune(r rune) rune {
+	r = unicode.ToLower(r)
+	if p, ok := unaccent[r]; ok {
+		return p
+	}
+	return r
+}
+
+// searchWords is the sorted set of folded words of a contact name and texts.
+func searchWords(name string, texts []string) []string {
+	seen := map[string]struct{}{}
+	var b strings.Builder
+	add := func() {
+		if b.Len() > 0 && len(seen) < maxWords {
+			if w := b.String(); len([]rune(w)) <= maxWordRunes {
+				seen[w] = struct{}{}
+			}
+		}
+		b.Reset()
+	}
+	split := func(s string) {
+		for _, r := range s {
+			if unicode.IsLetter(r) || unicode.IsDigit(r) {
+				b.WriteRune(foldRune(r))
+			} else {
+				add()
+			}
+		}
+		add()
+	}
+	split(name)
+	for _, t := range texts {
+		split(t)
+	}
+	out := make([]string, 0, len(seen))
+	for w := range seen {
+		out = append(out, w)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// chunkWords computes the search words of every conversation of a chunk from its contact name
+// and its public messages.
+func chunkWords(convs []cwsqlc.ExtractConversationsRow, msgs []cwsqlc.ExtractMessagesRow) map[int32][]string {
+	texts := make(map[int32][]string, len(convs))
+	for _, m := range msgs {
+		texts[m.ConversationID] = append(texts[m.ConversationID], m.Content)
+	}
+	out := make(map[int32][]string, len(convs))
+	for _, c := range convs {
+		out[c.ConversationID] = searchWords(c.ContactName, texts[c.ConversationID])
+	}
+	return out
+}
