@@ -15,11 +15,13 @@ COMMENT ON COLUMN etl.watermarks.source_hash IS 'etl.fingerprint_hash summed ove
 GRANT UPDATE (source_checked_at, source_count, source_hash) ON etl.watermarks TO geniai_etl;
 
 -- etl.fingerprint_hash is one conversation's share of the fingerprint. The source query
--- (queries/chatwoot/extract.sql, ExtractFingerprint) spells the same expression over Chatwoot's
--- id and updated_at; microseconds since the epoch are equal on both sides.
+-- (queries/chatwoot/extract.sql, ExtractFingerprint) hashes Chatwoot's updated_at, a UTC
+-- timestamp without time zone, with timestamp_hash_extended seeded with the id; here the stored
+-- instant goes back to that UTC timestamp first, so the hashes are equal (and no numeric epoch
+-- arithmetic runs per row: a third of the cost).
 CREATE FUNCTION etl.fingerprint_hash(conversation_id integer, updated_at timestamptz) RETURNS bigint
     LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
-    AS $$ SELECT hashint8extended((conversation_id::bigint << 32) # (extract(epoch FROM updated_at) * 1000000)::bigint, 0) $$;
+    AS $$ SELECT timestamp_hash_extended(updated_at AT TIME ZONE 'UTC', conversation_id::bigint) $$;
 COMMENT ON FUNCTION etl.fingerprint_hash(integer, timestamptz) IS 'Hash of a conversation id and its source updated_at, summed into the id-set fingerprint.';
 GRANT EXECUTE ON FUNCTION etl.fingerprint_hash(integer, timestamptz) TO geniai_etl;
 

@@ -237,8 +237,7 @@ func (q *Queries) ExtractConversations(ctx context.Context, arg ExtractConversat
 const extractFingerprint = `-- name: ExtractFingerprint :one
 SELECT now()::timestamptz AS source_now,
        count(*)::bigint AS conversations,
-       coalesce(sum(hashint8extended((c.id::bigint << 32) # (extract(epoch FROM c.updated_at) * 1000000)::bigint, 0))
-                % 9223372036854775783, 0)::bigint AS hash,
+       coalesce(sum(timestamp_hash_extended(c.updated_at, c.id::bigint)) % 9223372036854775783, 0)::bigint AS hash,
        max(c.updated_at AT TIME ZONE 'UTC')::timestamptz AS max_updated_at
 FROM conversations c
 WHERE c.inbox_id = ANY ($1::integer[])
@@ -252,9 +251,9 @@ type ExtractFingerprintRow struct {
 }
 
 // ExtractFingerprint is the source clock and a fingerprint of the inboxes' id set: how many
-// conversations, a hash sum of (id, updated_at) (the same expression as etl.fingerprint_hash in
-// our database) and the newest updated_at. Equal fingerprints mean the same ids with the same
-// change markers.
+// conversations, a hash sum of (id, updated_at) (etl.fingerprint_hash in our database: the same
+// 64-bit hash of the same microseconds, seeded with the id) and the newest updated_at. Equal
+// fingerprints mean the same ids with the same change markers.
 func (q *Queries) ExtractFingerprint(ctx context.Context, inboxIds []int32) (ExtractFingerprintRow, error) {
 	row := q.db.QueryRow(ctx, extractFingerprint, inboxIds)
 	var i ExtractFingerprintRow

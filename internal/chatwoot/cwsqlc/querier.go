@@ -106,9 +106,9 @@ type Querier interface {
 	// nested loops that took 50 s per chunk on a 1M-conversation source.
 	ExtractConversations(ctx context.Context, arg ExtractConversationsParams) ([]ExtractConversationsRow, error)
 	// ExtractFingerprint is the source clock and a fingerprint of the inboxes' id set: how many
-	// conversations, a hash sum of (id, updated_at) (the same expression as etl.fingerprint_hash in
-	// our database) and the newest updated_at. Equal fingerprints mean the same ids with the same
-	// change markers.
+	// conversations, a hash sum of (id, updated_at) (etl.fingerprint_hash in our database: the same
+	// 64-bit hash of the same microseconds, seeded with the id) and the newest updated_at. Equal
+	// fingerprints mean the same ids with the same change markers.
 	ExtractFingerprint(ctx context.Context, inboxIds []int32) (ExtractFingerprintRow, error)
 	// ExtractMessages is the public transcript (no private notes) of the given conversations of the
 	// inboxes, one row per message, in no particular order (the ETL streams it into staging).
