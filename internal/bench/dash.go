@@ -151,49 +151,10 @@ func (r *run) exportRate(ctx context.Context, svc *dashboard.Service, p sized) e
 	return nil
 }
 
-// dashQueries runs the queries of Service.Load, in its order, with its parameters.
-func dashQueries(ctx context.Context, q *dbsqlc.Queries, tenantID int64, f dashboard.Filter) (int64, error) {
-	cur := dbsqlc.DashboardSummaryParams{TenantID: tenantID, FromDay: f.From, ToDay: f.To}
-	pf := f.Previous()
-	prev := dbsqlc.DashboardSummaryParams{TenantID: tenantID, FromDay: pf.From, ToDay: pf.To}
-	s, err := q.DashboardSummary(ctx, cur)
-	if err != nil {
-		return 0, err
-	}
-	if _, err := q.DashboardSummary(ctx, prev); err != nil {
-		return 0, err
-	}
-	if _, err := q.DashboardDaily(ctx, dbsqlc.DashboardDailyParams(cur)); err != nil {
-		return 0, err
-	}
-	if _, err := q.DashboardFirstReplyBuckets(ctx, dbsqlc.DashboardFirstReplyBucketsParams(cur)); err != nil {
-		return 0, err
-	}
-	if _, err := q.DashboardHeatmap(ctx, dbsqlc.DashboardHeatmapParams(cur)); err != nil {
-		return 0, err
-	}
-	if _, err := q.DashboardByInbox(ctx, dbsqlc.DashboardByInboxParams(cur)); err != nil {
-		return 0, err
-	}
-	if _, err := q.DashboardByLabel(ctx, dbsqlc.DashboardByLabelParams(cur)); err != nil {
-		return 0, err
-	}
-	if _, err := q.DashboardCSAT(ctx, dbsqlc.DashboardCSATParams(cur)); err != nil {
-		return 0, err
-	}
-	if _, err := q.TenantInboxNames(ctx, tenantID); err != nil {
-		return 0, err
-	}
-	if _, err := q.TenantLastSync(ctx, tenantID); err != nil && !pg.IsNoRows(err) {
-		return 0, err
-	}
-	return s.Conversations, nil
-}
-
-// rlsPhase compares the dashboard queries through the tenant role (RLS applies) with the same
-// sqlc methods, SQL text and parameters run by a bench-only BYPASSRLS role (the explicit
-// `tenant_id = $1` of analytics.conversation_filter is then the only filter), interleaved
-// pairwise in one run, as a ratio of medians.
+// rlsPhase compares the dashboard's queries (Service.LoadIn: whichever path Load takes) through
+// the tenant role (RLS applies) with the same sqlc methods, SQL text and parameters run by a
+// bench-only BYPASSRLS role (the explicit `tenant_id = $1` of every query is then the only
+// filter), interleaved pairwise in one run, as a ratio of medians.
 func (r *run) rlsPhase(ctx context.Context) error {
 	svc := &dashboard.Service{DB: r.db}
 	picks, err := r.pick(ctx, svc)
@@ -227,11 +188,18 @@ func (r *run) rlsCompare(ctx context.Context, p sized) error {
 	if err := bypass.QueryRow(ctx, "SELECT rolbypassrls FROM pg_roles WHERE rolname = current_user").Scan(&bypasses); err != nil || !bypasses {
 		return fmt.Errorf("bench role does not bypass RLS (%v)", err)
 	}
+	svc := &dashboard.Service{DB: r.db}
+	count := func(d *dashboard.Dashboard) int64 {
+		if d == nil || d.KPIs.Conversations.Cur == nil {
+			return 0
+		}
+		return int64(*d.KPIs.Conversations.Cur)
+	}
 	var nTenant, nOwner int64
 	viaTenant := func() error {
 		return r.db.InReadTx(ctx, r.principal(p.t), func(tx pg.Tx) error {
-			var err error
-			nTenant, err = dashQueries(ctx, tx.Queries, p.t.id, p.f)
+			d, err := svc.LoadIn(ctx, tx, p.t.id, p.f)
+			nTenant = count(d)
 			return err
 		})
 	}
@@ -243,8 +211,8 @@ func (r *run) rlsCompare(ctx context.Context, p sized) error {
 				UserID: fmt.Sprint(p.t.userID), AppRole: pg.AppClient, IP: "127.0.0.1", UserAgent: "geniai-bench"}); err != nil {
 				return err
 			}
-			var err error
-			nOwner, err = dashQueries(ctx, q, p.t.id, p.f)
+			d, err := svc.LoadIn(ctx, pg.Tx{Queries: q, Raw: tx}, p.t.id, p.f)
+			nOwner = count(d)
 			return err
 		})
 	}
@@ -279,7 +247,7 @@ func (r *run) rlsCompare(ctx context.Context, p sized) error {
 	}
 	ratio := st.pct(50) / so.pct(50)
 	r.rep.add("RLS overhead", fmt.Sprintf("tenant role ÷ BYPASSRLS owner-side, dashboard queries, %s tenant", p.label), ratio, "×", atMost(1.1),
-		fmt.Sprintf("median %.2f ms vs %.2f ms (p95 %.2f vs %.2f), %d interleaved pairs, identical sqlc SQL and parameters, %s conversations in period",
+		fmt.Sprintf("median %.2f ms vs %.2f ms (p95 %.2f vs %.2f), %d interleaved pairs, identical sqlc SQL and parameters (Service.LoadIn), %s conversations in period",
 			st.pct(50), so.pct(50), st.pct(95), so.pct(95), len(st), format(float64(nTenant))))
 	return nil
 }

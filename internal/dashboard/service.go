@@ -74,47 +74,55 @@ func (d *Dashboard) Empty() bool {
 
 // Load reads the whole dashboard in one read-only transaction, so every figure is of one snapshot.
 func (s *Service) Load(ctx context.Context, p pg.Principal, tenantID int64, f Filter) (*Dashboard, error) {
-	d := &Dashboard{Filter: f}
-	cur, prev := f.params(tenantID), f.Previous().params(tenantID)
+	var d *Dashboard
 	err := s.DB.InReadTx(ctx, p, func(tx pg.Tx) error {
 		var err error
-		if d.Inboxes, err = tx.TenantInboxNames(ctx, tenantID); err != nil {
-			return err
-		}
-		d.LastSyncAt, err = tx.TenantLastSync(ctx, tenantID)
-		if err != nil && !pg.IsNoRows(err) {
-			return err
-		}
-		if !s.ScanOnly && f.rollupOK() {
-			return s.loadRollups(ctx, tx, d, tenantID)
-		}
-		now, err := tx.DashboardSummary(ctx, cur)
-		if err != nil {
-			return err
-		}
-		before, err := tx.DashboardSummary(ctx, dbsqlc.DashboardSummaryParams(prev))
-		if err != nil {
-			return err
-		}
-		d.KPIs = kpis(now, before)
-		if d.Daily, err = tx.DashboardDaily(ctx, dbsqlc.DashboardDailyParams(cur)); err != nil {
-			return err
-		}
-		if d.FRT, err = tx.DashboardFirstReplyBuckets(ctx, dbsqlc.DashboardFirstReplyBucketsParams(cur)); err != nil {
-			return err
-		}
-		if d.Heatmap, err = tx.DashboardHeatmap(ctx, dbsqlc.DashboardHeatmapParams(cur)); err != nil {
-			return err
-		}
-		if d.ByInbox, err = tx.DashboardByInbox(ctx, dbsqlc.DashboardByInboxParams(cur)); err != nil {
-			return err
-		}
-		if d.ByLabel, err = tx.DashboardByLabel(ctx, dbsqlc.DashboardByLabelParams(cur)); err != nil {
-			return err
-		}
-		d.CSAT, err = tx.DashboardCSAT(ctx, dbsqlc.DashboardCSATParams(cur))
+		d, err = s.LoadIn(ctx, tx, tenantID, f)
 		return err
 	})
+	return d, err
+}
+
+// LoadIn is Load inside the caller's transaction (the bench runs it under two roles to compare).
+func (s *Service) LoadIn(ctx context.Context, tx pg.Tx, tenantID int64, f Filter) (*Dashboard, error) {
+	d := &Dashboard{Filter: f}
+	cur, prev := f.params(tenantID), f.Previous().params(tenantID)
+	var err error
+	if d.Inboxes, err = tx.TenantInboxNames(ctx, tenantID); err != nil {
+		return d, err
+	}
+	d.LastSyncAt, err = tx.TenantLastSync(ctx, tenantID)
+	if err != nil && !pg.IsNoRows(err) {
+		return d, err
+	}
+	if !s.ScanOnly && f.rollupOK() {
+		return d, s.loadRollups(ctx, tx, d, tenantID)
+	}
+	now, err := tx.DashboardSummary(ctx, cur)
+	if err != nil {
+		return d, err
+	}
+	before, err := tx.DashboardSummary(ctx, dbsqlc.DashboardSummaryParams(prev))
+	if err != nil {
+		return d, err
+	}
+	d.KPIs = kpis(now, before)
+	if d.Daily, err = tx.DashboardDaily(ctx, dbsqlc.DashboardDailyParams(cur)); err != nil {
+		return d, err
+	}
+	if d.FRT, err = tx.DashboardFirstReplyBuckets(ctx, dbsqlc.DashboardFirstReplyBucketsParams(cur)); err != nil {
+		return d, err
+	}
+	if d.Heatmap, err = tx.DashboardHeatmap(ctx, dbsqlc.DashboardHeatmapParams(cur)); err != nil {
+		return d, err
+	}
+	if d.ByInbox, err = tx.DashboardByInbox(ctx, dbsqlc.DashboardByInboxParams(cur)); err != nil {
+		return d, err
+	}
+	if d.ByLabel, err = tx.DashboardByLabel(ctx, dbsqlc.DashboardByLabelParams(cur)); err != nil {
+		return d, err
+	}
+	d.CSAT, err = tx.DashboardCSAT(ctx, dbsqlc.DashboardCSATParams(cur))
 	return d, err
 }
 
