@@ -70,6 +70,8 @@ func cmdETL(ctx context.Context, e *env, args []string) error {
 			case res.Err != nil:
 				failed++
 				fmt.Fprintf(e.stdout, "%s: FALHOU (execução %d): %s\n", res.Slug, res.RunID, apperr.MessageOf(res.Err))
+			case res.Unchanged:
+				fmt.Fprintf(e.stdout, "%s: ok (execução %d) nada mudou no Chatwoot, em %s\n", res.Slug, res.RunID, res.Duration.Round(time.Millisecond))
 			default:
 				fmt.Fprintf(e.stdout, "%s: ok (execução %d) lidas %d, inseridas %d, atualizadas %d, removidas %d, mensagens %d em %s\n",
 					res.Slug, res.RunID, res.Extracted, res.Inserted, res.Updated, res.Deleted, res.Messages,

@@ -80,6 +80,8 @@ func (s *Scheduler) Pass(ctx context.Context) {
 			log.Debug("etl tenant skipped: another runner holds it", "tenant", r.Slug)
 		case r.Err != nil:
 			log.Warn("etl tenant failed", "tenant", r.Slug, "run", r.RunID, "err", failureMessage(r.Err))
+		case r.Unchanged:
+			log.Debug("etl tenant unchanged", "tenant", r.Slug, "run", r.RunID, "ms", r.Duration.Milliseconds())
 		default:
 			log.Info("etl tenant loaded", "tenant", r.Slug, "run", r.RunID, "extracted", r.Extracted,
 				"inserted", r.Inserted, "updated", r.Updated, "deleted", r.Deleted, "ms", r.Duration.Milliseconds())
