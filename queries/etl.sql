@@ -52,13 +52,13 @@ INSERT INTO etl.stage_conversations (
     contact_id, contact_name, contact_phone, assignee_id, team_id, labels, created_at, updated_at,
     last_activity_at, contact_messages, bot_messages, human_messages, private_notes,
     first_contact_at, first_reply_at, first_human_reply_at, last_message_at, handoff,
-    resolved_event_at, csat_rating, csat_at, search_words)
+    resolved_event_at, csat_rating, csat_at, search_words, contact_texts)
 VALUES (
     @run_id, @chunk, @conversation_id, @account_id, @inbox_id, @display_id, @channel_type, @status, @priority,
     @contact_id, @contact_name, @contact_phone, @assignee_id, @team_id, @labels, @created_at, @updated_at,
     @last_activity_at, @contact_messages, @bot_messages, @human_messages, @private_notes,
     @first_contact_at, @first_reply_at, @first_human_reply_at, @last_message_at, @handoff,
-    @resolved_event_at, @csat_rating, @csat_at, @search_words);
+    @resolved_event_at, @csat_rating, @csat_at, @search_words, @contact_texts);
 
 -- name: EtlStageMessagesCopy :copyfrom
 -- EtlStageMessagesCopy streams the public messages of a run's extracted conversations into staging.

@@ -30,8 +30,11 @@ $$;
 COMMENT ON FUNCTION analytics.search_document(text, text[]) IS 'Search document of a conversation: distinct folded words of the contact name and public messages (the ETL stages the same words, computed in Go).';
 GRANT EXECUTE ON FUNCTION analytics.search_document(text, text[]) TO geniai_etl;
 
-ALTER TABLE etl.stage_conversations ADD COLUMN search_words text[] NOT NULL DEFAULT '{}';
+ALTER TABLE etl.stage_conversations
+    ADD COLUMN search_words text[] NOT NULL DEFAULT '{}',
+    ADD COLUMN contact_texts text[] NOT NULL DEFAULT '{}';
 COMMENT ON COLUMN etl.stage_conversations.search_words IS 'Distinct folded words of the contact name and public messages (internal/etl), the search document to be.';
+COMMENT ON COLUMN etl.stage_conversations.contact_texts IS 'Texts of the contact''s public messages, for funnel rules with a regular expression (grouped by the ETL: a grouped join over never-analysed staging is a planner trap).';
 
 -- analytics.search_query turns what a person typed into a query: every word (letters and digits,
 -- folded) must start a word of the document. NULL when nothing searchable was typed. Only
@@ -64,8 +67,7 @@ ALTER TABLE analytics.conversations FORCE ROW LEVEL SECURITY;
 ALTER TABLE analytics.messages FORCE ROW LEVEL SECURITY;
 
 CREATE INDEX conversations_search_idx ON analytics.conversations USING gin (search);
--- A merge reads each staged conversation's messages by key (etl.merge_chunk below).
-CREATE INDEX stage_messages_conversation_idx ON etl.stage_messages (run_id, conversation_id);
+
 DROP INDEX analytics.messages_content_trgm_idx;
 
 CREATE OR REPLACE FUNCTION analytics.conversation_filter(
@@ -183,16 +185,13 @@ BEGIN
         -- One statement, so the staged rows and their derived columns (days and hours in the
         -- tenant's timezone, DESIGN §5 flags, funnel stage) are computed once: stored conversations
         -- are rewritten only when something differs; new ones (all of a first load) are plain INSERTs.
-        -- With a regular expression rule, a conversation's contact texts are read by a per-row probe
-        -- of stage_messages_conversation_idx: staging is never analysed, and a grouped join planned
-        -- from its estimates re-aggregated the whole chunk for every conversation (minutes per chunk).
+        -- Contact texts and search words arrive grouped per conversation (internal/etl): staging
+        -- is never analysed, and a grouped join of stage_messages planned from its estimates
+        -- re-aggregated the whole chunk for every conversation (minutes per chunk).
         WITH x AS (
             SELECT sc.*,
                    (sc.created_at AT TIME ZONE tz) AS local_created,
-                   CASE WHEN has_regex THEN etl.funnel_stage(s, sc.labels,
-                            ARRAY(SELECT sm.content FROM etl.stage_messages sm
-                                  WHERE sm.run_id = p_run_id AND sm.conversation_id = sc.conversation_id AND sm.sender = 'contact'),
-                            sc.contact_messages)
+                   CASE WHEN has_regex THEN etl.funnel_stage(s, sc.labels, sc.contact_texts, sc.contact_messages)
                         ELSE etl.funnel_stage_labels(s, sc.labels, sc.contact_messages) END AS stage,
                    array_to_tsvector(sc.search_words) AS search
             FROM etl.stage_conversations sc
@@ -588,10 +587,9 @@ COMMENT ON FUNCTION etl.merge_chunk(bigint, integer) IS
     'Merges one staged chunk of a running run of the current tenant (conversations, transcripts, counts on etl.runs, affected days in etl.stage_days); etl.merge_run completes the run.';
 
 CREATE INDEX messages_content_trgm_idx ON analytics.messages USING gin (content gin_trgm_ops);
-DROP INDEX etl.stage_messages_conversation_idx;
 DROP INDEX analytics.conversations_search_idx;
 ALTER TABLE analytics.conversations DROP COLUMN search;
 DROP FUNCTION analytics.search_query(text);
 DROP FUNCTION analytics.search_document(text, text[]);
 DROP FUNCTION analytics.search_fold(text);
-ALTER TABLE etl.stage_conversations DROP COLUMN search_words;
+ALTER TABLE etl.stage_conversations DROP COLUMN contact_texts, DROP COLUMN search_words;

@@ -270,6 +270,7 @@ type EtlStageConversationsCopyParams struct {
 	CsatRating        *int16     `json:"csat_rating"`
 	CsatAt            *time.Time `json:"csat_at"`
 	SearchWords       []string   `json:"search_words"`
+	ContactTexts      []string   `json:"contact_texts"`
 }
 
 type EtlStageIDsCopyParams struct {

@@ -309,8 +309,8 @@ func (r *Runner) unlock(ctx context.Context, c *pg.Conn, tenantID int64) {
 type chunk struct {
 	convs []cwsqlc.ExtractConversationsRow
 	msgs  []cwsqlc.ExtractMessagesRow
-	words map[int32][]string // search words per conversation (searchWords)
-	wait  time.Duration      // time spent reading it from the source
+	group map[int32]grouped // per conversation: search words and contact texts
+	wait  time.Duration     // time spent reading it from the source
 	err   error
 }
 
@@ -333,7 +333,7 @@ func (r *Runner) extract(ctx context.Context, src *source, todo, inboxes []int32
 			if c.err != nil {
 				c.err = sourceError(c.err)
 			} else {
-				c.words = chunkWords(c.convs, c.msgs)
+				c.group = groupChunk(c.convs, c.msgs)
 			}
 			c.wait = time.Since(t0)
 			select {
@@ -423,7 +423,7 @@ func (r *Runner) work(ctx context.Context, c *pg.Conn, src *source, tenantID int
 					return err
 				}
 				t1 := time.Now()
-				if _, err := tx.EtlStageConversationsCopy(ctx, stageConversations(runID, n, ch.convs, ch.words)); err != nil {
+				if _, err := tx.EtlStageConversationsCopy(ctx, stageConversations(runID, n, ch.convs, ch.group)); err != nil {
 					return err
 				}
 				if _, err := tx.EtlStageMessagesCopy(ctx, stageMessages(runID, n, ch.msgs)); err != nil {
@@ -480,7 +480,7 @@ func stageIDs(runID int64, ids []cwsqlc.ExtractConversationIDsRow) []dbsqlc.EtlS
 	return out
 }
 
-func stageConversations(runID int64, chunk int32, rows []cwsqlc.ExtractConversationsRow, words map[int32][]string) []dbsqlc.EtlStageConversationsCopyParams {
+func stageConversations(runID int64, chunk int32, rows []cwsqlc.ExtractConversationsRow, group map[int32]grouped) []dbsqlc.EtlStageConversationsCopyParams {
 	out := make([]dbsqlc.EtlStageConversationsCopyParams, len(rows))
 	for i, x := range rows {
 		out[i] = dbsqlc.EtlStageConversationsCopyParams{
@@ -513,7 +513,8 @@ func stageConversations(runID int64, chunk int32, rows []cwsqlc.ExtractConversat
 			Handoff:           x.Handoff,
 			ResolvedEventAt:   ts(x.ResolvedEventAt),
 			CsatAt:            ts(x.CsatAt),
-			SearchWords:       words[x.ConversationID],
+			SearchWords:       group[x.ConversationID].words,
+			ContactTexts:      group[x.ConversationID].contactTexts,
 		}
 		// The source query sends "no CSAT answer" as 0 (sqlc loses the nullability of its LEFT
 		// JOIN); staging and analytics store NULL.

@@ -75,16 +75,30 @@ func searchWords(name string, texts []string) []string {
 	return out
 }
 
-// chunkWords computes the search words of every conversation of a chunk from its contact name
-// and its public messages.
-func chunkWords(convs []cwsqlc.ExtractConversationsRow, msgs []cwsqlc.ExtractMessagesRow) map[int32][]string {
+// grouped is what the merge needs of a conversation's messages, grouped by the ETL.
+type grouped struct {
+	words        []string // search words (searchWords)
+	contactTexts []string // texts of the contact's public messages, for funnel regular expressions
+}
+
+// groupChunk computes, for every conversation of a chunk, its search words (contact name and
+// public messages) and its contact's texts.
+func groupChunk(convs []cwsqlc.ExtractConversationsRow, msgs []cwsqlc.ExtractMessagesRow) map[int32]grouped {
 	texts := make(map[int32][]string, len(convs))
+	contact := make(map[int32][]string, len(convs))
 	for _, m := range msgs {
 		texts[m.ConversationID] = append(texts[m.ConversationID], m.Content)
+		if m.Sender == "contact" {
+			contact[m.ConversationID] = append(contact[m.ConversationID], m.Content)
+		}
 	}
-	out := make(map[int32][]string, len(convs))
+	out := make(map[int32]grouped, len(convs))
 	for _, c := range convs {
-		out[c.ConversationID] = searchWords(c.ContactName, texts[c.ConversationID])
+		ct := contact[c.ConversationID]
+		if ct == nil {
+			ct = []string{}
+		}
+		out[c.ConversationID] = grouped{words: searchWords(c.ContactName, texts[c.ConversationID]), contactTexts: ct}
 	}
 	return out
 }
