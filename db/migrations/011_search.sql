@@ -9,8 +9,9 @@
 -- they reach staging; a test holds the two equal.
 CREATE FUNCTION analytics.search_fold(s text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
-    AS $$ SELECT translate(lower(s), 'áàâãäéèêëíìîïóòôõöúùûüçñ', 'aaaaaeeeeiiiiooooouuuucn') $$;
-COMMENT ON FUNCTION analytics.search_fold(text) IS 'Search folding: lower case, Portuguese accents removed (the table internal/etl uses too).';
+    AS $$ SELECT lower(translate(s, 'áàâãäéèêëíìîïóòôõöúùûüçñÁÀÂÃÄÉÈÊËÍÌÎÏÓÒÔÕÖÚÙÛÜÇÑ',
+                                     'aaaaaeeeeiiiiooooouuuucnaaaaaeeeeiiiiooooouuuucn')) $$;
+COMMENT ON FUNCTION analytics.search_fold(text) IS 'Search folding: Portuguese accents removed (both cases, so it holds under any LC_CTYPE, even C), then lower case; internal/etl folds alike.';
 GRANT EXECUTE ON FUNCTION analytics.search_fold(text) TO geniai_tenant, geniai_staff, geniai_etl;
 
 -- analytics.search_document is a conversation's search document: the distinct folded words
@@ -22,10 +23,14 @@ CREATE FUNCTION analytics.search_document(contact_name text, texts text[]) RETUR
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$
     SELECT array_to_tsvector(ARRAY(
-        SELECT DISTINCT w
-        FROM regexp_split_to_table(analytics.search_fold(coalesce(contact_name, '') || ' ' || coalesce(array_to_string(texts, ' '), '')),
-                                   '[^[:alnum:]]+') w
-        WHERE w <> '' AND length(w) <= 100))
+        SELECT w
+        FROM (SELECT w, sum(octet_length(w) + 1) OVER (ORDER BY w COLLATE "C") AS used
+              FROM (SELECT DISTINCT w
+                    FROM regexp_split_to_table(analytics.search_fold(coalesce(contact_name, '') || ' ' || coalesce(array_to_string(texts, ' '), '')),
+                                               '[^[:alnum:]]+') w
+                    WHERE w <> '' AND length(w) <= 100) words) budget
+        -- A tsvector holds at most 1 MB: the first 256 kB of words in byte order, as the ETL keeps.
+        WHERE used <= 262144))
 $$;
 COMMENT ON FUNCTION analytics.search_document(text, text[]) IS 'Search document of a conversation: distinct folded words of the contact name and public messages (the ETL stages the same words, computed in Go).';
 GRANT EXECUTE ON FUNCTION analytics.search_document(text, text[]) TO geniai_etl;
@@ -46,9 +51,11 @@ CREATE FUNCTION analytics.search_query(q text) RETURNS tsquery
     FROM (SELECT array_to_string(ARRAY(
               SELECT left(t, 200) || ':*'
               FROM regexp_split_to_table(analytics.search_fold(q), '[^[:alnum:]]+') t
-              WHERE t <> ''), ' & ') AS w) words
+              -- One-character prefixes match nearly every document of every tenant (one GIN
+              -- index serves them all): they are left out.
+              WHERE length(t) >= 2), ' & ') AS w) words
 $$;
-COMMENT ON FUNCTION analytics.search_query(text) IS 'Search query from user text: each folded alphanumeric word as a prefix, all required; NULL when none.';
+COMMENT ON FUNCTION analytics.search_query(text) IS 'Search query from user text: each folded alphanumeric word of 2 or more characters as a prefix, all required; NULL when none.';
 GRANT EXECUTE ON FUNCTION analytics.search_query(text) TO geniai_tenant, geniai_staff;
 
 ALTER TABLE analytics.conversations ADD COLUMN search tsvector;

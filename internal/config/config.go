@@ -59,6 +59,10 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if c.DBMaxConns < 1 {
 		p.errs = append(p.errs, "DB_MAX_CONNS must be at least 1")
 	}
+	// serve's ETL workers hold one pooled connection each for a whole run: keep two for requests.
+	if c.ETLWorkers > 0 && int(c.DBMaxConns) < c.ETLWorkers+2 {
+		p.errs = append(p.errs, "DB_MAX_CONNS must be at least ETL_WORKERS + 2 (serve's sync workers hold a connection each)")
+	}
 	if len(p.errs) > 0 {
 		return c, fmt.Errorf("configuration: %s", strings.Join(p.errs, "; "))
 	}

@@ -198,7 +198,7 @@ func TestDashboardMatchesOracle(t *testing.T) {
 	// in the source hold every typed word as a word prefix (case and accents ignored), or whose
 	// name contains the text, or whose phone contains its digits.
 	docs := searchDocs(t, src, ids32)
-	for _, q := range []string{"experimental", "PRECO", "horário sáb", "agend", "Oi", "xyzzy", "19 9", "%", "quero   aula"} {
+	for _, q := range []string{"experimental", "PRECO", "horário sáb", "agend", "Oi", "xyzzy", "19 9", "%", "quero   aula", "a", "AÇÃO"} {
 		t.Run("search "+q, func(t *testing.T) {
 			f, err := dashboard.Parse(url.Values{"period": {"90d"}, "q": {q}}, today, 30, ids32)
 			if err != nil {
@@ -261,7 +261,12 @@ func (d searchDoc) matches(q string) bool {
 	if len(digits) >= 3 && strings.Contains(d.phone, digits) {
 		return true
 	}
-	qw := searchWords(q)
+	var qw []string // words of two or more characters: single letters are not searched
+	for _, w := range searchWords(q) {
+		if len([]rune(w)) >= 2 {
+			qw = append(qw, w)
+		}
+	}
 	if len(qw) == 0 {
 		return false
 	}

@@ -106,22 +106,31 @@ func (s *Service) loadRollups(ctx context.Context, tx pg.Tx, d *Dashboard, tenan
 		above = DefaultRollupAbove
 	}
 	curSum, prevSum := summaryFromRollup(cur), summaryFromRollup(prev)
+	// The ranking scans select the rollups' inbox set (a channel is its inboxes), so every figure
+	// of the page counts the same conversations.
+	ranked := func(g Filter) dbsqlc.DashboardPercentilesParams {
+		return dbsqlc.DashboardPercentilesParams{TenantID: tenantID, FromDay: g.From, ToDay: g.To, Inboxes: inboxes}
+	}
+	exact := func(n int64) bool { return above >= 0 && n <= above }
 	var inboxP50 map[int32]float64
-	if above < 0 || cur.Conversations > above {
-		prevDist, err := tx.RollupDistribution(ctx, dbsqlc.RollupDistributionParams(params(f.Previous())))
-		if err != nil {
+	if exact(cur.Conversations) {
+		if inboxP50, err = exactPercentiles(ctx, tx, &curSum, ranked(f)); err != nil {
 			return err
 		}
-		percentilesFromHistograms(&curSum, curDist)
-		percentilesFromHistograms(&prevSum, prevDist)
-		d.Approx = true
 	} else {
-		if inboxP50, err = exactPercentiles(ctx, tx, &curSum, dbsqlc.DashboardPercentilesParams(f.params(tenantID))); err != nil {
-			return err
+		percentilesFromHistograms(&curSum, curDist)
+		d.Approx = true
+	}
+	if exact(prev.Conversations) {
+		_, err = exactPercentiles(ctx, tx, &prevSum, ranked(f.Previous()))
+	} else {
+		var prevDist []dbsqlc.RollupDistributionRow
+		if prevDist, err = tx.RollupDistribution(ctx, dbsqlc.RollupDistributionParams(params(f.Previous()))); err == nil {
+			percentilesFromHistograms(&prevSum, prevDist)
 		}
-		if _, err = exactPercentiles(ctx, tx, &prevSum, dbsqlc.DashboardPercentilesParams(f.Previous().params(tenantID))); err != nil {
-			return err
-		}
+	}
+	if err != nil {
+		return err
 	}
 	d.KPIs = kpis(curSum, prevSum)
 

@@ -15,12 +15,15 @@ import (
 // digits, each kept once.
 
 const (
+	// accented and plain are analytics.search_fold's table (there in both cases: lower() does not
+	// fold non-ASCII letters under LC_CTYPE=C; here the rune is lowered first).
 	accented = "áàâãäéèêëíìîïóòôõöúùûüçñ"
 	plain    = "aaaaaeeeeiiiiooooouuuucn"
 	// maxWordRunes drops longer "words" (base64 blobs, URLs without separators): nobody searches them.
 	maxWordRunes = 100
-	// maxWords caps one document (a tsvector must stay under 1 MB).
-	maxWords = 5000
+	// wordBudget caps one document (a tsvector holds at most 1 MB): the words, in byte order,
+	// while their bytes plus one each fit, exactly as analytics.search_document.
+	wordBudget = 262144
 )
 
 var unaccent = func() map[rune]rune {
@@ -46,7 +49,7 @@ func searchWords(name string, texts []string) []string {
 	seen := map[string]struct{}{}
 	var b strings.Builder
 	add := func() {
-		if b.Len() > 0 && len(seen) < maxWords {
+		if b.Len() > 0 {
 			if w := b.String(); len([]rune(w)) <= maxWordRunes {
 				seen[w] = struct{}{}
 			}
@@ -72,6 +75,12 @@ func searchWords(name string, texts []string) []string {
 		out = append(out, w)
 	}
 	sort.Strings(out)
+	used := 0
+	for i, w := range out {
+		if used += len(w) + 1; used > wordBudget {
+			return out[:i]
+		}
+	}
 	return out
 }
 

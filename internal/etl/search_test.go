@@ -25,6 +25,7 @@ func TestSearchWordsMatchSQL(t *testing.T) {
 		{"", []string{"emoji 😀oi🏋️‍♀️treino", "(11) 98765-4321", "e-mail: maria.silva@academia.com.br", "www.academia.com.br/planos?x=1"}},
 		{"Zé", []string{strings.Repeat("a", 150) + " curta", "über straße", "", "   "}},
 		{"", nil},
+		{"ÁGUA", []string{strings.Repeat("palavra", 1) + " " + bigText()}},
 	}
 	for i, c := range cases {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {
@@ -48,4 +49,13 @@ func TestSearchWordsMatchSQL(t *testing.T) {
 		searchWords("", []string{"Preços da aula experimental", "Ação"})).Scan(&hit); err != nil || !hit {
 		t.Errorf("search_query does not find folded prefixes: %v %v", hit, err)
 	}
+}
+
+// bigText holds more distinct words than one document keeps (the 256 kB budget).
+func bigText() string {
+	var b strings.Builder
+	for i := range 40000 {
+		fmt.Fprintf(&b, "w%07d ", i)
+	}
+	return b.String()
 }

@@ -1,0 +1,40 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestFromEnv(t *testing.T) {
+	env := func(kv ...string) func(string) string {
+		m := map[string]string{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return func(k string) string { return m[k] }
+	}
+	c, err := FromEnv(env())
+	if err != nil || c.ETLWorkers != 2 || c.DBMaxConns != 16 || c.ETLInterval != time.Minute || c.BcryptCost != 12 {
+		t.Fatalf("defaults: %+v %v", c, err)
+	}
+	for _, tc := range []struct {
+		kv   []string
+		want string // "" means valid
+	}{
+		{[]string{"ETL_WORKERS", "4", "DB_MAX_CONNS", "6"}, ""},
+		{[]string{"ETL_WORKERS", "0"}, "ETL_WORKERS must be between 1 and 64"},
+		{[]string{"ETL_WORKERS", "65"}, "ETL_WORKERS must be between 1 and 64"},
+		{[]string{"ETL_WORKERS", "4", "DB_MAX_CONNS", "5"}, "DB_MAX_CONNS must be at least ETL_WORKERS + 2"},
+		{[]string{"DB_MAX_CONNS", "0"}, "DB_MAX_CONNS must be at least 1"},
+		{[]string{"BCRYPT_COST", "9"}, "BCRYPT_COST must be between 10 and 16"},
+	} {
+		_, err := FromEnv(env(tc.kv...))
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%v: %v", tc.kv, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%v: error %v, want %q", tc.kv, err, tc.want)
+		}
+	}
+}
