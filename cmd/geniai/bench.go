@@ -68,6 +68,11 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 		ChatwootAdminURL: e.getenv("CHATWOOT_ADMIN_URL"), ChatwootURL: e.cfg.ChatwootDatabaseURL, SuperURL: super,
 		BcryptCost: e.cfg.BcryptCost, Keep: *keep, CrashDir: filepath.Join(*out, "fuzz-crashers"), Skip: map[string]bool{}, Log: e.stderr,
 	}
+	cfg.AfterPhase = func(rep *bench.Report) {
+		if _, err := rep.Write(*out); err != nil {
+			fmt.Fprintf(e.stderr, "relatório parcial: %v\n", err)
+		}
+	}
 	for _, s := range strings.Split(*skip, ",") {
 		if s = strings.TrimSpace(s); s != "" {
 			cfg.Skip[s] = true

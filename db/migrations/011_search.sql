@@ -130,6 +130,22 @@ CREATE OR REPLACE FUNCTION analytics.conversation_filter(
            OR c.search @@ analytics.search_query(p_search))
 $$;
 
+-- etl.stored_conversations returns which of the given conversation ids the current tenant has
+-- stored. Planned once, generically (force_generic_plan): the caller's tenant may hold a million
+-- rows this very transaction wrote while the statistics say it has none, and a plan built on
+-- that (a scan of any index that starts with tenant_id, under a LIMIT 1) probed the whole tenant
+-- for every staged row; the generic plan can only probe the primary key, once per id.
+CREATE FUNCTION etl.stored_conversations(p_tenant bigint, p_ids integer[]) RETURNS integer[]
+    LANGUAGE sql STABLE
+    SET plan_cache_mode = force_generic_plan
+    AS $$
+    SELECT coalesce(array_agg(c.conversation_id), '{}')
+    FROM unnest(p_ids) AS i(id)
+    JOIN analytics.conversations c ON c.tenant_id = p_tenant AND c.conversation_id = i.id
+$$;
+COMMENT ON FUNCTION etl.stored_conversations(bigint, integer[]) IS 'Ids among p_ids that the tenant has in analytics.conversations (primary-key probes, generic plan).';
+GRANT EXECUTE ON FUNCTION etl.stored_conversations(bigint, integer[]) TO geniai_etl;
+
 CREATE OR REPLACE FUNCTION etl.merge_chunk(p_run_id bigint, p_chunk integer)
     RETURNS void
     LANGUAGE plpgsql
@@ -173,17 +189,15 @@ BEGIN
     -- One primary-key probe per staged row, whatever the statistics say: during a first load the
     -- tenant's rows are all new, its statistics say it has none, and a join planned from that side
     -- rescans the chunk for every row already inserted (minutes per chunk on a large tenant).
-    v_existing := ARRAY(
-        SELECT sc.conversation_id
-        FROM etl.stage_conversations sc
-        CROSS JOIN LATERAL (SELECT FROM analytics.conversations c
-                            WHERE c.tenant_id = t AND c.conversation_id = sc.conversation_id LIMIT 1) hit
-        WHERE sc.run_id = p_run_id AND sc.chunk = p_chunk);
+    v_existing := etl.stored_conversations(t, ARRAY(
+        SELECT sc.conversation_id FROM etl.stage_conversations sc WHERE sc.run_id = p_run_id AND sc.chunk = p_chunk));
 
     -- Days that lose rows: current days of stored conversations about to change.
-    SELECT array_agg(DISTINCT c.created_day) INTO v_days
-    FROM analytics.conversations c
-    WHERE c.tenant_id = t AND c.conversation_id IN (SELECT unnest(v_existing));
+    IF cardinality(v_existing) > 0 THEN
+        SELECT array_agg(DISTINCT c.created_day) INTO v_days
+        FROM analytics.conversations c
+        WHERE c.tenant_id = t AND c.conversation_id IN (SELECT unnest(v_existing));
+    END IF;
 
     v_ins := 0;
     v_upd := 0;
@@ -248,7 +262,9 @@ BEGIN
             FROM src x
             -- = ANY (v_existing): the rows to compare are known; a first load compares none, and
             -- the planner cannot drive the join from this tenant's mis-estimated fresh rows.
-            WHERE c.tenant_id = t AND c.conversation_id = ANY (v_existing) AND c.conversation_id = x.conversation_id
+            -- cardinality first: a constant condition, so a first load skips the join entirely.
+            WHERE cardinality(v_existing) > 0
+              AND c.tenant_id = t AND c.conversation_id = ANY (v_existing) AND c.conversation_id = x.conversation_id
               AND (c.account_id, c.inbox_id, c.display_id, c.channel_type, c.status, c.priority, c.contact_id,
                    c.contact_name, c.contact_phone, c.assignee_id, c.team_id, c.labels, c.created_at,
                    c.source_updated_at, c.last_activity_at, c.created_day, c.created_hour, c.created_dow,
@@ -596,6 +612,7 @@ COMMENT ON FUNCTION etl.merge_chunk(bigint, integer) IS
 CREATE INDEX messages_content_trgm_idx ON analytics.messages USING gin (content gin_trgm_ops);
 DROP INDEX analytics.conversations_search_idx;
 ALTER TABLE analytics.conversations DROP COLUMN search;
+DROP FUNCTION etl.stored_conversations(bigint, integer[]);
 DROP FUNCTION analytics.search_query(text);
 DROP FUNCTION analytics.search_document(text, text[]);
 DROP FUNCTION analytics.search_fold(text);

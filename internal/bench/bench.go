@@ -63,6 +63,9 @@ type Config struct {
 	CrashDir   string // where failing fuzz inputs are moved (out of the source tree); "" is bench/results/fuzz-crashers
 	Skip       map[string]bool
 	Log        io.Writer // progress lines
+	// AfterPhase, when set, gets the report so far after every phase (the command writes it, so
+	// a run stopped late still leaves the figures it measured).
+	AfterPhase func(*Report)
 }
 
 func (c *Config) logf(format string, args ...any) {
@@ -150,6 +153,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		if err := p.fn(ctx); err != nil {
 			rep.Errors = append(rep.Errors, p.name+": "+err.Error())
 			cfg.logf("phase %s failed: %v", p.name, err)
+		}
+		if cfg.AfterPhase != nil {
+			rep.Duration = time.Since(start).Seconds()
+			cfg.AfterPhase(rep)
 		}
 	}
 	rep.Duration = time.Since(start).Seconds()
