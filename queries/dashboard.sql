@@ -249,3 +249,10 @@ WHERE l.tenant_id = @tenant_id AND l.day BETWEEN @from_day AND @to_day
   AND (sqlc.narg('inboxes')::integer[] IS NULL OR l.inbox_id = ANY (sqlc.narg('inboxes')::integer[]))
 GROUP BY l.label
 ORDER BY sum(l.conversations) DESC, l.label;
+
+-- name: PlanPerCall :exec
+-- PlanPerCall makes the rest of the transaction plan each statement with its actual parameters
+-- (plan_cache_mode, transaction-local). The list's keyset pages need it: a cached generic plan
+-- cannot see which filters are NULL or where the cursor is, and sorted a large tenant's whole
+-- period for every page (0.5 s a page at 150,000 conversations, against 7 ms planned per call).
+SELECT set_config('plan_cache_mode', 'force_custom_plan', true);

@@ -188,6 +188,9 @@ type Page struct {
 func (s *Service) List(ctx context.Context, p pg.Principal, tenantID int64, f Filter) (*Page, error) {
 	pg_ := &Page{Filter: f}
 	err := s.DB.InReadTx(ctx, p, func(tx pg.Tx) error {
+		if err := tx.PlanPerCall(ctx); err != nil {
+			return err
+		}
 		rows, err := tx.ConversationPage(ctx, pageParams(tenantID, f, f.After, int32(f.PageSize)+1))
 		if err != nil {
 			return err
@@ -270,6 +273,9 @@ func (s *Service) Detail(ctx context.Context, p pg.Principal, tenantID int64, co
 func (s *Service) Each(ctx context.Context, p pg.Principal, tenantID int64, f Filter, fn func(dbsqlc.ConversationPageRow) error) error {
 	const batch = 2000
 	return s.DB.InReadTx(ctx, p, func(tx pg.Tx) error {
+		if err := tx.PlanPerCall(ctx); err != nil {
+			return err
+		}
 		var after *Cursor
 		for {
 			rows, err := tx.ConversationPage(ctx, pageParams(tenantID, f, after, batch))
