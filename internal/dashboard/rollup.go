@@ -97,10 +97,6 @@ func (s *Service) loadRollups(ctx context.Context, tx pg.Tx, d *Dashboard, tenan
 	if err != nil {
 		return err
 	}
-	curDist, err := tx.RollupDistribution(ctx, dbsqlc.RollupDistributionParams(params(f)))
-	if err != nil {
-		return err
-	}
 	above := s.RollupAbove
 	if above == 0 {
 		above = DefaultRollupAbove
@@ -112,12 +108,17 @@ func (s *Service) loadRollups(ctx context.Context, tx pg.Tx, d *Dashboard, tenan
 		return dbsqlc.DashboardPercentilesParams{TenantID: tenantID, FromDay: g.From, ToDay: g.To, Inboxes: inboxes}
 	}
 	exact := func(n int64) bool { return above >= 0 && n <= above }
+	// The histograms are read only when a period is too large to rank.
 	var inboxP50 map[int32]float64
+	var curDist []dbsqlc.RollupDistributionRow
 	if exact(cur.Conversations) {
 		if inboxP50, err = exactPercentiles(ctx, tx, &curSum, ranked(f)); err != nil {
 			return err
 		}
 	} else {
+		if curDist, err = tx.RollupDistribution(ctx, dbsqlc.RollupDistributionParams(params(f))); err != nil {
+			return err
+		}
 		percentilesFromHistograms(&curSum, curDist)
 		d.Approx = true
 	}
