@@ -30,7 +30,9 @@ as_owner() {
 }
 
 # datadir resolves DIR/pg. As root the data must belong to `postgres`, which may not be able to
-# reach a checkout under a private home; then the data lives in /var/tmp and DIR/pg links to it.
+# reach a checkout under a private home (or a `mktemp -d` clone); then the data lives in /var/tmp,
+# DIR/pg links to it, and the resolved path is what the server is given (postgres could not
+# follow the link through DIR).
 datadir() {
 	local dir=$1
 	mkdir -p "$dir"
@@ -43,7 +45,7 @@ datadir() {
 	fi
 	[ -e "$dir/pg" ] || mkdir -p "$dir/pg"
 	[ "$(id -u)" = 0 ] && chown -R postgres: "$dir/pg/" 2>/dev/null || true
-	echo "$dir/pg"
+	readlink -f "$dir/pg"
 }
 
 cmd_start() {
@@ -133,7 +135,7 @@ SQL
 cmd_stop() {
 	local dir data
 	dir=$(cd "$1" && pwd)
-	data=$dir/pg
+	data=$(readlink -f "$dir/pg")
 	[ -f "$data/PG_VERSION" ] || return 0
 	as_owner "$(pgbin)/pg_ctl" -D "$data" -m fast -w stop >/dev/null 2>&1 || true
 }
