@@ -150,9 +150,10 @@ SELECT w.last_success_at
 FROM etl.watermarks w
 WHERE w.tenant_id = @tenant_id;
 
--- Rollup path: the same numbers from analytics.daily_stats, daily_dist and daily_labels, for
--- filters that only name a period and inboxes (a channel is a set of inboxes). A large tenant's
--- dashboard then reads a few hundred rollup rows instead of scanning its conversations.
+-- Rollup path: the same numbers from analytics.daily_stats, daily_hist, tenant_daily_hist and
+-- daily_labels, for filters that only name a period and inboxes (a channel is a set of inboxes).
+-- A large tenant's dashboard then reads a few hundred rollup rows instead of scanning its
+-- conversations.
 
 -- name: RollupSummary :one
 -- RollupSummary sums the daily rollups of a period (inboxes NULL: all).
@@ -222,23 +223,20 @@ WHERE d.tenant_id = @tenant_id AND d.day BETWEEN @from_day AND @to_day
 GROUP BY d.inbox_id
 ORDER BY sum(d.conversations) DESC, d.inbox_id;
 
--- name: RollupDistribution :many
--- RollupDistribution is the reply and resolution histograms per inbox (metrics 1-3).
-SELECT d.inbox_id, d.metric, d.bucket, sum(d.conversations)::bigint AS conversations
-FROM analytics.daily_dist d
-WHERE d.tenant_id = @tenant_id AND d.day BETWEEN @from_day AND @to_day AND d.metric <= 3
-  AND (sqlc.narg('inboxes')::integer[] IS NULL OR d.inbox_id = ANY (sqlc.narg('inboxes')::integer[]))
-GROUP BY d.inbox_id, d.metric, d.bucket
-ORDER BY d.metric, d.bucket;
+-- name: RollupTenantHist :many
+-- RollupTenantHist is the period's histograms over every inbox, one row per day and metric
+-- (metrics 1-3 reply and resolution times, 4 hour of creation; see analytics.daily_hist).
+SELECT h.day, h.metric, h.buckets, h.counts
+FROM analytics.tenant_daily_hist h
+WHERE h.tenant_id = @tenant_id AND h.day BETWEEN @from_day AND @to_day AND h.metric = ANY (@metrics::smallint[]);
 
--- name: RollupHeatmap :many
--- RollupHeatmap counts conversations by weekday (0 = Sunday) and hour from the rollups.
-SELECT extract(dow FROM d.day)::smallint AS dow, d.bucket AS hour, sum(d.conversations)::bigint AS conversations
-FROM analytics.daily_dist d
-WHERE d.tenant_id = @tenant_id AND d.day BETWEEN @from_day AND @to_day AND d.metric = 4
-  AND (sqlc.narg('inboxes')::integer[] IS NULL OR d.inbox_id = ANY (sqlc.narg('inboxes')::integer[]))
-GROUP BY 1, 2
-ORDER BY 1, 2;
+-- name: RollupInboxHist :many
+-- RollupInboxHist is the period's histograms per inbox (inboxes NULL: all), one row per day,
+-- inbox and metric.
+SELECT h.day, h.inbox_id, h.metric, h.buckets, h.counts
+FROM analytics.daily_hist h
+WHERE h.tenant_id = @tenant_id AND h.day BETWEEN @from_day AND @to_day AND h.metric = ANY (@metrics::smallint[])
+  AND (sqlc.narg('inboxes')::integer[] IS NULL OR h.inbox_id = ANY (sqlc.narg('inboxes')::integer[]));
 
 -- name: RollupLabels :many
 -- RollupLabels is the per-label table from the rollups.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"sort"
+	"time"
 
 	"github.com/geniai/analytics/internal/dbsqlc"
 	"github.com/geniai/analytics/internal/pg"
@@ -108,26 +109,33 @@ func (s *Service) loadRollups(ctx context.Context, tx pg.Tx, d *Dashboard, tenan
 		return dbsqlc.DashboardPercentilesParams{TenantID: tenantID, FromDay: g.From, ToDay: g.To, Inboxes: inboxes}
 	}
 	exact := func(n int64) bool { return above >= 0 && n <= above }
-	// The histograms are read only when a period is too large to rank.
+	// The histograms are read only when a period is too large to rank, and for the heatmap.
 	var inboxP50 map[int32]float64
-	var curDist []dbsqlc.RollupDistributionRow
+	var cur4 *hists
 	if exact(cur.Conversations) {
 		if inboxP50, err = exactPercentiles(ctx, tx, &curSum, ranked(f)); err != nil {
 			return err
 		}
-	} else {
-		if curDist, err = tx.RollupDistribution(ctx, dbsqlc.RollupDistributionParams(params(f))); err != nil {
+		if cur4, err = readHists(ctx, tx, tenantID, f, inboxes, heatOnly, false); err != nil {
 			return err
 		}
-		percentilesFromHistograms(&curSum, curDist)
+	} else {
+		if cur4, err = readHists(ctx, tx, tenantID, f, inboxes, allMetrics, true); err != nil {
+			return err
+		}
+		cur4.percentiles(&curSum)
+		inboxP50 = map[int32]float64{}
+		for id, h := range cur4.firstReply {
+			inboxP50[id] = h.percentile(0.5)
+		}
 		d.Approx = true
 	}
 	if exact(prev.Conversations) {
 		_, err = exactPercentiles(ctx, tx, &prevSum, ranked(f.Previous()))
 	} else {
-		var prevDist []dbsqlc.RollupDistributionRow
-		if prevDist, err = tx.RollupDistribution(ctx, dbsqlc.RollupDistributionParams(params(f.Previous()))); err == nil {
-			percentilesFromHistograms(&prevSum, prevDist)
+		var prev3 *hists
+		if prev3, err = readHists(ctx, tx, tenantID, f.Previous(), inboxes, timeMetrics, false); err == nil {
+			prev3.percentiles(&prevSum)
 		}
 	}
 	if err != nil {
@@ -155,32 +163,17 @@ func (s *Service) loadRollups(ctx context.Context, tx pg.Tx, d *Dashboard, tenan
 			d.CSAT = append(d.CSAT, dbsqlc.DashboardCSATRow{Rating: int16(i + 1), Conversations: n})
 		}
 	}
-	heat, err := tx.RollupHeatmap(ctx, dbsqlc.RollupHeatmapParams(params(f)))
-	if err != nil {
-		return err
-	}
 	d.Heatmap = d.Heatmap[:0]
-	for _, r := range heat {
-		d.Heatmap = append(d.Heatmap, dbsqlc.DashboardHeatmapRow{Dow: r.Dow, Hour: r.Hour, Conversations: r.Conversations})
+	for dow := range cur4.heat {
+		for hour, n := range cur4.heat[dow] {
+			if n > 0 {
+				d.Heatmap = append(d.Heatmap, dbsqlc.DashboardHeatmapRow{Dow: int16(dow), Hour: int16(hour), Conversations: n})
+			}
+		}
 	}
 	byInbox, err := tx.RollupByInbox(ctx, dbsqlc.RollupByInboxParams(params(f)))
 	if err != nil {
 		return err
-	}
-	if inboxP50 == nil {
-		perInbox := map[int32]histogram{}
-		for _, r := range curDist {
-			if r.Metric == 1 {
-				if perInbox[r.InboxID] == nil {
-					perInbox[r.InboxID] = histogram{}
-				}
-				perInbox[r.InboxID][r.Bucket] += r.Conversations
-			}
-		}
-		inboxP50 = map[int32]float64{}
-		for id, h := range perInbox {
-			inboxP50[id] = h.percentile(0.5)
-		}
 	}
 	channel := map[int32]string{}
 	for _, ib := range d.Inboxes {
@@ -229,17 +222,102 @@ func summaryFromRollup(r dbsqlc.RollupSummaryRow) dbsqlc.DashboardSummaryRow {
 	}
 }
 
-// percentilesFromHistograms estimates the summary's medians and p90 from merged histograms.
-func percentilesFromHistograms(sum *dbsqlc.DashboardSummaryRow, dist []dbsqlc.RollupDistributionRow) {
-	h := [4]histogram{{}, {}, {}, {}}
-	for _, x := range dist {
-		if x.Metric >= 1 && x.Metric <= 3 {
-			h[x.Metric][x.Bucket] += x.Conversations
+// The histogram metrics of analytics.daily_hist.
+const (
+	metricFirstReply int16 = iota + 1
+	metricFirstHumanReply
+	metricResolution
+	metricHour
+)
+
+var (
+	heatOnly    = []int16{metricHour}
+	timeMetrics = []int16{metricFirstReply, metricFirstHumanReply, metricResolution}
+	allMetrics  = []int16{metricFirstReply, metricFirstHumanReply, metricResolution, metricHour}
+)
+
+// hists is a period's histograms merged over its days: per metric over the chosen inboxes, the
+// hour of creation by weekday (the heatmap) and, when asked, the first reply per inbox.
+type hists struct {
+	all        [metricHour + 1]histogram
+	heat       [7][24]int64
+	firstReply map[int32]histogram
+}
+
+func (h *hists) add(metric int16, day time.Time, buckets []int16, counts []int32) {
+	if metric < metricFirstReply || metric > metricHour || len(buckets) != len(counts) {
+		return
+	}
+	if metric == metricHour {
+		dow := day.Weekday()
+		for i, b := range buckets {
+			if b >= 0 && b < 24 {
+				h.heat[dow][b] += int64(counts[i])
+			}
+		}
+		return
+	}
+	if h.all[metric] == nil {
+		h.all[metric] = histogram{}
+	}
+	for i, b := range buckets {
+		h.all[metric][b] += int64(counts[i])
+	}
+}
+
+// readHists merges the histograms of period g over the inbox set (nil: every inbox) for the
+// metrics asked; perInbox also merges the first reply per inbox. With no inbox chosen the overall
+// histograms come from tenant_daily_hist, a row per day and metric whatever the inbox count.
+func readHists(ctx context.Context, tx pg.Tx, tenantID int64, g Filter, inboxes []int32, metrics []int16, perInbox bool) (*hists, error) {
+	h := &hists{}
+	inboxMetrics := metrics
+	if inboxes == nil {
+		rows, err := tx.RollupTenantHist(ctx, dbsqlc.RollupTenantHistParams{TenantID: tenantID, FromDay: g.From, ToDay: g.To, Metrics: metrics})
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			h.add(r.Metric, r.Day, r.Buckets, r.Counts)
+		}
+		inboxMetrics = nil
+	}
+	if perInbox {
+		h.firstReply = map[int32]histogram{}
+		if inboxMetrics == nil {
+			inboxMetrics = []int16{metricFirstReply}
 		}
 	}
-	sum.FirstReplyP50, sum.FirstReplyP90 = h[1].percentile(0.5), h[1].percentile(0.9)
-	sum.FirstHumanReplyP50, sum.FirstHumanReplyP90 = h[2].percentile(0.5), h[2].percentile(0.9)
-	sum.ResolutionP50 = h[3].percentile(0.5)
+	if inboxMetrics == nil {
+		return h, nil
+	}
+	rows, err := tx.RollupInboxHist(ctx, dbsqlc.RollupInboxHistParams{TenantID: tenantID, FromDay: g.From, ToDay: g.To, Metrics: inboxMetrics, Inboxes: inboxes})
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		if perInbox && r.Metric == metricFirstReply {
+			ib := h.firstReply[r.InboxID]
+			if ib == nil {
+				ib = histogram{}
+				h.firstReply[r.InboxID] = ib
+			}
+			for i, b := range r.Buckets {
+				ib[b] += int64(r.Counts[i])
+			}
+		}
+		if inboxes != nil {
+			h.add(r.Metric, r.Day, r.Buckets, r.Counts)
+		}
+	}
+	return h, nil
+}
+
+// percentiles estimates the summary's medians and p90 from the merged histograms.
+func (h *hists) percentiles(sum *dbsqlc.DashboardSummaryRow) {
+	fr, fh, rs := h.all[metricFirstReply], h.all[metricFirstHumanReply], h.all[metricResolution]
+	sum.FirstReplyP50, sum.FirstReplyP90 = fr.percentile(0.5), fr.percentile(0.9)
+	sum.FirstHumanReplyP50, sum.FirstHumanReplyP90 = fh.percentile(0.5), fh.percentile(0.9)
+	sum.ResolutionP50 = rs.percentile(0.5)
 }
 
 // exactPercentiles ranks the period's conversations for the summary's medians and p90 and

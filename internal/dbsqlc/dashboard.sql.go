@@ -1102,98 +1102,53 @@ func (q *Queries) RollupDaily(ctx context.Context, arg RollupDailyParams) ([]Rol
 	return items, nil
 }
 
-const rollupDistribution = `-- name: RollupDistribution :many
-SELECT d.inbox_id, d.metric, d.bucket, sum(d.conversations)::bigint AS conversations
-FROM analytics.daily_dist d
-WHERE d.tenant_id = $1 AND d.day BETWEEN $2 AND $3 AND d.metric <= 3
-  AND ($4::integer[] IS NULL OR d.inbox_id = ANY ($4::integer[]))
-GROUP BY d.inbox_id, d.metric, d.bucket
-ORDER BY d.metric, d.bucket
+const rollupInboxHist = `-- name: RollupInboxHist :many
+SELECT h.day, h.inbox_id, h.metric, h.buckets, h.counts
+FROM analytics.daily_hist h
+WHERE h.tenant_id = $1 AND h.day BETWEEN $2 AND $3 AND h.metric = ANY ($4::smallint[])
+  AND ($5::integer[] IS NULL OR h.inbox_id = ANY ($5::integer[]))
 `
 
-type RollupDistributionParams struct {
+type RollupInboxHistParams struct {
 	TenantID int64     `json:"tenant_id"`
 	FromDay  time.Time `json:"from_day"`
 	ToDay    time.Time `json:"to_day"`
+	Metrics  []int16   `json:"metrics"`
 	Inboxes  []int32   `json:"inboxes"`
 }
 
-type RollupDistributionRow struct {
-	InboxID       int32 `json:"inbox_id"`
-	Metric        int16 `json:"metric"`
-	Bucket        int16 `json:"bucket"`
-	Conversations int64 `json:"conversations"`
+type RollupInboxHistRow struct {
+	Day     time.Time `json:"day"`
+	InboxID int32     `json:"inbox_id"`
+	Metric  int16     `json:"metric"`
+	Buckets []int16   `json:"buckets"`
+	Counts  []int32   `json:"counts"`
 }
 
-// RollupDistribution is the reply and resolution histograms per inbox (metrics 1-3).
-func (q *Queries) RollupDistribution(ctx context.Context, arg RollupDistributionParams) ([]RollupDistributionRow, error) {
-	rows, err := q.db.Query(ctx, rollupDistribution,
+// RollupInboxHist is the period's histograms per inbox (inboxes NULL: all), one row per day,
+// inbox and metric.
+func (q *Queries) RollupInboxHist(ctx context.Context, arg RollupInboxHistParams) ([]RollupInboxHistRow, error) {
+	rows, err := q.db.Query(ctx, rollupInboxHist,
 		arg.TenantID,
 		arg.FromDay,
 		arg.ToDay,
+		arg.Metrics,
 		arg.Inboxes,
 	)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []RollupDistributionRow{}
+	items := []RollupInboxHistRow{}
 	for rows.Next() {
-		var i RollupDistributionRow
+		var i RollupInboxHistRow
 		if err := rows.Scan(
+			&i.Day,
 			&i.InboxID,
 			&i.Metric,
-			&i.Bucket,
-			&i.Conversations,
+			&i.Buckets,
+			&i.Counts,
 		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const rollupHeatmap = `-- name: RollupHeatmap :many
-SELECT extract(dow FROM d.day)::smallint AS dow, d.bucket AS hour, sum(d.conversations)::bigint AS conversations
-FROM analytics.daily_dist d
-WHERE d.tenant_id = $1 AND d.day BETWEEN $2 AND $3 AND d.metric = 4
-  AND ($4::integer[] IS NULL OR d.inbox_id = ANY ($4::integer[]))
-GROUP BY 1, 2
-ORDER BY 1, 2
-`
-
-type RollupHeatmapParams struct {
-	TenantID int64     `json:"tenant_id"`
-	FromDay  time.Time `json:"from_day"`
-	ToDay    time.Time `json:"to_day"`
-	Inboxes  []int32   `json:"inboxes"`
-}
-
-type RollupHeatmapRow struct {
-	Dow           int16 `json:"dow"`
-	Hour          int16 `json:"hour"`
-	Conversations int64 `json:"conversations"`
-}
-
-// RollupHeatmap counts conversations by weekday (0 = Sunday) and hour from the rollups.
-func (q *Queries) RollupHeatmap(ctx context.Context, arg RollupHeatmapParams) ([]RollupHeatmapRow, error) {
-	rows, err := q.db.Query(ctx, rollupHeatmap,
-		arg.TenantID,
-		arg.FromDay,
-		arg.ToDay,
-		arg.Inboxes,
-	)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []RollupHeatmapRow{}
-	for rows.Next() {
-		var i RollupHeatmapRow
-		if err := rows.Scan(&i.Dow, &i.Hour, &i.Conversations); err != nil {
 			return nil, err
 		}
 		items = append(items, i)
@@ -1330,9 +1285,10 @@ type RollupSummaryRow struct {
 	Csat5           int64   `json:"csat5"`
 }
 
-// Rollup path: the same numbers from analytics.daily_stats, daily_dist and daily_labels, for
-// filters that only name a period and inboxes (a channel is a set of inboxes). A large tenant's
-// dashboard then reads a few hundred rollup rows instead of scanning its conversations.
+// Rollup path: the same numbers from analytics.daily_stats, daily_hist, tenant_daily_hist and
+// daily_labels, for filters that only name a period and inboxes (a channel is a set of inboxes).
+// A large tenant's dashboard then reads a few hundred rollup rows instead of scanning its
+// conversations.
 // RollupSummary sums the daily rollups of a period (inboxes NULL: all).
 func (q *Queries) RollupSummary(ctx context.Context, arg RollupSummaryParams) (RollupSummaryRow, error) {
 	row := q.db.QueryRow(ctx, rollupSummary,
@@ -1372,6 +1328,58 @@ func (q *Queries) RollupSummary(ctx context.Context, arg RollupSummaryParams) (R
 		&i.Csat5,
 	)
 	return i, err
+}
+
+const rollupTenantHist = `-- name: RollupTenantHist :many
+SELECT h.day, h.metric, h.buckets, h.counts
+FROM analytics.tenant_daily_hist h
+WHERE h.tenant_id = $1 AND h.day BETWEEN $2 AND $3 AND h.metric = ANY ($4::smallint[])
+`
+
+type RollupTenantHistParams struct {
+	TenantID int64     `json:"tenant_id"`
+	FromDay  time.Time `json:"from_day"`
+	ToDay    time.Time `json:"to_day"`
+	Metrics  []int16   `json:"metrics"`
+}
+
+type RollupTenantHistRow struct {
+	Day     time.Time `json:"day"`
+	Metric  int16     `json:"metric"`
+	Buckets []int16   `json:"buckets"`
+	Counts  []int32   `json:"counts"`
+}
+
+// RollupTenantHist is the period's histograms over every inbox, one row per day and metric
+// (metrics 1-3 reply and resolution times, 4 hour of creation; see analytics.daily_hist).
+func (q *Queries) RollupTenantHist(ctx context.Context, arg RollupTenantHistParams) ([]RollupTenantHistRow, error) {
+	rows, err := q.db.Query(ctx, rollupTenantHist,
+		arg.TenantID,
+		arg.FromDay,
+		arg.ToDay,
+		arg.Metrics,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []RollupTenantHistRow{}
+	for rows.Next() {
+		var i RollupTenantHistRow
+		if err := rows.Scan(
+			&i.Day,
+			&i.Metric,
+			&i.Buckets,
+			&i.Counts,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const tenantInboxNames = `-- name: TenantInboxNames :many

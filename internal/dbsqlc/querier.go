@@ -129,17 +129,20 @@ type Querier interface {
 	RollupByInbox(ctx context.Context, arg RollupByInboxParams) ([]RollupByInboxRow, error)
 	// RollupDaily is the daily volume per inbox from the rollups.
 	RollupDaily(ctx context.Context, arg RollupDailyParams) ([]RollupDailyRow, error)
-	// RollupDistribution is the reply and resolution histograms per inbox (metrics 1-3).
-	RollupDistribution(ctx context.Context, arg RollupDistributionParams) ([]RollupDistributionRow, error)
-	// RollupHeatmap counts conversations by weekday (0 = Sunday) and hour from the rollups.
-	RollupHeatmap(ctx context.Context, arg RollupHeatmapParams) ([]RollupHeatmapRow, error)
+	// RollupInboxHist is the period's histograms per inbox (inboxes NULL: all), one row per day,
+	// inbox and metric.
+	RollupInboxHist(ctx context.Context, arg RollupInboxHistParams) ([]RollupInboxHistRow, error)
 	// RollupLabels is the per-label table from the rollups.
 	RollupLabels(ctx context.Context, arg RollupLabelsParams) ([]RollupLabelsRow, error)
-	// Rollup path: the same numbers from analytics.daily_stats, daily_dist and daily_labels, for
-	// filters that only name a period and inboxes (a channel is a set of inboxes). A large tenant's
-	// dashboard then reads a few hundred rollup rows instead of scanning its conversations.
+	// Rollup path: the same numbers from analytics.daily_stats, daily_hist, tenant_daily_hist and
+	// daily_labels, for filters that only name a period and inboxes (a channel is a set of inboxes).
+	// A large tenant's dashboard then reads a few hundred rollup rows instead of scanning its
+	// conversations.
 	// RollupSummary sums the daily rollups of a period (inboxes NULL: all).
 	RollupSummary(ctx context.Context, arg RollupSummaryParams) (RollupSummaryRow, error)
+	// RollupTenantHist is the period's histograms over every inbox, one row per day and metric
+	// (metrics 1-3 reply and resolution times, 4 hour of creation; see analytics.daily_hist).
+	RollupTenantHist(ctx context.Context, arg RollupTenantHistParams) ([]RollupTenantHistRow, error)
 	// SchemaVersion is the applied migration version (readiness).
 	SchemaVersion(ctx context.Context) (int32, error)
 	// SettingsGet reads a tenant's branding, defaults and funnel rules.

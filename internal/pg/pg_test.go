@@ -160,3 +160,61 @@ func TestMigrationRoundTrip(t *testing.T) {
 		t.Fatalf("not ready after up again: %v", err)
 	}
 }
+
+// TestMigrationRebuildsHistograms: migration 013 turns analytics.daily_dist into array histograms
+// and rebuilds them for tenants already loaded; its down migration rebuilds daily_dist. Both hold
+// the same counts as a fresh refresh.
+func TestMigrationRebuildsHistograms(t *testing.T) {
+	t.Parallel()
+	env := pgtest.New(t)
+	ctx := context.Background()
+	pgtest.SeedAnalytics(t, env)
+	su := pgtest.Conn(t, env.SuperURL)
+	const fromHists = `SELECT coalesce(string_agg(format('%s/%s/%s/%s/%s', tenant_id, day, inbox_id, metric, n), ',' ORDER BY tenant_id, day, inbox_id, metric, n), '')
+		FROM (SELECT h.tenant_id, h.day, h.inbox_id, h.metric, sum(c)::bigint AS n
+		      FROM analytics.daily_hist h, unnest(h.counts) c GROUP BY 1, 2, 3, 4) x`
+	const fromTenantHists = `SELECT coalesce(string_agg(format('%s/%s/%s/%s', tenant_id, day, metric, n), ',' ORDER BY tenant_id, day, metric, n), '')
+		FROM (SELECT h.tenant_id, h.day, h.metric, sum(c)::bigint AS n
+		      FROM analytics.tenant_daily_hist h, unnest(h.counts) c GROUP BY 1, 2, 3) x`
+	snapshot := func(q string) string {
+		t.Helper()
+		var s string
+		if err := su.QueryRow(ctx, q).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	perInbox, perTenant := snapshot(fromHists), snapshot(fromTenantHists)
+	if perInbox == "" || perTenant == "" {
+		t.Fatal("fixture left no histograms")
+	}
+	if err := pg.Migrate(ctx, env.OwnerURL, 12, nil); err != nil {
+		t.Fatalf("down to 12: %v", err)
+	}
+	old := snapshot(`SELECT coalesce(string_agg(format('%s/%s/%s/%s/%s', tenant_id, day, inbox_id, metric, n), ',' ORDER BY tenant_id, day, inbox_id, metric, n), '')
+		FROM (SELECT tenant_id, day, inbox_id, metric, sum(conversations)::bigint AS n FROM analytics.daily_dist GROUP BY 1, 2, 3, 4) x`)
+	if old != perInbox {
+		t.Errorf("down migration rebuilt daily_dist as\n%s\nwant\n%s", old, perInbox)
+	}
+	if err := pg.Migrate(ctx, env.OwnerURL, -1, nil); err != nil {
+		t.Fatalf("up again: %v", err)
+	}
+	if got := snapshot(fromHists); got != perInbox {
+		t.Errorf("up migration rebuilt daily_hist as\n%s\nwant\n%s", got, perInbox)
+	}
+	if got := snapshot(fromTenantHists); got != perTenant {
+		t.Errorf("up migration rebuilt tenant_daily_hist as\n%s\nwant\n%s", got, perTenant)
+	}
+	var forced int
+	if err := su.QueryRow(ctx, `SELECT count(*) FROM pg_class WHERE relnamespace = 'analytics'::regnamespace
+		AND relkind = 'r' AND relrowsecurity AND relforcerowsecurity`).Scan(&forced); err != nil {
+		t.Fatal(err)
+	}
+	var tables int
+	if err := su.QueryRow(ctx, `SELECT count(*) FROM pg_class WHERE relnamespace = 'analytics'::regnamespace AND relkind = 'r'`).Scan(&tables); err != nil {
+		t.Fatal(err)
+	}
+	if forced != tables {
+		t.Errorf("%d of %d analytics tables have forced row-level security after the round trip", forced, tables)
+	}
+}
