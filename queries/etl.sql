@@ -33,6 +33,15 @@ FROM app.tenant_inboxes
 WHERE tenant_id = @tenant_id
 ORDER BY inbox_id;
 
+-- name: EtlTenantHasRegex :one
+-- EtlTenantHasRegex reports whether a funnel rule of the tenant has a regular expression: only
+-- then does the run stage the texts of contact messages (etl.merge_chunk reads them). A rule
+-- changed after this read bumps rules_version, and etl.merge_run then re-applies the rules to the
+-- whole history from stored transcripts.
+SELECT (ts.lead_regex IS NOT NULL OR ts.visit_regex IS NOT NULL OR ts.converted_regex IS NOT NULL)::boolean AS has_regex
+FROM app.tenant_settings ts
+WHERE ts.tenant_id = @tenant_id;
+
 -- name: EtlTenantList :many
 -- EtlTenantList lists the client tenants the scheduler loads (not the platform, not cancelled).
 SELECT id, slug

@@ -385,6 +385,23 @@ func (q *Queries) EtlStoreFingerprint(ctx context.Context, arg EtlStoreFingerpri
 	return err
 }
 
+const etlTenantHasRegex = `-- name: EtlTenantHasRegex :one
+SELECT (ts.lead_regex IS NOT NULL OR ts.visit_regex IS NOT NULL OR ts.converted_regex IS NOT NULL)::boolean AS has_regex
+FROM app.tenant_settings ts
+WHERE ts.tenant_id = $1
+`
+
+// EtlTenantHasRegex reports whether a funnel rule of the tenant has a regular expression: only
+// then does the run stage the texts of contact messages (etl.merge_chunk reads them). A rule
+// changed after this read bumps rules_version, and etl.merge_run then re-applies the rules to the
+// whole history from stored transcripts.
+func (q *Queries) EtlTenantHasRegex(ctx context.Context, tenantID int64) (bool, error) {
+	row := q.db.QueryRow(ctx, etlTenantHasRegex, tenantID)
+	var has_regex bool
+	err := row.Scan(&has_regex)
+	return has_regex, err
+}
+
 const etlTenantInboxIDs = `-- name: EtlTenantInboxIDs :many
 SELECT inbox_id
 FROM app.tenant_inboxes

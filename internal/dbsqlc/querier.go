@@ -97,6 +97,11 @@ type Querier interface {
 	// EtlStoreFingerprint records, after a merge, the fingerprint of what is now stored and the
 	// source clock of the id set the run read.
 	EtlStoreFingerprint(ctx context.Context, arg EtlStoreFingerprintParams) error
+	// EtlTenantHasRegex reports whether a funnel rule of the tenant has a regular expression: only
+	// then does the run stage the texts of contact messages (etl.merge_chunk reads them). A rule
+	// changed after this read bumps rules_version, and etl.merge_run then re-applies the rules to the
+	// whole history from stored transcripts.
+	EtlTenantHasRegex(ctx context.Context, tenantID int64) (bool, error)
 	// EtlTenantInboxIDs lists the Chatwoot inboxes mapped to the tenant.
 	EtlTenantInboxIDs(ctx context.Context, tenantID int64) ([]int32, error)
 	// EtlTenantList lists the client tenants the scheduler loads (not the platform, not cancelled).

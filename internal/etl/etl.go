@@ -248,10 +248,21 @@ func (r *Runner) runTenant(ctx context.Context, src *source, srcErr error, tenan
 	res.TenantID = tenantID
 	defer func() { res.Duration = time.Since(start) }()
 	p := pg.ETL(tenantID)
+	if src == nil && srcErr == nil {
+		s, err := r.openSource(ctx)
+		if err == nil {
+			defer s.close(ctx)
+		}
+		src, srcErr = s, err
+	}
 	res.Err = r.DB.WithConn(ctx, func(c *pg.Conn) error {
-		// One transaction takes the tenant's lock, closes runs left by dead processes and records
-		// this run. The lock is session-level: it outlives the transaction (even a rollback).
-		locked := false
+		// One transaction takes the tenant's lock, closes runs left by dead processes, records this
+		// run and asks the source for its fingerprint. When nothing changed it also completes the
+		// run and releases the lock: a quiet tenant costs one transaction and one source query.
+		// The lock is session-level: it outlives the transaction (even a rollback).
+		locked, released := false, false
+		var pre precheck
+		workErr := srcErr
 		if err := c.InTx(ctx, p, func(tx pg.Tx) error {
 			var err error
 			locked, err = tx.EtlLockTry(ctx, dbsqlc.EtlLockTryParams{Class: lockClass, TenantID: int32(tenantID)})
@@ -262,10 +273,30 @@ func (r *Runner) runTenant(ctx context.Context, src *source, srcErr error, tenan
 				return err
 			}
 			row, err := tx.EtlRunStart(ctx, dbsqlc.EtlRunStartParams{TenantID: tenantID, FullLoad: full, Worker: r.worker()})
+			if err != nil {
+				return err
+			}
 			res.RunID = row.ID
+			if workErr != nil {
+				return nil // recorded as failed below
+			}
+			t0 := time.Now()
+			// A source failure is the run's failure, recorded below; only our database's errors
+			// abort this transaction.
+			pre, workErr, err = r.precheck(ctx, tx, src, tenantID, full)
+			res.Phases.IDs = time.Since(t0)
+			if err != nil || workErr != nil || !pre.unchanged {
+				return err
+			}
+			res.Unchanged = true
+			if err := tx.EtlRunUnchanged(ctx, dbsqlc.EtlRunUnchangedParams{SourceNow: pre.fp.SourceNow.Time, TenantID: tenantID, RunID: res.RunID}); err != nil {
+				return err
+			}
+			released = true
+			_, err = tx.EtlLockRelease(ctx, dbsqlc.EtlLockReleaseParams{Class: lockClass, TenantID: int32(tenantID)})
 			return err
 		}); err != nil {
-			if locked {
+			if locked && !released {
 				r.unlock(ctx, c, tenantID)
 			}
 			return err
@@ -274,22 +305,53 @@ func (r *Runner) runTenant(ctx context.Context, src *source, srcErr error, tenan
 			res.Skipped = true
 			return nil
 		}
-		defer r.unlock(ctx, c, tenantID)
-		err := srcErr
-		if err == nil {
-			err = r.work(ctx, c, src, tenantID, full, &res)
+		if res.Unchanged {
+			return nil
 		}
-		if err != nil {
+		defer r.unlock(ctx, c, tenantID)
+		if workErr == nil {
+			workErr = r.work(ctx, c, src, tenantID, full, pre, &res)
+		}
+		if workErr != nil {
 			uctx := context.WithoutCancel(ctx)
 			if ferr := c.InTx(uctx, p, func(tx pg.Tx) error {
-				return tx.EtlRunFail(uctx, dbsqlc.EtlRunFailParams{Error: failureMessage(err), TenantID: tenantID, ID: res.RunID})
+				return tx.EtlRunFail(uctx, dbsqlc.EtlRunFailParams{Error: failureMessage(workErr), TenantID: tenantID, ID: res.RunID})
 			}); ferr != nil {
-				return errors.Join(err, ferr)
+				return errors.Join(workErr, ferr)
 			}
 		}
-		return err
+		return workErr
 	})
 	return res
+}
+
+// precheck is what a run learns before reading any conversation: the tenant's inboxes, the
+// source's clock and fingerprint of their id set, and whether that equals what is stored.
+type precheck struct {
+	inboxes   []int32
+	fp        cwsqlc.ExtractFingerprintRow
+	unchanged bool
+	hasRegex  bool // a funnel rule has a regular expression: stage the contact's texts
+}
+
+// precheck fills a precheck in tx; srcErr is a source failure (the run's), err one of tx.
+func (r *Runner) precheck(ctx context.Context, tx pg.Tx, src *source, tenantID int64, full bool) (pre precheck, srcErr, err error) {
+	if pre.inboxes, err = tx.EtlTenantInboxIDs(ctx, tenantID); err != nil {
+		return pre, nil, err
+	}
+	if pre.hasRegex, err = tx.EtlTenantHasRegex(ctx, tenantID); err != nil {
+		return pre, nil, err
+	}
+	if pre.fp, srcErr = src.q.ExtractFingerprint(ctx, pre.inboxes); srcErr != nil {
+		return pre, sourceError(srcErr), nil
+	}
+	if !full {
+		pre.unchanged, err = tx.EtlUnchanged(ctx, dbsqlc.EtlUnchangedParams{
+			TenantID: tenantID, Conversations: pre.fp.Conversations, Hash: pre.fp.Hash,
+			MaxUpdatedAt: ts(pre.fp.MaxUpdatedAt), OverlapSeconds: r.overlap().Seconds(),
+		})
+	}
+	return pre, nil, err
 }
 
 // unlock releases the tenant's lock; a lock that cannot be released must not stay on a pooled
@@ -318,7 +380,7 @@ type chunk struct {
 // source computes chunk n+1 while chunk n is copied into staging and merged (2 cores: one
 // backend reads Chatwoot while the other writes analytics). At most three chunks are in
 // memory (being read, queued, being copied), whatever the number of conversations.
-func (r *Runner) extract(ctx context.Context, src *source, todo, inboxes []int32) <-chan chunk {
+func (r *Runner) extract(ctx context.Context, src *source, todo []int32, pre precheck) <-chan chunk {
 	out := make(chan chunk, 1)
 	go func() {
 		defer close(out)
@@ -326,14 +388,14 @@ func (r *Runner) extract(ctx context.Context, src *source, todo, inboxes []int32
 			ids := todo[i:min(i+r.chunkSize(), len(todo))]
 			t0 := time.Now()
 			var c chunk
-			c.convs, c.err = src.q.ExtractConversations(ctx, cwsqlc.ExtractConversationsParams{Ids: ids, InboxIds: inboxes})
+			c.convs, c.err = src.q.ExtractConversations(ctx, cwsqlc.ExtractConversationsParams{Ids: ids, InboxIds: pre.inboxes})
 			if c.err == nil {
-				c.msgs, c.err = src.q.ExtractMessages(ctx, cwsqlc.ExtractMessagesParams{Ids: ids, InboxIds: inboxes})
+				c.msgs, c.err = src.q.ExtractMessages(ctx, cwsqlc.ExtractMessagesParams{Ids: ids, InboxIds: pre.inboxes})
 			}
 			if c.err != nil {
 				c.err = sourceError(c.err)
 			} else {
-				c.group = groupChunk(c.convs, c.msgs)
+				c.group = groupChunk(c.convs, c.msgs, pre.hasRegex)
 			}
 			c.wait = time.Since(t0)
 			select {
@@ -350,40 +412,11 @@ func (r *Runner) extract(ctx context.Context, src *source, todo, inboxes []int32
 }
 
 // work is the one transaction that stages and merges the run; it fills res with the run's counts.
-func (r *Runner) work(ctx context.Context, c *pg.Conn, src *source, tenantID int64, full bool, res *Result) error {
+func (r *Runner) work(ctx context.Context, c *pg.Conn, src *source, tenantID int64, full bool, pre precheck, res *Result) error {
 	runID, ph := res.RunID, &res.Phases
-	if src == nil {
-		s, err := r.openSource(ctx)
-		if err != nil {
-			return err
-		}
-		defer s.close(ctx)
-		src = s
-	}
+	inboxes, fp := pre.inboxes, pre.fp
 	return c.InTx(ctx, pg.ETL(tenantID), func(tx pg.Tx) error {
-		inboxes, err := tx.EtlTenantInboxIDs(ctx, tenantID)
-		if err != nil {
-			return err
-		}
 		t0 := time.Now()
-		fp, err := src.q.ExtractFingerprint(ctx, inboxes)
-		if err != nil {
-			return sourceError(err)
-		}
-		if !full {
-			unchanged, err := tx.EtlUnchanged(ctx, dbsqlc.EtlUnchangedParams{
-				TenantID: tenantID, Conversations: fp.Conversations, Hash: fp.Hash,
-				MaxUpdatedAt: ts(fp.MaxUpdatedAt), OverlapSeconds: r.overlap().Seconds(),
-			})
-			if err != nil {
-				return err
-			}
-			if unchanged {
-				ph.IDs = time.Since(t0)
-				res.Unchanged = true
-				return tx.EtlRunUnchanged(ctx, dbsqlc.EtlRunUnchangedParams{SourceNow: fp.SourceNow.Time, TenantID: tenantID, RunID: runID})
-			}
-		}
 		ids, err := src.q.ExtractConversationIDs(ctx, inboxes)
 		if err != nil {
 			return sourceError(err)
@@ -391,7 +424,7 @@ func (r *Runner) work(ctx context.Context, c *pg.Conn, src *source, tenantID int
 		if _, err := tx.EtlStageIDsCopy(ctx, stageIDs(runID, ids)); err != nil {
 			return err
 		}
-		ph.IDs = time.Since(t0)
+		ph.IDs += time.Since(t0)
 		if err := r.callHook(ctx, "ids"); err != nil {
 			return err
 		}
@@ -404,7 +437,7 @@ func (r *Runner) work(ctx context.Context, c *pg.Conn, src *source, tenantID int
 		if len(todo) > 0 {
 			// The reader stops (and releases the source connection) before work returns.
 			xctx, stop := context.WithCancel(ctx)
-			chunks := r.extract(xctx, src, todo, inboxes)
+			chunks := r.extract(xctx, src, todo, pre)
 			defer func() {
 				stop()
 				for range chunks {

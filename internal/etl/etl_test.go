@@ -618,6 +618,20 @@ func TestOracleIdempotenceIncremental(t *testing.T) {
 	if res = f.run(f.tenantA, false); res.Updated != 0 || f.checksum(f.tenantA) != sum {
 		t.Errorf("run after rule change is not idempotent: %+v", res)
 	}
+	// Under a regular-expression rule an incremental run stages the contact's texts: a new
+	// contact message matching the rule moves its conversation to "visit".
+	later = later.Add(time.Hour)
+	f.exec(src, `INSERT INTO messages (id, content, account_id, inbox_id, conversation_id, message_type, created_at, updated_at, sender_type)
+		VALUES (9000002, 'posso agendar amanhã?', 1, 1, 1, 0, $1, $1, 'Contact')`, later)
+	f.exec(src, "UPDATE conversations SET updated_at = $1 WHERE id = 1", later)
+	if res = f.run(f.tenantA, false); res.Updated != 1 {
+		t.Errorf("incremental run under a regex rule: %+v (want 1 updated)", res)
+	}
+	f.checkOracle(f.tenantA, []int{1, 2}, "Asia/Tokyo", ru)
+	var visit bool
+	if err := f.super.QueryRow(context.Background(), "SELECT is_visit FROM analytics.conversations WHERE tenant_id = $1 AND conversation_id = 1", f.tenantA).Scan(&visit); err != nil || !visit {
+		t.Errorf("conversation 1 after a message matching the visit rule: visit %v, %v", visit, err)
+	}
 
 	// Inbox remapping: inbox 2 moves from A to B.
 	f.exec(f.super, "DELETE FROM app.tenant_inboxes WHERE inbox_id = 2")
@@ -820,6 +834,26 @@ func TestFailures(t *testing.T) {
 	_ = f.super.QueryRow(ctx, "SELECT status, error FROM etl.runs WHERE tenant_id = $1 ORDER BY id DESC LIMIT 1", f.tenantA).Scan(&status, &msg)
 	if status != "failed" || !strings.Contains(msg, "Chatwoot") {
 		t.Errorf("unreachable: status %q error %q", status, msg)
+	}
+
+	// A source failure at the run's first source query (the fingerprint, read in the transaction
+	// that records the run) is recorded as the run's failure too, and changes nothing.
+	f.exec(src, "ALTER TABLE conversations RENAME COLUMN updated_at TO updated_at_old")
+	if _, err := f.runner.RunTenant(ctx, f.tenantA, false); err == nil {
+		t.Fatal("run against a source without conversations.updated_at succeeded")
+	}
+	f.exec(src, "ALTER TABLE conversations RENAME COLUMN updated_at_old TO updated_at")
+	_ = f.super.QueryRow(ctx, "SELECT status, error FROM etl.runs WHERE tenant_id = $1 ORDER BY id DESC LIMIT 1", f.tenantA).Scan(&status, &msg)
+	if status != "failed" || !strings.Contains(msg, "updated_at") {
+		t.Errorf("fingerprint failure: status %q error %q: want failed naming updated_at", status, msg)
+	}
+	if w := f.watermark(f.tenantA); !eqTime(w, wm) || f.checksum(f.tenantA) != sum {
+		t.Error("a run failed at the fingerprint moved the watermark or the data")
+	}
+	var running int
+	_ = f.super.QueryRow(ctx, "SELECT count(*) FROM etl.runs WHERE tenant_id = $1 AND status = 'running'", f.tenantA).Scan(&running)
+	if running != 0 {
+		t.Errorf("%d runs left running", running)
 	}
 
 	// Statement timeout on the source.

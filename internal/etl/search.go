@@ -91,13 +91,13 @@ type grouped struct {
 }
 
 // groupChunk computes, for every conversation of a chunk, its search words (contact name and
-// public messages) and its contact's texts.
-func groupChunk(convs []cwsqlc.ExtractConversationsRow, msgs []cwsqlc.ExtractMessagesRow) map[int32]grouped {
+// public messages) and, when contactTexts, its contact's texts (else empty: no regex rule reads them).
+func groupChunk(convs []cwsqlc.ExtractConversationsRow, msgs []cwsqlc.ExtractMessagesRow, contactTexts bool) map[int32]grouped {
 	texts := make(map[int32][]string, len(convs))
 	contact := make(map[int32][]string, len(convs))
 	for _, m := range msgs {
 		texts[m.ConversationID] = append(texts[m.ConversationID], m.Content)
-		if m.Sender == "contact" {
+		if contactTexts && m.Sender == "contact" {
 			contact[m.ConversationID] = append(contact[m.ConversationID], m.Content)
 		}
 	}
