@@ -156,7 +156,8 @@ WHERE w.tenant_id = @tenant_id;
 -- conversations.
 
 -- name: RollupSummary :one
--- RollupSummary sums the daily rollups of a period (inboxes NULL: all).
+-- RollupSummary sums the daily rollups of a period: the tenant-level rows when no inbox is
+-- chosen (inboxes NULL), else the chosen inboxes' rows.
 SELECT coalesce(sum(d.conversations), 0)::bigint AS conversations,
        coalesce(sum(d.leads), 0)::bigint AS leads,
        coalesce(sum(d.visits), 0)::bigint AS visits,
@@ -184,9 +185,19 @@ SELECT coalesce(sum(d.conversations), 0)::bigint AS conversations,
        coalesce(sum(d.csat_3), 0)::bigint AS csat3,
        coalesce(sum(d.csat_4), 0)::bigint AS csat4,
        coalesce(sum(d.csat_5), 0)::bigint AS csat5
-FROM analytics.daily_stats d
-WHERE d.tenant_id = @tenant_id AND d.day BETWEEN @from_day AND @to_day
-  AND (sqlc.narg('inboxes')::integer[] IS NULL OR d.inbox_id = ANY (sqlc.narg('inboxes')::integer[]));
+FROM (SELECT * FROM analytics.tenant_daily_stats t
+      WHERE sqlc.narg('inboxes')::integer[] IS NULL AND t.tenant_id = @tenant_id AND t.day BETWEEN @from_day AND @to_day
+      UNION ALL
+      SELECT * FROM analytics.daily_stats s
+      WHERE sqlc.narg('inboxes')::integer[] IS NOT NULL AND s.inbox_id = ANY (sqlc.narg('inboxes')::integer[])
+        AND s.tenant_id = @tenant_id AND s.day BETWEEN @from_day AND @to_day) d;
+
+-- name: RollupPeriodSize :one
+-- RollupPeriodSize is the tenant's conversations created in a period, every inbox: what a ranking
+-- scan walks (the index leads with the day), whichever inboxes it keeps.
+SELECT coalesce(sum(t.conversations), 0)::bigint AS conversations
+FROM analytics.tenant_daily_stats t
+WHERE t.tenant_id = @tenant_id AND t.day BETWEEN @from_day AND @to_day;
 
 -- name: DashboardPercentiles :many
 -- DashboardPercentiles is the exact medians and p90 of the filtered conversations, over all of
@@ -205,11 +216,17 @@ GROUP BY GROUPING SETS ((), (c.inbox_id))
 ORDER BY 2 DESC, 1;
 
 -- name: RollupDaily :many
--- RollupDaily is the daily volume per inbox from the rollups.
+-- RollupDaily is the daily volume from the rollups, per inbox when by_inbox or inboxes are
+-- chosen, else over every inbox (inbox_id 0).
 SELECT d.day, d.inbox_id, d.conversations::bigint AS conversations, d.leads::bigint AS leads
-FROM analytics.daily_stats d
-WHERE d.tenant_id = @tenant_id AND d.day BETWEEN @from_day AND @to_day
-  AND (sqlc.narg('inboxes')::integer[] IS NULL OR d.inbox_id = ANY (sqlc.narg('inboxes')::integer[]))
+FROM (SELECT t.day, t.inbox_id, t.conversations, t.leads FROM analytics.tenant_daily_stats t
+      WHERE sqlc.narg('inboxes')::integer[] IS NULL AND NOT @by_inbox::boolean
+        AND t.tenant_id = @tenant_id AND t.day BETWEEN @from_day AND @to_day
+      UNION ALL
+      SELECT s.day, s.inbox_id, s.conversations, s.leads FROM analytics.daily_stats s
+      WHERE (sqlc.narg('inboxes')::integer[] IS NOT NULL OR @by_inbox::boolean)
+        AND (sqlc.narg('inboxes')::integer[] IS NULL OR s.inbox_id = ANY (sqlc.narg('inboxes')::integer[]))
+        AND s.tenant_id = @tenant_id AND s.day BETWEEN @from_day AND @to_day) d
 ORDER BY d.day, d.inbox_id;
 
 -- name: RollupByInbox :many
@@ -225,26 +242,33 @@ ORDER BY sum(d.conversations) DESC, d.inbox_id;
 
 -- name: RollupTenantHist :many
 -- RollupTenantHist is the period's histograms over every inbox, one row per day and metric
--- (metrics 1-3 reply and resolution times, 4 hour of creation; see analytics.daily_hist).
-SELECT h.day, h.metric, h.buckets, h.counts
+-- (metrics 1-3 reply and resolution times, 4 hour of creation; see analytics.daily_hist), with
+-- the first reply of every inbox packed (by_inbox) when asked. The arrays travel in PostgreSQL's
+-- binary array format (array_send), which the dashboard reads directly: decoding thousands of
+-- small arrays element by element cost more than the query.
+SELECT h.day, h.metric, array_send(h.buckets) AS buckets, array_send(h.counts) AS counts,
+       (CASE WHEN @by_inbox::boolean THEN h.by_inbox END)::bytea AS by_inbox
 FROM analytics.tenant_daily_hist h
 WHERE h.tenant_id = @tenant_id AND h.day BETWEEN @from_day AND @to_day AND h.metric = ANY (@metrics::smallint[]);
 
 -- name: RollupInboxHist :many
--- RollupInboxHist is the period's histograms per inbox (inboxes NULL: all), one row per day,
--- inbox and metric.
-SELECT h.day, h.inbox_id, h.metric, h.buckets, h.counts
+-- RollupInboxHist is the period's histograms of the chosen inboxes, one row per day, inbox and
+-- metric, arrays as in RollupTenantHist.
+SELECT h.day, h.inbox_id, h.metric, array_send(h.buckets) AS buckets, array_send(h.counts) AS counts
 FROM analytics.daily_hist h
-WHERE h.tenant_id = @tenant_id AND h.day BETWEEN @from_day AND @to_day AND h.metric = ANY (@metrics::smallint[])
-  AND (sqlc.narg('inboxes')::integer[] IS NULL OR h.inbox_id = ANY (sqlc.narg('inboxes')::integer[]));
+WHERE h.tenant_id = @tenant_id AND h.inbox_id = ANY (@inboxes::integer[]) AND h.day BETWEEN @from_day AND @to_day
+  AND h.metric = ANY (@metrics::smallint[]);
 
 -- name: RollupLabels :many
--- RollupLabels is the per-label table from the rollups.
+-- RollupLabels is the per-label table from the rollups (tenant-level rows when no inbox is chosen).
 SELECT l.label, sum(l.conversations)::bigint AS conversations, sum(l.leads)::bigint AS leads,
        sum(l.conversions)::bigint AS conversions
-FROM analytics.daily_labels l
-WHERE l.tenant_id = @tenant_id AND l.day BETWEEN @from_day AND @to_day
-  AND (sqlc.narg('inboxes')::integer[] IS NULL OR l.inbox_id = ANY (sqlc.narg('inboxes')::integer[]))
+FROM (SELECT * FROM analytics.tenant_daily_labels t
+      WHERE sqlc.narg('inboxes')::integer[] IS NULL AND t.tenant_id = @tenant_id AND t.day BETWEEN @from_day AND @to_day
+      UNION ALL
+      SELECT * FROM analytics.daily_labels s
+      WHERE sqlc.narg('inboxes')::integer[] IS NOT NULL AND s.inbox_id = ANY (sqlc.narg('inboxes')::integer[])
+        AND s.tenant_id = @tenant_id AND s.day BETWEEN @from_day AND @to_day) l
 GROUP BY l.label
 ORDER BY sum(l.conversations) DESC, l.label;
 

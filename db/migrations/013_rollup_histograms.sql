@@ -1,9 +1,28 @@
--- Dashboard histograms as one row per day and metric (docs/adr/005-dashboard-rollups.md). The
--- per-bucket rows of analytics.daily_dist made a large tenant's dashboard merge one row per day,
--- inbox, metric and bucket: 75,000 rows for 150,000 conversations in 90 days, 1.1 million for a
--- tenant with 200 inboxes. A histogram is now an array pair (buckets, counts) per day, inbox and
--- metric, and once more per day and metric over every inbox, which is what the dashboard reads
--- when no inbox is chosen: 360 rows for 90 days at any size.
+-- Dashboard histograms as arrays (docs/adr/005-dashboard-rollups.md). The per-bucket rows of
+-- analytics.daily_dist made a large tenant's dashboard merge one row per day, inbox, metric and
+-- bucket: 75,000 rows for 150,000 conversations in 90 days, 1.1 million for a tenant with 200
+-- inboxes. Now:
+-- - analytics.daily_hist: one row per day, inbox and metric (buckets and counts arrays), what a
+--   dashboard with inboxes chosen reads;
+-- - analytics.tenant_daily_hist: one row per day and metric over every inbox, what the dashboard
+--   with no inbox chosen reads (360 rows for 90 days at any size); its first-reply row also packs
+--   every inbox's histogram (by_inbox), for the inbox table's medians in one read per day.
+
+-- analytics.inbox_hist_entries unpacks by_inbox: 10 bytes per entry, big-endian inbox id
+-- (4 bytes), bucket (2) and conversations (4), sorted by inbox and bucket.
+CREATE FUNCTION analytics.inbox_hist_entries(packed bytea)
+    RETURNS TABLE (inbox_id integer, bucket smallint, conversations integer)
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS $$
+    SELECT (get_byte(packed, o) * 16777216::bigint + get_byte(packed, o + 1) * 65536
+            + get_byte(packed, o + 2) * 256 + get_byte(packed, o + 3))::integer,
+           (get_byte(packed, o + 4) * 256 + get_byte(packed, o + 5))::smallint,
+           (get_byte(packed, o + 6) * 16777216::bigint + get_byte(packed, o + 7) * 65536
+            + get_byte(packed, o + 8) * 256 + get_byte(packed, o + 9))::integer
+    FROM generate_series(0, length(packed) - 10, 10) AS o
+    $$;
+COMMENT ON FUNCTION analytics.inbox_hist_entries(bytea) IS 'Entries (inbox, bucket, conversations) of a packed analytics.tenant_daily_hist.by_inbox.';
+GRANT EXECUTE ON FUNCTION analytics.inbox_hist_entries(bytea) TO geniai_tenant, geniai_staff, geniai_etl;
 
 CREATE TABLE analytics.daily_hist (
     tenant_id bigint     NOT NULL,
@@ -11,8 +30,9 @@ CREATE TABLE analytics.daily_hist (
     inbox_id  integer    NOT NULL,
     metric    smallint   NOT NULL CHECK (metric BETWEEN 1 AND 4),
     buckets   smallint[] NOT NULL,
-    counts    integer[]  NOT NULL CHECK (cardinality(counts) = cardinality(buckets) AND cardinality(counts) > 0),
-    PRIMARY KEY (tenant_id, day, inbox_id, metric)
+    counts    integer[]  NOT NULL,
+    CHECK (cardinality(buckets) = cardinality(counts) AND cardinality(counts) > 0),
+    PRIMARY KEY (tenant_id, inbox_id, day, metric)
 );
 COMMENT ON TABLE analytics.daily_hist IS 'Per tenant, creation day, inbox and metric: a sparse histogram of conversations (buckets ascending, counts alike). Rebuilt by etl.refresh_daily_stats.';
 COMMENT ON COLUMN analytics.daily_hist.metric IS '1 first reply, 2 first human reply, 3 resolution (bucket = analytics.hist_bucket of the seconds); 4 hour of creation (bucket = hour 0-23).';
@@ -22,11 +42,19 @@ CREATE TABLE analytics.tenant_daily_hist (
     day       date       NOT NULL,
     metric    smallint   NOT NULL CHECK (metric BETWEEN 1 AND 4),
     buckets   smallint[] NOT NULL,
-    counts    integer[]  NOT NULL CHECK (cardinality(counts) = cardinality(buckets) AND cardinality(counts) > 0),
+    counts    integer[]  NOT NULL,
+    by_inbox  bytea,
+    CHECK (cardinality(buckets) = cardinality(counts) AND cardinality(counts) > 0),
+    CHECK (by_inbox IS NULL OR (metric = 1 AND length(by_inbox) % 10 = 0)),
     PRIMARY KEY (tenant_id, day, metric)
 );
-COMMENT ON TABLE analytics.tenant_daily_hist IS 'Per tenant, creation day and metric: analytics.daily_hist summed over every inbox. Rebuilt by etl.refresh_daily_stats.';
+COMMENT ON TABLE analytics.tenant_daily_hist IS 'Per tenant, creation day and metric: analytics.daily_hist summed over every inbox (buckets ascending, counts alike). Rebuilt by etl.refresh_daily_stats.';
 COMMENT ON COLUMN analytics.tenant_daily_hist.metric IS 'As analytics.daily_hist.metric.';
+COMMENT ON COLUMN analytics.tenant_daily_hist.by_inbox IS 'First reply (metric 1) only: the day''s analytics.daily_hist rows of every inbox, packed (analytics.inbox_hist_entries reads it).';
+
+-- A large tenant's by_inbox is tens of kilobytes a day: kept out of line uncompressed, so reading
+-- it costs no decompression, and reading the row without it costs nothing.
+ALTER TABLE analytics.tenant_daily_hist ALTER COLUMN by_inbox SET STORAGE EXTERNAL;
 
 ALTER TABLE analytics.daily_hist ENABLE ROW LEVEL SECURITY;
 ALTER TABLE analytics.daily_hist FORCE ROW LEVEL SECURITY;
@@ -100,7 +128,8 @@ BEGIN
     GROUP BY c.tenant_id, c.created_day, c.inbox_id;
 
     -- Distributions: one grouped pass per metric (cheaper than one pass over four times the
-    -- rows), then one histogram row per day, inbox and metric, and one per day and metric.
+    -- rows), then one histogram row per day, inbox and metric, and one per day and metric over
+    -- every inbox (with, for the first reply, every inbox's histogram packed).
     DELETE FROM analytics.daily_hist h
     WHERE h.tenant_id = t AND (p_days IS NULL OR h.day = ANY (p_days));
     DELETE FROM analytics.tenant_daily_hist h
@@ -132,10 +161,16 @@ BEGIN
         FROM counted k
         GROUP BY k.day, k.inbox_id, k.metric
     )
-    INSERT INTO analytics.tenant_daily_hist (tenant_id, day, metric, buckets, counts)
-    SELECT t, s.day, s.metric, array_agg(s.bucket ORDER BY s.bucket), array_agg(s.n ORDER BY s.bucket)
-    FROM (SELECT k.day, k.metric, k.bucket, sum(k.n)::integer AS n FROM counted k GROUP BY 1, 2, 3) s
-    GROUP BY s.day, s.metric;
+    INSERT INTO analytics.tenant_daily_hist (tenant_id, day, metric, buckets, counts, by_inbox)
+    SELECT t, s.day, s.metric, s.buckets, s.counts, b.by_inbox
+    FROM (SELECT x.day, x.metric, array_agg(x.bucket ORDER BY x.bucket) AS buckets, array_agg(x.n ORDER BY x.bucket) AS counts
+          FROM (SELECT k.day, k.metric, k.bucket, sum(k.n)::integer AS n FROM counted k GROUP BY 1, 2, 3) x
+          GROUP BY x.day, x.metric) s
+    LEFT JOIN (SELECT k.day, string_agg(int4send(k.inbox_id) || int2send(k.bucket) || int4send(k.n), ''::bytea
+                                        ORDER BY k.inbox_id, k.bucket) AS by_inbox
+               FROM counted k
+               WHERE k.metric = 1
+               GROUP BY k.day) b ON s.metric = 1 AND b.day = s.day;
 
     DELETE FROM analytics.daily_labels d
     WHERE d.tenant_id = t AND (p_days IS NULL OR d.day = ANY (p_days));
@@ -180,6 +215,7 @@ ALTER TABLE analytics.tenant_daily_hist FORCE ROW LEVEL SECURITY;
 
 DROP TABLE analytics.tenant_daily_hist;
 DROP TABLE analytics.daily_hist;
+DROP FUNCTION analytics.inbox_hist_entries(bytea);
 
 CREATE TABLE analytics.daily_dist (
     tenant_id     bigint   NOT NULL,

@@ -10,7 +10,7 @@
 
 BEGIN;
 \ir fixtures.psql
-SELECT plan(479);
+SELECT plan(549);
 
 -- The table list covers every table holding tenants' rows (the same rule as 010_catalog (a)):
 -- a new tenant table must be added to fixtures.psql, with rows for A and B.
@@ -153,7 +153,8 @@ SELECT is(pg_temp.move(t, pg_temp.fx('a'), pg_temp.fx('b')), 'denied', format('e
   FROM tt ORDER BY ord;
 SELECT is(pg_temp.ins(t, pg_temp.fx('a')), '1', format('etl for A: loads a row of A into %s', t))
   FROM tt WHERE t IN ('analytics.conversations'::regclass, 'analytics.messages', 'analytics.daily_stats',
-                      'analytics.daily_hist', 'analytics.tenant_daily_hist', 'analytics.daily_labels', 'etl.runs') ORDER BY ord;
+                      'analytics.daily_hist', 'analytics.tenant_daily_hist', 'analytics.daily_labels',
+                      'analytics.tenant_daily_stats', 'analytics.tenant_daily_labels', 'etl.runs') ORDER BY ord;
 SELECT is(pg_temp.upd(t, pg_temp.fx('a')), pg_temp.truth(t, pg_temp.fx('a')), format('etl for A: updates A''s rows in %s', t))
   FROM tt WHERE t IN ('analytics.conversations'::regclass, 'analytics.messages', 'etl.runs', 'etl.watermarks') ORDER BY ord;
 SELECT is(pg_temp.try(format('DELETE FROM analytics.messages WHERE tenant_id = %s AND message_id > 1000', pg_temp.fx('a'))),

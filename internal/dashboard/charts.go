@@ -21,7 +21,9 @@ type DayPoint struct {
 	ByInbox       map[int32]int64
 }
 
-// DailySeries fills every day of the period (days without conversations are zero).
+// DailySeries fills every day of the period (days without conversations are zero); ByInbox
+// only when the filter stacks the chart by inbox (Filter.Stacked), the only case Load reads the
+// per-inbox series for.
 func (d *Dashboard) DailySeries() []DayPoint {
 	idx := map[time.Time]int{}
 	var out []DayPoint
@@ -36,7 +38,9 @@ func (d *Dashboard) DailySeries() []DayPoint {
 		}
 		out[i].Conversations += r.Conversations
 		out[i].Leads += r.Leads
-		out[i].ByInbox[r.InboxID] += r.Conversations
+		if d.Filter.Stacked {
+			out[i].ByInbox[r.InboxID] += r.Conversations
+		}
 	}
 	return out
 }

@@ -157,6 +157,7 @@ func TestDashboardMatchesOracle(t *testing.T) {
 	p := pg.User(tid, 0, pg.AppClient, "", "")
 	for _, q := range []string{
 		"period=30d",
+		"period=30d&stack=inbox",
 		"period=7d",
 		fmt.Sprintf("from=%s&to=%s", day(-50), day(-21)),
 		fmt.Sprintf("period=90d&inbox=%d", mapped[0].id),
@@ -591,6 +592,13 @@ func checkAgainstOracle(t *testing.T, d *dashboard.Dashboard, f dashboard.Filter
 		delete(days, key)
 		if pt.Conversations != w.conversations || pt.Leads != w.leads {
 			t.Errorf("day %s: dashboard %d conversations / %d leads, oracle %d / %d", key, pt.Conversations, pt.Leads, w.conversations, w.leads)
+		}
+		if !f.Stacked {
+			// The series per inbox is read only for a chart stacked by inbox.
+			if len(pt.ByInbox) != 0 {
+				t.Errorf("day %s: unstacked series has a per-inbox split %v", key, pt.ByInbox)
+			}
+			continue
 		}
 		for id, n := range w.byInbox {
 			if pt.ByInbox[id] != n {

@@ -3,18 +3,17 @@ package dashboard
 import (
 	"context"
 	"math"
-	"sort"
-	"time"
 
 	"github.com/geniai/analytics/internal/dbsqlc"
 	"github.com/geniai/analytics/internal/pg"
 )
 
 // DefaultRollupAbove is the period size (conversations) up to which the rollup path still ranks
-// the conversations for exact medians and p90 (one scan, about 1 ms per thousand conversations);
-// above it they come from 5%-wide histograms (interpolated), approximate, and the page says so.
-// Counts, series and tables come from the rollups at any size, exactly.
-const DefaultRollupAbove = 20000
+// the conversations for exact medians and p90 (one scan, about 1.5 ms per thousand
+// conversations, for the period and the previous one); above it they come from 5%-wide
+// histograms (interpolated), approximate, and the page says so. Counts, series and tables come
+// from the rollups at any size, exactly.
+const DefaultRollupAbove = 10000
 
 // rollupOK reports whether the filter only names a period, inboxes and a channel: what the daily
 // rollups are keyed by.
@@ -45,45 +44,10 @@ func (f Filter) rollupInboxes(inboxes []dbsqlc.TenantInboxNamesRow) []int32 {
 	return out
 }
 
-// histogram is a merged analytics.hist_bucket histogram.
-type histogram map[int16]int64
-
-// bucketEdges are the seconds a bucket covers: [1.05^b - 1, 1.05^(b+1) - 1).
-func bucketEdges(b int16) (lo, hi float64) {
-	return math.Pow(1.05, float64(b)) - 1, math.Pow(1.05, float64(b)+1) - 1
-}
-
-// percentile estimates PostgreSQL's percentile_cont from the histogram: it finds the bucket of
-// the rank and interpolates inside it as if its values were evenly spread. NaN when empty.
-func (h histogram) percentile(p float64) float64 {
-	var n int64
-	keys := make([]int16, 0, len(h))
-	for b, c := range h {
-		keys = append(keys, b)
-		n += c
-	}
-	if n == 0 {
-		return math.NaN()
-	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
-	pos := p * float64(n-1)
-	var cum int64
-	for _, b := range keys {
-		c := h[b]
-		if pos < float64(cum+c) {
-			lo, hi := bucketEdges(b)
-			frac := (pos - float64(cum) + 0.5) / float64(c)
-			return lo + (hi-lo)*math.Min(1, math.Max(0, frac))
-		}
-		cum += c
-	}
-	_, hi := bucketEdges(keys[len(keys)-1])
-	return hi
-}
-
 // loadRollups fills d for a filter that only names a period, inboxes and a channel: every count,
 // series and table from the daily rollups; medians and p90 exact from one ranking scan when the
-// period has at most RollupAbove conversations, else from the rollups' histograms (d.Approx).
+// period has at most RollupAbove conversations (in every inbox: what the scan walks), else from
+// the rollups' histograms (d.Approx).
 func (s *Service) loadRollups(ctx context.Context, tx pg.Tx, d *Dashboard, tenantID int64) error {
 	f := d.Filter
 	inboxes := f.rollupInboxes(d.Inboxes)
@@ -108,11 +72,33 @@ func (s *Service) loadRollups(ctx context.Context, tx pg.Tx, d *Dashboard, tenan
 	ranked := func(g Filter) dbsqlc.DashboardPercentilesParams {
 		return dbsqlc.DashboardPercentilesParams{TenantID: tenantID, FromDay: g.From, ToDay: g.To, Inboxes: inboxes}
 	}
-	exact := func(n int64) bool { return above >= 0 && n <= above }
+	// A period is ranked exactly when its ranking scan is cheap: the scan walks the period's
+	// conversations of every inbox (the index leads with the day), so with inboxes chosen it is
+	// the tenant's period size that counts, not the chosen inboxes' share.
+	exact := func(g Filter, n int64) (bool, error) {
+		if above < 0 {
+			return false, nil
+		}
+		if inboxes != nil && n <= above {
+			var err error
+			if n, err = tx.RollupPeriodSize(ctx, dbsqlc.RollupPeriodSizeParams{TenantID: tenantID, FromDay: g.From, ToDay: g.To}); err != nil {
+				return false, err
+			}
+		}
+		return n <= above, nil
+	}
+	curExact, err := exact(f, cur.Conversations)
+	if err != nil {
+		return err
+	}
+	prevExact, err := exact(f.Previous(), prev.Conversations)
+	if err != nil {
+		return err
+	}
 	// The histograms are read only when a period is too large to rank, and for the heatmap.
 	var inboxP50 map[int32]float64
 	var cur4 *hists
-	if exact(cur.Conversations) {
+	if curExact {
 		if inboxP50, err = exactPercentiles(ctx, tx, &curSum, ranked(f)); err != nil {
 			return err
 		}
@@ -130,7 +116,7 @@ func (s *Service) loadRollups(ctx context.Context, tx pg.Tx, d *Dashboard, tenan
 		}
 		d.Approx = true
 	}
-	if exact(prev.Conversations) {
+	if prevExact {
 		_, err = exactPercentiles(ctx, tx, &prevSum, ranked(f.Previous()))
 	} else {
 		var prev3 *hists
@@ -143,7 +129,8 @@ func (s *Service) loadRollups(ctx context.Context, tx pg.Tx, d *Dashboard, tenan
 	}
 	d.KPIs = kpis(curSum, prevSum)
 
-	daily, err := tx.RollupDaily(ctx, dbsqlc.RollupDailyParams(params(f)))
+	// The daily chart reads per-inbox rows only when stacked by inbox or inboxes are chosen.
+	daily, err := tx.RollupDaily(ctx, dbsqlc.RollupDailyParams{TenantID: tenantID, FromDay: f.From, ToDay: f.To, Inboxes: inboxes, ByInbox: f.Stacked})
 	if err != nil {
 		return err
 	}
@@ -171,7 +158,7 @@ func (s *Service) loadRollups(ctx context.Context, tx pg.Tx, d *Dashboard, tenan
 			}
 		}
 	}
-	byInbox, err := tx.RollupByInbox(ctx, dbsqlc.RollupByInboxParams(params(f)))
+	byInbox, err := tx.RollupByInbox(ctx, dbsqlc.RollupByInboxParams{TenantID: tenantID, FromDay: f.From, ToDay: f.To, Inboxes: inboxes})
 	if err != nil {
 		return err
 	}
@@ -185,7 +172,7 @@ func (s *Service) loadRollups(ctx context.Context, tx pg.Tx, d *Dashboard, tenan
 			Conversations: r.Conversations, Leads: r.Leads, Visits: r.Visits, Conversions: r.Conversions,
 			UnansweredLeads: r.UnansweredLeads, FirstReplyP50: p50(inboxP50, r.InboxID)})
 	}
-	labels, err := tx.RollupLabels(ctx, dbsqlc.RollupLabelsParams(params(f)))
+	labels, err := tx.RollupLabels(ctx, dbsqlc.RollupLabelsParams{TenantID: tenantID, FromDay: f.From, ToDay: f.To, Inboxes: inboxes})
 	if err != nil {
 		return err
 	}
@@ -220,104 +207,6 @@ func summaryFromRollup(r dbsqlc.RollupSummaryRow) dbsqlc.DashboardSummaryRow {
 		Resolved: r.Resolved, ResolutionP50: nan, BotResolved: r.BotResolved, WithBot: r.WithBot,
 		Handoffs: r.Handoffs, CsatResponses: r.CsatResponses, CsatSatisfied: r.CsatSatisfied,
 	}
-}
-
-// The histogram metrics of analytics.daily_hist.
-const (
-	metricFirstReply int16 = iota + 1
-	metricFirstHumanReply
-	metricResolution
-	metricHour
-)
-
-var (
-	heatOnly    = []int16{metricHour}
-	timeMetrics = []int16{metricFirstReply, metricFirstHumanReply, metricResolution}
-	allMetrics  = []int16{metricFirstReply, metricFirstHumanReply, metricResolution, metricHour}
-)
-
-// hists is a period's histograms merged over its days: per metric over the chosen inboxes, the
-// hour of creation by weekday (the heatmap) and, when asked, the first reply per inbox.
-type hists struct {
-	all        [metricHour + 1]histogram
-	heat       [7][24]int64
-	firstReply map[int32]histogram
-}
-
-func (h *hists) add(metric int16, day time.Time, buckets []int16, counts []int32) {
-	if metric < metricFirstReply || metric > metricHour || len(buckets) != len(counts) {
-		return
-	}
-	if metric == metricHour {
-		dow := day.Weekday()
-		for i, b := range buckets {
-			if b >= 0 && b < 24 {
-				h.heat[dow][b] += int64(counts[i])
-			}
-		}
-		return
-	}
-	if h.all[metric] == nil {
-		h.all[metric] = histogram{}
-	}
-	for i, b := range buckets {
-		h.all[metric][b] += int64(counts[i])
-	}
-}
-
-// readHists merges the histograms of period g over the inbox set (nil: every inbox) for the
-// metrics asked; perInbox also merges the first reply per inbox. With no inbox chosen the overall
-// histograms come from tenant_daily_hist, a row per day and metric whatever the inbox count.
-func readHists(ctx context.Context, tx pg.Tx, tenantID int64, g Filter, inboxes []int32, metrics []int16, perInbox bool) (*hists, error) {
-	h := &hists{}
-	inboxMetrics := metrics
-	if inboxes == nil {
-		rows, err := tx.RollupTenantHist(ctx, dbsqlc.RollupTenantHistParams{TenantID: tenantID, FromDay: g.From, ToDay: g.To, Metrics: metrics})
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range rows {
-			h.add(r.Metric, r.Day, r.Buckets, r.Counts)
-		}
-		inboxMetrics = nil
-	}
-	if perInbox {
-		h.firstReply = map[int32]histogram{}
-		if inboxMetrics == nil {
-			inboxMetrics = []int16{metricFirstReply}
-		}
-	}
-	if inboxMetrics == nil {
-		return h, nil
-	}
-	rows, err := tx.RollupInboxHist(ctx, dbsqlc.RollupInboxHistParams{TenantID: tenantID, FromDay: g.From, ToDay: g.To, Metrics: inboxMetrics, Inboxes: inboxes})
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range rows {
-		if perInbox && r.Metric == metricFirstReply {
-			ib := h.firstReply[r.InboxID]
-			if ib == nil {
-				ib = histogram{}
-				h.firstReply[r.InboxID] = ib
-			}
-			for i, b := range r.Buckets {
-				ib[b] += int64(r.Counts[i])
-			}
-		}
-		if inboxes != nil {
-			h.add(r.Metric, r.Day, r.Buckets, r.Counts)
-		}
-	}
-	return h, nil
-}
-
-// percentiles estimates the summary's medians and p90 from the merged histograms.
-func (h *hists) percentiles(sum *dbsqlc.DashboardSummaryRow) {
-	fr, fh, rs := h.all[metricFirstReply], h.all[metricFirstHumanReply], h.all[metricResolution]
-	sum.FirstReplyP50, sum.FirstReplyP90 = fr.percentile(0.5), fr.percentile(0.9)
-	sum.FirstHumanReplyP50, sum.FirstHumanReplyP90 = fh.percentile(0.5), fh.percentile(0.9)
-	sum.ResolutionP50 = rs.percentile(0.5)
 }
 
 // exactPercentiles ranks the period's conversations for the summary's medians and p90 and

@@ -23,7 +23,7 @@ func TestRollupsMatchExactPath(t *testing.T) {
 	rolled := &dashboard.Service{DB: env.DB, RollupAbove: -1}
 	ranked := &dashboard.Service{DB: env.DB}
 	p := pg.User(a, 0, pg.AppClient, "", "")
-	for _, q := range []string{"period=30d", "period=90d", "period=90d&inbox=1", "period=365d&channel=Channel::Instagram", "from=2026-11-01&to=2026-11-15&inbox=1&inbox=2"} {
+	for _, q := range []string{"period=30d", "period=90d", "period=90d&stack=inbox", "period=90d&inbox=1", "period=365d&channel=Channel::Instagram", "from=2026-11-01&to=2026-11-15&inbox=1&inbox=2"} {
 		f := parse(t, q)
 		want, err := exact.Load(ctx, p, a, f)
 		if err != nil {

@@ -1051,17 +1051,23 @@ func (q *Queries) RollupByInbox(ctx context.Context, arg RollupByInboxParams) ([
 
 const rollupDaily = `-- name: RollupDaily :many
 SELECT d.day, d.inbox_id, d.conversations::bigint AS conversations, d.leads::bigint AS leads
-FROM analytics.daily_stats d
-WHERE d.tenant_id = $1 AND d.day BETWEEN $2 AND $3
-  AND ($4::integer[] IS NULL OR d.inbox_id = ANY ($4::integer[]))
+FROM (SELECT t.day, t.inbox_id, t.conversations, t.leads FROM analytics.tenant_daily_stats t
+      WHERE $1::integer[] IS NULL AND NOT $2::boolean
+        AND t.tenant_id = $3 AND t.day BETWEEN $4 AND $5
+      UNION ALL
+      SELECT s.day, s.inbox_id, s.conversations, s.leads FROM analytics.daily_stats s
+      WHERE ($1::integer[] IS NOT NULL OR $2::boolean)
+        AND ($1::integer[] IS NULL OR s.inbox_id = ANY ($1::integer[]))
+        AND s.tenant_id = $3 AND s.day BETWEEN $4 AND $5) d
 ORDER BY d.day, d.inbox_id
 `
 
 type RollupDailyParams struct {
+	Inboxes  []int32   `json:"inboxes"`
+	ByInbox  bool      `json:"by_inbox"`
 	TenantID int64     `json:"tenant_id"`
 	FromDay  time.Time `json:"from_day"`
 	ToDay    time.Time `json:"to_day"`
-	Inboxes  []int32   `json:"inboxes"`
 }
 
 type RollupDailyRow struct {
@@ -1071,13 +1077,15 @@ type RollupDailyRow struct {
 	Leads         int64     `json:"leads"`
 }
 
-// RollupDaily is the daily volume per inbox from the rollups.
+// RollupDaily is the daily volume from the rollups, per inbox when by_inbox or inboxes are
+// chosen, else over every inbox (inbox_id 0).
 func (q *Queries) RollupDaily(ctx context.Context, arg RollupDailyParams) ([]RollupDailyRow, error) {
 	rows, err := q.db.Query(ctx, rollupDaily,
+		arg.Inboxes,
+		arg.ByInbox,
 		arg.TenantID,
 		arg.FromDay,
 		arg.ToDay,
-		arg.Inboxes,
 	)
 	if err != nil {
 		return nil, err
@@ -1103,37 +1111,37 @@ func (q *Queries) RollupDaily(ctx context.Context, arg RollupDailyParams) ([]Rol
 }
 
 const rollupInboxHist = `-- name: RollupInboxHist :many
-SELECT h.day, h.inbox_id, h.metric, h.buckets, h.counts
+SELECT h.day, h.inbox_id, h.metric, array_send(h.buckets) AS buckets, array_send(h.counts) AS counts
 FROM analytics.daily_hist h
-WHERE h.tenant_id = $1 AND h.day BETWEEN $2 AND $3 AND h.metric = ANY ($4::smallint[])
-  AND ($5::integer[] IS NULL OR h.inbox_id = ANY ($5::integer[]))
+WHERE h.tenant_id = $1 AND h.inbox_id = ANY ($2::integer[]) AND h.day BETWEEN $3 AND $4
+  AND h.metric = ANY ($5::smallint[])
 `
 
 type RollupInboxHistParams struct {
 	TenantID int64     `json:"tenant_id"`
+	Inboxes  []int32   `json:"inboxes"`
 	FromDay  time.Time `json:"from_day"`
 	ToDay    time.Time `json:"to_day"`
 	Metrics  []int16   `json:"metrics"`
-	Inboxes  []int32   `json:"inboxes"`
 }
 
 type RollupInboxHistRow struct {
 	Day     time.Time `json:"day"`
 	InboxID int32     `json:"inbox_id"`
 	Metric  int16     `json:"metric"`
-	Buckets []int16   `json:"buckets"`
-	Counts  []int32   `json:"counts"`
+	Buckets []byte    `json:"buckets"`
+	Counts  []byte    `json:"counts"`
 }
 
-// RollupInboxHist is the period's histograms per inbox (inboxes NULL: all), one row per day,
-// inbox and metric.
+// RollupInboxHist is the period's histograms of the chosen inboxes, one row per day, inbox and
+// metric, arrays as in RollupTenantHist.
 func (q *Queries) RollupInboxHist(ctx context.Context, arg RollupInboxHistParams) ([]RollupInboxHistRow, error) {
 	rows, err := q.db.Query(ctx, rollupInboxHist,
 		arg.TenantID,
+		arg.Inboxes,
 		arg.FromDay,
 		arg.ToDay,
 		arg.Metrics,
-		arg.Inboxes,
 	)
 	if err != nil {
 		return nil, err
@@ -1162,18 +1170,21 @@ func (q *Queries) RollupInboxHist(ctx context.Context, arg RollupInboxHistParams
 const rollupLabels = `-- name: RollupLabels :many
 SELECT l.label, sum(l.conversations)::bigint AS conversations, sum(l.leads)::bigint AS leads,
        sum(l.conversions)::bigint AS conversions
-FROM analytics.daily_labels l
-WHERE l.tenant_id = $1 AND l.day BETWEEN $2 AND $3
-  AND ($4::integer[] IS NULL OR l.inbox_id = ANY ($4::integer[]))
+FROM (SELECT tenant_id, day, inbox_id, label, conversations, leads, conversions FROM analytics.tenant_daily_labels t
+      WHERE $1::integer[] IS NULL AND t.tenant_id = $2 AND t.day BETWEEN $3 AND $4
+      UNION ALL
+      SELECT tenant_id, day, inbox_id, label, conversations, leads, conversions FROM analytics.daily_labels s
+      WHERE $1::integer[] IS NOT NULL AND s.inbox_id = ANY ($1::integer[])
+        AND s.tenant_id = $2 AND s.day BETWEEN $3 AND $4) l
 GROUP BY l.label
 ORDER BY sum(l.conversations) DESC, l.label
 `
 
 type RollupLabelsParams struct {
+	Inboxes  []int32   `json:"inboxes"`
 	TenantID int64     `json:"tenant_id"`
 	FromDay  time.Time `json:"from_day"`
 	ToDay    time.Time `json:"to_day"`
-	Inboxes  []int32   `json:"inboxes"`
 }
 
 type RollupLabelsRow struct {
@@ -1183,13 +1194,13 @@ type RollupLabelsRow struct {
 	Conversions   int64  `json:"conversions"`
 }
 
-// RollupLabels is the per-label table from the rollups.
+// RollupLabels is the per-label table from the rollups (tenant-level rows when no inbox is chosen).
 func (q *Queries) RollupLabels(ctx context.Context, arg RollupLabelsParams) ([]RollupLabelsRow, error) {
 	rows, err := q.db.Query(ctx, rollupLabels,
+		arg.Inboxes,
 		arg.TenantID,
 		arg.FromDay,
 		arg.ToDay,
-		arg.Inboxes,
 	)
 	if err != nil {
 		return nil, err
@@ -1212,6 +1223,27 @@ func (q *Queries) RollupLabels(ctx context.Context, arg RollupLabelsParams) ([]R
 		return nil, err
 	}
 	return items, nil
+}
+
+const rollupPeriodSize = `-- name: RollupPeriodSize :one
+SELECT coalesce(sum(t.conversations), 0)::bigint AS conversations
+FROM analytics.tenant_daily_stats t
+WHERE t.tenant_id = $1 AND t.day BETWEEN $2 AND $3
+`
+
+type RollupPeriodSizeParams struct {
+	TenantID int64     `json:"tenant_id"`
+	FromDay  time.Time `json:"from_day"`
+	ToDay    time.Time `json:"to_day"`
+}
+
+// RollupPeriodSize is the tenant's conversations created in a period, every inbox: what a ranking
+// scan walks (the index leads with the day), whichever inboxes it keeps.
+func (q *Queries) RollupPeriodSize(ctx context.Context, arg RollupPeriodSizeParams) (int64, error) {
+	row := q.db.QueryRow(ctx, rollupPeriodSize, arg.TenantID, arg.FromDay, arg.ToDay)
+	var conversations int64
+	err := row.Scan(&conversations)
+	return conversations, err
 }
 
 const rollupSummary = `-- name: RollupSummary :one
@@ -1243,16 +1275,19 @@ SELECT coalesce(sum(d.conversations), 0)::bigint AS conversations,
        coalesce(sum(d.csat_3), 0)::bigint AS csat3,
        coalesce(sum(d.csat_4), 0)::bigint AS csat4,
        coalesce(sum(d.csat_5), 0)::bigint AS csat5
-FROM analytics.daily_stats d
-WHERE d.tenant_id = $1 AND d.day BETWEEN $2 AND $3
-  AND ($4::integer[] IS NULL OR d.inbox_id = ANY ($4::integer[]))
+FROM (SELECT tenant_id, day, inbox_id, conversations, leads, visits, conversions, unanswered, unanswered_leads, resolved, bot_resolved, handoffs, with_bot, first_reply_count, first_reply_sum, first_reply_lt_1m, first_reply_1m_5m, first_reply_5m_15m, first_reply_15m_1h, first_reply_1h_4h, first_reply_4h_24h, first_reply_gt_24h, first_human_reply_count, first_human_reply_sum, resolution_count, resolution_sum, csat_responses, csat_satisfied, csat_1, csat_2, csat_3, csat_4, csat_5 FROM analytics.tenant_daily_stats t
+      WHERE $1::integer[] IS NULL AND t.tenant_id = $2 AND t.day BETWEEN $3 AND $4
+      UNION ALL
+      SELECT tenant_id, day, inbox_id, conversations, leads, visits, conversions, unanswered, unanswered_leads, resolved, bot_resolved, handoffs, with_bot, first_reply_count, first_reply_sum, first_reply_lt_1m, first_reply_1m_5m, first_reply_5m_15m, first_reply_15m_1h, first_reply_1h_4h, first_reply_4h_24h, first_reply_gt_24h, first_human_reply_count, first_human_reply_sum, resolution_count, resolution_sum, csat_responses, csat_satisfied, csat_1, csat_2, csat_3, csat_4, csat_5 FROM analytics.daily_stats s
+      WHERE $1::integer[] IS NOT NULL AND s.inbox_id = ANY ($1::integer[])
+        AND s.tenant_id = $2 AND s.day BETWEEN $3 AND $4) d
 `
 
 type RollupSummaryParams struct {
+	Inboxes  []int32   `json:"inboxes"`
 	TenantID int64     `json:"tenant_id"`
 	FromDay  time.Time `json:"from_day"`
 	ToDay    time.Time `json:"to_day"`
-	Inboxes  []int32   `json:"inboxes"`
 }
 
 type RollupSummaryRow struct {
@@ -1289,13 +1324,14 @@ type RollupSummaryRow struct {
 // daily_labels, for filters that only name a period and inboxes (a channel is a set of inboxes).
 // A large tenant's dashboard then reads a few hundred rollup rows instead of scanning its
 // conversations.
-// RollupSummary sums the daily rollups of a period (inboxes NULL: all).
+// RollupSummary sums the daily rollups of a period: the tenant-level rows when no inbox is
+// chosen (inboxes NULL), else the chosen inboxes' rows.
 func (q *Queries) RollupSummary(ctx context.Context, arg RollupSummaryParams) (RollupSummaryRow, error) {
 	row := q.db.QueryRow(ctx, rollupSummary,
+		arg.Inboxes,
 		arg.TenantID,
 		arg.FromDay,
 		arg.ToDay,
-		arg.Inboxes,
 	)
 	var i RollupSummaryRow
 	err := row.Scan(
@@ -1331,12 +1367,14 @@ func (q *Queries) RollupSummary(ctx context.Context, arg RollupSummaryParams) (R
 }
 
 const rollupTenantHist = `-- name: RollupTenantHist :many
-SELECT h.day, h.metric, h.buckets, h.counts
+SELECT h.day, h.metric, array_send(h.buckets) AS buckets, array_send(h.counts) AS counts,
+       (CASE WHEN $1::boolean THEN h.by_inbox END)::bytea AS by_inbox
 FROM analytics.tenant_daily_hist h
-WHERE h.tenant_id = $1 AND h.day BETWEEN $2 AND $3 AND h.metric = ANY ($4::smallint[])
+WHERE h.tenant_id = $2 AND h.day BETWEEN $3 AND $4 AND h.metric = ANY ($5::smallint[])
 `
 
 type RollupTenantHistParams struct {
+	ByInbox  bool      `json:"by_inbox"`
 	TenantID int64     `json:"tenant_id"`
 	FromDay  time.Time `json:"from_day"`
 	ToDay    time.Time `json:"to_day"`
@@ -1346,14 +1384,19 @@ type RollupTenantHistParams struct {
 type RollupTenantHistRow struct {
 	Day     time.Time `json:"day"`
 	Metric  int16     `json:"metric"`
-	Buckets []int16   `json:"buckets"`
-	Counts  []int32   `json:"counts"`
+	Buckets []byte    `json:"buckets"`
+	Counts  []byte    `json:"counts"`
+	ByInbox []byte    `json:"by_inbox"`
 }
 
 // RollupTenantHist is the period's histograms over every inbox, one row per day and metric
-// (metrics 1-3 reply and resolution times, 4 hour of creation; see analytics.daily_hist).
+// (metrics 1-3 reply and resolution times, 4 hour of creation; see analytics.daily_hist), with
+// the first reply of every inbox packed (by_inbox) when asked. The arrays travel in PostgreSQL's
+// binary array format (array_send), which the dashboard reads directly: decoding thousands of
+// small arrays element by element cost more than the query.
 func (q *Queries) RollupTenantHist(ctx context.Context, arg RollupTenantHistParams) ([]RollupTenantHistRow, error) {
 	rows, err := q.db.Query(ctx, rollupTenantHist,
+		arg.ByInbox,
 		arg.TenantID,
 		arg.FromDay,
 		arg.ToDay,
@@ -1371,6 +1414,7 @@ func (q *Queries) RollupTenantHist(ctx context.Context, arg RollupTenantHistPara
 			&i.Metric,
 			&i.Buckets,
 			&i.Counts,
+			&i.ByInbox,
 		); err != nil {
 			return nil, err
 		}

@@ -132,21 +132,29 @@ type Querier interface {
 	PrincipalCheck(ctx context.Context, arg PrincipalCheckParams) (PrincipalCheckRow, error)
 	// RollupByInbox is the per-inbox table from the rollups.
 	RollupByInbox(ctx context.Context, arg RollupByInboxParams) ([]RollupByInboxRow, error)
-	// RollupDaily is the daily volume per inbox from the rollups.
+	// RollupDaily is the daily volume from the rollups, per inbox when by_inbox or inboxes are
+	// chosen, else over every inbox (inbox_id 0).
 	RollupDaily(ctx context.Context, arg RollupDailyParams) ([]RollupDailyRow, error)
-	// RollupInboxHist is the period's histograms per inbox (inboxes NULL: all), one row per day,
-	// inbox and metric.
+	// RollupInboxHist is the period's histograms of the chosen inboxes, one row per day, inbox and
+	// metric, arrays as in RollupTenantHist.
 	RollupInboxHist(ctx context.Context, arg RollupInboxHistParams) ([]RollupInboxHistRow, error)
-	// RollupLabels is the per-label table from the rollups.
+	// RollupLabels is the per-label table from the rollups (tenant-level rows when no inbox is chosen).
 	RollupLabels(ctx context.Context, arg RollupLabelsParams) ([]RollupLabelsRow, error)
+	// RollupPeriodSize is the tenant's conversations created in a period, every inbox: what a ranking
+	// scan walks (the index leads with the day), whichever inboxes it keeps.
+	RollupPeriodSize(ctx context.Context, arg RollupPeriodSizeParams) (int64, error)
 	// Rollup path: the same numbers from analytics.daily_stats, daily_hist, tenant_daily_hist and
 	// daily_labels, for filters that only name a period and inboxes (a channel is a set of inboxes).
 	// A large tenant's dashboard then reads a few hundred rollup rows instead of scanning its
 	// conversations.
-	// RollupSummary sums the daily rollups of a period (inboxes NULL: all).
+	// RollupSummary sums the daily rollups of a period: the tenant-level rows when no inbox is
+	// chosen (inboxes NULL), else the chosen inboxes' rows.
 	RollupSummary(ctx context.Context, arg RollupSummaryParams) (RollupSummaryRow, error)
 	// RollupTenantHist is the period's histograms over every inbox, one row per day and metric
-	// (metrics 1-3 reply and resolution times, 4 hour of creation; see analytics.daily_hist).
+	// (metrics 1-3 reply and resolution times, 4 hour of creation; see analytics.daily_hist), with
+	// the first reply of every inbox packed (by_inbox) when asked. The arrays travel in PostgreSQL's
+	// binary array format (array_send), which the dashboard reads directly: decoding thousands of
+	// small arrays element by element cost more than the query.
 	RollupTenantHist(ctx context.Context, arg RollupTenantHistParams) ([]RollupTenantHistRow, error)
 	// SchemaVersion is the applied migration version (readiness).
 	SchemaVersion(ctx context.Context) (int32, error)

@@ -161,10 +161,10 @@ func TestMigrationRoundTrip(t *testing.T) {
 	}
 }
 
-// TestMigrationRebuildsHistograms: migration 013 turns analytics.daily_dist into array histograms
-// and rebuilds them for tenants already loaded; its down migration rebuilds daily_dist. Both hold
-// the same counts as a fresh refresh.
-func TestMigrationRebuildsHistograms(t *testing.T) {
+// TestMigrationRebuildsRollups: migration 013 turns analytics.daily_dist into array histograms
+// and 014 adds tenant-level daily rollups, both built for tenants already loaded; 013's down
+// migration rebuilds daily_dist. Every rebuild holds the counts of a fresh refresh.
+func TestMigrationRebuildsRollups(t *testing.T) {
 	t.Parallel()
 	env := pgtest.New(t)
 	ctx := context.Background()
@@ -184,9 +184,27 @@ func TestMigrationRebuildsHistograms(t *testing.T) {
 		}
 		return s
 	}
-	perInbox, perTenant := snapshot(fromHists), snapshot(fromTenantHists)
-	if perInbox == "" || perTenant == "" {
-		t.Fatal("fixture left no histograms")
+	const tenantStats = `SELECT coalesce(string_agg(format('%s/%s/%s/%s/%s', tenant_id, day, conversations, leads, first_reply_sum), ',' ORDER BY tenant_id, day), '')
+		FROM analytics.tenant_daily_stats`
+	const tenantLabels = `SELECT coalesce(string_agg(format('%s/%s/%s/%s/%s', tenant_id, day, label, conversations, conversions), ',' ORDER BY tenant_id, day, label), '')
+		FROM analytics.tenant_daily_labels`
+	const summedStats = `SELECT coalesce(string_agg(format('%s/%s/%s/%s/%s', tenant_id, day, c, l, f), ',' ORDER BY tenant_id, day), '')
+		FROM (SELECT tenant_id, day, sum(conversations) AS c, sum(leads) AS l, sum(first_reply_sum) AS f FROM analytics.daily_stats GROUP BY 1, 2) x`
+	const packed = `SELECT coalesce(string_agg(format('%s/%s/%s/%s/%s', h.tenant_id, h.day, e.inbox_id, e.bucket, e.conversations), ','
+		ORDER BY h.tenant_id, h.day, e.inbox_id, e.bucket), '')
+		FROM analytics.tenant_daily_hist h, analytics.inbox_hist_entries(h.by_inbox) e`
+	const unpacked = `SELECT coalesce(string_agg(format('%s/%s/%s/%s/%s', h.tenant_id, h.day, h.inbox_id, u.b, u.c), ','
+		ORDER BY h.tenant_id, h.day, h.inbox_id, u.b), '')
+		FROM analytics.daily_hist h, unnest(h.buckets, h.counts) u(b, c) WHERE h.metric = 1`
+	perInbox, perTenant, stats, labels := snapshot(fromHists), snapshot(fromTenantHists), snapshot(tenantStats), snapshot(tenantLabels)
+	if got, want := snapshot(packed), snapshot(unpacked); got != want || got == "" {
+		t.Errorf("tenant_daily_hist.by_inbox unpacks to\n%s\nwant daily_hist's first replies\n%s", got, want)
+	}
+	if perInbox == "" || perTenant == "" || stats == "" || labels == "" {
+		t.Fatal("fixture left no rollups")
+	}
+	if want := snapshot(summedStats); stats != want {
+		t.Errorf("tenant_daily_stats\n%s\nis not daily_stats summed over inboxes\n%s", stats, want)
 	}
 	if err := pg.Migrate(ctx, env.OwnerURL, 12, nil); err != nil {
 		t.Fatalf("down to 12: %v", err)
@@ -204,6 +222,12 @@ func TestMigrationRebuildsHistograms(t *testing.T) {
 	}
 	if got := snapshot(fromTenantHists); got != perTenant {
 		t.Errorf("up migration rebuilt tenant_daily_hist as\n%s\nwant\n%s", got, perTenant)
+	}
+	if got := snapshot(tenantStats); got != stats {
+		t.Errorf("up migration rebuilt tenant_daily_stats as\n%s\nwant\n%s", got, stats)
+	}
+	if got := snapshot(tenantLabels); got != labels {
+		t.Errorf("up migration rebuilt tenant_daily_labels as\n%s\nwant\n%s", got, labels)
 	}
 	var forced int
 	if err := su.QueryRow(ctx, `SELECT count(*) FROM pg_class WHERE relnamespace = 'analytics'::regnamespace

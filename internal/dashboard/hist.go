@@ -1,0 +1,238 @@
+package dashboard
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"math"
+	"time"
+
+	"github.com/geniai/analytics/internal/dbsqlc"
+	"github.com/geniai/analytics/internal/pg"
+)
+
+// histBuckets is the number of analytics.hist_bucket buckets (0-399).
+const histBuckets = 400
+
+// histogram is a merged analytics.hist_bucket histogram: conversations per bucket.
+type histogram [histBuckets]int64
+
+// bucketEdges are the seconds a bucket covers: [1.05^b - 1, 1.05^(b+1) - 1).
+func bucketEdges(b int) (lo, hi float64) {
+	return math.Pow(1.05, float64(b)) - 1, math.Pow(1.05, float64(b)+1) - 1
+}
+
+// percentile estimates PostgreSQL's percentile_cont from the histogram: it finds the bucket of
+// the rank and interpolates inside it as if its values were evenly spread. NaN when empty.
+func (h *histogram) percentile(p float64) float64 {
+	if h == nil {
+		return math.NaN()
+	}
+	var n int64
+	for _, c := range h {
+		n += c
+	}
+	if n == 0 {
+		return math.NaN()
+	}
+	pos := p * float64(n-1)
+	var cum int64
+	for b, c := range h {
+		if c > 0 && pos < float64(cum+c) {
+			lo, hi := bucketEdges(b)
+			frac := (pos - float64(cum) + 0.5) / float64(c)
+			return lo + (hi-lo)*math.Min(1, math.Max(0, frac))
+		}
+		cum += c
+	}
+	return math.NaN() // unreachable: pos < n
+}
+
+// The histogram metrics of analytics.daily_hist.
+const (
+	metricFirstReply int16 = iota + 1
+	metricFirstHumanReply
+	metricResolution
+	metricHour
+)
+
+var (
+	heatOnly    = []int16{metricHour}
+	timeMetrics = []int16{metricFirstReply, metricFirstHumanReply, metricResolution}
+	allMetrics  = []int16{metricFirstReply, metricFirstHumanReply, metricResolution, metricHour}
+)
+
+// hists is a period's histograms merged over its days: per metric over the chosen inboxes, the
+// hour of creation by weekday (the heatmap) and, when asked, the first reply per inbox.
+type hists struct {
+	all        [metricHour - 1]histogram // by metric - 1 (reply and resolution times)
+	heat       [7][24]int64
+	firstReply map[int32]*histogram
+
+	buckets, counts []int64 // scratch for decoding
+}
+
+// add merges count conversations in bucket of metric on a day of the week.
+func (h *hists) add(metric int16, dow time.Weekday, bucket, count int64) {
+	switch {
+	case metric == metricHour:
+		if bucket >= 0 && bucket < 24 {
+			h.heat[dow][bucket] += count
+		}
+	case metric >= metricFirstReply && metric < metricHour:
+		if bucket >= 0 && bucket < histBuckets {
+			h.all[metric-1][bucket] += count
+		}
+	}
+}
+
+// readHists merges the histograms of period g over the inbox set (nil: every inbox) for the
+// metrics asked; perInbox also merges the first reply per inbox. With no inbox chosen everything
+// comes from tenant_daily_hist, one row per day and metric whatever the number of inboxes (the
+// first reply's packing every inbox's histogram); with inboxes chosen, from their daily_hist rows.
+func readHists(ctx context.Context, tx pg.Tx, tenantID int64, g Filter, inboxes []int32, metrics []int16, perInbox bool) (*hists, error) {
+	h := &hists{}
+	if perInbox {
+		h.firstReply = map[int32]*histogram{}
+	}
+	var err error
+	if inboxes == nil {
+		rows, err := tx.RollupTenantHist(ctx, dbsqlc.RollupTenantHistParams{TenantID: tenantID, FromDay: g.From, ToDay: g.To, Metrics: metrics, ByInbox: perInbox})
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			if err := h.addRow(-1, r.Metric, r.Day, r.Buckets, r.Counts); err != nil {
+				return nil, err
+			}
+			if perInbox && r.Metric == metricFirstReply {
+				if err := h.addPacked(r.ByInbox); err != nil {
+					return nil, err
+				}
+			}
+		}
+		return h, nil
+	}
+	rows, err := tx.RollupInboxHist(ctx, dbsqlc.RollupInboxHistParams{TenantID: tenantID, FromDay: g.From, ToDay: g.To, Metrics: metrics, Inboxes: inboxes})
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		inbox := int32(-1)
+		if perInbox {
+			inbox = r.InboxID
+		}
+		if err := h.addRow(inbox, r.Metric, r.Day, r.Buckets, r.Counts); err != nil {
+			return nil, err
+		}
+	}
+	return h, nil
+}
+
+// addRow merges one row's histogram (array_send arrays) of metric on day; inbox ≥ 0 also merges
+// a first reply into that inbox's histogram.
+func (h *hists) addRow(inbox int32, metric int16, day time.Time, buckets, counts []byte) error {
+	var err error
+	if h.buckets, err = sentInts(buckets, 2, h.buckets[:0]); err != nil {
+		return err
+	}
+	if h.counts, err = sentInts(counts, 4, h.counts[:0]); err != nil {
+		return err
+	}
+	if len(h.buckets) != len(h.counts) {
+		return errSentArray
+	}
+	dow := day.Weekday()
+	for i, b := range h.buckets {
+		h.add(metric, dow, b, h.counts[i])
+	}
+	if inbox >= 0 && metric == metricFirstReply {
+		ib := h.inbox(inbox)
+		for i, b := range h.buckets {
+			if b >= 0 && b < histBuckets {
+				ib[b] += h.counts[i]
+			}
+		}
+	}
+	return nil
+}
+
+// inbox is the first-reply histogram of an inbox, created empty.
+func (h *hists) inbox(id int32) *histogram {
+	ib := h.firstReply[id]
+	if ib == nil {
+		ib = &histogram{}
+		h.firstReply[id] = ib
+	}
+	return ib
+}
+
+// addPacked merges a tenant_daily_hist.by_inbox: 10-byte entries of big-endian inbox (4 bytes),
+// bucket (2) and conversations (4), sorted by inbox (see analytics.inbox_hist_entries).
+func (h *hists) addPacked(b []byte) error {
+	if len(b)%10 != 0 {
+		return errSentArray
+	}
+	var last int32 = -1
+	var ib *histogram
+	for ; len(b) >= 10; b = b[10:] {
+		id := int32(binary.BigEndian.Uint32(b))
+		bucket := int16(binary.BigEndian.Uint16(b[4:]))
+		n := int64(int32(binary.BigEndian.Uint32(b[6:])))
+		if id != last || ib == nil {
+			last, ib = id, h.inbox(id)
+		}
+		if bucket >= 0 && bucket < histBuckets {
+			ib[bucket] += n
+		}
+	}
+	return nil
+}
+
+// percentiles estimates the summary's medians and p90 from the merged histograms.
+func (h *hists) percentiles(sum *dbsqlc.DashboardSummaryRow) {
+	fr, fh, rs := &h.all[metricFirstReply-1], &h.all[metricFirstHumanReply-1], &h.all[metricResolution-1]
+	sum.FirstReplyP50, sum.FirstReplyP90 = fr.percentile(0.5), fr.percentile(0.9)
+	sum.FirstHumanReplyP50, sum.FirstHumanReplyP90 = fh.percentile(0.5), fh.percentile(0.9)
+	sum.ResolutionP50 = rs.percentile(0.5)
+}
+
+// errSentArray is a malformed array_send value.
+var errSentArray = errors.New("dashboard: malformed binary array")
+
+// sentInts appends to dst the elements of b, a one-dimensional array of non-null integers
+// of width bytes (2: smallint, 4: integer) in PostgreSQL's binary format (array_send): ndim,
+// has-nulls flag and element type, then per dimension its length and lower bound, then per
+// element its byte length and big-endian value.
+func sentInts(b []byte, width int, dst []int64) ([]int64, error) {
+	if len(b) < 12 {
+		return dst, errSentArray
+	}
+	ndim := int32(binary.BigEndian.Uint32(b))
+	if ndim == 0 {
+		return dst, nil
+	}
+	if ndim != 1 || len(b) < 20 {
+		return dst, errSentArray
+	}
+	n := int(int32(binary.BigEndian.Uint32(b[12:])))
+	b = b[20:]
+	if n < 0 || len(b) != n*(4+width) {
+		return dst, errSentArray
+	}
+	for i := 0; i < n; i++ {
+		if int(int32(binary.BigEndian.Uint32(b))) != width {
+			return dst, errSentArray
+		}
+		switch width {
+		case 2:
+			dst = append(dst, int64(int16(binary.BigEndian.Uint16(b[4:]))))
+		case 4:
+			dst = append(dst, int64(int32(binary.BigEndian.Uint32(b[4:]))))
+		default:
+			return dst, errSentArray
+		}
+		b = b[4+width:]
+	}
+	return dst, nil
+}
