@@ -20,7 +20,7 @@ LEFT JOIN LATERAL (
            sum(d.leads) FILTER (WHERE d.day > sqlc.arg('today')::date - 30) AS leads,
            sum(d.conversations) FILTER (WHERE d.day <= sqlc.arg('today')::date - 30) AS prev_conversations,
            sum(d.leads) FILTER (WHERE d.day <= sqlc.arg('today')::date - 30) AS prev_leads
-    FROM analytics.daily_stats d
+    FROM analytics.tenant_daily_stats d
     WHERE d.tenant_id = t.id AND d.day > sqlc.arg('today')::date - 60 AND d.day <= sqlc.arg('today')::date
 ) s ON true
 LEFT JOIN etl.watermarks w ON w.tenant_id = t.id

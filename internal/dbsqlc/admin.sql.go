@@ -46,7 +46,7 @@ LEFT JOIN LATERAL (
            sum(d.leads) FILTER (WHERE d.day > $1::date - 30) AS leads,
            sum(d.conversations) FILTER (WHERE d.day <= $1::date - 30) AS prev_conversations,
            sum(d.leads) FILTER (WHERE d.day <= $1::date - 30) AS prev_leads
-    FROM analytics.daily_stats d
+    FROM analytics.tenant_daily_stats d
     WHERE d.tenant_id = t.id AND d.day > $1::date - 60 AND d.day <= $1::date
 ) s ON true
 LEFT JOIN etl.watermarks w ON w.tenant_id = t.id
