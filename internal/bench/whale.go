@@ -68,8 +68,11 @@ func (r *run) whalePhase(ctx context.Context) error {
 		fmt.Sprintf("%s conversations, %s transcript messages in %.1f s, one tenant (one pipeline), process start included; peak RSS %.1f MiB",
 			format(float64(w.convs)), format(float64(msgs)), d.Seconds(), rss))
 
-	// At full scale this tenant's dashboard costs seconds a load: 50 samples (and 5 warm-ups)
-	// keep the phase, and `make bench`, within minutes; the notes give the sample count.
+	if err := r.analyze(ctx); err != nil {
+		return err
+	}
+	// 50 samples (and 5 warm-ups) keep the phase within minutes even if a load costs seconds;
+	// the notes give the sample count.
 	saved := r.cfg.Scale
 	r.cfg.Scale.Samples, r.cfg.Scale.Warmup = min(saved.Samples, 50), min(saved.Warmup, 5)
 	defer func() { r.cfg.Scale = saved }()
