@@ -95,7 +95,6 @@ func readHists(ctx context.Context, tx pg.Tx, tenantID int64, g Filter, inboxes 
 	if perInbox {
 		h.firstReply = map[int32]*histogram{}
 	}
-	var err error
 	if inboxes == nil {
 		rows, err := tx.RollupTenantHist(ctx, dbsqlc.RollupTenantHistParams{TenantID: tenantID, FromDay: g.From, ToDay: g.To, Metrics: metrics, ByInbox: perInbox})
 		if err != nil {

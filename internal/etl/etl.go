@@ -292,8 +292,10 @@ func (r *Runner) runTenant(ctx context.Context, src *source, srcErr error, tenan
 			if err := tx.EtlRunUnchanged(ctx, dbsqlc.EtlRunUnchangedParams{SourceNow: pre.fp.SourceNow.Time, TenantID: tenantID, RunID: res.RunID}); err != nil {
 				return err
 			}
-			released = true
-			_, err = tx.EtlLockRelease(ctx, dbsqlc.EtlLockReleaseParams{Class: lockClass, TenantID: int32(tenantID)})
+			// Released here, so a quiet tenant needs no third transaction; if the release fails, the
+			// caller's unlock retries it and drops the connection rather than pool a held lock.
+			released, err = tx.EtlLockRelease(ctx, dbsqlc.EtlLockReleaseParams{Class: lockClass, TenantID: int32(tenantID)})
+			released = released && err == nil
 			return err
 		}); err != nil {
 			if locked && !released {

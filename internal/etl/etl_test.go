@@ -583,6 +583,11 @@ func TestOracleIdempotenceIncremental(t *testing.T) {
 	if !res.Unchanged || res.Extracted != 0 {
 		t.Errorf("second run read the source although its fingerprint is unchanged: %+v", res)
 	}
+	var held int
+	if err := f.super.QueryRow(context.Background(), `SELECT count(*) FROM pg_locks
+		WHERE locktype = 'advisory' AND classid = $1 AND objid = $2`, lockClass, f.tenantA).Scan(&held); err != nil || held != 0 {
+		t.Errorf("the tenant's lock is still held after an unchanged run (%d, %v)", held, err)
+	}
 	res = f.run(f.tenantA, true)
 	if res.Inserted != 0 || res.Updated != 0 || res.Extracted == 0 {
 		t.Errorf("full rerun: %+v", res)
