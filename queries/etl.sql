@@ -105,7 +105,10 @@ SELECT EXISTS (
     JOIN app.tenants tn ON tn.id = w.tenant_id
     JOIN app.tenant_settings ts ON ts.tenant_id = w.tenant_id
     WHERE w.tenant_id = @tenant_id
-      AND w.source_count = @conversations::bigint AND w.source_hash = @hash::bigint
+      AND w.source_count = @conversations::bigint
+      -- Hash sums compare modulo the prime, in [0, prime) (the caller normalises @hash): a sum of
+      -- per-inbox sums may differ from the stored one by a multiple of it.
+      AND mod(mod(w.source_hash::numeric, 9223372036854775783) + 9223372036854775783, 9223372036854775783) = @hash::bigint
       AND w.timezone = tn.timezone AND w.rules_version = ts.rules_version
       AND w.source_checked_at IS NOT NULL
       AND (sqlc.narg('max_updated_at')::timestamptz IS NULL

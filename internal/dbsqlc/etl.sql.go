@@ -470,7 +470,10 @@ SELECT EXISTS (
     JOIN app.tenants tn ON tn.id = w.tenant_id
     JOIN app.tenant_settings ts ON ts.tenant_id = w.tenant_id
     WHERE w.tenant_id = $1
-      AND w.source_count = $2::bigint AND w.source_hash = $3::bigint
+      AND w.source_count = $2::bigint
+      -- Hash sums compare modulo the prime, in [0, prime) (the caller normalises @hash): a sum of
+      -- per-inbox sums may differ from the stored one by a multiple of it.
+      AND mod(mod(w.source_hash::numeric, 9223372036854775783) + 9223372036854775783, 9223372036854775783) = $3::bigint
       AND w.timezone = tn.timezone AND w.rules_version = ts.rules_version
       AND w.source_checked_at IS NOT NULL
       AND ($4::timestamptz IS NULL

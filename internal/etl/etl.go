@@ -237,13 +237,14 @@ func failureMessage(err error) string {
 // RunTenant runs the ETL once for one tenant. A run skipped because another runner holds the
 // tenant returns Skipped and no error. The returned error is also recorded on the run row.
 func (r *Runner) RunTenant(ctx context.Context, tenantID int64, full bool) (Result, error) {
-	res := r.runTenant(ctx, nil, nil, tenantID, full)
+	res := r.runTenant(ctx, nil, nil, nil, tenantID, full)
 	return res, res.Err
 }
 
 // runTenant runs one tenant with src (nil: open one); srcErr, when set, is why the shared source
-// could not be opened, recorded as this tenant's failed run.
-func (r *Runner) runTenant(ctx context.Context, src *source, srcErr error, tenantID int64, full bool) (res Result) {
+// could not be opened, recorded as this tenant's failed run; fps, when set, are the source's
+// fingerprints read for the whole pass.
+func (r *Runner) runTenant(ctx context.Context, src *source, srcErr error, fps *fingerprints, tenantID int64, full bool) (res Result) {
 	start := time.Now()
 	res.TenantID = tenantID
 	defer func() { res.Duration = time.Since(start) }()
@@ -283,7 +284,7 @@ func (r *Runner) runTenant(ctx context.Context, src *source, srcErr error, tenan
 			t0 := time.Now()
 			// A source failure is the run's failure, recorded below; only our database's errors
 			// abort this transaction.
-			pre, workErr, err = r.precheck(ctx, tx, src, tenantID, full)
+			pre, workErr, err = r.precheck(ctx, tx, src, fps, tenantID, full)
 			res.Phases.IDs = time.Since(t0)
 			if err != nil || workErr != nil || !pre.unchanged {
 				return err
@@ -336,24 +337,84 @@ type precheck struct {
 	hasRegex  bool // a funnel rule has a regular expression: stage the contact's texts
 }
 
-// precheck fills a precheck in tx; srcErr is a source failure (the run's), err one of tx.
-func (r *Runner) precheck(ctx context.Context, tx pg.Tx, src *source, tenantID int64, full bool) (pre precheck, srcErr, err error) {
+// precheck fills a precheck in tx; srcErr is a source failure (the run's), err one of tx. With
+// fps (a pass over every tenant) the fingerprint is summed from them instead of asked for.
+func (r *Runner) precheck(ctx context.Context, tx pg.Tx, src *source, fps *fingerprints, tenantID int64, full bool) (pre precheck, srcErr, err error) {
 	if pre.inboxes, err = tx.EtlTenantInboxIDs(ctx, tenantID); err != nil {
 		return pre, nil, err
 	}
 	if pre.hasRegex, err = tx.EtlTenantHasRegex(ctx, tenantID); err != nil {
 		return pre, nil, err
 	}
-	if pre.fp, srcErr = src.q.ExtractFingerprint(ctx, pre.inboxes); srcErr != nil {
+	if fps != nil {
+		pre.fp = fps.of(pre.inboxes)
+	} else if pre.fp, srcErr = src.q.ExtractFingerprint(ctx, pre.inboxes); srcErr != nil {
 		return pre, sourceError(srcErr), nil
 	}
 	if !full {
 		pre.unchanged, err = tx.EtlUnchanged(ctx, dbsqlc.EtlUnchangedParams{
-			TenantID: tenantID, Conversations: pre.fp.Conversations, Hash: pre.fp.Hash,
+			TenantID: tenantID, Conversations: pre.fp.Conversations, Hash: hashMod(0, pre.fp.Hash),
 			MaxUpdatedAt: ts(pre.fp.MaxUpdatedAt), OverlapSeconds: r.overlap().Seconds(),
 		})
 	}
 	return pre, nil, err
+}
+
+// fingerprintPrime is the modulus of the fingerprint's hash sums (queries/chatwoot/extract.sql).
+const fingerprintPrime = 9223372036854775783
+
+// hashMod adds hash sums modulo fingerprintPrime; the result is in [0, fingerprintPrime).
+func hashMod(a, b int64) int64 {
+	norm := func(x int64) uint64 {
+		x %= fingerprintPrime
+		if x < 0 {
+			x += fingerprintPrime
+		}
+		return uint64(x)
+	}
+	return int64((norm(a) + norm(b)) % fingerprintPrime) // both < 2^63: the sum fits in 64 bits
+}
+
+// fingerprints are the source's per-inbox fingerprints, read once for a pass over every tenant.
+type fingerprints struct {
+	now     pgtype.Timestamptz
+	byInbox map[int32]cwsqlc.ExtractFingerprintsRow
+}
+
+// readFingerprints reads every inbox's fingerprint in one pass over the source's conversations.
+func readFingerprints(ctx context.Context, src *source) (*fingerprints, error) {
+	rows, err := src.q.ExtractFingerprints(ctx)
+	if err != nil {
+		return nil, sourceError(err)
+	}
+	fps := &fingerprints{byInbox: make(map[int32]cwsqlc.ExtractFingerprintsRow, len(rows))}
+	for _, r := range rows {
+		fps.now = r.SourceNow
+		fps.byInbox[r.InboxID] = r
+	}
+	if !fps.now.Valid { // no conversation at all: the clock still matters
+		if err := src.conn.QueryRow(ctx, "SELECT now()").Scan(&fps.now); err != nil {
+			return nil, sourceError(err)
+		}
+	}
+	return fps, nil
+}
+
+// of is the fingerprint of a tenant's inboxes, as ExtractFingerprint would compute it.
+func (fps *fingerprints) of(inboxes []int32) cwsqlc.ExtractFingerprintRow {
+	out := cwsqlc.ExtractFingerprintRow{SourceNow: fps.now}
+	for _, id := range inboxes {
+		x, ok := fps.byInbox[id]
+		if !ok {
+			continue
+		}
+		out.Conversations += x.Conversations
+		out.Hash = hashMod(out.Hash, x.Hash)
+		if x.MaxUpdatedAt.Valid && (!out.MaxUpdatedAt.Valid || x.MaxUpdatedAt.Time.After(out.MaxUpdatedAt.Time)) {
+			out.MaxUpdatedAt = x.MaxUpdatedAt
+		}
+	}
+	return out
 }
 
 // unlock releases the tenant's lock; a lock that cannot be released must not stay on a pooled
@@ -599,6 +660,16 @@ func (r *Runner) runAll(ctx context.Context, full bool, skip func(tenantID int64
 			todo = append(todo, t)
 		}
 	}
+	// With several tenants, one pass over the source's conversations reads every fingerprint
+	// (each tenant's own query revisits pages every other tenant's rows share). If it fails, each
+	// tenant asks for its own and records its own failure.
+	var fps *fingerprints
+	if len(todo) > 1 {
+		if s, err := r.openSource(ctx); err == nil {
+			fps, _ = readFingerprints(ctx, s)
+			s.close(ctx)
+		}
+	}
 	results := make([]Result, len(todo))
 	ran := make([]bool, len(todo))
 	next := make(chan int)
@@ -619,7 +690,7 @@ func (r *Runner) runAll(ctx context.Context, full bool, skip func(tenantID int64
 					src, srcErr = r.openSource(ctx)
 				}
 				// With srcErr the run is still recorded (failed), so the failure shows per tenant.
-				res := r.runTenant(ctx, src, srcErr, todo[i].ID, full)
+				res := r.runTenant(ctx, src, srcErr, fps, todo[i].ID, full)
 				if src != nil && res.Err != nil && src.conn.IsClosed() {
 					src = nil // reconnect for the next tenant
 				}

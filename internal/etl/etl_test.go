@@ -36,6 +36,7 @@ type fixture struct {
 	nextID   map[string]int
 	rng      *mrand.Rand
 	baseTime time.Time
+	pass     bool // run: a pass over every tenant (RunAll), not RunTenant
 }
 
 func randHex() string {
@@ -512,6 +513,23 @@ func (f *fixture) checksum(tenant int64) string {
 
 func (f *fixture) run(tenant int64, full bool) Result {
 	f.t.Helper()
+	if f.pass {
+		results, err := f.runner.RunAll(context.Background(), full)
+		if err != nil {
+			f.t.Fatalf("pass over every tenant: %v", err)
+		}
+		for _, res := range results {
+			if res.Err != nil {
+				f.t.Fatalf("pass over every tenant, tenant %d: %v", res.TenantID, res.Err)
+			}
+		}
+		for _, res := range results {
+			if res.TenantID == tenant {
+				return res
+			}
+		}
+		f.t.Fatalf("pass over every tenant did not run tenant %d", tenant)
+	}
 	res, err := f.runner.RunTenant(context.Background(), tenant, full)
 	if err != nil {
 		f.t.Fatalf("run tenant %d: %v", tenant, err)
@@ -940,10 +958,22 @@ func TestRunAllWorkersMatchesSerial(t *testing.T) {
 // each kind of change that can hide from a watermark makes the next run read again: a change
 // stamped earlier than the newest one (commit order ≠ timestamp order), a deletion, a conversation
 // changed inside the overlap window, and an inbox mapped to the tenant.
+// TestFingerprintSeesEveryChange runs tenant by tenant (each asks the source for its own
+// fingerprint) and as passes over every tenant (one read of every inbox's fingerprint, summed).
 func TestFingerprintSeesEveryChange(t *testing.T) {
 	t.Parallel()
+	for _, pass := range []bool{false, true} {
+		t.Run(map[bool]string{false: "tenant", true: "pass"}[pass], func(t *testing.T) {
+			t.Parallel()
+			fingerprintSeesEveryChange(t, pass)
+		})
+	}
+}
+
+func fingerprintSeesEveryChange(t *testing.T, pass bool) {
 	url, src := newSource(t)
 	f := newFixture(t, url, src)
+	f.pass = pass
 	f.seedCatalog()
 	f.seedEdgeCases()
 	f.seedRandom(40)
@@ -995,4 +1025,45 @@ func TestFingerprintSeesEveryChange(t *testing.T) {
 	}
 	f.checkOracle(f.tenantA, []int{1, 2, 4}, "America/Sao_Paulo", defaultRules())
 	steady("after the mapping change")
+}
+
+// TestFingerprintsSumToTenants: a tenant's fingerprint summed from the one-pass per-inbox
+// fingerprints equals the one its own query computes, whatever the inbox set.
+func TestFingerprintsSumToTenants(t *testing.T) {
+	t.Parallel()
+	url, src := newSource(t)
+	f := newFixture(t, url, src)
+	f.seedCatalog()
+	f.seedEdgeCases()
+	f.seedRandom(60)
+	ctx := context.Background()
+	s, err := f.runner.openSource(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.close(ctx)
+	fps, err := readFingerprints(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fps.byInbox) < 2 {
+		t.Fatalf("fixture has %d inboxes with conversations", len(fps.byInbox))
+	}
+	for _, inboxes := range [][]int32{{}, {1}, {2}, {1, 2}, {1, 2, 4}, {4, 2, 1, 99}, {99}} {
+		want, err := s.q.ExtractFingerprint(ctx, inboxes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := fps.of(inboxes)
+		if got.Conversations != want.Conversations || hashMod(0, got.Hash) != hashMod(0, want.Hash) ||
+			got.MaxUpdatedAt != want.MaxUpdatedAt {
+			t.Errorf("inboxes %v: summed %+v, asked %+v", inboxes, got, want)
+		}
+	}
+	for _, c := range [][3]int64{{0, 0, 0}, {-1, 0, fingerprintPrime - 1}, {fingerprintPrime - 1, 1, 0},
+		{-(fingerprintPrime - 1), fingerprintPrime - 1, 0}, {math.MaxInt64, math.MaxInt64, 48}, {math.MinInt64, 0, fingerprintPrime - 25}} {
+		if got := hashMod(c[0], c[1]); got != c[2] {
+			t.Errorf("hashMod(%d, %d) = %d, want %d", c[0], c[1], got, c[2])
+		}
+	}
 }

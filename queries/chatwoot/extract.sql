@@ -22,6 +22,17 @@ SELECT now()::timestamptz AS source_now,
 FROM conversations c
 WHERE c.inbox_id = ANY (@inbox_ids::integer[]);
 
+-- name: ExtractFingerprints :many
+-- ExtractFingerprints is ExtractFingerprint for every inbox at once, one row per inbox that has
+-- conversations: a pass over every tenant reads the table once instead of once per tenant (whose
+-- inboxes' rows share pages with everyone else's). A tenant's fingerprint sums its inboxes'.
+SELECT now()::timestamptz AS source_now, c.inbox_id,
+       count(*)::bigint AS conversations,
+       (sum(timestamp_hash_extended(c.updated_at, c.id::bigint)) % 9223372036854775783)::bigint AS hash,
+       max(c.updated_at AT TIME ZONE 'UTC')::timestamptz AS max_updated_at
+FROM conversations c
+GROUP BY c.inbox_id;
+
 -- name: ExtractConversationIDs :many
 -- ExtractConversationIDs is the id set of every conversation of the inboxes, with its change
 -- marker (conversations.updated_at moves with every message).

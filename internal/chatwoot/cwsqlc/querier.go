@@ -110,6 +110,10 @@ type Querier interface {
 	// 64-bit hash of the same microseconds, seeded with the id) and the newest updated_at. Equal
 	// fingerprints mean the same ids with the same change markers.
 	ExtractFingerprint(ctx context.Context, inboxIds []int32) (ExtractFingerprintRow, error)
+	// ExtractFingerprints is ExtractFingerprint for every inbox at once, one row per inbox that has
+	// conversations: a pass over every tenant reads the table once instead of once per tenant (whose
+	// inboxes' rows share pages with everyone else's). A tenant's fingerprint sums its inboxes'.
+	ExtractFingerprints(ctx context.Context) ([]ExtractFingerprintsRow, error)
 	// ExtractMessages is the public transcript (no private notes) of the given conversations of the
 	// inboxes, one row per message, in no particular order (the ETL streams it into staging).
 	// sender: contact (incoming), bot (AgentBot, Captain::Assistant), human (User), system (other).
