@@ -5,13 +5,11 @@
 -- (and label). They keep daily_stats's and daily_labels's shape, inbox_id included and always 0,
 -- so a query reads either table alike.
 
-CREATE TABLE analytics.tenant_daily_stats (LIKE analytics.daily_stats INCLUDING ALL);
-ALTER TABLE analytics.tenant_daily_stats ADD CHECK (inbox_id = 0);
+CREATE TABLE analytics.tenant_daily_stats (LIKE analytics.daily_stats INCLUDING ALL, CHECK (inbox_id = 0));
 COMMENT ON TABLE analytics.tenant_daily_stats IS 'Per tenant and day: analytics.daily_stats summed over every inbox (inbox_id always 0). Rebuilt by etl.refresh_daily_stats.';
 COMMENT ON COLUMN analytics.tenant_daily_stats.inbox_id IS 'Always 0 (every inbox): the shape of analytics.daily_stats.';
 
-CREATE TABLE analytics.tenant_daily_labels (LIKE analytics.daily_labels INCLUDING ALL);
-ALTER TABLE analytics.tenant_daily_labels ADD CHECK (inbox_id = 0);
+CREATE TABLE analytics.tenant_daily_labels (LIKE analytics.daily_labels INCLUDING ALL, CHECK (inbox_id = 0));
 COMMENT ON TABLE analytics.tenant_daily_labels IS 'Per tenant, day and label: analytics.daily_labels summed over every inbox (inbox_id always 0). Rebuilt by etl.refresh_daily_stats.';
 COMMENT ON COLUMN analytics.tenant_daily_labels.inbox_id IS 'Always 0 (every inbox): the shape of analytics.daily_labels.';
 
