@@ -143,9 +143,13 @@ func (db *DB) InTx(ctx context.Context, p Principal, fn func(tx Tx) error) error
 	return inTx(ctx, db.Pool, p, pgx.TxOptions{}, fn)
 }
 
-// InReadTx is InTx in a READ ONLY transaction, for pages and exports.
+// readTx is a read-only transaction on one snapshot (REPEATABLE READ): every statement of a page
+// or an export sees the same committed ETL run. Read-only, it never fails to serialise.
+var readTx = pgx.TxOptions{AccessMode: pgx.ReadOnly, IsoLevel: pgx.RepeatableRead}
+
+// InReadTx is InTx in a read-only transaction on one snapshot, for pages and exports.
 func (db *DB) InReadTx(ctx context.Context, p Principal, fn func(tx Tx) error) error {
-	return inTx(ctx, db.Pool, p, pgx.TxOptions{AccessMode: pgx.ReadOnly}, fn)
+	return inTx(ctx, db.Pool, p, readTx, fn)
 }
 
 // Conn is one pooled connection held for a sequence of transactions, for work that needs
@@ -172,7 +176,7 @@ func (c *Conn) InTx(ctx context.Context, p Principal, fn func(tx Tx) error) erro
 
 // InReadTx is DB.InReadTx on this connection.
 func (c *Conn) InReadTx(ctx context.Context, p Principal, fn func(tx Tx) error) error {
-	return inTx(ctx, c.c, p, pgx.TxOptions{AccessMode: pgx.ReadOnly}, fn)
+	return inTx(ctx, c.c, p, readTx, fn)
 }
 
 // Discard closes the connection instead of returning it to the pool, for when its session
