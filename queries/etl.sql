@@ -33,12 +33,15 @@ FROM app.tenant_inboxes
 WHERE tenant_id = @tenant_id
 ORDER BY inbox_id;
 
--- name: EtlTenantHasRegex :one
--- EtlTenantHasRegex reports whether a funnel rule of the tenant has a regular expression: only
--- then does the run stage the texts of contact messages (etl.merge_chunk reads them). A rule
--- changed after this read bumps rules_version, and etl.merge_run then re-applies the rules to the
--- whole history from stored transcripts.
-SELECT (ts.lead_regex IS NOT NULL OR ts.visit_regex IS NOT NULL OR ts.converted_regex IS NOT NULL)::boolean AS has_regex
+-- name: EtlNeedsContactTexts :one
+-- EtlNeedsContactTexts reports whether a run must stage the texts of contact messages (what
+-- etl.merge_chunk matches regular-expression funnel rules against): when a rule has a regular
+-- expression, and on a first load (no watermark yet). A rule changed after this read bumps
+-- rules_version, and etl.merge_run re-applies the rules to the whole history from stored
+-- transcripts, except on a first load, which has no stored rules to compare with: so a first
+-- load always stages them.
+SELECT (ts.lead_regex IS NOT NULL OR ts.visit_regex IS NOT NULL OR ts.converted_regex IS NOT NULL
+        OR NOT EXISTS (SELECT FROM etl.watermarks w WHERE w.tenant_id = ts.tenant_id))::boolean AS needed
 FROM app.tenant_settings ts
 WHERE ts.tenant_id = @tenant_id;
 

@@ -119,6 +119,26 @@ func (q *Queries) EtlMergeRun(ctx context.Context, runID int64) error {
 	return err
 }
 
+const etlNeedsContactTexts = `-- name: EtlNeedsContactTexts :one
+SELECT (ts.lead_regex IS NOT NULL OR ts.visit_regex IS NOT NULL OR ts.converted_regex IS NOT NULL
+        OR NOT EXISTS (SELECT FROM etl.watermarks w WHERE w.tenant_id = ts.tenant_id))::boolean AS needed
+FROM app.tenant_settings ts
+WHERE ts.tenant_id = $1
+`
+
+// EtlNeedsContactTexts reports whether a run must stage the texts of contact messages (what
+// etl.merge_chunk matches regular-expression funnel rules against): when a rule has a regular
+// expression, and on a first load (no watermark yet). A rule changed after this read bumps
+// rules_version, and etl.merge_run re-applies the rules to the whole history from stored
+// transcripts, except on a first load, which has no stored rules to compare with: so a first
+// load always stages them.
+func (q *Queries) EtlNeedsContactTexts(ctx context.Context, tenantID int64) (bool, error) {
+	row := q.db.QueryRow(ctx, etlNeedsContactTexts, tenantID)
+	var needed bool
+	err := row.Scan(&needed)
+	return needed, err
+}
+
 const etlRunFail = `-- name: EtlRunFail :exec
 UPDATE etl.runs
 SET status = 'failed', finished_at = clock_timestamp(), error = $1::text
@@ -383,23 +403,6 @@ type EtlStoreFingerprintParams struct {
 func (q *Queries) EtlStoreFingerprint(ctx context.Context, arg EtlStoreFingerprintParams) error {
 	_, err := q.db.Exec(ctx, etlStoreFingerprint, arg.SourceNow, arg.TenantID)
 	return err
-}
-
-const etlTenantHasRegex = `-- name: EtlTenantHasRegex :one
-SELECT (ts.lead_regex IS NOT NULL OR ts.visit_regex IS NOT NULL OR ts.converted_regex IS NOT NULL)::boolean AS has_regex
-FROM app.tenant_settings ts
-WHERE ts.tenant_id = $1
-`
-
-// EtlTenantHasRegex reports whether a funnel rule of the tenant has a regular expression: only
-// then does the run stage the texts of contact messages (etl.merge_chunk reads them). A rule
-// changed after this read bumps rules_version, and etl.merge_run then re-applies the rules to the
-// whole history from stored transcripts.
-func (q *Queries) EtlTenantHasRegex(ctx context.Context, tenantID int64) (bool, error) {
-	row := q.db.QueryRow(ctx, etlTenantHasRegex, tenantID)
-	var has_regex bool
-	err := row.Scan(&has_regex)
-	return has_regex, err
 }
 
 const etlTenantInboxIDs = `-- name: EtlTenantInboxIDs :many

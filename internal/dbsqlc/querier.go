@@ -72,6 +72,13 @@ type Querier interface {
 	EtlMergeChunk(ctx context.Context, arg EtlMergeChunkParams) error
 	// EtlMergeRun completes the staged run (etl.merge_run): deletions, rollups, watermark.
 	EtlMergeRun(ctx context.Context, runID int64) error
+	// EtlNeedsContactTexts reports whether a run must stage the texts of contact messages (what
+	// etl.merge_chunk matches regular-expression funnel rules against): when a rule has a regular
+	// expression, and on a first load (no watermark yet). A rule changed after this read bumps
+	// rules_version, and etl.merge_run re-applies the rules to the whole history from stored
+	// transcripts, except on a first load, which has no stored rules to compare with: so a first
+	// load always stages them.
+	EtlNeedsContactTexts(ctx context.Context, tenantID int64) (bool, error)
 	// EtlRunFail marks a run failed with the reason shown to operators.
 	EtlRunFail(ctx context.Context, arg EtlRunFailParams) error
 	// EtlRunGet reads one run of the tenant.
@@ -97,11 +104,6 @@ type Querier interface {
 	// EtlStoreFingerprint records, after a merge, the fingerprint of what is now stored and the
 	// source clock of the id set the run read.
 	EtlStoreFingerprint(ctx context.Context, arg EtlStoreFingerprintParams) error
-	// EtlTenantHasRegex reports whether a funnel rule of the tenant has a regular expression: only
-	// then does the run stage the texts of contact messages (etl.merge_chunk reads them). A rule
-	// changed after this read bumps rules_version, and etl.merge_run then re-applies the rules to the
-	// whole history from stored transcripts.
-	EtlTenantHasRegex(ctx context.Context, tenantID int64) (bool, error)
 	// EtlTenantInboxIDs lists the Chatwoot inboxes mapped to the tenant.
 	EtlTenantInboxIDs(ctx context.Context, tenantID int64) ([]int32, error)
 	// EtlTenantList lists the client tenants the scheduler loads (not the platform, not cancelled).

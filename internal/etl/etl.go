@@ -299,8 +299,19 @@ func (r *Runner) runTenant(ctx context.Context, src *source, srcErr error, fps *
 			released = released && err == nil
 			return err
 		}); err != nil {
-			if locked && !released {
-				r.unlock(ctx, c, tenantID)
+			if locked {
+				// The run row rolled back with the transaction: record the failure in one of its own
+				// (the source's failure, when there was one, is the reason a commit then failed).
+				cause := err
+				if workErr != nil {
+					cause = workErr
+				}
+				if ferr := r.recordFailure(context.WithoutCancel(ctx), c, tenantID, full, &res, cause); ferr != nil {
+					err = errors.Join(err, ferr)
+				}
+				if !released {
+					r.unlock(ctx, c, tenantID)
+				}
 			}
 			return err
 		}
@@ -328,13 +339,27 @@ func (r *Runner) runTenant(ctx context.Context, src *source, srcErr error, fps *
 	return res
 }
 
+// recordFailure records a failed run of the tenant whose own run row was rolled back.
+func (r *Runner) recordFailure(ctx context.Context, c *pg.Conn, tenantID int64, full bool, res *Result, cause error) error {
+	return c.InTx(ctx, pg.ETL(tenantID), func(tx pg.Tx) error {
+		row, err := tx.EtlRunStart(ctx, dbsqlc.EtlRunStartParams{TenantID: tenantID, FullLoad: full, Worker: r.worker()})
+		if err != nil {
+			return err
+		}
+		res.RunID = row.ID
+		return tx.EtlRunFail(ctx, dbsqlc.EtlRunFailParams{Error: failureMessage(cause), TenantID: tenantID, ID: row.ID})
+	})
+}
+
 // precheck is what a run learns before reading any conversation: the tenant's inboxes, the
 // source's clock and fingerprint of their id set, and whether that equals what is stored.
 type precheck struct {
 	inboxes   []int32
 	fp        cwsqlc.ExtractFingerprintRow
 	unchanged bool
-	hasRegex  bool // a funnel rule has a regular expression: stage the contact's texts
+	// contactTexts: stage the contact's texts (a funnel rule has a regular expression, or this is
+	// the tenant's first load; see EtlNeedsContactTexts).
+	contactTexts bool
 }
 
 // precheck fills a precheck in tx; srcErr is a source failure (the run's), err one of tx. With
@@ -343,7 +368,7 @@ func (r *Runner) precheck(ctx context.Context, tx pg.Tx, src *source, fps *finge
 	if pre.inboxes, err = tx.EtlTenantInboxIDs(ctx, tenantID); err != nil {
 		return pre, nil, err
 	}
-	if pre.hasRegex, err = tx.EtlTenantHasRegex(ctx, tenantID); err != nil {
+	if pre.contactTexts, err = tx.EtlNeedsContactTexts(ctx, tenantID); err != nil {
 		return pre, nil, err
 	}
 	if fps != nil {
@@ -458,7 +483,7 @@ func (r *Runner) extract(ctx context.Context, src *source, todo []int32, pre pre
 			if c.err != nil {
 				c.err = sourceError(c.err)
 			} else {
-				c.group = groupChunk(c.convs, c.msgs, pre.hasRegex)
+				c.group = groupChunk(c.convs, c.msgs, pre.contactTexts)
 			}
 			c.wait = time.Since(t0)
 			select {

@@ -900,6 +900,24 @@ func TestFailures(t *testing.T) {
 	if err != nil || len(st) != 2 || st[0].LastSuccessAt == nil || st[0].LastStatus != "succeeded" {
 		t.Errorf("Status: %+v %v", st, err)
 	}
+
+	// A failure of our own database in the transaction that records the run (here: the tenant's
+	// settings are gone) still leaves a failed run row, and no lock.
+	f.exec(f.super, "DELETE FROM app.tenant_settings WHERE tenant_id = $1", f.tenantB)
+	res, err := f.runner.RunTenant(ctx, f.tenantB, false)
+	if err == nil {
+		t.Fatal("run of a tenant without settings succeeded")
+	}
+	var id int64
+	_ = f.super.QueryRow(ctx, "SELECT id, status, error FROM etl.runs WHERE tenant_id = $1 ORDER BY id DESC LIMIT 1", f.tenantB).Scan(&id, &status, &msg)
+	if id != res.RunID || status != "failed" || msg == "" {
+		t.Errorf("run %d: last run %d %q %q, want it failed with a reason", res.RunID, id, status, msg)
+	}
+	var held int
+	_ = f.super.QueryRow(ctx, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = $1 AND objid = $2", lockClass, f.tenantB).Scan(&held)
+	if held != 0 {
+		t.Error("a failed run left the tenant's lock held")
+	}
 }
 
 func TestSchedulerBacksOffAndSurvives(t *testing.T) {
@@ -1066,4 +1084,27 @@ func TestFingerprintsSumToTenants(t *testing.T) {
 			t.Errorf("hashMod(%d, %d) = %d, want %d", c[0], c[1], got, c[2])
 		}
 	}
+}
+
+// TestRegexRuleAddedDuringFirstLoad: a regular-expression rule saved while a tenant's first load
+// runs (after the run decided what to stage) still applies to every loaded conversation: a first
+// load has no stored rules for etl.merge_run to compare with, so it always stages contact texts.
+func TestRegexRuleAddedDuringFirstLoad(t *testing.T) {
+	t.Parallel()
+	url, src := newSource(t)
+	f := newFixture(t, url, src)
+	f.seedCatalog()
+	f.seedEdgeCases()
+	f.seedRandom(60)
+	f.runner.hook = func(_ context.Context, stage string) error {
+		if stage == "ids" {
+			f.exec(f.super, `UPDATE app.tenant_settings SET visit_regex = 'agendar|visitar', lead_any_message = false, lead_labels = '{duvida}' WHERE tenant_id = $1`, f.tenantA)
+		}
+		return nil
+	}
+	f.run(f.tenantA, false)
+	f.runner.hook = nil
+	ru := defaultRules()
+	ru.LeadAnyMessage, ru.LeadLabels, ru.VisitRe = false, []string{"duvida"}, regexp.MustCompile(`(?i)agendar|visitar`)
+	f.checkOracle(f.tenantA, []int{1, 2}, "America/Sao_Paulo", ru)
 }

@@ -1,5 +1,6 @@
 -- ETL source queries (internal/etl): read-only, every one filtered by the tenant's inbox ids
--- (CHATWOOT.md traps). Chatwoot timestamps are UTC "timestamp without time zone"; each is
+-- (CHATWOOT.md traps), except ExtractFingerprints, which returns per-inbox aggregates of every
+-- inbox and is summed per tenant in Go. Chatwoot timestamps are UTC "timestamp without time zone"; each is
 -- converted with AT TIME ZONE 'UTC' so Go and our database get timestamptz.
 
 -- name: ExtractSourceColumns :many

@@ -401,7 +401,8 @@ type ExtractSourceColumnsRow struct {
 }
 
 // ETL source queries (internal/etl): read-only, every one filtered by the tenant's inbox ids
-// (CHATWOOT.md traps). Chatwoot timestamps are UTC "timestamp without time zone"; each is
+// (CHATWOOT.md traps), except ExtractFingerprints, which returns per-inbox aggregates of every
+// inbox and is summed per tenant in Go. Chatwoot timestamps are UTC "timestamp without time zone"; each is
 // converted with AT TIME ZONE 'UTC' so Go and our database get timestamptz.
 // ExtractSourceColumns lists the columns the source has among the tables the ETL reads, so a
 // missing column (an older Chatwoot) is reported by name before any extraction.
