@@ -117,6 +117,42 @@ func val(x *float64) any {
 	return *x
 }
 
+// TestRankingSizeCountsEveryInbox: with inboxes chosen, whether medians are ranked exactly is
+// decided by the period's size in every inbox (what the ranking scan walks), not by the chosen
+// inboxes' share.
+func TestRankingSizeCountsEveryInbox(t *testing.T) {
+	t.Parallel()
+	env := pgtest.New(t)
+	a, _ := fixture(t, env)
+	ctx := context.Background()
+	p := pg.User(a, 0, pg.AppClient, "", "")
+	all, err := (&dashboard.Service{DB: env.DB}).Load(ctx, p, a, parse(t, "period=90d"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := parse(t, "period=90d&inbox=1")
+	one, err := (&dashboard.Service{DB: env.DB}).Load(ctx, p, a, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total, chosen := int64(*all.KPIs.Conversations.Cur), int64(*one.KPIs.Conversations.Cur)
+	if chosen == 0 || chosen >= total {
+		t.Fatalf("fixture: inbox 1 has %d of %d conversations", chosen, total)
+	}
+	for _, tc := range []struct {
+		above  int64
+		approx bool
+	}{{chosen, true}, {total - 1, true}, {total, false}} {
+		d, err := (&dashboard.Service{DB: env.DB, RollupAbove: tc.above}).Load(ctx, p, a, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Approx != tc.approx {
+			t.Errorf("ranking above %d (inbox 1: %d, every inbox: %d): approximate %v, want %v", tc.above, chosen, total, d.Approx, tc.approx)
+		}
+	}
+}
+
 // close: both absent, or within 5% (the histograms' bucket width) or 0.05 s.
 func close(a, b *float64) bool {
 	if a == nil || b == nil {

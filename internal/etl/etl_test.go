@@ -511,6 +511,19 @@ func (f *fixture) checksum(tenant int64) string {
 	return s
 }
 
+// seeded is a fixture over a fresh source holding the catalog, the edge cases and random
+// conversations (none when random is 0).
+func seeded(t *testing.T, random int) *fixture {
+	url, src := newSource(t)
+	f := newFixture(t, url, src)
+	f.seedCatalog()
+	f.seedEdgeCases()
+	if random > 0 {
+		f.seedRandom(random)
+	}
+	return f
+}
+
 func (f *fixture) run(tenant int64, full bool) Result {
 	f.t.Helper()
 	if f.pass {
@@ -565,11 +578,7 @@ func (f *fixture) watermark(tenant int64) *time.Time {
 
 func TestOracleIdempotenceIncremental(t *testing.T) {
 	t.Parallel()
-	url, src := newSource(t)
-	f := newFixture(t, url, src)
-	f.seedCatalog()
-	f.seedEdgeCases()
-	f.seedRandom(150)
+	f := seeded(t, 150)
 
 	res := f.run(f.tenantA, false)
 	if res.Inserted == 0 || res.Updated != 0 || res.Deleted != 0 {
@@ -616,14 +625,14 @@ func TestOracleIdempotenceIncremental(t *testing.T) {
 
 	// Incremental: new message, new conversation, status and label change, deletion.
 	later := utc("2025-03-25 10:00:00")
-	f.exec(src, `INSERT INTO messages (id, content, account_id, inbox_id, conversation_id, message_type, created_at, updated_at, sender_type)
+	f.exec(f.src, `INSERT INTO messages (id, content, account_id, inbox_id, conversation_id, message_type, created_at, updated_at, sender_type)
 		VALUES (9000001, 'quero me matricular', 1, 1, 1, 0, $1, $1, 'Contact')`, later)
-	f.exec(src, "UPDATE conversations SET updated_at = $1 WHERE id = 1", later)
+	f.exec(f.src, "UPDATE conversations SET updated_at = $1 WHERE id = 1", later)
 	f.conv(2, 0, later, []msg{{later.Add(time.Second), 0, false, "Contact", "nova", false}}, nil, nil, nil)
-	f.exec(src, "UPDATE conversations SET status = 1, updated_at = $1 WHERE id = 2", later.Add(time.Minute))
-	f.exec(src, "INSERT INTO taggings (id, tag_id, taggable_type, taggable_id, context) VALUES (9000001, 3, 'Conversation', 4, 'labels')")
-	f.exec(src, "UPDATE conversations SET updated_at = $1 WHERE id = 4", later.Add(2*time.Minute))
-	f.exec(src, "DELETE FROM conversations WHERE id = 6")
+	f.exec(f.src, "UPDATE conversations SET status = 1, updated_at = $1 WHERE id = 2", later.Add(time.Minute))
+	f.exec(f.src, "INSERT INTO taggings (id, tag_id, taggable_type, taggable_id, context) VALUES (9000001, 3, 'Conversation', 4, 'labels')")
+	f.exec(f.src, "UPDATE conversations SET updated_at = $1 WHERE id = 4", later.Add(2*time.Minute))
+	f.exec(f.src, "DELETE FROM conversations WHERE id = 6")
 	res = f.run(f.tenantA, false)
 	if res.Inserted != 1 || res.Deleted != 1 || res.Updated != 3 {
 		t.Errorf("incremental: %+v (want 1 inserted, 3 updated, 1 deleted)", res)
@@ -644,9 +653,9 @@ func TestOracleIdempotenceIncremental(t *testing.T) {
 	// Under a regular-expression rule an incremental run stages the contact's texts: a new
 	// contact message matching the rule moves its conversation to "visit".
 	later = later.Add(time.Hour)
-	f.exec(src, `INSERT INTO messages (id, content, account_id, inbox_id, conversation_id, message_type, created_at, updated_at, sender_type)
+	f.exec(f.src, `INSERT INTO messages (id, content, account_id, inbox_id, conversation_id, message_type, created_at, updated_at, sender_type)
 		VALUES (9000002, 'posso agendar amanhã?', 1, 1, 1, 0, $1, $1, 'Contact')`, later)
-	f.exec(src, "UPDATE conversations SET updated_at = $1 WHERE id = 1", later)
+	f.exec(f.src, "UPDATE conversations SET updated_at = $1 WHERE id = 1", later)
 	if res = f.run(f.tenantA, false); res.Updated != 1 {
 		t.Errorf("incremental run under a regex rule: %+v (want 1 updated)", res)
 	}
@@ -725,10 +734,7 @@ func TestInterruptionThenRerunMatchesUninterrupted(t *testing.T) {
 
 func TestConcurrentRunnersOneSkips(t *testing.T) {
 	t.Parallel()
-	url, src := newSource(t)
-	f := newFixture(t, url, src)
-	f.seedCatalog()
-	f.seedEdgeCases()
+	f := seeded(t, 0)
 	inside, release := make(chan struct{}), make(chan struct{})
 	var once sync.Once
 	f.runner.hook = func(_ context.Context, s string) error {
@@ -743,7 +749,7 @@ func TestConcurrentRunnersOneSkips(t *testing.T) {
 	wg.Add(1)
 	go func() { defer wg.Done(); first, firstErr = f.runner.RunTenant(context.Background(), f.tenantA, false) }()
 	<-inside
-	other := &Runner{DB: f.env.DB, SourceURL: url}
+	other := &Runner{DB: f.env.DB, SourceURL: f.srcURL}
 	second, err := other.RunTenant(context.Background(), f.tenantA, false)
 	close(release)
 	wg.Wait()
@@ -766,10 +772,7 @@ func TestConcurrentRunnersOneSkips(t *testing.T) {
 
 func TestIsolation(t *testing.T) {
 	t.Parallel()
-	url, src := newSource(t)
-	f := newFixture(t, url, src)
-	f.seedCatalog()
-	f.seedEdgeCases()
+	f := seeded(t, 0)
 	resA := f.run(f.tenantA, false)
 	ctx := context.Background()
 
@@ -825,17 +828,14 @@ func TestIsolation(t *testing.T) {
 
 func TestFailures(t *testing.T) {
 	t.Parallel()
-	url, src := newSource(t)
-	f := newFixture(t, url, src)
-	f.seedCatalog()
-	f.seedEdgeCases()
+	f := seeded(t, 0)
 	f.run(f.tenantA, false)
 	wm := f.watermark(f.tenantA)
 	sum := f.checksum(f.tenantA)
 	ctx := context.Background()
 
-	f.exec(src, "ALTER TABLE messages DROP COLUMN content_attributes")
-	f.exec(src, "UPDATE conversations SET status = 1, updated_at = updated_at + interval '1 day'")
+	f.exec(f.src, "ALTER TABLE messages DROP COLUMN content_attributes")
+	f.exec(f.src, "UPDATE conversations SET status = 1, updated_at = updated_at + interval '1 day'")
 	_, err := f.runner.RunTenant(ctx, f.tenantA, false)
 	if err == nil {
 		t.Fatal("run against a source without messages.content_attributes succeeded")
@@ -861,11 +861,11 @@ func TestFailures(t *testing.T) {
 
 	// A source failure at the run's first source query (the fingerprint, read in the transaction
 	// that records the run) is recorded as the run's failure too, and changes nothing.
-	f.exec(src, "ALTER TABLE conversations RENAME COLUMN updated_at TO updated_at_old")
+	f.exec(f.src, "ALTER TABLE conversations RENAME COLUMN updated_at TO updated_at_old")
 	if _, err := f.runner.RunTenant(ctx, f.tenantA, false); err == nil {
 		t.Fatal("run against a source without conversations.updated_at succeeded")
 	}
-	f.exec(src, "ALTER TABLE conversations RENAME COLUMN updated_at_old TO updated_at")
+	f.exec(f.src, "ALTER TABLE conversations RENAME COLUMN updated_at_old TO updated_at")
 	_ = f.super.QueryRow(ctx, "SELECT status, error FROM etl.runs WHERE tenant_id = $1 ORDER BY id DESC LIMIT 1", f.tenantA).Scan(&status, &msg)
 	if status != "failed" || !strings.Contains(msg, "updated_at") {
 		t.Errorf("fingerprint failure: status %q error %q: want failed naming updated_at", status, msg)
@@ -880,8 +880,8 @@ func TestFailures(t *testing.T) {
 	}
 
 	// Statement timeout on the source.
-	f.exec(src, "ALTER TABLE messages ADD COLUMN content_attributes json DEFAULT '{}'")
-	slow := &Runner{DB: f.env.DB, SourceURL: url, SourceTimeout: time.Millisecond}
+	f.exec(f.src, "ALTER TABLE messages ADD COLUMN content_attributes json DEFAULT '{}'")
+	slow := &Runner{DB: f.env.DB, SourceURL: f.srcURL, SourceTimeout: time.Millisecond}
 	_, err = slow.RunTenant(ctx, f.tenantA, true)
 	_ = f.super.QueryRow(ctx, "SELECT status, error FROM etl.runs WHERE tenant_id = $1 ORDER BY id DESC LIMIT 1", f.tenantA).Scan(&status, &msg)
 	if err != nil && !strings.Contains(msg, "statement_timeout") && !strings.Contains(msg, "tempo") {
@@ -942,17 +942,14 @@ func TestSchedulerBacksOffAndSurvives(t *testing.T) {
 // one after the other, and RunAll reports them in tenant order.
 func TestRunAllWorkersMatchesSerial(t *testing.T) {
 	t.Parallel()
-	url, src := newSource(t)
-	f := newFixture(t, url, src)
-	f.seedCatalog()
-	f.seedEdgeCases()
+	f := seeded(t, 0)
 	ctx := context.Background()
 	serial, err := f.runner.RunAll(ctx, false)
 	if err != nil || len(serial) != 2 {
 		t.Fatalf("serial RunAll: %+v %v", serial, err)
 	}
 	want := map[int64]string{f.tenantA: f.checksum(f.tenantA), f.tenantB: f.checksum(f.tenantB)}
-	parallel := &Runner{DB: f.env.DB, SourceURL: url, ChunkSize: 7, Workers: 4}
+	parallel := &Runner{DB: f.env.DB, SourceURL: f.srcURL, ChunkSize: 7, Workers: 4}
 	got, err := parallel.RunAll(ctx, true)
 	if err != nil || len(got) != 2 {
 		t.Fatalf("parallel RunAll: %+v %v", got, err)
@@ -989,12 +986,8 @@ func TestFingerprintSeesEveryChange(t *testing.T) {
 }
 
 func fingerprintSeesEveryChange(t *testing.T, pass bool) {
-	url, src := newSource(t)
-	f := newFixture(t, url, src)
+	f := seeded(t, 40)
 	f.pass = pass
-	f.seedCatalog()
-	f.seedEdgeCases()
-	f.seedRandom(40)
 	f.run(f.tenantA, false)
 	steady := func(what string) {
 		t.Helper()
@@ -1013,20 +1006,20 @@ func fingerprintSeesEveryChange(t *testing.T, pass bool) {
 	}
 
 	// Older stamp than the watermark: only the id-set comparison can see it.
-	f.exec(src, "UPDATE conversations SET status = 2, updated_at = updated_at - interval '1 second' WHERE id = 3")
+	f.exec(f.src, "UPDATE conversations SET status = 2, updated_at = updated_at - interval '1 second' WHERE id = 3")
 	if res := f.run(f.tenantA, false); res.Unchanged || res.Updated != 1 {
 		t.Errorf("change stamped in the past: %+v, want 1 updated", res)
 	}
 	steady("after the past-stamped change")
 
-	f.exec(src, "DELETE FROM conversations WHERE id = 5")
+	f.exec(f.src, "DELETE FROM conversations WHERE id = 5")
 	if res := f.run(f.tenantA, false); res.Unchanged || res.Deleted != 1 {
 		t.Errorf("deletion: %+v, want 1 deleted", res)
 	}
 	steady("after the deletion")
 
 	// Changed just now: re-read by every run until the overlap window has passed.
-	f.exec(src, "UPDATE conversations SET updated_at = now() AT TIME ZONE 'UTC' WHERE id = 7")
+	f.exec(f.src, "UPDATE conversations SET updated_at = now() AT TIME ZONE 'UTC' WHERE id = 7")
 	for i := range 2 {
 		if res := f.run(f.tenantA, false); res.Unchanged || res.Extracted != 1 {
 			t.Errorf("run %d after a change inside the overlap window: %+v, want it re-read", i+1, res)
@@ -1034,7 +1027,7 @@ func fingerprintSeesEveryChange(t *testing.T, pass bool) {
 	}
 
 	// An inbox mapped to the tenant brings its conversations.
-	f.exec(src, "UPDATE conversations SET updated_at = updated_at - interval '1 hour' WHERE id = 7")
+	f.exec(f.src, "UPDATE conversations SET updated_at = updated_at - interval '1 hour' WHERE id = 7")
 	f.run(f.tenantA, false)
 	f.exec(f.super, "DELETE FROM app.tenant_inboxes WHERE inbox_id = 4")
 	f.exec(f.super, "INSERT INTO app.tenant_inboxes (tenant_id, inbox_id) VALUES ($1, 4)", f.tenantA)
@@ -1049,11 +1042,7 @@ func fingerprintSeesEveryChange(t *testing.T, pass bool) {
 // fingerprints equals the one its own query computes, whatever the inbox set.
 func TestFingerprintsSumToTenants(t *testing.T) {
 	t.Parallel()
-	url, src := newSource(t)
-	f := newFixture(t, url, src)
-	f.seedCatalog()
-	f.seedEdgeCases()
-	f.seedRandom(60)
+	f := seeded(t, 60)
 	ctx := context.Background()
 	s, err := f.runner.openSource(ctx)
 	if err != nil {
@@ -1091,11 +1080,7 @@ func TestFingerprintsSumToTenants(t *testing.T) {
 // load has no stored rules for etl.merge_run to compare with, so it always stages contact texts.
 func TestRegexRuleAddedDuringFirstLoad(t *testing.T) {
 	t.Parallel()
-	url, src := newSource(t)
-	f := newFixture(t, url, src)
-	f.seedCatalog()
-	f.seedEdgeCases()
-	f.seedRandom(60)
+	f := seeded(t, 60)
 	f.runner.hook = func(_ context.Context, stage string) error {
 		if stage == "ids" {
 			f.exec(f.super, `UPDATE app.tenant_settings SET visit_regex = 'agendar|visitar', lead_any_message = false, lead_labels = '{duvida}' WHERE tenant_id = $1`, f.tenantA)

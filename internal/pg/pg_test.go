@@ -242,3 +242,24 @@ func TestMigrationRebuildsRollups(t *testing.T) {
 		t.Errorf("%d of %d analytics tables have forced row-level security after the round trip", forced, tables)
 	}
 }
+
+// TestReadTxIsOneReadOnlySnapshot: pages and exports read in a read-only REPEATABLE READ
+// transaction, so every statement of a dashboard or an export sees the same committed ETL run.
+func TestReadTxIsOneReadOnlySnapshot(t *testing.T) {
+	t.Parallel()
+	env := pgtest.New(t)
+	ctx := context.Background()
+	err := env.DB.InReadTx(ctx, pg.ETL(0), func(tx pg.Tx) error {
+		var iso, ro string
+		if err := tx.Raw.QueryRow(ctx, "SELECT current_setting('transaction_isolation'), current_setting('transaction_read_only')").Scan(&iso, &ro); err != nil {
+			return err
+		}
+		if iso != "repeatable read" || ro != "on" {
+			t.Errorf("read transaction is %q, read only %q", iso, ro)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

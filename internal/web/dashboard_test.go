@@ -51,6 +51,36 @@ func TestDashboardPageAndAPIAgree(t *testing.T) {
 	if conv == nil || *conv == 0 {
 		t.Fatalf("API reports no conversations: %s", api.body)
 	}
+	// The series API always splits each day by inbox (the page only when stacked): the split adds
+	// up to the day, over real inboxes, and the days add up to the KPI.
+	series := c.get("/api/v1/dashboard/series?" + period)
+	expectStatus(t, series, http.StatusOK, `"daily"`)
+	var ser struct {
+		Daily []struct {
+			Conversations int64            `json:"conversations"`
+			ByInbox       map[string]int64 `json:"by_inbox"`
+		} `json:"daily"`
+	}
+	if err := json.Unmarshal([]byte(series.body), &ser); err != nil {
+		t.Fatal(err)
+	}
+	var days int64
+	for i, d := range ser.Daily {
+		var split int64
+		for id, n := range d.ByInbox {
+			if id == "0" {
+				t.Errorf("day %d: split by inbox has the every-inbox key 0", i)
+			}
+			split += n
+		}
+		if split != d.Conversations {
+			t.Errorf("day %d: %d conversations, split by inbox %v", i, d.Conversations, d.ByInbox)
+		}
+		days += d.Conversations
+	}
+	if float64(days) != *conv {
+		t.Errorf("series adds up to %d conversations, KPI %v", days, *conv)
+	}
 	// The explorer behind the KPI lists exactly that many; the export has that many rows.
 	list := c.get("/api/v1/conversations?limit=1&" + period)
 	var lst struct{ Total int64 }
