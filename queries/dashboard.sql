@@ -132,10 +132,12 @@ WHERE c.tenant_id = @tenant_id AND c.conversation_id = @conversation_id;
 
 -- name: ConversationTranscript :many
 -- ConversationTranscript is the public transcript of a conversation, oldest first.
-SELECT m.message_id, m.created_at, m.sender, m.message_type, m.content, m.deleted
-FROM analytics.messages m
-WHERE m.tenant_id = @tenant_id AND m.conversation_id = @conversation_id
-ORDER BY m.created_at, m.message_id;
+SELECT tr.message_ids[i]::integer AS message_id, tr.message_created_at[i]::timestamptz AS created_at,
+       tr.message_senders[i]::text AS sender, tr.message_types[i]::smallint AS message_type,
+       tr.message_contents[i]::text AS content, tr.message_deleted[i]::boolean AS deleted
+FROM analytics.transcripts tr, generate_subscripts(tr.message_ids, 1) AS i
+WHERE tr.tenant_id = @tenant_id AND tr.conversation_id = @conversation_id
+ORDER BY i;
 
 -- name: TenantInboxNames :many
 -- TenantInboxNames lists a tenant's inboxes for filters and tables.

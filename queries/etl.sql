@@ -33,18 +33,6 @@ FROM app.tenant_inboxes
 WHERE tenant_id = @tenant_id
 ORDER BY inbox_id;
 
--- name: EtlNeedsContactTexts :one
--- EtlNeedsContactTexts reports whether a run must stage the texts of contact messages (what
--- etl.merge_chunk matches regular-expression funnel rules against): when a rule has a regular
--- expression, and on a first load (no watermark yet). A rule changed after this read bumps
--- rules_version, and etl.merge_run re-applies the rules to the whole history from stored
--- transcripts, except on a first load, which has no stored rules to compare with: so a first
--- load always stages them.
-SELECT (ts.lead_regex IS NOT NULL OR ts.visit_regex IS NOT NULL OR ts.converted_regex IS NOT NULL
-        OR NOT EXISTS (SELECT FROM etl.watermarks w WHERE w.tenant_id = ts.tenant_id))::boolean AS needed
-FROM app.tenant_settings ts
-WHERE ts.tenant_id = @tenant_id;
-
 -- name: EtlTenantList :many
 -- EtlTenantList lists the client tenants the scheduler loads (not the platform, not cancelled).
 SELECT id, slug
@@ -58,24 +46,22 @@ INSERT INTO etl.stage_ids (run_id, conversation_id, updated_at)
 VALUES (@run_id, @conversation_id, @updated_at);
 
 -- name: EtlStageConversationsCopy :copyfrom
--- EtlStageConversationsCopy streams extracted conversations of a run into staging.
+-- EtlStageConversationsCopy streams extracted conversations of a run, each with its public
+-- transcript (parallel arrays, oldest first), into staging.
 INSERT INTO etl.stage_conversations (
     run_id, chunk, conversation_id, account_id, inbox_id, display_id, channel_type, status, priority,
     contact_id, contact_name, contact_phone, assignee_id, team_id, labels, created_at, updated_at,
     last_activity_at, contact_messages, bot_messages, human_messages, private_notes,
     first_contact_at, first_reply_at, first_human_reply_at, last_message_at, handoff,
-    resolved_event_at, csat_rating, csat_at, search_words, contact_texts)
+    resolved_event_at, csat_rating, csat_at, search_words, message_ids, message_created_at,
+    message_senders, message_types, message_contents, message_deleted)
 VALUES (
     @run_id, @chunk, @conversation_id, @account_id, @inbox_id, @display_id, @channel_type, @status, @priority,
     @contact_id, @contact_name, @contact_phone, @assignee_id, @team_id, @labels, @created_at, @updated_at,
     @last_activity_at, @contact_messages, @bot_messages, @human_messages, @private_notes,
     @first_contact_at, @first_reply_at, @first_human_reply_at, @last_message_at, @handoff,
-    @resolved_event_at, @csat_rating, @csat_at, @search_words, @contact_texts);
-
--- name: EtlStageMessagesCopy :copyfrom
--- EtlStageMessagesCopy streams the public messages of a run's extracted conversations into staging.
-INSERT INTO etl.stage_messages (run_id, chunk, conversation_id, message_id, created_at, sender, message_type, content, deleted)
-VALUES (@run_id, @chunk, @conversation_id, @message_id, @created_at, @sender, @message_type, @content, @deleted);
+    @resolved_event_at, @csat_rating, @csat_at, @search_words, @message_ids, @message_created_at,
+    @message_senders, @message_types, @message_contents, @message_deleted);
 
 -- name: EtlIDsToExtract :many
 -- EtlIDsToExtract chooses the staged ids to extract: missing here, changed in the source,

@@ -44,12 +44,12 @@ SELECT 0, 'public';
 SELECT set_has(
     'SELECT name FROM tenant_tables',
     $$VALUES ('app.tenants'), ('app.users'), ('app.tenant_inboxes'), ('app.tenant_settings'),
-             ('analytics.conversations'), ('analytics.messages'), ('analytics.daily_stats'),
+             ('analytics.conversations'), ('analytics.transcripts'), ('analytics.daily_stats'),
              ('etl.runs'), ('etl.watermarks'), ('audit.events')$$,
     'the tenant-table selection finds every known tenant table');
 SELECT set_has(
     'SELECT name FROM tenant_data_tables',
-    $$VALUES ('analytics.conversations'), ('analytics.messages'), ('analytics.daily_stats'), ('etl.runs'),
+    $$VALUES ('analytics.conversations'), ('analytics.transcripts'), ('analytics.daily_stats'), ('etl.runs'),
              ('etl.watermarks'), ('audit.events')$$,
     'the tenant-data-table selection finds every known tenant-data table');
 

@@ -152,13 +152,13 @@ SELECT is(pg_temp.refused(pg_temp.del(t, pg_temp.fx('b'))), 'refused', format('e
 SELECT is(pg_temp.move(t, pg_temp.fx('a'), pg_temp.fx('b')), 'denied', format('etl for A: cannot move A''s rows to B in %s', t))
   FROM tt ORDER BY ord;
 SELECT is(pg_temp.ins(t, pg_temp.fx('a')), '1', format('etl for A: loads a row of A into %s', t))
-  FROM tt WHERE t IN ('analytics.conversations'::regclass, 'analytics.messages', 'analytics.daily_stats',
+  FROM tt WHERE t IN ('analytics.conversations'::regclass, 'analytics.transcripts', 'analytics.daily_stats',
                       'analytics.daily_hist', 'analytics.tenant_daily_hist', 'analytics.daily_labels',
                       'analytics.tenant_daily_stats', 'analytics.tenant_daily_labels', 'etl.runs') ORDER BY ord;
 SELECT is(pg_temp.upd(t, pg_temp.fx('a')), pg_temp.truth(t, pg_temp.fx('a')), format('etl for A: updates A''s rows in %s', t))
-  FROM tt WHERE t IN ('analytics.conversations'::regclass, 'analytics.messages', 'etl.runs', 'etl.watermarks') ORDER BY ord;
-SELECT is(pg_temp.try(format('DELETE FROM analytics.messages WHERE tenant_id = %s AND message_id > 1000', pg_temp.fx('a'))),
-          '1', 'etl for A: deletes A''s loaded message');
+  FROM tt WHERE t IN ('analytics.conversations'::regclass, 'analytics.transcripts', 'etl.runs', 'etl.watermarks') ORDER BY ord;
+SELECT is(pg_temp.try(format('DELETE FROM analytics.transcripts WHERE tenant_id = %s AND conversation_id > 1000', pg_temp.fx('a'))),
+          '1', 'etl for A: deletes A''s loaded transcript');
 SELECT is(pg_temp.ins(t, pg_temp.fx('a')), 'denied', format('etl for A: cannot write %s, even for A', t))
   FROM tt WHERE t IN ('app.tenants'::regclass, 'app.users', 'app.tenant_inboxes', 'app.tenant_settings', 'audit.events') ORDER BY ord;
 SELECT is(pg_temp.upd(t, pg_temp.fx('a')), 'denied', format('etl for A: cannot update %s, even for A', t))

@@ -297,6 +297,6 @@ func (r *run) countConversations(ctx context.Context) (conversations, messages i
 	for _, t := range r.tenants {
 		t.convs = counts[t.id]
 	}
-	err = c.QueryRow(ctx, "SELECT count(*) FROM analytics.messages").Scan(&messages)
+	err = c.QueryRow(ctx, "SELECT coalesce(sum(cardinality(message_ids)), 0) FROM analytics.transcripts").Scan(&messages)
 	return conversations, messages, err
 }

@@ -59,7 +59,7 @@ func (r *run) whalePhase(ctx context.Context) error {
 		return err
 	}
 	err = su.QueryRow(ctx, `SELECT (SELECT count(*) FROM analytics.conversations WHERE tenant_id = $1),
-		(SELECT count(*) FROM analytics.messages WHERE tenant_id = $1)`, w.id).Scan(&w.convs, &msgs)
+		(SELECT coalesce(sum(cardinality(message_ids)), 0) FROM analytics.transcripts WHERE tenant_id = $1)`, w.id).Scan(&w.convs, &msgs)
 	su.Close(context.WithoutCancel(ctx))
 	if err != nil {
 		return err

@@ -60,7 +60,12 @@ func (r iteratorForEtlStageConversationsCopy) Values() ([]interface{}, error) {
 		r.rows[0].CsatRating,
 		r.rows[0].CsatAt,
 		r.rows[0].SearchWords,
-		r.rows[0].ContactTexts,
+		r.rows[0].MessageIds,
+		r.rows[0].MessageCreatedAt,
+		r.rows[0].MessageSenders,
+		r.rows[0].MessageTypes,
+		r.rows[0].MessageContents,
+		r.rows[0].MessageDeleted,
 	}, nil
 }
 
@@ -68,9 +73,10 @@ func (r iteratorForEtlStageConversationsCopy) Err() error {
 	return nil
 }
 
-// EtlStageConversationsCopy streams extracted conversations of a run into staging.
+// EtlStageConversationsCopy streams extracted conversations of a run, each with its public
+// transcript (parallel arrays, oldest first), into staging.
 func (q *Queries) EtlStageConversationsCopy(ctx context.Context, arg []EtlStageConversationsCopyParams) (int64, error) {
-	return q.db.CopyFrom(ctx, []string{"etl", "stage_conversations"}, []string{"run_id", "chunk", "conversation_id", "account_id", "inbox_id", "display_id", "channel_type", "status", "priority", "contact_id", "contact_name", "contact_phone", "assignee_id", "team_id", "labels", "created_at", "updated_at", "last_activity_at", "contact_messages", "bot_messages", "human_messages", "private_notes", "first_contact_at", "first_reply_at", "first_human_reply_at", "last_message_at", "handoff", "resolved_event_at", "csat_rating", "csat_at", "search_words", "contact_texts"}, &iteratorForEtlStageConversationsCopy{rows: arg})
+	return q.db.CopyFrom(ctx, []string{"etl", "stage_conversations"}, []string{"run_id", "chunk", "conversation_id", "account_id", "inbox_id", "display_id", "channel_type", "status", "priority", "contact_id", "contact_name", "contact_phone", "assignee_id", "team_id", "labels", "created_at", "updated_at", "last_activity_at", "contact_messages", "bot_messages", "human_messages", "private_notes", "first_contact_at", "first_reply_at", "first_human_reply_at", "last_message_at", "handoff", "resolved_event_at", "csat_rating", "csat_at", "search_words", "message_ids", "message_created_at", "message_senders", "message_types", "message_contents", "message_deleted"}, &iteratorForEtlStageConversationsCopy{rows: arg})
 }
 
 // iteratorForEtlStageIDsCopy implements pgx.CopyFromSource.
@@ -106,45 +112,4 @@ func (r iteratorForEtlStageIDsCopy) Err() error {
 // EtlStageIDsCopy streams the source id set of a run into staging.
 func (q *Queries) EtlStageIDsCopy(ctx context.Context, arg []EtlStageIDsCopyParams) (int64, error) {
 	return q.db.CopyFrom(ctx, []string{"etl", "stage_ids"}, []string{"run_id", "conversation_id", "updated_at"}, &iteratorForEtlStageIDsCopy{rows: arg})
-}
-
-// iteratorForEtlStageMessagesCopy implements pgx.CopyFromSource.
-type iteratorForEtlStageMessagesCopy struct {
-	rows                 []EtlStageMessagesCopyParams
-	skippedFirstNextCall bool
-}
-
-func (r *iteratorForEtlStageMessagesCopy) Next() bool {
-	if len(r.rows) == 0 {
-		return false
-	}
-	if !r.skippedFirstNextCall {
-		r.skippedFirstNextCall = true
-		return true
-	}
-	r.rows = r.rows[1:]
-	return len(r.rows) > 0
-}
-
-func (r iteratorForEtlStageMessagesCopy) Values() ([]interface{}, error) {
-	return []interface{}{
-		r.rows[0].RunID,
-		r.rows[0].Chunk,
-		r.rows[0].ConversationID,
-		r.rows[0].MessageID,
-		r.rows[0].CreatedAt,
-		r.rows[0].Sender,
-		r.rows[0].MessageType,
-		r.rows[0].Content,
-		r.rows[0].Deleted,
-	}, nil
-}
-
-func (r iteratorForEtlStageMessagesCopy) Err() error {
-	return nil
-}
-
-// EtlStageMessagesCopy streams the public messages of a run's extracted conversations into staging.
-func (q *Queries) EtlStageMessagesCopy(ctx context.Context, arg []EtlStageMessagesCopyParams) (int64, error) {
-	return q.db.CopyFrom(ctx, []string{"etl", "stage_messages"}, []string{"run_id", "chunk", "conversation_id", "message_id", "created_at", "sender", "message_type", "content", "deleted"}, &iteratorForEtlStageMessagesCopy{rows: arg})
 }

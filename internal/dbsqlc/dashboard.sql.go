@@ -277,10 +277,12 @@ func (q *Queries) ConversationPage(ctx context.Context, arg ConversationPagePara
 }
 
 const conversationTranscript = `-- name: ConversationTranscript :many
-SELECT m.message_id, m.created_at, m.sender, m.message_type, m.content, m.deleted
-FROM analytics.messages m
-WHERE m.tenant_id = $1 AND m.conversation_id = $2
-ORDER BY m.created_at, m.message_id
+SELECT tr.message_ids[i]::integer AS message_id, tr.message_created_at[i]::timestamptz AS created_at,
+       tr.message_senders[i]::text AS sender, tr.message_types[i]::smallint AS message_type,
+       tr.message_contents[i]::text AS content, tr.message_deleted[i]::boolean AS deleted
+FROM analytics.transcripts tr, generate_subscripts(tr.message_ids, 1) AS i
+WHERE tr.tenant_id = $1 AND tr.conversation_id = $2
+ORDER BY i
 `
 
 type ConversationTranscriptParams struct {

@@ -119,26 +119,6 @@ func (q *Queries) EtlMergeRun(ctx context.Context, runID int64) error {
 	return err
 }
 
-const etlNeedsContactTexts = `-- name: EtlNeedsContactTexts :one
-SELECT (ts.lead_regex IS NOT NULL OR ts.visit_regex IS NOT NULL OR ts.converted_regex IS NOT NULL
-        OR NOT EXISTS (SELECT FROM etl.watermarks w WHERE w.tenant_id = ts.tenant_id))::boolean AS needed
-FROM app.tenant_settings ts
-WHERE ts.tenant_id = $1
-`
-
-// EtlNeedsContactTexts reports whether a run must stage the texts of contact messages (what
-// etl.merge_chunk matches regular-expression funnel rules against): when a rule has a regular
-// expression, and on a first load (no watermark yet). A rule changed after this read bumps
-// rules_version, and etl.merge_run re-applies the rules to the whole history from stored
-// transcripts, except on a first load, which has no stored rules to compare with: so a first
-// load always stages them.
-func (q *Queries) EtlNeedsContactTexts(ctx context.Context, tenantID int64) (bool, error) {
-	row := q.db.QueryRow(ctx, etlNeedsContactTexts, tenantID)
-	var needed bool
-	err := row.Scan(&needed)
-	return needed, err
-}
-
 const etlRunFail = `-- name: EtlRunFail :exec
 UPDATE etl.runs
 SET status = 'failed', finished_at = clock_timestamp(), error = $1::text
@@ -259,56 +239,49 @@ func (q *Queries) EtlRunsMarkStale(ctx context.Context, tenantID int64) (int64, 
 }
 
 type EtlStageConversationsCopyParams struct {
-	RunID             int64      `json:"run_id"`
-	Chunk             int32      `json:"chunk"`
-	ConversationID    int32      `json:"conversation_id"`
-	AccountID         int32      `json:"account_id"`
-	InboxID           int32      `json:"inbox_id"`
-	DisplayID         int32      `json:"display_id"`
-	ChannelType       string     `json:"channel_type"`
-	Status            int16      `json:"status"`
-	Priority          *int16     `json:"priority"`
-	ContactID         *int64     `json:"contact_id"`
-	ContactName       string     `json:"contact_name"`
-	ContactPhone      string     `json:"contact_phone"`
-	AssigneeID        *int32     `json:"assignee_id"`
-	TeamID            *int64     `json:"team_id"`
-	Labels            []string   `json:"labels"`
-	CreatedAt         time.Time  `json:"created_at"`
-	UpdatedAt         time.Time  `json:"updated_at"`
-	LastActivityAt    time.Time  `json:"last_activity_at"`
-	ContactMessages   int32      `json:"contact_messages"`
-	BotMessages       int32      `json:"bot_messages"`
-	HumanMessages     int32      `json:"human_messages"`
-	PrivateNotes      int32      `json:"private_notes"`
-	FirstContactAt    *time.Time `json:"first_contact_at"`
-	FirstReplyAt      *time.Time `json:"first_reply_at"`
-	FirstHumanReplyAt *time.Time `json:"first_human_reply_at"`
-	LastMessageAt     *time.Time `json:"last_message_at"`
-	Handoff           bool       `json:"handoff"`
-	ResolvedEventAt   *time.Time `json:"resolved_event_at"`
-	CsatRating        *int16     `json:"csat_rating"`
-	CsatAt            *time.Time `json:"csat_at"`
-	SearchWords       []string   `json:"search_words"`
-	ContactTexts      []string   `json:"contact_texts"`
+	RunID             int64       `json:"run_id"`
+	Chunk             int32       `json:"chunk"`
+	ConversationID    int32       `json:"conversation_id"`
+	AccountID         int32       `json:"account_id"`
+	InboxID           int32       `json:"inbox_id"`
+	DisplayID         int32       `json:"display_id"`
+	ChannelType       string      `json:"channel_type"`
+	Status            int16       `json:"status"`
+	Priority          *int16      `json:"priority"`
+	ContactID         *int64      `json:"contact_id"`
+	ContactName       string      `json:"contact_name"`
+	ContactPhone      string      `json:"contact_phone"`
+	AssigneeID        *int32      `json:"assignee_id"`
+	TeamID            *int64      `json:"team_id"`
+	Labels            []string    `json:"labels"`
+	CreatedAt         time.Time   `json:"created_at"`
+	UpdatedAt         time.Time   `json:"updated_at"`
+	LastActivityAt    time.Time   `json:"last_activity_at"`
+	ContactMessages   int32       `json:"contact_messages"`
+	BotMessages       int32       `json:"bot_messages"`
+	HumanMessages     int32       `json:"human_messages"`
+	PrivateNotes      int32       `json:"private_notes"`
+	FirstContactAt    *time.Time  `json:"first_contact_at"`
+	FirstReplyAt      *time.Time  `json:"first_reply_at"`
+	FirstHumanReplyAt *time.Time  `json:"first_human_reply_at"`
+	LastMessageAt     *time.Time  `json:"last_message_at"`
+	Handoff           bool        `json:"handoff"`
+	ResolvedEventAt   *time.Time  `json:"resolved_event_at"`
+	CsatRating        *int16      `json:"csat_rating"`
+	CsatAt            *time.Time  `json:"csat_at"`
+	SearchWords       []string    `json:"search_words"`
+	MessageIds        []int32     `json:"message_ids"`
+	MessageCreatedAt  []time.Time `json:"message_created_at"`
+	MessageSenders    []string    `json:"message_senders"`
+	MessageTypes      []int16     `json:"message_types"`
+	MessageContents   []string    `json:"message_contents"`
+	MessageDeleted    []bool      `json:"message_deleted"`
 }
 
 type EtlStageIDsCopyParams struct {
 	RunID          int64     `json:"run_id"`
 	ConversationID int32     `json:"conversation_id"`
 	UpdatedAt      time.Time `json:"updated_at"`
-}
-
-type EtlStageMessagesCopyParams struct {
-	RunID          int64     `json:"run_id"`
-	Chunk          int32     `json:"chunk"`
-	ConversationID int32     `json:"conversation_id"`
-	MessageID      int32     `json:"message_id"`
-	CreatedAt      time.Time `json:"created_at"`
-	Sender         string    `json:"sender"`
-	MessageType    int16     `json:"message_type"`
-	Content        string    `json:"content"`
-	Deleted        bool      `json:"deleted"`
 }
 
 const etlStatusList = `-- name: EtlStatusList :many

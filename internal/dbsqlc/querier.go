@@ -72,13 +72,6 @@ type Querier interface {
 	EtlMergeChunk(ctx context.Context, arg EtlMergeChunkParams) error
 	// EtlMergeRun completes the staged run (etl.merge_run): deletions, rollups, watermark.
 	EtlMergeRun(ctx context.Context, runID int64) error
-	// EtlNeedsContactTexts reports whether a run must stage the texts of contact messages (what
-	// etl.merge_chunk matches regular-expression funnel rules against): when a rule has a regular
-	// expression, and on a first load (no watermark yet). A rule changed after this read bumps
-	// rules_version, and etl.merge_run re-applies the rules to the whole history from stored
-	// transcripts, except on a first load, which has no stored rules to compare with: so a first
-	// load always stages them.
-	EtlNeedsContactTexts(ctx context.Context, tenantID int64) (bool, error)
 	// EtlRunFail marks a run failed with the reason shown to operators.
 	EtlRunFail(ctx context.Context, arg EtlRunFailParams) error
 	// EtlRunGet reads one run of the tenant.
@@ -93,12 +86,11 @@ type Querier interface {
 	EtlRunsMarkStale(ctx context.Context, tenantID int64) (int64, error)
 	// EtlRunsRecent lists a tenant's latest ETL runs.
 	EtlRunsRecent(ctx context.Context, arg EtlRunsRecentParams) ([]EtlRunsRecentRow, error)
-	// EtlStageConversationsCopy streams extracted conversations of a run into staging.
+	// EtlStageConversationsCopy streams extracted conversations of a run, each with its public
+	// transcript (parallel arrays, oldest first), into staging.
 	EtlStageConversationsCopy(ctx context.Context, arg []EtlStageConversationsCopyParams) (int64, error)
 	// EtlStageIDsCopy streams the source id set of a run into staging.
 	EtlStageIDsCopy(ctx context.Context, arg []EtlStageIDsCopyParams) (int64, error)
-	// EtlStageMessagesCopy streams the public messages of a run's extracted conversations into staging.
-	EtlStageMessagesCopy(ctx context.Context, arg []EtlStageMessagesCopyParams) (int64, error)
 	// EtlStatusList is the per-tenant ETL health: last success, watermark and the latest run.
 	EtlStatusList(ctx context.Context) ([]EtlStatusListRow, error)
 	// EtlStoreFingerprint records, after a merge, the fingerprint of what is now stored and the

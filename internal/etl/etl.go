@@ -357,18 +357,12 @@ type precheck struct {
 	inboxes   []int32
 	fp        cwsqlc.ExtractFingerprintRow
 	unchanged bool
-	// contactTexts: stage the contact's texts (a funnel rule has a regular expression, or this is
-	// the tenant's first load; see EtlNeedsContactTexts).
-	contactTexts bool
 }
 
 // precheck fills a precheck in tx; srcErr is a source failure (the run's), err one of tx. With
 // fps (a pass over every tenant) the fingerprint is summed from them instead of asked for.
 func (r *Runner) precheck(ctx context.Context, tx pg.Tx, src *source, fps *fingerprints, tenantID int64, full bool) (pre precheck, srcErr, err error) {
 	if pre.inboxes, err = tx.EtlTenantInboxIDs(ctx, tenantID); err != nil {
-		return pre, nil, err
-	}
-	if pre.contactTexts, err = tx.EtlNeedsContactTexts(ctx, tenantID); err != nil {
 		return pre, nil, err
 	}
 	if fps != nil {
@@ -458,9 +452,8 @@ func (r *Runner) unlock(ctx context.Context, c *pg.Conn, tenantID int64) {
 // chunk is one extracted batch of conversations and their public messages.
 type chunk struct {
 	convs []cwsqlc.ExtractConversationsRow
-	msgs  []cwsqlc.ExtractMessagesRow
-	group map[int32]grouped // per conversation: search words and contact texts
-	wait  time.Duration     // time spent reading it from the source
+	group map[int32]*grouped // per conversation: transcript and search words
+	wait  time.Duration      // time spent reading it from the source
 	err   error
 }
 
@@ -477,13 +470,10 @@ func (r *Runner) extract(ctx context.Context, src *source, todo []int32, pre pre
 			t0 := time.Now()
 			var c chunk
 			c.convs, c.err = src.q.ExtractConversations(ctx, cwsqlc.ExtractConversationsParams{Ids: ids, InboxIds: pre.inboxes})
-			if c.err == nil {
-				c.msgs, c.err = src.q.ExtractMessages(ctx, cwsqlc.ExtractMessagesParams{Ids: ids, InboxIds: pre.inboxes})
-			}
 			if c.err != nil {
 				c.err = sourceError(c.err)
 			} else {
-				c.group = groupChunk(c.convs, c.msgs, pre.contactTexts)
+				c.group = groupChunk(c.convs)
 			}
 			c.wait = time.Since(t0)
 			select {
@@ -547,9 +537,6 @@ func (r *Runner) work(ctx context.Context, c *pg.Conn, src *source, tenantID int
 				if _, err := tx.EtlStageConversationsCopy(ctx, stageConversations(runID, n, ch.convs, ch.group)); err != nil {
 					return err
 				}
-				if _, err := tx.EtlStageMessagesCopy(ctx, stageMessages(runID, n, ch.msgs)); err != nil {
-					return err
-				}
 				ph.Copy += time.Since(t1)
 				if err := r.callHook(ctx, "copy"); err != nil {
 					return err
@@ -582,17 +569,6 @@ func (r *Runner) work(ctx context.Context, c *pg.Conn, src *source, tenantID int
 	})
 }
 
-func stageMessages(runID int64, chunk int32, rows []cwsqlc.ExtractMessagesRow) []dbsqlc.EtlStageMessagesCopyParams {
-	out := make([]dbsqlc.EtlStageMessagesCopyParams, len(rows))
-	for i, m := range rows {
-		out[i] = dbsqlc.EtlStageMessagesCopyParams{
-			RunID: runID, Chunk: chunk, ConversationID: m.ConversationID, MessageID: m.MessageID, CreatedAt: m.CreatedAt.Time,
-			Sender: m.Sender, MessageType: m.MessageType, Content: m.Content, Deleted: m.Deleted,
-		}
-	}
-	return out
-}
-
 func stageIDs(runID int64, ids []cwsqlc.ExtractConversationIDsRow) []dbsqlc.EtlStageIDsCopyParams {
 	out := make([]dbsqlc.EtlStageIDsCopyParams, len(ids))
 	for i, id := range ids {
@@ -601,9 +577,10 @@ func stageIDs(runID int64, ids []cwsqlc.ExtractConversationIDsRow) []dbsqlc.EtlS
 	return out
 }
 
-func stageConversations(runID int64, chunk int32, rows []cwsqlc.ExtractConversationsRow, group map[int32]grouped) []dbsqlc.EtlStageConversationsCopyParams {
+func stageConversations(runID int64, chunk int32, rows []cwsqlc.ExtractConversationsRow, group map[int32]*grouped) []dbsqlc.EtlStageConversationsCopyParams {
 	out := make([]dbsqlc.EtlStageConversationsCopyParams, len(rows))
 	for i, x := range rows {
+		g := group[x.ConversationID]
 		out[i] = dbsqlc.EtlStageConversationsCopyParams{
 			RunID:             runID,
 			Chunk:             chunk,
@@ -634,8 +611,13 @@ func stageConversations(runID int64, chunk int32, rows []cwsqlc.ExtractConversat
 			Handoff:           x.Handoff,
 			ResolvedEventAt:   ts(x.ResolvedEventAt),
 			CsatAt:            ts(x.CsatAt),
-			SearchWords:       group[x.ConversationID].words,
-			ContactTexts:      group[x.ConversationID].contactTexts,
+			SearchWords:       g.words,
+			MessageIds:        g.ids,
+			MessageCreatedAt:  g.createdAt,
+			MessageSenders:    g.senders,
+			MessageTypes:      g.types,
+			MessageContents:   g.contents,
+			MessageDeleted:    g.deleted,
 		}
 		// The source query sends "no CSAT answer" as 0 (sqlc loses the nullability of its LEFT
 		// JOIN); staging and analytics store NULL.

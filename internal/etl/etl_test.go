@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"math"
 	mrand "math/rand/v2"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -375,7 +377,98 @@ func (f *fixture) checkOracle(tenant int64, inboxes []int, tz string, ru rules) 
 		}
 	}
 	f.checkDaily(tenant, want)
+	f.checkTranscripts(tenant)
 	return want
+}
+
+// checkTranscripts: every loaded conversation has one transcript, and it is the conversation's
+// public messages in the source (those filed under its inbox), oldest first (created_at, then
+// id), each with its sender and deletion read here independently of the ETL's SQL.
+func (f *fixture) checkTranscripts(tenant int64) {
+	f.t.Helper()
+	ctx := context.Background()
+	line := func(id int32, at time.Time, sender string, typ int16, content string, deleted bool) string {
+		return fmt.Sprintf("%d %s %s %d %t %q", id, at.UTC().Format(time.RFC3339Nano), sender, typ, deleted, content)
+	}
+	want := map[int32][]string{}
+	rows, err := f.src.Query(ctx, `SELECT m.conversation_id, m.id, m.created_at, m.message_type, coalesce(m.sender_type, ''),
+			coalesce(m.content, ''), coalesce(m.content_attributes::text, '{}')
+		FROM messages m JOIN conversations c ON c.id = m.conversation_id AND c.inbox_id = m.inbox_id
+		WHERE NOT m.private ORDER BY m.created_at, m.id`)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	for rows.Next() {
+		var conv, id int32
+		var at time.Time
+		var typ int16
+		var senderType, content, attrs string
+		if err := rows.Scan(&conv, &id, &at, &typ, &senderType, &content, &attrs); err != nil {
+			f.t.Fatal(err)
+		}
+		sender := "system"
+		switch {
+		case typ == 0:
+			sender = "contact"
+		case typ == 1 && (senderType == "AgentBot" || senderType == "Captain::Assistant"):
+			sender = "bot"
+		case typ == 1 && senderType == "User":
+			sender = "human"
+		}
+		var a map[string]any
+		_ = json.Unmarshal([]byte(attrs), &a)
+		v, ok := a["deleted"]
+		deleted := ok && v != nil && slices.Contains([]string{"true", "t", "1"}, strings.ToLower(fmt.Sprint(v)))
+		want[conv] = append(want[conv], line(id, at, sender, typ, content, deleted))
+	}
+	if err := rows.Err(); err != nil {
+		f.t.Fatal(err)
+	}
+	got := map[int32][]string{}
+	var convs, transcripts int
+	if err := f.super.QueryRow(ctx, `SELECT (SELECT count(*) FROM analytics.conversations WHERE tenant_id = $1),
+		(SELECT count(*) FROM analytics.transcripts tr WHERE tr.tenant_id = $1
+		   AND EXISTS (SELECT FROM analytics.conversations c WHERE c.tenant_id = tr.tenant_id AND c.conversation_id = tr.conversation_id))`,
+		tenant).Scan(&convs, &transcripts); err != nil {
+		f.t.Fatal(err)
+	}
+	if convs != transcripts {
+		f.t.Errorf("tenant %d: %d conversations, %d of them with a transcript", tenant, convs, transcripts)
+	}
+	rows, err = f.super.Query(ctx, `SELECT tr.conversation_id, m.id, m.created_at, m.sender, m.message_type, m.content, m.deleted
+		FROM analytics.transcripts tr,
+		     unnest(tr.message_ids, tr.message_created_at, tr.message_senders, tr.message_types, tr.message_contents,
+		            tr.message_deleted) WITH ORDINALITY AS m(id, created_at, sender, message_type, content, deleted, n)
+		WHERE tr.tenant_id = $1 ORDER BY tr.conversation_id, m.n`, tenant)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	for rows.Next() {
+		var conv, id int32
+		var at time.Time
+		var sender, content string
+		var typ int16
+		var deleted bool
+		if err := rows.Scan(&conv, &id, &at, &sender, &typ, &content, &deleted); err != nil {
+			f.t.Fatal(err)
+		}
+		got[conv] = append(got[conv], line(id, at, sender, typ, content, deleted))
+	}
+	if err := rows.Err(); err != nil {
+		f.t.Fatal(err)
+	}
+	var loaded []int32
+	if err := f.super.QueryRow(ctx, `SELECT coalesce(array_agg(conversation_id), '{}') FROM analytics.conversations WHERE tenant_id = $1`,
+		tenant).Scan(&loaded); err != nil {
+		f.t.Fatal(err)
+	}
+	bad := 0
+	for _, conv := range loaded {
+		if g, w := got[conv], want[conv]; !slices.Equal(g, w) && bad < 3 {
+			bad++
+			f.t.Errorf("conversation %d transcript:\n got %s\nwant %s", conv, strings.Join(g, "\n     "), strings.Join(w, "\n     "))
+		}
+	}
 }
 
 func dump(e expConv) string {
@@ -503,7 +596,7 @@ func (f *fixture) checksum(tenant int64) string {
 	var s string
 	err := f.super.QueryRow(context.Background(), `SELECT
 		(SELECT md5(coalesce(string_agg((to_jsonb(c) - 'loaded_at')::text, '' ORDER BY c.conversation_id), '')) FROM analytics.conversations c WHERE c.tenant_id = $1) ||
-		(SELECT md5(coalesce(string_agg(m::text, '' ORDER BY m.conversation_id, m.message_id), '')) FROM analytics.messages m WHERE m.tenant_id = $1) ||
+		(SELECT md5(coalesce(string_agg(tr::text, '' ORDER BY tr.conversation_id), '')) FROM analytics.transcripts tr WHERE tr.tenant_id = $1) ||
 		(SELECT md5(coalesce(string_agg(d::text, '' ORDER BY d.day, d.inbox_id), '')) FROM analytics.daily_stats d WHERE d.tenant_id = $1)`, tenant).Scan(&s)
 	if err != nil {
 		f.t.Fatal(err)
@@ -553,15 +646,15 @@ func (f *fixture) run(tenant int64, full bool) Result {
 func (f *fixture) stagingEmpty() {
 	f.t.Helper()
 	var n int
-	_ = f.super.QueryRow(context.Background(), "SELECT (SELECT count(*) FROM etl.stage_ids) + (SELECT count(*) FROM etl.stage_conversations) + (SELECT count(*) FROM etl.stage_messages) + (SELECT count(*) FROM etl.stage_days)").Scan(&n)
+	_ = f.super.QueryRow(context.Background(), "SELECT (SELECT count(*) FROM etl.stage_ids) + (SELECT count(*) FROM etl.stage_conversations) + (SELECT count(*) FROM etl.stage_days)").Scan(&n)
 	if n != 0 {
 		f.t.Errorf("staging holds %d committed rows", n)
 	}
-	// No foreign key keeps messages with their conversation (009): merge_run must.
-	_ = f.super.QueryRow(context.Background(), `SELECT count(*) FROM analytics.messages m
-		WHERE NOT EXISTS (SELECT FROM analytics.conversations c WHERE c.tenant_id = m.tenant_id AND c.conversation_id = m.conversation_id)`).Scan(&n)
+	// No foreign key keeps a transcript with its conversation (015): the merge must.
+	_ = f.super.QueryRow(context.Background(), `SELECT count(*) FROM analytics.transcripts tr
+		WHERE NOT EXISTS (SELECT FROM analytics.conversations c WHERE c.tenant_id = tr.tenant_id AND c.conversation_id = tr.conversation_id)`).Scan(&n)
 	if n != 0 {
-		f.t.Errorf("%d messages without their conversation", n)
+		f.t.Errorf("%d transcripts without their conversation", n)
 	}
 }
 
@@ -589,7 +682,7 @@ func TestOracleIdempotenceIncremental(t *testing.T) {
 	f.checkOracle(f.tenantB, []int{4}, "America/Sao_Paulo", defaultRules())
 	f.stagingEmpty()
 	var stray int
-	_ = f.super.QueryRow(context.Background(), "SELECT count(*) FROM analytics.messages WHERE content = 'mensagem de outra caixa'").Scan(&stray)
+	_ = f.super.QueryRow(context.Background(), "SELECT count(*) FROM analytics.transcripts WHERE 'mensagem de outra caixa' = ANY (message_contents)").Scan(&stray)
 	if stray != 0 {
 		t.Error("a message filed under another inbox reached a transcript")
 	}
@@ -806,7 +899,7 @@ func TestIsolation(t *testing.T) {
 
 	// Staging is unreadable by tenant and staff roles.
 	for _, p := range []pg.Principal{pg.User(f.tenantA, 0, pg.AppAdmin, "", ""), pg.System("test"), pg.Anon("", "")} {
-		for _, table := range []string{"etl.stage_ids", "etl.stage_conversations", "etl.stage_messages", "etl.stage_days"} {
+		for _, table := range []string{"etl.stage_ids", "etl.stage_conversations", "etl.stage_days"} {
 			err := f.env.DB.InReadTx(ctx, p, func(tx pg.Tx) error {
 				_, err := tx.Raw.Exec(ctx, "SELECT * FROM "+table)
 				return err

@@ -1,8 +1,11 @@
 package etl
 
 import (
+	"cmp"
+	"slices"
 	"sort"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/geniai/analytics/internal/chatwoot/cwsqlc"
@@ -84,30 +87,39 @@ func searchWords(name string, texts []string) []string {
 	return out
 }
 
-// grouped is what the merge needs of a conversation's messages, grouped by the ETL.
+// grouped is a conversation's public messages as the merge takes them: its transcript as
+// parallel arrays, oldest first (created_at, then message id), and its search words.
 type grouped struct {
-	words        []string // search words (searchWords)
-	contactTexts []string // texts of the contact's public messages, for funnel regular expressions
+	ids       []int32
+	createdAt []time.Time
+	senders   []string
+	types     []int16
+	contents  []string
+	deleted   []bool
+	words     []string // search words (searchWords)
 }
 
-// groupChunk computes, for every conversation of a chunk, its search words (contact name and
-// public messages) and, when contactTexts, its contact's texts (else empty: no regex rule reads them).
-func groupChunk(convs []cwsqlc.ExtractConversationsRow, msgs []cwsqlc.ExtractMessagesRow, contactTexts bool) map[int32]grouped {
-	texts := make(map[int32][]string, len(convs))
-	contact := make(map[int32][]string, len(convs))
-	for _, m := range msgs {
-		texts[m.ConversationID] = append(texts[m.ConversationID], m.Content)
-		if contactTexts && m.Sender == "contact" {
-			contact[m.ConversationID] = append(contact[m.ConversationID], m.Content)
-		}
-	}
-	out := make(map[int32]grouped, len(convs))
+// groupChunk orders every conversation's transcript of a chunk oldest first (created_at, then
+// message id: the source sends it in no particular order) and computes its search words
+// (contact name and messages).
+func groupChunk(convs []cwsqlc.ExtractConversationsRow) map[int32]*grouped {
+	out := make(map[int32]*grouped, len(convs))
 	for _, c := range convs {
-		ct := contact[c.ConversationID]
-		if ct == nil {
-			ct = []string{}
+		order := make([]int, len(c.MessageIds))
+		for i := range order {
+			order[i] = i
 		}
-		out[c.ConversationID] = grouped{words: searchWords(c.ContactName, texts[c.ConversationID]), contactTexts: ct}
+		slices.SortFunc(order, func(a, b int) int {
+			return cmp.Or(c.MessageCreatedAt[a].Time.Compare(c.MessageCreatedAt[b].Time), cmp.Compare(c.MessageIds[a], c.MessageIds[b]))
+		})
+		g := &grouped{ids: make([]int32, len(order)), createdAt: make([]time.Time, len(order)), senders: make([]string, len(order)),
+			types: make([]int16, len(order)), contents: make([]string, len(order)), deleted: make([]bool, len(order))}
+		for i, k := range order {
+			g.ids[i], g.createdAt[i], g.senders[i] = c.MessageIds[k], c.MessageCreatedAt[k].Time, c.MessageSenders[k]
+			g.types[i], g.contents[i], g.deleted[i] = c.MessageTypes[k], c.MessageContents[k], c.MessageDeleted[k]
+		}
+		g.words = searchWords(c.ContactName, g.contents)
+		out[c.ConversationID] = g
 	}
 	return out
 }

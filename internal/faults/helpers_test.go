@@ -218,7 +218,7 @@ func sharedDemoSource(t testing.TB, name string, o chatwoot.Options) string {
 	return url
 }
 
-// analyticsChecksum is one md5 over analytics.conversations, analytics.messages and
+// analyticsChecksum is one md5 over analytics.conversations, analytics.transcripts and
 // analytics.daily_stats, rows keyed by tenant slug rather than id, without loaded_at (the only
 // column that legitimately differs between two loads of the same data).
 func analyticsChecksum(t testing.TB, su *pgx.Conn) string {
@@ -272,8 +272,8 @@ const analyticsRows = `
 			SELECT 'c ' || t.slug || ' ' || (to_jsonb(c) - 'tenant_id' - 'loaded_at')::text AS r
 			FROM analytics.conversations c JOIN app.tenants t ON t.id = c.tenant_id
 			UNION ALL
-			SELECT 'm ' || t.slug || ' ' || (to_jsonb(m) - 'tenant_id')::text
-			FROM analytics.messages m JOIN app.tenants t ON t.id = m.tenant_id
+			SELECT 'm ' || t.slug || ' ' || (to_jsonb(tr) - 'tenant_id')::text
+			FROM analytics.transcripts tr JOIN app.tenants t ON t.id = tr.tenant_id
 			UNION ALL
 			SELECT 'd ' || t.slug || ' ' || (to_jsonb(d) - 'tenant_id' - 'first_reply_sum' - 'first_human_reply_sum' - 'resolution_sum'
 				|| jsonb_build_object('first_reply_sum', round(d.first_reply_sum::numeric, 4),
@@ -286,7 +286,7 @@ func analyticsCounts(t testing.TB, su *pgx.Conn) string {
 	t.Helper()
 	var c, m, d int64
 	err := su.QueryRow(context.Background(), `SELECT (SELECT count(*) FROM analytics.conversations),
-		(SELECT count(*) FROM analytics.messages), (SELECT count(*) FROM analytics.daily_stats)`).Scan(&c, &m, &d)
+		(SELECT coalesce(sum(cardinality(message_ids)), 0) FROM analytics.transcripts), (SELECT count(*) FROM analytics.daily_stats)`).Scan(&c, &m, &d)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -243,6 +243,66 @@ func TestMigrationRebuildsRollups(t *testing.T) {
 	}
 }
 
+// TestMigrationTranscripts: migration 015 turns analytics.messages (a row per message) into one
+// transcript row per conversation, oldest message first, with an empty one for a conversation
+// without messages; its down migration gives the same messages back.
+func TestMigrationTranscripts(t *testing.T) {
+	t.Parallel()
+	env := pgtest.New(t)
+	ctx := context.Background()
+	a, _ := pgtest.SeedAnalytics(t, env)
+	su := pgtest.Conn(t, env.SuperURL)
+	if err := pg.Migrate(ctx, env.OwnerURL, 14, nil); err != nil {
+		t.Fatalf("down to 14: %v", err)
+	}
+	// Messages stored out of order (ids against time), a deleted one, one conversation with none.
+	if _, err := su.Exec(ctx, `INSERT INTO analytics.messages (tenant_id, conversation_id, message_id, created_at, sender, message_type, content, deleted)
+		SELECT c.tenant_id, c.conversation_id, c.conversation_id * 10 + k, c.created_at + make_interval(mins => 5 - k),
+		       (ARRAY['contact', 'bot', 'human', 'system'])[1 + k % 4], (k % 4)::smallint, 'mensagem ' || k || ' de ' || c.conversation_id, k = 2
+		FROM analytics.conversations c, generate_series(1, 3) k
+		WHERE c.conversation_id <> (SELECT min(conversation_id) FROM analytics.conversations WHERE tenant_id = $1)`, a); err != nil {
+		t.Fatal(err)
+	}
+	const fromMessages = `SELECT string_agg(format('%s/%s/%s/%s/%s/%s/%s/%s', tenant_id, conversation_id, message_id, created_at, sender, message_type, content, deleted),
+		',' ORDER BY tenant_id, conversation_id, created_at, message_id) FROM analytics.messages`
+	const fromTranscripts = `SELECT string_agg(format('%s/%s/%s/%s/%s/%s/%s/%s', tr.tenant_id, tr.conversation_id, m.id, m.created_at, m.sender, m.message_type, m.content, m.deleted),
+		',' ORDER BY tr.tenant_id, tr.conversation_id, m.n)
+		FROM analytics.transcripts tr, unnest(tr.message_ids, tr.message_created_at, tr.message_senders, tr.message_types,
+		     tr.message_contents, tr.message_deleted) WITH ORDINALITY AS m(id, created_at, sender, message_type, content, deleted, n)`
+	snapshot := func(q string) string {
+		t.Helper()
+		var s *string
+		if err := su.QueryRow(ctx, q).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		if s == nil {
+			t.Fatalf("no rows: %s", q)
+		}
+		return *s
+	}
+	messages := snapshot(fromMessages)
+	if err := pg.Migrate(ctx, env.OwnerURL, 15, nil); err != nil {
+		t.Fatalf("up to 15: %v", err)
+	}
+	if got := snapshot(fromTranscripts); got != messages {
+		t.Errorf("transcripts after the up migration:\n%.600s\nwant the messages\n%.600s", got, messages)
+	}
+	var convs, transcripts, empty int
+	if err := su.QueryRow(ctx, `SELECT (SELECT count(*) FROM analytics.conversations), (SELECT count(*) FROM analytics.transcripts),
+		(SELECT count(*) FROM analytics.transcripts WHERE message_ids = '{}')`).Scan(&convs, &transcripts, &empty); err != nil {
+		t.Fatal(err)
+	}
+	if convs != transcripts || empty != 1 {
+		t.Errorf("%d conversations, %d transcripts of which %d empty; want one each, one empty", convs, transcripts, empty)
+	}
+	if err := pg.Migrate(ctx, env.OwnerURL, 14, nil); err != nil {
+		t.Fatalf("down to 14 again: %v", err)
+	}
+	if got := snapshot(fromMessages); got != messages {
+		t.Errorf("messages after the down migration:\n%.600s\nwant\n%.600s", got, messages)
+	}
+}
+
 // TestReadTxIsOneReadOnlySnapshot: pages and exports read in a read-only REPEATABLE READ
 // transaction, so every statement of a dashboard or an export sees the same committed ETL run.
 func TestReadTxIsOneReadOnlySnapshot(t *testing.T) {

@@ -82,11 +82,12 @@ func seedLoadTenants(t testing.TB, h *harness) []loadTenant {
 			FROM generate_series(1, $5::int) k, LATERAL (SELECT now() - make_interval(days => k % 25, hours => k % 7) AS ts) x`,
 			lt.id, n, inbox, slug, loadConvsPerTenat)
 		h.exec(`
-			INSERT INTO analytics.messages (tenant_id, conversation_id, message_id, created_at, sender, message_type, content)
-			SELECT c.tenant_id, c.conversation_id, c.conversation_id * 10 + m, c.created_at + make_interval(mins => m),
-				CASE m WHEN 1 THEN 'contact' ELSE 'bot' END, CASE m WHEN 1 THEN 0 ELSE 1 END,
-				'MARK-' || $2 || '-message-' || m
-			FROM analytics.conversations c, generate_series(1, 2) m WHERE c.tenant_id = $1`, lt.id, slug)
+			INSERT INTO analytics.transcripts (tenant_id, conversation_id, message_ids, message_created_at, message_senders,
+				message_types, message_contents, message_deleted)
+			SELECT c.tenant_id, c.conversation_id, ARRAY[c.conversation_id * 10 + 1, c.conversation_id * 10 + 2],
+				ARRAY[c.created_at + interval '1 minute', c.created_at + interval '2 minutes'], '{contact,bot}', '{0,1}',
+				ARRAY['MARK-' || $2 || '-message-1', 'MARK-' || $2 || '-message-2'], '{f,f}'
+			FROM analytics.conversations c WHERE c.tenant_id = $1`, lt.id, slug)
 		pgtest.RefreshRollups(t, h.super, lt.id)
 		for k := 1; k <= loadConvsPerTenat; k++ {
 			lt.convs = append(lt.convs, n*1000+k)

@@ -153,8 +153,10 @@ func TestHostileProbe(t *testing.T) {
 	h.exec(`UPDATE analytics.conversations SET contact_name = 'MARK-B-' || conversation_id, labels = '{MARK-B-label}' WHERE tenant_id = $1`, b)
 	h.exec(`UPDATE app.tenant_inboxes SET inbox_name = 'MARK-B-inbox' WHERE tenant_id = $1`, b)
 	h.exec(`UPDATE app.tenants SET name = 'MARK-B-name' WHERE id = $1`, b)
-	h.exec(`INSERT INTO analytics.messages (tenant_id, conversation_id, message_id, created_at, sender, message_type, content)
-		SELECT tenant_id, conversation_id, conversation_id * 10, created_at, 'contact', 0, 'MARK-B-message' FROM analytics.conversations WHERE tenant_id = $1`, b)
+	h.exec(`INSERT INTO analytics.transcripts (tenant_id, conversation_id, message_ids, message_created_at, message_senders,
+			message_types, message_contents, message_deleted)
+		SELECT tenant_id, conversation_id, ARRAY[conversation_id * 10], ARRAY[created_at], '{contact}', '{0}', '{MARK-B-message}', '{f}'
+		FROM analytics.conversations WHERE tenant_id = $1`, b)
 	platform := h.platform()
 	h.user(a, "cliente@a.test", "client", pw)
 	h.user(a, "admin@a.test", "admin", pw)

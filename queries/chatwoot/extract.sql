@@ -43,10 +43,14 @@ WHERE c.inbox_id = ANY (@inbox_ids::integer[]);
 
 -- name: ExtractConversations :many
 -- ExtractConversations returns, for the given conversations of the inboxes, the aggregates the
--- metrics need (DESIGN §5). Set-based per chunk: the chunk's messages are read once (index on
--- conversation_id), the first contact time is a window over them and everything else one
--- aggregate per conversation; labels, CSAT and resolution events are one grouped read each.
--- The public transcript is ExtractMessages. A message counts only in its conversation's inbox.
+-- metrics need (DESIGN §5) and the public transcript. Set-based per chunk: the chunk's messages
+-- are read once (index on conversation_id), the first contact time is a window over them and
+-- everything else one aggregate per conversation; labels, CSAT and resolution events are one
+-- grouped read each. A message counts only in its conversation's inbox.
+-- The transcript (no private notes) is six parallel arrays, filled from the same rows in the
+-- same order, in no particular order: the ETL sorts each conversation's messages. sender:
+-- contact (incoming), bot (AgentBot, Captain::Assistant), human (User), system (other).
+-- deleted: content_attributes.deleted (json ->> takes the last duplicate key, as jsonb would).
 -- Every scan is driven by the id list alone and the inbox filter is applied above an OFFSET 0
 -- fence: the planner multiplies the selectivities of "id in the list" and "inbox in the list"
 -- as if independent (the ids are all of those inboxes), estimates a handful of rows and picks
@@ -56,7 +60,8 @@ WITH conv AS (
     FROM conversations c
     WHERE c.id = ANY (@ids::integer[])
 ), msg AS (
-    SELECT m.conversation_id, m.created_at,
+    SELECT m.conversation_id, m.created_at, m.id, m.message_type, m.content, m.content_attributes, m.sender_type,
+           (NOT m.private AND m.inbox_id = conv.inbox_id) AS public,
            (m.private AND m.inbox_id = conv.inbox_id) AS private,
            (m.message_type = 0 AND NOT m.private AND m.inbox_id = conv.inbox_id) AS is_contact,
            (m.message_type = 1 AND NOT m.private AND m.inbox_id = conv.inbox_id
@@ -81,7 +86,17 @@ WITH conv AS (
            -- last_message_at: contact, bot and human messages only (activity/template excluded).
            max(w.created_at) FILTER (WHERE w.is_contact OR w.is_bot OR w.is_human) AS last_message_at,
            min(w.created_at) FILTER (WHERE w.is_bot) AS first_bot_at,
-           max(w.created_at) FILTER (WHERE w.is_human) AS last_human_at
+           max(w.created_at) FILTER (WHERE w.is_human) AS last_human_at,
+           array_agg(w.id) FILTER (WHERE w.public) AS message_ids,
+           array_agg(w.created_at AT TIME ZONE 'UTC') FILTER (WHERE w.public) AS message_created_at,
+           array_agg(CASE
+               WHEN w.message_type = 0 THEN 'contact'
+               WHEN w.message_type = 1 AND w.sender_type IN ('AgentBot', 'Captain::Assistant') THEN 'bot'
+               WHEN w.message_type = 1 AND w.sender_type = 'User' THEN 'human'
+               ELSE 'system' END) FILTER (WHERE w.public) AS message_senders,
+           array_agg(w.message_type::smallint) FILTER (WHERE w.public) AS message_types,
+           array_agg(coalesce(w.content, '')) FILTER (WHERE w.public) AS message_contents,
+           array_agg(coalesce(lower(w.content_attributes ->> 'deleted') IN ('true', 't', '1'), false)) FILTER (WHERE w.public) AS message_deleted
     FROM win w
     GROUP BY w.conversation_id
 ), lab AS (
@@ -133,7 +148,13 @@ SELECT c.id AS conversation_id,
        -- sqlc cannot type a nullable column of a LEFT JOINed subquery as nullable, so "no CSAT
        -- answer" travels as 0 (ratings are 1-5) and the ETL turns 0 back into NULL.
        coalesce(csat.rating, 0)::smallint AS csat_rating,
-       (csat.created_at AT TIME ZONE 'UTC')::timestamptz AS csat_at
+       (csat.created_at AT TIME ZONE 'UTC')::timestamptz AS csat_at,
+       coalesce(agg.message_ids, '{}')::integer[] AS message_ids,
+       coalesce(agg.message_created_at, '{}')::timestamptz[] AS message_created_at,
+       coalesce(agg.message_senders, '{}')::text[] AS message_senders,
+       coalesce(agg.message_types, '{}')::smallint[] AS message_types,
+       coalesce(agg.message_contents, '{}')::text[] AS message_contents,
+       coalesce(agg.message_deleted, '{}')::boolean[] AS message_deleted
 FROM conversations c
 LEFT JOIN inboxes i ON i.id = c.inbox_id
 LEFT JOIN contacts ct ON ct.id = c.contact_id AND ct.account_id = c.account_id
@@ -144,34 +165,3 @@ LEFT JOIN csat ON csat.conversation_id = c.id AND csat.account_id = c.account_id
 WHERE c.id = ANY (@ids::integer[])
 OFFSET 0) x
 WHERE x.inbox_id = ANY (@inbox_ids::integer[]);
-
--- name: ExtractMessages :many
--- ExtractMessages is the public transcript (no private notes) of the given conversations of the
--- inboxes, one row per message, in no particular order (the ETL streams it into staging).
--- sender: contact (incoming), bot (AgentBot, Captain::Assistant), human (User), system (other).
--- deleted: content_attributes.deleted (json ->> takes the last duplicate key, as jsonb would).
--- The inbox conditions sit above an OFFSET 0 fence, as in ExtractConversations.
-SELECT x.conversation_id, x.message_id, x.created_at, x.message_type, x.sender, x.content, x.deleted
-FROM (
-    SELECT m.conversation_id,
-           m.id AS message_id,
-           (m.created_at AT TIME ZONE 'UTC')::timestamptz AS created_at,
-           m.message_type::smallint AS message_type,
-           (CASE
-               WHEN m.message_type = 0 THEN 'contact'
-               WHEN m.message_type = 1 AND m.sender_type IN ('AgentBot', 'Captain::Assistant') THEN 'bot'
-               WHEN m.message_type = 1 AND m.sender_type = 'User' THEN 'human'
-               ELSE 'system' END)::text AS sender,
-           coalesce(m.content, '')::text AS content,
-           coalesce(lower(m.content_attributes ->> 'deleted') IN ('true', 't', '1'), false)::boolean AS deleted,
-           m.inbox_id,
-           c.inbox_id AS conversation_inbox_id
-    FROM messages m
-    JOIN conversations c ON c.id = m.conversation_id
-    WHERE c.id = ANY (@ids::integer[])
-      AND m.conversation_id = ANY (@ids::integer[])
-      AND NOT m.private
-    OFFSET 0
-) x
-WHERE x.inbox_id = x.conversation_inbox_id
-  AND x.conversation_inbox_id = ANY (@inbox_ids::integer[]);

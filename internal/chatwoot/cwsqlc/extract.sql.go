@@ -50,7 +50,8 @@ WITH conv AS (
     FROM conversations c
     WHERE c.id = ANY ($1::integer[])
 ), msg AS (
-    SELECT m.conversation_id, m.created_at,
+    SELECT m.conversation_id, m.created_at, m.id, m.message_type, m.content, m.content_attributes, m.sender_type,
+           (NOT m.private AND m.inbox_id = conv.inbox_id) AS public,
            (m.private AND m.inbox_id = conv.inbox_id) AS private,
            (m.message_type = 0 AND NOT m.private AND m.inbox_id = conv.inbox_id) AS is_contact,
            (m.message_type = 1 AND NOT m.private AND m.inbox_id = conv.inbox_id
@@ -60,7 +61,7 @@ WITH conv AS (
     JOIN conv ON conv.id = m.conversation_id
     WHERE m.conversation_id = ANY ($1::integer[])
 ), win AS (
-    SELECT msg.conversation_id, msg.created_at, msg.private, msg.is_contact, msg.is_bot, msg.is_human,
+    SELECT msg.conversation_id, msg.created_at, msg.id, msg.message_type, msg.content, msg.content_attributes, msg.sender_type, msg.public, msg.private, msg.is_contact, msg.is_bot, msg.is_human,
            min(msg.created_at) FILTER (WHERE msg.is_contact) OVER (PARTITION BY msg.conversation_id) AS first_contact_at
     FROM msg
 ), agg AS (
@@ -75,7 +76,17 @@ WITH conv AS (
            -- last_message_at: contact, bot and human messages only (activity/template excluded).
            max(w.created_at) FILTER (WHERE w.is_contact OR w.is_bot OR w.is_human) AS last_message_at,
            min(w.created_at) FILTER (WHERE w.is_bot) AS first_bot_at,
-           max(w.created_at) FILTER (WHERE w.is_human) AS last_human_at
+           max(w.created_at) FILTER (WHERE w.is_human) AS last_human_at,
+           array_agg(w.id) FILTER (WHERE w.public) AS message_ids,
+           array_agg(w.created_at AT TIME ZONE 'UTC') FILTER (WHERE w.public) AS message_created_at,
+           array_agg(CASE
+               WHEN w.message_type = 0 THEN 'contact'
+               WHEN w.message_type = 1 AND w.sender_type IN ('AgentBot', 'Captain::Assistant') THEN 'bot'
+               WHEN w.message_type = 1 AND w.sender_type = 'User' THEN 'human'
+               ELSE 'system' END) FILTER (WHERE w.public) AS message_senders,
+           array_agg(w.message_type::smallint) FILTER (WHERE w.public) AS message_types,
+           array_agg(coalesce(w.content, '')) FILTER (WHERE w.public) AS message_contents,
+           array_agg(coalesce(lower(w.content_attributes ->> 'deleted') IN ('true', 't', '1'), false)) FILTER (WHERE w.public) AS message_deleted
     FROM win w
     GROUP BY w.conversation_id
 ), lab AS (
@@ -97,7 +108,7 @@ WITH conv AS (
     WHERE r.conversation_id = ANY ($1::integer[])
     ORDER BY r.conversation_id, r.account_id, r.created_at DESC, r.id DESC
 )
-SELECT x.conversation_id, x.account_id, x.inbox_id, x.display_id, x.channel_type, x.status, x.priority, x.contact_id, x.contact_name, x.contact_phone, x.assignee_id, x.team_id, x.labels, x.created_at, x.updated_at, x.last_activity_at, x.contact_messages, x.bot_messages, x.human_messages, x.private_notes, x.first_contact_at, x.first_reply_at, x.first_human_reply_at, x.last_message_at, x.handoff, x.resolved_event_at, x.csat_rating, x.csat_at FROM (
+SELECT x.conversation_id, x.account_id, x.inbox_id, x.display_id, x.channel_type, x.status, x.priority, x.contact_id, x.contact_name, x.contact_phone, x.assignee_id, x.team_id, x.labels, x.created_at, x.updated_at, x.last_activity_at, x.contact_messages, x.bot_messages, x.human_messages, x.private_notes, x.first_contact_at, x.first_reply_at, x.first_human_reply_at, x.last_message_at, x.handoff, x.resolved_event_at, x.csat_rating, x.csat_at, x.message_ids, x.message_created_at, x.message_senders, x.message_types, x.message_contents, x.message_deleted FROM (
 SELECT c.id AS conversation_id,
        c.account_id,
        c.inbox_id,
@@ -127,7 +138,13 @@ SELECT c.id AS conversation_id,
        -- sqlc cannot type a nullable column of a LEFT JOINed subquery as nullable, so "no CSAT
        -- answer" travels as 0 (ratings are 1-5) and the ETL turns 0 back into NULL.
        coalesce(csat.rating, 0)::smallint AS csat_rating,
-       (csat.created_at AT TIME ZONE 'UTC')::timestamptz AS csat_at
+       (csat.created_at AT TIME ZONE 'UTC')::timestamptz AS csat_at,
+       coalesce(agg.message_ids, '{}')::integer[] AS message_ids,
+       coalesce(agg.message_created_at, '{}')::timestamptz[] AS message_created_at,
+       coalesce(agg.message_senders, '{}')::text[] AS message_senders,
+       coalesce(agg.message_types, '{}')::smallint[] AS message_types,
+       coalesce(agg.message_contents, '{}')::text[] AS message_contents,
+       coalesce(agg.message_deleted, '{}')::boolean[] AS message_deleted
 FROM conversations c
 LEFT JOIN inboxes i ON i.id = c.inbox_id
 LEFT JOIN contacts ct ON ct.id = c.contact_id AND ct.account_id = c.account_id
@@ -174,13 +191,23 @@ type ExtractConversationsRow struct {
 	ResolvedEventAt   pgtype.Timestamptz
 	CsatRating        int16
 	CsatAt            pgtype.Timestamptz
+	MessageIds        []int32
+	MessageCreatedAt  []pgtype.Timestamptz
+	MessageSenders    []string
+	MessageTypes      []int16
+	MessageContents   []string
+	MessageDeleted    []bool
 }
 
 // ExtractConversations returns, for the given conversations of the inboxes, the aggregates the
-// metrics need (DESIGN §5). Set-based per chunk: the chunk's messages are read once (index on
-// conversation_id), the first contact time is a window over them and everything else one
-// aggregate per conversation; labels, CSAT and resolution events are one grouped read each.
-// The public transcript is ExtractMessages. A message counts only in its conversation's inbox.
+// metrics need (DESIGN §5) and the public transcript. Set-based per chunk: the chunk's messages
+// are read once (index on conversation_id), the first contact time is a window over them and
+// everything else one aggregate per conversation; labels, CSAT and resolution events are one
+// grouped read each. A message counts only in its conversation's inbox.
+// The transcript (no private notes) is six parallel arrays, filled from the same rows in the
+// same order, in no particular order: the ETL sorts each conversation's messages. sender:
+// contact (incoming), bot (AgentBot, Captain::Assistant), human (User), system (other).
+// deleted: content_attributes.deleted (json ->> takes the last duplicate key, as jsonb would).
 // Every scan is driven by the id list alone and the inbox filter is applied above an OFFSET 0
 // fence: the planner multiplies the selectivities of "id in the list" and "inbox in the list"
 // as if independent (the ids are all of those inboxes), estimates a handful of rows and picks
@@ -223,6 +250,12 @@ func (q *Queries) ExtractConversations(ctx context.Context, arg ExtractConversat
 			&i.ResolvedEventAt,
 			&i.CsatRating,
 			&i.CsatAt,
+			&i.MessageIds,
+			&i.MessageCreatedAt,
+			&i.MessageSenders,
+			&i.MessageTypes,
+			&i.MessageContents,
+			&i.MessageDeleted,
 		); err != nil {
 			return nil, err
 		}
@@ -301,81 +334,6 @@ func (q *Queries) ExtractFingerprints(ctx context.Context) ([]ExtractFingerprint
 			&i.Conversations,
 			&i.Hash,
 			&i.MaxUpdatedAt,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const extractMessages = `-- name: ExtractMessages :many
-SELECT x.conversation_id, x.message_id, x.created_at, x.message_type, x.sender, x.content, x.deleted
-FROM (
-    SELECT m.conversation_id,
-           m.id AS message_id,
-           (m.created_at AT TIME ZONE 'UTC')::timestamptz AS created_at,
-           m.message_type::smallint AS message_type,
-           (CASE
-               WHEN m.message_type = 0 THEN 'contact'
-               WHEN m.message_type = 1 AND m.sender_type IN ('AgentBot', 'Captain::Assistant') THEN 'bot'
-               WHEN m.message_type = 1 AND m.sender_type = 'User' THEN 'human'
-               ELSE 'system' END)::text AS sender,
-           coalesce(m.content, '')::text AS content,
-           coalesce(lower(m.content_attributes ->> 'deleted') IN ('true', 't', '1'), false)::boolean AS deleted,
-           m.inbox_id,
-           c.inbox_id AS conversation_inbox_id
-    FROM messages m
-    JOIN conversations c ON c.id = m.conversation_id
-    WHERE c.id = ANY ($1::integer[])
-      AND m.conversation_id = ANY ($1::integer[])
-      AND NOT m.private
-    OFFSET 0
-) x
-WHERE x.inbox_id = x.conversation_inbox_id
-  AND x.conversation_inbox_id = ANY ($2::integer[])
-`
-
-type ExtractMessagesParams struct {
-	Ids      []int32
-	InboxIds []int32
-}
-
-type ExtractMessagesRow struct {
-	ConversationID int32
-	MessageID      int32
-	CreatedAt      pgtype.Timestamptz
-	MessageType    int16
-	Sender         string
-	Content        string
-	Deleted        bool
-}
-
-// ExtractMessages is the public transcript (no private notes) of the given conversations of the
-// inboxes, one row per message, in no particular order (the ETL streams it into staging).
-// sender: contact (incoming), bot (AgentBot, Captain::Assistant), human (User), system (other).
-// deleted: content_attributes.deleted (json ->> takes the last duplicate key, as jsonb would).
-// The inbox conditions sit above an OFFSET 0 fence, as in ExtractConversations.
-func (q *Queries) ExtractMessages(ctx context.Context, arg ExtractMessagesParams) ([]ExtractMessagesRow, error) {
-	rows, err := q.db.Query(ctx, extractMessages, arg.Ids, arg.InboxIds)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []ExtractMessagesRow{}
-	for rows.Next() {
-		var i ExtractMessagesRow
-		if err := rows.Scan(
-			&i.ConversationID,
-			&i.MessageID,
-			&i.CreatedAt,
-			&i.MessageType,
-			&i.Sender,
-			&i.Content,
-			&i.Deleted,
 		); err != nil {
 			return nil, err
 		}

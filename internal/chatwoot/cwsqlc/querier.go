@@ -96,10 +96,14 @@ type Querier interface {
 	// marker (conversations.updated_at moves with every message).
 	ExtractConversationIDs(ctx context.Context, inboxIds []int32) ([]ExtractConversationIDsRow, error)
 	// ExtractConversations returns, for the given conversations of the inboxes, the aggregates the
-	// metrics need (DESIGN §5). Set-based per chunk: the chunk's messages are read once (index on
-	// conversation_id), the first contact time is a window over them and everything else one
-	// aggregate per conversation; labels, CSAT and resolution events are one grouped read each.
-	// The public transcript is ExtractMessages. A message counts only in its conversation's inbox.
+	// metrics need (DESIGN §5) and the public transcript. Set-based per chunk: the chunk's messages
+	// are read once (index on conversation_id), the first contact time is a window over them and
+	// everything else one aggregate per conversation; labels, CSAT and resolution events are one
+	// grouped read each. A message counts only in its conversation's inbox.
+	// The transcript (no private notes) is six parallel arrays, filled from the same rows in the
+	// same order, in no particular order: the ETL sorts each conversation's messages. sender:
+	// contact (incoming), bot (AgentBot, Captain::Assistant), human (User), system (other).
+	// deleted: content_attributes.deleted (json ->> takes the last duplicate key, as jsonb would).
 	// Every scan is driven by the id list alone and the inbox filter is applied above an OFFSET 0
 	// fence: the planner multiplies the selectivities of "id in the list" and "inbox in the list"
 	// as if independent (the ids are all of those inboxes), estimates a handful of rows and picks
@@ -114,12 +118,6 @@ type Querier interface {
 	// conversations: a pass over every tenant reads the table once instead of once per tenant (whose
 	// inboxes' rows share pages with everyone else's). A tenant's fingerprint sums its inboxes'.
 	ExtractFingerprints(ctx context.Context) ([]ExtractFingerprintsRow, error)
-	// ExtractMessages is the public transcript (no private notes) of the given conversations of the
-	// inboxes, one row per message, in no particular order (the ETL streams it into staging).
-	// sender: contact (incoming), bot (AgentBot, Captain::Assistant), human (User), system (other).
-	// deleted: content_attributes.deleted (json ->> takes the last duplicate key, as jsonb would).
-	// The inbox conditions sit above an OFFSET 0 fence, as in ExtractConversations.
-	ExtractMessages(ctx context.Context, arg ExtractMessagesParams) ([]ExtractMessagesRow, error)
 	// ETL source queries (internal/etl): read-only, every one filtered by the tenant's inbox ids
 	// (CHATWOOT.md traps), except ExtractFingerprints, which returns per-inbox aggregates of every
 	// inbox and is summed per tenant in Go. Chatwoot timestamps are UTC "timestamp without time zone"; each is
