@@ -3,10 +3,9 @@ package etl
 import (
 	"cmp"
 	"slices"
-	"sort"
-	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/geniai/analytics/internal/chatwoot/cwsqlc"
 )
@@ -29,58 +28,89 @@ const (
 	wordBudget = 262144
 )
 
-var unaccent = func() map[rune]rune {
-	m := map[rune]rune{}
+// unaccent maps the lower-case accented letters of the table to plain ones; they all lie in
+// U+00E0..U+00FF, so a 32-entry array indexed from U+00E0 (0: no mapping).
+var unaccent = func() (t [32]rune) {
 	p := []rune(plain)
 	for i, r := range []rune(accented) {
-		m[r] = p[i]
+		t[r-0xE0] = p[i]
 	}
-	return m
+	return t
 }()
 
 // foldRune is one character of analytics.search_fold.
 func foldRune(r rune) rune {
 	r = unicode.ToLower(r)
-	if p, ok := unaccent[r]; ok {
-		return p
+	if r >= 0xE0 && r <= 0xFF {
+		if p := unaccent[r-0xE0]; p != 0 {
+			return p
+		}
 	}
 	return r
 }
 
+// splitter collects the distinct folded words of texts. It runs on every message of a load, so
+// ASCII (most of any text) takes a byte path; every other rune is decoded and folded.
+type splitter struct {
+	seen  map[string]struct{}
+	word  []byte
+	runes int // runes in word
+}
+
+func (w *splitter) split(s string) {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			i++
+			switch {
+			case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+				w.word = append(w.word, c)
+				w.runes++
+			case 'A' <= c && c <= 'Z':
+				w.word = append(w.word, c+'a'-'A')
+				w.runes++
+			default:
+				w.end()
+			}
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			w.word = utf8.AppendRune(w.word, foldRune(r))
+			w.runes++
+		} else {
+			w.end()
+		}
+	}
+	w.end()
+}
+
+// end closes the current word: kept once, unless longer than maxWordRunes.
+func (w *splitter) end() {
+	if len(w.word) > 0 && w.runes <= maxWordRunes {
+		if _, ok := w.seen[string(w.word)]; !ok {
+			w.seen[string(w.word)] = struct{}{}
+		}
+	}
+	w.word, w.runes = w.word[:0], 0
+}
+
 // searchWords is the sorted set of folded words of a contact name and texts.
 func searchWords(name string, texts []string) []string {
-	seen := map[string]struct{}{}
-	var b strings.Builder
-	add := func() {
-		if b.Len() > 0 {
-			if w := b.String(); len([]rune(w)) <= maxWordRunes {
-				seen[w] = struct{}{}
-			}
-		}
-		b.Reset()
-	}
-	split := func(s string) {
-		for _, r := range s {
-			if unicode.IsLetter(r) || unicode.IsDigit(r) {
-				b.WriteRune(foldRune(r))
-			} else {
-				add()
-			}
-		}
-		add()
-	}
-	split(name)
+	w := splitter{seen: make(map[string]struct{}, 64)}
+	w.split(name)
 	for _, t := range texts {
-		split(t)
+		w.split(t)
 	}
-	out := make([]string, 0, len(seen))
-	for w := range seen {
-		out = append(out, w)
+	out := make([]string, 0, len(w.seen))
+	for word := range w.seen {
+		out = append(out, word)
 	}
-	sort.Strings(out)
+	slices.Sort(out)
 	used := 0
-	for i, w := range out {
-		if used += len(w) + 1; used > wordBudget {
+	for i, word := range out {
+		if used += len(word) + 1; used > wordBudget {
 			return out[:i]
 		}
 	}

@@ -3,8 +3,13 @@ package etl
 import (
 	"context"
 	"fmt"
+	"maps"
+	mrand "math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/geniai/analytics/internal/pgtest"
 )
@@ -58,4 +63,63 @@ func bigText() string {
 		fmt.Fprintf(&b, "w%07d ", i)
 	}
 	return b.String()
+}
+
+// searchWordsReference is searchWords written the plain way (rune by rune, a map for the
+// accents); the byte path for ASCII must not change a single word.
+func searchWordsReference(name string, texts []string) []string {
+	fold := map[rune]rune{}
+	p := []rune(plain)
+	for i, r := range []rune(accented) {
+		fold[r] = p[i]
+	}
+	seen := map[string]bool{}
+	for _, s := range append([]string{name}, texts...) {
+		for _, w := range strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+			var b strings.Builder
+			for _, r := range w {
+				r = unicode.ToLower(r)
+				if f, ok := fold[r]; ok {
+					r = f
+				}
+				b.WriteRune(r)
+			}
+			if utf8.RuneCountInString(w) <= maxWordRunes {
+				seen[b.String()] = true
+			}
+		}
+	}
+	out := slices.Sorted(maps.Keys(seen))
+	used := 0
+	for i, w := range out {
+		if used += len(w) + 1; used > wordBudget {
+			return out[:i]
+		}
+	}
+	if out == nil {
+		out = []string{}
+	}
+	return out
+}
+
+func TestSearchWordsMatchReference(t *testing.T) {
+	t.Parallel()
+	pieces := []string{"a", "Z", "0", "9", " ", "-", "_", "@", ".", "é", "É", "ç", "Ç", "ñ", "ÿ", "Ÿ", "ß", "ø", "Ω", "ж",
+		"😀", "\u200d", "\xff", "\xc3", "\t", "Olá", "PREÇO", "aula", "x" + strings.Repeat("y", 99), "x" + strings.Repeat("é", 100)}
+	rng := mrand.New(mrand.NewPCG(1, 2))
+	for i := range 3000 {
+		texts := make([]string, rng.IntN(4))
+		for k := range texts {
+			var b strings.Builder
+			for range rng.IntN(40) {
+				b.WriteString(pieces[rng.IntN(len(pieces))])
+			}
+			texts[k] = b.String()
+		}
+		name := pieces[rng.IntN(len(pieces))] + pieces[rng.IntN(len(pieces))]
+		got, want := searchWords(name, texts), searchWordsReference(name, texts)
+		if !slices.Equal(got, want) {
+			t.Fatalf("case %d %q %q:\n got %q\nwant %q", i, name, texts, got, want)
+		}
+	}
 }
