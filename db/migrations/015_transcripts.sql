@@ -103,6 +103,8 @@ ALTER TABLE etl.stage_conversations
 ALTER TABLE etl.stage_conversations SET (toast_tuple_target = 8160);
 COMMENT ON COLUMN etl.stage_conversations.message_ids IS 'The public transcript (message_* arrays, parallel, oldest first), grouped and ordered by internal/etl; analytics.transcripts to be.';
 
+COMMENT ON COLUMN etl.runs.messages IS 'Transcript messages the run wrote: every message of a new conversation, and for a stored one each staged message its stored transcript lacked or held otherwise.';
+
 CREATE OR REPLACE FUNCTION etl.merge_chunk(p_run_id bigint, p_chunk integer)
     RETURNS void
     LANGUAGE plpgsql
@@ -495,6 +497,8 @@ ALTER TABLE etl.stage_conversations
     ADD COLUMN contact_texts text[] NOT NULL DEFAULT '{}';
 ALTER TABLE etl.stage_conversations RESET (toast_tuple_target);
 COMMENT ON COLUMN etl.stage_conversations.contact_texts IS 'Texts of the contact''s public messages, for funnel rules with a regular expression (grouped by the ETL: a grouped join over never-analysed staging is a planner trap).';
+
+COMMENT ON COLUMN etl.runs.messages IS NULL;
 
 CREATE OR REPLACE FUNCTION etl.merge_chunk(p_run_id bigint, p_chunk integer)
     RETURNS void
