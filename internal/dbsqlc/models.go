@@ -75,12 +75,13 @@ type EtlRun struct {
 	// True for --full runs that ignore the watermark.
 	FullLoad bool `json:"full_load"`
 	// Conversations read from Chatwoot.
-	Extracted int32   `json:"extracted"`
-	Inserted  int32   `json:"inserted"`
-	Updated   int32   `json:"updated"`
-	Deleted   int32   `json:"deleted"`
-	Messages  int32   `json:"messages"`
-	Error     *string `json:"error"`
+	Extracted int32 `json:"extracted"`
+	Inserted  int32 `json:"inserted"`
+	Updated   int32 `json:"updated"`
+	Deleted   int32 `json:"deleted"`
+	// Transcript messages the run wrote: every message of a new conversation, and for a stored one each staged message its stored transcript lacked or held otherwise.
+	Messages int32   `json:"messages"`
+	Error    *string `json:"error"`
 	// host:pid of the process that ran it.
 	Worker string `json:"worker"`
 }
