@@ -69,7 +69,11 @@ run: ## run the product with demo data (a local PostgreSQL under .data/ unless D
 .PHONY: test
 test: ## every check: gofmt, vet, sqlc diff and vet, squawk, pgTAP, go test -race (starts its own PostgreSQL)
 	$(MAKE) deps
+	cleanup=""
 	if [ -z "$${TEST_DATABASE_URL:-}" ]; then
+		# The throwaway cluster stops however the run ends, so a later run can take the port.
+		cleanup="db/pgcluster.sh stop $(TEST_DIR)"
+		trap "$$cleanup" EXIT
 		db/pgcluster.sh start $(TEST_DIR) $(TEST_PORT) --ephemeral
 		db/pgcluster.sh bootstrap $(TEST_DIR) geniai_vet
 		. $(TEST_DIR)/env
@@ -82,7 +86,7 @@ test: ## every check: gofmt, vet, sqlc diff and vet, squawk, pgTAP, go test -rac
 	echo "== migrate a fresh database for sqlc vet and pgTAP"
 	vetdb=$$(psql "$$TEST_DATABASE_URL" -XAtqc "SELECT 'vet_' || to_char(clock_timestamp(), 'YYYYMMDDHH24MISSUS')")
 	psql "$$TEST_DATABASE_URL" -Xqc "CREATE DATABASE $$vetdb OWNER geniai_owner"
-	trap 'psql "$$TEST_DATABASE_URL" -Xqc "DROP DATABASE IF EXISTS $$vetdb WITH (FORCE)" >/dev/null' EXIT
+	trap 'psql "$$TEST_DATABASE_URL" -Xqc "DROP DATABASE IF EXISTS $$vetdb WITH (FORCE)" >/dev/null; '"$$cleanup" EXIT
 	owner_url=$$($(GO) run ./internal/pgtest/cmd/pgurl geniai_owner "$$vetdb")
 	super_url=$$($(GO) run ./internal/pgtest/cmd/pgurl "" "$$vetdb")
 	MIGRATION_DATABASE_URL="$$owner_url" $(GO) run ./cmd/geniai migrate --quiet
