@@ -207,7 +207,8 @@ func (r *run) rlsCompare(ctx context.Context, p sized) error {
 		})
 	}
 	viaOwner := func() error {
-		return pgx.BeginTxFunc(ctx, bypass, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		// The transaction pg.DB.InReadTx opens: read-only, on one snapshot.
+		return pgx.BeginTxFunc(ctx, bypass, pgx.TxOptions{AccessMode: pgx.ReadOnly, IsoLevel: pgx.RepeatableRead}, func(tx pgx.Tx) error {
 			q := dbsqlc.New(tx)
 			// The same first statement as every request; only the role differs.
 			if err := q.ContextSet(ctx, dbsqlc.ContextSetParams{Role: r.dbs.bypassRole, TenantID: fmt.Sprint(p.t.id),
