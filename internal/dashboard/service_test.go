@@ -2,8 +2,10 @@ package dashboard_test
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -218,3 +220,42 @@ func TestIsolation(t *testing.T) {
 }
 
 type pgxRow = dbsqlc.ConversationPageRow
+
+// TestDetailTranscript: the conversation page shows the stored transcript message by message,
+// in its order, each field from its own array; a conversation without messages shows none.
+func TestDetailTranscript(t *testing.T) {
+	t.Parallel()
+	env := pgtest.New(t)
+	a, _ := fixture(t, env)
+	ctx := context.Background()
+	su := pgtest.Conn(t, env.SuperURL)
+	var conv, empty int32
+	if err := su.QueryRow(ctx, `SELECT min(conversation_id), max(conversation_id) FROM analytics.conversations WHERE tenant_id = $1`, a).Scan(&conv, &empty); err != nil {
+		t.Fatal(err)
+	}
+	// Ids against time on purpose: the page keeps the stored order, it does not sort by id.
+	if _, err := su.Exec(ctx, `INSERT INTO analytics.transcripts (tenant_id, conversation_id, message_ids, message_created_at,
+			message_senders, message_types, message_contents, message_deleted)
+		VALUES ($1, $2, '{30,20,10}', ARRAY[timestamptz '2026-11-01 10:00Z', '2026-11-01 10:01Z', '2026-11-01 10:02Z'],
+		        '{contact,bot,human}', '{0,1,1}', '{Oi,"Olá! Como posso ajudar?","Aqui é a Ana"}', '{f,t,f}'),
+		       ($1, $3, '{}', '{}', '{}', '{}', '{}', '{}')`, a, conv, empty); err != nil {
+		t.Fatal(err)
+	}
+	svc := &dashboard.Service{DB: env.DB}
+	pa := pg.User(a, 0, pg.AppClient, "", "")
+	d, err := svc.Detail(ctx, pa, a, conv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, m := range d.Messages {
+		got = append(got, fmt.Sprintf("%d %s %s %d %q %t", m.MessageID, m.CreatedAt.UTC().Format("15:04"), m.Sender, m.MessageType, m.Content, m.Deleted))
+	}
+	want := []string{`30 10:00 contact 0 "Oi" false`, `20 10:01 bot 1 "Olá! Como posso ajudar?" true`, `10 10:02 human 1 "Aqui é a Ana" false`}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("transcript\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if d, err = svc.Detail(ctx, pa, a, empty); err != nil || len(d.Messages) != 0 {
+		t.Errorf("empty transcript: %v, %d messages", err, len(d.Messages))
+	}
+}

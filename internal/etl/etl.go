@@ -9,10 +9,12 @@
 package etl
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -486,6 +488,43 @@ func (r *Runner) extract(ctx context.Context, src *source, todo []int32, pre pre
 			}
 		}
 	}()
+	return out
+}
+
+// grouped is a conversation's public messages as the merge takes them: its transcript as
+// parallel arrays, oldest first (created_at, then message id), and its search words.
+type grouped struct {
+	ids       []int32
+	createdAt []time.Time
+	senders   []string
+	types     []int16
+	contents  []string
+	deleted   []bool
+	words     []string // search words (searchWords)
+}
+
+// groupChunk orders every conversation's transcript of a chunk oldest first (created_at, then
+// message id: the source sends it in no particular order) and computes its search words
+// (contact name and messages).
+func groupChunk(convs []cwsqlc.ExtractConversationsRow) map[int32]*grouped {
+	out := make(map[int32]*grouped, len(convs))
+	for _, c := range convs {
+		order := make([]int, len(c.MessageIds))
+		for i := range order {
+			order[i] = i
+		}
+		slices.SortFunc(order, func(a, b int) int {
+			return cmp.Or(c.MessageCreatedAt[a].Time.Compare(c.MessageCreatedAt[b].Time), cmp.Compare(c.MessageIds[a], c.MessageIds[b]))
+		})
+		g := &grouped{ids: make([]int32, len(order)), createdAt: make([]time.Time, len(order)), senders: make([]string, len(order)),
+			types: make([]int16, len(order)), contents: make([]string, len(order)), deleted: make([]bool, len(order))}
+		for i, k := range order {
+			g.ids[i], g.createdAt[i], g.senders[i] = c.MessageIds[k], c.MessageCreatedAt[k].Time, c.MessageSenders[k]
+			g.types[i], g.contents[i], g.deleted[i] = c.MessageTypes[k], c.MessageContents[k], c.MessageDeleted[k]
+		}
+		g.words = searchWords(c.ContactName, g.contents)
+		out[c.ConversationID] = g
+	}
 	return out
 }
 

@@ -1169,8 +1169,9 @@ func TestFingerprintsSumToTenants(t *testing.T) {
 }
 
 // TestRegexRuleAddedDuringFirstLoad: a regular-expression rule saved while a tenant's first load
-// runs (after the run decided what to stage) still applies to every loaded conversation: a first
-// load has no stored rules for etl.merge_run to compare with, so it always stages contact texts.
+// runs still applies to every loaded conversation: a first load has no stored rules for
+// etl.merge_run to compare with, so each chunk's merge must read the rule as it is then and match
+// it against the staged transcript.
 func TestRegexRuleAddedDuringFirstLoad(t *testing.T) {
 	t.Parallel()
 	f := seeded(t, 60)
