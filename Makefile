@@ -16,6 +16,11 @@ BENCH_PORT ?= 54328
 # the bench cluster is sized like a small production server (fsync on); settings take effect on start
 BENCH_PG_OPTS ?= -c shared_buffers=2GB -c effective_cache_size=8GB -c maintenance_work_mem=512MB -c max_wal_size=8GB -c checkpoint_timeout=15min -c wal_compression=on
 SCALE     ?= full
+# Citus (db/citus): a coordinator and two workers. The test cluster's ports follow TEST_PORT, so
+# runs with different TEST_PORTs never share a cluster; override them all at once if needed.
+CITUS_DIR  := .data/citus-test
+CITUS_TEST_PORT ?= $(shell echo $$(( $(TEST_PORT) + 1000 )))
+CITUS_TEST_WORKER_PORTS ?= $(shell echo $$(( $(TEST_PORT) + 1100 )) $$(( $(TEST_PORT) + 1200 )))
 BIN       := bin/geniai
 SQUAWK    := $(TOOLS_DIR)/node_modules/.bin/squawk
 APT_PKGS  := postgresql-15 postgresql-contrib postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl chromium fonts-liberation
@@ -93,6 +98,25 @@ test: ## every check: gofmt, vet, sqlc diff and vet, squawk, pgTAP, go test -rac
 	echo "== sqlc vet"; VET_DATABASE_URL="$$owner_url" $(GO) tool sqlc vet
 	echo "== pgTAP"; db/tests/run.sh "$$super_url"
 	echo "== go test"; TEST_ARTIFACTS=$(CURDIR)/test-artifacts $(GO) test -race -count=1 -timeout 30m ./...
+	echo "== Citus"; $(MAKE) test/citus
+
+.PHONY: test/citus
+test/citus: ## the Citus suite on a throwaway coordinator and two workers (builds Citus once)
+	$(MAKE) deps EXTRA_APT=openssl
+	db/citus/build.sh
+	start=$$(date +%s)
+	# A throwaway cluster: removed before and after, stopped however the run ends.
+	db/citus/cluster.sh stop $(CITUS_DIR) 2>/dev/null || true
+	rm -rf "$$(readlink -f $(CITUS_DIR)/nodes 2>/dev/null || true)" $(CITUS_DIR)
+	trap 'db/citus/cluster.sh stop $(CITUS_DIR); rm -rf "$$(readlink -f $(CITUS_DIR)/nodes)" $(CITUS_DIR)' EXIT
+	db/citus/cluster.sh start $(CITUS_DIR) $(CITUS_TEST_PORT) $(CITUS_TEST_WORKER_PORTS) --ephemeral
+	db/citus/cluster.sh bootstrap $(CITUS_DIR) geniai_citus
+	set -a; . $(CITUS_DIR)/env; set +a
+	$(GO) run ./cmd/geniai migrate --quiet
+	super_url="postgres:///geniai_citus?host=$$PGCLUSTER_SOCKET&port=$$PGCLUSTER_PORT&user=postgres"
+	# client_min_messages: Citus warns that the fixtures' temporary helpers stay on the coordinator
+	echo "== Citus: pgTAP"; PGOPTIONS="-c client_min_messages=error" PGTAP_EXTRA=citus db/tests/run.sh "$$super_url"
+	echo "== Citus: done in $$(( $$(date +%s) - start )) s"
 
 .PHONY: bench
 bench: ## benchmark report in bench/results/ on its own PostgreSQL: SCALE=full (100 tenants, 1M conversations) or SCALE=small

@@ -9,6 +9,7 @@
 # transaction that is rolled back, so the database is left as it was (apart from the pgtap
 # extension). Exits non-zero when any test fails; prints pg_prove's summary ("Result: PASS").
 # Extra arguments go to pg_prove (e.g. -v for every test line, -j 4 to run files in parallel).
+# PGTAP_EXTRA=citus adds the files of db/tests/citus/ (the Citus cluster's own rules), after the rest.
 set -euo pipefail
 
 if [[ $# -lt 1 || -z $1 ]]; then
@@ -49,4 +50,8 @@ SQL
 
 # pg_prove parses its --dbname value as key=value when it contains '=' (App::Prove's hash
 # options), so the '=' of a URL's query string must be escaped as '\='.
-exec pg_prove --dbname "${url//=/\\=}" --failures --comments "$@" "$here"/[0-9]*.sql
+files=("$here"/[0-9]*.sql)
+if [[ -n ${PGTAP_EXTRA:-} ]]; then
+    files+=("$here/$PGTAP_EXTRA"/[0-9]*.sql)
+fi
+exec pg_prove --dbname "${url//=/\\=}" --failures --comments "$@" "${files[@]}"
