@@ -142,6 +142,7 @@ func generate(ctx context.Context, tx pgx.Tx, o Options) (Summary, error) {
 			_, err := q.DemoInsertInboxes(ctx, int32(o.InboxesPerAccount))
 			return err
 		}},
+		{"working hours", func() error { _, err := q.DemoInsertWorkingHours(ctx); return err }},
 		{"agents", func() error {
 			_, err := q.DemoInsertAgents(ctx, cwsqlc.DemoInsertAgentsParams{
 				Now: now, Days: int32(o.Days), Seed: o.Seed,

@@ -240,6 +240,24 @@ CREATE TABLE csat_survey_responses (
     updated_at timestamp without time zone NOT NULL
 );
 
+-- Opening hours of an inbox: Chatwoot creates seven rows (one per weekday, 0 = Sunday) for
+-- every inbox and applies them only when inboxes.working_hours_enabled; hours are local time in
+-- inboxes.timezone.
+CREATE TABLE working_hours (
+    id bigserial PRIMARY KEY,
+    inbox_id bigint,
+    account_id bigint,
+    day_of_week integer NOT NULL,
+    closed_all_day boolean DEFAULT false,
+    open_hour integer,
+    open_minutes integer,
+    close_hour integer,
+    close_minutes integer,
+    created_at timestamp without time zone NOT NULL,
+    updated_at timestamp without time zone NOT NULL,
+    open_all_day boolean DEFAULT false
+);
+
 -- Written asynchronously by Chatwoot's ReportingEventListener: created_at lags,
 -- event_end_time is the business time; value and value_in_business_hours are seconds.
 CREATE TABLE reporting_events (
@@ -265,6 +283,9 @@ CREATE TABLE reporting_events (
 CREATE INDEX index_inboxes_on_account_id ON inboxes USING btree (account_id);
 CREATE INDEX index_inboxes_on_channel_id_and_channel_type ON inboxes USING btree (channel_id, channel_type);
 CREATE INDEX index_inboxes_on_portal_id ON inboxes USING btree (portal_id);
+
+CREATE INDEX index_working_hours_on_account_id ON working_hours USING btree (account_id);
+CREATE INDEX index_working_hours_on_inbox_id ON working_hours USING btree (inbox_id);
 
 CREATE UNIQUE INDEX index_channel_whatsapp_on_phone_number ON channel_whatsapp USING btree (phone_number);
 

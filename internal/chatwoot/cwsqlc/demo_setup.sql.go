@@ -25,8 +25,8 @@ func (q *Queries) DemoAccountCount(ctx context.Context) (int64, error) {
 }
 
 const demoAnalyze = `-- name: DemoAnalyze :exec
-ANALYZE accounts, inboxes, channel_whatsapp, users, account_users, teams, labels, tags, taggings,
-        contacts, conversations, messages, csat_survey_responses, reporting_events
+ANALYZE accounts, inboxes, working_hours, channel_whatsapp, users, account_users, teams, labels, tags,
+        taggings, contacts, conversations, messages, csat_survey_responses, reporting_events
 `
 
 // DemoAnalyze refreshes the planner statistics of the Chatwoot tables after a bulk load.
@@ -231,10 +231,10 @@ INSERT INTO inboxes (id, channel_id, account_id, name, created_at, updated_at, c
                      lock_to_single_conversation, sender_name_type, business_name)
 SELECT id, channel_id, account_id, name, created_at, created_at + interval '1 day', channel_type,
        true, false,
-       -- Working hours only on some reception numbers, so value_in_business_hours is
-       -- non-zero for some inboxes and 0 for the rest.
-       kind = 1 AND account_id % 2 = 1,
-       CASE WHEN kind = 1 AND account_id % 2 = 1 THEN
+       -- Working hours on every reception number (the inbox a gym's receptionists answer),
+       -- so value_in_business_hours is non-zero there and 0 on the other inboxes.
+       kind = 1,
+       CASE WHEN kind = 1 THEN
            'Olá! Nosso horário de atendimento é de segunda a sexta, das 7h às 22h, e aos sábados, das 8h às 14h. Responderemos assim que possível 😊'
        END,
        CASE WHEN channel_type IN ('Channel::Api', 'Channel::Instagram') THEN 'UTC' ELSE 'America/Sao_Paulo' END,
@@ -322,9 +322,37 @@ func (q *Queries) DemoInsertTeams(ctx context.Context) (int64, error) {
 	return result.RowsAffected(), nil
 }
 
+const demoInsertWorkingHours = `-- name: DemoInsertWorkingHours :execrows
+INSERT INTO working_hours (id, inbox_id, account_id, day_of_week, closed_all_day, open_hour, open_minutes,
+                           close_hour, close_minutes, created_at, updated_at, open_all_day)
+SELECT row_number() OVER (ORDER BY i.id, d.d), i.id, i.account_id, d.d, d.d = 0,
+       CASE d.d WHEN 0 THEN NULL WHEN 6 THEN 8 ELSE 7 END,
+       CASE WHEN d.d = 0 THEN NULL ELSE 0 END,
+       CASE d.d WHEN 0 THEN NULL WHEN 6 THEN 14 ELSE 22 END,
+       CASE WHEN d.d = 0 THEN NULL ELSE 0 END,
+       i.created_at, i.created_at, false
+FROM inboxes i
+CROSS JOIN generate_series(0, 6) AS d(d)
+ORDER BY 1
+`
+
+// DemoInsertWorkingHours creates the seven working_hours rows Chatwoot keeps for every inbox
+// (day_of_week 0 = Sunday): the gyms' reception hours, Monday to Friday 7 h to 22 h, Saturday
+// 8 h to 14 h, Sunday closed, local time of the inbox's timezone. They are the hours
+// DemoInsertConversations has receptionists answer in, and apply only where the inbox has
+// working_hours_enabled.
+func (q *Queries) DemoInsertWorkingHours(ctx context.Context) (int64, error) {
+	result, err := q.db.Exec(ctx, demoInsertWorkingHours)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const demoSequencesSync = `-- name: DemoSequencesSync :exec
 SELECT setval(pg_get_serial_sequence('accounts', 'id'), (SELECT max(id) FROM accounts)),
        setval(pg_get_serial_sequence('inboxes', 'id'), (SELECT max(id) FROM inboxes)),
+       setval(pg_get_serial_sequence('working_hours', 'id'), (SELECT max(id) FROM working_hours)),
        setval(pg_get_serial_sequence('channel_whatsapp', 'id'), (SELECT max(id) FROM channel_whatsapp)),
        setval(pg_get_serial_sequence('users', 'id'), (SELECT max(id) FROM users)),
        setval(pg_get_serial_sequence('account_users', 'id'), (SELECT max(id) FROM account_users)),

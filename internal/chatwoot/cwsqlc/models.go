@@ -243,3 +243,18 @@ type User struct {
 	OtpRequiredForLogin *bool
 	OtpBackupCodes      *string
 }
+
+type WorkingHour struct {
+	ID           int64
+	InboxID      *int64
+	AccountID    *int64
+	DayOfWeek    int32
+	ClosedAllDay *bool
+	OpenHour     *int32
+	OpenMinutes  *int32
+	CloseHour    *int32
+	CloseMinutes *int32
+	CreatedAt    pgtype.Timestamp
+	UpdatedAt    pgtype.Timestamp
+	OpenAllDay   *bool
+}

@@ -77,6 +77,12 @@ type Querier interface {
 	DemoInsertLabels(ctx context.Context) (int64, error)
 	// DemoInsertTeams creates the three teams every gym has.
 	DemoInsertTeams(ctx context.Context) (int64, error)
+	// DemoInsertWorkingHours creates the seven working_hours rows Chatwoot keeps for every inbox
+	// (day_of_week 0 = Sunday): the gyms' reception hours, Monday to Friday 7 h to 22 h, Saturday
+	// 8 h to 14 h, Sunday closed, local time of the inbox's timezone. They are the hours
+	// DemoInsertConversations has receptionists answer in, and apply only where the inbox has
+	// working_hours_enabled.
+	DemoInsertWorkingHours(ctx context.Context) (int64, error)
 	// DemoInvariants measures the demo data against what a real Chatwoot would hold.
 	// Columns named bad_* must be 0; the others count features that must be present.
 	DemoInvariants(ctx context.Context, now pgtype.Timestamp) (DemoInvariantsRow, error)
@@ -98,8 +104,8 @@ type Querier interface {
 	// ExtractConversations returns, for the given conversations of the inboxes, the aggregates the
 	// metrics need (DESIGN §5) and the public transcript. Set-based per chunk: the chunk's messages
 	// are read once (index on conversation_id), the first contact time is a window over them and
-	// everything else one aggregate per conversation; labels, CSAT and resolution events are one
-	// grouped read each. A message counts only in its conversation's inbox.
+	// everything else one aggregate per conversation; labels, CSAT and reporting events (resolution,
+	// bot handoff) are one grouped read each. A message or event counts only in its conversation's inbox.
 	// The transcript (no private notes) is six parallel arrays, filled from the same rows in the
 	// same order, in no particular order: the ETL sorts each conversation's messages. sender:
 	// contact (incoming), bot (AgentBot, Captain::Assistant), human (User), system (other).
@@ -118,6 +124,12 @@ type Querier interface {
 	// conversations: a pass over every tenant reads the table once instead of once per tenant (whose
 	// inboxes' rows share pages with everyone else's). A tenant's fingerprint sums its inboxes'.
 	ExtractFingerprints(ctx context.Context) ([]ExtractFingerprintsRow, error)
+	// ExtractInboxes describes inboxes as the metrics need them (docs/metrics.md, business hours):
+	// channel, timezone, whether working hours apply, and the working_hours rows as parallel arrays
+	// ordered by weekday and id (NULL hours travel as -1), with a signature (md5 of all of it) that
+	// changes whenever any of it does. The given inboxes, or every inbox when @all_inboxes (a pass
+	// over every tenant reads them once).
+	ExtractInboxes(ctx context.Context, arg ExtractInboxesParams) ([]ExtractInboxesRow, error)
 	// ETL source queries (internal/etl): read-only, every one filtered by the tenant's inbox ids
 	// (CHATWOOT.md traps), except ExtractFingerprints, which returns per-inbox aggregates of every
 	// inbox and is summed per tenant in Go. Chatwoot timestamps are UTC "timestamp without time zone"; each is
