@@ -46,10 +46,10 @@ RETURNING id, slug, name, status, trial_ends_at, plan, timezone, is_platform, cr
 DELETE FROM app.tenant_inboxes WHERE tenant_id = @tenant_id AND inbox_id = @inbox_id;
 
 -- name: SettingsGet :one
--- SettingsGet reads a tenant's branding, defaults and funnel rules.
+-- SettingsGet reads a tenant's branding, defaults, funnel rules, SLA target and lead exclusion labels.
 SELECT tenant_id, display_name, logo_url, primary_color, secondary_color, default_period_days,
        lead_labels, lead_regex, lead_any_message, visit_labels, visit_regex, converted_labels,
-       converted_regex, rules_version, updated_at
+       converted_regex, rules_version, updated_at, sla_seconds, lead_exclusion_labels
 FROM app.tenant_settings
 WHERE tenant_id = @tenant_id;
 

@@ -54,30 +54,44 @@ INSERT INTO etl.stage_conversations (
     last_activity_at, contact_messages, bot_messages, human_messages, private_notes,
     first_contact_at, first_reply_at, first_human_reply_at, last_message_at, handoff,
     resolved_event_at, csat_rating, csat_at, search_words, message_ids, message_created_at,
-    message_senders, message_types, message_contents, message_deleted)
+    message_senders, message_types, message_contents, message_deleted, handoff_requested_at,
+    last_contact_at, last_human_at, waiting_contact_at, human_wait_from, human_wait_reply_at)
 VALUES (
     @run_id, @chunk, @conversation_id, @account_id, @inbox_id, @display_id, @channel_type, @status, @priority,
     @contact_id, @contact_name, @contact_phone, @assignee_id, @team_id, @labels, @created_at, @updated_at,
     @last_activity_at, @contact_messages, @bot_messages, @human_messages, @private_notes,
     @first_contact_at, @first_reply_at, @first_human_reply_at, @last_message_at, @handoff,
     @resolved_event_at, @csat_rating, @csat_at, @search_words, @message_ids, @message_created_at,
-    @message_senders, @message_types, @message_contents, @message_deleted);
+    @message_senders, @message_types, @message_contents, @message_deleted, @handoff_requested_at,
+    @last_contact_at, @last_human_at, @waiting_contact_at, @human_wait_from, @human_wait_reply_at);
 
 -- name: EtlIDsToExtract :many
 -- EtlIDsToExtract chooses the staged ids to extract: missing here, changed in the source,
 -- changed within the overlap window before the previous run read the source (late reporting
--- events and CSAT answers do not move updated_at), or all.
+-- events and CSAT answers do not move updated_at), or all (a full load, or the watermark asks
+-- for a complete re-read after a migration added extracted columns).
 SELECT s.conversation_id
 FROM etl.stage_ids s
 LEFT JOIN analytics.conversations c
        ON c.tenant_id = @tenant_id AND c.conversation_id = s.conversation_id
 WHERE s.run_id = @run_id
   AND (@full_load::boolean
+       OR coalesce((SELECT w.reread_all FROM etl.watermarks w WHERE w.tenant_id = @tenant_id), false)
        OR c.conversation_id IS NULL
        OR c.source_updated_at IS DISTINCT FROM s.updated_at
        OR s.updated_at >= (SELECT coalesce(w.source_checked_at, w.source_updated_at) - make_interval(secs => @overlap_seconds::double precision)
                            FROM etl.watermarks w WHERE w.tenant_id = @tenant_id))
 ORDER BY s.conversation_id;
+
+-- name: EtlSyncInboxes :many
+-- EtlSyncInboxes stores the tenant's inboxes as the source describes them and re-applies the
+-- opening hours of those that changed (etl.sync_inboxes); it returns the inboxes whose timezone
+-- PostgreSQL does not know, which use the tenant's.
+SELECT s.inbox_id::integer AS inbox_id, s.source_timezone::text AS source_timezone
+FROM etl.sync_inboxes(@run_id::bigint, @ids::integer[], @channel_types::text[], @timezones::text[],
+                      @enabled::boolean[], @signatures::text[], @wh_inboxes::integer[], @wh_days::integer[],
+                      @wh_closed::boolean[], @wh_open_all::boolean[], @wh_open_hours::integer[],
+                      @wh_open_minutes::integer[], @wh_close_hours::integer[], @wh_close_minutes::integer[]) s;
 
 -- name: EtlMergeChunk :exec
 -- EtlMergeChunk merges the chunk just staged (etl.merge_chunk), in the run's transaction.
@@ -85,9 +99,10 @@ SELECT etl.merge_chunk(@run_id::bigint, @chunk::integer);
 
 -- name: EtlUnchanged :one
 -- EtlUnchanged reports whether the source fingerprint equals what the tenant's last successful
--- run stored, nothing changed within the overlap window before that run, and the stored days and
--- funnel stages were computed with the tenant's current timezone and rules: then the run has
--- nothing to read.
+-- run stored, nothing changed within the overlap window before that run, the stored days and
+-- funnel stages were computed with the tenant's current timezone and rules, and the inboxes'
+-- descriptions (channel, timezone, opening hours: @inbox_ids and their @inbox_signatures from
+-- the source, ordered by inbox) are those stored: then the run has nothing to read.
 SELECT EXISTS (
     SELECT
     FROM etl.watermarks w
@@ -99,7 +114,9 @@ SELECT EXISTS (
       -- per-inbox sums may differ from the stored one by a multiple of it.
       AND mod(mod(w.source_hash::numeric, 9223372036854775783) + 9223372036854775783, 9223372036854775783) = @hash::bigint
       AND w.timezone = tn.timezone AND w.rules_version = ts.rules_version
-      AND w.source_checked_at IS NOT NULL
+      AND w.source_checked_at IS NOT NULL AND NOT w.reread_all
+      AND ARRAY(SELECT ib.inbox_id FROM analytics.inboxes ib WHERE ib.tenant_id = w.tenant_id ORDER BY ib.inbox_id) = @inbox_ids::integer[]
+      AND ARRAY(SELECT ib.signature FROM analytics.inboxes ib WHERE ib.tenant_id = w.tenant_id ORDER BY ib.inbox_id) = @inbox_signatures::text[]
       AND (sqlc.narg('max_updated_at')::timestamptz IS NULL
            OR sqlc.narg('max_updated_at')::timestamptz < w.source_checked_at - make_interval(secs => @overlap_seconds::double precision))
 ) AS unchanged;

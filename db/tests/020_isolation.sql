@@ -10,7 +10,7 @@
 
 BEGIN;
 \ir fixtures.psql
-SELECT plan(549);
+SELECT plan(585);
 
 -- The table list covers every table holding tenants' rows (the same rule as 010_catalog (a)):
 -- a new tenant table must be added to fixtures.psql, with rows for A and B.
@@ -154,9 +154,9 @@ SELECT is(pg_temp.move(t, pg_temp.fx('a'), pg_temp.fx('b')), 'denied', format('e
 SELECT is(pg_temp.ins(t, pg_temp.fx('a')), '1', format('etl for A: loads a row of A into %s', t))
   FROM tt WHERE t IN ('analytics.conversations'::regclass, 'analytics.transcripts', 'analytics.daily_stats',
                       'analytics.daily_hist', 'analytics.tenant_daily_hist', 'analytics.daily_labels',
-                      'analytics.tenant_daily_stats', 'analytics.tenant_daily_labels', 'etl.runs') ORDER BY ord;
+                      'analytics.tenant_daily_stats', 'analytics.tenant_daily_labels', 'analytics.inboxes', 'etl.runs') ORDER BY ord;
 SELECT is(pg_temp.upd(t, pg_temp.fx('a')), pg_temp.truth(t, pg_temp.fx('a')), format('etl for A: updates A''s rows in %s', t))
-  FROM tt WHERE t IN ('analytics.conversations'::regclass, 'analytics.transcripts', 'etl.runs', 'etl.watermarks') ORDER BY ord;
+  FROM tt WHERE t IN ('analytics.conversations'::regclass, 'analytics.transcripts', 'analytics.inboxes', 'etl.runs', 'etl.watermarks') ORDER BY ord;
 SELECT is(pg_temp.try(format('DELETE FROM analytics.transcripts WHERE tenant_id = %s AND conversation_id > 1000', pg_temp.fx('a'))),
           '1', 'etl for A: deletes A''s loaded transcript');
 SELECT is(pg_temp.ins(t, pg_temp.fx('a')), 'denied', format('etl for A: cannot write %s, even for A', t))

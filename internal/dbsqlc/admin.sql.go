@@ -324,12 +324,12 @@ func (q *Queries) EtlRunsRecent(ctx context.Context, arg EtlRunsRecentParams) ([
 const settingsGet = `-- name: SettingsGet :one
 SELECT tenant_id, display_name, logo_url, primary_color, secondary_color, default_period_days,
        lead_labels, lead_regex, lead_any_message, visit_labels, visit_regex, converted_labels,
-       converted_regex, rules_version, updated_at
+       converted_regex, rules_version, updated_at, sla_seconds, lead_exclusion_labels
 FROM app.tenant_settings
 WHERE tenant_id = $1
 `
 
-// SettingsGet reads a tenant's branding, defaults and funnel rules.
+// SettingsGet reads a tenant's branding, defaults, funnel rules, SLA target and lead exclusion labels.
 func (q *Queries) SettingsGet(ctx context.Context, tenantID int64) (AppTenantSetting, error) {
 	row := q.db.QueryRow(ctx, settingsGet, tenantID)
 	var i AppTenantSetting
@@ -349,6 +349,8 @@ func (q *Queries) SettingsGet(ctx context.Context, tenantID int64) (AppTenantSet
 		&i.ConvertedRegex,
 		&i.RulesVersion,
 		&i.UpdatedAt,
+		&i.SlaSeconds,
+		&i.LeadExclusionLabels,
 	)
 	return i, err
 }

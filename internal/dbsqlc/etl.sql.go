@@ -17,6 +17,7 @@ LEFT JOIN analytics.conversations c
        ON c.tenant_id = $1 AND c.conversation_id = s.conversation_id
 WHERE s.run_id = $2
   AND ($3::boolean
+       OR coalesce((SELECT w.reread_all FROM etl.watermarks w WHERE w.tenant_id = $1), false)
        OR c.conversation_id IS NULL
        OR c.source_updated_at IS DISTINCT FROM s.updated_at
        OR s.updated_at >= (SELECT coalesce(w.source_checked_at, w.source_updated_at) - make_interval(secs => $4::double precision)
@@ -33,7 +34,8 @@ type EtlIDsToExtractParams struct {
 
 // EtlIDsToExtract chooses the staged ids to extract: missing here, changed in the source,
 // changed within the overlap window before the previous run read the source (late reporting
-// events and CSAT answers do not move updated_at), or all.
+// events and CSAT answers do not move updated_at), or all (a full load, or the watermark asks
+// for a complete re-read after a migration added extracted columns).
 func (q *Queries) EtlIDsToExtract(ctx context.Context, arg EtlIDsToExtractParams) ([]int32, error) {
 	rows, err := q.db.Query(ctx, etlIDsToExtract,
 		arg.TenantID,
@@ -239,43 +241,49 @@ func (q *Queries) EtlRunsMarkStale(ctx context.Context, tenantID int64) (int64, 
 }
 
 type EtlStageConversationsCopyParams struct {
-	RunID             int64       `json:"run_id"`
-	Chunk             int32       `json:"chunk"`
-	ConversationID    int32       `json:"conversation_id"`
-	AccountID         int32       `json:"account_id"`
-	InboxID           int32       `json:"inbox_id"`
-	DisplayID         int32       `json:"display_id"`
-	ChannelType       string      `json:"channel_type"`
-	Status            int16       `json:"status"`
-	Priority          *int16      `json:"priority"`
-	ContactID         *int64      `json:"contact_id"`
-	ContactName       string      `json:"contact_name"`
-	ContactPhone      string      `json:"contact_phone"`
-	AssigneeID        *int32      `json:"assignee_id"`
-	TeamID            *int64      `json:"team_id"`
-	Labels            []string    `json:"labels"`
-	CreatedAt         time.Time   `json:"created_at"`
-	UpdatedAt         time.Time   `json:"updated_at"`
-	LastActivityAt    time.Time   `json:"last_activity_at"`
-	ContactMessages   int32       `json:"contact_messages"`
-	BotMessages       int32       `json:"bot_messages"`
-	HumanMessages     int32       `json:"human_messages"`
-	PrivateNotes      int32       `json:"private_notes"`
-	FirstContactAt    *time.Time  `json:"first_contact_at"`
-	FirstReplyAt      *time.Time  `json:"first_reply_at"`
-	FirstHumanReplyAt *time.Time  `json:"first_human_reply_at"`
-	LastMessageAt     *time.Time  `json:"last_message_at"`
-	Handoff           bool        `json:"handoff"`
-	ResolvedEventAt   *time.Time  `json:"resolved_event_at"`
-	CsatRating        *int16      `json:"csat_rating"`
-	CsatAt            *time.Time  `json:"csat_at"`
-	SearchWords       []string    `json:"search_words"`
-	MessageIds        []int32     `json:"message_ids"`
-	MessageCreatedAt  []time.Time `json:"message_created_at"`
-	MessageSenders    []string    `json:"message_senders"`
-	MessageTypes      []int16     `json:"message_types"`
-	MessageContents   []string    `json:"message_contents"`
-	MessageDeleted    []bool      `json:"message_deleted"`
+	RunID              int64       `json:"run_id"`
+	Chunk              int32       `json:"chunk"`
+	ConversationID     int32       `json:"conversation_id"`
+	AccountID          int32       `json:"account_id"`
+	InboxID            int32       `json:"inbox_id"`
+	DisplayID          int32       `json:"display_id"`
+	ChannelType        string      `json:"channel_type"`
+	Status             int16       `json:"status"`
+	Priority           *int16      `json:"priority"`
+	ContactID          *int64      `json:"contact_id"`
+	ContactName        string      `json:"contact_name"`
+	ContactPhone       string      `json:"contact_phone"`
+	AssigneeID         *int32      `json:"assignee_id"`
+	TeamID             *int64      `json:"team_id"`
+	Labels             []string    `json:"labels"`
+	CreatedAt          time.Time   `json:"created_at"`
+	UpdatedAt          time.Time   `json:"updated_at"`
+	LastActivityAt     time.Time   `json:"last_activity_at"`
+	ContactMessages    int32       `json:"contact_messages"`
+	BotMessages        int32       `json:"bot_messages"`
+	HumanMessages      int32       `json:"human_messages"`
+	PrivateNotes       int32       `json:"private_notes"`
+	FirstContactAt     *time.Time  `json:"first_contact_at"`
+	FirstReplyAt       *time.Time  `json:"first_reply_at"`
+	FirstHumanReplyAt  *time.Time  `json:"first_human_reply_at"`
+	LastMessageAt      *time.Time  `json:"last_message_at"`
+	Handoff            bool        `json:"handoff"`
+	ResolvedEventAt    *time.Time  `json:"resolved_event_at"`
+	CsatRating         *int16      `json:"csat_rating"`
+	CsatAt             *time.Time  `json:"csat_at"`
+	SearchWords        []string    `json:"search_words"`
+	MessageIds         []int32     `json:"message_ids"`
+	MessageCreatedAt   []time.Time `json:"message_created_at"`
+	MessageSenders     []string    `json:"message_senders"`
+	MessageTypes       []int16     `json:"message_types"`
+	MessageContents    []string    `json:"message_contents"`
+	MessageDeleted     []bool      `json:"message_deleted"`
+	HandoffRequestedAt *time.Time  `json:"handoff_requested_at"`
+	LastContactAt      *time.Time  `json:"last_contact_at"`
+	LastHumanAt        *time.Time  `json:"last_human_at"`
+	WaitingContactAt   *time.Time  `json:"waiting_contact_at"`
+	HumanWaitFrom      *time.Time  `json:"human_wait_from"`
+	HumanWaitReplyAt   *time.Time  `json:"human_wait_reply_at"`
 }
 
 type EtlStageIDsCopyParams struct {
@@ -378,6 +386,74 @@ func (q *Queries) EtlStoreFingerprint(ctx context.Context, arg EtlStoreFingerpri
 	return err
 }
 
+const etlSyncInboxes = `-- name: EtlSyncInboxes :many
+SELECT s.inbox_id::integer AS inbox_id, s.source_timezone::text AS source_timezone
+FROM etl.sync_inboxes($1::bigint, $2::integer[], $3::text[], $4::text[],
+                      $5::boolean[], $6::text[], $7::integer[], $8::integer[],
+                      $9::boolean[], $10::boolean[], $11::integer[],
+                      $12::integer[], $13::integer[], $14::integer[]) s
+`
+
+type EtlSyncInboxesParams struct {
+	RunID          int64    `json:"run_id"`
+	Ids            []int32  `json:"ids"`
+	ChannelTypes   []string `json:"channel_types"`
+	Timezones      []string `json:"timezones"`
+	Enabled        []bool   `json:"enabled"`
+	Signatures     []string `json:"signatures"`
+	WhInboxes      []int32  `json:"wh_inboxes"`
+	WhDays         []int32  `json:"wh_days"`
+	WhClosed       []bool   `json:"wh_closed"`
+	WhOpenAll      []bool   `json:"wh_open_all"`
+	WhOpenHours    []int32  `json:"wh_open_hours"`
+	WhOpenMinutes  []int32  `json:"wh_open_minutes"`
+	WhCloseHours   []int32  `json:"wh_close_hours"`
+	WhCloseMinutes []int32  `json:"wh_close_minutes"`
+}
+
+type EtlSyncInboxesRow struct {
+	InboxID        int32  `json:"inbox_id"`
+	SourceTimezone string `json:"source_timezone"`
+}
+
+// EtlSyncInboxes stores the tenant's inboxes as the source describes them and re-applies the
+// opening hours of those that changed (etl.sync_inboxes); it returns the inboxes whose timezone
+// PostgreSQL does not know, which use the tenant's.
+func (q *Queries) EtlSyncInboxes(ctx context.Context, arg EtlSyncInboxesParams) ([]EtlSyncInboxesRow, error) {
+	rows, err := q.db.Query(ctx, etlSyncInboxes,
+		arg.RunID,
+		arg.Ids,
+		arg.ChannelTypes,
+		arg.Timezones,
+		arg.Enabled,
+		arg.Signatures,
+		arg.WhInboxes,
+		arg.WhDays,
+		arg.WhClosed,
+		arg.WhOpenAll,
+		arg.WhOpenHours,
+		arg.WhOpenMinutes,
+		arg.WhCloseHours,
+		arg.WhCloseMinutes,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []EtlSyncInboxesRow{}
+	for rows.Next() {
+		var i EtlSyncInboxesRow
+		if err := rows.Scan(&i.InboxID, &i.SourceTimezone); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const etlTenantInboxIDs = `-- name: EtlTenantInboxIDs :many
 SELECT inbox_id
 FROM app.tenant_inboxes
@@ -451,29 +527,36 @@ SELECT EXISTS (
       -- per-inbox sums may differ from the stored one by a multiple of it.
       AND mod(mod(w.source_hash::numeric, 9223372036854775783) + 9223372036854775783, 9223372036854775783) = $3::bigint
       AND w.timezone = tn.timezone AND w.rules_version = ts.rules_version
-      AND w.source_checked_at IS NOT NULL
-      AND ($4::timestamptz IS NULL
-           OR $4::timestamptz < w.source_checked_at - make_interval(secs => $5::double precision))
+      AND w.source_checked_at IS NOT NULL AND NOT w.reread_all
+      AND ARRAY(SELECT ib.inbox_id FROM analytics.inboxes ib WHERE ib.tenant_id = w.tenant_id ORDER BY ib.inbox_id) = $4::integer[]
+      AND ARRAY(SELECT ib.signature FROM analytics.inboxes ib WHERE ib.tenant_id = w.tenant_id ORDER BY ib.inbox_id) = $5::text[]
+      AND ($6::timestamptz IS NULL
+           OR $6::timestamptz < w.source_checked_at - make_interval(secs => $7::double precision))
 ) AS unchanged
 `
 
 type EtlUnchangedParams struct {
-	TenantID       int64      `json:"tenant_id"`
-	Conversations  int64      `json:"conversations"`
-	Hash           int64      `json:"hash"`
-	MaxUpdatedAt   *time.Time `json:"max_updated_at"`
-	OverlapSeconds float64    `json:"overlap_seconds"`
+	TenantID        int64      `json:"tenant_id"`
+	Conversations   int64      `json:"conversations"`
+	Hash            int64      `json:"hash"`
+	InboxIds        []int32    `json:"inbox_ids"`
+	InboxSignatures []string   `json:"inbox_signatures"`
+	MaxUpdatedAt    *time.Time `json:"max_updated_at"`
+	OverlapSeconds  float64    `json:"overlap_seconds"`
 }
 
 // EtlUnchanged reports whether the source fingerprint equals what the tenant's last successful
-// run stored, nothing changed within the overlap window before that run, and the stored days and
-// funnel stages were computed with the tenant's current timezone and rules: then the run has
-// nothing to read.
+// run stored, nothing changed within the overlap window before that run, the stored days and
+// funnel stages were computed with the tenant's current timezone and rules, and the inboxes'
+// descriptions (channel, timezone, opening hours: @inbox_ids and their @inbox_signatures from
+// the source, ordered by inbox) are those stored: then the run has nothing to read.
 func (q *Queries) EtlUnchanged(ctx context.Context, arg EtlUnchangedParams) (bool, error) {
 	row := q.db.QueryRow(ctx, etlUnchanged,
 		arg.TenantID,
 		arg.Conversations,
 		arg.Hash,
+		arg.InboxIds,
+		arg.InboxSignatures,
 		arg.MaxUpdatedAt,
 		arg.OverlapSeconds,
 	)

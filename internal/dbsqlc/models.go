@@ -62,6 +62,10 @@ type AppTenantSetting struct {
 	// Bumped whenever a funnel rule changes; the ETL re-applies rules to history when it moves.
 	RulesVersion int32     `json:"rules_version"`
 	UpdatedAt    time.Time `json:"updated_at"`
+	// SLA target for the first wait for a person, in business seconds (1 minute to 7 days).
+	SlaSeconds int32 `json:"sla_seconds"`
+	// A conversation with any of these labels is in no funnel stage (not a lead, visit or conversion).
+	LeadExclusionLabels []string `json:"lead_exclusion_labels"`
 }
 
 // Every ETL run of a tenant: when, how it ended, what it changed, and why it failed.

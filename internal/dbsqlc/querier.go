@@ -61,7 +61,8 @@ type Querier interface {
 	DashboardSummary(ctx context.Context, arg DashboardSummaryParams) (DashboardSummaryRow, error)
 	// EtlIDsToExtract chooses the staged ids to extract: missing here, changed in the source,
 	// changed within the overlap window before the previous run read the source (late reporting
-	// events and CSAT answers do not move updated_at), or all.
+	// events and CSAT answers do not move updated_at), or all (a full load, or the watermark asks
+	// for a complete re-read after a migration added extracted columns).
 	EtlIDsToExtract(ctx context.Context, arg EtlIDsToExtractParams) ([]int32, error)
 	// EtlLockRelease releases the lock taken by EtlLockTry.
 	EtlLockRelease(ctx context.Context, arg EtlLockReleaseParams) (bool, error)
@@ -96,14 +97,19 @@ type Querier interface {
 	// EtlStoreFingerprint records, after a merge, the fingerprint of what is now stored and the
 	// source clock of the id set the run read.
 	EtlStoreFingerprint(ctx context.Context, arg EtlStoreFingerprintParams) error
+	// EtlSyncInboxes stores the tenant's inboxes as the source describes them and re-applies the
+	// opening hours of those that changed (etl.sync_inboxes); it returns the inboxes whose timezone
+	// PostgreSQL does not know, which use the tenant's.
+	EtlSyncInboxes(ctx context.Context, arg EtlSyncInboxesParams) ([]EtlSyncInboxesRow, error)
 	// EtlTenantInboxIDs lists the Chatwoot inboxes mapped to the tenant.
 	EtlTenantInboxIDs(ctx context.Context, tenantID int64) ([]int32, error)
 	// EtlTenantList lists the client tenants the scheduler loads (not the platform, not cancelled).
 	EtlTenantList(ctx context.Context) ([]EtlTenantListRow, error)
 	// EtlUnchanged reports whether the source fingerprint equals what the tenant's last successful
-	// run stored, nothing changed within the overlap window before that run, and the stored days and
-	// funnel stages were computed with the tenant's current timezone and rules: then the run has
-	// nothing to read.
+	// run stored, nothing changed within the overlap window before that run, the stored days and
+	// funnel stages were computed with the tenant's current timezone and rules, and the inboxes'
+	// descriptions (channel, timezone, opening hours: @inbox_ids and their @inbox_signatures from
+	// the source, ordered by inbox) are those stored: then the run has nothing to read.
 	EtlUnchanged(ctx context.Context, arg EtlUnchangedParams) (bool, error)
 	// LoginFail records a failed sign-in and reports for how many seconds the e-mail is locked (0: not).
 	LoginFail(ctx context.Context, arg LoginFailParams) (LoginFailRow, error)
@@ -152,7 +158,7 @@ type Querier interface {
 	RollupTenantHist(ctx context.Context, arg RollupTenantHistParams) ([]RollupTenantHistRow, error)
 	// SchemaVersion is the applied migration version (readiness).
 	SchemaVersion(ctx context.Context) (int32, error)
-	// SettingsGet reads a tenant's branding, defaults and funnel rules.
+	// SettingsGet reads a tenant's branding, defaults, funnel rules, SLA target and lead exclusion labels.
 	SettingsGet(ctx context.Context, tenantID int64) (AppTenantSetting, error)
 	// SettingsUpdateBranding changes display name, logo and colours and the default period.
 	SettingsUpdateBranding(ctx context.Context, arg SettingsUpdateBrandingParams) (int64, error)

@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"slices"
 	"sort"
@@ -51,6 +52,7 @@ type Runner struct {
 	Overlap       time.Duration // re-read window before the previous run's source check; default 10m
 	SourceTimeout time.Duration // statement_timeout on the source; default 5m
 	Worker        string        // recorded on runs; default host:pid
+	Logger        *slog.Logger  // warnings about the source (an inbox timezone PostgreSQL does not know); default slog.Default()
 
 	// hook, when set (tests), is called at each stage; an error aborts the run there.
 	hook func(ctx context.Context, stage string) error
@@ -83,7 +85,8 @@ type Phases struct {
 // requiredColumns are the source columns the ETL reads (CHATWOOT.md); checked before a run.
 var requiredColumns = map[string][]string{
 	"conversations":         {"id", "account_id", "inbox_id", "display_id", "status", "priority", "contact_id", "assignee_id", "team_id", "created_at", "updated_at", "last_activity_at"},
-	"inboxes":               {"id", "channel_type"},
+	"inboxes":               {"id", "channel_type", "timezone", "working_hours_enabled"},
+	"working_hours":         {"id", "inbox_id", "day_of_week", "closed_all_day", "open_all_day", "open_hour", "open_minutes", "close_hour", "close_minutes"},
 	"contacts":              {"id", "account_id", "name", "phone_number"},
 	"messages":              {"id", "conversation_id", "inbox_id", "message_type", "private", "sender_type", "content", "content_attributes", "created_at"},
 	"taggings":              {"tag_id", "taggable_type", "taggable_id", "context"},
@@ -354,10 +357,12 @@ func (r *Runner) recordFailure(ctx context.Context, c *pg.Conn, tenantID int64, 
 }
 
 // precheck is what a run learns before reading any conversation: the tenant's inboxes, the
-// source's clock and fingerprint of their id set, and whether that equals what is stored.
+// source's clock and fingerprint of their id set, how the source describes those inboxes
+// (channel, timezone, opening hours), and whether all of that equals what is stored.
 type precheck struct {
 	inboxes   []int32
 	fp        cwsqlc.ExtractFingerprintRow
+	described []cwsqlc.ExtractInboxesRow // the tenant's inboxes the source has, by id
 	unchanged bool
 }
 
@@ -369,13 +374,24 @@ func (r *Runner) precheck(ctx context.Context, tx pg.Tx, src *source, fps *finge
 	}
 	if fps != nil {
 		pre.fp = fps.of(pre.inboxes)
-	} else if pre.fp, srcErr = src.q.ExtractFingerprint(ctx, pre.inboxes); srcErr != nil {
-		return pre, sourceError(srcErr), nil
+		pre.described = fps.described(pre.inboxes)
+	} else {
+		if pre.fp, srcErr = src.q.ExtractFingerprint(ctx, pre.inboxes); srcErr != nil {
+			return pre, sourceError(srcErr), nil
+		}
+		if pre.described, srcErr = src.q.ExtractInboxes(ctx, cwsqlc.ExtractInboxesParams{InboxIds: pre.inboxes}); srcErr != nil {
+			return pre, sourceError(srcErr), nil
+		}
 	}
 	if !full {
+		ids, sigs := make([]int32, len(pre.described)), make([]string, len(pre.described))
+		for i, d := range pre.described {
+			ids[i], sigs[i] = d.InboxID, d.Signature
+		}
 		pre.unchanged, err = tx.EtlUnchanged(ctx, dbsqlc.EtlUnchangedParams{
 			TenantID: tenantID, Conversations: pre.fp.Conversations, Hash: hashMod(0, pre.fp.Hash),
 			MaxUpdatedAt: ts(pre.fp.MaxUpdatedAt), OverlapSeconds: r.overlap().Seconds(),
+			InboxIds: ids, InboxSignatures: sigs,
 		})
 	}
 	return pre, nil, err
@@ -400,18 +416,28 @@ func hashMod(a, b int64) int64 {
 type fingerprints struct {
 	now     pgtype.Timestamptz
 	byInbox map[int32]cwsqlc.ExtractFingerprintsRow
+	inboxes map[int32]cwsqlc.ExtractInboxesRow // every inbox's description
 }
 
-// readFingerprints reads every inbox's fingerprint in one pass over the source's conversations.
+// readFingerprints reads every inbox's fingerprint in one pass over the source's conversations,
+// and every inbox's description.
 func readFingerprints(ctx context.Context, src *source) (*fingerprints, error) {
 	rows, err := src.q.ExtractFingerprints(ctx)
 	if err != nil {
 		return nil, sourceError(err)
 	}
-	fps := &fingerprints{byInbox: make(map[int32]cwsqlc.ExtractFingerprintsRow, len(rows))}
+	described, err := src.q.ExtractInboxes(ctx, cwsqlc.ExtractInboxesParams{AllInboxes: true})
+	if err != nil {
+		return nil, sourceError(err)
+	}
+	fps := &fingerprints{byInbox: make(map[int32]cwsqlc.ExtractFingerprintsRow, len(rows)),
+		inboxes: make(map[int32]cwsqlc.ExtractInboxesRow, len(described))}
 	for _, r := range rows {
 		fps.now = r.SourceNow
 		fps.byInbox[r.InboxID] = r
+	}
+	for _, d := range described {
+		fps.inboxes[d.InboxID] = d
 	}
 	if !fps.now.Valid { // no conversation at all: the clock still matters
 		if err := src.conn.QueryRow(ctx, "SELECT now()").Scan(&fps.now); err != nil {
@@ -435,6 +461,19 @@ func (fps *fingerprints) of(inboxes []int32) cwsqlc.ExtractFingerprintRow {
 			out.MaxUpdatedAt = x.MaxUpdatedAt
 		}
 	}
+	return out
+}
+
+// described is how the source describes the given inboxes (those it has), ordered by id, as
+// ExtractInboxes would return them.
+func (fps *fingerprints) described(inboxes []int32) []cwsqlc.ExtractInboxesRow {
+	out := []cwsqlc.ExtractInboxesRow{}
+	for _, id := range inboxes {
+		if d, ok := fps.inboxes[id]; ok {
+			out = append(out, d)
+		}
+	}
+	slices.SortFunc(out, func(a, b cwsqlc.ExtractInboxesRow) int { return cmp.Compare(a.InboxID, b.InboxID) })
 	return out
 }
 
@@ -542,6 +581,9 @@ func (r *Runner) work(ctx context.Context, c *pg.Conn, src *source, tenantID int
 			return err
 		}
 		ph.IDs += time.Since(t0)
+		if err := r.syncInboxes(ctx, tx, runID, tenantID, pre.described); err != nil {
+			return err
+		}
 		if err := r.callHook(ctx, "ids"); err != nil {
 			return err
 		}
@@ -608,6 +650,42 @@ func (r *Runner) work(ctx context.Context, c *pg.Conn, src *source, tenantID int
 	})
 }
 
+// syncInboxes stores the inboxes' descriptions (etl.sync_inboxes re-applies changed opening
+// hours to the stored history) before any conversation is merged, and logs the inboxes whose
+// timezone PostgreSQL does not know: their times are read in the tenant's timezone.
+func (r *Runner) syncInboxes(ctx context.Context, tx pg.Tx, runID, tenantID int64, described []cwsqlc.ExtractInboxesRow) error {
+	p := dbsqlc.EtlSyncInboxesParams{RunID: runID}
+	for _, d := range described {
+		p.Ids = append(p.Ids, d.InboxID)
+		p.ChannelTypes = append(p.ChannelTypes, d.ChannelType)
+		p.Timezones = append(p.Timezones, d.Timezone)
+		p.Enabled = append(p.Enabled, d.WorkingHoursEnabled)
+		p.Signatures = append(p.Signatures, d.Signature)
+		for i := range d.WhDays {
+			p.WhInboxes = append(p.WhInboxes, d.InboxID)
+			p.WhDays = append(p.WhDays, d.WhDays[i])
+			p.WhClosed = append(p.WhClosed, d.WhClosed[i])
+			p.WhOpenAll = append(p.WhOpenAll, d.WhOpenAll[i])
+			p.WhOpenHours = append(p.WhOpenHours, d.WhOpenHours[i])
+			p.WhOpenMinutes = append(p.WhOpenMinutes, d.WhOpenMinutes[i])
+			p.WhCloseHours = append(p.WhCloseHours, d.WhCloseHours[i])
+			p.WhCloseMinutes = append(p.WhCloseMinutes, d.WhCloseMinutes[i])
+		}
+	}
+	unknown, err := tx.EtlSyncInboxes(ctx, p)
+	if err != nil {
+		return err
+	}
+	log := r.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	for _, u := range unknown {
+		log.Warn("etl: inbox timezone unknown, using the tenant's", "tenant", tenantID, "inbox", u.InboxID, "timezone", u.SourceTimezone)
+	}
+	return nil
+}
+
 func stageIDs(runID int64, ids []cwsqlc.ExtractConversationIDsRow) []dbsqlc.EtlStageIDsCopyParams {
 	out := make([]dbsqlc.EtlStageIDsCopyParams, len(ids))
 	for i, id := range ids {
@@ -621,42 +699,48 @@ func stageConversations(runID int64, chunk int32, rows []cwsqlc.ExtractConversat
 	for i, x := range rows {
 		g := group[x.ConversationID]
 		out[i] = dbsqlc.EtlStageConversationsCopyParams{
-			RunID:             runID,
-			Chunk:             chunk,
-			ConversationID:    x.ConversationID,
-			AccountID:         x.AccountID,
-			InboxID:           x.InboxID,
-			DisplayID:         x.DisplayID,
-			ChannelType:       x.ChannelType,
-			Status:            int16(x.Status),
-			Priority:          i16(x.Priority),
-			ContactID:         x.ContactID,
-			ContactName:       x.ContactName,
-			ContactPhone:      x.ContactPhone,
-			AssigneeID:        x.AssigneeID,
-			TeamID:            x.TeamID,
-			Labels:            x.Labels,
-			CreatedAt:         x.CreatedAt.Time,
-			UpdatedAt:         x.UpdatedAt.Time,
-			LastActivityAt:    x.LastActivityAt.Time,
-			ContactMessages:   x.ContactMessages,
-			BotMessages:       x.BotMessages,
-			HumanMessages:     x.HumanMessages,
-			PrivateNotes:      x.PrivateNotes,
-			FirstContactAt:    ts(x.FirstContactAt),
-			FirstReplyAt:      ts(x.FirstReplyAt),
-			FirstHumanReplyAt: ts(x.FirstHumanReplyAt),
-			LastMessageAt:     ts(x.LastMessageAt),
-			Handoff:           x.Handoff,
-			ResolvedEventAt:   ts(x.ResolvedEventAt),
-			CsatAt:            ts(x.CsatAt),
-			SearchWords:       g.words,
-			MessageIds:        g.ids,
-			MessageCreatedAt:  g.createdAt,
-			MessageSenders:    g.senders,
-			MessageTypes:      g.types,
-			MessageContents:   g.contents,
-			MessageDeleted:    g.deleted,
+			RunID:              runID,
+			Chunk:              chunk,
+			ConversationID:     x.ConversationID,
+			AccountID:          x.AccountID,
+			InboxID:            x.InboxID,
+			DisplayID:          x.DisplayID,
+			ChannelType:        x.ChannelType,
+			Status:             int16(x.Status),
+			Priority:           i16(x.Priority),
+			ContactID:          x.ContactID,
+			ContactName:        x.ContactName,
+			ContactPhone:       x.ContactPhone,
+			AssigneeID:         x.AssigneeID,
+			TeamID:             x.TeamID,
+			Labels:             x.Labels,
+			CreatedAt:          x.CreatedAt.Time,
+			UpdatedAt:          x.UpdatedAt.Time,
+			LastActivityAt:     x.LastActivityAt.Time,
+			ContactMessages:    x.ContactMessages,
+			BotMessages:        x.BotMessages,
+			HumanMessages:      x.HumanMessages,
+			PrivateNotes:       x.PrivateNotes,
+			FirstContactAt:     ts(x.FirstContactAt),
+			FirstReplyAt:       ts(x.FirstReplyAt),
+			FirstHumanReplyAt:  ts(x.FirstHumanReplyAt),
+			LastMessageAt:      ts(x.LastMessageAt),
+			Handoff:            x.Handoff,
+			ResolvedEventAt:    ts(x.ResolvedEventAt),
+			CsatAt:             ts(x.CsatAt),
+			SearchWords:        g.words,
+			HandoffRequestedAt: ts(x.HandoffRequestedAt),
+			LastContactAt:      ts(x.LastContactAt),
+			LastHumanAt:        ts(x.LastHumanAt),
+			WaitingContactAt:   ts(x.WaitingContactAt),
+			HumanWaitFrom:      ts(x.HumanWaitFrom),
+			HumanWaitReplyAt:   ts(x.HumanWaitReplyAt),
+			MessageIds:         g.ids,
+			MessageCreatedAt:   g.createdAt,
+			MessageSenders:     g.senders,
+			MessageTypes:       g.types,
+			MessageContents:    g.contents,
+			MessageDeleted:     g.deleted,
 		}
 		// The source query sends "no CSAT answer" as 0 (sqlc loses the nullability of its LEFT
 		// JOIN); staging and analytics store NULL.

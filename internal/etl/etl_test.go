@@ -133,6 +133,41 @@ func (f *fixture) seedCatalog() {
 	for i, tag := range []string{"lead", "visita-agendada", "matriculado", "duvida"} {
 		f.exec(f.src, "INSERT INTO tags (id, name) VALUES ($1, $2)", i+1, tag)
 	}
+	// Opening hours (docs/metrics.md): inbox 1 in the tenant's timezone, Monday to Friday 8-18,
+	// Saturday 9-13, Sunday closed; inbox 2 in New York (not the tenant's timezone), a 23:59
+	// close, Sunday open all day, no Wednesday row, a Thursday closing before it opens; inbox 4
+	// with an empty timezone (the tenant's applies), Monday to Friday 9-17. Inbox 3 has rows but
+	// working hours disabled.
+	f.exec(f.src, "UPDATE inboxes SET working_hours_enabled = true, timezone = 'America/Sao_Paulo' WHERE id = 1")
+	f.exec(f.src, "UPDATE inboxes SET working_hours_enabled = true, timezone = 'America/New_York' WHERE id = 2")
+	f.exec(f.src, "UPDATE inboxes SET working_hours_enabled = false WHERE id = 3")
+	f.exec(f.src, "UPDATE inboxes SET working_hours_enabled = true, timezone = '' WHERE id = 4")
+	hours := func(inbox, day int, closed, openAll bool, oh, om, ch, cm any) {
+		f.exec(f.src, `INSERT INTO working_hours (id, inbox_id, account_id, day_of_week, closed_all_day, open_all_day, open_hour, open_minutes, close_hour, close_minutes, created_at, updated_at)
+			VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9, $10, $10)`, f.id("working_hours"), inbox, day, closed, openAll, oh, om, ch, cm, now)
+	}
+	for _, inbox := range []int{1, 3} {
+		hours(inbox, 0, true, false, nil, nil, nil, nil)
+		for day := 1; day <= 5; day++ {
+			hours(inbox, day, false, false, 8, 0, 18, 0)
+		}
+		hours(inbox, 6, false, false, 9, 0, 13, 0)
+	}
+	hours(2, 0, false, true, nil, nil, nil, nil)
+	hours(2, 1, false, false, 9, 0, 23, 59)
+	hours(2, 2, false, false, 9, 30, 23, 59)
+	hours(2, 4, false, false, 18, 0, 9, 0)
+	hours(2, 5, false, false, 9, 0, 17, 45)
+	hours(2, 6, true, false, nil, nil, nil, nil)
+	for day := 1; day <= 5; day++ {
+		hours(4, day, false, false, 9, 0, 17, 0)
+	}
+}
+
+// handoff records the bot's request for a person (a conversation_bot_handoff reporting event).
+func (f *fixture) handoff(conv, inbox int, at time.Time) {
+	f.exec(f.src, `INSERT INTO reporting_events (id, name, value, account_id, inbox_id, conversation_id, created_at, updated_at, event_start_time, event_end_time)
+		VALUES ($1, 'conversation_bot_handoff', 1, 1, $2, $3, $4, $4, $4, $4)`, f.id("events"), inbox, conv, at)
 }
 
 type msg struct {
@@ -225,6 +260,32 @@ func (f *fixture) seedEdgeCases() {
 	f.conv(1, 3, d, []msg{{s(1), 3, false, "", "template", false}, {s(2), 0, false, "Contact", "ok", false}, {s(2), 0, false, "Contact", "ok2", false}}, nil, []int{4}, nil)
 	// a message filed under another inbox than its conversation's (CHATWOOT.md: filter messages
 	// by inbox): counts for none and is not in the transcript
+	// Waiting for a person (d is Monday 09:00 in São Paulo): a handoff answered later; one never
+	// answered (in the queue since the handoff); a human reply at the handoff instant; a
+	// conversation answered, then reopened by the contact (in the queue again, since that
+	// message); no bot at all (the wait starts at the first contact message), answered the next
+	// morning; a handoff recorded in another inbox (does not count); one asked outside opening
+	// hours (Saturday 22:00) and answered on Monday.
+	h1 := f.conv(1, 0, d, []msg{{s(0), 0, false, "Contact", "quero falar com alguém", false}, {s(1), 1, false, "AgentBot", "vou te transferir", false},
+		{s(400), 1, false, "User", "oi, sou a Ana", false}}, nil, nil, nil)
+	f.handoff(h1, 1, s(10))
+	h2 := f.conv(1, 0, d, []msg{{s(0), 0, false, "Contact", "atendente por favor", false}, {s(1), 1, false, "AgentBot", "vou te transferir", false},
+		{s(50), 0, false, "Contact", "alô?", false}}, nil, nil, nil)
+	f.handoff(h2, 1, s(2))
+	h3 := f.conv(2, 0, d, []msg{{s(0), 0, false, "Contact", "oi", false}, {s(1), 1, false, "AgentBot", "um momento", false},
+		{s(30), 1, false, "User", "pronto", false}}, nil, nil, nil)
+	f.handoff(h3, 2, s(30))
+	h4 := f.conv(1, 0, d, []msg{{s(0), 0, false, "Contact", "oi", false}, {s(1), 1, false, "AgentBot", "transferindo", false},
+		{s(200), 1, false, "User", "olá", false}, {s(300), 2, false, "", "Conversa resolvida", false},
+		{s(90000), 0, false, "Contact", "voltei, preciso de ajuda", false}, {s(90010), 0, false, "Contact", "alguém?", false}}, nil, nil, nil)
+	f.handoff(h4, 1, s(5))
+	f.conv(4, 1, d, []msg{{s(36000), 0, false, "Contact", "boa noite", false}, {s(36000 + 43200), 1, false, "User", "bom dia!", false}}, nil, nil, []time.Time{s(200000)})
+	h6 := f.conv(1, 0, d, []msg{{s(0), 0, false, "Contact", "oi", false}, {s(1), 1, false, "AgentBot", "olá", false}}, nil, nil, nil)
+	f.handoff(h6, 2, s(3))
+	sat := utc("2025-03-16 01:00:00") // Saturday 22:00 in São Paulo
+	h7 := f.conv(1, 0, sat, []msg{{sat, 0, false, "Contact", "ainda estão abertos?", false}, {sat.Add(time.Second), 1, false, "AgentBot", "vou chamar alguém", false},
+		{utc("2025-03-17 11:05:00"), 1, false, "User", "bom dia, estamos abertos sim", false}}, nil, nil, nil)
+	f.handoff(h7, 1, sat.Add(2*time.Second))
 	stray := f.conv(1, 0, d, []msg{{s(5), 0, false, "Contact", "oi", false}}, nil, nil, nil)
 	f.exec(f.src, `INSERT INTO messages (id, content, account_id, inbox_id, conversation_id, message_type, created_at, updated_at, private, sender_type)
 		VALUES ($1, 'mensagem de outra caixa', 1, 4, $2, 1, $3, $3, false, 'User')`, f.id("messages"), stray, s(1))
@@ -268,7 +329,11 @@ func (f *fixture) seedRandom(n int) {
 		for k := r.IntN(3); k > 0; k-- {
 			events = append(events, at.Add(time.Duration(r.Int64N(int64(time.Hour)))))
 		}
-		f.conv(1+r.IntN(4), r.IntN(4), created, msgs, tags, csat, events)
+		inbox := 1 + r.IntN(4)
+		id := f.conv(inbox, r.IntN(4), created, msgs, tags, csat, events)
+		if len(msgs) > 0 && r.IntN(3) == 0 {
+			f.handoff(id, inbox, msgs[r.IntN(len(msgs))].at)
+		}
 	}
 	// A few conversations have a cached_label_list, most NULL (taggings are the truth).
 	f.exec(f.src, "UPDATE conversations SET cached_label_list = 'stale' WHERE id % 5 = 0")
@@ -300,7 +365,10 @@ func (f *fixture) loaded(tenant int64) map[int]expConv {
 	rows, err := f.super.Query(ctx, `SELECT conversation_id, inbox_id, status, array_to_string(labels, ','), contact_messages, bot_messages,
 		human_messages, private_notes, first_contact_at, first_reply_at, first_human_reply_at, last_message_at,
 		first_reply_seconds, first_human_reply_seconds, resolution_seconds, unanswered, resolved, handoff, bot_resolved,
-		csat_rating, is_lead, is_visit, is_converted, created_day::text, created_hour, created_dow
+		csat_rating, is_lead, is_visit, is_converted, created_day::text, created_hour, created_dow,
+		first_reply_business_seconds, first_human_reply_business_seconds, resolution_business_seconds, resolved_at,
+		handoff_requested_at, last_contact_at, last_human_at, human_wait_from, human_wait_reply_at, human_wait_seconds,
+		human_wait_business_seconds, human_wait_due_at, waiting_since, waiting_due_at, window_closes_at
 		FROM analytics.conversations WHERE tenant_id = $1`, tenant)
 	if err != nil {
 		f.t.Fatal(err)
@@ -314,7 +382,9 @@ func (f *fixture) loaded(tenant int64) map[int]expConv {
 		var st int16
 		if err := rows.Scan(&id, &e.Inbox, &st, &e.Labels, &e.Contact, &e.Bot, &e.Human, &e.Notes, &e.FirstContact, &e.FirstReply,
 			&e.FirstHuman, &e.LastMsg, &e.FirstReplyS, &e.FirstHumanS, &e.ResolutionS, &e.Unanswered, &e.Resolved, &e.Handoff,
-			&e.BotResolved, &csat, &e.Lead, &e.Visit, &e.Converted, &e.Day, &hour, &dow); err != nil {
+			&e.BotResolved, &csat, &e.Lead, &e.Visit, &e.Converted, &e.Day, &hour, &dow,
+			&e.FirstReplyB, &e.FirstHumanB, &e.ResolutionB, &e.ResolvedAt, &e.HandoffRequested, &e.LastContact, &e.LastHuman,
+			&e.WaitFrom, &e.WaitReply, &e.WaitS, &e.WaitB, &e.WaitDue, &e.WaitingSince, &e.WaitingDue, &e.WindowCloses); err != nil {
 			f.t.Fatal(err)
 		}
 		e.Status, e.Hour, e.Dow = int(st), int(hour), int(dow)
@@ -370,7 +440,8 @@ func (f *fixture) checkOracle(tenant int64, inboxes []int, tz string, ru rules) 
 			eqTime(g.FirstHuman, w.FirstHuman) && eqTime(g.LastMsg, w.LastMsg) && eqF(g.FirstReplyS, w.FirstReplyS) &&
 			eqF(g.FirstHumanS, w.FirstHumanS) && eqF(g.ResolutionS, w.ResolutionS) && g.Unanswered == w.Unanswered &&
 			g.Resolved == w.Resolved && g.Handoff == w.Handoff && g.BotResolved == w.BotResolved && eqI(g.Csat, w.Csat) &&
-			g.Lead == w.Lead && g.Visit == w.Visit && g.Converted == w.Converted && g.Day == w.Day && g.Hour == w.Hour && g.Dow == w.Dow
+			g.Lead == w.Lead && g.Visit == w.Visit && g.Converted == w.Converted && g.Day == w.Day && g.Hour == w.Hour && g.Dow == w.Dow &&
+			sameSpeed(g, w)
 		if !same && bad < 5 {
 			bad++
 			f.t.Errorf("conversation %d:\n got %s\nwant %s", id, dump(g), dump(w))
@@ -471,6 +542,15 @@ func (f *fixture) checkTranscripts(tenant int64) {
 	}
 }
 
+// sameSpeed compares the speed-to-lead metrics (business time, waits, queue, window).
+func sameSpeed(g, w expConv) bool {
+	return eqF(g.FirstReplyB, w.FirstReplyB) && eqF(g.FirstHumanB, w.FirstHumanB) && eqF(g.ResolutionB, w.ResolutionB) &&
+		eqTime(g.ResolvedAt, w.ResolvedAt) && eqTime(g.HandoffRequested, w.HandoffRequested) &&
+		eqTime(g.LastContact, w.LastContact) && eqTime(g.LastHuman, w.LastHuman) && eqTime(g.WaitFrom, w.WaitFrom) &&
+		eqTime(g.WaitReply, w.WaitReply) && eqF(g.WaitS, w.WaitS) && eqF(g.WaitB, w.WaitB) && eqTime(g.WaitDue, w.WaitDue) &&
+		eqTime(g.WaitingSince, w.WaitingSince) && eqTime(g.WaitingDue, w.WaitingDue) && eqTime(g.WindowCloses, w.WindowCloses)
+}
+
 func dump(e expConv) string {
 	p := func(t *time.Time) string {
 		if t == nil {
@@ -488,10 +568,13 @@ func dump(e expConv) string {
 	if e.Csat != nil {
 		c = fmt.Sprint(*e.Csat)
 	}
-	return fmt.Sprintf("inbox=%d st=%d labels=%q c/b/h/n=%d/%d/%d/%d fc=%s fr=%s fh=%s last=%s frs=%s fhs=%s res=%s un=%v rs=%v ho=%v br=%v csat=%s funnel=%v/%v/%v day=%s %d %d",
+	return fmt.Sprintf("inbox=%d st=%d labels=%q c/b/h/n=%d/%d/%d/%d fc=%s fr=%s fh=%s last=%s frs=%s fhs=%s res=%s un=%v rs=%v ho=%v br=%v csat=%s funnel=%v/%v/%v day=%s %d %d"+
+		" | biz fr=%s fh=%s res=%s resAt=%s handoff=%s lastC=%s lastH=%s wait=%s..%s %s/%s due=%s queue=%s due=%s window=%s",
 		e.Inbox, e.Status, e.Labels, e.Contact, e.Bot, e.Human, e.Notes, p(e.FirstContact), p(e.FirstReply), p(e.FirstHuman), p(e.LastMsg),
 		pf(e.FirstReplyS), pf(e.FirstHumanS), pf(e.ResolutionS), e.Unanswered, e.Resolved, e.Handoff, e.BotResolved, c,
-		e.Lead, e.Visit, e.Converted, e.Day, e.Hour, e.Dow)
+		e.Lead, e.Visit, e.Converted, e.Day, e.Hour, e.Dow,
+		pf(e.FirstReplyB), pf(e.FirstHumanB), pf(e.ResolutionB), p(e.ResolvedAt), p(e.HandoffRequested), p(e.LastContact), p(e.LastHuman),
+		p(e.WaitFrom), p(e.WaitReply), pf(e.WaitS), pf(e.WaitB), p(e.WaitDue), p(e.WaitingSince), p(e.WaitingDue), p(e.WindowCloses))
 }
 
 // checkDaily compares analytics.daily_stats with rollups of the oracle's conversations.
@@ -705,7 +788,8 @@ func TestOracleIdempotenceIncremental(t *testing.T) {
 	}
 	var held int
 	if err := f.super.QueryRow(context.Background(), `SELECT count(*) FROM pg_locks
-		WHERE locktype = 'advisory' AND classid = $1 AND objid = $2`, lockClass, f.tenantA).Scan(&held); err != nil || held != 0 {
+		WHERE locktype = 'advisory' AND classid = $1 AND objid = $2
+		  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`, lockClass, f.tenantA).Scan(&held); err != nil || held != 0 {
 		t.Errorf("the tenant's lock is still held after an unchanged run (%d, %v)", held, err)
 	}
 	res = f.run(f.tenantA, true)
@@ -1007,7 +1091,8 @@ func TestFailures(t *testing.T) {
 		t.Errorf("run %d: last run %d %q %q, want it failed with a reason", res.RunID, id, status, msg)
 	}
 	var held int
-	_ = f.super.QueryRow(ctx, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = $1 AND objid = $2", lockClass, f.tenantB).Scan(&held)
+	_ = f.super.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = $1 AND objid = $2
+		AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`, lockClass, f.tenantB).Scan(&held)
 	if held != 0 {
 		t.Error("a failed run left the tenant's lock held")
 	}

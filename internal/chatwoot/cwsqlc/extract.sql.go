@@ -45,12 +45,24 @@ func (q *Queries) ExtractConversationIDs(ctx context.Context, inboxIds []int32) 
 }
 
 const extractConversations = `-- name: ExtractConversations :many
-WITH conv AS (
-    SELECT c.id, c.inbox_id
+WITH ev AS (
+    -- Per conversation and inbox: its latest resolution and its latest bot handoff (the bot
+    -- asked for a person); an event counts only in its conversation's inbox.
+    SELECT re.conversation_id, re.inbox_id,
+           max(re.event_end_time) FILTER (WHERE re.name = 'conversation_resolved') AS resolved_event_at,
+           max(re.event_end_time) FILTER (WHERE re.name = 'conversation_bot_handoff') AS handoff_at
+    FROM reporting_events re
+    WHERE re.conversation_id = ANY ($1::integer[])
+      AND re.name IN ('conversation_resolved', 'conversation_bot_handoff')
+    GROUP BY re.conversation_id, re.inbox_id
+), conv AS (
+    SELECT c.id, c.inbox_id, ev.handoff_at
     FROM conversations c
+    LEFT JOIN ev ON ev.conversation_id = c.id AND ev.inbox_id = c.inbox_id
     WHERE c.id = ANY ($1::integer[])
 ), msg AS (
     SELECT m.conversation_id, m.created_at, m.id, m.message_type, m.content, m.content_attributes, m.sender_type,
+           conv.handoff_at,
            (NOT m.private AND m.inbox_id = conv.inbox_id) AS public,
            (m.private AND m.inbox_id = conv.inbox_id) AS private,
            (m.message_type = 0 AND NOT m.private AND m.inbox_id = conv.inbox_id) AS is_contact,
@@ -61,9 +73,12 @@ WITH conv AS (
     JOIN conv ON conv.id = m.conversation_id
     WHERE m.conversation_id = ANY ($1::integer[])
 ), win AS (
-    SELECT msg.conversation_id, msg.created_at, msg.id, msg.message_type, msg.content, msg.content_attributes, msg.sender_type, msg.public, msg.private, msg.is_contact, msg.is_bot, msg.is_human,
-           min(msg.created_at) FILTER (WHERE msg.is_contact) OVER (PARTITION BY msg.conversation_id) AS first_contact_at
+    SELECT msg.conversation_id, msg.created_at, msg.id, msg.message_type, msg.content, msg.content_attributes, msg.sender_type, msg.handoff_at, msg.public, msg.private, msg.is_contact, msg.is_bot, msg.is_human,
+           min(msg.created_at) FILTER (WHERE msg.is_contact) OVER w AS first_contact_at,
+           count(*) FILTER (WHERE msg.is_bot) OVER w AS bots,
+           max(msg.created_at) FILTER (WHERE msg.is_human) OVER w AS last_human
     FROM msg
+    WINDOW w AS (PARTITION BY msg.conversation_id)
 ), agg AS (
     SELECT w.conversation_id,
            count(*) FILTER (WHERE w.is_contact) AS contact_messages,
@@ -77,6 +92,15 @@ WITH conv AS (
            max(w.created_at) FILTER (WHERE w.is_contact OR w.is_bot OR w.is_human) AS last_message_at,
            min(w.created_at) FILTER (WHERE w.is_bot) AS first_bot_at,
            max(w.created_at) FILTER (WHERE w.is_human) AS last_human_at,
+           max(w.created_at) FILTER (WHERE w.is_contact) AS last_contact_at,
+           -- the queue: the first contact message after the latest human message (the first
+           -- contact message when no human wrote)
+           min(w.created_at) FILTER (WHERE w.is_contact AND (w.last_human IS NULL OR w.created_at > w.last_human)) AS waiting_contact_at,
+           -- the first wait for a person starts at the bot's handoff, else (no bot message at
+           -- all) at the first contact message; it ends at the first human message at or after it
+           coalesce(w.handoff_at, CASE WHEN min(w.bots) = 0 THEN min(w.first_contact_at) END) AS human_wait_from,
+           min(w.created_at) FILTER (WHERE w.is_human
+               AND w.created_at >= coalesce(w.handoff_at, CASE WHEN w.bots = 0 THEN w.first_contact_at END)) AS human_wait_reply_at,
            array_agg(w.id) FILTER (WHERE w.public) AS message_ids,
            array_agg(w.created_at AT TIME ZONE 'UTC') FILTER (WHERE w.public) AS message_created_at,
            array_agg(CASE
@@ -88,7 +112,7 @@ WITH conv AS (
            array_agg(coalesce(w.content, '')) FILTER (WHERE w.public) AS message_contents,
            array_agg(coalesce(lower(w.content_attributes ->> 'deleted') IN ('true', 't', '1'), false)) FILTER (WHERE w.public) AS message_deleted
     FROM win w
-    GROUP BY w.conversation_id
+    GROUP BY w.conversation_id, w.handoff_at
 ), lab AS (
     SELECT tgg.taggable_id AS conversation_id, array_agg(DISTINCT tg.name ORDER BY tg.name) AS labels
     FROM taggings tgg
@@ -96,19 +120,13 @@ WITH conv AS (
     WHERE tgg.taggable_id = ANY ($1::integer[])
       AND tgg.taggable_type = 'Conversation' AND tgg.context = 'labels' AND tg.name IS NOT NULL
     GROUP BY tgg.taggable_id
-), res AS (
-    SELECT re.conversation_id, re.inbox_id, max(re.event_end_time) AS resolved_event_at
-    FROM reporting_events re
-    WHERE re.conversation_id = ANY ($1::integer[])
-      AND re.name = 'conversation_resolved'
-    GROUP BY re.conversation_id, re.inbox_id
 ), csat AS (
     SELECT DISTINCT ON (r.conversation_id, r.account_id) r.conversation_id, r.account_id, r.rating, r.created_at
     FROM csat_survey_responses r
     WHERE r.conversation_id = ANY ($1::integer[])
     ORDER BY r.conversation_id, r.account_id, r.created_at DESC, r.id DESC
 )
-SELECT x.conversation_id, x.account_id, x.inbox_id, x.display_id, x.channel_type, x.status, x.priority, x.contact_id, x.contact_name, x.contact_phone, x.assignee_id, x.team_id, x.labels, x.created_at, x.updated_at, x.last_activity_at, x.contact_messages, x.bot_messages, x.human_messages, x.private_notes, x.first_contact_at, x.first_reply_at, x.first_human_reply_at, x.last_message_at, x.handoff, x.resolved_event_at, x.csat_rating, x.csat_at, x.message_ids, x.message_created_at, x.message_senders, x.message_types, x.message_contents, x.message_deleted FROM (
+SELECT x.conversation_id, x.account_id, x.inbox_id, x.display_id, x.channel_type, x.status, x.priority, x.contact_id, x.contact_name, x.contact_phone, x.assignee_id, x.team_id, x.labels, x.created_at, x.updated_at, x.last_activity_at, x.contact_messages, x.bot_messages, x.human_messages, x.private_notes, x.first_contact_at, x.first_reply_at, x.first_human_reply_at, x.last_message_at, x.handoff, x.resolved_event_at, x.handoff_requested_at, x.last_contact_at, x.last_human_at, x.waiting_contact_at, x.human_wait_from, x.human_wait_reply_at, x.csat_rating, x.csat_at, x.message_ids, x.message_created_at, x.message_senders, x.message_types, x.message_contents, x.message_deleted FROM (
 SELECT c.id AS conversation_id,
        c.account_id,
        c.inbox_id,
@@ -134,7 +152,14 @@ SELECT c.id AS conversation_id,
        (agg.first_human_reply_at AT TIME ZONE 'UTC')::timestamptz AS first_human_reply_at,
        (agg.last_message_at AT TIME ZONE 'UTC')::timestamptz AS last_message_at,
        coalesce(agg.first_bot_at < agg.last_human_at, false)::boolean AS handoff,
-       (res.resolved_event_at AT TIME ZONE 'UTC')::timestamptz AS resolved_event_at,
+       (ev.resolved_event_at AT TIME ZONE 'UTC')::timestamptz AS resolved_event_at,
+       (ev.handoff_at AT TIME ZONE 'UTC')::timestamptz AS handoff_requested_at,
+       (agg.last_contact_at AT TIME ZONE 'UTC')::timestamptz AS last_contact_at,
+       (agg.last_human_at AT TIME ZONE 'UTC')::timestamptz AS last_human_at,
+       (agg.waiting_contact_at AT TIME ZONE 'UTC')::timestamptz AS waiting_contact_at,
+       -- a handoff without any public message still starts a wait
+       (coalesce(agg.human_wait_from, ev.handoff_at) AT TIME ZONE 'UTC')::timestamptz AS human_wait_from,
+       (agg.human_wait_reply_at AT TIME ZONE 'UTC')::timestamptz AS human_wait_reply_at,
        -- sqlc cannot type a nullable column of a LEFT JOINed subquery as nullable, so "no CSAT
        -- answer" travels as 0 (ratings are 1-5) and the ETL turns 0 back into NULL.
        coalesce(csat.rating, 0)::smallint AS csat_rating,
@@ -150,7 +175,7 @@ LEFT JOIN inboxes i ON i.id = c.inbox_id
 LEFT JOIN contacts ct ON ct.id = c.contact_id AND ct.account_id = c.account_id
 LEFT JOIN agg ON agg.conversation_id = c.id
 LEFT JOIN lab ON lab.conversation_id = c.id
-LEFT JOIN res ON res.conversation_id = c.id AND res.inbox_id = c.inbox_id
+LEFT JOIN ev ON ev.conversation_id = c.id AND ev.inbox_id = c.inbox_id
 LEFT JOIN csat ON csat.conversation_id = c.id AND csat.account_id = c.account_id
 WHERE c.id = ANY ($1::integer[])
 OFFSET 0) x
@@ -163,47 +188,53 @@ type ExtractConversationsParams struct {
 }
 
 type ExtractConversationsRow struct {
-	ConversationID    int32
-	AccountID         int32
-	InboxID           int32
-	DisplayID         int32
-	ChannelType       string
-	Status            int16
-	Priority          *int32
-	ContactID         *int64
-	ContactName       string
-	ContactPhone      string
-	AssigneeID        *int32
-	TeamID            *int64
-	Labels            []string
-	CreatedAt         pgtype.Timestamptz
-	UpdatedAt         pgtype.Timestamptz
-	LastActivityAt    pgtype.Timestamptz
-	ContactMessages   int32
-	BotMessages       int32
-	HumanMessages     int32
-	PrivateNotes      int32
-	FirstContactAt    pgtype.Timestamptz
-	FirstReplyAt      pgtype.Timestamptz
-	FirstHumanReplyAt pgtype.Timestamptz
-	LastMessageAt     pgtype.Timestamptz
-	Handoff           bool
-	ResolvedEventAt   pgtype.Timestamptz
-	CsatRating        int16
-	CsatAt            pgtype.Timestamptz
-	MessageIds        []int32
-	MessageCreatedAt  []pgtype.Timestamptz
-	MessageSenders    []string
-	MessageTypes      []int16
-	MessageContents   []string
-	MessageDeleted    []bool
+	ConversationID     int32
+	AccountID          int32
+	InboxID            int32
+	DisplayID          int32
+	ChannelType        string
+	Status             int16
+	Priority           *int32
+	ContactID          *int64
+	ContactName        string
+	ContactPhone       string
+	AssigneeID         *int32
+	TeamID             *int64
+	Labels             []string
+	CreatedAt          pgtype.Timestamptz
+	UpdatedAt          pgtype.Timestamptz
+	LastActivityAt     pgtype.Timestamptz
+	ContactMessages    int32
+	BotMessages        int32
+	HumanMessages      int32
+	PrivateNotes       int32
+	FirstContactAt     pgtype.Timestamptz
+	FirstReplyAt       pgtype.Timestamptz
+	FirstHumanReplyAt  pgtype.Timestamptz
+	LastMessageAt      pgtype.Timestamptz
+	Handoff            bool
+	ResolvedEventAt    pgtype.Timestamptz
+	HandoffRequestedAt pgtype.Timestamptz
+	LastContactAt      pgtype.Timestamptz
+	LastHumanAt        pgtype.Timestamptz
+	WaitingContactAt   pgtype.Timestamptz
+	HumanWaitFrom      pgtype.Timestamptz
+	HumanWaitReplyAt   pgtype.Timestamptz
+	CsatRating         int16
+	CsatAt             pgtype.Timestamptz
+	MessageIds         []int32
+	MessageCreatedAt   []pgtype.Timestamptz
+	MessageSenders     []string
+	MessageTypes       []int16
+	MessageContents    []string
+	MessageDeleted     []bool
 }
 
 // ExtractConversations returns, for the given conversations of the inboxes, the aggregates the
 // metrics need (DESIGN §5) and the public transcript. Set-based per chunk: the chunk's messages
 // are read once (index on conversation_id), the first contact time is a window over them and
-// everything else one aggregate per conversation; labels, CSAT and resolution events are one
-// grouped read each. A message counts only in its conversation's inbox.
+// everything else one aggregate per conversation; labels, CSAT and reporting events (resolution,
+// bot handoff) are one grouped read each. A message or event counts only in its conversation's inbox.
 // The transcript (no private notes) is six parallel arrays, filled from the same rows in the
 // same order, in no particular order: the ETL sorts each conversation's messages. sender:
 // contact (incoming), bot (AgentBot, Captain::Assistant), human (User), system (other).
@@ -248,6 +279,12 @@ func (q *Queries) ExtractConversations(ctx context.Context, arg ExtractConversat
 			&i.LastMessageAt,
 			&i.Handoff,
 			&i.ResolvedEventAt,
+			&i.HandoffRequestedAt,
+			&i.LastContactAt,
+			&i.LastHumanAt,
+			&i.WaitingContactAt,
+			&i.HumanWaitFrom,
+			&i.HumanWaitReplyAt,
 			&i.CsatRating,
 			&i.CsatAt,
 			&i.MessageIds,
@@ -334,6 +371,96 @@ func (q *Queries) ExtractFingerprints(ctx context.Context) ([]ExtractFingerprint
 			&i.Conversations,
 			&i.Hash,
 			&i.MaxUpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const extractInboxes = `-- name: ExtractInboxes :many
+SELECT i.id AS inbox_id,
+       coalesce(i.channel_type, '')::text AS channel_type,
+       coalesce(i.timezone, '')::text AS timezone,
+       coalesce(i.working_hours_enabled, false)::boolean AS working_hours_enabled,
+       md5(concat_ws('|', coalesce(i.channel_type, ''), coalesce(i.timezone, ''),
+                     coalesce(i.working_hours_enabled, false)::text, wh.rows))::text AS signature,
+       coalesce(wh.days, '{}')::integer[] AS wh_days,
+       coalesce(wh.closed, '{}')::boolean[] AS wh_closed,
+       coalesce(wh.open_all, '{}')::boolean[] AS wh_open_all,
+       coalesce(wh.open_hours, '{}')::integer[] AS wh_open_hours,
+       coalesce(wh.open_minutes, '{}')::integer[] AS wh_open_minutes,
+       coalesce(wh.close_hours, '{}')::integer[] AS wh_close_hours,
+       coalesce(wh.close_minutes, '{}')::integer[] AS wh_close_minutes
+FROM inboxes i
+LEFT JOIN LATERAL (
+    SELECT string_agg(concat_ws(',', w.day_of_week, w.closed_all_day, w.open_all_day, w.open_hour, w.open_minutes,
+                                w.close_hour, w.close_minutes), ';' ORDER BY w.day_of_week, w.id) AS rows,
+           array_agg(w.day_of_week ORDER BY w.day_of_week, w.id) AS days,
+           array_agg(coalesce(w.closed_all_day, false) ORDER BY w.day_of_week, w.id) AS closed,
+           array_agg(coalesce(w.open_all_day, false) ORDER BY w.day_of_week, w.id) AS open_all,
+           array_agg(coalesce(w.open_hour, -1) ORDER BY w.day_of_week, w.id) AS open_hours,
+           array_agg(coalesce(w.open_minutes, -1) ORDER BY w.day_of_week, w.id) AS open_minutes,
+           array_agg(coalesce(w.close_hour, -1) ORDER BY w.day_of_week, w.id) AS close_hours,
+           array_agg(coalesce(w.close_minutes, -1) ORDER BY w.day_of_week, w.id) AS close_minutes
+    FROM working_hours w
+    WHERE w.inbox_id = i.id
+) wh ON true
+WHERE $1::boolean OR i.id = ANY ($2::integer[])
+ORDER BY i.id
+`
+
+type ExtractInboxesParams struct {
+	AllInboxes bool
+	InboxIds   []int32
+}
+
+type ExtractInboxesRow struct {
+	InboxID             int32
+	ChannelType         string
+	Timezone            string
+	WorkingHoursEnabled bool
+	Signature           string
+	WhDays              []int32
+	WhClosed            []bool
+	WhOpenAll           []bool
+	WhOpenHours         []int32
+	WhOpenMinutes       []int32
+	WhCloseHours        []int32
+	WhCloseMinutes      []int32
+}
+
+// ExtractInboxes describes inboxes as the metrics need them (docs/metrics.md, business hours):
+// channel, timezone, whether working hours apply, and the working_hours rows as parallel arrays
+// ordered by weekday and id (NULL hours travel as -1), with a signature (md5 of all of it) that
+// changes whenever any of it does. The given inboxes, or every inbox when @all_inboxes (a pass
+// over every tenant reads them once).
+func (q *Queries) ExtractInboxes(ctx context.Context, arg ExtractInboxesParams) ([]ExtractInboxesRow, error) {
+	rows, err := q.db.Query(ctx, extractInboxes, arg.AllInboxes, arg.InboxIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ExtractInboxesRow{}
+	for rows.Next() {
+		var i ExtractInboxesRow
+		if err := rows.Scan(
+			&i.InboxID,
+			&i.ChannelType,
+			&i.Timezone,
+			&i.WorkingHoursEnabled,
+			&i.Signature,
+			&i.WhDays,
+			&i.WhClosed,
+			&i.WhOpenAll,
+			&i.WhOpenHours,
+			&i.WhOpenMinutes,
+			&i.WhCloseHours,
+			&i.WhCloseMinutes,
 		); err != nil {
 			return nil, err
 		}

@@ -29,12 +29,16 @@ type Rules struct {
 	LeadRe          *regexp.Regexp
 	VisitRe         *regexp.Regexp
 	ConvertedRe     *regexp.Regexp
+	// ExcludedLabels: a conversation with any of them is in no stage at all.
+	ExcludedLabels []string
+	// SLASeconds is the target for the first wait for a person, in business seconds.
+	SLASeconds float64
 }
 
 // DefaultRules are the rules of a new tenant: lead = the contact wrote; visit and conversion
 // by the labels visita-agendada and matriculado.
 func DefaultRules() Rules {
-	return Rules{LeadAnyMessage: true, VisitLabels: []string{"visita-agendada"}, ConvertedLabels: []string{"matriculado"}}
+	return Rules{LeadAnyMessage: true, VisitLabels: []string{"visita-agendada"}, ConvertedLabels: []string{"matriculado"}, SLASeconds: 300}
 }
 
 // Conversation is one Chatwoot conversation with every metric of DESIGN §5. Durations are in
@@ -70,6 +74,32 @@ type Conversation struct {
 	Day  string // creation date in the tenant timezone, YYYY-MM-DD
 	Hour int    // creation hour in the tenant timezone
 	Dow  int    // creation weekday in the tenant timezone, 0 = Sunday
+
+	// Speed to lead (docs/metrics.md). Business-time twins are measured over the same two
+	// instants as their plain durations, inside the inbox's opening hours.
+	FirstReplyB, FirstHumanB, ResolutionB *float64
+	ResolvedAt                            *time.Time // resolved only: the end of ResolutionS
+	HandoffRequested                      *time.Time // latest conversation_bot_handoff event_end_time
+	LastContact, LastHuman                *time.Time
+	WaitFrom                              *time.Time // start of the first wait for a person
+	WaitReply                             *time.Time // first human message at or after WaitFrom
+	WaitS, WaitB                          *float64   // answered first waits only
+	WaitDue                               *time.Time // unanswered first waits: when the SLA is missed
+	WaitingSince                          *time.Time // awaiting a person now (the queue)
+	WaitingDue                            *time.Time // awaiting: when the current wait misses the SLA
+	WindowCloses                          *time.Time // WhatsApp only: last contact message + 24 h
+}
+
+// knownZone mirrors which inbox timezones count as known: an IANA Area/Location name (or UTC)
+// that loads; anything else (empty, abbreviations, offsets) falls back to the tenant's.
+var zoneName = regexp.MustCompile(`^[A-Za-z]+(/[A-Za-z0-9_+-]+)+$`)
+
+func knownZone(name string) (*time.Location, bool) {
+	if name != "UTC" && !zoneName.MatchString(name) {
+		return nil, false
+	}
+	loc, err := time.LoadLocation(name)
+	return loc, err == nil
 }
 
 // Senders of bot messages (outgoing, public).
@@ -107,6 +137,51 @@ func Compute(ctx context.Context, src *pgx.Conn, inboxes []int, tz string, r Rul
 			return nil
 		}); err != nil {
 		return nil, err
+	}
+
+	// Opening hours per inbox (nil: open around the clock), in the inbox's timezone or, when
+	// that is empty or unknown, the tenant's.
+	hours := map[int]*Hours{}
+	type ibx struct {
+		tz      string
+		enabled bool
+	}
+	ibxs := map[int]ibx{}
+	if err := each(ctx, src, `SELECT id, coalesce(timezone, ''), coalesce(working_hours_enabled, false) FROM inboxes WHERE id = ANY($1)`,
+		[]any{inboxes}, func(rows pgx.Rows) error {
+			var id int
+			var x ibx
+			if err := rows.Scan(&id, &x.tz, &x.enabled); err != nil {
+				return err
+			}
+			ibxs[id] = x
+			return nil
+		}); err != nil {
+		return nil, err
+	}
+	whRows := map[int][]WorkingHour{}
+	if err := each(ctx, src, `SELECT inbox_id, id, day_of_week, closed_all_day, open_all_day, open_hour, open_minutes, close_hour, close_minutes
+		FROM working_hours WHERE inbox_id = ANY($1)`, []any{inboxes}, func(rows pgx.Rows) error {
+		var inbox int
+		var w WorkingHour
+		if err := rows.Scan(&inbox, &w.ID, &w.Day, &w.ClosedAllDay, &w.OpenAllDay, &w.OpenHour, &w.OpenMinutes, &w.CloseHour, &w.CloseMins); err != nil {
+			return err
+		}
+		whRows[inbox] = append(whRows[inbox], w)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	inboxLoc := map[int]*time.Location{}
+	for id, x := range ibxs {
+		iloc, ok := knownZone(x.tz)
+		if !ok {
+			iloc = loc
+		}
+		inboxLoc[id] = iloc
+		if x.enabled {
+			hours[id] = NewHours(iloc, whRows[id])
+		}
 	}
 
 	type msg struct {
@@ -162,6 +237,25 @@ func Compute(ctx context.Context, src *pgx.Conn, inboxes []int, tz string, r Rul
 				return err
 			}
 			csats[conv] = append(csats[conv], x)
+			return nil
+		}); err != nil {
+		return nil, err
+	}
+
+	// The latest bot handoff of the conversation's own inbox.
+	handoffAt := map[int]time.Time{}
+	if err := each(ctx, src, `SELECT re.conversation_id, re.event_end_time FROM reporting_events re
+		JOIN conversations c ON c.id = re.conversation_id AND c.inbox_id = re.inbox_id
+		WHERE re.name = 'conversation_bot_handoff' AND re.event_end_time IS NOT NULL AND re.conversation_id = ANY($1)`, []any{ids},
+		func(rows pgx.Rows) error {
+			var conv int
+			var at time.Time
+			if err := rows.Scan(&conv, &at); err != nil {
+				return err
+			}
+			if prev, ok := handoffAt[conv]; !ok || at.After(prev) {
+				handoffAt[conv] = at
+			}
 			return nil
 		}); err != nil {
 		return nil, err
@@ -257,10 +351,76 @@ func Compute(ctx context.Context, src *pgx.Conn, inboxes []int, tz string, r Rul
 			if at, ok := resolvedAt[id]; ok {
 				end = at
 			}
+			e.ResolvedAt = &end
 			e.ResolutionS = secs(end, c.created)
 			if *e.ResolutionS < 0 {
 				*e.ResolutionS = 0
 			}
+		}
+		// Speed to lead: the first wait for a person, the queue, the window, business time.
+		h := hours[c.inbox]
+		bsecs := func(a, b *time.Time) *float64 {
+			if a == nil || b == nil {
+				return nil
+			}
+			v := h.Seconds(*a, *b)
+			return &v
+		}
+		e.FirstReplyB, e.FirstHumanB = bsecs(e.FirstContact, e.FirstReply), bsecs(e.FirstContact, e.FirstHuman)
+		if e.Resolved {
+			e.ResolutionB = bsecs(&c.created, e.ResolvedAt)
+		}
+		if at, ok := handoffAt[id]; ok {
+			e.HandoffRequested = &at
+		}
+		for _, x := range msgs[id] {
+			at := x.at
+			switch {
+			case x.private:
+			case x.typ == 0:
+				e.LastContact = &at
+			case x.typ == 1 && x.sender == "User":
+				e.LastHuman = &at
+			}
+		}
+		switch {
+		case e.HandoffRequested != nil:
+			e.WaitFrom = e.HandoffRequested
+		case e.Bot == 0 && e.FirstContact != nil:
+			e.WaitFrom = e.FirstContact
+		}
+		if e.WaitFrom != nil {
+			for _, x := range msgs[id] {
+				if !x.private && x.typ == 1 && x.sender == "User" && !x.at.Before(*e.WaitFrom) {
+					at := x.at
+					e.WaitReply = &at
+					break
+				}
+			}
+			if e.WaitReply != nil {
+				e.WaitS = secs(*e.WaitReply, *e.WaitFrom)
+				e.WaitB = bsecs(e.WaitFrom, e.WaitReply)
+			} else {
+				e.WaitDue = h.Due(*e.WaitFrom, r.SLASeconds)
+			}
+		}
+		if c.status == 0 && e.LastContact != nil && (e.LastHuman == nil || e.LastContact.After(*e.LastHuman)) {
+			// the first contact message after the latest human message
+			for _, x := range msgs[id] {
+				if !x.private && x.typ == 0 && (e.LastHuman == nil || x.at.After(*e.LastHuman)) {
+					at := x.at
+					e.WaitingSince = &at
+					break
+				}
+			}
+			if hr := e.HandoffRequested; hr != nil && (e.LastHuman == nil || hr.After(*e.LastHuman)) && hr.After(*e.WaitingSince) {
+				e.WaitingSince = hr
+			}
+			e.WaitingDue = h.Due(*e.WaitingSince, r.SLASeconds)
+		}
+		if c.channel == "Channel::Whatsapp" && e.LastContact != nil {
+			w := e.LastContact.Add(24 * time.Hour)
+			e.WindowCloses = &w
 		}
 		if list := csats[id]; len(list) > 0 {
 			best := list[0]
@@ -283,9 +443,11 @@ func Compute(ctx context.Context, src *pgx.Conn, inboxes []int, tz string, r Rul
 			}
 			return false
 		}
-		e.Converted = anyLabel(ls, r.ConvertedLabels) || match(r.ConvertedRe)
-		e.Visit = e.Converted || anyLabel(ls, r.VisitLabels) || match(r.VisitRe)
-		e.Lead = e.Visit || (r.LeadAnyMessage && e.Contact > 0) || anyLabel(ls, r.LeadLabels) || match(r.LeadRe)
+		if !anyLabel(ls, r.ExcludedLabels) {
+			e.Converted = anyLabel(ls, r.ConvertedLabels) || match(r.ConvertedRe)
+			e.Visit = e.Converted || anyLabel(ls, r.VisitLabels) || match(r.VisitRe)
+			e.Lead = e.Visit || (r.LeadAnyMessage && e.Contact > 0) || anyLabel(ls, r.LeadLabels) || match(r.LeadRe)
+		}
 		local := c.created.In(loc)
 		e.Day, e.Hour, e.Dow = local.Format("2006-01-02"), local.Hour(), int(local.Weekday())
 		out[id] = e
