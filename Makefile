@@ -74,9 +74,12 @@ run: ## run the product with demo data (a local PostgreSQL under .data/ unless D
 .PHONY: test
 test: ## every check: gofmt, vet, sqlc diff and vet, squawk, pgTAP, go test -race (starts its own PostgreSQL)
 	# Two full runs on one machine would fight over its cores (and race tests time out): a second
-	# run waits for the first.
-	exec 9>"$${TMPDIR:-/tmp}/geniai-make-test.lock"
-	flock -n 9 || { echo "make test: waiting for another make test on this machine"; flock 9; }
+	# run waits for the first. flock -o keeps the lock out of the servers the run starts.
+	if [ -z "$${GENIAI_TEST_LOCKED:-}" ]; then
+		lock="$${TMPDIR:-/tmp}/geniai-make-test.lock"
+		flock -n -o "$$lock" true || echo "make test: waiting for another make test on this machine"
+		GENIAI_TEST_LOCKED=1 exec flock -o "$$lock" $(MAKE) test
+	fi
 	$(MAKE) deps
 	cleanup=""
 	if [ -z "$${TEST_DATABASE_URL:-}" ]; then
