@@ -11,10 +11,10 @@ import (
 	"github.com/geniai/analytics/internal/admin"
 	"github.com/geniai/analytics/internal/apperr"
 	"github.com/geniai/analytics/internal/chatwoot"
-	"github.com/geniai/analytics/internal/dashboard"
 	"github.com/geniai/analytics/internal/dbsqlc"
 	"github.com/geniai/analytics/internal/etl"
 	"github.com/geniai/analytics/internal/pg"
+	"github.com/geniai/analytics/internal/sheet"
 )
 
 // The staff actions of the admin panel, as commands for scripts. They call the same
@@ -396,12 +396,22 @@ func cmdAudit(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if *asCSV {
-		w := dashboard.NewCSVWriter(e.stdout, dashboard.CSVFormat{})
-		_ = w.Row("quando", "cliente", "ator", "acao", "entidade", "id", "antes", "depois", "ip")
-		for _, r := range rows {
-			_ = w.Row(w.Time(r.At), r.TenantSlug, r.ActorEmail, r.Action, optText(r.Entity), optText(r.EntityID), string(r.OldValues), string(r.NewValues), r.IP)
+		var cols []sheet.Column
+		for _, k := range []string{"quando", "cliente", "ator", "acao", "entidade", "id", "antes", "depois", "ip"} {
+			cols = append(cols, sheet.Column{Key: k, Kind: sheet.Text})
 		}
-		return w.Flush()
+		cols[0].Kind = sheet.DateTime
+		w, err := sheet.NewCSV(e.stdout, sheet.Table{Columns: cols})
+		if err != nil {
+			return err
+		}
+		for _, r := range rows {
+			if err := w.Row(sheet.Time(r.At), sheet.Str(r.TenantSlug), sheet.Str(r.ActorEmail), sheet.Str(r.Action), sheet.Str(optText(r.Entity)),
+				sheet.Str(optText(r.EntityID)), sheet.Str(string(r.OldValues)), sheet.Str(string(r.NewValues)), sheet.Str(r.IP)); err != nil {
+				return err
+			}
+		}
+		return w.Close()
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "QUANDO\tCLIENTE\tATOR\tAÇÃO\tID")

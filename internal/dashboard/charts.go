@@ -3,8 +3,6 @@ package dashboard
 import (
 	"strconv"
 	"time"
-
-	"github.com/geniai/analytics/internal/apperr"
 )
 
 // FRTBuckets are the labels of the first-reply distribution, by analytics.frt_bucket.
@@ -91,75 +89,4 @@ func (d *Dashboard) InboxName(id int32) string {
 		}
 	}
 	return "Caixa " + strconv.Itoa(int(id))
-}
-
-// Charts are the names accepted by ChartCSV.
-var Charts = []string{"kpis", "daily", "funnel", "first-reply", "heatmap", "inboxes", "labels", "csat"}
-
-// ChartCSV writes the data behind one chart.
-func (d *Dashboard) ChartCSV(name string, w *CSVWriter) error {
-	k := d.KPIs
-	switch name {
-	case "kpis":
-		w.Row("indicador", "valor", "periodo_anterior", "variacao_pct")
-		for _, m := range []struct {
-			name string
-			v    Value
-		}{
-			{"conversas", k.Conversations}, {"leads", k.Leads}, {"visitas_agendadas", k.Visits},
-			{"matriculas", k.Conversions}, {"taxa_lead_visita", k.LeadToVisit},
-			{"taxa_visita_matricula", k.VisitToConversion}, {"leads_sem_resposta", k.UnansweredLeads},
-			{"primeira_resposta_mediana_s", k.FirstReplyP50}, {"primeira_resposta_p90_s", k.FirstReplyP90},
-			{"primeira_resposta_humana_mediana_s", k.FirstHumanReplyP50},
-			{"primeira_resposta_humana_p90_s", k.FirstHumanReplyP90},
-			{"taxa_resolucao", k.ResolutionRate}, {"resolucao_mediana_s", k.ResolutionP50},
-			{"parcela_resolvida_pelo_bot", k.BotResolvedShare}, {"taxa_transbordo", k.HandoffRate},
-			{"csat_satisfacao", k.CSATSatisfaction}, {"csat_respostas", k.CSATResponses},
-		} {
-			w.Row(m.name, w.Float(m.v.Cur), w.Float(m.v.Prev), w.Float(m.v.Change()))
-		}
-	case "daily":
-		w.Row("dia", "conversas", "leads")
-		for _, p := range d.DailySeries() {
-			w.Row(w.Date(p.Day), w.Int(p.Conversations), w.Int(p.Leads))
-		}
-	case "funnel":
-		w.Row("etapa", "conversas")
-		w.Row("conversas", w.Float(k.Conversations.Cur))
-		w.Row("leads", w.Float(k.Leads.Cur))
-		w.Row("visitas_agendadas", w.Float(k.Visits.Cur))
-		w.Row("matriculas", w.Float(k.Conversions.Cur))
-	case "first-reply":
-		w.Row("faixa", "conversas")
-		for i, n := range d.FRTCounts() {
-			w.Row(FRTBuckets[i], w.Int(n))
-		}
-	case "heatmap":
-		w.Row("dia_da_semana", "hora", "conversas")
-		grid, _ := d.HeatmapGrid()
-		for dow := range grid {
-			for h := range grid[dow] {
-				w.Row(Weekdays[dow], strconv.Itoa(h), w.Int(grid[dow][h]))
-			}
-		}
-	case "inboxes":
-		w.Row("caixa_id", "caixa", "canal", "conversas", "leads", "visitas", "matriculas", "leads_sem_resposta", "primeira_resposta_mediana_s")
-		for _, r := range d.ByInbox {
-			w.Row(strconv.Itoa(int(r.InboxID)), d.InboxName(r.InboxID), r.ChannelType, w.Int(r.Conversations),
-				w.Int(r.Leads), w.Int(r.Visits), w.Int(r.Conversions), w.Int(r.UnansweredLeads), w.Float(opt(r.FirstReplyP50)))
-		}
-	case "labels":
-		w.Row("etiqueta", "conversas", "leads", "matriculas")
-		for _, r := range d.ByLabel {
-			w.Row(r.Label, w.Int(r.Conversations), w.Int(r.Leads), w.Int(r.Conversions))
-		}
-	case "csat":
-		w.Row("nota", "respostas")
-		for i, n := range d.CSATCounts() {
-			w.Row(strconv.Itoa(i+1), w.Int(n))
-		}
-	default:
-		return apperr.New(apperr.NotFound, "Gráfico desconhecido: %q.", clip(name))
-	}
-	return w.Flush()
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/geniai/analytics/internal/apperr"
 	"github.com/geniai/analytics/internal/dashboard"
 	"github.com/geniai/analytics/internal/dbsqlc"
+	"github.com/geniai/analytics/internal/sheet"
 )
 
 // OnboardView is the onboarding wizard: one page, three parts (tenant, inboxes, first admin).
@@ -281,26 +282,49 @@ func (s *Server) adminAudit(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, r, http.StatusOK, "admin_audit", v)
 }
 
-// adminAuditCSV exports the filtered audit log (up to 100,000 events, newest first).
-func (s *Server) adminAuditCSV(w http.ResponseWriter, r *http.Request) error {
+// adminAuditExport exports the filtered audit log (up to 100,000 events, newest first) as CSV
+// or .xlsx (the path's extension).
+func (s *Server) adminAuditExport(w http.ResponseWriter, r *http.Request) error {
 	pr := principalFrom(r)
 	aq, _, err := s.auditQuery(r)
 	if err != nil {
 		return err
 	}
-	csvHeaders(w, "auditoria", r.URL.Query().Get("format") == "excel")
-	cw := dashboard.NewCSVWriter(w, dashboard.CSVFormat{Excel: r.URL.Query().Get("format") == "excel", Loc: saoPaulo})
-	_ = cw.Row("quando", "cliente", "ator", "papel", "acao", "entidade", "id", "antes", "depois", "ip", "navegador")
+	format, redirected, err := exportFormat(w, r, r.URL.Path)
+	if err != nil || redirected {
+		return err
+	}
+	lang := s.langOf(r)
+	c := func(key string, k sheet.Kind) sheet.Column {
+		return sheet.Column{Key: key, Title: translate(lang, "export.audit."+key), Kind: k}
+	}
+	t := sheet.Table{Name: translate(lang, "export.sheet.audit"), Loc: saoPaulo, Locale: sheet.PtBR, Columns: []sheet.Column{
+		c("quando", sheet.DateTime), c("cliente", sheet.Text), c("ator", sheet.Text), c("papel", sheet.Code),
+		c("acao", sheet.Code), c("entidade", sheet.Code), c("id", sheet.Code), c("antes", sheet.Text),
+		c("depois", sheet.Text), c("ip", sheet.Code), c("navegador", sheet.Text)}}
+	if lang == langEN {
+		t.Locale = sheet.English
+	}
+	out := &download{w: w, name: "auditoria", format: format}
+	sw, err := sheet.New(out, format, t)
+	if err != nil {
+		return err
+	}
+	defer sw.Abort()
 	aq.Limit = 1000
-	for n := 0; n < 100; n++ {
-		rows, err := s.staff.Audit(r.Context(), pr.DB(), aq)
-		if err != nil {
-			s.log.Error("audit export failed", "error", err)
-			return nil
+	n := 0
+	for page := 0; page < 100 && err == nil; page++ {
+		var rows []dbsqlc.AuditSearchRow
+		if rows, err = s.staff.Audit(r.Context(), pr.DB(), aq); err != nil {
+			break
 		}
 		for _, e := range rows {
-			_ = cw.Row(cw.Time(e.At), e.TenantSlug, e.ActorEmail, deref(e.ActorRole), e.Action, deref(e.Entity), deref(e.EntityID),
-				string(e.OldValues), string(e.NewValues), e.IP, deref(e.UserAgent))
+			n++
+			if err = sw.Row(sheet.Time(e.At), sheet.Str(e.TenantSlug), sheet.Str(e.ActorEmail), sheet.Str(deref(e.ActorRole)),
+				sheet.Str(e.Action), sheet.Str(deref(e.Entity)), sheet.Str(deref(e.EntityID)), sheet.Str(string(e.OldValues)),
+				sheet.Str(string(e.NewValues)), sheet.Str(e.IP), sheet.Str(deref(e.UserAgent))); err != nil {
+				break
+			}
 		}
 		if len(rows) < int(aq.Limit) {
 			break
@@ -308,7 +332,7 @@ func (s *Server) adminAuditCSV(w http.ResponseWriter, r *http.Request) error {
 		last := rows[len(rows)-1]
 		aq.BeforeAt, aq.BeforeID = &last.At, &last.ID
 	}
-	return cw.Flush()
+	return s.finishExport(r, out, sw, err, n)
 }
 
 func deref(s *string) string {

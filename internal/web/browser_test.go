@@ -20,6 +20,7 @@ import (
 	"github.com/geniai/analytics/internal/chatwoot"
 	"github.com/geniai/analytics/internal/etl"
 	"github.com/geniai/analytics/internal/pgtest"
+	"github.com/geniai/analytics/internal/sheet/sheettest"
 )
 
 // demoSource creates a Chatwoot demo database for the test and returns its URL.
@@ -133,7 +134,7 @@ func signIn(base, email, password string) chromedp.Action[chromedp.Void] {
 }
 
 // TestBrowserClientJourney: a client signs in, reads the KPIs, changes the period, clicks a chart
-// bar and lands on the matching conversations, opens one and downloads the CSV.
+// bar and lands on the matching conversations, opens one and downloads the CSV and the .xlsx.
 func TestBrowserClientJourney(t *testing.T) {
 	src := demoSource(t, chatwoot.Options{Accounts: 2, InboxesPerAccount: 2, Conversations: 600, Days: 60, Seed: 7})
 	h, runner := liveServer(t, src)
@@ -174,6 +175,8 @@ func TestBrowserClientJourney(t *testing.T) {
 		chromedp.WaitVisible(`.total`),
 		chromedp.Click(`a[href*="export.csv"]`),
 		chromedp.Sleep(2*time.Second), // the download finishes in the background
+		chromedp.Click(`a[href*="export.xlsx"]`),
+		chromedp.Sleep(2*time.Second),
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -182,9 +185,16 @@ func TestBrowserClientJourney(t *testing.T) {
 		t.Fatalf("kpi %q, drill-down total %q, heading %q", kpi, total, heading)
 	}
 	csvs, _ := filepath.Glob(filepath.Join(dir, "*"))
-	found := false
+	found, foundXLSX := false, false
 	for _, f := range csvs {
 		b, _ := os.ReadFile(f)
+		if strings.HasSuffix(f, ".xlsx") {
+			foundXLSX = true
+			book := sheettest.Open(t, b)
+			if fmt.Sprint(len(book.Rows)) != strings.ReplaceAll(total, ".", "") || !strings.Contains(book.About["Cliente"], "academia-demo") {
+				t.Errorf(".xlsx has %d rows (the list says %s), header block %v", len(book.Rows), total, book.About)
+			}
+		}
 		if strings.HasPrefix(string(b), "conversa_id,") {
 			found = true
 			if n := strings.Count(string(b), "\n") - 1; fmt.Sprint(n) != strings.ReplaceAll(total, ".", "") {
@@ -192,8 +202,8 @@ func TestBrowserClientJourney(t *testing.T) {
 			}
 		}
 	}
-	if !found {
-		t.Fatalf("no CSV downloaded into %s", dir)
+	if !found || !foundXLSX {
+		t.Fatalf("no CSV (%v) or .xlsx (%v) downloaded into %s", found, foundXLSX, dir)
 	}
 }
 

@@ -74,43 +74,6 @@ func (s *Server) conversationsPage(w http.ResponseWriter, r *http.Request) error
 	return s.render(w, r, http.StatusOK, "conversations", v)
 }
 
-// conversationsCSV streams every conversation of the filter, one row each, in pages, so memory
-// stays flat however many rows the filter holds.
-func (s *Server) conversationsCSV(w http.ResponseWriter, r *http.Request) error {
-	sc, f, err := s.scopeFilter(r)
-	if err != nil {
-		return err
-	}
-	format, err := csvFormat(r, sc)
-	if err != nil {
-		return err
-	}
-	if err := s.auditView(r, sc, "export:conversations"); err != nil {
-		return err
-	}
-	csvHeaders(w, sc.Tenant.Slug+"-conversas-"+f.From.Format("20060102")+"-"+f.To.Format("20060102"), format.Excel)
-	cw := dashboard.NewCSVWriter(w, format)
-	if err := cw.Row(append([]string(nil), dashboard.ConversationHeader...)...); err != nil {
-		return err
-	}
-	n := 0
-	err = s.dash.Each(r.Context(), sc.db, sc.Tenant.ID, f, func(row dbsqlc.ConversationPageRow) error {
-		n++
-		if n%2000 == 0 {
-			if err := cw.Flush(); err != nil {
-				return err
-			}
-		}
-		return cw.ConversationRow(row)
-	})
-	if err != nil {
-		// Headers are gone: the client sees a truncated file; log it, do not render a page into it.
-		s.log.Error("csv export failed", "request_id", infoFrom(r.Context()).id, "rows", n, "error", err)
-		return nil
-	}
-	return cw.Flush()
-}
-
 // ConversationView is the data of one conversation's page.
 type ConversationView struct {
 	TenantPage

@@ -2,9 +2,7 @@ package web
 
 import (
 	"net/http"
-	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/geniai/analytics/internal/apperr"
@@ -247,50 +245,6 @@ func (s *Server) freshness(lang string, at *time.Time) string {
 	return translate(lang, "dashboard.synced") + " " + ago
 }
 
-// chartCSV exports the data behind one chart (or the KPIs) for the current filter.
-func (s *Server) chartCSV(w http.ResponseWriter, r *http.Request) error {
-	sc, f, err := s.scopeFilter(r)
-	if err != nil {
-		return err
-	}
-	name := strings.TrimSuffix(r.PathValue("chart"), ".csv")
-	if !contains(dashboard.Charts, name) {
-		return apperr.New(apperr.NotFound, "Gráfico desconhecido.")
-	}
-	format, err := csvFormat(r, sc)
-	if err != nil {
-		return err
-	}
-	d, err := s.dash.Load(r.Context(), sc.db, sc.Tenant.ID, f)
-	if err != nil {
-		return err
-	}
-	if err := s.auditView(r, sc, "export:"+name); err != nil {
-		return err
-	}
-	csvHeaders(w, sc.Tenant.Slug+"-"+name+"-"+f.From.Format("20060102")+"-"+f.To.Format("20060102"), format.Excel)
-	return d.ChartCSV(name, dashboard.NewCSVWriter(w, format))
-}
-
-func csvFormat(r *http.Request, sc *tenantScope) (dashboard.CSVFormat, error) {
-	switch r.URL.Query().Get("format") {
-	case "", "csv":
-		return dashboard.CSVFormat{Loc: sc.Tenant.Loc}, nil
-	case "excel":
-		return dashboard.CSVFormat{Excel: true, Loc: sc.Tenant.Loc}, nil
-	}
-	return dashboard.CSVFormat{}, apperr.New(apperr.Invalid, "Formato desconhecido: use csv ou excel.")
-}
-
-func csvHeaders(w http.ResponseWriter, name string, excel bool) {
-	if excel {
-		name += "-excel"
-	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+url.PathEscape(name)+`.csv"`)
-	w.Header().Set("Cache-Control", "no-store")
-}
-
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {
@@ -322,14 +276,6 @@ func kpiCard(v DashboardView, drill, labelKey, kind string, x dashboard.Value, l
 	ch := x.Change()
 	c.Change, c.Trend = formatChange(v.Lang, ch), trendClass(ch, lowerIsBetter)
 	return c
-}
-
-// ExportLinks are the two download links of a chart.
-type ExportLinks struct{ CSV, Excel string }
-
-func exportLinks(v DashboardView, chart string) ExportLinks {
-	path := "/dashboard/export/" + chart + ".csv"
-	return ExportLinks{CSV: v.LinkWith(path, v.Filter), Excel: v.LinkWith(path, v.Filter, "format", "excel")}
 }
 
 // FRTLabels and Weekdays are the chart labels, for the templates.

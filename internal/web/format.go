@@ -157,26 +157,4 @@ func formatDateTime(lang string, t time.Time, loc *time.Location) string {
 }
 
 // channelName turns a Chatwoot channel type into a name people know.
-func channelName(t string) string {
-	switch t {
-	case "Channel::Whatsapp":
-		return "WhatsApp"
-	case "Channel::Instagram":
-		return "Instagram"
-	case "Channel::FacebookPage":
-		return "Facebook"
-	case "Channel::WebWidget":
-		return "Site (widget)"
-	case "Channel::Api":
-		return "API"
-	case "Channel::Telegram":
-		return "Telegram"
-	case "Channel::Email":
-		return "E-mail"
-	case "Channel::Sms", "Channel::TwilioSms":
-		return "SMS"
-	case "Channel::Line":
-		return "LINE"
-	}
-	return strings.TrimPrefix(t, "Channel::")
-}
+func channelName(t string) string { return dashboard.ChannelName(t) }

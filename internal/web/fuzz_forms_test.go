@@ -139,7 +139,8 @@ func FuzzAuditFilter(f *testing.F) {
 	})
 }
 
-// FuzzCSVOptions requests the exports with arbitrary format options, charts and filters.
+// FuzzCSVOptions requests the exports (CSV and .xlsx) with arbitrary format options, charts and
+// filters.
 func FuzzCSVOptions(f *testing.F) {
 	h := newHarness(f, nil)
 	a, _ := pgtest.SeedAnalytics(f, h.env)
@@ -152,9 +153,14 @@ func FuzzCSVOptions(f *testing.F) {
 	f.Add("../../etc/passwd", "format=%00")
 	f.Add("funnel", "format=xlsx&inbox=3")
 	f.Add("first-reply.csv", "period=365d&limit=0&after=zzz")
+	f.Add("csat.xlsx", "format=csv&dow=9")
+	f.Add("export.xlsx", "q=%3DHYPERLINK(1)&"+period)
 	f.Fuzz(func(t *testing.T, chart, query string) {
 		path := "/conversations/export.csv?" + query
-		if chart != "" {
+		if chart == "export.xlsx" {
+			path = "/conversations/export.xlsx?" + query
+		}
+		if chart != "" && chart != "export.xlsx" {
 			path = "/dashboard/export/" + url.PathEscape(chart) + "?" + query
 		}
 		serveNo5xx(t, h, req("GET", path, ""), chart+" "+query)

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"archive/zip"
 	"context"
 	"fmt"
 	"io"
@@ -186,8 +187,8 @@ var loadMix = []loadRequest{
 		return "/api/v1/conversations/" + strconv.Itoa(o.convs[r.IntN(len(o.convs))])
 	}},
 	{kind: "export-conversations", path: func(*loadTenant, *loadTenant, *rand.Rand) string { return "/conversations/export.csv?period=30d" }, ownMarker: true},
-	{kind: "export-conversations-excel", path: func(*loadTenant, *loadTenant, *rand.Rand) string {
-		return "/conversations/export.csv?period=30d&format=excel"
+	{kind: "export-conversations-xlsx", path: func(*loadTenant, *loadTenant, *rand.Rand) string {
+		return "/conversations/export.xlsx?period=30d"
 	}, ownMarker: true},
 	{kind: "export-chart", path: func(_ *loadTenant, _ *loadTenant, r *rand.Rand) string {
 		charts := []string{"kpis", "daily", "funnel", "first-reply", "heatmap", "inboxes", "labels", "csat"}
@@ -280,6 +281,9 @@ func TestIsolationUnderLoad(t *testing.T) {
 				if status >= 500 || status != want {
 					fail("%s %s (tenant %s): status %d, want %d: %.300s", req.kind, path, own, status, want, body)
 				}
+				if strings.Contains(path, ".xlsx") {
+					body = xlsxText(body) // the markers are in the sheet, inside the zip
+				}
 				sawOwn := false
 				for _, m := range markerRE.FindAllStringSubmatch(body, -1) {
 					if m[1] != own {
@@ -329,4 +333,22 @@ func TestIsolationUnderLoad(t *testing.T) {
 		percentile(all, 0.50).Round(time.Microsecond), percentile(all, 0.95).Round(time.Microsecond),
 		percentile(all, 0.99).Round(time.Microsecond), all[len(all)-1].Round(time.Microsecond))
 	t.Logf("mix: %s", strings.Join(kinds, " "))
+}
+
+// xlsxText is the text of an .xlsx's worksheets ("" when it is not one).
+func xlsxText(body string) string {
+	zr, err := zip.NewReader(strings.NewReader(body), int64(len(body)))
+	if err != nil {
+		return ""
+	}
+	var b strings.Builder
+	for _, f := range zr.File {
+		if strings.HasPrefix(f.Name, "xl/worksheets/") {
+			if rc, err := f.Open(); err == nil {
+				_, _ = io.Copy(&b, rc)
+				rc.Close()
+			}
+		}
+	}
+	return b.String()
 }

@@ -39,9 +39,10 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /account/password", user(s.passwordSubmit))
 	// The client dashboard, explorer, exports and JSON API: tenant users see their own tenant.
 	mux.Handle("GET /dashboard", roles(s.dashboardPage, tenantRoles...))
-	mux.Handle("GET /dashboard/export/{chart}", roles(s.chartCSV, tenantRoles...))
+	mux.Handle("GET /dashboard/export/{chart}", roles(s.chartExport, tenantRoles...))
 	mux.Handle("GET /conversations", roles(s.conversationsPage, tenantRoles...))
-	mux.Handle("GET /conversations/export.csv", roles(s.conversationsCSV, tenantRoles...))
+	mux.Handle("GET /conversations/export.xlsx", roles(s.conversationsExport, tenantRoles...))
+	mux.Handle("GET /conversations/export.csv", roles(s.conversationsExport, tenantRoles...))
 	mux.Handle("GET /conversations/{id}", roles(s.conversationPage, tenantRoles...))
 	mux.Handle("GET /api/v1/dashboard/summary", roles(s.apiSummary, tenantRoles...))
 	mux.Handle("GET /api/v1/dashboard/series", roles(s.apiSeries, tenantRoles...))
@@ -57,9 +58,10 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /settings/users/{id}/reset-password", roles(s.settingsUserReset, pg.AppAdmin))
 	// Staff see any tenant's dashboard read-only ("ver como cliente"), every view audited.
 	mux.Handle("GET /admin/tenants/{tenant}/dashboard", roles(s.dashboardPage, staffRoles...))
-	mux.Handle("GET /admin/tenants/{tenant}/dashboard/export/{chart}", roles(s.chartCSV, staffRoles...))
+	mux.Handle("GET /admin/tenants/{tenant}/dashboard/export/{chart}", roles(s.chartExport, staffRoles...))
 	mux.Handle("GET /admin/tenants/{tenant}/conversations", roles(s.conversationsPage, staffRoles...))
-	mux.Handle("GET /admin/tenants/{tenant}/conversations/export.csv", roles(s.conversationsCSV, staffRoles...))
+	mux.Handle("GET /admin/tenants/{tenant}/conversations/export.xlsx", roles(s.conversationsExport, staffRoles...))
+	mux.Handle("GET /admin/tenants/{tenant}/conversations/export.csv", roles(s.conversationsExport, staffRoles...))
 	mux.Handle("GET /admin/tenants/{tenant}/conversations/{id}", roles(s.conversationPage, staffRoles...))
 	mux.Handle("GET /api/v1/tenants/{tenant}/dashboard/summary", roles(s.apiSummary, staffRoles...))
 	mux.Handle("GET /api/v1/tenants/{tenant}/dashboard/series", roles(s.apiSeries, staffRoles...))
@@ -85,7 +87,8 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /admin/users/{id}/unlock", roles(s.adminUserUnlock, pg.AppSuperAdmin))
 	mux.Handle("POST /admin/users/{id}/reset-password", roles(s.adminUserReset, pg.AppSuperAdmin))
 	mux.Handle("GET /admin/audit", roles(s.adminAudit, staffRoles...))
-	mux.Handle("GET /admin/audit.csv", roles(s.adminAuditCSV, staffRoles...))
+	mux.Handle("GET /admin/audit.xlsx", roles(s.adminAuditExport, staffRoles...))
+	mux.Handle("GET /admin/audit.csv", roles(s.adminAuditExport, staffRoles...))
 	// Anything else: anonymous visitors go to /login, signed-in ones get a 404 page.
 	mux.Handle("/", user(s.notFound))
 
