@@ -11,7 +11,7 @@ import (
 )
 
 func init() {
-	register("bench", "benchmark de ponta a ponta: [--scale full|small] [--out DIR] | readme", cmdBench)
+	register("bench", "benchmark de ponta a ponta: [--scale full|medium|small] [--out DIR] | readme", cmdBench)
 }
 
 // cmdBench runs the whole benchmark against a cluster (PGSUPER_URL creates throwaway databases
@@ -31,7 +31,7 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 		return nil
 	}
 	fs := flags(e, "bench")
-	scale := fs.String("scale", "full", "tamanho: full (100 clientes, 1M conversas) ou small (rápido)")
+	scale := fs.String("scale", "full", "tamanho: full (100 clientes, 1M conversas), medium (20 clientes, 120 mil conversas; exportação em 100 mil linhas) ou small (rápido)")
 	out := fs.String("out", "bench/results", "pasta dos relatórios")
 	keep := fs.Bool("keep", false, "mantém os bancos criados pelo benchmark")
 	skip := fs.String("skip", "", "fases a pular, separadas por vírgula: etl,dashboard,rls,http,fuzz,isolation,whale")
@@ -42,7 +42,7 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	}
 	sc, ok := bench.Scales[*scale]
 	if !ok {
-		return apperr.New(apperr.Invalid, "escala desconhecida: %s (use full ou small)", *scale)
+		return apperr.New(apperr.Invalid, "escala desconhecida: %s (use full, medium ou small)", *scale)
 	}
 	if *fuzztime > 0 {
 		sc.FuzzTime = *fuzztime

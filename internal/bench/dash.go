@@ -15,6 +15,7 @@ import (
 	"github.com/geniai/analytics/internal/dashboard"
 	"github.com/geniai/analytics/internal/dbsqlc"
 	"github.com/geniai/analytics/internal/pg"
+	"github.com/geniai/analytics/internal/sheet"
 )
 
 // sized is a tenant picked by size, with its dashboard context.
@@ -105,52 +106,97 @@ func (r *run) latencyRows(section, what string, s samples, p95Target float64) {
 
 var errEnough = errors.New("enough rows")
 
-// exportRate streams up to ExportRows conversations of the largest tenant through Service.Each
-// and the CSV writer of the export, three times, and reports the median rate.
+// exportRate streams up to ExportRows conversations of tenant p (365-day filter) through
+// Service.Each and the conversation export, as CSV and as .xlsx, three times each, interleaved,
+// and reports the median rates side by side, the .xlsx's time and its peak memory. Memory is
+// measured twice, for a tenth of the rows and for all of them: a streaming writer keeps both
+// peaks about equal.
 func (r *run) exportRate(ctx context.Context, svc *dashboard.Service, p sized) error {
 	limit := r.cfg.Scale.ExportRows
 	f, err := dashboard.Parse(url.Values{"period": {"365d"}}, p.dt.Today(time.Now()), 30, p.dt.InboxIDs())
 	if err != nil {
 		return err
 	}
-	once := func(max int) (int, time.Duration, error) {
-		w := dashboard.NewCSVWriter(io.Discard, dashboard.CSVFormat{Loc: p.dt.Loc})
+	tr := func(k string) string { return k }
+	once := func(format sheet.Format, max int) (int, time.Duration, error) {
+		ex := dashboard.NewConversationExport(p.dt, tr)
+		w, err := sheet.New(io.Discard, format, sheet.Table{Name: "Conversas", Columns: ex.Columns, Loc: p.dt.Loc,
+			About: []sheet.Field{{Label: "Cliente", Value: sheet.Str(p.dt.Name)}}})
+		if err != nil {
+			return 0, 0, err
+		}
+		defer w.Abort()
 		n := 0
 		t0 := time.Now()
-		err := svc.Each(ctx, r.principal(p.t), p.t.id, f, func(row dbsqlc.ConversationPageRow) error {
+		err = svc.Each(ctx, r.principal(p.t), p.t.id, f, func(row dbsqlc.ConversationPageRow) error {
 			if n >= max {
 				return errEnough
 			}
 			n++
-			return w.ConversationRow(row)
+			return w.Row(ex.Values(row)...)
 		})
 		if errors.Is(err, errEnough) {
 			err = nil
 		}
 		if err == nil {
-			err = w.Flush()
+			err = w.Close()
 		}
 		return n, time.Since(t0), err
 	}
-	if _, _, err := once(5000); err != nil { // warm-up
-		return fmt.Errorf("export: %w", err)
+	for _, format := range []sheet.Format{sheet.CSV, sheet.XLSX} { // warm-up
+		if _, _, err := once(format, 5000); err != nil {
+			return fmt.Errorf("export %s: %w", format, err)
+		}
 	}
-	var rates []float64
+	var csvRates, xlsxRates, xlsxSecs []float64
 	rows := 0
 	for i := 0; i < 3; i++ {
-		n, d, err := once(limit)
-		if err != nil {
-			return fmt.Errorf("export: %w", err)
+		for _, format := range []sheet.Format{sheet.CSV, sheet.XLSX} {
+			n, d, err := once(format, limit)
+			if err != nil {
+				return fmt.Errorf("export %s: %w", format, err)
+			}
+			rows = n
+			if format == sheet.CSV {
+				csvRates = append(csvRates, float64(n)/d.Seconds())
+			} else {
+				xlsxRates = append(xlsxRates, float64(n)/d.Seconds())
+				xlsxSecs = append(xlsxSecs, d.Seconds())
+			}
 		}
-		rows = n
-		rates = append(rates, float64(n)/d.Seconds())
 	}
-	sort.Float64s(rates)
-	note := fmt.Sprintf("%s rows of the %s tenant (365-day filter) via Service.Each + CSV writer, median of 3", format(float64(rows)), p.label)
+	sort.Float64s(csvRates)
+	sort.Float64s(xlsxRates)
+	sort.Float64s(xlsxSecs)
+	how := fmt.Sprintf("%s rows of the %s tenant (365-day filter) via Service.Each + the conversation export", format(float64(rows)), p.label)
 	if rows < limit {
-		note += fmt.Sprintf("; only %s rows exist at this scale (target is for %s)", format(float64(rows)), format(float64(limit)))
+		how += fmt.Sprintf("; only %s rows exist at this scale (target is for %s)", format(float64(rows)), format(float64(limit)))
 	}
-	r.rep.add("export", fmt.Sprintf("CSV export rate, %s tenant", p.label), rates[1], "rows/s", atLeast(50000), note)
+	r.rep.add("export", fmt.Sprintf("CSV export rate, %s tenant", p.label), csvRates[1], "rows/s", atLeast(50000), how+", CSV, median of 3")
+	r.rep.add("export", fmt.Sprintf(".xlsx export rate, %s tenant", p.label), xlsxRates[1], "rows/s", nil,
+		how+", .xlsx (streamed sheet, zip written to the output), median of 3, interleaved with the CSV runs")
+	r.rep.add("export", fmt.Sprintf(".xlsx export time, %s tenant", p.label), xlsxSecs[1], "s", atMost(10), how+", median of 3")
+	r.rep.add("export", fmt.Sprintf(".xlsx ÷ CSV export time, %s tenant", p.label), csvRates[1]/xlsxRates[1], "×", nil, "ratio of the medians above")
+
+	// Peak memory of one .xlsx export: the Go heap (sampled every 2 ms) above what it held before,
+	// and the process's peak RSS (VmHWM, reset before the export), for a tenth and all of the rows.
+	for _, n := range []int{max(rows/10, 1), rows} {
+		var heap int64
+		hwm, err := peakRSS(func() error {
+			var err error
+			heap, err = peakHeap(func() error { _, _, err := once(sheet.XLSX, n); return err })
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("export memory: %w", err)
+		}
+		note := fmt.Sprintf("one .xlsx export of %s rows; Go heap sampled every 2 ms, above its level before the export", format(float64(n)))
+		r.rep.add("export", fmt.Sprintf(".xlsx export peak heap, %s rows, %s tenant", format(float64(n)), p.label), float64(heap)/(1<<20), "MiB", nil, note)
+		if hwm > 0 {
+			r.rep.add("export", fmt.Sprintf(".xlsx export peak RSS, %s rows, %s tenant", format(float64(n)), p.label), hwm, "MiB", nil,
+				"VmHWM of the bench process, reset (clear_refs 5) before the export")
+		}
+	}
 	return nil
 }
 

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/metrics"
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -95,4 +97,47 @@ func busy(la string, cores int) bool {
 	}
 	x, err := strconv.ParseFloat(f[0], 64)
 	return err == nil && x > float64(cores)
+}
+
+// peakHeap runs fn and returns the largest Go heap (live and not yet collected objects) seen
+// while it ran, sampled every 2 ms, less the heap before it started.
+func peakHeap(fn func() error) (int64, error) {
+	runtime.GC()
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	read := func() int64 { metrics.Read(sample); return int64(sample[0].Value.Uint64()) }
+	base := read()
+	var peak atomic.Int64
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(2 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if h := read(); h > peak.Load() {
+				peak.Store(h)
+			}
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	err := fn()
+	close(stop)
+	<-done
+	return max(peak.Load()-base, 0), err
+}
+
+// peakRSS runs fn and returns the process's peak resident memory in MiB while it ran (the
+// kernel's VmHWM, reset first), or 0 where /proc does not allow the reset.
+func peakRSS(fn func() error) (float64, error) {
+	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
+		return 0, fn()
+	}
+	if err := fn(); err != nil {
+		return 0, err
+	}
+	return float64(vmHWM(os.Getpid())) / 1024, nil
 }
