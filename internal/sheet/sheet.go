@@ -81,12 +81,13 @@ type Locale struct {
 	Yes, No        string
 	DateFormat     string // an Excel number format for a Date
 	DateTimeFormat string // and for a DateTime
+	TimeLayout     string // a Go layout for instants written as text (the header block)
 }
 
 // PtBR and English are the two locales of the product.
 var (
-	PtBR    = Locale{Language: "pt-BR", Yes: "Sim", No: "Não", DateFormat: "dd/mm/yyyy", DateTimeFormat: "dd/mm/yyyy hh:mm"}
-	English = Locale{Language: "en", Yes: "Yes", No: "No", DateFormat: "yyyy-mm-dd", DateTimeFormat: "yyyy-mm-dd hh:mm"}
+	PtBR    = Locale{Language: "pt-BR", Yes: "Sim", No: "Não", DateFormat: "dd/mm/yyyy", DateTimeFormat: "dd/mm/yyyy hh:mm", TimeLayout: "02/01/2006 15:04"}
+	English = Locale{Language: "en", Yes: "Yes", No: "No", DateFormat: "yyyy-mm-dd", DateTimeFormat: "yyyy-mm-dd hh:mm", TimeLayout: "2006-01-02 15:04"}
 )
 
 // Format is a file format: CSV or XLSX.

@@ -2,6 +2,7 @@ package sheet
 
 import (
 	"archive/zip"
+	"compress/flate"
 	"errors"
 	"fmt"
 	"io"
@@ -42,7 +43,6 @@ type xlsxWriter struct {
 	kind   [YesNo + 1]int // cell style per kind
 	head   int            // header row style
 	label  int            // About labels
-	when   int            // an About instant, aligned left like the texts around it
 	title  int            // the title line
 	width  []float64      // measured widths of the shown columns
 	held   [][]any        // the first rows, until the widths are known
@@ -61,6 +61,9 @@ func NewXLSX(w io.Writer, t Table) (Writer, error) {
 	}
 	if t.Locale.Yes == "" {
 		t.Locale = PtBR
+	}
+	if t.Locale.TimeLayout == "" {
+		t.Locale.TimeLayout = PtBR.TimeLayout
 	}
 	x := &xlsxWriter{out: w, t: t, f: excelize.NewFile()}
 	for i, c := range t.Columns {
@@ -116,10 +119,6 @@ func (x *xlsxWriter) setup() error {
 	if x.label, err = x.f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}}); err != nil {
 		return err
 	}
-	if x.when, err = x.f.NewStyle(&excelize.Style{CustomNumFmt: ptr(x.t.Locale.DateTimeFormat),
-		Alignment: &excelize.Alignment{Horizontal: "left"}}); err != nil {
-		return err
-	}
 	if x.title, err = x.f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true, Size: 14}}); err != nil {
 		return err
 	}
@@ -167,10 +166,27 @@ func (x *xlsxWriter) Row(vals ...Value) error {
 		return ErrTooManyRows
 	}
 	for j, i := range x.shown {
-		x.cells[j], _ = x.cell(vals[i], x.t.Columns[i])
+		x.cells[j] = x.value(vals[i], x.t.Columns[i])
 	}
 	x.row++
 	return x.sw.SetRow(cellName(1, x.row), x.cells)
+}
+
+// value is a value as an excelize cell, once the columns are sized.
+func (x *xlsxWriter) value(v Value, c Column) any {
+	if v.typ == vStr {
+		s := v.s
+		if v.label != "" {
+			s = v.label
+		}
+		style := x.kind[Text]
+		if k := v.kindIn(c); k == Code {
+			style = x.kind[Code]
+		}
+		return excelize.Cell{StyleID: style, Value: s}
+	}
+	cell, _ := x.cell(v, c)
+	return cell
 }
 
 // cell is a value as an excelize cell, and the width it needs on screen.
@@ -264,11 +280,11 @@ func (x *xlsxWriter) start() error {
 			return err
 		}
 		for i, a := range x.t.About {
-			v, _ := x.cell(a.Value, Column{Kind: Text})
-			if c, ok := v.(excelize.Cell); ok && a.Value.typ == vTime {
-				c.StyleID = x.when
-				v = c
+			val := a.Value
+			if val.typ == vTime {
+				val = Str(val.t.In(x.t.Loc).Format(x.t.Locale.TimeLayout))
 			}
+			v, _ := x.cell(val, Column{Kind: Text})
 			if err := x.sw.SetRow(cellName(1, 2+i), []any{excelize.Cell{StyleID: x.label, Value: a.Label}, v}); err != nil {
 				return err
 			}
@@ -315,7 +331,13 @@ func (x *xlsxWriter) Close() error {
 	x.done = true
 	// excelize assembles a workbook in a bytes.Buffer before copying it out; a zip writer of
 	// our own (its documented hook) sends it to the output as it is compressed instead.
-	x.f.SetZipWriter(func(io.Writer) excelize.ZipWriter { return zip.NewWriter(x.out) })
+	// The fastest deflate level: about three times faster than the default for sheet XML, for
+	// a file about a quarter larger.
+	x.f.SetZipWriter(func(io.Writer) excelize.ZipWriter {
+		zw := zip.NewWriter(x.out)
+		zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) { return flate.NewWriter(w, flate.BestSpeed) })
+		return zw
+	})
 	return x.f.Write(io.Discard)
 }
 
