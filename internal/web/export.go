@@ -1,7 +1,10 @@
 package web
 
 import (
+	"bytes"
+	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -10,6 +13,7 @@ import (
 	"github.com/geniai/analytics/internal/apperr"
 	"github.com/geniai/analytics/internal/dashboard"
 	"github.com/geniai/analytics/internal/dbsqlc"
+	"github.com/geniai/analytics/internal/pg"
 	"github.com/geniai/analytics/internal/sheet"
 )
 
@@ -70,26 +74,25 @@ func (d *download) Write(p []byte) (int, error) {
 }
 
 // exportName is a file name: tenant, what, period ("academia-fit-conversas-20260301-20260330").
-func exportName(sc *tenantScope, what string, f dashboard.Filter) string {
-	return sc.Tenant.Slug + "-" + what + "-" + f.From.Format("20060102") + "-" + f.To.Format("20060102")
+func exportName(t *dashboard.Tenant, what string, f dashboard.Filter) string {
+	return t.Slug + "-" + what + "-" + f.From.Format("20060102") + "-" + f.To.Format("20060102")
 }
 
 // exportTable is a table with the header block every export carries: tenant, period, active
 // filters, when it was made, in the reader's language.
 // The KPIs also say which period they are compared with.
-func (s *Server) exportTable(r *http.Request, sc *tenantScope, f dashboard.Filter, name string, cols []sheet.Column) sheet.Table {
-	lang := s.langOf(r)
+func (s *Server) exportTable(lang string, tenant *dashboard.Tenant, f dashboard.Filter, name string, cols []sheet.Column) sheet.Table {
 	tr := func(k string) string { return translate(lang, k) }
 	period := func(f dashboard.Filter) sheet.Value {
 		return sheet.Str(formatDay(lang, f.From) + " " + tr("export.about.to") + " " + formatDay(lang, f.To))
 	}
-	t := sheet.Table{Name: tr("export.sheet." + name), Columns: cols, Loc: sc.Tenant.Loc, Locale: sheet.PtBR}
-	t.About = append(t.About, sheet.Field{Label: tr("export.about.tenant"), Value: sheet.Str(sc.Tenant.Name)},
+	t := sheet.Table{Name: tr("export.sheet." + name), Columns: cols, Loc: tenant.Loc, Locale: sheet.PtBR}
+	t.About = append(t.About, sheet.Field{Label: tr("export.about.tenant"), Value: sheet.Str(tenant.Name)},
 		sheet.Field{Label: tr("export.about.period"), Value: period(f)})
 	if name == "kpis" {
 		t.About = append(t.About, sheet.Field{Label: tr("export.about.compared"), Value: period(f.Previous())})
 	}
-	t.About = append(t.About, sheet.Field{Label: tr("export.about.filters"), Value: sheet.Str(describeFilter(lang, sc, f))},
+	t.About = append(t.About, sheet.Field{Label: tr("export.about.filters"), Value: sheet.Str(describeFilter(lang, tenant, f))},
 		sheet.Field{Label: tr("export.about.generated"), Value: sheet.Time(s.now())})
 	if lang == langEN {
 		t.Locale = sheet.English
@@ -99,7 +102,7 @@ func (s *Server) exportTable(r *http.Request, sc *tenantScope, f dashboard.Filte
 
 // describeFilter says in words what the filter keeps, beyond the period ("Canal: WhatsApp;
 // Busca: “preço”"), or that it keeps everything.
-func describeFilter(lang string, sc *tenantScope, f dashboard.Filter) string {
+func describeFilter(lang string, tenant *dashboard.Tenant, f dashboard.Filter) string {
 	tr := func(k string) string { return translate(lang, k) }
 	var parts []string
 	add := func(key, v string) { parts = append(parts, tr(key)+": "+v) }
@@ -107,7 +110,7 @@ func describeFilter(lang string, sc *tenantScope, f dashboard.Filter) string {
 		names := make([]string, len(f.Inboxes))
 		for i, id := range f.Inboxes {
 			names[i] = "Caixa " + strconv.Itoa(int(id))
-			for _, ib := range sc.Tenant.Inboxes {
+			for _, ib := range tenant.Inboxes {
 				if ib.InboxID == id && ib.InboxName != "" {
 					names[i] = ib.InboxName
 				}
@@ -160,11 +163,8 @@ func (s *Server) finishExport(r *http.Request, out *download, sw sheet.Writer, e
 	if err == nil {
 		return nil
 	}
-	if errors.Is(err, sheet.ErrTooManyRows) {
-		return apperr.New(apperr.Invalid, "São mais de 1.048.575 conversas, o máximo de uma planilha do Excel: escolha um período menor ou baixe o CSV.")
-	}
 	if !out.started {
-		return err
+		return exportError(err)
 	}
 	s.log.Error("export failed", "request_id", infoFrom(r.Context()).id, "rows", rows, "error", err)
 	return nil
@@ -197,11 +197,11 @@ func (s *Server) chartExport(w http.ResponseWriter, r *http.Request) error {
 	if err := s.auditView(r, sc, "export:"+name); err != nil {
 		return err
 	}
-	t := s.exportTable(r, sc, f, name, cols)
+	t := s.exportTable(lang, sc.Tenant, f, name, cols)
 	if d.Approx && (name == "kpis" || name == "inboxes") {
 		t.About = append(t.About, sheet.Field{Label: translate(lang, "export.about.note"), Value: sheet.Str(translate(lang, "dashboard.approx"))})
 	}
-	out := &download{w: w, name: exportName(sc, name, f), format: format}
+	out := &download{w: w, name: exportName(sc.Tenant, name, f), format: format}
 	sw, err := sheet.New(out, format, t)
 	if err != nil {
 		return err
@@ -229,20 +229,59 @@ func (s *Server) conversationsExport(w http.ResponseWriter, r *http.Request) err
 	if err := s.auditView(r, sc, "export:conversations"); err != nil {
 		return err
 	}
-	lang := s.langOf(r)
-	ex := dashboard.NewConversationExport(sc.Tenant, func(k string) string { return translate(lang, k) })
-	out := &download{w: w, name: exportName(sc, "conversas", f), format: format}
-	sw, err := sheet.New(out, format, s.exportTable(r, sc, f, "conversations", ex.Columns))
+	out := &download{w: w, name: exportName(sc.Tenant, "conversas", f), format: format}
+	n, err := s.writeConversations(r.Context(), sc.db, sc.Tenant, f, s.langOf(r), format, out)
+	if err == nil || !out.started {
+		return exportError(err)
+	}
+	s.log.Error("export failed", "request_id", infoFrom(r.Context()).id, "rows", n, "error", err)
+	return nil
+}
+
+// writeConversations writes tenant t's conversations of filter f, as p reads them, in format
+// and lang, to out; it returns the rows written.
+func (s *Server) writeConversations(ctx context.Context, p pg.Principal, t *dashboard.Tenant, f dashboard.Filter, lang string,
+	format sheet.Format, out io.Writer) (int, error) {
+	ex := dashboard.NewConversationExport(t, func(k string) string { return translate(lang, k) })
+	sw, err := sheet.New(out, format, s.exportTable(lang, t, f, "conversations", ex.Columns))
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer sw.Abort()
 	n := 0
-	err = s.dash.Each(r.Context(), sc.db, sc.Tenant.ID, f, func(row dbsqlc.ConversationPageRow) error {
+	err = s.dash.Each(ctx, p, t.ID, f, func(row dbsqlc.ConversationPageRow) error {
 		n++
 		return sw.Row(ex.Values(row)...)
 	})
-	return s.finishExport(r, out, sw, err, n)
+	if err != nil {
+		return n, err
+	}
+	return n, sw.Close()
+}
+
+// ConversationsXLSX is the .xlsx of a tenant's conversations for filter f, as p reads them, in
+// lang (langPT or langEN), and its file name: what a digest attaches for its period.
+func (s *Server) ConversationsXLSX(ctx context.Context, p pg.Principal, tenantID int64, f dashboard.Filter, lang string) (string, []byte, error) {
+	t, err := s.dash.LoadTenant(ctx, p, tenantID)
+	if err != nil {
+		return "", nil, err
+	}
+	if normLang(lang) == "" {
+		lang = langPT
+	}
+	var b bytes.Buffer
+	if _, err := s.writeConversations(ctx, p, t, f, normLang(lang), sheet.XLSX, &b); err != nil {
+		return "", nil, exportError(err)
+	}
+	return exportName(t, "conversas", f) + sheet.XLSX.Ext(), b.Bytes(), nil
+}
+
+// exportError turns a sheet too long for Excel into a message for the reader.
+func exportError(err error) error {
+	if errors.Is(err, sheet.ErrTooManyRows) {
+		return apperr.New(apperr.Invalid, "São mais de 1.048.575 conversas, o máximo de uma planilha do Excel: escolha um período menor ou baixe o CSV.")
+	}
+	return err
 }
 
 // ExportLinks are the two download links of a chart.

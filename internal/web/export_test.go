@@ -1,14 +1,18 @@
 package web
 
 import (
+	"context"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/geniai/analytics/internal/apperr"
 	"github.com/geniai/analytics/internal/dashboard"
 	"github.com/geniai/analytics/internal/dbsqlc"
+	"github.com/geniai/analytics/internal/pg"
 	"github.com/geniai/analytics/internal/sheet"
 	"github.com/geniai/analytics/internal/sheet/sheettest"
 )
@@ -257,5 +261,32 @@ func TestExportFormats(t *testing.T) {
 	expectStatus(t, audit, http.StatusOK, "")
 	if book := sheettest.Open(t, []byte(audit.body)); book.Titles[0] != "Quando" || len(book.Rows) == 0 {
 		t.Errorf("audit export: %q, %d rows", book.Titles, len(book.Rows))
+	}
+}
+
+// ConversationsXLSX (what a digest attaches) is the same file as the download, read as the
+// subscriber: another tenant's id is not found.
+func TestConversationsXLSXForDigest(t *testing.T) {
+	t.Parallel()
+	h, a, b := dashHarness(t)
+	uid := h.user(a, "gerente@a.test", "client", pw)
+	f, err := dashboard.Parse(url.Values{"from": {"2026-10-01"}, "to": {"2026-11-29"}}, time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), 30, []int32{1, 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := pg.User(a, uid, pg.AppClient, "127.0.0.1", "digest")
+	name, data, err := h.srv.ConversationsXLSX(context.Background(), p, a, f, "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if name != "academia-a-conversas-20261001-20261129.xlsx" {
+		t.Errorf("name %q", name)
+	}
+	book := sheettest.Open(t, data)
+	if len(book.Rows) != 600 || book.Titles[0] != "Conversation ID" || book.About["Client"] != "academia-a" {
+		t.Errorf("digest .xlsx: %d rows, %q, %v", len(book.Rows), book.Titles[0], book.About)
+	}
+	if _, _, err := h.srv.ConversationsXLSX(context.Background(), p, b, f, "pt-BR"); !apperr.Is(err, apperr.NotFound) {
+		t.Errorf("another tenant's conversations: %v", err)
 	}
 }
