@@ -106,10 +106,22 @@ WHERE id = @id
 RETURNING id, tenant_id, email, full_name, role, is_active, auth_version;
 
 -- name: UserUnlock :one
--- UserUnlock clears a lockout.
-UPDATE app.users SET locked_until = NULL, failed_attempts = 0, lockout_count = 0
-WHERE id = @id
-RETURNING id;
+-- UserUnlock lifts every network lock of the user and forgets its failures (super_admin, audited);
+-- no row when the user does not exist.
+SELECT u::bigint AS id FROM app.login_unlock(@id::bigint) AS u;
+
+-- name: LoginWatch :many
+-- LoginWatch lists accounts locked on some client network or under attack (staff), most
+-- alarming first; locked_until is the epoch when no lock is in force.
+SELECT w.user_id::bigint AS user_id, w.tenant_id::bigint AS tenant_id, t.slug AS tenant_slug,
+       w.email::text AS email, w.failures::integer AS failures, w.networks::integer AS networks,
+       w.locked_networks::integer AS locked_networks,
+       coalesce(w.locked_until, 'epoch'::timestamptz)::timestamptz AS locked_until,
+       w.last_failure_at::timestamptz AS last_failure_at, w.attacked::boolean AS attacked,
+       w.network_list::text[] AS network_list
+FROM app.login_watch(@max_rows::integer) AS w
+JOIN app.tenants t ON t.id = w.tenant_id
+ORDER BY w.attacked DESC, w.locked_networks DESC, w.last_failure_at DESC;
 
 -- name: AuditSearch :many
 -- AuditSearch pages through the audit log newest first (keyset on (at, id)) with filters.

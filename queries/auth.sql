@@ -1,6 +1,7 @@
 -- name: LoginLookup :one
 -- LoginLookup returns the account behind an e-mail for sign-in (anon only); no row when unknown.
--- locked_seconds (0: not locked) and checked_at come from the database clock; a missing trial end
+-- locked_seconds (0: not locked) is the lock on the caller's client network; it and checked_at
+-- come from the database clock; a missing trial end
 -- comes back as the Unix epoch.
 SELECT l.user_id::bigint AS user_id,
        l.tenant_id::bigint AS tenant_id,
@@ -14,7 +15,7 @@ SELECT l.user_id::bigint AS user_id,
        l.tenant_name::text AS tenant_name,
        l.auth_version::integer AS auth_version,
        l.checked_at::timestamptz AS checked_at
-FROM app.login_lookup(@email::text) AS l;
+FROM app.login_lookup(@email::text, nullif(@ip::text, '')::inet) AS l;
 
 -- name: LoginIPBlocked :one
 -- LoginIPBlocked is the number of seconds until a throttled IP may try again (0: allowed).

@@ -109,7 +109,7 @@ func (a *Authenticator) Login(ctx context.Context, at Attempt) (Account, error) 
 		if err != nil || blocked > 0 {
 			return err
 		}
-		row, err = tx.LoginLookup(ctx, at.Email)
+		row, err = tx.LoginLookup(ctx, dbsqlc.LoginLookupParams{Email: at.Email, IP: at.IP})
 		if pg.IsNoRows(err) {
 			return nil
 		}

@@ -55,7 +55,7 @@ func TestLoginFunctionGrants(t *testing.T) {
 
 	// anon: lookup works, principal functions are refused.
 	if err := env.DB.InReadTx(ctx, anon, func(tx pg.Tx) error {
-		_, err := tx.LoginLookup(ctx, "a@acme.com.br")
+		_, err := tx.LoginLookup(ctx, dbsqlc.LoginLookupParams{Email: "a@acme.com.br"})
 		return err
 	}); err != nil {
 		t.Fatalf("anon lookup: %v", err)
@@ -78,7 +78,10 @@ func TestLoginFunctionGrants(t *testing.T) {
 	}
 	// signed-in roles: login functions are refused.
 	for name, fn := range map[string]func(tx pg.Tx) error{
-		"login_lookup": func(tx pg.Tx) error { _, err := tx.LoginLookup(ctx, "a@acme.com.br"); return err },
+		"login_lookup": func(tx pg.Tx) error {
+			_, err := tx.LoginLookup(ctx, dbsqlc.LoginLookupParams{Email: "a@acme.com.br"})
+			return err
+		},
 		"login_fail": func(tx pg.Tx) error {
 			_, err := tx.LoginFail(ctx, dbsqlc.LoginFailParams{Email: "b@acme.com.br", IP: "192.0.2.1"})
 			return err
@@ -95,12 +98,20 @@ func TestLoginFunctionGrants(t *testing.T) {
 			_, err := tx.Raw.Exec(ctx, "SELECT * FROM app.login_throttle")
 			return err
 		},
-		"login_email_throttle": func(tx pg.Tx) error {
-			_, err := tx.Raw.Exec(ctx, "SELECT * FROM app.login_email_throttle")
+		"login_failures": func(tx pg.Tx) error {
+			_, err := tx.Raw.Exec(ctx, "SELECT * FROM app.login_failures")
 			return err
 		},
 		"login_count_failure": func(tx pg.Tx) error {
-			_, err := tx.Raw.Exec(ctx, "SELECT * FROM app.login_count_failure('b@acme.com.br', 'login.failure')")
+			_, err := tx.Raw.Exec(ctx, "SELECT * FROM app.login_count_failure('b@acme.com.br', 'login.failure', '192.0.2.1')")
+			return err
+		},
+		"login_watch": func(tx pg.Tx) error {
+			_, err := tx.Raw.Exec(ctx, "SELECT * FROM app.login_watch(10)")
+			return err
+		},
+		"login_unlock": func(tx pg.Tx) error {
+			_, err := tx.UserUnlock(ctx, b)
 			return err
 		},
 	} {
@@ -142,9 +153,11 @@ func TestLoginFunctionGrants(t *testing.T) {
 	}
 	// anon may not touch the throttle tables nor call the internal helper directly either.
 	for name, q := range map[string]string{
-		"login_throttle":       "SELECT * FROM app.login_throttle",
-		"login_email_throttle": "DELETE FROM app.login_email_throttle",
-		"login_count_failure":  "SELECT * FROM app.login_count_failure('b@acme.com.br', 'login.failure')",
+		"login_throttle":      "SELECT * FROM app.login_throttle",
+		"login_failures":      "DELETE FROM app.login_failures",
+		"login_count_failure": "SELECT * FROM app.login_count_failure('b@acme.com.br', 'login.failure', '192.0.2.1')",
+		"login_summarise":     "SELECT app.login_summarise(1)",
+		"login_unlock":        "SELECT * FROM app.login_unlock(1)",
 	} {
 		if err := env.DB.InTx(ctx, anon, func(tx pg.Tx) error { _, err := tx.Raw.Exec(ctx, q); return err }); !apperr.Is(err, apperr.Forbidden) {
 			t.Errorf("anon %s: want permission error, got %v", name, err)
@@ -158,11 +171,12 @@ func TestLoginFunctionGrants(t *testing.T) {
 		SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
 		WHERE n.nspname = 'app' AND p.proname IN ('login_lookup', 'login_fail', 'login_succeed', 'login_ip_blocked',
 		      'principal_check', 'user_own_password_check', 'user_own_password_fail', 'user_set_own_password',
-		      'login_count_failure', 'login_retry_seconds')
-		  AND (p.prosecdef = (p.proname IN ('login_count_failure', 'login_retry_seconds'))
+		      'login_unlock', 'login_watch', 'login_count_failure', 'login_retry_seconds', 'login_network',
+		      'login_client', 'login_email_hash', 'login_locked_until', 'login_summarise')
+		  AND (p.prosecdef = (p.proname IN ('login_count_failure', 'login_retry_seconds', 'login_network', 'login_client', 'login_email_hash', 'login_locked_until', 'login_summarise'))
 		       OR NOT coalesce(p.proconfig, '{}') @> '{"search_path=pg_catalog, pg_temp"}'
 		       OR has_function_privilege('public', p.oid, 'EXECUTE')
-		       OR (p.proname IN ('login_count_failure', 'login_retry_seconds')
+		       OR (p.proname IN ('login_count_failure', 'login_retry_seconds', 'login_network', 'login_client', 'login_email_hash', 'login_locked_until', 'login_summarise')
 		           AND (has_function_privilege('geniai_anon', p.oid, 'EXECUTE')
 		                OR has_function_privilege('geniai_tenant', p.oid, 'EXECUTE')
 		                OR has_function_privilege('geniai_staff', p.oid, 'EXECUTE'))))
@@ -170,7 +184,8 @@ func TestLoginFunctionGrants(t *testing.T) {
 		SELECT 'missing' FROM (SELECT count(*) AS n FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
 		      WHERE n.nspname = 'app' AND p.proname IN ('login_lookup', 'login_fail', 'login_succeed', 'login_ip_blocked',
 		      'principal_check', 'user_own_password_check', 'user_own_password_fail', 'user_set_own_password',
-		      'login_count_failure', 'login_retry_seconds')) c WHERE c.n <> 10`)
+		      'login_unlock', 'login_watch', 'login_count_failure', 'login_retry_seconds', 'login_network',
+		      'login_client', 'login_email_hash', 'login_locked_until', 'login_summarise')) c WHERE c.n <> 17`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +258,7 @@ func TestLoginTimeIsTheDatabases(t *testing.T) {
 		}
 	}
 	var retry, blocked int32
-	if err := raw.QueryRow(ctx, `SELECT app.login_succeed($1, NULL, 'x')`, a).Scan(&retry); err != nil || retry < 14*60 {
+	if err := raw.QueryRow(ctx, `SELECT app.login_succeed($1, '192.0.2.9', 'x')`, a).Scan(&retry); err != nil || retry < 14*60 {
 		t.Errorf("login_succeed on a locked account: %d %v", retry, err)
 	}
 	for i := 0; i < 3; i++ { // failures from elsewhere purge nothing still in force
@@ -265,7 +280,7 @@ func TestLoginTimeIsTheDatabases(t *testing.T) {
 	}
 
 	// Time passes (the stored times age): the account and the IP are released.
-	if _, err := su.Exec(ctx, `UPDATE app.users SET locked_until = now() - interval '1 second' WHERE id = $1`, a); err != nil {
+	if _, err := su.Exec(ctx, `UPDATE app.login_failures SET locked_until = now() - interval '1 second'`); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := su.Exec(ctx, `UPDATE app.login_throttle SET window_start = window_start - interval '10 minutes' WHERE ip = '192.0.2.50'`); err != nil {

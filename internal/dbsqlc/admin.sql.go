@@ -321,6 +321,66 @@ func (q *Queries) EtlRunsRecent(ctx context.Context, arg EtlRunsRecentParams) ([
 	return items, nil
 }
 
+const loginWatch = `-- name: LoginWatch :many
+SELECT w.user_id::bigint AS user_id, w.tenant_id::bigint AS tenant_id, t.slug AS tenant_slug,
+       w.email::text AS email, w.failures::integer AS failures, w.networks::integer AS networks,
+       w.locked_networks::integer AS locked_networks,
+       coalesce(w.locked_until, 'epoch'::timestamptz)::timestamptz AS locked_until,
+       w.last_failure_at::timestamptz AS last_failure_at, w.attacked::boolean AS attacked,
+       w.network_list::text[] AS network_list
+FROM app.login_watch($1::integer) AS w
+JOIN app.tenants t ON t.id = w.tenant_id
+ORDER BY w.attacked DESC, w.locked_networks DESC, w.last_failure_at DESC
+`
+
+type LoginWatchRow struct {
+	UserID         int64     `json:"user_id"`
+	TenantID       int64     `json:"tenant_id"`
+	TenantSlug     string    `json:"tenant_slug"`
+	Email          string    `json:"email"`
+	Failures       int32     `json:"failures"`
+	Networks       int32     `json:"networks"`
+	LockedNetworks int32     `json:"locked_networks"`
+	LockedUntil    time.Time `json:"locked_until"`
+	LastFailureAt  time.Time `json:"last_failure_at"`
+	Attacked       bool      `json:"attacked"`
+	NetworkList    []string  `json:"network_list"`
+}
+
+// LoginWatch lists accounts locked on some client network or under attack (staff), most
+// alarming first; locked_until is the epoch when no lock is in force.
+func (q *Queries) LoginWatch(ctx context.Context, maxRows int32) ([]LoginWatchRow, error) {
+	rows, err := q.db.Query(ctx, loginWatch, maxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []LoginWatchRow{}
+	for rows.Next() {
+		var i LoginWatchRow
+		if err := rows.Scan(
+			&i.UserID,
+			&i.TenantID,
+			&i.TenantSlug,
+			&i.Email,
+			&i.Failures,
+			&i.Networks,
+			&i.LockedNetworks,
+			&i.LockedUntil,
+			&i.LastFailureAt,
+			&i.Attacked,
+			&i.NetworkList,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const settingsGet = `-- name: SettingsGet :one
 SELECT tenant_id, display_name, logo_url, primary_color, secondary_color, default_period_days,
        lead_labels, lead_regex, lead_any_message, visit_labels, visit_regex, converted_labels,
@@ -558,12 +618,11 @@ func (q *Queries) UserSearch(ctx context.Context, arg UserSearchParams) ([]UserS
 }
 
 const userUnlock = `-- name: UserUnlock :one
-UPDATE app.users SET locked_until = NULL, failed_attempts = 0, lockout_count = 0
-WHERE id = $1
-RETURNING id
+SELECT u::bigint AS id FROM app.login_unlock($1::bigint) AS u
 `
 
-// UserUnlock clears a lockout.
+// UserUnlock lifts every network lock of the user and forgets its failures (super_admin, audited);
+// no row when the user does not exist.
 func (q *Queries) UserUnlock(ctx context.Context, id int64) (int64, error) {
 	row := q.db.QueryRow(ctx, userUnlock, id)
 	var id_2 int64

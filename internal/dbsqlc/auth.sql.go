@@ -85,8 +85,13 @@ SELECT l.user_id::bigint AS user_id,
        l.tenant_name::text AS tenant_name,
        l.auth_version::integer AS auth_version,
        l.checked_at::timestamptz AS checked_at
-FROM app.login_lookup($1::text) AS l
+FROM app.login_lookup($1::text, nullif($2::text, '')::inet) AS l
 `
+
+type LoginLookupParams struct {
+	Email string `json:"email"`
+	IP    string `json:"ip"`
+}
 
 type LoginLookupRow struct {
 	UserID        int64     `json:"user_id"`
@@ -104,10 +109,11 @@ type LoginLookupRow struct {
 }
 
 // LoginLookup returns the account behind an e-mail for sign-in (anon only); no row when unknown.
-// locked_seconds (0: not locked) and checked_at come from the database clock; a missing trial end
+// locked_seconds (0: not locked) is the lock on the caller's client network; it and checked_at
+// come from the database clock; a missing trial end
 // comes back as the Unix epoch.
-func (q *Queries) LoginLookup(ctx context.Context, email string) (LoginLookupRow, error) {
-	row := q.db.QueryRow(ctx, loginLookup, email)
+func (q *Queries) LoginLookup(ctx context.Context, arg LoginLookupParams) (LoginLookupRow, error) {
+	row := q.db.QueryRow(ctx, loginLookup, arg.Email, arg.IP)
 	var i LoginLookupRow
 	err := row.Scan(
 		&i.UserID,

@@ -116,12 +116,16 @@ type Querier interface {
 	// LoginIPBlocked is the number of seconds until a throttled IP may try again (0: allowed).
 	LoginIPBlocked(ctx context.Context, ip string) (int32, error)
 	// LoginLookup returns the account behind an e-mail for sign-in (anon only); no row when unknown.
-	// locked_seconds (0: not locked) and checked_at come from the database clock; a missing trial end
+	// locked_seconds (0: not locked) is the lock on the caller's client network; it and checked_at
+	// come from the database clock; a missing trial end
 	// comes back as the Unix epoch.
-	LoginLookup(ctx context.Context, email string) (LoginLookupRow, error)
+	LoginLookup(ctx context.Context, arg LoginLookupParams) (LoginLookupRow, error)
 	// LoginSucceed resets the failure counters, stamps the last login and audits login.success; on a
 	// locked account it changes nothing and returns the seconds it stays locked (0: signed in).
 	LoginSucceed(ctx context.Context, arg LoginSucceedParams) (int32, error)
+	// LoginWatch lists accounts locked on some client network or under attack (staff), most
+	// alarming first; locked_until is the epoch when no lock is in force.
+	LoginWatch(ctx context.Context, maxRows int32) ([]LoginWatchRow, error)
 	// PlanPerCall makes the rest of the transaction plan each statement with its actual parameters
 	// (plan_cache_mode, transaction-local). The list's keyset pages need it: a cached generic plan
 	// cannot see which filters are NULL or where the cursor is, and sorted a large tenant's whole
@@ -214,7 +218,8 @@ type Querier interface {
 	// UserSetPassword replaces a user's password hash and bumps auth_version, which ends every
 	// session that carries the old version.
 	UserSetPassword(ctx context.Context, arg UserSetPasswordParams) (UserSetPasswordRow, error)
-	// UserUnlock clears a lockout.
+	// UserUnlock lifts every network lock of the user and forgets its failures (super_admin, audited);
+	// no row when the user does not exist.
 	UserUnlock(ctx context.Context, id int64) (int64, error)
 	// UserUpdate changes name, role and active flag; deactivation bumps auth_version so the user's
 	// sessions end at their next request.

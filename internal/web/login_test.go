@@ -141,17 +141,18 @@ func TestLockoutAfterFiveFailuresAndRelease(t *testing.T) {
 	expectStatus(t, b.login("ana@acme.com.br", pw), http.StatusTooManyRequests, auth.MsgBadCredentials)
 	h.clock.Advance(-365 * 24 * time.Hour)
 	// Time passes for the database (the lock ages): one minute left, then none.
-	h.exec(`UPDATE app.users SET locked_until = now() + interval '60 seconds' WHERE id = $1`, uid)
+	h.exec(`UPDATE app.login_failures SET locked_until = now() + interval '60 seconds' WHERE email_hash = app.login_email_hash('ana@acme.com.br')`)
 	res = b.login("ana@acme.com.br", pw)
 	expectStatus(t, res, http.StatusTooManyRequests, auth.MsgBadCredentials)
 	if ra, _ := strconv.Atoi(res.Header.Get("Retry-After")); ra <= 0 || ra > 60 {
 		t.Fatalf("Retry-After %q", res.Header.Get("Retry-After"))
 	}
-	h.exec(`UPDATE app.users SET locked_until = now() - interval '1 second' WHERE id = $1`, uid)
+	h.exec(`UPDATE app.login_failures SET locked_until = now() - interval '1 second' WHERE email_hash = app.login_email_hash('ana@acme.com.br')`)
 	b.mustLogin("ana@acme.com.br", pw, "/dashboard")
 
 	// A second lockout without a success in between lasts twice as long.
-	h.exec(`UPDATE app.users SET lockout_count = 1 WHERE id = $1`, uid)
+	h.exec(`INSERT INTO app.login_failures (email_hash, network, lockout_count, last_failure_at)
+	        VALUES (app.login_email_hash('ana@acme.com.br'), '127.0.0.0/24', 1, now())`)
 	c := h.browser()
 	for i := 1; i <= 5; i++ {
 		c.login("ana@acme.com.br", "again-"+strconv.Itoa(i))
@@ -170,7 +171,7 @@ func TestUnknownEmailLocksLikeARealOne(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
 	tid := h.tenant("acme", "active", nil)
-	uid := h.user(tid, "ana@acme.com.br", "client", pw)
+	h.user(tid, "ana@acme.com.br", "client", pw)
 	const real, ghost = "ana@acme.com.br", "zoe@acme.com.br" // same length: same Content-Length
 	norm := func(res response, email string) string {
 		t.Helper()
@@ -208,10 +209,9 @@ func TestUnknownEmailLocksLikeARealOne(t *testing.T) {
 	// Locked, with the same time left: the same answer, even with the right password.
 	// Real time passes between the two requests here, so Retry-After is compared within a few
 	// seconds and the rest byte for byte.
-	h.exec(`UPDATE app.users SET locked_until = now() + interval '600 seconds' WHERE id = $1`, uid)
+	h.exec(`UPDATE app.login_failures SET locked_until = now() + interval '600 seconds' WHERE email_hash = app.login_email_hash($1)`, real)
 	r := rb.login(real, pw)
-	h.exec(`UPDATE app.login_email_throttle SET locked_until = now() + interval '600 seconds'
-	        WHERE email_hash = sha256(convert_to($1, 'UTF8'))`, ghost)
+	h.exec(`UPDATE app.login_failures SET locked_until = now() + interval '600 seconds' WHERE email_hash = app.login_email_hash($1)`, ghost)
 	g := gb.login(ghost, pw)
 	rra, _ := strconv.Atoi(r.Header.Get("Retry-After"))
 	gra, _ := strconv.Atoi(g.Header.Get("Retry-After"))
@@ -223,15 +223,15 @@ func TestUnknownEmailLocksLikeARealOne(t *testing.T) {
 	if n := h.auditCount("login.lockout", 0); n != 2 {
 		t.Fatalf("login.lockout events: %d", n)
 	}
-	// The throttle row holds a hash, never the address.
+	// The failure row holds a hash and the client network, never the address.
 	var stored int
-	if err := h.super.QueryRow(context.Background(), `SELECT count(*) FROM app.login_email_throttle
-		WHERE email_hash = sha256(convert_to($1, 'UTF8')) AND failed_attempts = 0 AND lockout_count = 1`, ghost).Scan(&stored); err != nil || stored != 1 {
+	if err := h.super.QueryRow(context.Background(), `SELECT count(*) FROM app.login_failures
+		WHERE email_hash = sha256(convert_to($1, 'UTF8')) AND network = '127.0.0.0/24'
+		  AND failed_attempts = 0 AND lockout_count = 1`, ghost).Scan(&stored); err != nil || stored != 1 {
 		t.Fatalf("email throttle row: %d %v", stored, err)
 	}
 	// Released together when the lock ages out; the next lockout of either doubles.
-	h.exec(`UPDATE app.users SET locked_until = now() - interval '1 second' WHERE id = $1`, uid)
-	h.exec(`UPDATE app.login_email_throttle SET locked_until = now() - interval '1 second'`)
+	h.exec(`UPDATE app.login_failures SET locked_until = now() - interval '1 second'`)
 	same("after the lock", rb.login(real, "wrong-6"), gb.login(ghost, "wrong-6"))
 	for i := 7; i <= 9; i++ {
 		same("again "+strconv.Itoa(i), rb.login(real, "wrong-"+strconv.Itoa(i)), gb.login(ghost, "wrong-"+strconv.Itoa(i)))
@@ -242,8 +242,7 @@ func TestUnknownEmailLocksLikeARealOne(t *testing.T) {
 		t.Fatalf("second lockout: %d Retry-After %q", r.StatusCode, r.Header.Get("Retry-After"))
 	}
 	// 24 hours without a failure forget the history, for both.
-	h.exec(`UPDATE app.users SET locked_until = now() - interval '1 day' WHERE id = $1`, uid)
-	h.exec(`UPDATE app.login_email_throttle SET locked_until = now() - interval '1 day',
+	h.exec(`UPDATE app.login_failures SET locked_until = now() - interval '1 day',
 	        last_failure_at = now() - interval '25 hours'`)
 	h.exec(`UPDATE app.login_throttle SET window_start = window_start - interval '25 hours'`)
 	for i := 11; i <= 15; i++ {
@@ -501,7 +500,7 @@ func TestPasswordChangeWrongCurrentCountsAsFailure(t *testing.T) {
 		t.Fatalf("password changed while locked: %d", n)
 	}
 	// The lock ages out: the change goes through and clears the counters.
-	h.exec(`UPDATE app.users SET locked_until = now() - interval '1 second' WHERE id = $1`, uid)
+	h.exec(`UPDATE app.login_failures SET locked_until = now() - interval '1 second' WHERE email_hash = app.login_email_hash('ana@acme.com.br')`)
 	expectRedirect(t, a.post("/account/password", right), "/account/password")
 	if n := h.auditCount("password.change", uid); n != 1 {
 		t.Fatalf("password.change events: %d", n)
