@@ -56,3 +56,8 @@ SELECT i.inbox_id, t.slug
 FROM app.tenant_inboxes i
 JOIN app.tenants t ON t.id = i.tenant_id
 ORDER BY i.inbox_id;
+
+-- name: RegexRefusal :one
+-- RegexRefusal names the first construct of a funnel regular expression that would make matching
+-- backtrack (a back-reference or a lookaround), or '' when it has none.
+SELECT coalesce(app.regex_refusal(@re::text), '')::text AS construct;

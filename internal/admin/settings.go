@@ -127,7 +127,7 @@ func (f *Funnel) Validate() error {
 			}
 		}
 	}
-	for _, r := range []struct{ re, stage string }{{f.LeadRegex, "lead"}, {f.VisitRegex, "visita"}, {f.ConvertedRegex, "matrícula"}} {
+	for _, r := range f.regexes() {
 		if len(r.re) > 500 {
 			return apperr.New(apperr.Invalid, "A expressão regular de %s pode ter no máximo 500 caracteres.", r.stage)
 		}
@@ -136,6 +136,27 @@ func (f *Funnel) Validate() error {
 		return apperr.New(apperr.Invalid, "Defina ao menos uma regra para lead (qualquer mensagem do contato, etiquetas ou expressão regular).")
 	}
 	return nil
+}
+
+type stageRegex struct{ re, stage string }
+
+func (f *Funnel) regexes() []stageRegex {
+	return []stageRegex{{f.LeadRegex, "lead"}, {f.VisitRegex, "visita"}, {f.ConvertedRegex, "matrícula"}}
+}
+
+// regexRefusal explains why a funnel rule using construct (what app.regex_refusal found) is
+// refused: it would let one message stall the tenant's sync.
+func regexRefusal(stage, construct string) error {
+	if strings.HasPrefix(construct, `\`) {
+		return apperr.New(apperr.Invalid, "A expressão regular de %s usa a referência anterior %s, que pode travar a sincronização com mensagens longas. "+
+			"Reescreva sem ela: repita o trecho desejado em vez de referenciá-lo.", stage, construct)
+	}
+	kind := "um lookahead"
+	if strings.HasPrefix(construct, "(?<") {
+		kind = "um lookbehind"
+	}
+	return apperr.New(apperr.Invalid, "A expressão regular de %s usa %s (%s…), que pode travar a sincronização com mensagens longas. "+
+		"Reescreva sem ele, descrevendo o que a mensagem deve conter.", stage, kind, construct)
 }
 
 // Settings is what the settings pages edit.
@@ -178,6 +199,19 @@ func (s *Service) SetFunnel(ctx context.Context, p pg.Principal, tenantID int64,
 		return err
 	}
 	return s.DB.InTx(ctx, p, func(tx pg.Tx) error {
+		// The database names what it refuses (the same function backs the table's constraints).
+		for _, r := range f.regexes() {
+			if r.re == "" {
+				continue
+			}
+			construct, err := tx.RegexRefusal(ctx, r.re)
+			if err != nil {
+				return err
+			}
+			if construct != "" {
+				return regexRefusal(r.stage, construct)
+			}
+		}
 		_, err := tx.SettingsUpdateFunnel(ctx, dbsqlc.SettingsUpdateFunnelParams{
 			TenantID: tenantID, LeadAnyMessage: f.LeadAnyMessage, LeadLabels: f.LeadLabels,
 			LeadRegex: optString(f.LeadRegex), VisitLabels: f.VisitLabels, VisitRegex: optString(f.VisitRegex),

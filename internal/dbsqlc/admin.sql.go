@@ -491,17 +491,21 @@ func (q *Queries) SettingsUpdateFunnel(ctx context.Context, arg SettingsUpdateFu
 }
 
 const tenantTimezoneSet = `-- name: TenantTimezoneSet :one
-UPDATE app.tenants SET timezone = $1 WHERE id = $2 RETURNING id
+SELECT s.id::bigint AS id
+FROM app.tenant_set_timezone($1::bigint, $2::text) AS s(id)
+WHERE s.id IS NOT NULL
 `
 
 type TenantTimezoneSetParams struct {
-	Timezone string `json:"timezone"`
 	ID       int64  `json:"id"`
+	Timezone string `json:"timezone"`
 }
 
-// TenantTimezoneSet changes the timezone days and hours are computed in (tenant admins may).
+// TenantTimezoneSet changes the timezone days and hours are computed in, through the function
+// that lets the tenant's own admin (or a super_admin) do it and no one else; no row when there
+// is no such client tenant.
 func (q *Queries) TenantTimezoneSet(ctx context.Context, arg TenantTimezoneSetParams) (int64, error) {
-	row := q.db.QueryRow(ctx, tenantTimezoneSet, arg.Timezone, arg.ID)
+	row := q.db.QueryRow(ctx, tenantTimezoneSet, arg.ID, arg.Timezone)
 	var id int64
 	err := row.Scan(&id)
 	return id, err

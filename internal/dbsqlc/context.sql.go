@@ -71,6 +71,17 @@ func (q *Queries) ContextSet(ctx context.Context, arg ContextSetParams) error {
 	return err
 }
 
+const contextStatementTimeout = `-- name: ContextStatementTimeout :exec
+SELECT set_config('statement_timeout', $1::text, true)
+`
+
+// ContextStatementTimeout bounds every later statement of the transaction (milliseconds), for
+// work with a limit of its own (the ETL's), whatever the pool's default.
+func (q *Queries) ContextStatementTimeout(ctx context.Context, milliseconds string) error {
+	_, err := q.db.Exec(ctx, contextStatementTimeout, milliseconds)
+	return err
+}
+
 const schemaVersion = `-- name: SchemaVersion :one
 SELECT app.schema_version()::integer AS version
 `

@@ -28,6 +28,9 @@ type Querier interface {
 	// ContextSet is the first statement of every transaction: it switches to a database role and sets
 	// the request identity, all transaction-locally, so nothing survives into the next transaction.
 	ContextSet(ctx context.Context, arg ContextSetParams) error
+	// ContextStatementTimeout bounds every later statement of the transaction (milliseconds), for
+	// work with a limit of its own (the ETL's), whatever the pool's default.
+	ContextStatementTimeout(ctx context.Context, milliseconds string) error
 	// ConversationCount counts the filtered conversations (the list header and drill-down checks).
 	ConversationCount(ctx context.Context, arg ConversationCountParams) (int64, error)
 	// ConversationGet is one conversation with every metric; RLS hides other tenants' rows.
@@ -134,6 +137,9 @@ type Querier interface {
 	// PrincipalCheck re-validates the context user on every request; no row when the user is gone
 	// or is not the context user.
 	PrincipalCheck(ctx context.Context, arg PrincipalCheckParams) (PrincipalCheckRow, error)
+	// RegexRefusal names the first construct of a funnel regular expression that would make matching
+	// backtrack (a back-reference or a lookaround), or '' when it has none.
+	RegexRefusal(ctx context.Context, re string) (string, error)
 	// RollupByInbox is the per-inbox table from the rollups.
 	RollupByInbox(ctx context.Context, arg RollupByInboxParams) ([]RollupByInboxRow, error)
 	// RollupDaily is the daily volume from the rollups, per inbox when by_inbox or inboxes are
@@ -195,7 +201,9 @@ type Querier interface {
 	TenantLastSync(ctx context.Context, tenantID int64) (*time.Time, error)
 	// TenantList lists tenants visible to the current context with their user and inbox counts.
 	TenantList(ctx context.Context) ([]TenantListRow, error)
-	// TenantTimezoneSet changes the timezone days and hours are computed in (tenant admins may).
+	// TenantTimezoneSet changes the timezone days and hours are computed in, through the function
+	// that lets the tenant's own admin (or a super_admin) do it and no one else; no row when there
+	// is no such client tenant.
 	TenantTimezoneSet(ctx context.Context, arg TenantTimezoneSetParams) (int64, error)
 	// UserCreate adds a user; email must already be normalised to lowercase.
 	UserCreate(ctx context.Context, arg UserCreateParams) (UserCreateRow, error)

@@ -10,6 +10,19 @@ import (
 	"time"
 )
 
+const regexRefusal = `-- name: RegexRefusal :one
+SELECT coalesce(app.regex_refusal($1::text), '')::text AS construct
+`
+
+// RegexRefusal names the first construct of a funnel regular expression that would make matching
+// backtrack (a back-reference or a lookaround), or ” when it has none.
+func (q *Queries) RegexRefusal(ctx context.Context, re string) (string, error) {
+	row := q.db.QueryRow(ctx, regexRefusal, re)
+	var construct string
+	err := row.Scan(&construct)
+	return construct, err
+}
+
 const tenantCreate = `-- name: TenantCreate :one
 INSERT INTO app.tenants (slug, name, status, trial_ends_at, plan, timezone)
 VALUES ($1, $2, $3, $4, $5, $6)

@@ -39,6 +39,9 @@ var constraintMessages = map[string]string{
 	"tenant_settings_lead_regex_check":          "Expressão regular de lead inválida.",
 	"tenant_settings_visit_regex_check":         "Expressão regular de visita inválida.",
 	"tenant_settings_converted_regex_check":     "Expressão regular de matrícula inválida.",
+	"tenant_settings_lead_regex_safe":           "A expressão regular de lead usa uma referência anterior ou um lookaround, que pode travar a sincronização.",
+	"tenant_settings_visit_regex_safe":          "A expressão regular de visita usa uma referência anterior ou um lookaround, que pode travar a sincronização.",
+	"tenant_settings_converted_regex_safe":      "A expressão regular de matrícula usa uma referência anterior ou um lookaround, que pode travar a sincronização.",
 }
 
 // MapError converts driver and database errors into apperr errors; other errors pass through
