@@ -19,3 +19,8 @@ SELECT current_user::text AS db_role,
 -- name: SchemaVersion :one
 -- SchemaVersion is the applied migration version (readiness).
 SELECT app.schema_version()::integer AS version;
+
+-- name: ContextStatementTimeout :exec
+-- ContextStatementTimeout bounds every later statement of the transaction (milliseconds), for
+-- work with a limit of its own (the ETL's), whatever the pool's default.
+SELECT set_config('statement_timeout', @milliseconds::text, true);

@@ -172,7 +172,7 @@ func demoSetup(ctx context.Context, e *env, url string, o chatwoot.Options) erro
 		fmt.Fprintln(e.stdout, "Usuários de demonstração já existem (senhas mostradas na primeira execução; troque com `geniai user set-password`).")
 	}
 	start := time.Now()
-	results, err := (&etl.Runner{DB: svc.DB, SourceURL: e.cfg.ChatwootDatabaseURL}).RunAll(ctx, false)
+	results, err := (&etl.Runner{DB: svc.DB, SourceURL: e.cfg.ChatwootDatabaseURL, StatementTimeout: e.cfg.ETLStatementTimeout}).RunAll(ctx, false)
 	if err != nil {
 		return err
 	}

@@ -42,7 +42,7 @@ func cmdETL(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		defer db.Close()
-		r := &etl.Runner{DB: db, SourceURL: e.cfg.ChatwootDatabaseURL, Workers: e.cfg.ETLWorkers}
+		r := &etl.Runner{DB: db, SourceURL: e.cfg.ChatwootDatabaseURL, Workers: e.cfg.ETLWorkers, StatementTimeout: e.cfg.ETLStatementTimeout}
 		var results []etl.Result
 		if *slug != "" {
 			var id int64

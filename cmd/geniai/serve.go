@@ -37,7 +37,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	defer db.Close()
 	o := web.Options{DB: db, Config: e.cfg, Logger: logger, SessionCleanup: 5 * time.Minute}
 	if src := e.cfg.ChatwootDatabaseURL; src != "" {
-		runner := &etl.Runner{DB: db, SourceURL: src, Workers: e.cfg.ETLWorkers}
+		runner := &etl.Runner{DB: db, SourceURL: src, Workers: e.cfg.ETLWorkers, StatementTimeout: e.cfg.ETLStatementTimeout}
 		o.Inboxes = func(ctx context.Context) ([]admin.SourceInbox, error) { return chatwoot.Inboxes(ctx, src) }
 		o.Sync = func(ctx context.Context, tenantID int64, full bool) error {
 			_, err := runner.RunTenant(ctx, tenantID, full)

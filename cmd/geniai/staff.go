@@ -262,7 +262,7 @@ func tenantOnboard(ctx context.Context, e *env, args []string) error {
 	if *noSync {
 		return nil
 	}
-	r, err := (&etl.Runner{DB: svc.DB, SourceURL: e.cfg.ChatwootDatabaseURL}).RunTenant(ctx, res.Tenant.ID, true)
+	r, err := (&etl.Runner{DB: svc.DB, SourceURL: e.cfg.ChatwootDatabaseURL, StatementTimeout: e.cfg.ETLStatementTimeout}).RunTenant(ctx, res.Tenant.ID, true)
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,7 @@ type Config struct {
 	HijackIP             string        // HIJACK_IP: audit (default), destroy or off
 	ETLInterval          time.Duration // ETL_INTERVAL, default 1m; 0 disables the scheduler in serve
 	ETLWorkers           int           // ETL_WORKERS, default 2: tenants loaded at once (one database and one source connection each)
+	ETLStatementTimeout  time.Duration // ETL_STATEMENT_TIMEOUT, default 10m: every statement of a sync, both databases, every ETL path
 	LogLevel             string        // LOG_LEVEL: debug, info (default), warn, error
 	TrustProxy           bool          // TRUST_PROXY: take the client IP from X-Forwarded-For
 }
@@ -47,6 +48,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		HijackIP:             p.oneOf("HIJACK_IP", "audit", "destroy", "audit", "off"),
 		ETLInterval:          p.duration("ETL_INTERVAL", time.Minute),
 		ETLWorkers:           p.int("ETL_WORKERS", 2),
+		ETLStatementTimeout:  p.duration("ETL_STATEMENT_TIMEOUT", 10*time.Minute),
 		LogLevel:             p.oneOf("LOG_LEVEL", "info", "debug", "info", "warn", "error"),
 		TrustProxy:           p.bool("TRUST_PROXY", false),
 	}
@@ -55,6 +57,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	if c.ETLWorkers < 1 || c.ETLWorkers > 64 {
 		p.errs = append(p.errs, "ETL_WORKERS must be between 1 and 64")
+	}
+	if c.ETLStatementTimeout <= 0 {
+		p.errs = append(p.errs, "ETL_STATEMENT_TIMEOUT must be a positive duration (a sync without a limit could hold a tenant's lock forever)")
 	}
 	if c.DBMaxConns < 1 {
 		p.errs = append(p.errs, "DB_MAX_CONNS must be at least 1")

@@ -36,10 +36,13 @@ const lockClass = 0x45544c
 
 // Defaults of Runner's tuning fields.
 const (
-	DefaultChunkSize      = 10000
-	DefaultOverlap        = 10 * time.Minute
-	DefaultSourceTimeout  = 5 * time.Minute
-	DefaultConnectTimeout = 15 * time.Second
+	DefaultChunkSize = 10000
+	DefaultOverlap   = 10 * time.Minute
+	// DefaultStatementTimeout bounds each statement of a run, on both databases, when the Runner
+	// sets none (ETL_STATEMENT_TIMEOUT): far above a full rebuild of a large tenant, far below
+	// "forever".
+	DefaultStatementTimeout = 10 * time.Minute
+	DefaultConnectTimeout   = 15 * time.Second
 )
 
 // Runner runs the ETL. Only DB and SourceURL are required.
@@ -47,12 +50,16 @@ type Runner struct {
 	DB        *pg.DB
 	SourceURL string // CHATWOOT_DATABASE_URL, read-only use
 
-	ChunkSize     int           // conversations per source query, COPY and chunk merge; default 10000
-	Workers       int           // tenants RunAll loads at once (ETL_WORKERS); 0 means 1
-	Overlap       time.Duration // re-read window before the previous run's source check; default 10m
-	SourceTimeout time.Duration // statement_timeout on the source; default 5m
-	Worker        string        // recorded on runs; default host:pid
-	Logger        *slog.Logger  // warnings about the source (an inbox timezone PostgreSQL does not know); default slog.Default()
+	ChunkSize int           // conversations per source query, COPY and chunk merge; default 10000
+	Workers   int           // tenants RunAll loads at once (ETL_WORKERS); 0 means 1
+	Overlap   time.Duration // re-read window before the previous run's source check; default 10m
+	// StatementTimeout bounds every statement of a run, in the analytics database and in the
+	// source (ETL_STATEMENT_TIMEOUT); default DefaultStatementTimeout. A statement past it fails
+	// the run, which is recorded with the reason and releases the tenant's lock.
+	StatementTimeout time.Duration
+	SourceTimeout    time.Duration // the source's statement_timeout when it must differ (tests); default StatementTimeout
+	Worker           string        // recorded on runs; default host:pid
+	Logger           *slog.Logger  // warnings about the source (an inbox timezone PostgreSQL does not know); default slog.Default()
 
 	// hook, when set (tests), is called at each stage; an error aborts the run there.
 	hook func(ctx context.Context, stage string) error
@@ -109,6 +116,33 @@ func (r *Runner) overlap() time.Duration {
 	return DefaultOverlap
 }
 
+func (r *Runner) statementTimeout() time.Duration {
+	if r.StatementTimeout > 0 {
+		return r.StatementTimeout
+	}
+	return DefaultStatementTimeout
+}
+
+// principal is the loader's principal for a tenant, with the run's statement timeout.
+func (r *Runner) principal(tenantID int64) pg.Principal {
+	p := pg.ETL(tenantID)
+	p.StatementTimeout = r.statementTimeout()
+	return p
+}
+
+// timedOut names a run that failed on our database's statement timeout (the source's has its
+// own message, sourceError); other errors pass unchanged.
+func (r *Runner) timedOut(err error) error {
+	var pe *pgconn.PgError
+	var src fromSource
+	if errors.As(err, &pe) && pe.Code == "57014" && !errors.As(err, &src) {
+		return apperr.Wrap(err, apperr.Unavailable,
+			"um comando da carga passou do limite de %s (ETL_STATEMENT_TIMEOUT) e foi cancelado; nada foi gravado / ETL statement timeout",
+			r.statementTimeout())
+	}
+	return err
+}
+
 func (r *Runner) worker() string {
 	if r.Worker != "" {
 		return r.Worker
@@ -141,7 +175,7 @@ func (r *Runner) openSource(ctx context.Context) (*source, error) {
 	}
 	timeout := r.SourceTimeout
 	if timeout <= 0 {
-		timeout = DefaultSourceTimeout
+		timeout = r.statementTimeout()
 	}
 	cfg.RuntimeParams["default_transaction_read_only"] = "on"
 	cfg.RuntimeParams["statement_timeout"] = fmt.Sprint(timeout.Milliseconds())
@@ -199,8 +233,17 @@ func (s *source) checkColumns(ctx context.Context) error {
 	return nil
 }
 
+// fromSource marks an error of the Chatwoot connection (for timedOut).
+type fromSource struct{ error }
+
+func (e fromSource) Unwrap() error { return e.error }
+
 // sourceError names the usual source failures; others pass through.
 func sourceError(err error) error {
+	if err == nil {
+		return nil
+	}
+	err = fromSource{err}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		switch pe.Code {
@@ -253,7 +296,7 @@ func (r *Runner) runTenant(ctx context.Context, src *source, srcErr error, fps *
 	start := time.Now()
 	res.TenantID = tenantID
 	defer func() { res.Duration = time.Since(start) }()
-	p := pg.ETL(tenantID)
+	p := r.principal(tenantID)
 	if src == nil && srcErr == nil {
 		s, err := r.openSource(ctx)
 		if err == nil {
@@ -307,7 +350,7 @@ func (r *Runner) runTenant(ctx context.Context, src *source, srcErr error, fps *
 			if locked {
 				// The run row rolled back with the transaction: record the failure in one of its own
 				// (the source's failure, when there was one, is the reason a commit then failed).
-				cause := err
+				cause := r.timedOut(err)
 				if workErr != nil {
 					cause = workErr
 				}
@@ -329,7 +372,7 @@ func (r *Runner) runTenant(ctx context.Context, src *source, srcErr error, fps *
 		}
 		defer r.unlock(ctx, c, tenantID)
 		if workErr == nil {
-			workErr = r.work(ctx, c, src, tenantID, full, pre, &res)
+			workErr = r.timedOut(r.work(ctx, c, src, tenantID, full, pre, &res))
 		}
 		if workErr != nil {
 			uctx := context.WithoutCancel(ctx)
@@ -346,7 +389,7 @@ func (r *Runner) runTenant(ctx context.Context, src *source, srcErr error, fps *
 
 // recordFailure records a failed run of the tenant whose own run row was rolled back.
 func (r *Runner) recordFailure(ctx context.Context, c *pg.Conn, tenantID int64, full bool, res *Result, cause error) error {
-	return c.InTx(ctx, pg.ETL(tenantID), func(tx pg.Tx) error {
+	return c.InTx(ctx, r.principal(tenantID), func(tx pg.Tx) error {
 		row, err := tx.EtlRunStart(ctx, dbsqlc.EtlRunStartParams{TenantID: tenantID, FullLoad: full, Worker: r.worker()})
 		if err != nil {
 			return err
@@ -481,7 +524,7 @@ func (fps *fingerprints) described(inboxes []int32) []cwsqlc.ExtractInboxesRow {
 // connection, so the connection is dropped.
 func (r *Runner) unlock(ctx context.Context, c *pg.Conn, tenantID int64) {
 	uctx := context.WithoutCancel(ctx)
-	err := c.InTx(uctx, pg.ETL(tenantID), func(tx pg.Tx) error {
+	err := c.InTx(uctx, r.principal(tenantID), func(tx pg.Tx) error {
 		_, err := tx.EtlLockRelease(uctx, dbsqlc.EtlLockReleaseParams{Class: lockClass, TenantID: int32(tenantID)})
 		return err
 	})
@@ -571,7 +614,7 @@ func groupChunk(convs []cwsqlc.ExtractConversationsRow) map[int32]*grouped {
 func (r *Runner) work(ctx context.Context, c *pg.Conn, src *source, tenantID int64, full bool, pre precheck, res *Result) error {
 	runID, ph := res.RunID, &res.Phases
 	inboxes, fp := pre.inboxes, pre.fp
-	return c.InTx(ctx, pg.ETL(tenantID), func(tx pg.Tx) error {
+	return c.InTx(ctx, r.principal(tenantID), func(tx pg.Tx) error {
 		t0 := time.Now()
 		ids, err := src.q.ExtractConversationIDs(ctx, inboxes)
 		if err != nil {
@@ -777,7 +820,7 @@ func (r *Runner) RunAll(ctx context.Context, full bool) ([]Result, error) {
 
 func (r *Runner) runAll(ctx context.Context, full bool, skip func(tenantID int64) bool) ([]Result, error) {
 	var tenants []dbsqlc.EtlTenantListRow
-	if err := r.DB.InReadTx(ctx, pg.ETL(0), func(tx pg.Tx) error {
+	if err := r.DB.InReadTx(ctx, r.principal(0), func(tx pg.Tx) error {
 		var err error
 		tenants, err = tx.EtlTenantList(ctx)
 		return err

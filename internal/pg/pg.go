@@ -45,6 +45,9 @@ type Principal struct {
 	Actor     string // label for system actors in the audit log: cli, etl, scheduler
 	IP        string // client address, for audit events
 	UserAgent string
+	// StatementTimeout, when positive, bounds each statement of the transaction instead of the
+	// pool's default (the ETL's own limit).
+	StatementTimeout time.Duration
 }
 
 // Anon is the principal before sign-in: it may only call the login functions.
@@ -214,6 +217,11 @@ func inTx(ctx context.Context, b beginner, p Principal, opts pgx.TxOptions, fn f
 		UserAgent: p.UserAgent,
 	}); err != nil {
 		return MapError(fmt.Errorf("set request context: %w", err))
+	}
+	if p.StatementTimeout > 0 {
+		if err = q.ContextStatementTimeout(ctx, strconv.FormatInt(max(p.StatementTimeout.Milliseconds(), 1), 10)); err != nil {
+			return MapError(fmt.Errorf("set statement timeout: %w", err))
+		}
 	}
 	if err = fn(Tx{Queries: q, Raw: tx}); err != nil {
 		return MapError(err)
