@@ -72,8 +72,12 @@ WHERE tenant_id = @tenant_id
 RETURNING tenant_id, rules_version;
 
 -- name: TenantTimezoneSet :one
--- TenantTimezoneSet changes the timezone days and hours are computed in (tenant admins may).
-UPDATE app.tenants SET timezone = @timezone WHERE id = @id RETURNING id;
+-- TenantTimezoneSet changes the timezone days and hours are computed in, through the function
+-- that lets the tenant's own admin (or a super_admin) do it and no one else; no row when there
+-- is no such client tenant.
+SELECT s.id::bigint AS id
+FROM app.tenant_set_timezone(@id::bigint, @timezone::text) AS s(id)
+WHERE s.id IS NOT NULL;
 
 -- name: UserSearch :many
 -- UserSearch lists users across tenants by email, name or tenant, newest sign-in first.

@@ -1,0 +1,94 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/geniai/analytics/internal/apperr"
+	"github.com/geniai/analytics/internal/dbsqlc"
+	"github.com/geniai/analytics/internal/pg"
+)
+
+// TestTenantAdminChangesTimezone is the review's reproduction: POST /settings/timezone answered
+// 403 for every valid zone. The admin changes their own tenant's zone, audited as them; nobody
+// else gets through the function.
+func TestTenantAdminChangesTimezone(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	a := h.tenant("acme", "active", nil)
+	other := h.tenant("beta", "active", nil)
+	admin := h.user(a, "dona@acme.com.br", "admin", pw)
+	client := h.user(a, "ana@acme.com.br", "client", pw)
+	b := h.browser()
+	b.mustLogin("dona@acme.com.br", pw, "/dashboard")
+	expectRedirect(t, b.post("/settings/timezone", url.Values{"timezone": {"America/Manaus"}}), "/settings?saved=1")
+	var tz string
+	var actor int64
+	if err := h.super.QueryRow(context.Background(), `SELECT timezone FROM app.tenants WHERE id = $1`, a).Scan(&tz); err != nil || tz != "America/Manaus" {
+		t.Fatalf("timezone %q %v", tz, err)
+	}
+	if err := h.super.QueryRow(context.Background(), `SELECT actor_user_id FROM audit.events
+		WHERE action = 'tenants.update' AND entity_id = $1::bigint::text AND new_values->>'timezone' = 'America/Manaus'`, a).Scan(&actor); err != nil || actor != admin {
+		t.Fatalf("audit actor %d %v", actor, err)
+	}
+	expectStatus(t, b.post("/settings/timezone", url.Values{"timezone": {"Mars/Olympus"}}), http.StatusUnprocessableEntity, "Fuso horário")
+
+	// The function itself: another tenant's admin, a client and support are refused; a
+	// super_admin may.
+	ctx := context.Background()
+	set := func(p pg.Principal, tenant int64) error {
+		return h.env.DB.InTx(ctx, p, func(tx pg.Tx) error {
+			_, err := tx.TenantTimezoneSet(ctx, dbsqlc.TenantTimezoneSetParams{ID: tenant, Timezone: "UTC"})
+			return err
+		})
+	}
+	for name, c := range map[string]struct {
+		p      pg.Principal
+		tenant int64
+	}{
+		"admin of another tenant": {pg.User(a, admin, pg.AppAdmin, "", ""), other},
+		"client":                  {pg.User(a, client, pg.AppClient, "", ""), a},
+		"support":                 {pg.Principal{Role: pg.RoleStaff, AppRole: pg.AppSupport, Actor: "test"}, a},
+	} {
+		if err := set(c.p, c.tenant); !apperr.Is(err, apperr.Forbidden) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if err := set(pg.System("test"), other); err != nil {
+		t.Errorf("super_admin: %v", err)
+	}
+	if err := set(pg.System("test"), h.platform()); !pg.IsNoRows(err) {
+		t.Errorf("the platform tenant: %v", err)
+	}
+}
+
+// TestFunnelRefusesBacktracking is the review's reproduction: a lead rule with back-references
+// was accepted and froze the tenant's sync. It is refused with a message naming the construct,
+// and nothing is saved.
+func TestFunnelRefusesBacktracking(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	a := h.tenant("acme", "active", nil)
+	h.user(a, "dona@acme.com.br", "admin", pw)
+	b := h.browser()
+	b.mustLogin("dona@acme.com.br", pw, "/dashboard")
+	for re, want := range map[string]string{
+		`(a*)(a*)(a*)(a*)(a*)\5\4\3\2\1c`: `referência anterior \5`,
+		`quero (?=agendar)`:               `lookahead ((?=…)`,
+		`(?<!não )quero`:                  `lookbehind ((?&lt;!…)`,
+	} {
+		res := b.post("/settings/funnel", url.Values{"lead_any_message": {"on"}, "visit_regex": {re}})
+		expectStatus(t, res, http.StatusUnprocessableEntity, want)
+		if !strings.Contains(res.body, "travar a sincronização") {
+			t.Errorf("%s: the message does not say why", re)
+		}
+	}
+	var n int
+	if err := h.super.QueryRow(context.Background(), `SELECT count(*) FROM app.tenant_settings WHERE tenant_id = $1 AND visit_regex IS NOT NULL`, a).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("a refused rule was saved: %d %v", n, err)
+	}
+	expectRedirect(t, b.post("/settings/funnel", url.Values{"lead_any_message": {"on"}, "visit_regex": {`agend(ar|amento)|visita`}}), "/settings?saved=1")
+}
