@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -155,4 +156,35 @@ func asThrottled(err error, te **auth.ThrottledError) bool {
 		e = u.Unwrap()
 	}
 	return false
+}
+
+// TestWeakPasswordsRefused is the review's reproduction (ASVS 2.1.7): long but guessable
+// passwords were accepted. Each is refused with a message that says why and what to do instead;
+// long random-looking or many-word passwords pass.
+func TestWeakPasswordsRefused(t *testing.T) {
+	t.Parallel()
+	for pw, why := range map[string]string{
+		"123456789012":            "senhas mais usadas",
+		"aaaaaaaaaaaa":            "repete o mesmo trecho",
+		"passwordpassword":        "repete o mesmo trecho",
+		"abcdefghijkl":            "sequência",
+		"qwertyuiopasdf":          "senhas mais usadas",
+		"iloveyou1234":            "senhas mais usadas",
+		"senha12345678":           "senhas mais usadas",
+		"ana.souza@acme.com.br!!": "e-mail",
+		"anasouzaanasouza":        "repete",
+	} {
+		err := auth.ValidatePassword(pw, "ana.souza@acme.com.br")
+		if !apperr.Is(err, apperr.Invalid) || !strings.Contains(apperr.MessageOf(err), why) || !strings.Contains(apperr.MessageOf(err), "frase") {
+			t.Errorf("%q: %v (want a refusal saying %q and what to do)", pw, err, why)
+		}
+		if err != nil && strings.Contains(apperr.MessageOf(err), pw) {
+			t.Errorf("%q: the message repeats the password", pw)
+		}
+	}
+	for _, pw := range []string{"café sábado bicicleta azul", "correct horse battery", "Tr0ub4dor&3xyz!", auth.GeneratePassword()} {
+		if err := auth.ValidatePassword(pw, "ana.souza@acme.com.br"); err != nil {
+			t.Errorf("%q refused: %v", pw, err)
+		}
+	}
 }

@@ -92,3 +92,21 @@ func TestFunnelRefusesBacktracking(t *testing.T) {
 	}
 	expectRedirect(t, b.post("/settings/funnel", url.Values{"lead_any_message": {"on"}, "visit_regex": {`agend(ar|amento)|visita`}}), "/settings?saved=1")
 }
+
+// TestWeakPasswordRefusedOnAccountPage is the review's reproduction: `123456789012`,
+// `aaaaaaaaaaaa` and `passwordpassword` were accepted as new passwords.
+func TestWeakPasswordRefusedOnAccountPage(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	a := h.tenant("acme", "active", nil)
+	uid := h.user(a, "ana@acme.com.br", "client", pw)
+	b := h.browser()
+	b.mustLogin("ana@acme.com.br", pw, "/dashboard")
+	for _, weak := range []string{"123456789012", "aaaaaaaaaaaa", "passwordpassword"} {
+		res := b.post("/account/password", url.Values{"current": {pw}, "new": {weak}, "confirm": {weak}})
+		expectStatus(t, res, http.StatusUnprocessableEntity, "Senha fácil de adivinhar")
+	}
+	if n := h.auditCount("password.change", uid); n != 0 {
+		t.Fatalf("a weak password was saved (%d changes)", n)
+	}
+}
