@@ -249,7 +249,7 @@ func sourceError(err error) error {
 		switch pe.Code {
 		case "57014":
 			return apperr.Wrap(err, apperr.Unavailable,
-				"consulta ao Chatwoot excedeu o tempo limite (statement_timeout) / source query timed out")
+				"consulta ao Chatwoot excedeu o tempo limite (ETL_STATEMENT_TIMEOUT) / source query timed out")
 		case "42703", "42P01":
 			return apperr.Wrap(err, apperr.Invalid,
 				"esquema do Chatwoot incompatível / incompatible source schema: %s", pe.Message)
