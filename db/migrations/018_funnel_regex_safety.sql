@@ -73,7 +73,7 @@ CREATE OR REPLACE FUNCTION etl.funnel_stage(s app.tenant_settings, labels text[]
     RETURNS smallint
     LANGUAGE sql STABLE PARALLEL SAFE
     AS $$
-    SELECT greatest(etl.funnel_stage_labels(s, labels, contact_messages), CASE
+    SELECT CASE WHEN labels && s.lead_exclusion_labels THEN 0 ELSE greatest(etl.funnel_stage_labels(s, labels, contact_messages), CASE
         WHEN s.converted_regex IS NOT NULL
              AND EXISTS (SELECT FROM unnest(contact_texts) t WHERE left(t, etl.funnel_text_cap()) ~* s.converted_regex)
             THEN 3
@@ -84,10 +84,10 @@ CREATE OR REPLACE FUNCTION etl.funnel_stage(s app.tenant_settings, labels text[]
              AND EXISTS (SELECT FROM unnest(contact_texts) t WHERE left(t, etl.funnel_text_cap()) ~* s.lead_regex)
             THEN 1
         ELSE 0
-    END)::smallint
+    END) END::smallint
 $$;
 COMMENT ON FUNCTION etl.funnel_stage(app.tenant_settings, text[], text[], integer) IS
-    'Funnel stage (0 none, 1 lead, 2 visit, 3 converted) of a conversation from its labels and contact messages (each on its first etl.funnel_text_cap() characters) under the tenant''s rules.';
+    'Funnel stage (0 none, 1 lead, 2 visit, 3 converted) of a conversation from its labels and contact messages (each on its first etl.funnel_text_cap() characters) under the tenant''s rules; 0 with a lead exclusion label.';
 
 ---- create above / drop below ----
 
@@ -95,7 +95,7 @@ CREATE OR REPLACE FUNCTION etl.funnel_stage(s app.tenant_settings, labels text[]
     RETURNS smallint
     LANGUAGE sql STABLE PARALLEL SAFE
     AS $$
-    SELECT greatest(etl.funnel_stage_labels(s, labels, contact_messages), CASE
+    SELECT CASE WHEN labels && s.lead_exclusion_labels THEN 0 ELSE greatest(etl.funnel_stage_labels(s, labels, contact_messages), CASE
         WHEN s.converted_regex IS NOT NULL AND EXISTS (SELECT FROM unnest(contact_texts) t WHERE t ~* s.converted_regex)
             THEN 3
         WHEN s.visit_regex IS NOT NULL AND EXISTS (SELECT FROM unnest(contact_texts) t WHERE t ~* s.visit_regex)
@@ -103,7 +103,7 @@ CREATE OR REPLACE FUNCTION etl.funnel_stage(s app.tenant_settings, labels text[]
         WHEN s.lead_regex IS NOT NULL AND EXISTS (SELECT FROM unnest(contact_texts) t WHERE t ~* s.lead_regex)
             THEN 1
         ELSE 0
-    END)::smallint
+    END) END::smallint
 $$;
 COMMENT ON FUNCTION etl.funnel_stage(app.tenant_settings, text[], text[], integer) IS
     'Funnel stage (0 none, 1 lead, 2 visit, 3 converted) of a conversation from its labels and contact messages under the tenant''s rules.';
