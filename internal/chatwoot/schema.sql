@@ -1,5 +1,5 @@
 -- Chatwoot 4.9 source schema: the subset of tables and columns the GeniAI ETL reads
--- (see docs CHATWOOT.md), with Chatwoot's own names, types, defaults, NOT NULLs and
+-- (docs/chatwoot.md), with Chatwoot's own names, types, defaults, NOT NULLs and
 -- indexes, so the ETL runs unchanged against a real Chatwoot database.
 --
 -- Conventions copied from Chatwoot's db/schema.rb:

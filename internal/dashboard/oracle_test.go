@@ -405,7 +405,7 @@ func oraclePercentile(values []float64, p float64) *float64 {
 	return &v
 }
 
-// oracleFRTBucket: <60 s, <300, <900, <3600, <14400, <86400, else (DESIGN §5, issue 5).
+// oracleFRTBucket: <60 s, <300, <900, <3600, <14400, <86400, else (docs/metrics.md, first-reply distribution).
 func oracleFRTBucket(s float64) int {
 	for i, edge := range []float64{60, 300, 900, 3600, 14400, 86400} {
 		if s < edge {

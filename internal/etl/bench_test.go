@@ -65,7 +65,7 @@ type benchRow struct {
 	note          string
 }
 
-// TestLoadBenchmark measures (DESIGN §4, issue 4): source generation, a full load of one tenant,
+// TestLoadBenchmark measures (docs/etl.md): source generation, a full load of one tenant,
 // an incremental run after 1% of its conversations changed and a no-change pass over 100
 // tenants, and prints a markdown table on stdout. It reports; it asserts correctness of the
 // counts only, never a speed.

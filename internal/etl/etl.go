@@ -1,4 +1,4 @@
-// Package etl loads Chatwoot conversations into the per-tenant analytics tables (DESIGN §4).
+// Package etl loads Chatwoot conversations into the per-tenant analytics tables (docs/etl.md).
 //
 // A run of one tenant holds one pooled connection for its whole life: a session-level advisory
 // lock serialises runs of the tenant across processes; one transaction records the run; one
@@ -89,7 +89,7 @@ type Phases struct {
 	IDs, Extract, Copy, Merge time.Duration
 }
 
-// requiredColumns are the source columns the ETL reads (CHATWOOT.md); checked before a run.
+// requiredColumns are the source columns the ETL reads (docs/chatwoot.md); checked before a run.
 var requiredColumns = map[string][]string{
 	"conversations":         {"id", "account_id", "inbox_id", "display_id", "status", "priority", "contact_id", "assignee_id", "team_id", "created_at", "updated_at", "last_activity_at"},
 	"inboxes":               {"id", "channel_type", "timezone", "working_hours_enabled"},

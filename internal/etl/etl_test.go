@@ -258,7 +258,7 @@ func (f *fixture) seedEdgeCases() {
 	}
 	// a contact message from a template and activity: counts for none
 	f.conv(1, 3, d, []msg{{s(1), 3, false, "", "template", false}, {s(2), 0, false, "Contact", "ok", false}, {s(2), 0, false, "Contact", "ok2", false}}, nil, []int{4}, nil)
-	// a message filed under another inbox than its conversation's (CHATWOOT.md: filter messages
+	// a message filed under another inbox than its conversation's (docs/chatwoot.md: filter messages
 	// by inbox): counts for none and is not in the transcript
 	// Waiting for a person (d is Monday 09:00 in São Paulo): a handoff answered later; one never
 	// answered (in the queue since the handoff); a human reply at the handoff instant; a
@@ -787,6 +787,7 @@ func TestOracleIdempotenceIncremental(t *testing.T) {
 		t.Errorf("second run read the source although its fingerprint is unchanged: %+v", res)
 	}
 	var held int
+	// pg_locks is cluster-wide: parallel tests' databases have tenants with the same ids.
 	if err := f.super.QueryRow(context.Background(), `SELECT count(*) FROM pg_locks
 		WHERE locktype = 'advisory' AND classid = $1 AND objid = $2
 		  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`, lockClass, f.tenantA).Scan(&held); err != nil || held != 0 {

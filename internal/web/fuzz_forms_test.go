@@ -16,7 +16,7 @@ import (
 )
 
 // Fuzz targets for the parsers of the settings and admin forms, the audit filters and the CSV
-// options (issue 7, item 4). Each posts or requests arbitrary input as a signed-in user through
+// options. Each posts or requests arbitrary input as a signed-in user through
 // the whole handler chain: no input may produce a 5xx (or a panic, which the recover middleware
 // would turn into a 500).
 

@@ -25,7 +25,7 @@ import (
 	"github.com/geniai/analytics/internal/pgtest"
 )
 
-// Isolation under load (issue 7, item 2): 50 signed-in clients spread over 20 tenants hammer
+// Isolation under load: 50 signed-in clients spread over 20 tenants hammer
 // pages, the JSON API and the exports of a server whose pool has only 4 connections. Every
 // tenant's rows carry a marker (MARK-tNN-…) in the tenant name, inbox name, contact names,
 // labels and transcript; a response showing another tenant's marker fails the test, as does any

@@ -21,7 +21,7 @@ import (
 	"github.com/geniai/analytics/internal/pgtest"
 )
 
-// The hostile-input probe (issue 7, item 4): every route of routes.go, parsed from the file so a
+// The hostile-input probe: every route of routes.go, parsed from the file so a
 // new route is probed without editing this test, requested by each role with another tenant's
 // ids in path values and query parameters, forged form fields on every POST, oversize bodies,
 // URLs and headers, and garbage methods. No answer may be a 5xx; a tenant user may never see

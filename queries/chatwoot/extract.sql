@@ -1,5 +1,5 @@
 -- ETL source queries (internal/etl): read-only, every one filtered by the tenant's inbox ids
--- (CHATWOOT.md traps), except ExtractFingerprints, which returns per-inbox aggregates of every
+-- (docs/chatwoot.md, traps), except ExtractFingerprints, which returns per-inbox aggregates of every
 -- inbox and is summed per tenant in Go. Chatwoot timestamps are UTC "timestamp without time zone"; each is
 -- converted with AT TIME ZONE 'UTC' so Go and our database get timestamptz.
 
@@ -43,7 +43,7 @@ WHERE c.inbox_id = ANY (@inbox_ids::integer[]);
 
 -- name: ExtractConversations :many
 -- ExtractConversations returns, for the given conversations of the inboxes, the aggregates the
--- metrics need (DESIGN §5) and the public transcript. Set-based per chunk: the chunk's messages
+-- metrics need (docs/metrics.md) and the public transcript. Set-based per chunk: the chunk's messages
 -- are read once (index on conversation_id), the first contact time is a window over them and
 -- everything else one aggregate per conversation; labels, CSAT and reporting events (resolution,
 -- bot handoff) are one grouped read each. A message or event counts only in its conversation's inbox.

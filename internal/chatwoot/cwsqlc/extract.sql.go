@@ -231,7 +231,7 @@ type ExtractConversationsRow struct {
 }
 
 // ExtractConversations returns, for the given conversations of the inboxes, the aggregates the
-// metrics need (DESIGN §5) and the public transcript. Set-based per chunk: the chunk's messages
+// metrics need (docs/metrics.md) and the public transcript. Set-based per chunk: the chunk's messages
 // are read once (index on conversation_id), the first contact time is a window over them and
 // everything else one aggregate per conversation; labels, CSAT and reporting events (resolution,
 // bot handoff) are one grouped read each. A message or event counts only in its conversation's inbox.
@@ -486,7 +486,7 @@ type ExtractSourceColumnsRow struct {
 }
 
 // ETL source queries (internal/etl): read-only, every one filtered by the tenant's inbox ids
-// (CHATWOOT.md traps), except ExtractFingerprints, which returns per-inbox aggregates of every
+// (docs/chatwoot.md, traps), except ExtractFingerprints, which returns per-inbox aggregates of every
 // inbox and is summed per tenant in Go. Chatwoot timestamps are UTC "timestamp without time zone"; each is
 // converted with AT TIME ZONE 'UTC' so Go and our database get timestamptz.
 // ExtractSourceColumns lists the columns the source has among the tables the ETL reads, so a

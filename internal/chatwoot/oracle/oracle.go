@@ -1,4 +1,4 @@
-// Package oracle computes every per-conversation metric of DESIGN §5 in plain Go, straight
+// Package oracle computes every per-conversation metric of docs/metrics.md in plain Go, straight
 // from the rows of a Chatwoot source database, without any of GeniAI's SQL (no extract query,
 // no merge function, no rollup). Tests compare what the ETL loads and what the dashboard shows
 // with it; a bug must be made twice, independently, to go unnoticed.
@@ -18,7 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Rules are a tenant's funnel rules (DESIGN §5): each stage is reached by any of its labels or
+// Rules are a tenant's funnel rules (docs/metrics.md, funnel): each stage is reached by any of its labels or
 // by its regular expression matching a contact message (never a bot or agent message). A nil
 // regular expression never matches; callers compile tenant regexes case-insensitively ("(?i)").
 type Rules struct {
@@ -41,7 +41,7 @@ func DefaultRules() Rules {
 	return Rules{LeadAnyMessage: true, VisitLabels: []string{"visita-agendada"}, ConvertedLabels: []string{"matriculado"}, SLASeconds: 300}
 }
 
-// Conversation is one Chatwoot conversation with every metric of DESIGN §5. Durations are in
+// Conversation is one Chatwoot conversation with every metric of docs/metrics.md. Durations are in
 // seconds with their fractions; pointers are nil when the metric does not apply.
 type Conversation struct {
 	Inbox       int
@@ -109,7 +109,7 @@ func isBotSender(s string) bool { return s == "AgentBot" || s == "Captain::Assis
 // with their messages, labels, CSAT answers and resolution events, and returns every metric per
 // conversation id. tz is the tenant's IANA timezone (days, hours and weekdays); r the funnel rules.
 //
-// Definitions (DESIGN §5): contact message = incoming (type 0) public; bot message = outgoing
+// Definitions (docs/metrics.md): contact message = incoming (type 0) public; bot message = outgoing
 // (type 1) public by AgentBot or Captain::Assistant; human message = outgoing public by User;
 // other types and senders count for none. Deleted messages count. "After" is strictly later.
 func Compute(ctx context.Context, src *pgx.Conn, inboxes []int, tz string, r Rules) (map[int]Conversation, error) {
@@ -192,7 +192,7 @@ func Compute(ctx context.Context, src *pgx.Conn, inboxes []int, tz string, r Rul
 		content string
 	}
 	msgs := map[int][]msg{}
-	// A message counts only in its conversation's inbox (CHATWOOT.md: filter messages by inbox).
+	// A message counts only in its conversation's inbox (docs/chatwoot.md: filter messages by inbox).
 	if err := each(ctx, src, `SELECT m.conversation_id, m.message_type, m.private, coalesce(m.sender_type, ''), m.created_at, coalesce(m.content, '')
 		FROM messages m JOIN conversations c ON c.id = m.conversation_id AND c.inbox_id = m.inbox_id
 		WHERE m.conversation_id = ANY($1) ORDER BY m.created_at, m.id`, []any{ids},
