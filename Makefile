@@ -72,7 +72,7 @@ run: ## run the product with demo data (a local PostgreSQL under .data/ unless D
 	exec $(BIN) serve
 
 .PHONY: test
-test: ## every check: gofmt, vet, sqlc diff and vet, squawk, pgTAP, go test -race (starts its own PostgreSQL)
+test: ## every check: gofmt, vet, sqlc diff and vet, squawk, sealed migrations, schema dump, pgTAP, go test -race (starts its own PostgreSQL)
 	# Two full runs on one machine would fight over its cores (and race tests time out): a second
 	# run waits for the first. flock -o keeps the lock out of the servers the run starts.
 	if [ -z "$${GENIAI_TEST_LOCKED:-}" ]; then
@@ -95,13 +95,20 @@ test: ## every check: gofmt, vet, sqlc diff and vet, squawk, pgTAP, go test -rac
 	echo "== go vet"; $(GO) vet ./...
 	echo "== sqlc diff"; $(GO) tool sqlc diff
 	echo "== squawk"; $(MAKE) lint/migrations
-	echo "== migrate a fresh database for sqlc vet and pgTAP"
+	echo "== migrations sealed (append-only)"; db/seal.sh check
+	echo "== migrate a fresh database for the schema dump, sqlc vet and pgTAP"
 	vetdb=$$(psql "$$TEST_DATABASE_URL" -XAtqc "SELECT 'vet_' || to_char(clock_timestamp(), 'YYYYMMDDHH24MISSUS')")
 	psql "$$TEST_DATABASE_URL" -Xqc "CREATE DATABASE $$vetdb OWNER geniai_owner"
 	trap 'psql "$$TEST_DATABASE_URL" -Xqc "DROP DATABASE IF EXISTS $$vetdb WITH (FORCE)" >/dev/null; '"$$cleanup" EXIT
 	owner_url=$$($(GO) run ./internal/pgtest/cmd/pgurl geniai_owner "$$vetdb")
 	super_url=$$($(GO) run ./internal/pgtest/cmd/pgurl "" "$$vetdb")
 	MIGRATION_DATABASE_URL="$$owner_url" $(GO) run ./cmd/geniai migrate --quiet
+	echo "== schema dump (db/schema)"
+	schemadir=$$(mktemp -d); trap 'rm -rf "$$schemadir"; psql "$$TEST_DATABASE_URL" -Xqc "DROP DATABASE IF EXISTS $$vetdb WITH (FORCE)" >/dev/null; '"$$cleanup" EXIT
+	$(GO) run ./internal/pgtest/cmd/schemadump "$$super_url" "$$schemadir"
+	diff -ru --label db/schema --label 'fresh migrate' db/schema "$$schemadir" || {
+		echo "db/schema/ is not the schema the migrations produce: run \`make db/schema\` and commit db/schema/"
+		echo "(after a rebase onto new migrations, too)."; exit 1; }
 	echo "== sqlc vet"; VET_DATABASE_URL="$$owner_url" $(GO) tool sqlc vet
 	echo "== pgTAP"; db/tests/run.sh "$$super_url"
 	echo "== go test"; TEST_ARTIFACTS=$(CURDIR)/test-artifacts $(GO) test -race -count=1 -timeout 30m ./...
@@ -159,11 +166,34 @@ db/migrate: ## migrate the dev database
 	set -a; . $(DEV_DIR)/env; set +a; $(GO) run ./cmd/geniai migrate
 
 .PHONY: db/new
-db/new: ## new migration: make db/new name=add_something
+db/new: ## new migration: make db/new name=add_something (then db/seal and db/schema when it is final)
 	[ -n "$(name)" ] || { echo "usage: make db/new name=snake_case_name"; exit 2; }
-	n=$$(ls db/migrations/*.sql | wc -l); n=$$(printf '%03d' $$((n + 1)))
+	n=$$(ls db/migrations/[0-9]*.sql | wc -l); n=$$(printf '%03d' $$((n + 1)))
 	f=db/migrations/$${n}_$(name).sql
 	printf -- '-- %s\n\n---- create above / drop below ----\n\n' "$(name)" >$$f; echo $$f
+	echo "write it; when it is final: make db/seal db/schema, and commit all three (docs/conventions.md)"
+
+.PHONY: db/seal
+db/seal: ## record the sha256 of new migrations in db/migrations.sum (shipped ones never change)
+	db/seal.sh
+
+.PHONY: db/schema
+db/schema: ## regenerate db/schema/ (the current schema, one file per schema) from a fresh migrate
+	cleanup=""
+	if [ -z "$${TEST_DATABASE_URL:-}" ]; then
+		# stop the test cluster afterwards only if this target started it
+		started=$$(db/pgcluster.sh start $(TEST_DIR) $(TEST_PORT) --ephemeral 2>&1)
+		case $$started in *"already running"*) ;; *) cleanup="db/pgcluster.sh stop $(TEST_DIR)" ;; esac
+		db/pgcluster.sh bootstrap $(TEST_DIR) geniai_vet
+		. $(TEST_DIR)/env
+		export TEST_DATABASE_URL="$$PGSUPER_URL" TEST_ROLE_PASSWORD
+	fi
+	db=$$(psql "$$TEST_DATABASE_URL" -XAtqc "SELECT 'schema_' || to_char(clock_timestamp(), 'YYYYMMDDHH24MISSUS')")
+	psql "$$TEST_DATABASE_URL" -Xqc "CREATE DATABASE $$db OWNER geniai_owner"
+	trap 'psql "$$TEST_DATABASE_URL" -Xqc "DROP DATABASE IF EXISTS $$db WITH (FORCE)" >/dev/null; '"$$cleanup" EXIT
+	MIGRATION_DATABASE_URL="$$($(GO) run ./internal/pgtest/cmd/pgurl geniai_owner "$$db")" $(GO) run ./cmd/geniai migrate --quiet
+	$(GO) run ./internal/pgtest/cmd/schemadump "$$($(GO) run ./internal/pgtest/cmd/pgurl "" "$$db")" db/schema
+	echo "db/schema/ regenerated"
 
 .PHONY: db/psql
 db/psql: ## psql into the dev database as its owner
