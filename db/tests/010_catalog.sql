@@ -1,4 +1,4 @@
--- Catalog rules (DESIGN.md §2, §3, §8), checked over pg_catalog so they hold for every object a
+-- Catalog rules (docs/security.md), checked over pg_catalog so they hold for every object a
 -- future migration adds. Each rule is a query returning the offending objects, asserted empty:
 -- a failure prints the offenders by name.
 --
@@ -29,7 +29,7 @@ SELECT * FROM our_tables
  WHERE (tenant_attnum IS NOT NULL OR oid = 'app.tenants'::regclass)
    AND NOT is_staging;
 
--- Tenant-data tables: distributed by tenant_id on Citus (§8), so the key rules apply.
+-- Tenant-data tables: distributed by tenant_id on Citus (docs/security.md), so the key rules apply.
 CREATE TEMP VIEW tenant_data_tables AS
 SELECT * FROM our_tables
  WHERE nspname IN ('analytics', 'audit', 'etl') AND tenant_attnum IS NOT NULL;
@@ -224,7 +224,7 @@ SELECT set_has(
     '(i, j) the grantees checked include every request role, the authenticator and PUBLIC');
 
 -- (k) The authenticator's only privileges are on public.sessions, and geniai_anon has none on any
--- relation (before login it may only execute the login functions) (§3).
+-- relation (before login it may only execute the login functions) (docs/security.md).
 CREATE TEMP VIEW relation_privileges AS
 SELECT r.rolname, c.oid, format('%I.%I', n.nspname, c.relname) AS name, p.priv
   FROM pg_class c

@@ -1,4 +1,4 @@
--- Tenant isolation (DESIGN.md §2, §3): what every database role, in every request context, can see
+-- Tenant isolation (docs/security.md): what every database role, in every request context, can see
 -- and do on every table holding tenants' rows. Two tenants, A and B; the tests act from A's side.
 --
 -- Each statement below runs one check per table (the list in fixtures.psql, kept complete by the

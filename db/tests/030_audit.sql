@@ -1,4 +1,4 @@
--- The audit trail (DESIGN.md §2, §3): append-only for every role, written only by audit.log() and
+-- The audit trail (docs/security.md): append-only for every role, written only by audit.log() and
 -- the change triggers, with the actor taken from the request context, password hashes redacted.
 --
 -- Run by db/tests/run.sh (pg_prove) as a superuser, in one transaction that is rolled back.

@@ -1,4 +1,4 @@
--- The request-context helpers every policy reads (DESIGN.md §3): app.current_tenant_id(),
+-- The request-context helpers every policy reads (docs/security.md): app.current_tenant_id(),
 -- app.current_user_id(), app.current_app_role(). STABLE, NULL when unset or empty, and the
 -- context set with set_config(..., true) lasts exactly one transaction.
 --

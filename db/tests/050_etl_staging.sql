@@ -1,4 +1,4 @@
--- ETL state and staging (DESIGN.md §2, §4): the staging tables have no RLS (COPY cannot target an
+-- ETL state and staging (docs/etl.md): the staging tables have no RLS (COPY cannot target an
 -- RLS table), so privileges alone must keep every role but the loader out of them; and no request
 -- role but the loader writes ETL state (runs, watermarks).
 --
