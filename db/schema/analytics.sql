@@ -277,7 +277,7 @@ ALTER TABLE analytics.conversations OWNER TO geniai_owner;
 -- Name: TABLE conversations; Type: COMMENT; Schema: analytics; Owner: geniai_owner
 --
 
-COMMENT ON TABLE analytics.conversations IS 'One row per Chatwoot conversation of a tenant''s inboxes, with its metrics (DESIGN §5).';
+COMMENT ON TABLE analytics.conversations IS 'One row per Chatwoot conversation of a tenant''s inboxes, with its metrics (defined in docs/metrics.md).';
 
 --
 -- Name: COLUMN conversations.conversation_id; Type: COMMENT; Schema: analytics; Owner: geniai_owner
@@ -983,7 +983,7 @@ ALTER TABLE analytics.daily_stats OWNER TO geniai_owner;
 -- Name: TABLE daily_stats; Type: COMMENT; Schema: analytics; Owner: geniai_owner
 --
 
-COMMENT ON TABLE analytics.daily_stats IS 'Per tenant, day (tenant timezone, creation day of the conversation) and inbox: counts and sums of the conversation metrics (DESIGN §5). Rebuilt by etl.merge_run for affected days only.';
+COMMENT ON TABLE analytics.daily_stats IS 'Per tenant, day (tenant timezone, creation day of the conversation) and inbox: counts and sums of the conversation metrics (defined in docs/metrics.md). Rebuilt by etl.merge_run for affected days only.';
 
 --
 -- Name: COLUMN daily_stats.first_reply_lt_1m; Type: COMMENT; Schema: analytics; Owner: geniai_owner

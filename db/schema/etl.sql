@@ -221,7 +221,7 @@ BEGIN
     v_msgs := 0;
     BEGIN
         -- One statement, so the staged rows and their derived columns (days and hours in the
-        -- tenant's timezone, DESIGN §5 flags, funnel stage) are computed once: stored conversations
+        -- tenant's timezone, the flags of docs/metrics.md, funnel stage) are computed once: stored conversations
         -- are rewritten only when something differs; new ones (all of a first load) are plain INSERTs.
         -- The transcript and search words arrive grouped per conversation (internal/etl), in the
         -- conversation's staging row: staging is never analysed, and a grouped join of staged

@@ -111,6 +111,28 @@ func New(tb testing.TB) *Env {
 	return env
 }
 
+// Empty creates an empty database owned by geniai_owner (no migration applied), dropped at
+// cleanup, for tests that migrate step by step; it returns the owner's and the admin's URLs.
+func Empty(tb testing.TB) (ownerURL, superURL string) {
+	tb.Helper()
+	ctx := context.Background()
+	template(tb) // the roles and their passwords
+	name := "e_" + randomHex(8)
+	admin := connect(tb, URLFor(tb, "", "", "postgres"))
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name+" OWNER geniai_owner"); err != nil {
+		tb.Fatalf("create empty database: %v", err)
+	}
+	tb.Cleanup(func() {
+		admin := connect(tb, URLFor(tb, "", "", "postgres"))
+		defer admin.Close(ctx)
+		if _, err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			tb.Errorf("drop empty database: %v", err)
+		}
+	})
+	return URLFor(tb, "geniai_owner", os.Getenv("TEST_ROLE_PASSWORD"), name), URLFor(tb, "", "", name)
+}
+
 // Conn opens a direct connection (owner, superuser...) closed at cleanup.
 func Conn(tb testing.TB, url string) *pgx.Conn {
 	tb.Helper()
