@@ -69,7 +69,7 @@ type hists struct {
 	heat       [7][24]int64
 	firstReply map[int32]*histogram
 
-	buckets, counts []int64 // scratch for decoding
+	buckets, counts []int64 // scratch for decoding array_send values (readHistsSent)
 }
 
 // add merges count conversations in bucket of metric on a day of the week.
@@ -89,7 +89,8 @@ func (h *hists) add(metric int16, dow time.Weekday, bucket, count int64) {
 // readHists merges the histograms of period g over the inbox set (nil: every inbox) for the
 // metrics asked; perInbox also merges the first reply per inbox. With no inbox chosen everything
 // comes from tenant_daily_hist, one row per day and metric whatever the number of inboxes (the
-// first reply's packing every inbox's histogram); with inboxes chosen, from their daily_hist rows.
+// first reply's row packing every inbox's histogram); with inboxes chosen, from their daily_hist
+// rows.
 func readHists(ctx context.Context, tx pg.Tx, tenantID int64, g Filter, inboxes []int32, metrics []int16, perInbox bool) (*hists, error) {
 	h := &hists{}
 	if perInbox {
@@ -128,28 +129,25 @@ func readHists(ctx context.Context, tx pg.Tx, tenantID int64, g Filter, inboxes 
 	return h, nil
 }
 
-// addRow merges one row's histogram (array_send arrays) of metric on day; inbox ≥ 0 also merges
-// a first reply into that inbox's histogram.
-func (h *hists) addRow(inbox int32, metric int16, day time.Time, buckets, counts []byte) error {
-	var err error
-	if h.buckets, err = sentInts(buckets, 2, h.buckets[:0]); err != nil {
-		return err
-	}
-	if h.counts, err = sentInts(counts, 4, h.counts[:0]); err != nil {
-		return err
-	}
-	if len(h.buckets) != len(h.counts) {
-		return errSentArray
+// errHistArrays is a histogram whose parallel arrays differ in length (the tables' CHECKs rule
+// it out).
+var errHistArrays = errors.New("dashboard: histogram arrays of different lengths")
+
+// addRow merges one row's histogram of metric on day; inbox ≥ 0 also merges a first reply into
+// that inbox's histogram.
+func (h *hists) addRow(inbox int32, metric int16, day time.Time, buckets []int16, counts []int32) error {
+	if len(buckets) != len(counts) {
+		return errHistArrays
 	}
 	dow := day.Weekday()
-	for i, b := range h.buckets {
-		h.add(metric, dow, b, h.counts[i])
+	for i, b := range buckets {
+		h.add(metric, dow, int64(b), int64(counts[i]))
 	}
 	if inbox >= 0 && metric == metricFirstReply {
 		ib := h.inbox(inbox)
-		for i, b := range h.buckets {
+		for i, b := range buckets {
 			if b >= 0 && b < histBuckets {
-				ib[b] += h.counts[i]
+				ib[b] += int64(counts[i])
 			}
 		}
 	}
@@ -166,11 +164,17 @@ func (h *hists) inbox(id int32) *histogram {
 	return ib
 }
 
+// errPacked is a malformed tenant_daily_hist.by_inbox (its CHECK rules it out).
+var errPacked = errors.New("dashboard: malformed packed histograms")
+
 // addPacked merges a tenant_daily_hist.by_inbox: 10-byte entries of big-endian inbox (4 bytes),
-// bucket (2) and conversations (4), sorted by inbox (see analytics.inbox_hist_entries).
+// bucket (2) and conversations (4), sorted by inbox (analytics.inbox_hist_entries reads it in
+// SQL). Our own format, not the driver's: as three arrays, PostgreSQL encodes every element
+// through a function call, and a 200-inbox tenant's 90 days are hundreds of thousands of them
+// (docs/adr/009-dashboard-histogram-encoding.md).
 func (h *hists) addPacked(b []byte) error {
 	if len(b)%10 != 0 {
-		return errSentArray
+		return errPacked
 	}
 	var last int32 = -1
 	var ib *histogram
@@ -194,44 +198,4 @@ func (h *hists) percentiles(sum *dbsqlc.DashboardSummaryRow) {
 	sum.FirstReplyP50, sum.FirstReplyP90 = fr.percentile(0.5), fr.percentile(0.9)
 	sum.FirstHumanReplyP50, sum.FirstHumanReplyP90 = fh.percentile(0.5), fh.percentile(0.9)
 	sum.ResolutionP50 = rs.percentile(0.5)
-}
-
-// errSentArray is a malformed array_send value.
-var errSentArray = errors.New("dashboard: malformed binary array")
-
-// sentInts appends to dst the elements of b, a one-dimensional array of non-null integers
-// of width bytes (2: smallint, 4: integer) in PostgreSQL's binary format (array_send): ndim,
-// has-nulls flag and element type, then per dimension its length and lower bound, then per
-// element its byte length and big-endian value.
-func sentInts(b []byte, width int, dst []int64) ([]int64, error) {
-	if len(b) < 12 {
-		return dst, errSentArray
-	}
-	ndim := int32(binary.BigEndian.Uint32(b))
-	if ndim == 0 {
-		return dst, nil
-	}
-	if ndim != 1 || len(b) < 20 {
-		return dst, errSentArray
-	}
-	n := int(int32(binary.BigEndian.Uint32(b[12:])))
-	b = b[20:]
-	if n < 0 || len(b) != n*(4+width) {
-		return dst, errSentArray
-	}
-	for i := 0; i < n; i++ {
-		if int(int32(binary.BigEndian.Uint32(b))) != width {
-			return dst, errSentArray
-		}
-		switch width {
-		case 2:
-			dst = append(dst, int64(int16(binary.BigEndian.Uint16(b[4:]))))
-		case 4:
-			dst = append(dst, int64(int32(binary.BigEndian.Uint32(b[4:]))))
-		default:
-			return dst, errSentArray
-		}
-		b = b[4+width:]
-	}
-	return dst, nil
 }

@@ -20,6 +20,10 @@ type Service struct {
 	// ScanOnly makes Load compute everything from the conversations, never the rollups: the
 	// reference the rollup path is tested against.
 	ScanOnly bool
+
+	// histReader, when set, replaces readHists: the other encodings BenchmarkHistEncodings
+	// measures against it.
+	histReader func(ctx context.Context, tx pg.Tx, tenantID int64, g Filter, inboxes []int32, metrics []int16, perInbox bool) (*hists, error)
 }
 
 // Value is one KPI figure with its value in the previous period; nil means "no value" (nothing
