@@ -247,7 +247,7 @@ ORDER BY sum(d.conversations) DESC, d.inbox_id;
 -- (metrics 1-3 reply and resolution times, 4 hour of creation; see analytics.daily_hist), with
 -- the first reply of every inbox packed (by_inbox) when asked: as arrays, PostgreSQL would encode
 -- those entries one by one, several times the cost of the rest of the dashboard for a tenant with
--- hundreds of inboxes (docs/adr/009-dashboard-histogram-encoding.md).
+-- hundreds of inboxes (docs/adr/013-dashboard-histogram-encoding.md).
 SELECT h.day, h.metric, h.buckets, h.counts, (CASE WHEN @by_inbox::boolean THEN h.by_inbox END)::bytea AS by_inbox
 FROM analytics.tenant_daily_hist h
 WHERE h.tenant_id = @tenant_id AND h.day BETWEEN @from_day AND @to_day AND h.metric = ANY (@metrics::smallint[]);
@@ -256,21 +256,6 @@ WHERE h.tenant_id = @tenant_id AND h.day BETWEEN @from_day AND @to_day AND h.met
 -- RollupInboxHist is the period's histograms of the chosen inboxes, one row per day, inbox and
 -- metric.
 SELECT h.day, h.inbox_id, h.metric, h.buckets, h.counts
-FROM analytics.daily_hist h
-WHERE h.tenant_id = @tenant_id AND h.inbox_id = ANY (@inboxes::integer[]) AND h.day BETWEEN @from_day AND @to_day
-  AND h.metric = ANY (@metrics::smallint[]);
-
--- name: RollupTenantHistSent :many
--- RollupTenantHistSent is RollupTenantHist with the arrays as array_send bytes, parsed by hand:
--- how the dashboard read them before pgx decoded them, kept for one side-by-side measurement.
-SELECT h.day, h.metric, array_send(h.buckets) AS buckets, array_send(h.counts) AS counts,
-       (CASE WHEN @by_inbox::boolean THEN h.by_inbox END)::bytea AS by_inbox
-FROM analytics.tenant_daily_hist h
-WHERE h.tenant_id = @tenant_id AND h.day BETWEEN @from_day AND @to_day AND h.metric = ANY (@metrics::smallint[]);
-
--- name: RollupInboxHistSent :many
--- RollupInboxHistSent is RollupInboxHist with the arrays as in RollupTenantHistSent.
-SELECT h.day, h.inbox_id, h.metric, array_send(h.buckets) AS buckets, array_send(h.counts) AS counts
 FROM analytics.daily_hist h
 WHERE h.tenant_id = @tenant_id AND h.inbox_id = ANY (@inboxes::integer[]) AND h.day BETWEEN @from_day AND @to_day
   AND h.metric = ANY (@metrics::smallint[]);

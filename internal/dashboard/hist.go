@@ -68,8 +68,6 @@ type hists struct {
 	all        [metricHour - 1]histogram // by metric - 1 (reply and resolution times)
 	heat       [7][24]int64
 	firstReply map[int32]*histogram
-
-	buckets, counts []int64 // scratch for decoding array_send values (readHistsSent)
 }
 
 // add merges count conversations in bucket of metric on a day of the week.
@@ -171,7 +169,7 @@ var errPacked = errors.New("dashboard: malformed packed histograms")
 // bucket (2) and conversations (4), sorted by inbox (analytics.inbox_hist_entries reads it in
 // SQL). Our own format, not the driver's: as three arrays, PostgreSQL encodes every element
 // through a function call, and a 200-inbox tenant's 90 days are hundreds of thousands of them
-// (docs/adr/009-dashboard-histogram-encoding.md).
+// (docs/adr/013-dashboard-histogram-encoding.md).
 func (h *hists) addPacked(b []byte) error {
 	if len(b)%10 != 0 {
 		return errPacked

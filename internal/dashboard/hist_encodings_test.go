@@ -98,7 +98,6 @@ var otherEncodings = []struct {
 	name string
 	read func(ctx context.Context, tx pg.Tx, tenantID int64, g Filter, inboxes []int32, metrics []int16, perInbox bool) (*hists, error)
 }{
-	{"hand", readHistsSent},
 	{"arrays", readHistsArrays},
 }
 

@@ -1169,62 +1169,6 @@ func (q *Queries) RollupInboxHist(ctx context.Context, arg RollupInboxHistParams
 	return items, nil
 }
 
-const rollupInboxHistSent = `-- name: RollupInboxHistSent :many
-SELECT h.day, h.inbox_id, h.metric, array_send(h.buckets) AS buckets, array_send(h.counts) AS counts
-FROM analytics.daily_hist h
-WHERE h.tenant_id = $1 AND h.inbox_id = ANY ($2::integer[]) AND h.day BETWEEN $3 AND $4
-  AND h.metric = ANY ($5::smallint[])
-`
-
-type RollupInboxHistSentParams struct {
-	TenantID int64     `json:"tenant_id"`
-	Inboxes  []int32   `json:"inboxes"`
-	FromDay  time.Time `json:"from_day"`
-	ToDay    time.Time `json:"to_day"`
-	Metrics  []int16   `json:"metrics"`
-}
-
-type RollupInboxHistSentRow struct {
-	Day     time.Time `json:"day"`
-	InboxID int32     `json:"inbox_id"`
-	Metric  int16     `json:"metric"`
-	Buckets []byte    `json:"buckets"`
-	Counts  []byte    `json:"counts"`
-}
-
-// RollupInboxHistSent is RollupInboxHist with the arrays as in RollupTenantHistSent.
-func (q *Queries) RollupInboxHistSent(ctx context.Context, arg RollupInboxHistSentParams) ([]RollupInboxHistSentRow, error) {
-	rows, err := q.db.Query(ctx, rollupInboxHistSent,
-		arg.TenantID,
-		arg.Inboxes,
-		arg.FromDay,
-		arg.ToDay,
-		arg.Metrics,
-	)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []RollupInboxHistSentRow{}
-	for rows.Next() {
-		var i RollupInboxHistSentRow
-		if err := rows.Scan(
-			&i.Day,
-			&i.InboxID,
-			&i.Metric,
-			&i.Buckets,
-			&i.Counts,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
 const rollupLabels = `-- name: RollupLabels :many
 SELECT l.label, sum(l.conversations)::bigint AS conversations, sum(l.leads)::bigint AS leads,
        sum(l.conversions)::bigint AS conversions
@@ -1450,7 +1394,7 @@ type RollupTenantHistRow struct {
 // (metrics 1-3 reply and resolution times, 4 hour of creation; see analytics.daily_hist), with
 // the first reply of every inbox packed (by_inbox) when asked: as arrays, PostgreSQL would encode
 // those entries one by one, several times the cost of the rest of the dashboard for a tenant with
-// hundreds of inboxes (docs/adr/009-dashboard-histogram-encoding.md).
+// hundreds of inboxes (docs/adr/013-dashboard-histogram-encoding.md).
 func (q *Queries) RollupTenantHist(ctx context.Context, arg RollupTenantHistParams) ([]RollupTenantHistRow, error) {
 	rows, err := q.db.Query(ctx, rollupTenantHist,
 		arg.ByInbox,
@@ -1466,63 +1410,6 @@ func (q *Queries) RollupTenantHist(ctx context.Context, arg RollupTenantHistPara
 	items := []RollupTenantHistRow{}
 	for rows.Next() {
 		var i RollupTenantHistRow
-		if err := rows.Scan(
-			&i.Day,
-			&i.Metric,
-			&i.Buckets,
-			&i.Counts,
-			&i.ByInbox,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const rollupTenantHistSent = `-- name: RollupTenantHistSent :many
-SELECT h.day, h.metric, array_send(h.buckets) AS buckets, array_send(h.counts) AS counts,
-       (CASE WHEN $1::boolean THEN h.by_inbox END)::bytea AS by_inbox
-FROM analytics.tenant_daily_hist h
-WHERE h.tenant_id = $2 AND h.day BETWEEN $3 AND $4 AND h.metric = ANY ($5::smallint[])
-`
-
-type RollupTenantHistSentParams struct {
-	ByInbox  bool      `json:"by_inbox"`
-	TenantID int64     `json:"tenant_id"`
-	FromDay  time.Time `json:"from_day"`
-	ToDay    time.Time `json:"to_day"`
-	Metrics  []int16   `json:"metrics"`
-}
-
-type RollupTenantHistSentRow struct {
-	Day     time.Time `json:"day"`
-	Metric  int16     `json:"metric"`
-	Buckets []byte    `json:"buckets"`
-	Counts  []byte    `json:"counts"`
-	ByInbox []byte    `json:"by_inbox"`
-}
-
-// RollupTenantHistSent is RollupTenantHist with the arrays as array_send bytes, parsed by hand:
-// how the dashboard read them before pgx decoded them, kept for one side-by-side measurement.
-func (q *Queries) RollupTenantHistSent(ctx context.Context, arg RollupTenantHistSentParams) ([]RollupTenantHistSentRow, error) {
-	rows, err := q.db.Query(ctx, rollupTenantHistSent,
-		arg.ByInbox,
-		arg.TenantID,
-		arg.FromDay,
-		arg.ToDay,
-		arg.Metrics,
-	)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []RollupTenantHistSentRow{}
-	for rows.Next() {
-		var i RollupTenantHistSentRow
 		if err := rows.Scan(
 			&i.Day,
 			&i.Metric,

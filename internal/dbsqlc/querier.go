@@ -148,8 +148,6 @@ type Querier interface {
 	// RollupInboxHist is the period's histograms of the chosen inboxes, one row per day, inbox and
 	// metric.
 	RollupInboxHist(ctx context.Context, arg RollupInboxHistParams) ([]RollupInboxHistRow, error)
-	// RollupInboxHistSent is RollupInboxHist with the arrays as in RollupTenantHistSent.
-	RollupInboxHistSent(ctx context.Context, arg RollupInboxHistSentParams) ([]RollupInboxHistSentRow, error)
 	// RollupLabels is the per-label table from the rollups (tenant-level rows when no inbox is chosen).
 	RollupLabels(ctx context.Context, arg RollupLabelsParams) ([]RollupLabelsRow, error)
 	// RollupPeriodSize is the tenant's conversations created in a period, every inbox: what a ranking
@@ -166,11 +164,8 @@ type Querier interface {
 	// (metrics 1-3 reply and resolution times, 4 hour of creation; see analytics.daily_hist), with
 	// the first reply of every inbox packed (by_inbox) when asked: as arrays, PostgreSQL would encode
 	// those entries one by one, several times the cost of the rest of the dashboard for a tenant with
-	// hundreds of inboxes (docs/adr/009-dashboard-histogram-encoding.md).
+	// hundreds of inboxes (docs/adr/013-dashboard-histogram-encoding.md).
 	RollupTenantHist(ctx context.Context, arg RollupTenantHistParams) ([]RollupTenantHistRow, error)
-	// RollupTenantHistSent is RollupTenantHist with the arrays as array_send bytes, parsed by hand:
-	// how the dashboard read them before pgx decoded them, kept for one side-by-side measurement.
-	RollupTenantHistSent(ctx context.Context, arg RollupTenantHistSentParams) ([]RollupTenantHistSentRow, error)
 	// SchemaVersion is the applied migration version (readiness).
 	SchemaVersion(ctx context.Context) (int32, error)
 	// SettingsGet reads a tenant's branding, defaults, funnel rules, SLA target and lead exclusion labels.
