@@ -41,6 +41,10 @@ func (s *Server) handle(h handlerFunc) http.Handler {
 
 // statusOf maps an error code to an HTTP status.
 func statusOf(err error) int {
+	var se statusError
+	if errors.As(err, &se) {
+		return se.status
+	}
 	switch apperr.CodeOf(err) {
 	case apperr.Invalid:
 		return http.StatusUnprocessableEntity

@@ -8,11 +8,13 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/alexedwards/scs/v2"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/geniai/analytics/internal/auth"
@@ -204,6 +206,19 @@ func (b *browser) mustLogin(email, password, wantLocation string) {
 	}
 }
 
+// plantSession stores an empty session and returns its token, as a visitor holding a session
+// before signing in would have.
+func (h *harness) plantSession() string {
+	h.t.Helper()
+	token := "planted-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	data, err := scs.GobCodec{}.Encode(time.Now().Add(time.Hour), map[string]any{})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.exec(`INSERT INTO public.sessions (token, data, expiry) VALUES ($1, $2, now() + interval '1 hour')`, storeKey(token), data)
+	return token
+}
+
 func (b *browser) sessionCookie() string {
 	u, _ := url.Parse(b.h.ts.URL)
 	for _, c := range b.c.Jar.Cookies(u) {
@@ -221,7 +236,7 @@ func (b *browser) setSessionCookie(v string) {
 
 func sessionSetCookie(res response) *http.Cookie {
 	for _, c := range res.Cookies() {
-		if c.Name == "geniai_session" {
+		if c.Name == "geniai_session" || c.Name == "__Host-geniai_session" {
 			return c
 		}
 	}
@@ -243,3 +258,6 @@ func expectStatus(t testing.TB, res response, status int, contains string) {
 }
 
 const pw = "correct horse battery"
+
+// storeKey is a token's key in the session store.
+func storeKey(token string) string { return token }

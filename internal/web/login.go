@@ -10,9 +10,6 @@ import (
 	"github.com/geniai/analytics/internal/pg"
 )
 
-// maxFormBytes bounds every form body.
-const maxFormBytes = 16 << 10
-
 // LoginPage is the data of the sign-in page.
 type LoginPage struct {
 	Page
@@ -33,17 +30,13 @@ func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) error {
 
 // loginSubmit checks the credentials and starts a session under a new token.
 func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) error {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		return apperr.Wrap(err, apperr.Invalid, "Formulário inválido.")
-	}
-	email := r.PostForm.Get("email")
+	email := r.PostFormValue("email")
 	if len(email) > auth.MaxEmailBytes {
 		email = email[:auth.MaxEmailBytes]
 	}
 	ip, ua := s.clientIP(r), userAgent(r)
 	acc, err := s.auth.Login(r.Context(), auth.Attempt{
-		Email: email, Password: r.PostForm.Get("password"), IP: ip, UserAgent: ua,
+		Email: email, Password: r.PostFormValue("password"), IP: ip, UserAgent: ua,
 	})
 	if err != nil {
 		code := apperr.CodeOf(err)
@@ -125,14 +118,10 @@ func (s *Server) passwordLocked(w http.ResponseWriter, r *http.Request, page Pas
 // passwordSubmit changes the user's own password; auth_version moves, so every other session of
 // the user is refused at its next request, and this one continues under a new token.
 func (s *Server) passwordSubmit(w http.ResponseWriter, r *http.Request) error {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		return apperr.Wrap(err, apperr.Invalid, "Formulário inválido.")
-	}
 	pr := principalFrom(r)
 	ctx := r.Context()
 	page := PasswordPage{Page: s.newPage(r, "password.title")}
-	current, next, confirm := r.PostForm.Get("current"), r.PostForm.Get("new"), r.PostForm.Get("confirm")
+	current, next, confirm := r.PostFormValue("current"), r.PostFormValue("new"), r.PostFormValue("confirm")
 	fail := func(msg string) error {
 		page.Error = msg
 		return s.render(w, r, http.StatusUnprocessableEntity, "password", page)

@@ -286,13 +286,11 @@ func TestSessionFixationAndCookieFlags(t *testing.T) {
 	tid := h.tenant("acme", "active", nil)
 	h.user(tid, "ana@acme.com.br", "client", pw)
 	b := h.browser()
-	res := b.get("/login?lang=en") // creates an anonymous session (the language choice)
-	expectStatus(t, res, 200, "Sign in")
-	before := b.sessionCookie()
-	if before == "" {
-		t.Fatal("no pre-login session")
-	}
-	res = b.login("ana@acme.com.br", pw)
+	// A session planted before sign-in (anonymous visitors get none of their own; an attacker
+	// could still hand one over).
+	before := h.plantSession()
+	b.setSessionCookie(before)
+	res := b.login("ana@acme.com.br", pw)
 	c := sessionSetCookie(res)
 	if c == nil || c.Value == before {
 		t.Fatalf("session token not renewed at login: %v", c)

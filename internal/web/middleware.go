@@ -28,7 +28,6 @@ const (
 	keyUA          = "ua"
 	keyLoginAt     = "login_at" // unix seconds, by the server clock
 	keySeenAt      = "seen_at"  // unix seconds of the last request
-	keyLang        = "lang"
 	keyFlash       = "flash"
 )
 
@@ -138,10 +137,17 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; " +
 	"frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
 
+// hsts asks browsers to use HTTPS only, for two years, once the server is known to sit behind
+// TLS (COOKIE_SECURE). Subdomains are the operator's business and are left out.
+const hsts = "max-age=63072000"
+
 // securityHeaders sets the headers every response carries.
-func securityHeaders(next http.Handler) http.Handler {
+func (s *Server) securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
+		if s.cfg.CookieSecure {
+			h.Set("Strict-Transport-Security", hsts)
+		}
 		h.Set("Content-Security-Policy", csp)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
@@ -314,12 +320,16 @@ func (s *Server) requireRole(h handlerFunc, roles ...string) handlerFunc {
 	}
 }
 
-// lang remembers a ?lang= choice in the session.
+// lang remembers a ?lang= choice in a plain cookie (a year), never in a session: an anonymous
+// visitor choosing a language must not cost a row in the session store.
 func (s *Server) lang(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if l := r.URL.Query().Get("lang"); l != "" {
-			if l = normLang(l); l != "" && l != s.sessions.GetString(r.Context(), keyLang) {
-				s.sessions.Put(r.Context(), keyLang, l)
+		if l := normLang(r.URL.Query().Get("lang")); l != "" {
+			if c, err := r.Cookie(s.langCookie()); err != nil || c.Value != l {
+				http.SetCookie(w, &http.Cookie{
+					Name: s.langCookie(), Value: l, Path: "/", MaxAge: 365 * 24 * 3600,
+					HttpOnly: true, Secure: s.cfg.CookieSecure, SameSite: http.SameSiteLaxMode,
+				})
 			}
 		}
 		next.ServeHTTP(w, r)

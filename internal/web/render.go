@@ -91,6 +91,12 @@ func staticHandler() http.Handler {
 	sub, _ := fs.Sub(staticFS, "static")
 	fsrv := http.StripPrefix("/static/", http.FileServerFS(sub))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Files only: a directory (/static/, /static/x/) is not listed, it does not exist.
+		name := strings.TrimPrefix(r.URL.Path, "/static/")
+		if st, err := fs.Stat(sub, strings.TrimSuffix(name, "/")); name == "" || strings.HasSuffix(name, "/") || err != nil || st.IsDir() {
+			http.NotFound(w, r)
+			return
+		}
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		fsrv.ServeHTTP(w, r)
 	})
@@ -112,25 +118,18 @@ func normLang(l string) string {
 	return ""
 }
 
-// langOf picks ?lang=, then the session's choice; pt-BR otherwise. The product speaks
+// langOf picks ?lang=, then the language cookie; pt-BR otherwise. The product speaks
 // Portuguese by default whatever the browser's Accept-Language says; English is one click away.
 func (s *Server) langOf(r *http.Request) string {
 	if l := normLang(r.URL.Query().Get("lang")); l != "" {
 		return l
 	}
-	if l := s.sessionLang(r); l != "" {
-		return l
+	if c, err := r.Cookie(s.langCookie()); err == nil {
+		if l := normLang(c.Value); l != "" {
+			return l
+		}
 	}
 	return langPT
-}
-
-func (s *Server) sessionLang(r *http.Request) (l string) {
-	defer func() {
-		if recover() != nil { // no session in this chain (static, health)
-			l = ""
-		}
-	}()
-	return s.sessions.GetString(r.Context(), keyLang)
 }
 
 func translate(lang, key string) string {

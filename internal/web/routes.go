@@ -8,7 +8,7 @@ import (
 
 // routes is every route and its middleware chain, in one place.
 //
-//	every response:  recover → request log → security headers
+//	every response:  recover → request log → security headers → body limits
 //	pages:           + sessions → CSRF (cross-origin protection) → authenticate
 //	signed-in pages: + require a user (anonymous → /login), + require a role (else 404)
 func (s *Server) routes() http.Handler {
@@ -92,5 +92,5 @@ func (s *Server) routes() http.Handler {
 	// Anything else: anonymous visitors go to /login, signed-in ones get a 404 page.
 	mux.Handle("/", user(s.notFound))
 
-	return s.recoverPanics(s.logRequests(securityHeaders(mux)))
+	return s.recoverPanics(s.logRequests(s.securityHeaders(s.limitBodies(mux))))
 }

@@ -4,10 +4,12 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/geniai/analytics/internal/apperr"
+	"github.com/geniai/analytics/internal/config"
 	"github.com/geniai/analytics/internal/dbsqlc"
 	"github.com/geniai/analytics/internal/pg"
 )
@@ -109,4 +111,82 @@ func TestWeakPasswordRefusedOnAccountPage(t *testing.T) {
 	if n := h.auditCount("password.change", uid); n != 0 {
 		t.Fatalf("a weak password was saved (%d changes)", n)
 	}
+}
+
+// TestLanguageChoiceCreatesNoSession is the review's reproduction: every GET /login?lang=en
+// stored a session row (300 requests, 300 rows). The choice now lives in a plain cookie.
+func TestLanguageChoiceCreatesNoSession(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	for i := 0; i < 30; i++ {
+		res := h.browser().get("/login?lang=en")
+		expectStatus(t, res, 200, "Sign in")
+		if sessionSetCookie(res) != nil {
+			t.Fatal("a session cookie for an anonymous language choice")
+		}
+	}
+	var n int
+	if err := h.super.QueryRow(context.Background(), `SELECT count(*) FROM public.sessions`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d session rows after anonymous language choices (%v)", n, err)
+	}
+	// The choice sticks, for anonymous and signed-in pages alike, until changed.
+	b := h.browser()
+	b.get("/login?lang=en")
+	expectStatus(t, b.get("/login"), 200, "Sign in")
+	tid := h.tenant("acme", "active", nil)
+	h.user(tid, "ana@acme.com.br", "client", pw)
+	b.mustLogin("ana@acme.com.br", pw, "/dashboard")
+	expectStatus(t, b.get("/dashboard"), 200, `<html lang="en"`)
+	b.get("/dashboard?lang=pt")
+	expectStatus(t, b.get("/dashboard"), 200, `<html lang="pt-BR"`)
+}
+
+// TestTLSHeadersAndCookies is the review's reproduction: no HSTS even with COOKIE_SECURE=true.
+// Behind TLS every response carries HSTS for at least a year and cookies take the __Host- prefix
+// (Secure, whole host, no Domain); without it neither.
+func TestTLSHeadersAndCookies(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(c *config.Config) { c.CookieSecure = true })
+	tid := h.tenant("acme", "active", nil)
+	h.user(tid, "ana@acme.com.br", "client", pw)
+	for _, path := range []string{"/login", "/static/app.css", "/healthz", "/nope"} {
+		res := h.browser().get(path)
+		age, _ := strconv.Atoi(strings.TrimPrefix(res.Header.Get("Strict-Transport-Security"), "max-age="))
+		if age < 365*24*3600 {
+			t.Errorf("%s: Strict-Transport-Security %q", path, res.Header.Get("Strict-Transport-Security"))
+		}
+	}
+	res := h.browser().login("ana@acme.com.br", pw)
+	var session *http.Cookie
+	for _, c := range res.Cookies() {
+		if c.Name == "__Host-geniai_session" {
+			session = c
+		}
+	}
+	if session == nil || !session.Secure || !session.HttpOnly || session.Path != "/" || session.Domain != "" {
+		t.Fatalf("session cookie %+v (all: %v)", session, res.Header["Set-Cookie"])
+	}
+	lang := h.browser().get("/login?lang=en").Cookies()
+	if len(lang) != 1 || lang[0].Name != "__Host-geniai_lang" || !lang[0].Secure || lang[0].Path != "/" {
+		t.Fatalf("language cookie %v", lang)
+	}
+
+	plain := newHarness(t, nil)
+	if v := plain.browser().get("/login").Header.Get("Strict-Transport-Security"); v != "" {
+		t.Fatalf("HSTS over plain HTTP: %q", v)
+	}
+}
+
+// TestStaticHasNoListing is the review's reproduction: /static/ listed its directory.
+func TestStaticHasNoListing(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	b := h.browser()
+	for _, path := range []string{"/static/", "/static", "/static/./", "/static/nope.css"} {
+		// 404, or the mux's redirect to the clean path /static/, which is 404.
+		if res := b.get(path); res.StatusCode != http.StatusNotFound && res.StatusCode != http.StatusTemporaryRedirect || strings.Contains(res.body, "app.css") {
+			t.Errorf("%s: %d %.200s", path, res.StatusCode, res.body)
+		}
+	}
+	expectStatus(t, b.get("/static/app.css"), 200, "{")
 }

@@ -79,7 +79,7 @@ func New(o Options) (*Server, error) {
 	sm.Store = s.store
 	sm.Lifetime = s.cfg.SessionLifetime
 	sm.IdleTimeout = s.cfg.SessionIdleTimeout
-	sm.Cookie.Name = "geniai_session"
+	sm.Cookie.Name = s.cookieName("geniai_session")
 	sm.Cookie.HttpOnly = true
 	sm.Cookie.SameSite = http.SameSiteLaxMode
 	sm.Cookie.Secure = s.cfg.CookieSecure
@@ -104,6 +104,18 @@ func New(o Options) (*Server, error) {
 	s.handler = s.routes()
 	return s, nil
 }
+
+// cookieName is name, with the __Host- prefix when cookies are Secure: browsers then accept the
+// cookie only from HTTPS, for the whole host (Path=/) and never from a subdomain (no Domain).
+func (s *Server) cookieName(name string) string {
+	if s.cfg.CookieSecure {
+		return "__Host-" + name
+	}
+	return name
+}
+
+// langCookie is the name of the cookie holding the language choice.
+func (s *Server) langCookie() string { return s.cookieName("geniai_lang") }
 
 // Handler is the whole application, usable from httptest.
 func (s *Server) Handler() http.Handler { return s.handler }
