@@ -35,14 +35,24 @@ func multipartBody(size int64) (io.Reader, string) {
 	pr, pw := io.Pipe()
 	mw := multipart.NewWriter(pw)
 	go func() {
-		for k, v := range map[string]string{"display_name": "x", "primary_color": "#0F766E",
-			"secondary_color": "#B45309", "default_period_days": "30"} {
-			_ = mw.WriteField(k, v)
+		// The server may refuse before reading: writes then fail, and the writer stops.
+		write := func() error {
+			for k, v := range map[string]string{"display_name": "x", "primary_color": "#0F766E",
+				"secondary_color": "#B45309", "default_period_days": "30"} {
+				if err := mw.WriteField(k, v); err != nil {
+					return err
+				}
+			}
+			f, err := mw.CreateFormFile("f", "200MB.bin")
+			if err != nil {
+				return err
+			}
+			if _, err := io.Copy(f, &repeatReader{b: 'x', n: size}); err != nil {
+				return err
+			}
+			return mw.Close()
 		}
-		f, _ := mw.CreateFormFile("f", "200MB.bin")
-		_, _ = io.Copy(f, &repeatReader{b: 'x', n: size})
-		_ = mw.Close()
-		_ = pw.Close()
+		_ = pw.CloseWithError(write())
 	}()
 	return pr, mw.FormDataContentType()
 }
