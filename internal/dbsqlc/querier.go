@@ -10,6 +10,8 @@ import (
 )
 
 type Querier interface {
+	// AccountTimezone is the context user's tenant's timezone (the account page shows times in it).
+	AccountTimezone(ctx context.Context) (string, error)
 	// AdminTenantInboxRemove unmaps an inbox from a tenant; its data leaves at the next sync.
 	AdminTenantInboxRemove(ctx context.Context, arg AdminTenantInboxRemoveParams) (int64, error)
 	// Staff queries (the admin panel and the geniai CLI share them). They run as geniai_staff: RLS
@@ -168,6 +170,23 @@ type Querier interface {
 	RollupTenantHist(ctx context.Context, arg RollupTenantHistParams) ([]RollupTenantHistRow, error)
 	// SchemaVersion is the applied migration version (readiness).
 	SchemaVersion(ctx context.Context) (int32, error)
+	// SessionCheck re-validates the context user and their session on every request: allowed only
+	// while the user may sign in and the session is alive (auth_version, absolute expiry, idle
+	// timeout, all by the database clock); touch_due says its activity should be recorded.
+	SessionCheck(ctx context.Context, arg SessionCheckParams) (SessionCheckRow, error)
+	// SessionEnd ends one session of the context user by id, or (id NULL) all but the one keyed
+	// keep_hash; returns how many ended.
+	SessionEnd(ctx context.Context, arg SessionEndParams) (int32, error)
+	// SessionList is the context user's live sessions, the current one first.
+	SessionList(ctx context.Context, arg SessionListParams) ([]SessionListRow, error)
+	// SessionLogout forgets the listed session the context user signs out of.
+	SessionLogout(ctx context.Context, tokenHash string) error
+	// SessionRotate moves a session of the context user to its renewed token.
+	SessionRotate(ctx context.Context, arg SessionRotateParams) (bool, error)
+	// SessionStart records the session a sign-in created, for the context user.
+	SessionStart(ctx context.Context, arg SessionStartParams) (int64, error)
+	// SessionTouch records activity on a session of the context user (at most once a minute).
+	SessionTouch(ctx context.Context, arg SessionTouchParams) error
 	// SettingsGet reads a tenant's branding, defaults, funnel rules, SLA target and lead exclusion labels.
 	SettingsGet(ctx context.Context, tenantID int64) (AppTenantSetting, error)
 	// SettingsUpdateBranding changes display name, logo and colours and the default period.

@@ -143,6 +143,7 @@ type Tx struct {
 // identity transaction-locally. The transaction commits when fn returns nil and rolls back
 // otherwise; errors come back mapped to apperr.
 func (db *DB) InTx(ctx context.Context, p Principal, fn func(tx Tx) error) error {
+	endRequest(ctx, db) // a request's read transaction ends before it writes (request.go)
 	return inTx(ctx, db.Pool, p, pgx.TxOptions{}, fn)
 }
 
@@ -151,7 +152,12 @@ func (db *DB) InTx(ctx context.Context, p Principal, fn func(tx Tx) error) error
 var readTx = pgx.TxOptions{AccessMode: pgx.ReadOnly, IsoLevel: pgx.RepeatableRead}
 
 // InReadTx is InTx in a read-only transaction on one snapshot, for pages and exports.
+// Inside a request whose read transaction is open for the same principal, it joins that
+// transaction (request.go).
 func (db *DB) InReadTx(ctx context.Context, p Principal, fn func(tx Tx) error) error {
+	if joined, err := join(ctx, db, p, fn); joined {
+		return err
+	}
 	return inTx(ctx, db.Pool, p, readTx, fn)
 }
 

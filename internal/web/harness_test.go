@@ -259,5 +259,5 @@ func expectStatus(t testing.TB, res response, status int, contains string) {
 
 const pw = "correct horse battery"
 
-// storeKey is a token's key in the session store.
-func storeKey(token string) string { return token }
+// storeKey is a token's key in the session store (its hash).
+func storeKey(token string) string { return tokenKey(token) }

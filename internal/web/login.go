@@ -55,15 +55,21 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 	if err := s.sessions.RenewToken(ctx); err != nil {
 		return pg.MapError(err)
 	}
-	now := s.now().Unix()
 	s.sessions.Put(ctx, keyUserID, acc.UserID)
 	s.sessions.Put(ctx, keyTenantID, acc.TenantID)
 	s.sessions.Put(ctx, keyRole, acc.Role)
 	s.sessions.Put(ctx, keyAuthVersion, acc.AuthVersion)
 	s.sessions.Put(ctx, keyIP, ip)
 	s.sessions.Put(ctx, keyUA, ua)
-	s.sessions.Put(ctx, keyLoginAt, now)
-	s.sessions.Put(ctx, keySeenAt, now)
+	if err := s.db.InTx(ctx, pg.User(acc.TenantID, acc.UserID, acc.Role, ip, ua), func(tx pg.Tx) error {
+		_, err := tx.SessionStart(ctx, dbsqlc.SessionStartParams{
+			TokenHash: tokenKey(s.sessions.Token(ctx)), LifetimeSeconds: int32(s.cfg.SessionLifetime / time.Second),
+			IP: ip, UserAgent: ua,
+		})
+		return err
+	}); err != nil {
+		return err
+	}
 	http.Redirect(w, r, homeFor(acc.Role), http.StatusSeeOther)
 	return nil
 }
@@ -79,7 +85,13 @@ func homeFor(role string) string {
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 	p := principalFrom(r)
 	ctx := r.Context()
-	if err := s.audit(ctx, p.DB(), "logout", p.UserID, nil); err != nil {
+	key := tokenKey(s.sessions.Token(ctx))
+	if err := s.db.InTx(ctx, p.DB(), func(tx pg.Tx) error {
+		if _, err := tx.AuditEvent(ctx, dbsqlc.AuditEventParams{Action: "logout", Entity: "user", EntityID: itoa(p.UserID)}); err != nil {
+			return err
+		}
+		return tx.SessionLogout(ctx, key)
+	}); err != nil {
 		return err
 	}
 	if err := s.sessions.Destroy(ctx); err != nil {
@@ -171,8 +183,16 @@ func (s *Server) passwordSubmit(w http.ResponseWriter, r *http.Request) error {
 	}); err != nil {
 		return err
 	}
+	oldKey := tokenKey(s.sessions.Token(ctx))
 	if err := s.sessions.RenewToken(ctx); err != nil {
 		return pg.MapError(err)
+	}
+	// The session follows its new token and the new auth_version; the user's others end.
+	if err := s.db.InTx(ctx, pr.DB(), func(tx pg.Tx) error {
+		_, err := tx.SessionRotate(ctx, dbsqlc.SessionRotateParams{OldHash: oldKey, NewHash: tokenKey(s.sessions.Token(ctx))})
+		return err
+	}); err != nil {
+		return err
 	}
 	s.sessions.Put(ctx, keyAuthVersion, version)
 	s.sessions.Put(ctx, keyFlash+"_pw", true)

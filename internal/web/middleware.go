@@ -26,8 +26,6 @@ const (
 	keyAuthVersion = "av"
 	keyIP          = "ip"
 	keyUA          = "ua"
-	keyLoginAt     = "login_at" // unix seconds, by the server clock
-	keySeenAt      = "seen_at"  // unix seconds of the last request
 	keyFlash       = "flash"
 )
 
@@ -188,8 +186,11 @@ func userAgent(r *http.Request) string {
 	return ua
 }
 
-// authenticate loads the session's user and re-checks it in SQL on every request; a session that
-// fails any check is destroyed and the visitor continues as anonymous.
+// authenticate loads the session's user and re-checks it, and the session itself, in SQL on every
+// request (app.session_check, database clock); a session that fails any check is destroyed and
+// the visitor continues as anonymous. The check opens the request's one read transaction, which
+// the handlers' reads join (pg.Request): a signed-in page view costs the session lookup and that
+// transaction, and writes nothing but, once a minute, the session's activity.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
@@ -198,7 +199,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		p, err := s.checkSession(r, uid)
+		p, rq, rctx, touch, err := s.checkSession(r, uid)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -211,24 +212,29 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		defer func() { _ = rq.End(ctx) }()
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			_ = rq.End(ctx) // a request that writes holds no read transaction while it does
+		}
 		info := infoFrom(ctx)
 		info.principal, info.userID, info.tenantID = p, p.UserID, p.TenantID
-		s.sessions.Put(ctx, keySeenAt, s.now().Unix())
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, r.WithContext(rctx))
+		if touch {
+			_ = rq.End(ctx)
+			key := tokenKey(s.sessions.Token(ctx))
+			if err := s.db.InTx(ctx, p.DB(), func(tx pg.Tx) error {
+				return tx.SessionTouch(ctx, dbsqlc.SessionTouchParams{TokenHash: key, IP: p.IP, UserAgent: p.UserAgent})
+			}); err != nil {
+				s.log.Warn("session activity not recorded", "request_id", info.id, "error", err)
+			}
+		}
 	})
 }
 
-// checkSession returns the principal, or nil when the session must end.
-func (s *Server) checkSession(r *http.Request, uid int64) (*Principal, error) {
+// checkSession returns the principal and the request's open transaction (and ctx carrying it),
+// or a nil principal when the session must end; touch says its activity is due to be recorded.
+func (s *Server) checkSession(r *http.Request, uid int64) (*Principal, *pg.Request, context.Context, bool, error) {
 	ctx := r.Context()
-	now := s.now()
-	loginAt := s.sessions.GetInt64(ctx, keyLoginAt)
-	seenAt := s.sessions.GetInt64(ctx, keySeenAt)
-	// scs enforces both limits with the real clock in the store; these checks also hold them
-	// against the server clock (and so are testable without sleeping).
-	if now.Sub(time.Unix(loginAt, 0)) > s.cfg.SessionLifetime || now.Sub(time.Unix(seenAt, 0)) > s.cfg.SessionIdleTimeout {
-		return nil, nil
-	}
 	tid := s.sessions.GetInt64(ctx, keyTenantID)
 	role := s.sessions.GetString(ctx, keyRole)
 	av := s.sessions.GetInt32(ctx, keyAuthVersion)
@@ -237,28 +243,31 @@ func (s *Server) checkSession(r *http.Request, uid int64) (*Principal, error) {
 
 	if oldUA := s.sessions.GetString(ctx, keyUA); oldUA != ua && s.cfg.HijackUserAgent != "off" {
 		if err := s.audit(ctx, dbp, "session.hijack_user_agent", uid, map[string]string{"old_user_agent": oldUA, "new_user_agent": ua}); err != nil {
-			return nil, err
+			return nil, nil, ctx, false, err
 		}
 		if s.cfg.HijackUserAgent == "destroy" {
-			return nil, nil
+			return nil, nil, ctx, false, nil
 		}
 		s.sessions.Put(ctx, keyUA, ua)
 	}
 	if oldIP := s.sessions.GetString(ctx, keyIP); oldIP != ip && s.cfg.HijackIP != "off" {
 		if err := s.audit(ctx, dbp, "session.ip_changed", uid, map[string]string{"old_ip": oldIP, "new_ip": ip}); err != nil {
-			return nil, err
+			return nil, nil, ctx, false, err
 		}
 		if s.cfg.HijackIP == "destroy" {
-			return nil, nil
+			return nil, nil, ctx, false, nil
 		}
 		s.sessions.Put(ctx, keyIP, ip)
 	}
 
-	var row dbsqlc.PrincipalCheckRow
+	var row dbsqlc.SessionCheckRow
 	found := false
-	err := s.db.InReadTx(ctx, dbp, func(tx pg.Tx) error {
+	rq, rctx, err := s.db.BeginRequest(ctx, dbp, func(tx pg.Tx) error {
 		var err error
-		row, err = tx.PrincipalCheck(ctx, dbsqlc.PrincipalCheckParams{UserID: uid, AuthVersion: av})
+		row, err = tx.SessionCheck(ctx, dbsqlc.SessionCheckParams{
+			UserID: uid, AuthVersion: av, TokenHash: tokenKey(s.sessions.Token(ctx)),
+			IdleSeconds: int32(s.cfg.SessionIdleTimeout / time.Second),
+		})
 		if pg.IsNoRows(err) {
 			return nil
 		}
@@ -266,14 +275,20 @@ func (s *Server) checkSession(r *http.Request, uid int64) (*Principal, error) {
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, ctx, false, err
 	}
 	// The role in the session chose the database role; a role changed since sign-in (or a staff
 	// member moved) ends the session rather than running under a stale role.
 	if !found || !row.Allowed || row.Role != role || row.TenantID != tid {
-		return nil, nil
+		_ = rq.End(ctx)
+		return nil, nil, ctx, false, nil
 	}
-	return &Principal{PrincipalCheckRow: row, IP: ip, UserAgent: ua}, nil
+	p := &Principal{PrincipalCheckRow: dbsqlc.PrincipalCheckRow{
+		UserID: row.UserID, TenantID: row.TenantID, Email: row.Email, FullName: row.FullName, Role: row.Role,
+		IsActive: row.IsActive, AuthVersion: row.AuthVersion, TenantStatus: row.TenantStatus, TrialEndsAt: row.TrialEndsAt,
+		TenantSlug: row.TenantSlug, TenantName: row.TenantName, IsPlatform: row.IsPlatform, Allowed: row.Allowed,
+	}, IP: ip, UserAgent: ua}
+	return p, rq, rctx, row.TouchDue, nil
 }
 
 // audit writes an event for p in its own transaction.

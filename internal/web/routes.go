@@ -35,6 +35,9 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /logout", user(s.logout))
 	mux.Handle("GET /{$}", user(s.home))
 	mux.Handle("GET /theme.css", user(s.themeCSS))
+	mux.Handle("GET /account", user(s.accountPage))
+	mux.Handle("POST /account/sessions/{id}/end", user(s.accountSessionEnd))
+	mux.Handle("POST /account/sessions/end-others", user(s.accountSessionsEndOthers))
 	mux.Handle("GET /account/password", user(s.passwordForm))
 	mux.Handle("POST /account/password", user(s.passwordSubmit))
 	// The client dashboard, explorer, exports and JSON API: tenant users see their own tenant.

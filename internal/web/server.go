@@ -78,7 +78,12 @@ func New(o Options) (*Server, error) {
 	sm := scs.New()
 	sm.Store = s.store
 	sm.Lifetime = s.cfg.SessionLifetime
-	sm.IdleTimeout = s.cfg.SessionIdleTimeout
+	// The idle timeout is app.session_check's (database clock, activity recorded once a minute):
+	// scs's own would rewrite every session on every request.
+	sm.IdleTimeout = 0
+	// The store keys sessions by the SHA-256 of their token (tokenKey); a read of the table is
+	// no set of live sessions.
+	sm.HashTokenInStore = true
 	sm.Cookie.Name = s.cookieName("geniai_session")
 	sm.Cookie.HttpOnly = true
 	sm.Cookie.SameSite = http.SameSiteLaxMode
