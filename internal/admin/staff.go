@@ -180,7 +180,19 @@ func (s *Service) GetUser(ctx context.Context, p pg.Principal, id int64) (dbsqlc
 	return u, err
 }
 
-// UnlockUser clears a lockout.
+// LoginWatch lists accounts locked on some client network or under attack, most alarming
+// first (staff).
+func (s *Service) LoginWatch(ctx context.Context, p pg.Principal, limit int32) ([]dbsqlc.LoginWatchRow, error) {
+	var rows []dbsqlc.LoginWatchRow
+	err := s.DB.InReadTx(ctx, p, func(tx pg.Tx) error {
+		var err error
+		rows, err = tx.LoginWatch(ctx, limit)
+		return err
+	})
+	return rows, err
+}
+
+// UnlockUser lifts every network lock of a user (audited).
 func (s *Service) UnlockUser(ctx context.Context, p pg.Principal, id int64) error {
 	return s.DB.InTx(ctx, p, func(tx pg.Tx) error {
 		_, err := tx.UserUnlock(ctx, id)

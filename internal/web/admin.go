@@ -52,6 +52,7 @@ type OverviewView struct {
 	TotalConv, TotalLeads int64
 	TotalPrev, TotalUsers int64
 	Chart                 chart.Bars
+	Watch                 []dbsqlc.LoginWatchRow // accounts locked on some network or under attack
 }
 
 // staleAfter is how old a last success may be before the overview flags a tenant.
@@ -79,6 +80,9 @@ func (s *Server) adminOverview(w http.ResponseWriter, r *http.Request) error {
 	}
 	q := r.URL.Query()
 	v := OverviewView{StaffPage: s.staffPage(r, "admin.title"), Sort: q.Get("sort"), Q: strings.TrimSpace(q.Get("q")), Status: q.Get("status")}
+	if v.Watch, err = s.staff.LoginWatch(r.Context(), pr.DB(), 20); err != nil {
+		return err
+	}
 	for _, row := range rows {
 		if v.Status != "" && row.Status != v.Status {
 			continue

@@ -86,6 +86,10 @@ func init() {
 			"admin.no_events": "Nenhum evento.",
 			"tenant.active":   "Ativo", "tenant.trial": "Em teste", "tenant.suspended": "Suspenso", "tenant.cancelled": "Cancelado",
 			"viewas.banner": "Você está vendo o painel de", "viewas.readonly": "somente leitura; cada acesso é registrado.", "viewas.back": "Voltar ao cliente",
+			"admin.watch":          "Contas bloqueadas ou sob ataque (24 horas)",
+			"admin.watch_hint":     "Um bloqueio vale só para a rede de onde vieram as tentativas (/24 ou /64): o dono da conta entra normalmente de outra rede. Ataque suspeito: falhas de 3 ou mais redes, ou 20 falhas, em 24 horas.",
+			"admin.watch_failures": "Falhas", "admin.watch_networks": "Redes", "admin.watch_locked": "Bloqueio",
+			"admin.watch_last": "Última falha", "admin.watch_attack": "ataque suspeito", "admin.watch_locked_on": "em %d rede(s) até",
 		},
 		langEN: {
 			"nav.conversations": "Conversations", "nav.settings": "Settings",
@@ -121,6 +125,11 @@ func init() {
 			"admin.sync_now": "Sync now", "admin.view_as": "View as client", "admin.sync": "Sync",
 			"tenant.active": "Active", "tenant.trial": "Trial", "tenant.suspended": "Suspended", "tenant.cancelled": "Cancelled",
 			"viewas.banner": "You are viewing the dashboard of", "viewas.readonly": "read-only; every view is audited.", "viewas.back": "Back to client",
+			"admin.watch":          "Accounts locked or under attack (24 hours)",
+			"admin.watch_hint":     "A lock applies only to the network the attempts came from (/24 or /64): the account's owner signs in from any other. Suspected attack: failures from 3 or more networks, or 20 failures, in 24 hours.",
+			"admin.watch_failures": "Failures", "admin.watch_networks": "Networks", "admin.watch_locked": "Lock",
+			"admin.watch_last": "Last failure", "admin.watch_attack": "suspected attack", "admin.watch_locked_on": "on %d network(s) until",
+			"admin.unlock": "Unlock", "admin.client": "Client",
 		},
 	} {
 		for k, v := range m {

@@ -23,6 +23,7 @@ var funcs = template.FuncMap{
 	"trend":    trendClass,
 	"day":      formatDay,
 	"datetime": formatDateTime,
+	"join":     strings.Join,
 	"query":    func(v url.Values) template.URL { return template.URL(v.Encode()) },
 	"seq": func(n int) []int {
 		s := make([]int, n)

@@ -190,3 +190,57 @@ func TestStaticHasNoListing(t *testing.T) {
 	}
 	expectStatus(t, b.get("/static/app.css"), 200, "{")
 }
+
+// TestStaffSeeLockedAndAttackedAccounts: the attacker's failures show in /admin (locked on one
+// network, then an attack from several), with the unlock a super_admin needs; support sees the
+// list without the button; the victim signs in from elsewhere all along.
+func TestStaffSeeLockedAndAttackedAccounts(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(c *config.Config) { c.TrustProxy = true })
+	tid := h.tenant("acme", "active", nil)
+	victim := h.user(tid, "dona@acme.com.br", "admin", pw)
+	h.user(h.platform(), "root@geniai.com.br", "super_admin", pw)
+	h.user(h.platform(), "help@geniai.com.br", "support", pw)
+	attacker := h.browser()
+	attacker.xff = "203.0.113.7"
+	for i := 0; i < 5; i++ {
+		attacker.login("dona@acme.com.br", "guess-"+strconv.Itoa(i))
+	}
+	expectStatus(t, attacker.login("dona@acme.com.br", pw), http.StatusTooManyRequests, "E-mail ou senha inválidos")
+	owner := h.browser()
+	owner.xff = "198.51.100.20"
+	owner.mustLogin("dona@acme.com.br", pw, "/dashboard")
+
+	root := h.browser()
+	root.xff = "192.0.2.10"
+	root.mustLogin("root@geniai.com.br", pw, "/admin")
+	page := root.get("/admin")
+	expectStatus(t, page, 200, "Contas bloqueadas ou sob ataque")
+	for _, want := range []string{"dona@acme.com.br", "em 1 rede(s) até", `action="/admin/users/` + strconv.FormatInt(victim, 10) + `/unlock"`} {
+		if !strings.Contains(page.body, want) {
+			t.Errorf("/admin without %q", want)
+		}
+	}
+	if strings.Contains(page.body, "ataque suspeito") {
+		t.Error("one network flagged as an attack")
+	}
+	for _, ip := range []string{"198.18.0.1", "100.64.0.1"} {
+		other := h.browser()
+		other.xff = ip
+		other.login("dona@acme.com.br", "guess")
+	}
+	expectStatus(t, root.get("/admin"), 200, "ataque suspeito")
+	if n := h.auditCount("login.attack_suspected", victim); n != 1 {
+		t.Fatalf("login.attack_suspected events: %d", n)
+	}
+	support := h.browser()
+	support.xff = "192.0.2.11"
+	support.mustLogin("help@geniai.com.br", pw, "/admin")
+	sp := support.get("/admin")
+	expectStatus(t, sp, 200, "ataque suspeito")
+	if strings.Contains(sp.body, "/unlock") {
+		t.Error("support sees the unlock button")
+	}
+	root.post("/admin/users/"+strconv.FormatInt(victim, 10)+"/unlock", nil)
+	attacker.mustLogin("dona@acme.com.br", pw, "/dashboard")
+}
