@@ -14,9 +14,10 @@
 DELETE FROM public.sessions;
 COMMENT ON TABLE public.sessions IS 'scs/pgxstore session store: token (base64url SHA-256 of the cookie''s token), gob-encoded data, absolute expiry. Expired rows are purged by pgxstore; app.user_sessions says which are alive.';
 
+-- A user's rows, not a tenant's: no tenant_id (a tenant admin or staff member sees no one's
+-- sessions but their own), reached through user_id like app.login_failures through its hash.
 CREATE TABLE app.user_sessions (
-    tenant_id    bigint      NOT NULL REFERENCES app.tenants (id) ON DELETE CASCADE,
-    id           bigint      GENERATED ALWAYS AS IDENTITY,
+    id           bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     user_id      bigint      NOT NULL REFERENCES app.users (id) ON DELETE CASCADE,
     token_hash   text        NOT NULL UNIQUE,
     auth_version integer     NOT NULL,
@@ -24,24 +25,23 @@ CREATE TABLE app.user_sessions (
     last_seen_at timestamptz NOT NULL DEFAULT now(),
     expires_at   timestamptz NOT NULL,
     ip           inet,
-    user_agent   text        NOT NULL DEFAULT '' CHECK (length(user_agent) <= 500),
-    PRIMARY KEY (tenant_id, id)
+    user_agent   text        NOT NULL DEFAULT '' CHECK (length(user_agent) <= 500)
 );
 COMMENT ON TABLE app.user_sessions IS 'One row per signed-in browser session: what its user sees on the account page and what the per-request check reads. Written only by the app.session_* functions.';
 COMMENT ON COLUMN app.user_sessions.token_hash IS 'The session''s key in public.sessions (base64url SHA-256 of the token). Never readable by an application role.';
 COMMENT ON COLUMN app.user_sessions.auth_version IS 'app.users.auth_version when the session started (or last renewed its token); another value ends it.';
 COMMENT ON COLUMN app.user_sessions.last_seen_at IS 'Last recorded activity, written at most once a minute; the idle timeout counts from it.';
 COMMENT ON COLUMN app.user_sessions.expires_at IS 'Absolute end of the session (SESSION_LIFETIME after sign-in).';
-CREATE INDEX user_sessions_user_idx ON app.user_sessions (tenant_id, user_id);
+CREATE INDEX user_sessions_user_idx ON app.user_sessions (user_id);
 CREATE INDEX user_sessions_expires_idx ON app.user_sessions (expires_at);
 ALTER TABLE app.user_sessions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app.user_sessions FORCE ROW LEVEL SECURITY;
 CREATE POLICY user_sessions_own_read ON app.user_sessions FOR SELECT TO geniai_tenant, geniai_staff
-    USING (tenant_id = (SELECT app.current_tenant_id()) AND user_id = (SELECT app.current_user_id()));
+    USING (user_id = (SELECT app.current_user_id()));
 CREATE POLICY user_sessions_owner_all ON app.user_sessions FOR ALL TO geniai_owner
     USING (true) WITH CHECK (true);
 REVOKE ALL ON app.user_sessions FROM PUBLIC;
-GRANT SELECT (tenant_id, id, user_id, auth_version, created_at, last_seen_at, expires_at, ip, user_agent)
+GRANT SELECT (id, user_id, auth_version, created_at, last_seen_at, expires_at, ip, user_agent)
     ON app.user_sessions TO geniai_tenant, geniai_staff;
 
 -- app.session_start records the session a sign-in just created, for the context user (the one
@@ -66,12 +66,12 @@ BEGIN
         RAISE EXCEPTION 'a session needs a positive lifetime' USING ERRCODE = 'invalid_parameter_value';
     END IF;
     DELETE FROM app.user_sessions s
-    WHERE (s.tenant_id, s.id) IN (SELECT x.tenant_id, x.id FROM app.user_sessions x
+    WHERE s.id IN (SELECT x.id FROM app.user_sessions x
                                   WHERE x.expires_at < pg_catalog.now()
                                   ORDER BY x.expires_at LIMIT 100
                                   FOR UPDATE SKIP LOCKED);
-    INSERT INTO app.user_sessions (tenant_id, user_id, token_hash, auth_version, expires_at, ip, user_agent)
-    VALUES (v_user.tenant_id, v_user.id, p_token_hash, v_user.auth_version,
+    INSERT INTO app.user_sessions (user_id, token_hash, auth_version, expires_at, ip, user_agent)
+    VALUES (v_user.id, p_token_hash, v_user.auth_version,
             pg_catalog.now() + pg_catalog.make_interval(secs => p_lifetime_seconds),
             p_ip, pg_catalog.left(coalesce(p_user_agent, ''), 500))
     RETURNING id INTO v_id;
@@ -152,7 +152,7 @@ CREATE FUNCTION app.session_list(p_current_hash text, p_idle_seconds integer)
     FROM app.user_sessions s
     JOIN app.users u ON u.id = s.user_id
     WHERE s.user_id = app.current_user_id()
-      AND s.tenant_id = app.current_tenant_id()
+      AND u.tenant_id = app.current_tenant_id()
       AND s.auth_version = u.auth_version
       AND s.expires_at > pg_catalog.now()
       AND s.last_seen_at > pg_catalog.now() - pg_catalog.make_interval(secs => p_idle_seconds)
@@ -180,7 +180,7 @@ BEGIN
     END IF;
     WITH gone AS (
         DELETE FROM app.user_sessions s
-        WHERE s.user_id = v_uid AND s.tenant_id = v_tenant
+        WHERE s.user_id = v_uid
           AND (s.id = p_id OR (p_id IS NULL AND s.token_hash IS DISTINCT FROM p_keep_hash))
         RETURNING s.id, s.token_hash, s.ip, s.user_agent),
     store AS (

@@ -6,6 +6,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/geniai/analytics/internal/apperr"
+	"github.com/geniai/analytics/internal/pg"
 )
 
 const (
@@ -104,4 +107,57 @@ func (h *harness) userID(email string) int64 {
 		h.t.Fatal(err)
 	}
 	return id
+}
+
+// TestSessionRowsAreTheUsersOwn: the session list is per user, not per tenant: a tenant admin
+// and a super_admin read their own sessions' rows and no one else's, and no role reads the
+// store keys.
+func TestSessionRowsAreTheUsersOwn(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	tid := h.tenant("acme", "active", nil)
+	admin := h.user(tid, "dona@acme.com.br", "admin", pw)
+	h.user(tid, "ana@acme.com.br", "client", pw)
+	root := h.user(h.platform(), "root@geniai.com.br", "super_admin", pw)
+	for _, e := range []string{"dona@acme.com.br", "ana@acme.com.br", "root@geniai.com.br"} {
+		h.browser().mustLogin(e, pw, map[bool]string{true: "/admin", false: "/dashboard"}[strings.HasPrefix(e, "root")])
+	}
+	ctx := context.Background()
+	for _, c := range []struct {
+		p    pg.Principal
+		want int64
+	}{
+		{pg.User(tid, admin, pg.AppAdmin, "", ""), admin},
+		{pg.User(h.platform(), root, pg.AppSuperAdmin, "", ""), root},
+	} {
+		if err := h.env.DB.InReadTx(ctx, c.p, func(tx pg.Tx) error {
+			rows, err := tx.Raw.Query(ctx, `SELECT user_id FROM app.user_sessions`)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			n := 0
+			for rows.Next() {
+				var uid int64
+				_ = rows.Scan(&uid)
+				if uid != c.want {
+					t.Errorf("%s sees a session of user %d", c.p.AppRole, uid)
+				}
+				n++
+			}
+			if n != 1 {
+				t.Errorf("%s sees %d session rows, want its own 1", c.p.AppRole, n)
+			}
+			return rows.Err()
+		}); err != nil {
+			t.Fatal(err)
+		}
+		err := h.env.DB.InReadTx(ctx, c.p, func(tx pg.Tx) error {
+			_, err := tx.Raw.Exec(ctx, `SELECT token_hash FROM app.user_sessions`)
+			return err
+		})
+		if !apperr.Is(err, apperr.Forbidden) {
+			t.Errorf("%s reads store keys: %v", c.p.AppRole, err)
+		}
+	}
 }
