@@ -152,7 +152,7 @@ func TestBrowserClientJourney(t *testing.T) {
 	h.user(tid, "recepcao@demo.test", "client", pw)
 	ctx, dir := chrome(t)
 	base := h.ts.URL
-	var total, kpi, heading string
+	var total, kpi, heading, drill string
 	err = chromedp.Do(ctx,
 		signIn(base, "recepcao@demo.test", pw),
 		chromedp.WaitVisible(`.kpis`),
@@ -166,12 +166,15 @@ func TestBrowserClientJourney(t *testing.T) {
 		chromedp.Click(`svg.chart a:last-of-type rect`),
 		chromedp.WaitVisible(`.total`),
 		into(&total, chromedp.Text(`.total`)),
+		into(&drill, chromedp.Location()),
 		shot(dir, "03-drilldown"),
 		chromedp.Click(`table.conversations tbody tr:first-child td:first-child a`),
 		chromedp.WaitVisible(`.transcript`),
 		into(&heading, chromedp.Text(`h1`)),
 		shot(dir, "04-conversation"),
-		chromedp.NavigateBack(),
+		// Back to the list by its URL: Chrome may restore a page from its back/forward cache,
+		// with no load event for NavigateBack to wait for (no cookie changes between pages).
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error { _, err := chromedp.Navigate(drill)(ctx, t); return err }),
 		chromedp.WaitVisible(`.total`),
 		chromedp.Click(`a[href*="export.csv"]`),
 		chromedp.Sleep(2*time.Second), // the download finishes in the background
