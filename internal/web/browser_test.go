@@ -174,7 +174,10 @@ func TestBrowserClientJourney(t *testing.T) {
 		shot(dir, "04-conversation"),
 		// Back to the list by its URL: Chrome may restore a page from its back/forward cache,
 		// with no load event for NavigateBack to wait for (no cookie changes between pages).
-		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error { _, err := chromedp.Navigate(drill)(ctx, t); return err }),
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := chromedp.Navigate(drill)(ctx, t)
+			return err
+		}),
 		chromedp.WaitVisible(`.total`),
 		chromedp.Click(`a[href*="export.csv"]`),
 		chromedp.Sleep(2*time.Second), // the download finishes in the background
