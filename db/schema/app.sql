@@ -703,6 +703,224 @@ ALTER FUNCTION app.schema_version() OWNER TO geniai_owner;
 COMMENT ON FUNCTION app.schema_version() IS 'Applied tern migration version, for readiness checks.';
 
 --
+-- Name: session_check(bigint, integer, text, integer); Type: FUNCTION; Schema: app; Owner: geniai_owner
+--
+
+CREATE FUNCTION app.session_check(p_user_id bigint, p_auth_version integer, p_token_hash text, p_idle_seconds integer) RETURNS TABLE(user_id bigint, tenant_id bigint, email text, full_name text, role text, is_active boolean, auth_version integer, tenant_status text, trial_ends_at timestamp with time zone, tenant_slug text, tenant_name text, is_platform boolean, allowed boolean, session_id bigint, touch_due boolean)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT c.user_id, c.tenant_id, c.email, c.full_name, c.role, c.is_active, c.auth_version,
+           c.tenant_status, c.trial_ends_at, c.tenant_slug, c.tenant_name, c.is_platform,
+           coalesce(c.allowed, false)
+           AND s.id IS NOT NULL
+           AND s.auth_version = p_auth_version
+           AND s.expires_at > pg_catalog.now()
+           AND s.last_seen_at > pg_catalog.now() - pg_catalog.make_interval(secs => p_idle_seconds),
+           s.id,
+           coalesce(s.last_seen_at <= pg_catalog.now() - interval '1 minute', false)
+    FROM app.principal_check(p_user_id, p_auth_version) AS c
+    LEFT JOIN app.user_sessions s ON s.token_hash = p_token_hash AND s.user_id = c.user_id
+$$;
+
+
+ALTER FUNCTION app.session_check(p_user_id bigint, p_auth_version integer, p_token_hash text, p_idle_seconds integer) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION session_check(p_user_id bigint, p_auth_version integer, p_token_hash text, p_idle_seconds integer); Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION app.session_check(p_user_id bigint, p_auth_version integer, p_token_hash text, p_idle_seconds integer) IS 'Per-request check of a signed-in session: the principal, allowed only while the session row is alive (auth_version, absolute expiry, idle timeout by the database clock), and whether its activity is due to be recorded.';
+
+--
+-- Name: session_end(bigint, text); Type: FUNCTION; Schema: app; Owner: geniai_owner
+--
+
+CREATE FUNCTION app.session_end(p_id bigint, p_keep_hash text) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_uid    bigint := app.current_user_id();
+    v_tenant bigint := app.current_tenant_id();
+    v_ended  jsonb;
+    v_n      integer;
+BEGIN
+    IF v_uid IS NULL THEN
+        RAISE EXCEPTION 'no user in the request context' USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    WITH gone AS (
+        DELETE FROM app.user_sessions s
+        WHERE s.user_id = v_uid
+          AND (s.id = p_id OR (p_id IS NULL AND s.token_hash IS DISTINCT FROM p_keep_hash))
+        RETURNING s.id, s.token_hash, s.ip, s.user_agent),
+    store AS (
+        DELETE FROM public.sessions ps WHERE ps.token IN (SELECT g.token_hash FROM gone g))
+    SELECT count(*)::integer,
+           pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('session_id', g.id, 'ip', pg_catalog.host(g.ip),
+                                                              'user_agent', g.user_agent) ORDER BY g.id)
+    INTO v_n, v_ended
+    FROM gone g;
+    IF v_n > 0 THEN
+        PERFORM audit.log(CASE WHEN p_id IS NULL THEN 'session.end_others' ELSE 'session.end' END,
+                          'user', v_uid::text, NULL, pg_catalog.jsonb_build_object('sessions', v_ended), v_tenant);
+    END IF;
+    RETURN v_n;
+END
+$$;
+
+
+ALTER FUNCTION app.session_end(p_id bigint, p_keep_hash text) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION session_end(p_id bigint, p_keep_hash text); Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION app.session_end(p_id bigint, p_keep_hash text) IS 'Ends a session of the context user by id, or all but the one keyed p_keep_hash (p_id NULL): store and list rows deleted, audited as session.end / session.end_others.';
+
+--
+-- Name: session_list(text, integer); Type: FUNCTION; Schema: app; Owner: geniai_owner
+--
+
+CREATE FUNCTION app.session_list(p_current_hash text, p_idle_seconds integer) RETURNS TABLE(id bigint, created_at timestamp with time zone, last_seen_at timestamp with time zone, expires_at timestamp with time zone, ip inet, user_agent text, is_current boolean)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT s.id, s.created_at, s.last_seen_at, s.expires_at, s.ip, s.user_agent, s.token_hash = p_current_hash
+    FROM app.user_sessions s
+    JOIN app.users u ON u.id = s.user_id
+    WHERE s.user_id = app.current_user_id()
+      AND u.tenant_id = app.current_tenant_id()
+      AND s.auth_version = u.auth_version
+      AND s.expires_at > pg_catalog.now()
+      AND s.last_seen_at > pg_catalog.now() - pg_catalog.make_interval(secs => p_idle_seconds)
+    ORDER BY s.token_hash = p_current_hash DESC, s.last_seen_at DESC, s.id DESC
+$$;
+
+
+ALTER FUNCTION app.session_list(p_current_hash text, p_idle_seconds integer) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION session_list(p_current_hash text, p_idle_seconds integer); Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION app.session_list(p_current_hash text, p_idle_seconds integer) IS 'The context user''s live sessions (when, from where, which browser), the current one first and marked.';
+
+--
+-- Name: session_logout(text); Type: FUNCTION; Schema: app; Owner: geniai_owner
+--
+
+CREATE FUNCTION app.session_logout(p_token_hash text) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    DELETE FROM app.user_sessions s WHERE s.token_hash = p_token_hash AND s.user_id = app.current_user_id()
+$$;
+
+
+ALTER FUNCTION app.session_logout(p_token_hash text) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION session_logout(p_token_hash text); Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION app.session_logout(p_token_hash text) IS 'Forgets the context user''s session keyed p_token_hash (sign-out).';
+
+--
+-- Name: session_rotate(text, text); Type: FUNCTION; Schema: app; Owner: geniai_owner
+--
+
+CREATE FUNCTION app.session_rotate(p_old_hash text, p_new_hash text) RETURNS boolean
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    WITH r AS (
+        UPDATE app.user_sessions s
+        SET token_hash = p_new_hash, auth_version = u.auth_version, last_seen_at = pg_catalog.now()
+        FROM app.users u
+        WHERE s.token_hash = p_old_hash AND s.user_id = app.current_user_id() AND u.id = s.user_id
+        RETURNING s.id)
+    SELECT EXISTS (SELECT FROM r)
+$$;
+
+
+ALTER FUNCTION app.session_rotate(p_old_hash text, p_new_hash text) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION session_rotate(p_old_hash text, p_new_hash text); Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION app.session_rotate(p_old_hash text, p_new_hash text) IS 'Moves a session of the context user to its renewed token and the user''s current auth_version.';
+
+--
+-- Name: session_start(text, integer, inet, text); Type: FUNCTION; Schema: app; Owner: geniai_owner
+--
+
+CREATE FUNCTION app.session_start(p_token_hash text, p_lifetime_seconds integer, p_ip inet, p_user_agent text) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_user record;
+    v_id   bigint;
+BEGIN
+    SELECT u.id, u.tenant_id, u.auth_version INTO v_user
+    FROM app.users u
+    WHERE u.id = app.current_user_id() AND u.tenant_id = app.current_tenant_id() AND u.is_active;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no active user in the request context' USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF p_lifetime_seconds IS NULL OR p_lifetime_seconds <= 0 THEN
+        RAISE EXCEPTION 'a session needs a positive lifetime' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    DELETE FROM app.user_sessions s
+    WHERE s.id IN (SELECT x.id FROM app.user_sessions x
+                                  WHERE x.expires_at < pg_catalog.now()
+                                  ORDER BY x.expires_at LIMIT 100
+                                  FOR UPDATE SKIP LOCKED);
+    INSERT INTO app.user_sessions (user_id, token_hash, auth_version, expires_at, ip, user_agent)
+    VALUES (v_user.id, p_token_hash, v_user.auth_version,
+            pg_catalog.now() + pg_catalog.make_interval(secs => p_lifetime_seconds),
+            p_ip, pg_catalog.left(coalesce(p_user_agent, ''), 500))
+    RETURNING id INTO v_id;
+    RETURN v_id;
+END
+$$;
+
+
+ALTER FUNCTION app.session_start(p_token_hash text, p_lifetime_seconds integer, p_ip inet, p_user_agent text) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION session_start(p_token_hash text, p_lifetime_seconds integer, p_ip inet, p_user_agent text); Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION app.session_start(p_token_hash text, p_lifetime_seconds integer, p_ip inet, p_user_agent text) IS 'Records a new session of the context user (its store key, lifetime from the database clock, IP, browser); prunes expired session rows.';
+
+--
+-- Name: session_touch(text, inet, text); Type: FUNCTION; Schema: app; Owner: geniai_owner
+--
+
+CREATE FUNCTION app.session_touch(p_token_hash text, p_ip inet, p_user_agent text) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    UPDATE app.user_sessions s
+    SET last_seen_at = pg_catalog.now(), ip = coalesce(p_ip, s.ip),
+        user_agent = pg_catalog.left(coalesce(p_user_agent, s.user_agent), 500)
+    WHERE s.token_hash = p_token_hash AND s.user_id = app.current_user_id()
+      AND s.last_seen_at <= pg_catalog.now() - interval '1 minute'
+$$;
+
+
+ALTER FUNCTION app.session_touch(p_token_hash text, p_ip inet, p_user_agent text) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION session_touch(p_token_hash text, p_ip inet, p_user_agent text); Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION app.session_touch(p_token_hash text, p_ip inet, p_user_agent text) IS 'Records activity (time, IP, browser) on a session of the context user, at most once a minute.';
+
+--
 -- Name: tenant_set_timezone(bigint, text); Type: FUNCTION; Schema: app; Owner: geniai_owner
 --
 
@@ -1254,6 +1472,71 @@ ALTER TABLE app.tenants ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 );
 
 --
+-- Name: user_sessions; Type: TABLE; Schema: app; Owner: geniai_owner
+--
+
+CREATE TABLE app.user_sessions (
+    id bigint NOT NULL,
+    user_id bigint NOT NULL,
+    token_hash text NOT NULL,
+    auth_version integer NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_seen_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    ip inet,
+    user_agent text DEFAULT ''::text NOT NULL,
+    CONSTRAINT user_sessions_user_agent_check CHECK ((length(user_agent) <= 500))
+);
+
+ALTER TABLE ONLY app.user_sessions FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.user_sessions OWNER TO geniai_owner;
+
+--
+-- Name: TABLE user_sessions; Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON TABLE app.user_sessions IS 'One row per signed-in browser session: what its user sees on the account page and what the per-request check reads. Written only by the app.session_* functions.';
+
+--
+-- Name: COLUMN user_sessions.token_hash; Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN app.user_sessions.token_hash IS 'The session''s key in public.sessions (base64url SHA-256 of the token). Never readable by an application role.';
+
+--
+-- Name: COLUMN user_sessions.auth_version; Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN app.user_sessions.auth_version IS 'app.users.auth_version when the session started (or last renewed its token); another value ends it.';
+
+--
+-- Name: COLUMN user_sessions.last_seen_at; Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN app.user_sessions.last_seen_at IS 'Last recorded activity, written at most once a minute; the idle timeout counts from it.';
+
+--
+-- Name: COLUMN user_sessions.expires_at; Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN app.user_sessions.expires_at IS 'Absolute end of the session (SESSION_LIFETIME after sign-in).';
+
+--
+-- Name: user_sessions_id_seq; Type: SEQUENCE; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE app.user_sessions ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME app.user_sessions_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
 -- Name: users; Type: TABLE; Schema: app; Owner: geniai_owner
 --
 
@@ -1420,6 +1703,20 @@ ALTER TABLE ONLY app.tenants
     ADD CONSTRAINT tenants_slug_key UNIQUE (slug);
 
 --
+-- Name: user_sessions user_sessions_pkey; Type: CONSTRAINT; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE ONLY app.user_sessions
+    ADD CONSTRAINT user_sessions_pkey PRIMARY KEY (id);
+
+--
+-- Name: user_sessions user_sessions_token_hash_key; Type: CONSTRAINT; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE ONLY app.user_sessions
+    ADD CONSTRAINT user_sessions_token_hash_key UNIQUE (token_hash);
+
+--
 -- Name: users users_email_key; Type: CONSTRAINT; Schema: app; Owner: geniai_owner
 --
 
@@ -1450,6 +1747,18 @@ CREATE INDEX login_throttle_window_idx ON app.login_throttle USING btree (window
 --
 
 CREATE UNIQUE INDEX tenants_one_platform_idx ON app.tenants USING btree (is_platform) WHERE is_platform;
+
+--
+-- Name: user_sessions_expires_idx; Type: INDEX; Schema: app; Owner: geniai_owner
+--
+
+CREATE INDEX user_sessions_expires_idx ON app.user_sessions USING btree (expires_at);
+
+--
+-- Name: user_sessions_user_idx; Type: INDEX; Schema: app; Owner: geniai_owner
+--
+
+CREATE INDEX user_sessions_user_idx ON app.user_sessions USING btree (user_id);
 
 --
 -- Name: users_tenant_idx; Type: INDEX; Schema: app; Owner: geniai_owner
@@ -1536,6 +1845,13 @@ ALTER TABLE ONLY app.tenant_inboxes
 
 ALTER TABLE ONLY app.tenant_settings
     ADD CONSTRAINT tenant_settings_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: user_sessions user_sessions_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE ONLY app.user_sessions
+    ADD CONSTRAINT user_sessions_user_id_fkey FOREIGN KEY (user_id) REFERENCES app.users(id) ON DELETE CASCADE;
 
 --
 -- Name: users users_tenant_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: geniai_owner
@@ -1693,6 +2009,24 @@ CREATE POLICY tenants_staff_update ON app.tenants FOR UPDATE TO geniai_staff USI
 --
 
 CREATE POLICY tenants_tenant_read ON app.tenants FOR SELECT TO geniai_tenant USING ((id = ( SELECT app.current_tenant_id() AS current_tenant_id)));
+
+--
+-- Name: user_sessions; Type: ROW SECURITY; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE app.user_sessions ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: user_sessions user_sessions_own_read; Type: POLICY; Schema: app; Owner: geniai_owner
+--
+
+CREATE POLICY user_sessions_own_read ON app.user_sessions FOR SELECT TO geniai_tenant, geniai_staff USING ((user_id = ( SELECT app.current_user_id() AS current_user_id)));
+
+--
+-- Name: user_sessions user_sessions_owner_all; Type: POLICY; Schema: app; Owner: geniai_owner
+--
+
+CREATE POLICY user_sessions_owner_all ON app.user_sessions TO geniai_owner USING (true) WITH CHECK (true);
 
 --
 -- Name: users; Type: ROW SECURITY; Schema: app; Owner: geniai_owner
@@ -1907,6 +2241,62 @@ GRANT ALL ON FUNCTION app.regex_refusal(re text) TO geniai_etl;
 REVOKE ALL ON FUNCTION app.schema_version() FROM PUBLIC;
 GRANT ALL ON FUNCTION app.schema_version() TO geniai_anon;
 GRANT ALL ON FUNCTION app.schema_version() TO geniai_staff;
+
+--
+-- Name: FUNCTION session_check(p_user_id bigint, p_auth_version integer, p_token_hash text, p_idle_seconds integer); Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION app.session_check(p_user_id bigint, p_auth_version integer, p_token_hash text, p_idle_seconds integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.session_check(p_user_id bigint, p_auth_version integer, p_token_hash text, p_idle_seconds integer) TO geniai_tenant;
+GRANT ALL ON FUNCTION app.session_check(p_user_id bigint, p_auth_version integer, p_token_hash text, p_idle_seconds integer) TO geniai_staff;
+
+--
+-- Name: FUNCTION session_end(p_id bigint, p_keep_hash text); Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION app.session_end(p_id bigint, p_keep_hash text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.session_end(p_id bigint, p_keep_hash text) TO geniai_tenant;
+GRANT ALL ON FUNCTION app.session_end(p_id bigint, p_keep_hash text) TO geniai_staff;
+
+--
+-- Name: FUNCTION session_list(p_current_hash text, p_idle_seconds integer); Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION app.session_list(p_current_hash text, p_idle_seconds integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.session_list(p_current_hash text, p_idle_seconds integer) TO geniai_tenant;
+GRANT ALL ON FUNCTION app.session_list(p_current_hash text, p_idle_seconds integer) TO geniai_staff;
+
+--
+-- Name: FUNCTION session_logout(p_token_hash text); Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION app.session_logout(p_token_hash text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.session_logout(p_token_hash text) TO geniai_tenant;
+GRANT ALL ON FUNCTION app.session_logout(p_token_hash text) TO geniai_staff;
+
+--
+-- Name: FUNCTION session_rotate(p_old_hash text, p_new_hash text); Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION app.session_rotate(p_old_hash text, p_new_hash text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.session_rotate(p_old_hash text, p_new_hash text) TO geniai_tenant;
+GRANT ALL ON FUNCTION app.session_rotate(p_old_hash text, p_new_hash text) TO geniai_staff;
+
+--
+-- Name: FUNCTION session_start(p_token_hash text, p_lifetime_seconds integer, p_ip inet, p_user_agent text); Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION app.session_start(p_token_hash text, p_lifetime_seconds integer, p_ip inet, p_user_agent text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.session_start(p_token_hash text, p_lifetime_seconds integer, p_ip inet, p_user_agent text) TO geniai_tenant;
+GRANT ALL ON FUNCTION app.session_start(p_token_hash text, p_lifetime_seconds integer, p_ip inet, p_user_agent text) TO geniai_staff;
+
+--
+-- Name: FUNCTION session_touch(p_token_hash text, p_ip inet, p_user_agent text); Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION app.session_touch(p_token_hash text, p_ip inet, p_user_agent text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.session_touch(p_token_hash text, p_ip inet, p_user_agent text) TO geniai_tenant;
+GRANT ALL ON FUNCTION app.session_touch(p_token_hash text, p_ip inet, p_user_agent text) TO geniai_staff;
 
 --
 -- Name: FUNCTION tenant_set_timezone(p_tenant_id bigint, p_timezone text); Type: ACL; Schema: app; Owner: geniai_owner
@@ -2170,6 +2560,62 @@ GRANT INSERT(plan),UPDATE(plan) ON TABLE app.tenants TO geniai_staff;
 --
 
 GRANT INSERT(timezone),UPDATE(timezone) ON TABLE app.tenants TO geniai_staff;
+
+--
+-- Name: COLUMN user_sessions.id; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT SELECT(id) ON TABLE app.user_sessions TO geniai_tenant;
+GRANT SELECT(id) ON TABLE app.user_sessions TO geniai_staff;
+
+--
+-- Name: COLUMN user_sessions.user_id; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT SELECT(user_id) ON TABLE app.user_sessions TO geniai_tenant;
+GRANT SELECT(user_id) ON TABLE app.user_sessions TO geniai_staff;
+
+--
+-- Name: COLUMN user_sessions.auth_version; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT SELECT(auth_version) ON TABLE app.user_sessions TO geniai_tenant;
+GRANT SELECT(auth_version) ON TABLE app.user_sessions TO geniai_staff;
+
+--
+-- Name: COLUMN user_sessions.created_at; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT SELECT(created_at) ON TABLE app.user_sessions TO geniai_tenant;
+GRANT SELECT(created_at) ON TABLE app.user_sessions TO geniai_staff;
+
+--
+-- Name: COLUMN user_sessions.last_seen_at; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT SELECT(last_seen_at) ON TABLE app.user_sessions TO geniai_tenant;
+GRANT SELECT(last_seen_at) ON TABLE app.user_sessions TO geniai_staff;
+
+--
+-- Name: COLUMN user_sessions.expires_at; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT SELECT(expires_at) ON TABLE app.user_sessions TO geniai_tenant;
+GRANT SELECT(expires_at) ON TABLE app.user_sessions TO geniai_staff;
+
+--
+-- Name: COLUMN user_sessions.ip; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT SELECT(ip) ON TABLE app.user_sessions TO geniai_tenant;
+GRANT SELECT(ip) ON TABLE app.user_sessions TO geniai_staff;
+
+--
+-- Name: COLUMN user_sessions.user_agent; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT SELECT(user_agent) ON TABLE app.user_sessions TO geniai_tenant;
+GRANT SELECT(user_agent) ON TABLE app.user_sessions TO geniai_staff;
 
 --
 -- Name: COLUMN users.id; Type: ACL; Schema: app; Owner: geniai_owner

@@ -29,7 +29,7 @@ ALTER TABLE public.sessions OWNER TO geniai_owner;
 -- Name: TABLE sessions; Type: COMMENT; Schema: public; Owner: geniai_owner
 --
 
-COMMENT ON TABLE public.sessions IS 'scs/pgxstore session store: token, gob-encoded data, expiry. Expired rows are purged by pgxstore.';
+COMMENT ON TABLE public.sessions IS 'scs/pgxstore session store: token (base64url SHA-256 of the cookie''s token), gob-encoded data, absolute expiry. Expired rows are purged by pgxstore; app.user_sessions says which are alive.';
 
 --
 -- Name: sessions sessions_pkey; Type: CONSTRAINT; Schema: public; Owner: geniai_owner
