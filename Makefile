@@ -11,6 +11,9 @@ DEV_PORT  ?= 54320
 TEST_DIR  := .data/test
 TEST_PORT ?= 54329
 TOOLS_DIR := .data/tools
+# make run's local mail catcher (used when SMTP_URL is not set): SMTP and its web page
+MAIL_SMTP_PORT ?= 1025
+MAIL_WEB_PORT  ?= 8025
 BENCH_DIR := .data/bench
 BENCH_PORT ?= 54328
 # the bench cluster is sized like a small production server (fsync on); settings take effect on start
@@ -69,7 +72,16 @@ run: ## run the product with demo data (a local PostgreSQL under .data/ unless D
 	fi
 	$(BIN) migrate --quiet
 	$(BIN) demo setup
-	exec $(BIN) serve
+	if [ -z "$${SMTP_URL:-}" ]; then
+		# No SMTP server configured: e-mail goes to the local catcher, readable in a browser.
+		$(BIN) mailcatcher --smtp 127.0.0.1:$(MAIL_SMTP_PORT) --http 127.0.0.1:$(MAIL_WEB_PORT) &
+		trap "kill $$! 2>/dev/null || true" EXIT
+		export SMTP_URL="smtp://127.0.0.1:$(MAIL_SMTP_PORT)?tls=none"
+		export MAIL_FROM="$${MAIL_FROM:-GeniAI Analytics <noreply@geniai.localhost>}"
+		listen="$${LISTEN_ADDR:-:8080}"
+		export PUBLIC_URL="$${PUBLIC_URL:-http://localhost:$${listen##*:}}"
+	fi
+	$(BIN) serve
 
 .PHONY: test
 test: ## every check: gofmt, vet, sqlc diff and vet, squawk, sealed migrations, schema dump, pgTAP, go test -race (starts its own PostgreSQL)

@@ -8,6 +8,7 @@ import (
 	"github.com/geniai/analytics/internal/admin"
 	"github.com/geniai/analytics/internal/chatwoot"
 	"github.com/geniai/analytics/internal/etl"
+	"github.com/geniai/analytics/internal/mail"
 	"github.com/geniai/analytics/internal/pg"
 	"github.com/geniai/analytics/internal/web"
 )
@@ -48,6 +49,16 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		go (&etl.Scheduler{Runner: runner, Interval: e.cfg.ETLInterval, Logger: logger}).Run(ctx)
 	} else {
 		logger.Warn("CHATWOOT_DATABASE_URL not set: no ETL scheduler, no inbox listing")
+	}
+	if mc := e.cfg.Mail(); mc.Enabled() {
+		sender, err := mail.NewSMTP(mc.SMTPURL)
+		if err != nil {
+			return err
+		}
+		// The worker drains the e-mail queue; a down SMTP server only delays it (retries with backoff).
+		go (&mail.Worker{DB: db, Sender: sender, From: mc.From, Log: logger}).Run(ctx, 2*time.Second)
+	} else {
+		logger.Warn("SMTP_URL not set: no e-mail (new users get a one-time password; no reset links, no digests)")
 	}
 	srv, err := web.New(o)
 	if err != nil {

@@ -7,7 +7,14 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/geniai/analytics/internal/mail"
 )
+
+// Mail is the outgoing-mail part of the configuration.
+func (c Config) Mail() mail.Config {
+	return mail.Config{SMTPURL: c.SMTPURL, From: c.MailFrom, PublicURL: c.PublicURL}
+}
 
 // Config is everything the geniai binary reads from the environment.
 type Config struct {
@@ -28,6 +35,10 @@ type Config struct {
 	ETLStatementTimeout  time.Duration // ETL_STATEMENT_TIMEOUT, default 10m: every statement of a sync, both databases, every ETL path
 	LogLevel             string        // LOG_LEVEL: debug, info (default), warn, error
 	TrustProxy           bool          // TRUST_PROXY: take the client IP from X-Forwarded-For
+	// Outgoing e-mail (invitations, password resets, digests); all off while SMTP_URL is unset.
+	SMTPURL   string // SMTP_URL: smtp://user:pass@host:587 (STARTTLS), smtps://host:465, smtp://host:1025?tls=none
+	MailFrom  string // MAIL_FROM: sender, e.g. "GeniAI <noreply@example.com>"
+	PublicURL string // PUBLIC_URL: the base of every link in an e-mail (never taken from a request)
 }
 
 // FromEnv reads the configuration with getenv (os.Getenv in production, a map in tests).
@@ -51,6 +62,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		ETLStatementTimeout:  p.duration("ETL_STATEMENT_TIMEOUT", 10*time.Minute),
 		LogLevel:             p.oneOf("LOG_LEVEL", "info", "debug", "info", "warn", "error"),
 		TrustProxy:           p.bool("TRUST_PROXY", false),
+		SMTPURL:              getenv("SMTP_URL"),
+		MailFrom:             getenv("MAIL_FROM"),
+		PublicURL:            getenv("PUBLIC_URL"),
 	}
 	if c.BcryptCost < 10 || c.BcryptCost > 16 {
 		p.errs = append(p.errs, "BCRYPT_COST must be between 10 and 16")
@@ -67,6 +81,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	// serve's ETL workers hold one pooled connection each for a whole run: keep two for requests.
 	if c.ETLWorkers > 0 && int(c.DBMaxConns) < c.ETLWorkers+2 {
 		p.errs = append(p.errs, "DB_MAX_CONNS must be at least ETL_WORKERS + 2 (serve's sync workers hold a connection each)")
+	}
+	if c.SMTPURL != "" {
+		if err := (mail.Config{SMTPURL: c.SMTPURL, From: c.MailFrom, PublicURL: c.PublicURL}).Validate(); err != nil {
+			p.errs = append(p.errs, err.Error())
+		}
 	}
 	if len(p.errs) > 0 {
 		return c, fmt.Errorf("configuration: %s", strings.Join(p.errs, "; "))

@@ -131,6 +131,26 @@ type Querier interface {
 	// LoginWatch lists accounts locked on some client network or under attack (staff), most
 	// alarming first; locked_until is the epoch when no lock is in force.
 	LoginWatch(ctx context.Context, maxRows int32) ([]LoginWatchRow, error)
+	// MailAttachments lists a claimed message's files in order.
+	MailAttachments(ctx context.Context, arg MailAttachmentsParams) ([]MailAttachmentsRow, error)
+	// MailAttemptsOf lists the attempts of one message (staff).
+	MailAttemptsOf(ctx context.Context, arg MailAttemptsOfParams) ([]MailAttemptsOfRow, error)
+	// MailCancel cancels a tenant's still-queued messages with the given ref; returns how many.
+	MailCancel(ctx context.Context, arg MailCancelParams) (int32, error)
+	// MailClaim leases up to lim due messages to this worker for lease_seconds.
+	MailClaim(ctx context.Context, arg MailClaimParams) ([]MailClaimRow, error)
+	// Outgoing e-mail: enqueue (any context that may send for its tenant), the worker's claim and
+	// record (staff, actor mailer), the send log (staff).
+	// MailEnqueue queues one message with its files (parallel arrays; an empty content id is a plain
+	// attachment, a set one an inline image) and returns its outbox id.
+	MailEnqueue(ctx context.Context, arg MailEnqueueParams) (int64, error)
+	// MailLog is a tenant's send log, newest first (staff): no bodies.
+	MailLog(ctx context.Context, arg MailLogParams) ([]MailLogRow, error)
+	// MailRecord closes an attempt: sent, or failed (retried with backoff unless permanent or out of
+	// attempts). Returns the message's new status, or stale when another worker owns it now.
+	MailRecord(ctx context.Context, arg MailRecordParams) (string, error)
+	// MailStatusCounts counts messages per status (staff; the overview and tests).
+	MailStatusCounts(ctx context.Context) ([]MailStatusCountsRow, error)
 	// PlanPerCall makes the rest of the transaction plan each statement with its actual parameters
 	// (plan_cache_mode, transaction-local). The list's keyset pages need it: a cached generic plan
 	// cannot see which filters are NULL or where the cursor is, and sorted a large tenant's whole
@@ -240,6 +260,8 @@ type Querier interface {
 	UserOwnPasswordFail(ctx context.Context) (int32, error)
 	// UserSearch lists users across tenants by email, name or tenant, newest sign-in first.
 	UserSearch(ctx context.Context, arg UserSearchParams) ([]UserSearchRow, error)
+	// UserSetOwnLanguage stores the context user's language (pt-BR or en).
+	UserSetOwnLanguage(ctx context.Context, language string) error
 	// UserSetOwnPassword sets the context user's password hash and returns the new auth_version.
 	UserSetOwnPassword(ctx context.Context, passwordHash string) (int32, error)
 	// UserSetPassword replaces a user's password hash and bumps auth_version, which ends every
