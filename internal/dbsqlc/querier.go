@@ -116,6 +116,24 @@ type Querier interface {
 	// descriptions (channel, timezone, opening hours: @inbox_ids and their @inbox_signatures from
 	// the source, ordered by inbox) are those stored: then the run has nothing to read.
 	EtlUnchanged(ctx context.Context, arg EtlUnchangedParams) (bool, error)
+	// InvitationAccept creates the account of a valid invitation (anonymous).
+	InvitationAccept(ctx context.Context, arg InvitationAcceptParams) (InvitationAcceptRow, error)
+	// InvitationCreate records an invitation and queues its rendered e-mail (held, unsent, when the
+	// address has an account in another tenant). Returns the invitation id.
+	InvitationCreate(ctx context.Context, arg InvitationCreateParams) (int64, error)
+	// InvitationGet reads a pending invitation of a tenant (the caller's view).
+	InvitationGet(ctx context.Context, arg InvitationGetParams) (InvitationGetRow, error)
+	// InvitationLookup is what the set-password page shows for a token hash (anonymous).
+	InvitationLookup(ctx context.Context, tokenHash []byte) (InvitationLookupRow, error)
+	// InvitationResend gives a pending invitation a new token and 24 hours and queues the e-mail again.
+	InvitationResend(ctx context.Context, arg InvitationResendParams) (bool, error)
+	// InvitationRevoke withdraws a pending invitation.
+	InvitationRevoke(ctx context.Context, arg InvitationRevokeParams) (bool, error)
+	// InvitationsPending lists a tenant's invitations not yet accepted nor revoked (tenant admin or staff).
+	InvitationsPending(ctx context.Context, tenantID int64) ([]InvitationsPendingRow, error)
+	// InvitationsStaffSearch lists pending invitations across tenants for staff, held ones first,
+	// optionally of one address.
+	InvitationsStaffSearch(ctx context.Context, email *string) ([]InvitationsStaffSearchRow, error)
 	// LoginFail records a failed sign-in and reports for how many seconds the e-mail is locked (0: not).
 	LoginFail(ctx context.Context, arg LoginFailParams) (LoginFailRow, error)
 	// LoginIPBlocked is the number of seconds until a throttled IP may try again (0: allowed).
@@ -135,6 +153,10 @@ type Querier interface {
 	MailAttachments(ctx context.Context, arg MailAttachmentsParams) ([]MailAttachmentsRow, error)
 	// MailAttemptsOf lists the attempts of one message (staff).
 	MailAttemptsOf(ctx context.Context, arg MailAttemptsOfParams) ([]MailAttemptsOfRow, error)
+	// Invitations and password resets: the SQL functions decide; these are their calls, plus the
+	// lists the settings and admin pages show.
+	// MailBrandOf is a tenant's name and colours for its e-mails (as the caller sees the tenant).
+	MailBrandOf(ctx context.Context, tenantID int64) (MailBrandOfRow, error)
 	// MailCancel cancels a tenant's still-queued messages with the given ref; returns how many.
 	MailCancel(ctx context.Context, arg MailCancelParams) (int32, error)
 	// MailClaim leases up to lim due messages to this worker for lease_seconds.
@@ -151,6 +173,14 @@ type Querier interface {
 	MailRecord(ctx context.Context, arg MailRecordParams) (string, error)
 	// MailStatusCounts counts messages per status (staff; the overview and tests).
 	MailStatusCounts(ctx context.Context) ([]MailStatusCountsRow, error)
+	// PasswordResetComplete sets the new password through a valid reset link (anonymous).
+	PasswordResetComplete(ctx context.Context, arg PasswordResetCompleteParams) (PasswordResetCompleteRow, error)
+	// PasswordResetLookup tells whether a reset link is still valid (anonymous).
+	PasswordResetLookup(ctx context.Context, tokenHash []byte) (PasswordResetLookupRow, error)
+	// PasswordResetMail queues the e-mail of the reset just requested (once per link).
+	PasswordResetMail(ctx context.Context, arg PasswordResetMailParams) (bool, error)
+	// PasswordResetRequest throttles and records one "Esqueci minha senha" request (anonymous).
+	PasswordResetRequest(ctx context.Context, arg PasswordResetRequestParams) (PasswordResetRequestRow, error)
 	// PlanPerCall makes the rest of the transaction plan each statement with its actual parameters
 	// (plan_cache_mode, transaction-local). The list's keyset pages need it: a cached generic plan
 	// cannot see which filters are NULL or where the cursor is, and sorted a large tenant's whole
@@ -258,6 +288,9 @@ type Querier interface {
 	// UserOwnPasswordFail counts a wrong current password as a failed attempt for the context user
 	// (lockout rules, audited as password.change_failed); returns the seconds the account is locked.
 	UserOwnPasswordFail(ctx context.Context) (int32, error)
+	// UserReleaseEmail frees a squatted address (staff): the account is deactivated, its sessions end
+	// and its e-mail becomes released+<id>@invalid.example, so a held invitation can go out.
+	UserReleaseEmail(ctx context.Context, id int64) (UserReleaseEmailRow, error)
 	// UserSearch lists users across tenants by email, name or tenant, newest sign-in first.
 	UserSearch(ctx context.Context, arg UserSearchParams) ([]UserSearchRow, error)
 	// UserSetOwnLanguage stores the context user's language (pt-BR or en).

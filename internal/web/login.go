@@ -25,7 +25,8 @@ func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) error {
 	}
 	p := s.newPage(r, "login.title")
 	p.Flash = s.sessions.PopString(r.Context(), keyFlash)
-	return s.render(w, r, http.StatusOK, "login", LoginPage{Page: p})
+	email := s.sessions.PopString(r.Context(), keyFlash+"_email")
+	return s.render(w, r, http.StatusOK, "login", LoginPage{Page: p, Email: email})
 }
 
 // loginSubmit checks the credentials and starts a session under a new token.

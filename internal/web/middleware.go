@@ -107,7 +107,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("request_id", info.id),
 			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
+			slog.String("path", tokenPath(r.URL.Path)),
 			slog.Int("status", sw.status),
 			slog.Int64("user_id", info.userID),
 			slog.Int64("tenant_id", info.tenantID),

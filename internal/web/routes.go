@@ -33,6 +33,13 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /login", page(s.loginForm))
 	mux.Handle("POST /login", page(s.loginSubmit))
 	mux.Handle("POST /logout", user(s.logout))
+	// E-mail links and "Esqueci minha senha": anonymous, the token is the credential.
+	mux.Handle("GET /forgot", page(s.forgotForm))
+	mux.Handle("POST /forgot", page(s.forgotSubmit))
+	mux.Handle("GET /reset/{token}", page(s.resetForm))
+	mux.Handle("POST /reset/{token}", page(s.resetSubmit))
+	mux.Handle("GET /invite/{token}", page(s.inviteForm))
+	mux.Handle("POST /invite/{token}", page(s.inviteSubmit))
 	mux.Handle("GET /{$}", user(s.home))
 	mux.Handle("GET /theme.css", user(s.themeCSS))
 	mux.Handle("GET /account", user(s.accountPage))

@@ -14,6 +14,7 @@ import (
 	"github.com/alexedwards/scs/pgxstore"
 	"github.com/alexedwards/scs/v2"
 
+	"github.com/geniai/analytics/internal/account"
 	"github.com/geniai/analytics/internal/admin"
 	"github.com/geniai/analytics/internal/auth"
 	"github.com/geniai/analytics/internal/config"
@@ -51,6 +52,7 @@ type Server struct {
 	bcryptCst int
 	dash      *dashboard.Service
 	staff     *admin.Service
+	acct      *account.Service
 	inboxes   func(ctx context.Context) ([]admin.SourceInbox, error)
 	sync      func(ctx context.Context, tenantID int64, full bool) error
 }
@@ -100,6 +102,7 @@ func New(o Options) (*Server, error) {
 	s.auth = &auth.Authenticator{DB: o.DB, Cost: s.bcryptCst}
 	s.dash = &dashboard.Service{DB: o.DB}
 	s.staff = &admin.Service{DB: o.DB, BcryptCost: s.bcryptCst}
+	s.acct = &account.Service{DB: o.DB, Mail: o.Config.Mail(), BcryptCost: s.bcryptCst}
 	s.auth.Warm()
 	pages, err := parsePages()
 	if err != nil {
