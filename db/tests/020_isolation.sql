@@ -10,7 +10,7 @@
 
 BEGIN;
 \ir fixtures.psql
-SELECT plan(740);
+SELECT plan(802);
 
 -- The table list covers every table holding tenants' rows (the same rule as 010_catalog (a)):
 -- a new tenant table must be added to fixtures.psql, with rows for A and B.

@@ -64,6 +64,33 @@ type Querier interface {
 	// nullable aggregate); internal/dashboard turns NaN into "no value".
 	// DashboardSummary computes every KPI of the filtered conversations.
 	DashboardSummary(ctx context.Context, arg DashboardSummaryParams) (DashboardSummaryRow, error)
+	// DigestDeliveryClaim records that this period of the subscription is being delivered; no row
+	// when another scheduler already did (it waits for that one to commit or roll back first).
+	DigestDeliveryClaim(ctx context.Context, arg DigestDeliveryClaimParams) (int64, error)
+	// DigestDeliveryMail links a delivery to its queued e-mail.
+	DigestDeliveryMail(ctx context.Context, arg DigestDeliveryMailParams) error
+	// Digest subscriptions and deliveries. The scheduler finds what is due as staff (across tenants),
+	// then renders and records each delivery in the subscriber's own context.
+	// DigestDue lists subscriptions whose latest scheduled instant (at or before now, after the
+	// subscription was made) has no delivery yet, with the subscriber's identity; one row each, so a
+	// server that was down sends only the latest missed period. Inactive users and tenants that may
+	// not sign in are left out.
+	DigestDue(ctx context.Context, arg DigestDueParams) ([]DigestDueRow, error)
+	// DigestSchedule is the latest sending instant and period of a schedule (tests, the settings page).
+	DigestSchedule(ctx context.Context, arg DigestScheduleParams) (DigestScheduleRow, error)
+	// DigestSubscribe creates or changes a user's subscription of one frequency.
+	DigestSubscribe(ctx context.Context, arg DigestSubscribeParams) (int64, error)
+	// DigestSubscriptionKey is the unsubscribe secret of a subscription (its own user, or an admin).
+	DigestSubscriptionKey(ctx context.Context, arg DigestSubscriptionKeyParams) (string, error)
+	// DigestSubscriptions lists a tenant's subscriptions visible to the caller (a user: their own;
+	// a tenant admin and staff: all), with the subscriber and their last delivery.
+	DigestSubscriptions(ctx context.Context, tenantID int64) ([]DigestSubscriptionsRow, error)
+	// DigestUnsubscribe removes a subscription (its user or a tenant admin; staff super_admin).
+	DigestUnsubscribe(ctx context.Context, arg DigestUnsubscribeParams) (int64, error)
+	// DigestUnsubscribeByLink removes the subscription of an unsubscribe link (anonymous).
+	DigestUnsubscribeByLink(ctx context.Context, arg DigestUnsubscribeByLinkParams) (bool, error)
+	// DigestUnsubscribeLookup says what an unsubscribe link is about (anonymous).
+	DigestUnsubscribeLookup(ctx context.Context, arg DigestUnsubscribeLookupParams) (DigestUnsubscribeLookupRow, error)
 	// EtlIDsToExtract chooses the staged ids to extract: missing here, changed in the source,
 	// changed within the overlap window before the previous run read the source (late reporting
 	// events and CSAT answers do not move updated_at), or all (a full load, or the watermark asks

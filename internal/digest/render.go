@@ -1,0 +1,377 @@
+package digest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"html/template"
+	"math"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/geniai/analytics/internal/chartpng"
+	"github.com/geniai/analytics/internal/dashboard"
+	"github.com/geniai/analytics/internal/dbsqlc"
+	"github.com/geniai/analytics/internal/mail"
+	"github.com/geniai/analytics/internal/pg"
+)
+
+// Input is everything one digest shows.
+type Input struct {
+	Lang           string // pt-BR or en
+	Frequency      string // daily, weekly, monthly
+	Name, Email    string // the recipient
+	Brand          mail.Brand
+	Dash           *dashboard.Dashboard // the period's dashboard (its filter is the period)
+	PublicURL      string               // base of every link
+	UnsubscribeURL string
+	File           *mail.File // the period's spreadsheet, attached when set
+}
+
+// KPI is one line of the digest's table.
+type KPI struct {
+	Label, Value, Previous, Change string
+	// Good is +1 when the change is an improvement, -1 when it is worse, 0 when neutral.
+	Good int
+}
+
+// CSVAttachment attaches the period's conversations as a CSV (one row per conversation, the
+// explorer's export), read in its own snapshot as the subscriber.
+func CSVAttachment(dash *dashboard.Service) AttachFunc {
+	return func(ctx context.Context, p pg.Principal, tenantID int64, f dashboard.Filter, lang string) (*mail.File, error) {
+		var b bytes.Buffer
+		cw := dashboard.NewCSVWriter(&b, dashboard.CSVFormat{})
+		if err := cw.Row(append([]string(nil), dashboard.ConversationHeader...)...); err != nil {
+			return nil, err
+		}
+		if err := dash.Each(ctx, p, tenantID, f, func(r dbsqlc.ConversationPageRow) error { return cw.ConversationRow(r) }); err != nil {
+			return nil, err
+		}
+		if err := cw.Flush(); err != nil {
+			return nil, err
+		}
+		name := fmt.Sprintf("conversas_%s_%s.csv", f.From.Format("2006-01-02"), f.To.Format("2006-01-02"))
+		if lang == "en" {
+			name = fmt.Sprintf("conversations_%s_%s.csv", f.From.Format("2006-01-02"), f.To.Format("2006-01-02"))
+		}
+		return &mail.File{Name: name, ContentType: "text/csv", Data: b.Bytes()}, nil
+	}
+}
+
+// KPIs are the digest's figures against the previous period, formatted.
+func KPIs(lang string, k dashboard.KPIs) []KPI {
+	t := texts(lang)
+	type row struct {
+		key           string
+		v             dashboard.Value
+		kind          byte // n count, d duration, p rate
+		lowerIsBetter bool
+	}
+	rows := []row{
+		{"conversations", k.Conversations, 'n', false}, {"leads", k.Leads, 'n', false},
+		{"visits", k.Visits, 'n', false}, {"conversions", k.Conversions, 'n', false},
+		{"unanswered_leads", k.UnansweredLeads, 'n', true},
+		{"first_reply_p50", k.FirstReplyP50, 'd', true}, {"first_human_reply_p50", k.FirstHumanReplyP50, 'd', true},
+		{"resolution_rate", k.ResolutionRate, 'p', false}, {"csat", k.CSATSatisfaction, 'p', false},
+	}
+	out := make([]KPI, 0, len(rows))
+	for _, r := range rows {
+		f := func(x *float64) string {
+			switch r.kind {
+			case 'd':
+				return duration(lang, x)
+			case 'p':
+				return percent(lang, x)
+			}
+			if x == nil {
+				return "0"
+			}
+			return number(lang, int64(math.Round(*x)))
+		}
+		kpi := KPI{Label: t[r.key], Value: f(r.v.Cur), Previous: f(r.v.Prev)}
+		if c := r.v.Change(); c != nil {
+			kpi.Change = signedPercent(lang, *c)
+			switch {
+			case math.Abs(*c) < 0.05:
+			case (*c > 0) != r.lowerIsBetter:
+				kpi.Good = 1
+			default:
+				kpi.Good = -1
+			}
+		} else {
+			kpi.Change = "—"
+		}
+		out = append(out, kpi)
+	}
+	return out
+}
+
+// Charts draws the digest's images: the period by day (or by hour for a one-day digest), the
+// funnel and the first-reply distribution.
+func Charts(lang string, brand mail.Brand, d *dashboard.Dashboard) ([]mail.File, error) {
+	t := texts(lang)
+	primary, secondary := brand.Primary, brand.Secondary
+	if primary == "" {
+		primary = "#0F766E"
+	}
+	if secondary == "" {
+		secondary = "#B45309"
+	}
+	var volume chartpng.Bars
+	if d.Filter.Days() == 1 {
+		grid, _ := d.HeatmapGrid()
+		labels := make([]string, 24)
+		vals := make([]float64, 24)
+		for h := range 24 {
+			labels[h] = fmt.Sprintf("%dh", h)
+			for dow := range 7 {
+				vals[h] += float64(grid[dow][h])
+			}
+		}
+		volume = chartpng.Bars{Title: t["chart.hourly"], Labels: labels, Series: []chartpng.Series{{Name: t["conversations"], Colour: primary, Values: vals}}}
+	} else {
+		days := d.DailySeries()
+		labels := make([]string, len(days))
+		conv := make([]float64, len(days))
+		leads := make([]float64, len(days))
+		for i, p := range days {
+			labels[i] = p.Day.Format("02/01")
+			if lang == "en" {
+				labels[i] = p.Day.Format("Jan 2")
+			}
+			conv[i], leads[i] = float64(p.Conversations), float64(p.Leads)
+		}
+		volume = chartpng.Bars{Title: t["chart.daily"], Labels: labels, Series: []chartpng.Series{
+			{Name: t["conversations"], Colour: primary, Values: conv}, {Name: t["leads"], Colour: secondary, Values: leads}}}
+	}
+	k := d.KPIs
+	val := func(v dashboard.Value) float64 {
+		if v.Cur == nil {
+			return 0
+		}
+		return *v.Cur
+	}
+	rate := func(n, of float64) string {
+		if of <= 0 {
+			return ""
+		}
+		return percent(lang, ptr(n/of))
+	}
+	c, l, v, m := val(k.Conversations), val(k.Leads), val(k.Visits), val(k.Conversions)
+	funnel := chartpng.HBars{Title: t["chart.funnel"], Colour: primary,
+		Labels: []string{t["conversations"], t["leads"], t["visits"], t["conversions"]},
+		Values: []float64{c, l, v, m}, Notes: []string{"", rate(l, c), rate(v, l), rate(m, v)},
+		Format: func(x float64) string { return number(lang, int64(x)) }}
+	frt := d.FRTCounts()
+	frtVals := make([]float64, len(frt))
+	for i, n := range frt {
+		frtVals[i] = float64(n)
+	}
+	first := chartpng.Bars{Title: t["chart.frt"], Labels: dashboard.FRTBuckets, Height: 180,
+		Series: []chartpng.Series{{Name: t["conversations"], Colour: primary, Values: frtVals}}}
+	var files []mail.File
+	for i, ch := range []interface{ PNG() ([]byte, error) }{volume, funnel, first} {
+		b, err := ch.PNG()
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, mail.File{Name: fmt.Sprintf("grafico-%d.png", i+1), ContentType: "image/png",
+			ContentID: fmt.Sprintf("chart-%d", i+1), Data: b})
+	}
+	return files, nil
+}
+
+func ptr(x float64) *float64 { return &x }
+
+// Period is the digest's period as words ("01/12/2026 a 07/12/2026").
+func Period(lang string, f dashboard.Filter) string {
+	if lang == "en" {
+		if f.From.Equal(f.To) {
+			return f.From.Format("Jan 2, 2006")
+		}
+		return f.From.Format("Jan 2") + " – " + f.To.Format("Jan 2, 2006")
+	}
+	if f.From.Equal(f.To) {
+		return f.From.Format("02/01/2006")
+	}
+	return f.From.Format("02/01/2006") + " a " + f.To.Format("02/01/2006")
+}
+
+var body = template.Must(template.New("digest").Parse(`
+<p style="margin:0 0 14px;font-size:15px;line-height:1.5;">{{.Lead}}</p>
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="border-collapse:collapse;margin:0 0 18px;font-size:14px;">
+<tr><th align="left" style="padding:6px 4px;border-bottom:2px solid #E5E7EB;color:#6B7280;font-size:12px;">{{.T.indicator}}</th>
+<th align="right" style="padding:6px 4px;border-bottom:2px solid #E5E7EB;color:#6B7280;font-size:12px;">{{.T.period}}</th>
+<th align="right" style="padding:6px 4px;border-bottom:2px solid #E5E7EB;color:#6B7280;font-size:12px;">{{.T.previous}}</th>
+<th align="right" style="padding:6px 4px;border-bottom:2px solid #E5E7EB;color:#6B7280;font-size:12px;">{{.T.change}}</th></tr>
+{{range .KPIs}}<tr><td style="padding:7px 4px;border-bottom:1px solid #F3F4F6;">{{.Label}}</td>
+<td align="right" style="padding:7px 4px;border-bottom:1px solid #F3F4F6;font-weight:bold;">{{.Value}}</td>
+<td align="right" style="padding:7px 4px;border-bottom:1px solid #F3F4F6;color:#6B7280;">{{.Previous}}</td>
+<td align="right" style="padding:7px 4px;border-bottom:1px solid #F3F4F6;color:{{if gt .Good 0}}#047857{{else if lt .Good 0}}#B91C1C{{else}}#6B7280{{end}};">{{.Change}}</td></tr>
+{{end}}</table>
+{{if .Unanswered}}<p style="margin:0 0 18px;padding:10px 12px;background:#FEF3C7;border-radius:6px;font-size:14px;line-height:1.5;">{{.Unanswered}} <a href="{{.UnansweredURL}}" style="color:#92400E;">{{.T.see_them}}</a></p>{{end}}
+{{range .Charts}}<img src="cid:{{.}}" width="560" alt="" style="display:block;width:100%;max-width:560px;height:auto;margin:0 0 18px;border:0;">
+{{end}}`))
+
+// Render builds the digest message (recipient fields are the caller's).
+func Render(in Input) (mail.Message, error) {
+	lang := in.Lang
+	if lang != "en" {
+		lang = "pt-BR"
+	}
+	t := texts(lang)
+	f := in.Dash.Filter
+	period := Period(lang, f)
+	q := url.Values{"from": {f.From.Format("2006-01-02")}, "to": {f.To.Format("2006-01-02")}}
+	dashURL := in.PublicURL + "/dashboard?" + q.Encode()
+	q.Set("flag", "unanswered_lead")
+	unansweredURL := in.PublicURL + "/conversations?" + q.Encode()
+	kpis := KPIs(lang, in.Dash.KPIs)
+	charts, err := Charts(lang, in.Brand, in.Dash)
+	if err != nil {
+		return mail.Message{}, err
+	}
+	var unanswered string
+	if n := in.Dash.KPIs.UnansweredLeads.Cur; n != nil && *n > 0 {
+		unanswered = fmt.Sprintf(t["unanswered"], number(lang, int64(*n)))
+	}
+	lead := fmt.Sprintf(t["lead"], in.Brand.Name, period)
+	if in.Dash.Empty() {
+		lead = fmt.Sprintf(t["lead.empty"], in.Brand.Name, period)
+	}
+	var cids []string
+	for _, c := range charts {
+		cids = append(cids, c.ContentID)
+	}
+	var b bytes.Buffer
+	if err := body.Execute(&b, map[string]any{"T": t, "KPIs": kpis, "Lead": lead, "Unanswered": unanswered,
+		"UnansweredURL": unansweredURL, "Charts": cids}); err != nil {
+		return mail.Message{}, err
+	}
+	title := fmt.Sprintf(t["title."+in.Frequency], in.Brand.Name)
+	page := mail.Page{Lang: lang, Brand: in.Brand, Title: title, Preheader: lead, Body: template.HTML(b.String()),
+		Button: &mail.Button{Label: t["open_dashboard"], URL: dashURL},
+		Footer: []string{fmt.Sprintf(t["footer"], in.Email)}, FooterLink: &mail.Button{Label: t["unsubscribe"], URL: in.UnsubscribeURL}}
+	if in.File != nil {
+		page.After = []string{fmt.Sprintf(t["attached"], in.File.Name)}
+	}
+	html, err := page.HTML()
+	if err != nil {
+		return mail.Message{}, err
+	}
+	var txt strings.Builder
+	txt.WriteString(lead + "\n\n")
+	for _, k := range kpis {
+		fmt.Fprintf(&txt, "%-32s %12s  (%s %s, %s)\n", k.Label, k.Value, t["previous.short"], k.Previous, k.Change)
+	}
+	if unanswered != "" {
+		txt.WriteString("\n" + unanswered + "\n" + unansweredURL + "\n")
+	}
+	textPage := page
+	textPage.Intro = nil
+	msg := mail.Message{
+		Kind: "digest", Subject: fmt.Sprintf(t["subject."+in.Frequency], in.Brand.Name, period),
+		Text: textPage.Text(txt.String()), HTML: html,
+		Headers: map[string]string{
+			"List-Unsubscribe":      "<" + in.UnsubscribeURL + ">",
+			"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+		},
+		Files: charts,
+	}
+	if in.File != nil {
+		msg.Files = append(msg.Files, *in.File)
+	}
+	return msg, nil
+}
+
+func texts(lang string) map[string]string {
+	if lang == "en" {
+		return textsEN
+	}
+	return textsPT
+}
+
+var textsPT = map[string]string{
+	"conversations": "Conversas", "leads": "Leads", "visits": "Visitas agendadas", "conversions": "Matrículas",
+	"unanswered_leads": "Leads sem resposta", "first_reply_p50": "1ª resposta (mediana)",
+	"first_human_reply_p50": "1ª resposta humana (mediana)", "resolution_rate": "Taxa de resolução",
+	"csat": "Satisfação (CSAT 4–5)", "indicator": "Indicador", "period": "No período", "previous": "Anterior",
+	"previous.short": "antes:", "change": "Variação",
+	"chart.daily": "Conversas e leads por dia", "chart.hourly": "Conversas por hora do dia", "chart.funnel": "Funil",
+	"chart.frt":   "Tempo até a 1ª resposta",
+	"title.daily": "Resumo do dia — %s", "title.weekly": "Resumo da semana — %s", "title.monthly": "Resumo do mês — %s",
+	"subject.daily": "Resumo diário de %s: %s", "subject.weekly": "Resumo semanal de %s: %s", "subject.monthly": "Resumo mensal de %s: %s",
+	"lead":       "Como foi o atendimento de %s em %s, comparado com o período anterior de mesma duração.",
+	"lead.empty": "Nenhuma conversa de %s em %s.",
+	"unanswered": "%s leads deste período ficaram sem nenhuma resposta.", "see_them": "Ver quais",
+	"open_dashboard": "Abrir o painel deste período",
+	"attached":       "Em anexo, as conversas do período (%s).",
+	"footer":         "Você recebe este resumo em %s porque se inscreveu (ou foi inscrito) no painel.",
+	"unsubscribe":    "Cancelar a inscrição neste resumo",
+}
+
+var textsEN = map[string]string{
+	"conversations": "Conversations", "leads": "Leads", "visits": "Visits scheduled", "conversions": "Sign-ups",
+	"unanswered_leads": "Unanswered leads", "first_reply_p50": "First reply (median)",
+	"first_human_reply_p50": "First human reply (median)", "resolution_rate": "Resolution rate",
+	"csat": "Satisfaction (CSAT 4–5)", "indicator": "Figure", "period": "This period", "previous": "Before",
+	"previous.short": "before:", "change": "Change",
+	"chart.daily": "Conversations and leads per day", "chart.hourly": "Conversations by hour of day", "chart.funnel": "Funnel",
+	"chart.frt":   "Time to first reply",
+	"title.daily": "Daily summary — %s", "title.weekly": "Weekly summary — %s", "title.monthly": "Monthly summary — %s",
+	"subject.daily": "%s daily summary: %s", "subject.weekly": "%s weekly summary: %s", "subject.monthly": "%s monthly summary: %s",
+	"lead":       "How %s handled its conversations in %s, against the previous period of the same length.",
+	"lead.empty": "No conversations for %s in %s.",
+	"unanswered": "%s leads of this period got no answer at all.", "see_them": "See which",
+	"open_dashboard": "Open the dashboard for this period",
+	"attached":       "Attached: the period's conversations (%s).",
+	"footer":         "You get this summary at %s because you subscribed (or were subscribed) on the dashboard.",
+	"unsubscribe":    "Unsubscribe from this summary",
+}
+
+func number(lang string, n int64) string {
+	s := chartpng.FormatInt(n)
+	if lang == "en" {
+		return strings.ReplaceAll(s, ".", ",")
+	}
+	return s
+}
+
+func percent(lang string, x *float64) string {
+	if x == nil {
+		return "—"
+	}
+	s := fmt.Sprintf("%.1f%%", *x*100)
+	if lang != "en" {
+		s = strings.Replace(s, ".", ",", 1)
+	}
+	return s
+}
+
+func signedPercent(lang string, c float64) string {
+	s := fmt.Sprintf("%+.1f%%", c)
+	if lang != "en" {
+		s = strings.Replace(s, ".", ",", 1)
+	}
+	return s
+}
+
+func duration(lang string, x *float64) string {
+	if x == nil {
+		return "—"
+	}
+	d := time.Duration(*x * float64(time.Second)).Round(time.Second)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%d s", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%d min %02d s", int(d.Minutes()), int(d.Seconds())%60)
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d h %02d min", int(d.Hours()), int(d.Minutes())%60)
+	}
+	if lang == "en" {
+		return fmt.Sprintf("%.1f days", d.Hours()/24)
+	}
+	return strings.Replace(fmt.Sprintf("%.1f dias", d.Hours()/24), ".", ",", 1)
+}
