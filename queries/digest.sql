@@ -44,10 +44,14 @@ SELECT unsubscribe_key FROM app.digest_subscriptions WHERE tenant_id = @tenant_i
 -- DigestSubscriptions lists a tenant's subscriptions visible to the caller (a user: their own;
 -- a tenant admin and staff: all), with the subscriber and their last delivery.
 SELECT s.id, s.user_id, u.email, u.full_name, s.frequency, s.weekday, s.hour, s.created_at,
-       (SELECT max(d.period_end) FROM app.digest_deliveries d
-        WHERE d.tenant_id = s.tenant_id AND d.subscription_id = s.id)::date AS last_period_end
+       coalesce(to_char(l.period_end, 'YYYY-MM-DD'), '')::text AS last_period_end
 FROM app.digest_subscriptions s
 JOIN app.users u ON u.id = s.user_id
+LEFT JOIN LATERAL (
+    SELECT d.period_end FROM app.digest_deliveries d
+    WHERE d.tenant_id = s.tenant_id AND d.subscription_id = s.id
+    ORDER BY d.period_start DESC LIMIT 1
+) l ON true
 WHERE s.tenant_id = @tenant_id
 ORDER BY u.email, s.frequency;
 

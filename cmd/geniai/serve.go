@@ -7,6 +7,8 @@ import (
 
 	"github.com/geniai/analytics/internal/admin"
 	"github.com/geniai/analytics/internal/chatwoot"
+	"github.com/geniai/analytics/internal/dashboard"
+	"github.com/geniai/analytics/internal/digest"
 	"github.com/geniai/analytics/internal/etl"
 	"github.com/geniai/analytics/internal/mail"
 	"github.com/geniai/analytics/internal/pg"
@@ -57,6 +59,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		}
 		// The worker drains the e-mail queue; a down SMTP server only delays it (retries with backoff).
 		go (&mail.Worker{DB: db, Sender: sender, From: mc.From, Log: logger}).Run(ctx, 2*time.Second)
+		// Digests due each minute are rendered and queued, once per subscription and period
+		// whatever the number of replicas.
+		go (&digest.Scheduler{DB: db, Dash: &dashboard.Service{DB: db}, Mail: mc, Log: logger}).Run(ctx, time.Minute)
 	} else {
 		logger.Warn("SMTP_URL not set: no e-mail (new users get a one-time password; no reset links, no digests)")
 	}

@@ -224,10 +224,14 @@ func (q *Queries) DigestSubscriptionKey(ctx context.Context, arg DigestSubscript
 
 const digestSubscriptions = `-- name: DigestSubscriptions :many
 SELECT s.id, s.user_id, u.email, u.full_name, s.frequency, s.weekday, s.hour, s.created_at,
-       (SELECT max(d.period_end) FROM app.digest_deliveries d
-        WHERE d.tenant_id = s.tenant_id AND d.subscription_id = s.id)::date AS last_period_end
+       coalesce(to_char(l.period_end, 'YYYY-MM-DD'), '')::text AS last_period_end
 FROM app.digest_subscriptions s
 JOIN app.users u ON u.id = s.user_id
+LEFT JOIN LATERAL (
+    SELECT d.period_end FROM app.digest_deliveries d
+    WHERE d.tenant_id = s.tenant_id AND d.subscription_id = s.id
+    ORDER BY d.period_start DESC LIMIT 1
+) l ON true
 WHERE s.tenant_id = $1
 ORDER BY u.email, s.frequency
 `
@@ -241,7 +245,7 @@ type DigestSubscriptionsRow struct {
 	Weekday       int16     `json:"weekday"`
 	Hour          int16     `json:"hour"`
 	CreatedAt     time.Time `json:"created_at"`
-	LastPeriodEnd time.Time `json:"last_period_end"`
+	LastPeriodEnd string    `json:"last_period_end"`
 }
 
 // DigestSubscriptions lists a tenant's subscriptions visible to the caller (a user: their own;

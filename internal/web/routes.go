@@ -40,6 +40,12 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /reset/{token}", page(s.resetSubmit))
 	mux.Handle("GET /invite/{token}", page(s.inviteForm))
 	mux.Handle("POST /invite/{token}", page(s.inviteSubmit))
+	mux.Handle("GET /unsubscribe/{token}", page(s.unsubscribeForm))
+	mux.Handle("POST /unsubscribe/{token}", page(s.unsubscribeSubmit))
+	// Digest subscriptions: a tenant user's own; a tenant admin's for anyone of the tenant.
+	mux.Handle("GET /account/digests", roles(s.digestsPage, tenantRoles...))
+	mux.Handle("POST /account/digests", roles(s.digestsSubscribe, tenantRoles...))
+	mux.Handle("POST /account/digests/{id}/delete", roles(s.digestsUnsubscribe, tenantRoles...))
 	mux.Handle("GET /{$}", user(s.home))
 	mux.Handle("GET /theme.css", user(s.themeCSS))
 	mux.Handle("GET /account", user(s.accountPage))

@@ -1,0 +1,241 @@
+package web
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/geniai/analytics/internal/config"
+	"github.com/geniai/analytics/internal/mail"
+	"github.com/geniai/analytics/internal/mailcatcher"
+	"github.com/geniai/analytics/internal/pgtest"
+)
+
+// mailHarness is the server with outgoing mail: an in-process SMTP catcher, and a worker the test
+// runs when it wants the queue delivered. PUBLIC_URL is the test server's own address, so links
+// in the messages work in a browser.
+type mailHarness struct {
+	*harness
+	catcher *mailcatcher.Catcher
+	worker  *mail.Worker
+}
+
+func newMailHarness(t testing.TB, mutate func(*config.Config)) *mailHarness {
+	t.Helper()
+	c, err := mailcatcher.Start(mailcatcher.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := pgtest.New(t)
+	cfg := testConfig()
+	cfg.SMTPURL = "smtp://" + c.Addr() + "?tls=none"
+	cfg.MailFrom = "GeniAI Analytics <noreply@geniai.test>"
+	cfg.PublicURL = "http://" + ln.Addr().String()
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	clock := &testClock{t: time.Now()}
+	srv, err := New(Options{DB: env.DB, Config: cfg, Now: clock.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewUnstartedServer(srv.Handler())
+	_ = ts.Listener.Close()
+	ts.Listener = ln
+	ts.Start()
+	t.Cleanup(func() { ts.Close(); srv.Close() })
+	sender, err := mail.NewSMTP(cfg.SMTPURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, env: env, srv: srv, ts: ts, clock: clock, super: pgtest.Conn(t, env.SuperURL)}
+	return &mailHarness{harness: h, catcher: c, worker: &mail.Worker{DB: env.DB, Sender: sender, From: cfg.MailFrom}}
+}
+
+// deliver runs the mail worker once and returns the messages that arrived with it.
+func (m *mailHarness) deliver() []*mailcatcher.Parsed {
+	m.t.Helper()
+	before := len(m.catcher.Messages())
+	if _, err := m.worker.RunOnce(context.Background()); err != nil {
+		m.t.Fatal(err)
+	}
+	var out []*mailcatcher.Parsed
+	for _, r := range m.catcher.Messages()[before:] {
+		p, err := r.Parsed()
+		if err != nil {
+			m.t.Fatal(err)
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+var mailLinkRE = regexp.MustCompile(`https?://[^\s"<>]+/(invite|reset|unsubscribe)/[A-Za-z0-9_.-]+`)
+
+// linkIn is the first link of the given kind in a message's text part.
+func linkIn(t testing.TB, p *mailcatcher.Parsed, kind string) string {
+	t.Helper()
+	for _, l := range mailLinkRE.FindAllStringSubmatch(p.Text, -1) {
+		if l[1] == kind {
+			return l[0]
+		}
+	}
+	t.Fatalf("no %s link in:\n%s", kind, p.Text)
+	return ""
+}
+
+// "Esqueci minha senha" answers the same for an account and for an unknown address, sends the
+// link only to the account, builds it from PUBLIC_URL whatever Host the request names, and the
+// link works once.
+func TestForgotPasswordOverHTTP(t *testing.T) {
+	t.Parallel()
+	m := newMailHarness(t, nil)
+	tid := m.tenant("academia-a", "active", nil)
+	m.user(tid, "ana@a.test", "client", pw)
+	b := m.browser()
+	expectStatus(t, b.get("/login"), http.StatusOK, `href="/forgot"`)
+	expectStatus(t, b.get("/forgot"), http.StatusOK, `action="/forgot"`)
+
+	known := b.post("/forgot", url.Values{"email": {"ana@a.test"}}, "Host", "evil.example")
+	unknown := b.post("/forgot", url.Values{"email": {"ninguem@a.test"}})
+	if known.StatusCode != http.StatusOK || unknown.StatusCode != http.StatusOK {
+		t.Fatalf("statuses %d / %d", known.StatusCode, unknown.StatusCode)
+	}
+	norm := func(s string) string { return strings.NewReplacer("ana@a.test", "X", "ninguem@a.test", "X").Replace(s) }
+	if norm(known.body) != norm(unknown.body) {
+		t.Errorf("the answer differs between an account and an unknown address")
+	}
+	msgs := m.deliver()
+	if len(msgs) != 1 {
+		t.Fatalf("%d messages, want 1 (only the account)", len(msgs))
+	}
+	link := linkIn(t, msgs[0], "reset")
+	if !strings.HasPrefix(link, m.ts.URL+"/reset/") {
+		t.Fatalf("link %q is not built from PUBLIC_URL %s", link, m.ts.URL)
+	}
+	path := strings.TrimPrefix(link, m.ts.URL)
+	expectStatus(t, b.get(path), http.StatusOK, `name="confirm"`)
+	res := b.post(path, url.Values{"new": {"uma senha nova 123"}, "confirm": {"uma senha nova 123"}})
+	expectRedirect(t, res, "/login")
+	expectStatus(t, b.get("/login"), http.StatusOK, "ana@a.test")
+	m.browser().mustLogin("ana@a.test", "uma senha nova 123", "/dashboard")
+	// Used: refused, with a clear page.
+	expectStatus(t, b.get(path), http.StatusGone, "não vale mais")
+	expectStatus(t, b.post(path, url.Values{"new": {"outra senha nova 1"}, "confirm": {"outra senha nova 1"}}), http.StatusGone, "não vale mais")
+	// Garbage tokens get the same page, never a 500.
+	expectStatus(t, b.get("/reset/%3Cscript%3E"), http.StatusGone, "não vale mais")
+	expectStatus(t, b.post("/forgot", url.Values{"email": {"not an e-mail"}}), http.StatusUnprocessableEntity, "e-mail válido")
+}
+
+func TestForgotPasswordThrottledPerIP(t *testing.T) {
+	t.Parallel()
+	m := newMailHarness(t, nil)
+	b := m.browser()
+	for i := range 20 {
+		expectStatus(t, b.post("/forgot", url.Values{"email": {"x" + string(rune('a'+i)) + "@a.test"}}), http.StatusOK, "Pronto")
+	}
+	res := b.post("/forgot", url.Values{"email": {"y@a.test"}})
+	expectStatus(t, res, http.StatusTooManyRequests, "Muitos pedidos")
+	if res.Header.Get("Retry-After") == "" {
+		t.Error("429 without Retry-After")
+	}
+}
+
+// Without SMTP the page says who can help instead of offering a link that never comes.
+func TestForgotPasswordWithoutSMTP(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	b := h.browser()
+	res := b.get("/forgot")
+	expectStatus(t, res, http.StatusOK, "não envia e-mails")
+	if strings.Contains(res.body, `action="/forgot"`) {
+		t.Error("the form is offered without SMTP")
+	}
+}
+
+// The unsubscribe link works without signing in: GET only asks (link scanners must not
+// unsubscribe anyone); a one-click POST from a mail client (no cookie, no Origin) unsubscribes.
+func TestUnsubscribeLinkOneClick(t *testing.T) {
+	t.Parallel()
+	m := newMailHarness(t, nil)
+	tid := m.tenant("academia-a", "active", nil)
+	uid := m.user(tid, "ana@a.test", "client", pw)
+	var sub int64
+	var key string
+	if err := m.super.QueryRow(context.Background(), `INSERT INTO app.digest_subscriptions (tenant_id, user_id, frequency, created_by)
+		VALUES ($1, $2, 'weekly', $2) RETURNING id, unsubscribe_key`, tid, uid).Scan(&sub, &key); err != nil {
+		t.Fatal(err)
+	}
+	token := "/unsubscribe/" + itoa(tid) + "." + itoa(sub) + "." + key
+	b := m.browser()
+	expectStatus(t, b.get(token), http.StatusOK, "Semanal")
+	count := func() int {
+		var n int
+		_ = m.super.QueryRow(context.Background(), `SELECT count(*) FROM app.digest_subscriptions`).Scan(&n)
+		return n
+	}
+	if count() != 1 {
+		t.Fatal("GET unsubscribed")
+	}
+	expectStatus(t, b.get("/unsubscribe/"+itoa(tid)+"."+itoa(sub)+"."+strings.Repeat("0", 64)), http.StatusNotFound, "não vale mais")
+	req, _ := http.NewRequest("POST", m.ts.URL+token, strings.NewReader("List-Unsubscribe=One-Click"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || count() != 0 {
+		t.Fatalf("one-click POST: %d, %d subscriptions left", res.StatusCode, count())
+	}
+	// A second click finds it done.
+	expectStatus(t, b.post(token, nil), http.StatusOK, "não recebe mais")
+}
+
+// "Resumos por e-mail": a client subscribes themselves and cannot subscribe anyone else; a
+// tenant admin subscribes a user of the tenant, never one of another tenant.
+func TestDigestSubscriptionsPage(t *testing.T) {
+	t.Parallel()
+	m := newMailHarness(t, nil)
+	a := m.tenant("academia-a", "active", nil)
+	bt := m.tenant("academia-b", "active", nil)
+	m.user(a, "admin@a.test", "admin", pw)
+	client := m.user(a, "ana@a.test", "client", pw)
+	other := m.user(bt, "bia@b.test", "client", pw)
+	c := m.browser()
+	c.mustLogin("ana@a.test", pw, "/dashboard")
+	expectStatus(t, c.get("/account/digests"), http.StatusOK, `action="/account/digests"`)
+	expectRedirect(t, c.post("/account/digests", url.Values{"frequency": {"weekly"}, "weekday": {"1"}, "hour": {"8"}}), "/account/digests?saved=1")
+	res := c.get("/account/digests")
+	expectStatus(t, res, http.StatusOK, "toda segunda 8:00")
+	// A client naming another user subscribes only themselves (the field is ignored).
+	c.post("/account/digests", url.Values{"user_id": {itoa(other)}, "frequency": {"daily"}, "weekday": {"1"}, "hour": {"7"}})
+	var n int
+	_ = m.super.QueryRow(context.Background(), `SELECT count(*) FROM app.digest_subscriptions WHERE user_id <> $1`, client).Scan(&n)
+	if n != 0 {
+		t.Fatalf("a client subscribed someone else (%d rows)", n)
+	}
+	expectStatus(t, c.post("/account/digests", url.Values{"frequency": {"hourly"}, "hour": {"8"}}), http.StatusUnprocessableEntity, "Frequência inválida")
+	ad := m.browser()
+	ad.mustLogin("admin@a.test", pw, "/dashboard")
+	expectRedirect(t, ad.post("/account/digests", url.Values{"user_id": {itoa(client)}, "frequency": {"monthly"}, "weekday": {"1"}, "hour": {"9"}}), "/account/digests?saved=1")
+	expectStatus(t, ad.post("/account/digests", url.Values{"user_id": {itoa(other)}, "frequency": {"monthly"}, "weekday": {"1"}, "hour": {"9"}}), http.StatusNotFound, "Usuário não encontrado")
+	res = ad.get("/account/digests")
+	expectStatus(t, res, http.StatusOK, "ana@a.test")
+	if strings.Contains(res.body, "bia@b.test") {
+		t.Error("tenant A's admin sees a user of tenant B")
+	}
+}
