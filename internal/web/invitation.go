@@ -40,4 +40,3 @@ func (s *Server) inviteSubmit(w http.ResponseWriter, r *http.Request) error {
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 	return nil
 }
-
