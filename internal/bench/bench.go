@@ -140,6 +140,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}{
 		{"etl", r.etlPhase},
 		{"dashboard", r.dashboardPhase},
+		{"digest", r.digestPhase},
 		{"rls", r.rlsPhase},
 		{"http", r.httpPhase},
 		{"fuzz", r.fuzzPhase},

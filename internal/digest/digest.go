@@ -116,11 +116,42 @@ func Subscriber(d dbsqlc.DigestDueRow) pg.Principal {
 	return p
 }
 
+// Compose renders the digest of d inside tx, which runs as the subscriber (Subscriber(d)): the
+// period's dashboard, its charts and attachment, the links (the unsubscribe link carries key).
+func (s *Scheduler) Compose(ctx context.Context, tx pg.Tx, d dbsqlc.DigestDueRow, key string) (mail.Message, error) {
+	f := dashboard.Filter{From: d.PeriodStart, To: d.PeriodEnd}
+	dash, err := s.Dash.LoadIn(ctx, tx, d.TenantID, f)
+	if err != nil {
+		return mail.Message{}, err
+	}
+	b, err := tx.MailBrandOf(ctx, d.TenantID)
+	if err != nil {
+		return mail.Message{}, err
+	}
+	base, err := mail.PublicBase(s.Mail.PublicURL)
+	if err != nil {
+		return mail.Message{}, err
+	}
+	in := Input{
+		Lang: d.Language, Frequency: d.Frequency, Name: d.FullName, Email: d.Email,
+		Brand: mail.Brand{Name: b.Name, Primary: b.PrimaryColor, Secondary: b.SecondaryColor, LogoURL: b.LogoURL},
+		Dash:  dash, PublicURL: base,
+		UnsubscribeURL: fmt.Sprintf("%s/unsubscribe/%d.%d.%s", base, d.TenantID, d.ID, key),
+	}
+	attach := s.Attach
+	if attach == nil {
+		attach = CSVAttachment(s.Dash)
+	}
+	if in.File, err = attach(ctx, Subscriber(d), d.TenantID, f, d.Language); err != nil {
+		return mail.Message{}, err
+	}
+	return Render(in)
+}
+
 // Deliver renders and queues one due digest; false when another scheduler already delivered
 // this period.
 func (s *Scheduler) Deliver(ctx context.Context, d dbsqlc.DigestDueRow) (bool, error) {
 	p := Subscriber(d)
-	f := dashboard.Filter{From: d.PeriodStart, To: d.PeriodEnd}
 	delivered := false
 	err := s.DB.InTx(ctx, p, func(tx pg.Tx) error {
 		if _, err := tx.DigestDeliveryClaim(ctx, dbsqlc.DigestDeliveryClaimParams{
@@ -131,36 +162,11 @@ func (s *Scheduler) Deliver(ctx context.Context, d dbsqlc.DigestDueRow) (bool, e
 		} else if err != nil {
 			return err
 		}
-		dash, err := s.Dash.LoadIn(ctx, tx, d.TenantID, f)
-		if err != nil {
-			return err
-		}
-		b, err := tx.MailBrandOf(ctx, d.TenantID)
-		if err != nil {
-			return err
-		}
 		key, err := tx.DigestSubscriptionKey(ctx, dbsqlc.DigestSubscriptionKeyParams{TenantID: d.TenantID, ID: d.ID})
 		if err != nil {
 			return err
 		}
-		base, err := mail.PublicBase(s.Mail.PublicURL)
-		if err != nil {
-			return err
-		}
-		in := Input{
-			Lang: d.Language, Frequency: d.Frequency, Name: d.FullName, Email: d.Email,
-			Brand: mail.Brand{Name: b.Name, Primary: b.PrimaryColor, Secondary: b.SecondaryColor, LogoURL: b.LogoURL},
-			Dash:  dash, PublicURL: base,
-			UnsubscribeURL: fmt.Sprintf("%s/unsubscribe/%d.%d.%s", base, d.TenantID, d.ID, key),
-		}
-		attach := s.Attach
-		if attach == nil {
-			attach = CSVAttachment(s.Dash)
-		}
-		if in.File, err = attach(ctx, p, d.TenantID, f, d.Language); err != nil {
-			return err
-		}
-		msg, err := Render(in)
+		msg, err := s.Compose(ctx, tx, d, key)
 		if err != nil {
 			return err
 		}
