@@ -69,3 +69,7 @@ ORDER BY o.status;
 -- name: UserSetOwnLanguage :exec
 -- UserSetOwnLanguage stores the context user's language (pt-BR or en).
 SELECT app.user_set_own_language(@language::text);
+
+-- name: UserOwnLanguage :one
+-- UserOwnLanguage is the context user's stored language.
+SELECT language FROM app.users WHERE id = app.current_user_id();

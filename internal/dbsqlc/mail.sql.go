@@ -370,6 +370,18 @@ func (q *Queries) MailStatusCounts(ctx context.Context) ([]MailStatusCountsRow, 
 	return items, nil
 }
 
+const userOwnLanguage = `-- name: UserOwnLanguage :one
+SELECT language FROM app.users WHERE id = app.current_user_id()
+`
+
+// UserOwnLanguage is the context user's stored language.
+func (q *Queries) UserOwnLanguage(ctx context.Context) (string, error) {
+	row := q.db.QueryRow(ctx, userOwnLanguage)
+	var language string
+	err := row.Scan(&language)
+	return language, err
+}
+
 const userSetOwnLanguage = `-- name: UserSetOwnLanguage :exec
 SELECT app.user_set_own_language($1::text)
 `

@@ -309,6 +309,8 @@ type Querier interface {
 	UserGetByEmail(ctx context.Context, email string) (UserGetByEmailRow, error)
 	// UserListByTenant lists a tenant's users.
 	UserListByTenant(ctx context.Context, tenantID int64) ([]UserListByTenantRow, error)
+	// UserOwnLanguage is the context user's stored language.
+	UserOwnLanguage(ctx context.Context) (string, error)
 	// UserOwnPasswordCheck is the context user's bcrypt hash, to verify the current password, and the
 	// seconds the account stays locked (0: not locked; while locked, do not compare).
 	UserOwnPasswordCheck(ctx context.Context) (UserOwnPasswordCheckRow, error)

@@ -62,15 +62,21 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 	s.sessions.Put(ctx, keyAuthVersion, acc.AuthVersion)
 	s.sessions.Put(ctx, keyIP, ip)
 	s.sessions.Put(ctx, keyUA, ua)
+	lang := s.chosenLang(r)
 	if err := s.db.InTx(ctx, pg.User(acc.TenantID, acc.UserID, acc.Role, ip, ua), func(tx pg.Tx) error {
 		_, err := tx.SessionStart(ctx, dbsqlc.SessionStartParams{
 			TokenHash: tokenKey(s.sessions.Token(ctx)), LifetimeSeconds: int32(s.cfg.SessionLifetime / time.Second),
 			IP: ip, UserAgent: ua,
 		})
+		if err != nil {
+			return err
+		}
+		lang, err = syncLanguage(ctx, tx, lang)
 		return err
 	}); err != nil {
 		return err
 	}
+	s.sessions.Put(ctx, keyLang, lang)
 	http.Redirect(w, r, homeFor(acc.Role), http.StatusSeeOther)
 	return nil
 }

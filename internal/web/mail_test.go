@@ -239,3 +239,45 @@ func TestDigestSubscriptionsPage(t *testing.T) {
 		t.Error("tenant A's admin sees a user of tenant B")
 	}
 }
+
+// The language is stored per user: chosen while signed in, it is kept for the next session and
+// for e-mails; chosen before signing in, it is stored at sign-in.
+func TestLanguageStoredPerUser(t *testing.T) {
+	t.Parallel()
+	m := newMailHarness(t, nil)
+	tid := m.tenant("academia-a", "active", nil)
+	m.user(tid, "ana@a.test", "client", pw)
+	m.user(tid, "bia@a.test", "client", pw)
+	lang := func(email string) string {
+		var l string
+		if err := m.super.QueryRow(context.Background(), `SELECT language FROM app.users WHERE email = $1`, email).Scan(&l); err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	b := m.browser()
+	b.mustLogin("ana@a.test", pw, "/dashboard")
+	if l := lang("ana@a.test"); l != "pt-BR" {
+		t.Fatalf("default language %q", l)
+	}
+	b.get("/dashboard?lang=en")
+	if l := lang("ana@a.test"); l != "en" {
+		t.Fatalf("after choosing English: %q", l)
+	}
+	b2 := m.browser()
+	b2.mustLogin("ana@a.test", pw, "/dashboard")
+	expectStatus(t, b2.get("/account/digests"), http.StatusOK, "Sign out")
+	// Chosen on the sign-in page, before signing in.
+	c := m.browser()
+	c.get("/login?lang=en")
+	c.mustLogin("bia@a.test", pw, "/dashboard")
+	if l := lang("bia@a.test"); l != "en" {
+		t.Fatalf("choice before sign-in not stored: %q", l)
+	}
+	// And the e-mails follow it.
+	c.post("/forgot", url.Values{"email": {"ana@a.test"}})
+	msgs := m.deliver()
+	if len(msgs) != 1 || msgs[0].Subject != "Reset your password" {
+		t.Fatalf("reset e-mail not in the stored language: %d messages", len(msgs))
+	}
+}

@@ -218,7 +218,16 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		}
 		info := infoFrom(ctx)
 		info.principal, info.userID, info.tenantID = p, p.UserID, p.TenantID
-		next.ServeHTTP(w, r.WithContext(rctx))
+		rr := r.WithContext(rctx)
+		if l := normLang(r.URL.Query().Get("lang")); l != "" && l != s.sessions.GetString(ctx, keyLang) {
+			// A language chosen while signed in is stored (the rare request that writes it
+			// gives up the shared read transaction).
+			if err := s.storeLanguage(rr, p.DB(), l); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+		}
+		next.ServeHTTP(w, rr)
 		if touch {
 			_ = rq.End(ctx)
 			key := tokenKey(s.sessions.Token(ctx))

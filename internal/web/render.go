@@ -118,11 +118,17 @@ func normLang(l string) string {
 	return ""
 }
 
-// langOf picks ?lang=, then the language cookie; pt-BR otherwise. The product speaks
-// Portuguese by default whatever the browser's Accept-Language says; English is one click away.
+// langOf picks ?lang=, then a signed-in user's stored language (language.go), then the language
+// cookie; pt-BR otherwise. The product speaks Portuguese by default whatever the browser's
+// Accept-Language says; English is one click away.
 func (s *Server) langOf(r *http.Request) string {
 	if l := normLang(r.URL.Query().Get("lang")); l != "" {
 		return l
+	}
+	if principalFrom(r) != nil {
+		if l := normLang(s.sessions.GetString(r.Context(), keyLang)); l != "" {
+			return l
+		}
 	}
 	if c, err := r.Cookie(s.langCookie()); err == nil {
 		if l := normLang(c.Value); l != "" {
