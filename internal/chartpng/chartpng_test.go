@@ -86,3 +86,18 @@ func TestHBarsAndFormat(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkBarsPNG(b *testing.B) {
+	labels := make([]string, 30)
+	vals := make([]float64, 30)
+	for i := range labels {
+		labels[i] = "01/12"
+		vals[i] = float64(i * 3)
+	}
+	c := chartpng.Bars{Title: "Conversas por dia", Labels: labels, Series: []chartpng.Series{{Name: "Conversas", Colour: "#0F766E", Values: vals}}}
+	for b.Loop() {
+		if _, err := c.PNG(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
