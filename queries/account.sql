@@ -92,3 +92,10 @@ FROM app.password_reset_lookup(@token_hash::bytea) AS l;
 -- PasswordResetComplete sets the new password through a valid reset link (anonymous).
 SELECT c.user_id::bigint AS user_id, c.email::text AS email
 FROM app.password_reset_complete(@token_hash::bytea, @password_hash::text) AS c;
+
+-- name: UserHoldingEmail :one
+-- UserHoldingEmail is the account that holds an address, with its tenant (staff).
+SELECT u.id, u.tenant_id, t.slug AS tenant_slug, t.name AS tenant_name, u.email, u.is_active, u.last_login_at, u.created_at
+FROM app.users u
+JOIN app.tenants t ON t.id = u.tenant_id
+WHERE u.email = @email;

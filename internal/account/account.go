@@ -331,3 +331,6 @@ func isBadLink(err error) bool {
 func brandOf(b dbsqlc.MailBrandOfRow) mail.Brand {
 	return mail.Brand{Name: b.Name, Primary: b.PrimaryColor, Secondary: b.SecondaryColor, LogoURL: b.LogoURL}
 }
+
+// NormalEmail is an address as stored (trimmed, lower-case).
+func NormalEmail(s string) string { return auth.NormalizeEmail(s) }

@@ -433,6 +433,41 @@ func (q *Queries) PasswordResetRequest(ctx context.Context, arg PasswordResetReq
 	return i, err
 }
 
+const userHoldingEmail = `-- name: UserHoldingEmail :one
+SELECT u.id, u.tenant_id, t.slug AS tenant_slug, t.name AS tenant_name, u.email, u.is_active, u.last_login_at, u.created_at
+FROM app.users u
+JOIN app.tenants t ON t.id = u.tenant_id
+WHERE u.email = $1
+`
+
+type UserHoldingEmailRow struct {
+	ID          int64      `json:"id"`
+	TenantID    int64      `json:"tenant_id"`
+	TenantSlug  string     `json:"tenant_slug"`
+	TenantName  string     `json:"tenant_name"`
+	Email       string     `json:"email"`
+	IsActive    bool       `json:"is_active"`
+	LastLoginAt *time.Time `json:"last_login_at"`
+	CreatedAt   time.Time  `json:"created_at"`
+}
+
+// UserHoldingEmail is the account that holds an address, with its tenant (staff).
+func (q *Queries) UserHoldingEmail(ctx context.Context, email string) (UserHoldingEmailRow, error) {
+	row := q.db.QueryRow(ctx, userHoldingEmail, email)
+	var i UserHoldingEmailRow
+	err := row.Scan(
+		&i.ID,
+		&i.TenantID,
+		&i.TenantSlug,
+		&i.TenantName,
+		&i.Email,
+		&i.IsActive,
+		&i.LastLoginAt,
+		&i.CreatedAt,
+	)
+	return i, err
+}
+
 const userReleaseEmail = `-- name: UserReleaseEmail :one
 UPDATE app.users
 SET email = 'released+' || id || '@invalid.example', is_active = false, auth_version = auth_version + 1

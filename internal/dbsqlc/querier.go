@@ -307,6 +307,8 @@ type Querier interface {
 	UserGet(ctx context.Context, id int64) (UserGetRow, error)
 	// UserGetByEmail finds a user visible to the current context by (lowercase) email.
 	UserGetByEmail(ctx context.Context, email string) (UserGetByEmailRow, error)
+	// UserHoldingEmail is the account that holds an address, with its tenant (staff).
+	UserHoldingEmail(ctx context.Context, email string) (UserHoldingEmailRow, error)
 	// UserListByTenant lists a tenant's users.
 	UserListByTenant(ctx context.Context, tenantID int64) ([]UserListByTenantRow, error)
 	// UserOwnLanguage is the context user's stored language.

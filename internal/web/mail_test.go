@@ -281,3 +281,132 @@ func TestLanguageStoredPerUser(t *testing.T) {
 		t.Fatalf("reset e-mail not in the stored language: %d messages", len(msgs))
 	}
 }
+
+// A tenant admin creating a user learns nothing about other tenants: the address of another
+// tenant's user gets the same answer as a fresh one (the invitation is just not sent), and
+// inviting an address first does not stop another tenant from inviting it. Before invitations,
+// the first case answered 409 "Já existe um usuário com esse e-mail" and the second failed.
+func TestUserCreationRevealsNothingAboutOtherTenants(t *testing.T) {
+	t.Parallel()
+	m := newMailHarness(t, nil)
+	a := m.tenant("academia-a", "active", nil)
+	bt := m.tenant("academia-b", "active", nil)
+	m.user(a, "admin@a.test", "admin", pw)
+	m.user(bt, "admin@b.test", "admin", pw)
+	m.user(bt, "bia@b.test", "client", pw)
+	ad := m.browser()
+	ad.mustLogin("admin@a.test", pw, "/dashboard")
+	fresh := ad.post("/settings/users", url.Values{"email": {"nova@mail.test"}, "full_name": {"Nova"}, "role": {"client"}})
+	taken := ad.post("/settings/users", url.Values{"email": {"bia@b.test"}, "full_name": {"Bia"}, "role": {"client"}})
+	for _, c := range []struct {
+		res   response
+		email string
+	}{{fresh, "nova@mail.test"}, {taken, "bia@b.test"}} {
+		if c.res.StatusCode != http.StatusOK || !strings.Contains(c.res.body, "Convite enviado para "+c.email) || strings.Contains(c.res.body, "Já existe") {
+			t.Errorf("creating %s: %d %.300s", c.email, c.res.StatusCode, c.res.body)
+		}
+	}
+	msgs := m.deliver()
+	if len(msgs) != 1 || !strings.Contains(msgs[0].Header.Get("To"), "nova@mail.test") {
+		t.Fatalf("%d invitations sent, want only the fresh address's", len(msgs))
+	}
+	// Squatting: A invited squat@mail.test first; B's invitation still goes out, and its owner
+	// accepting B's makes the account B's.
+	expectStatus(t, ad.post("/settings/users", url.Values{"email": {"squat@mail.test"}, "role": {"admin"}}), http.StatusOK, "Convite enviado")
+	bd := m.browser()
+	bd.mustLogin("admin@b.test", pw, "/dashboard")
+	expectStatus(t, bd.post("/settings/users", url.Values{"email": {"squat@mail.test"}, "role": {"client"}}), http.StatusOK, "Convite enviado")
+	msgs = m.deliver()
+	if len(msgs) != 2 {
+		t.Fatalf("%d invitations for the contested address, want both", len(msgs))
+	}
+	var toB string
+	for _, p := range msgs {
+		if strings.Contains(p.Subject, "Escola academia-b") {
+			toB = linkIn(t, p, "invite")
+		}
+	}
+	path := strings.TrimPrefix(toB, m.ts.URL)
+	visitor := m.browser()
+	expectStatus(t, visitor.get(path), http.StatusOK, "Escola academia-b")
+	expectRedirect(t, visitor.post(path, url.Values{"new": {"senha do dono 123"}, "confirm": {"senha do dono 123"}}), "/login")
+	m.browser().mustLogin("squat@mail.test", "senha do dono 123", "/dashboard")
+	// Used: the link is dead.
+	expectStatus(t, visitor.get(path), http.StatusGone, "não vale mais")
+	// The same tenant's own user is a plain conflict.
+	expectStatus(t, ad.post("/settings/users", url.Values{"email": {"admin@a.test"}, "role": {"client"}}), http.StatusConflict, "Já existe")
+	// Tenant A's pending invitations: withdraw one, resend the other.
+	var ids []int64
+	rows, err := m.super.Query(context.Background(), `SELECT id FROM app.invitations WHERE tenant_id = $1 AND accepted_at IS NULL AND revoked_at IS NULL ORDER BY id`, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id int64
+		_ = rows.Scan(&id)
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if len(ids) < 2 {
+		t.Fatalf("tenant A has %d pending invitations", len(ids))
+	}
+	expectRedirect(t, ad.post("/settings/invitations/"+itoa(ids[0])+"/revoke", nil), "/settings?saved=1")
+	expectRedirect(t, ad.post("/settings/invitations/"+itoa(ids[1])+"/resend", nil), "/settings?saved=1")
+	// Another tenant's invitation id is 404.
+	var bInv int64
+	_ = m.super.QueryRow(context.Background(), `SELECT id FROM app.invitations WHERE tenant_id = $1`, bt).Scan(&bInv)
+	expectStatus(t, ad.post("/settings/invitations/"+itoa(bInv)+"/revoke", nil), http.StatusNotFound, "")
+}
+
+// Staff see held invitations and the account holding the address, free a squatted address and
+// resend; a tenant's send log lists every message with its attempts. Support reads, never writes.
+func TestAdminResolvesASquattedAddress(t *testing.T) {
+	t.Parallel()
+	m := newMailHarness(t, nil)
+	a := m.tenant("academia-a", "active", nil)
+	bt := m.tenant("academia-b", "active", nil)
+	m.user(m.platform(), "staff@geniai.test", "super_admin", pw)
+	m.user(m.platform(), "suporte@geniai.test", "support", pw)
+	m.user(a, "admin@a.test", "admin", pw)
+	squatter := m.user(bt, "dono@mail.test", "client", pw) // created by B before the owner's real gym invited them
+	ad := m.browser()
+	ad.mustLogin("admin@a.test", pw, "/dashboard")
+	expectStatus(t, ad.post("/settings/users", url.Values{"email": {"dono@mail.test"}, "role": {"admin"}}), http.StatusOK, "Convite enviado")
+	if n := len(m.deliver()); n != 0 {
+		t.Fatalf("held invitation delivered %d messages", n)
+	}
+	sup := m.browser()
+	sup.mustLogin("suporte@geniai.test", pw, "/admin")
+	res := sup.get("/admin/invitations?email=dono@mail.test")
+	expectStatus(t, res, http.StatusOK, "retido")
+	if strings.Contains(res.body, "Liberar endereço") {
+		t.Error("support is offered the release button")
+	}
+	if r := sup.post("/admin/users/"+itoa(squatter)+"/release", nil); r.StatusCode != http.StatusNotFound {
+		t.Errorf("support released an address: %d", r.StatusCode)
+	}
+	st := m.browser()
+	st.mustLogin("staff@geniai.test", pw, "/admin")
+	expectStatus(t, st.get("/admin/invitations"), http.StatusOK, "Escola academia-b")
+	expectRedirect(t, st.post("/admin/users/"+itoa(squatter)+"/release", nil), "/admin/invitations?saved=1")
+	var inv int64
+	_ = m.super.QueryRow(context.Background(), `SELECT id FROM app.invitations WHERE tenant_id = $1`, a).Scan(&inv)
+	expectRedirect(t, st.post("/admin/invitations/"+itoa(a)+"/"+itoa(inv)+"/resend", nil), "/admin/invitations?saved=1")
+	msgs := m.deliver()
+	if len(msgs) != 1 {
+		t.Fatalf("after freeing the address: %d messages", len(msgs))
+	}
+	path := strings.TrimPrefix(linkIn(t, msgs[0], "invite"), m.ts.URL)
+	v := m.browser()
+	expectRedirect(t, v.post(path, url.Values{"new": {"senha do dono 123"}, "confirm": {"senha do dono 123"}}), "/login")
+	m.browser().mustLogin("dono@mail.test", "senha do dono 123", "/dashboard")
+	// The send log of tenant A, and the audit of the release.
+	res = st.get("/admin/tenants/" + itoa(a) + "/mail")
+	expectStatus(t, res, http.StatusOK, "dono@mail.test")
+	if !strings.Contains(res.body, "enviado") {
+		t.Errorf("send log without the sent invitation: %.500s", res.body)
+	}
+	if n := m.auditCount("user.release_email", squatter); n != 1 {
+		t.Errorf("%d release audit events", n)
+	}
+}

@@ -72,6 +72,8 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /settings/users", roles(s.settingsUserCreate, pg.AppAdmin))
 	mux.Handle("POST /settings/users/{id}", roles(s.settingsUserUpdate, pg.AppAdmin))
 	mux.Handle("POST /settings/users/{id}/reset-password", roles(s.settingsUserReset, pg.AppAdmin))
+	mux.Handle("POST /settings/invitations/{id}/resend", roles(s.settingsInvitationResend, pg.AppAdmin))
+	mux.Handle("POST /settings/invitations/{id}/revoke", roles(s.settingsInvitationRevoke, pg.AppAdmin))
 	// Staff see any tenant's dashboard read-only ("ver como cliente"), every view audited.
 	mux.Handle("GET /admin/tenants/{tenant}/dashboard", roles(s.dashboardPage, staffRoles...))
 	mux.Handle("GET /admin/tenants/{tenant}/dashboard/export/{chart}", roles(s.chartExport, staffRoles...))
@@ -102,6 +104,12 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /admin/users/{id}", roles(s.adminUserUpdate, pg.AppSuperAdmin))
 	mux.Handle("POST /admin/users/{id}/unlock", roles(s.adminUserUnlock, pg.AppSuperAdmin))
 	mux.Handle("POST /admin/users/{id}/reset-password", roles(s.adminUserReset, pg.AppSuperAdmin))
+	// E-mail: a tenant's subscriptions and send log; invitations across tenants, held ones and
+	// the accounts holding their addresses (super_admin frees an address, resends).
+	mux.Handle("GET /admin/tenants/{tenant}/mail", roles(s.adminTenantMail, staffRoles...))
+	mux.Handle("GET /admin/invitations", roles(s.adminInvitations, staffRoles...))
+	mux.Handle("POST /admin/invitations/{tenant}/{id}/resend", roles(s.adminInvitationResend, pg.AppSuperAdmin))
+	mux.Handle("POST /admin/users/{id}/release", roles(s.adminUserRelease, pg.AppSuperAdmin))
 	mux.Handle("GET /admin/audit", roles(s.adminAudit, staffRoles...))
 	mux.Handle("GET /admin/audit.xlsx", roles(s.adminAuditExport, staffRoles...))
 	mux.Handle("GET /admin/audit.csv", roles(s.adminAuditExport, staffRoles...))

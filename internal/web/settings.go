@@ -22,6 +22,8 @@ type SettingsView struct {
 	NewFor      string
 	Timezones   []string
 	TextOnMain  string
+	MailEnabled bool // users are added by invitation
+	Invitations []dbsqlc.InvitationsPendingRow
 }
 
 // Labels joins a label list for a text input.
@@ -56,6 +58,11 @@ func (s *Server) settingsView(r *http.Request) (SettingsView, error) {
 		return v, err
 	}
 	v.TextOnMain = admin.TextOn(v.Settings.PrimaryColor)
+	if v.MailEnabled = s.acct.Mail.Enabled(); v.MailEnabled {
+		if v.Invitations, err = s.pendingInvitations(r, pr.TenantID); err != nil {
+			return v, err
+		}
+	}
 	return v, nil
 }
 
@@ -133,6 +140,9 @@ func tenantRole(role string) error {
 }
 
 func (s *Server) settingsUserCreate(w http.ResponseWriter, r *http.Request) error {
+	if s.acct.Mail.Enabled() {
+		return s.settingsInvite(w, r)
+	}
 	pr := principalFrom(r)
 	role := r.PostFormValue("role")
 	if err := tenantRole(role); err != nil {

@@ -1,0 +1,160 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/geniai/analytics/internal/apperr"
+	"github.com/geniai/analytics/internal/dbsqlc"
+	"github.com/geniai/analytics/internal/digest"
+	"github.com/geniai/analytics/internal/pg"
+)
+
+// Staff's view of e-mail: a tenant's digest subscriptions and send log, and the invitations
+// across tenants — held ones first, with the account that holds their address, which a
+// super_admin may free (a squatted address) before resending.
+
+// AdminMailView is /admin/tenants/{tenant}/mail.
+type AdminMailView struct {
+	StaffPage
+	Tenant        dbsqlc.AppTenant
+	Subscriptions []dbsqlc.DigestSubscriptionsRow
+	Log           []dbsqlc.MailLogRow
+	Attempts      map[int64][]dbsqlc.MailAttemptsOfRow
+	MailEnabled   bool
+}
+
+func (s *Server) adminTenantMail(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathTenant(r)
+	if err != nil {
+		return err
+	}
+	pr := principalFrom(r)
+	v := AdminMailView{StaffPage: s.staffPage(r, "adminmail.title"), Attempts: map[int64][]dbsqlc.MailAttemptsOfRow{}, MailEnabled: s.acct.Mail.Enabled()}
+	if v.Tenant, _, err = s.staff.Tenant(r.Context(), pr.DB(), id); err != nil {
+		return err
+	}
+	if v.Subscriptions, err = digest.List(r.Context(), s.db, pr.DB(), id); err != nil {
+		return err
+	}
+	err = s.db.InReadTx(r.Context(), pr.DB(), func(tx pg.Tx) error {
+		var err error
+		if v.Log, err = tx.MailLog(r.Context(), dbsqlc.MailLogParams{TenantID: id, Lim: 100}); err != nil {
+			return err
+		}
+		for _, m := range v.Log {
+			if m.Attempts > 1 || m.Status != "sent" {
+				if v.Attempts[m.ID], err = tx.MailAttemptsOf(r.Context(), dbsqlc.MailAttemptsOfParams{TenantID: id, MessageID: m.ID}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, "admin_mail", v)
+}
+
+// AdminInvitationsView is /admin/invitations.
+type AdminInvitationsView struct {
+	StaffPage
+	Q           string
+	Invitations []dbsqlc.InvitationsStaffSearchRow
+	Holders     map[string]dbsqlc.UserHoldingEmailRow // address → the account holding it
+}
+
+func (s *Server) adminInvitationsView(r *http.Request) (AdminInvitationsView, error) {
+	pr := principalFrom(r)
+	v := AdminInvitationsView{StaffPage: s.staffPage(r, "adminmail.invitations"), Q: strings.ToLower(strings.TrimSpace(r.URL.Query().Get("email"))),
+		Holders: map[string]dbsqlc.UserHoldingEmailRow{}}
+	err := s.db.InReadTx(r.Context(), pr.DB(), func(tx pg.Tx) error {
+		var q *string
+		if v.Q != "" {
+			q = &v.Q
+		}
+		var err error
+		if v.Invitations, err = tx.InvitationsStaffSearch(r.Context(), q); err != nil {
+			return err
+		}
+		for _, inv := range v.Invitations {
+			if !inv.Held {
+				continue
+			}
+			if _, ok := v.Holders[inv.Email]; ok {
+				continue
+			}
+			u, err := tx.UserHoldingEmail(r.Context(), inv.Email)
+			if pg.IsNoRows(err) {
+				continue // freed since: a resend goes out
+			} else if err != nil {
+				return err
+			}
+			v.Holders[inv.Email] = u
+		}
+		return nil
+	})
+	return v, err
+}
+
+func (s *Server) adminInvitations(w http.ResponseWriter, r *http.Request) error {
+	v, err := s.adminInvitationsView(r)
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, "admin_invitations", v)
+}
+
+func (s *Server) adminInvitationsResult(w http.ResponseWriter, r *http.Request, err error) error {
+	if err == nil {
+		http.Redirect(w, r, "/admin/invitations?saved=1", http.StatusSeeOther)
+		return nil
+	}
+	if c := apperr.CodeOf(err); c != apperr.Invalid && c != apperr.Conflict {
+		return err
+	}
+	v, verr := s.adminInvitationsView(r)
+	if verr != nil {
+		return verr
+	}
+	v.Error = apperr.MessageOf(err)
+	return s.render(w, r, statusOf(err), "admin_invitations", v)
+}
+
+func (s *Server) adminInvitationResend(w http.ResponseWriter, r *http.Request) error {
+	tid, err := pathTenant(r)
+	if err != nil {
+		return err
+	}
+	id, err := invitationID(r)
+	if err != nil {
+		return err
+	}
+	pr := principalFrom(r)
+	return s.adminInvitationsResult(w, r, s.acct.Resend(r.Context(), pr.DB(), tid, id, ""))
+}
+
+// adminUserRelease frees the address of an account (a squatted address): deactivated, sessions
+// ended, its e-mail renamed; held invitations of the address can then be resent.
+func (s *Server) adminUserRelease(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathUser(r)
+	if err != nil {
+		return err
+	}
+	pr := principalFrom(r)
+	err = s.db.InTx(r.Context(), pr.DB(), func(tx pg.Tx) error {
+		u, err := tx.UserReleaseEmail(r.Context(), id)
+		if pg.IsNoRows(err) {
+			return apperr.New(apperr.NotFound, "Usuário não encontrado.")
+		} else if err != nil {
+			return err
+		}
+		eid := strconv.FormatInt(u.ID, 10)
+		_, err = tx.AuditEvent(r.Context(), dbsqlc.AuditEventParams{Action: "user.release_email", Entity: "user", EntityID: eid,
+			Details: []byte(`{"reason":"address held by invitations of another tenant"}`)})
+		return err
+	})
+	return s.adminInvitationsResult(w, r, err)
+}
