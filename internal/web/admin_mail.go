@@ -1,10 +1,12 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 
+	"github.com/geniai/analytics/internal/account"
 	"github.com/geniai/analytics/internal/apperr"
 	"github.com/geniai/analytics/internal/dbsqlc"
 	"github.com/geniai/analytics/internal/digest"
@@ -157,4 +159,42 @@ func (s *Server) adminUserRelease(w http.ResponseWriter, r *http.Request) error 
 		return err
 	})
 	return s.adminInvitationsResult(w, r, err)
+}
+
+// adminUserInvite is /admin/users' "new user" with mail on: an invitation. Staff see every
+// tenant, so an address that already has an account is named as such.
+func (s *Server) adminUserInvite(w http.ResponseWriter, r *http.Request) error {
+	pr := principalFrom(r)
+	email := account.NormalEmail(r.PostFormValue("email"))
+	var tenantID int64
+	err := s.db.InReadTx(r.Context(), pr.DB(), func(tx pg.Tx) error {
+		t, err := tx.TenantGetBySlug(r.Context(), r.PostFormValue("tenant"))
+		if pg.IsNoRows(err) {
+			return apperr.New(apperr.Invalid, "Cliente %q não encontrado.", r.PostFormValue("tenant"))
+		} else if err != nil {
+			return err
+		}
+		tenantID = t.ID
+		u, err := tx.UserHoldingEmail(r.Context(), email)
+		if err == nil {
+			return apperr.New(apperr.Conflict, "Esse e-mail já tem conta no cliente %s.", u.TenantName)
+		} else if !pg.IsNoRows(err) {
+			return err
+		}
+		return nil
+	})
+	if err == nil {
+		_, err = s.acct.Invite(r.Context(), pr.DB(), account.Invitation{TenantID: tenantID, Email: email,
+			FullName: r.PostFormValue("full_name"), Role: r.PostFormValue("role"), Language: r.PostFormValue("language"),
+			InvitedBy: "GeniAI"})
+	}
+	if err != nil {
+		return s.usersResult(w, r, err, "", "")
+	}
+	v, err := s.usersView(r)
+	if err != nil {
+		return err
+	}
+	v.Notice = fmt.Sprintf(v.T("settings.invited"), email)
+	return s.render(w, r, http.StatusOK, "admin_users", v)
 }

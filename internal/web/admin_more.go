@@ -138,6 +138,9 @@ func (s *Server) usersResult(w http.ResponseWriter, r *http.Request, err error, 
 }
 
 func (s *Server) adminUserCreate(w http.ResponseWriter, r *http.Request) error {
+	if s.acct.Mail.Enabled() {
+		return s.adminUserInvite(w, r)
+	}
 	u, password, err := s.staff.CreateUser(r.Context(), principalFrom(r).DB(), admin.UserInput{
 		TenantSlug: r.PostFormValue("tenant"), Email: r.PostFormValue("email"),
 		FullName: r.PostFormValue("full_name"), Role: r.PostFormValue("role"),

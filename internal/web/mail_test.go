@@ -410,3 +410,23 @@ func TestAdminResolvesASquattedAddress(t *testing.T) {
 		t.Errorf("%d release audit events", n)
 	}
 }
+
+// In /admin, creating a user with mail on sends an invitation; staff are told plainly when the
+// address already has an account (they see every tenant anyway).
+func TestAdminCreatesUserByInvitation(t *testing.T) {
+	t.Parallel()
+	m := newMailHarness(t, nil)
+	m.tenant("academia-a", "active", nil)
+	bt := m.tenant("academia-b", "active", nil)
+	m.user(m.platform(), "staff@geniai.test", "super_admin", pw)
+	m.user(bt, "bia@b.test", "client", pw)
+	st := m.browser()
+	st.mustLogin("staff@geniai.test", pw, "/admin")
+	expectStatus(t, st.post("/admin/users", url.Values{"tenant": {"academia-a"}, "email": {"Nova@A.test"}, "role": {"admin"}}), http.StatusOK, "Convite enviado para nova@a.test")
+	expectStatus(t, st.post("/admin/users", url.Values{"tenant": {"academia-a"}, "email": {"bia@b.test"}, "role": {"client"}}), http.StatusConflict, "já tem conta no cliente Escola academia-b")
+	expectStatus(t, st.post("/admin/users", url.Values{"tenant": {"academia-a"}, "email": {"x@a.test"}, "role": {"super_admin"}}), http.StatusUnprocessableEntity, "não é permitido")
+	msgs := m.deliver()
+	if len(msgs) != 1 || !strings.Contains(msgs[0].Header.Get("To"), "nova@a.test") {
+		t.Fatalf("%d messages", len(msgs))
+	}
+}
