@@ -77,12 +77,12 @@ table{border-collapse:collapse;width:100%;background:#fff}th,td{text-align:left;
 th{font-size:.8rem;text-transform:uppercase;color:#6b7280}
 td.subj a{font-weight:600;color:#0f766e;text-decoration:none}
 .meta{background:#fff;border:1px solid #e5e7eb;padding:.8rem;border-radius:6px;margin-bottom:1rem;overflow-wrap:anywhere}
-.meta dt{font-weight:600;float:left;clear:left;width:7.5rem}.meta dd{margin:0 0 .2rem 7.5rem}
+.meta table{background:none}.meta th{text-transform:none;font-size:.9rem;color:#1f2937;width:11rem;white-space:nowrap;border:0;padding:.15rem .6rem .15rem 0}.meta td{border:0;padding:.15rem 0}
 iframe{width:100%;height:70vh;border:1px solid #e5e7eb;background:#fff;border-radius:6px}
 pre{white-space:pre-wrap;background:#fff;border:1px solid #e5e7eb;padding:.8rem;border-radius:6px;overflow-wrap:anywhere}
 button{background:#fff;color:#0f766e;border:0;border-radius:4px;padding:.35rem .7rem;font-weight:600;cursor:pointer}
 .empty{padding:2rem;text-align:center;color:#6b7280;background:#fff;border:1px dashed #cbd5e1;border-radius:6px}
-@media (max-width:640px){.hide-s{display:none}.meta dt{float:none;width:auto}.meta dd{margin-left:0}}
+@media (max-width:640px){.hide-s{display:none}.meta th{width:auto;white-space:normal}}
 </style></head><body>
 <header><h1><a href="/">Caixa de teste</a> · e-mails recebidos por este servidor SMTP local</h1>
 <form method="post" action="/clear"><button>Apagar tudo</button></form></header>
@@ -93,11 +93,12 @@ button{background:#fff;color:#0f766e;border:0;border-radius:4px;padding:.35rem .
 {{end}}</tbody></table>{{end}}
 {{else}}{{if not .Msg}}<p class="empty">Nenhuma mensagem ainda. Tudo o que o GeniAI enviar aparece aqui (a página se atualiza ao recarregar).</p>{{end}}{{end}}
 {{with .Msg}}
-<dl class="meta"><dt>Assunto</dt><dd>{{.Subject}}</dd><dt>De</dt><dd>{{.From}}</dd><dt>Para</dt><dd>{{.To}}</dd>
-<dt>Message-ID</dt><dd>{{.MessageID}}</dd>{{range .Extra}}<dt>{{.K}}</dt><dd>{{.V}}</dd>{{end}}
-<dt>Estrutura</dt><dd>{{range .Structure}}<code>{{.}}</code><br>{{end}}</dd>
-{{if .Files}}<dt>Arquivos</dt><dd>{{range .Files}}<a href="{{.Href}}">{{.Name}}</a> ({{.Type}}, {{.Size}})<br>{{end}}</dd>{{end}}
-<dt>Fonte</dt><dd><a href="/m/{{.N}}/raw">.eml</a></dd></dl>
+<div class="meta"><table>
+<tr><th>Assunto</th><td>{{.Subject}}</td></tr><tr><th>De</th><td>{{.From}}</td></tr><tr><th>Para</th><td>{{.To}}</td></tr>
+<tr><th>Message-ID</th><td>{{.MessageID}}</td></tr>{{range .Extra}}<tr><th>{{.K}}</th><td>{{.V}}</td></tr>{{end}}
+<tr><th>Estrutura</th><td>{{range .Structure}}<code style="white-space:pre">{{.}}</code><br>{{end}}</td></tr>
+{{if .Files}}<tr><th>Arquivos</th><td>{{range .Files}}<a href="{{.Href}}">{{.Name}}</a> ({{.Type}}, {{.Size}})<br>{{end}}</td></tr>{{end}}
+<tr><th>Fonte</th><td><a href="/m/{{.N}}/raw">.eml</a></td></tr></table></div>
 {{if .HasHTML}}<iframe sandbox title="HTML da mensagem" src="/m/{{.N}}/html"></iframe>{{end}}
 <h2>Texto</h2><pre>{{.Text}}</pre>
 {{end}}
