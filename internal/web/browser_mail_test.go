@@ -125,6 +125,25 @@ func TestBrowserInvitationAndReset(t *testing.T) {
 	if !strings.Contains(refused, "não vale mais") {
 		t.Fatalf("used link page %q", refused)
 	}
+	// "Resumos por e-mail": the signed-in user subscribes to the weekly digest.
+	var listed string
+	err = chromedp.Do(ctx,
+		chromedp.EmulateViewport(1440, 900),
+		chromedp.Navigate(base+"/account/digests"),
+		chromedp.WaitVisible(`form[action="/account/digests"]`),
+		shot(dir, "09-digests-desktop"),
+		chromedp.Submit(`form[action="/account/digests"] select[name=hour]`),
+		chromedp.WaitVisible(`.notice`),
+		into(&listed, chromedp.Text(`table`)),
+		chromedp.EmulateViewport(390, 844),
+		shot(dir, "10-digests-phone"),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(listed, "Semanal") || !strings.Contains(listed, "segunda 8:00") {
+		t.Fatalf("subscriptions table %q", listed)
+	}
 	// The old password no longer signs in.
 	if res := m.browser().login("nova@mail.test", "minha senha nova 1"); res.StatusCode == 303 {
 		t.Fatal("the old password still signs in after the reset")
