@@ -181,7 +181,7 @@ func TestUnsubscribeLinkOneClick(t *testing.T) {
 	}
 	token := "/unsubscribe/" + itoa(tid) + "." + itoa(sub) + "." + key
 	b := m.browser()
-	expectStatus(t, b.get(token), http.StatusOK, "Semanal")
+	expectStatus(t, b.get(token), http.StatusOK, "semanal")
 	count := func() int {
 		var n int
 		_ = m.super.QueryRow(context.Background(), `SELECT count(*) FROM app.digest_subscriptions`).Scan(&n)
