@@ -59,15 +59,18 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		}
 		// The worker drains the e-mail queue; a down SMTP server only delays it (retries with backoff).
 		go (&mail.Worker{DB: db, Sender: sender, From: mc.From, Log: logger}).Run(ctx, 2*time.Second)
-		// Digests due each minute are rendered and queued, once per subscription and period
-		// whatever the number of replicas.
-		go (&digest.Scheduler{DB: db, Dash: &dashboard.Service{DB: db}, Mail: mc, Log: logger}).Run(ctx, time.Minute)
 	} else {
 		logger.Warn("SMTP_URL not set: no e-mail (new users get a one-time password; no reset links, no digests)")
 	}
 	srv, err := web.New(o)
 	if err != nil {
 		return err
+	}
+	if mc := e.cfg.Mail(); mc.Enabled() {
+		// Digests due each minute are rendered and queued, once per subscription and period
+		// whatever the number of replicas, with the period's conversations as .xlsx.
+		go (&digest.Scheduler{DB: db, Dash: &dashboard.Service{DB: db}, Mail: mc, Log: logger,
+			Attach: digest.XLSXAttachment(srv.ConversationsXLSX)}).Run(ctx, time.Minute)
 	}
 	defer srv.Close()
 	return srv.ListenAndServe(ctx, *addr)

@@ -29,7 +29,8 @@ type Scheduler struct {
 	Mail mail.Config
 	Now  func() time.Time // nil: time.Now
 	Log  *slog.Logger
-	// Attach builds the attachment (the period's conversations); nil: CSVAttachment.
+	// Attach builds the attachment (the period's conversations; `serve` gives XLSXAttachment of
+	// the web server's export); nil attaches nothing.
 	Attach AttachFunc
 	// BeforeCommit, when set, runs after a digest is rendered and queued and before its
 	// transaction commits (tests simulate a crash there).
@@ -138,12 +139,10 @@ func (s *Scheduler) Compose(ctx context.Context, tx pg.Tx, d dbsqlc.DigestDueRow
 		Dash:  dash, PublicURL: base,
 		UnsubscribeURL: fmt.Sprintf("%s/unsubscribe/%d.%d.%s", base, d.TenantID, d.ID, key),
 	}
-	attach := s.Attach
-	if attach == nil {
-		attach = CSVAttachment(s.Dash)
-	}
-	if in.File, err = attach(ctx, Subscriber(d), d.TenantID, f, d.Language); err != nil {
-		return mail.Message{}, err
+	if s.Attach != nil {
+		if in.File, err = s.Attach(ctx, Subscriber(d), d.TenantID, f, d.Language); err != nil {
+			return mail.Message{}, err
+		}
 	}
 	return Render(in)
 }

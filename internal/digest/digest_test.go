@@ -8,6 +8,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -93,7 +94,23 @@ func (f *fixture) subscribe(t *testing.T, frequency string) int64 {
 }
 
 func (f *fixture) scheduler(now time.Time) *digest.Scheduler {
-	return &digest.Scheduler{DB: f.env.DB, Dash: f.dash, Mail: f.cfg, Now: func() time.Time { return now }}
+	return &digest.Scheduler{DB: f.env.DB, Dash: f.dash, Mail: f.cfg, Now: func() time.Time { return now }, Attach: idsAttachment(f.dash)}
+}
+
+// idsAttachment attaches the period's conversation ids as read by the subscriber (serve attaches
+// the .xlsx export, tested in internal/web): a check that the attachment covers the period.
+func idsAttachment(dash *dashboard.Service) digest.AttachFunc {
+	return func(ctx context.Context, p pg.Principal, tenantID int64, f dashboard.Filter, lang string) (*mail.File, error) {
+		var b bytes.Buffer
+		w := csv.NewWriter(&b)
+		_ = w.Write([]string{"conversation_id"})
+		err := dash.Each(ctx, p, tenantID, f, func(r dbsqlc.ConversationPageRow) error {
+			return w.Write([]string{strconv.FormatInt(int64(r.ConversationID), 10)})
+		})
+		w.Flush()
+		name := "conversas_" + f.From.Format("2006-01-02") + "_" + f.To.Format("2006-01-02") + ".csv"
+		return &mail.File{Name: name, ContentType: "text/csv", Data: b.Bytes()}, err
+	}
 }
 
 func (f *fixture) deliveries(t *testing.T) int {

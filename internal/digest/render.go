@@ -12,9 +12,9 @@ import (
 
 	"github.com/geniai/analytics/internal/chartpng"
 	"github.com/geniai/analytics/internal/dashboard"
-	"github.com/geniai/analytics/internal/dbsqlc"
 	"github.com/geniai/analytics/internal/mail"
 	"github.com/geniai/analytics/internal/pg"
+	"github.com/geniai/analytics/internal/sheet"
 )
 
 // Input is everything one digest shows.
@@ -36,26 +36,15 @@ type KPI struct {
 	Good int
 }
 
-// CSVAttachment attaches the period's conversations as a CSV (one row per conversation, the
-// explorer's export), read in its own snapshot as the subscriber.
-func CSVAttachment(dash *dashboard.Service) AttachFunc {
+// XLSXAttachment attaches the period's conversations as the explorer's .xlsx export, built by
+// export (the web server's ConversationsXLSX) as the subscriber.
+func XLSXAttachment(export func(ctx context.Context, p pg.Principal, tenantID int64, f dashboard.Filter, lang string) (string, []byte, error)) AttachFunc {
 	return func(ctx context.Context, p pg.Principal, tenantID int64, f dashboard.Filter, lang string) (*mail.File, error) {
-		var b bytes.Buffer
-		cw := dashboard.NewCSVWriter(&b, dashboard.CSVFormat{})
-		if err := cw.Row(append([]string(nil), dashboard.ConversationHeader...)...); err != nil {
+		name, data, err := export(ctx, p, tenantID, f, lang)
+		if err != nil {
 			return nil, err
 		}
-		if err := dash.Each(ctx, p, tenantID, f, func(r dbsqlc.ConversationPageRow) error { return cw.ConversationRow(r) }); err != nil {
-			return nil, err
-		}
-		if err := cw.Flush(); err != nil {
-			return nil, err
-		}
-		name := fmt.Sprintf("conversas_%s_%s.csv", f.From.Format("2006-01-02"), f.To.Format("2006-01-02"))
-		if lang == "en" {
-			name = fmt.Sprintf("conversations_%s_%s.csv", f.From.Format("2006-01-02"), f.To.Format("2006-01-02"))
-		}
-		return &mail.File{Name: name, ContentType: "text/csv", Data: b.Bytes()}, nil
+		return &mail.File{Name: name, ContentType: sheet.XLSX.ContentType(), Data: data}, nil
 	}
 }
 

@@ -14,9 +14,13 @@ import (
 	"time"
 
 	"github.com/geniai/analytics/internal/config"
+	"github.com/geniai/analytics/internal/dashboard"
+	"github.com/geniai/analytics/internal/digest"
 	"github.com/geniai/analytics/internal/mail"
 	"github.com/geniai/analytics/internal/mailcatcher"
+	"github.com/geniai/analytics/internal/pg"
 	"github.com/geniai/analytics/internal/pgtest"
+	"github.com/geniai/analytics/internal/sheet/sheettest"
 )
 
 // mailHarness is the server with outgoing mail: an in-process SMTP catcher, and a worker the test
@@ -428,5 +432,55 @@ func TestAdminCreatesUserByInvitation(t *testing.T) {
 	msgs := m.deliver()
 	if len(msgs) != 1 || !strings.Contains(msgs[0].Header.Get("To"), "nova@a.test") {
 		t.Fatalf("%d messages", len(msgs))
+	}
+}
+
+// The digest `serve` sends attaches the period's conversations as the explorer's .xlsx, read as
+// the subscriber: as many rows as the dashboard counts for the period.
+func TestDigestAttachesTheConversationsXLSX(t *testing.T) {
+	t.Parallel()
+	h, a, _ := dashHarness(t)
+	uid := h.user(a, "gerente@a.test", "client", pw)
+	var sub int64
+	if err := h.super.QueryRow(context.Background(), `INSERT INTO app.digest_subscriptions (tenant_id, user_id, frequency, created_by, created_at)
+		VALUES ($1, $2, 'weekly', $2, '2026-10-01') RETURNING id`, a, uid).Scan(&sub); err != nil {
+		t.Fatal(err)
+	}
+	c, err := mailcatcher.Start(mailcatcher.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	cfg := mail.Config{SMTPURL: "smtp://" + c.Addr() + "?tls=none", From: "GeniAI <noreply@geniai.test>", PublicURL: "https://analytics.geniai.test"}
+	dash := &dashboard.Service{DB: h.env.DB}
+	s := &digest.Scheduler{DB: h.env.DB, Dash: dash, Mail: cfg, Attach: digest.XLSXAttachment(h.srv.ConversationsXLSX),
+		Now: func() time.Time { return time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC) }}
+	if st, err := s.RunOnce(context.Background()); err != nil || st.Delivered != 1 {
+		t.Fatalf("RunOnce = %+v, %v", st, err)
+	}
+	sender, _ := mail.NewSMTP(cfg.SMTPURL)
+	if _, err := (&mail.Worker{DB: h.env.DB, Sender: sender, From: cfg.From}).RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	msgs := c.Messages()
+	if len(msgs) != 1 {
+		t.Fatalf("%d messages", len(msgs))
+	}
+	p, err := msgs[0].Parsed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	att, ok := p.Part("academia-a-conversas-20261123-20261129.xlsx")
+	if !ok || att.ContentType != "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" {
+		t.Fatalf("no .xlsx attached: %+v", p.Parts)
+	}
+	f := dashboard.Filter{From: time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC)}
+	d, err := dash.Load(context.Background(), pg.User(a, uid, pg.AppClient, "", ""), a, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	book := sheettest.Open(t, att.Data)
+	if float64(len(book.Rows)) != *d.KPIs.Conversations.Cur || len(book.Rows) == 0 {
+		t.Errorf("attached .xlsx has %d rows, the dashboard counts %v", len(book.Rows), *d.KPIs.Conversations.Cur)
 	}
 }
