@@ -81,7 +81,7 @@ var emailRE = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
 // same tenant.
 func (s *Service) Invite(ctx context.Context, p pg.Principal, in Invitation) (int64, error) {
 	if !s.Mail.Enabled() {
-		return 0, apperr.New(apperr.Unavailable, "Convites por e-mail precisam de SMTP_URL configurado.")
+		return 0, apperr.New(apperr.Invalid, "Convites por e-mail precisam de SMTP_URL configurado.")
 	}
 	in.Email = auth.NormalizeEmail(in.Email)
 	in.FullName = strings.TrimSpace(in.FullName)
@@ -121,7 +121,7 @@ func (s *Service) Invite(ctx context.Context, p pg.Principal, in Invitation) (in
 // Resend gives a pending invitation a new link (24 hours) and queues it again.
 func (s *Service) Resend(ctx context.Context, p pg.Principal, tenantID, id int64, invitedBy string) error {
 	if !s.Mail.Enabled() {
-		return apperr.New(apperr.Unavailable, "Convites por e-mail precisam de SMTP_URL configurado.")
+		return apperr.New(apperr.Invalid, "Convites por e-mail precisam de SMTP_URL configurado.")
 	}
 	token, hash := NewToken()
 	return s.DB.InTx(ctx, p, func(tx pg.Tx) error {
@@ -238,7 +238,7 @@ func (s *Service) newPasswordHash(password, confirm, email string) (string, erro
 // the address has an account (nil), except when the client IP is throttled (TooMany).
 func (s *Service) RequestReset(ctx context.Context, p pg.Principal, email, ip string) error {
 	if !s.Mail.Enabled() {
-		return apperr.New(apperr.Unavailable, "A recuperação de senha por e-mail não está configurada neste servidor.")
+		return apperr.New(apperr.Invalid, "A recuperação de senha por e-mail não está configurada neste servidor.")
 	}
 	email = auth.NormalizeEmail(email)
 	if !emailRE.MatchString(email) || len(email) > 254 {

@@ -168,6 +168,8 @@ func TestForgotPasswordWithoutSMTP(t *testing.T) {
 	if strings.Contains(res.body, `action="/forgot"`) {
 		t.Error("the form is offered without SMTP")
 	}
+	// A POST anyway (an old tab, a script) gets the same explanation, never an error page.
+	expectStatus(t, b.post("/forgot", url.Values{"email": {"ana@a.test"}}), http.StatusOK, "não envia e-mails")
 }
 
 // The unsubscribe link works without signing in: GET only asks (link scanners must not

@@ -39,6 +39,9 @@ func (s *Server) forgotSubmit(w http.ResponseWriter, r *http.Request) error {
 		return apperr.Wrap(err, apperr.Invalid, "Formulário inválido.")
 	}
 	p := AccountLinkPage{Page: s.newPage(r, "forgot.title"), MailEnabled: s.acct.Mail.Enabled()}
+	if !p.MailEnabled {
+		return s.render(w, r, http.StatusOK, "forgot", p) // says whom to ask instead
+	}
 	p.Email = strings.TrimSpace(r.PostForm.Get("email"))
 	if len(p.Email) > 254 {
 		p.Email = p.Email[:254]
