@@ -68,6 +68,353 @@ ALTER FUNCTION app.current_user_id() OWNER TO geniai_owner;
 COMMENT ON FUNCTION app.current_user_id() IS 'User of the current request (geniai.user_id), NULL when unset or a system actor.';
 
 --
+-- Name: digest_schedule(text, integer, integer, text, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: geniai_owner
+--
+
+CREATE FUNCTION app.digest_schedule(p_frequency text, p_weekday integer, p_hour integer, p_timezone text, p_now timestamp with time zone) RETURNS TABLE(scheduled_for timestamp with time zone, period_start date, period_end date)
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    WITH l AS (
+        SELECT (p_now AT TIME ZONE p_timezone) AS now_local
+    ), c AS (
+        SELECT CASE p_frequency
+                   WHEN 'daily' THEN pg_catalog.date_trunc('day', now_local)
+                   WHEN 'weekly' THEN pg_catalog.date_trunc('week', now_local) + make_interval(days => p_weekday - 1)
+                   ELSE pg_catalog.date_trunc('month', now_local)
+               END + make_interval(hours => p_hour) AS cand, now_local
+        FROM l
+    ), s AS (
+        SELECT CASE WHEN cand <= now_local THEN cand
+                    WHEN p_frequency = 'daily' THEN cand - interval '1 day'
+                    WHEN p_frequency = 'weekly' THEN cand - interval '7 days'
+                    ELSE pg_catalog.date_trunc('month', cand - interval '1 month') + make_interval(hours => p_hour)
+               END AS local_at
+        FROM c
+    )
+    SELECT local_at AT TIME ZONE p_timezone,
+           CASE p_frequency
+               WHEN 'daily' THEN local_at::date - 1
+               WHEN 'weekly' THEN local_at::date - 7
+               ELSE (pg_catalog.date_trunc('month', local_at) - interval '1 month')::date
+           END,
+           local_at::date - 1
+    FROM s
+$$;
+
+
+ALTER FUNCTION app.digest_schedule(p_frequency text, p_weekday integer, p_hour integer, p_timezone text, p_now timestamp with time zone) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION digest_schedule(p_frequency text, p_weekday integer, p_hour integer, p_timezone text, p_now timestamp with time zone); Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION app.digest_schedule(p_frequency text, p_weekday integer, p_hour integer, p_timezone text, p_now timestamp with time zone) IS 'Latest sending instant at or before p_now of a digest schedule, and the period (local dates, inclusive) it covers.';
+
+--
+-- Name: digest_unsubscribe(bigint, bigint, text); Type: FUNCTION; Schema: app; Owner: geniai_owner
+--
+
+CREATE FUNCTION app.digest_unsubscribe(p_tenant_id bigint, p_id bigint, p_key text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_user bigint;
+    v_freq text;
+BEGIN
+    DELETE FROM app.digest_subscriptions s
+    WHERE s.tenant_id = p_tenant_id AND s.id = p_id AND s.unsubscribe_key = p_key
+    RETURNING s.user_id, s.frequency INTO v_user, v_freq;
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    PERFORM app.mail_cancel_internal(p_tenant_id, 'digest:' || p_id, 'unsubscribed');
+    PERFORM audit.log('digest.unsubscribe', 'digest_subscription', p_id::text, NULL,
+                      pg_catalog.jsonb_build_object('user_id', v_user, 'frequency', v_freq, 'via', 'link'),
+                      p_tenant_id);
+    RETURN true;
+END
+$$;
+
+
+ALTER FUNCTION app.digest_unsubscribe(p_tenant_id bigint, p_id bigint, p_key text) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION digest_unsubscribe(p_tenant_id bigint, p_id bigint, p_key text); Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION app.digest_unsubscribe(p_tenant_id bigint, p_id bigint, p_key text) IS 'Unsubscribe link (anonymous): removes the subscription when the key matches, cancels its queued digests, audits digest.unsubscribe.';
+
+--
+-- Name: digest_unsubscribe_lookup(bigint, bigint, text); Type: FUNCTION; Schema: app; Owner: geniai_owner
+--
+
+CREATE FUNCTION app.digest_unsubscribe_lookup(p_tenant_id bigint, p_id bigint, p_key text) RETURNS TABLE(frequency text, email text, tenant_name text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT s.frequency, u.email, coalesce(nullif(ts.display_name, ''), t.name)
+    FROM app.digest_subscriptions s
+    JOIN app.users u ON u.id = s.user_id
+    JOIN app.tenants t ON t.id = s.tenant_id
+    LEFT JOIN app.tenant_settings ts ON ts.tenant_id = s.tenant_id
+    WHERE s.tenant_id = p_tenant_id AND s.id = p_id AND s.unsubscribe_key = p_key
+$$;
+
+
+ALTER FUNCTION app.digest_unsubscribe_lookup(p_tenant_id bigint, p_id bigint, p_key text) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION digest_unsubscribe_lookup(p_tenant_id bigint, p_id bigint, p_key text); Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION app.digest_unsubscribe_lookup(p_tenant_id bigint, p_id bigint, p_key text) IS 'Unsubscribe page: the subscription behind a link, or no row.';
+
+--
+-- Name: invitation_accept(bytea, text); Type: FUNCTION; Schema: app; Owner: geniai_owner
+--
+
+CREATE FUNCTION app.invitation_accept(p_token_hash bytea, p_password_hash text) RETURNS TABLE(user_id bigint, email text)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v_inv  record;
+    v_user bigint;
+BEGIN
+    SELECT i.* INTO v_inv FROM app.invitations i WHERE i.token_hash = p_token_hash FOR UPDATE;
+    IF NOT FOUND OR v_inv.accepted_at IS NOT NULL OR v_inv.revoked_at IS NOT NULL OR v_inv.held
+       OR v_inv.expires_at <= pg_catalog.now() THEN
+        RAISE EXCEPTION 'invitation link invalid, used or expired' USING ERRCODE = 'invalid_authorization_specification';
+    END IF;
+    IF EXISTS (SELECT FROM app.users u WHERE u.email = v_inv.email) THEN
+        RAISE EXCEPTION 'that e-mail already has an account' USING ERRCODE = 'unique_violation', CONSTRAINT = 'users_email_key';
+    END IF;
+    IF NOT EXISTS (SELECT FROM app.tenants t WHERE t.id = v_inv.tenant_id
+                   AND (t.status = 'active' OR (t.status = 'trial' AND t.trial_ends_at > pg_catalog.now()))) THEN
+        RAISE EXCEPTION 'tenant may not sign in' USING ERRCODE = 'invalid_authorization_specification';
+    END IF;
+    INSERT INTO app.users (tenant_id, email, password_hash, full_name, role, language)
+    VALUES (v_inv.tenant_id, v_inv.email, p_password_hash, v_inv.full_name, v_inv.role, v_inv.language)
+    RETURNING id INTO v_user;
+    UPDATE app.invitations i SET accepted_at = pg_catalog.now(), user_id = v_user
+    WHERE i.tenant_id = v_inv.tenant_id AND i.id = v_inv.id;
+    -- Other tenants' pending invitations of this address can no longer be accepted: hold them.
+    UPDATE app.invitations i SET held = true
+    WHERE i.email = v_inv.email AND i.accepted_at IS NULL AND i.revoked_at IS NULL;
+    PERFORM audit.log('invitation.accept', 'invitation', v_inv.id::text, NULL,
+                      pg_catalog.jsonb_build_object('email', v_inv.email, 'user_id', v_user), v_inv.tenant_id);
+    RETURN QUERY SELECT v_user, v_inv.email;
+END
+$$;
+
+
+ALTER FUNCTION app.invitation_accept(p_token_hash bytea, p_password_hash text) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION invitation_accept(p_token_hash bytea, p_password_hash text); Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION app.invitation_accept(p_token_hash bytea, p_password_hash text) IS 'Creates the account of a valid invitation (anonymous, with the token hash) and closes it; audited as invitation.accept.';
+
+--
+-- Name: invitation_caller_may(bigint, text); Type: FUNCTION; Schema: app; Owner: geniai_owner
+--
+
+CREATE FUNCTION app.invitation_caller_may(p_tenant_id bigint, p_role text) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT coalesce(app.current_app_role() = 'super_admin'
+                    OR (pg_catalog.current_setting('role') = 'geniai_tenant'
+                        AND app.current_app_role() = 'admin'
+                        AND app.current_tenant_id() = p_tenant_id
+                        AND p_role IN ('client', 'admin')), false)
+$$;
+
+
+ALTER FUNCTION app.invitation_caller_may(p_tenant_id bigint, p_role text) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION invitation_caller_may(p_tenant_id bigint, p_role text); Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION app.invitation_caller_may(p_tenant_id bigint, p_role text) IS 'Internal: a tenant admin may invite into their own tenant (client, admin); super_admin anywhere.';
+
+--
+-- Name: invitation_create(bigint, text, text, text, text, bytea, text, text, text, text); Type: FUNCTION; Schema: app; Owner: geniai_owner
+--
+
+CREATE FUNCTION app.invitation_create(p_tenant_id bigint, p_email text, p_full_name text, p_role text, p_language text, p_token_hash bytea, p_subject text, p_text text, p_html text, p_message_id text) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_email  text := pg_catalog.lower(pg_catalog.btrim(p_email));
+    v_other  bigint;
+    v_id     bigint;
+    v_held   boolean;
+BEGIN
+    IF NOT app.invitation_caller_may(p_tenant_id, p_role) THEN
+        RAISE EXCEPTION 'cannot invite into tenant %', p_tenant_id USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    SELECT u.tenant_id INTO v_other FROM app.users u WHERE u.email = v_email;
+    IF FOUND AND v_other = p_tenant_id THEN
+        RAISE EXCEPTION 'this tenant already has a user with that e-mail'
+            USING ERRCODE = 'unique_violation', CONSTRAINT = 'users_email_key';
+    END IF;
+    v_held := FOUND;
+    IF (SELECT t.is_platform FROM app.tenants t WHERE t.id = p_tenant_id) IS DISTINCT FROM (p_role IN ('super_admin', 'support')) THEN
+        RAISE EXCEPTION 'role % is not allowed in this tenant', p_role
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'users_role_matches_tenant';
+    END IF;
+    UPDATE app.invitations i SET revoked_at = pg_catalog.now()
+    WHERE i.tenant_id = p_tenant_id AND i.email = v_email AND i.accepted_at IS NULL AND i.revoked_at IS NULL;
+    PERFORM app.mail_cancel_internal(p_tenant_id, 'invitation:' || i.id, 'replaced by a new invitation')
+    FROM app.invitations i
+    WHERE i.tenant_id = p_tenant_id AND i.email = v_email AND i.revoked_at IS NOT NULL AND i.accepted_at IS NULL;
+    INSERT INTO app.invitations (tenant_id, email, full_name, role, language, token_hash, invited_by,
+                                 expires_at, held)
+    VALUES (p_tenant_id, v_email, pg_catalog.btrim(coalesce(p_full_name, '')), p_role, p_language,
+            p_token_hash, app.current_user_id(), pg_catalog.now() + interval '24 hours', v_held)
+    RETURNING id INTO v_id;
+    IF NOT v_held THEN
+        PERFORM app.mail_enqueue_internal(p_tenant_id, 'invitation', 'invitation:' || v_id, NULL, v_email,
+                                          p_full_name, p_subject, p_text, p_html, '{}', p_message_id, true,
+                                          '{}', '{}', '{}', '{}');
+    ELSE
+        -- On the platform's trail, which only staff read (audit.log would refuse a tenant caller
+        -- writing there, and the tenant's own trail must not tell).
+        INSERT INTO audit.events (tenant_id, actor_user_id, actor_role, action, entity, entity_id, new_values, ip, user_agent)
+        VALUES ((SELECT t.id FROM app.tenants t WHERE t.is_platform), app.current_user_id(), audit.actor_role(),
+                'invitation.held', 'invitation', p_tenant_id || ':' || v_id,
+                pg_catalog.jsonb_build_object('email', v_email, 'tenant_id', p_tenant_id, 'account_tenant_id', v_other),
+                nullif(pg_catalog.current_setting('geniai.ip', true), '')::inet,
+                nullif(pg_catalog.current_setting('geniai.user_agent', true), ''));
+    END IF;
+    PERFORM audit.log('invitation.create', 'invitation', v_id::text, NULL,
+                      pg_catalog.jsonb_build_object('email', v_email, 'role', p_role, 'language', p_language),
+                      p_tenant_id);
+    RETURN v_id;
+END
+$$;
+
+
+ALTER FUNCTION app.invitation_create(p_tenant_id bigint, p_email text, p_full_name text, p_role text, p_language text, p_token_hash bytea, p_subject text, p_text text, p_html text, p_message_id text) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION invitation_create(p_tenant_id bigint, p_email text, p_full_name text, p_role text, p_language text, p_token_hash bytea, p_subject text, p_text text, p_html text, p_message_id text); Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION app.invitation_create(p_tenant_id bigint, p_email text, p_full_name text, p_role text, p_language text, p_token_hash bytea, p_subject text, p_text text, p_html text, p_message_id text) IS 'Invites an address (tenant admin: own tenant, client/admin; super_admin: any). Queues the e-mail unless the address has an account elsewhere (then held, visible to staff only). Audited.';
+
+--
+-- Name: invitation_lookup(bytea); Type: FUNCTION; Schema: app; Owner: geniai_owner
+--
+
+CREATE FUNCTION app.invitation_lookup(p_token_hash bytea) RETURNS TABLE(state text, email text, full_name text, tenant_name text, language text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT CASE WHEN i.accepted_at IS NOT NULL OR i.revoked_at IS NOT NULL OR i.held THEN 'used'
+                WHEN i.expires_at <= pg_catalog.now() THEN 'expired'
+                ELSE 'valid' END,
+           i.email, i.full_name, coalesce(nullif(s.display_name, ''), t.name), i.language
+    FROM app.invitations i
+    JOIN app.tenants t ON t.id = i.tenant_id
+    LEFT JOIN app.tenant_settings s ON s.tenant_id = i.tenant_id
+    WHERE i.token_hash = p_token_hash
+$$;
+
+
+ALTER FUNCTION app.invitation_lookup(p_token_hash bytea) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION invitation_lookup(p_token_hash bytea); Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION app.invitation_lookup(p_token_hash bytea) IS 'Set-password page: the invitation behind a token hash (valid, expired or used), or no row.';
+
+--
+-- Name: invitation_resend(bigint, bigint, bytea, text, text, text, text); Type: FUNCTION; Schema: app; Owner: geniai_owner
+--
+
+CREATE FUNCTION app.invitation_resend(p_tenant_id bigint, p_id bigint, p_token_hash bytea, p_subject text, p_text text, p_html text, p_message_id text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_inv  record;
+    v_held boolean;
+BEGIN
+    SELECT i.* INTO v_inv FROM app.invitations i
+    WHERE i.tenant_id = p_tenant_id AND i.id = p_id AND i.accepted_at IS NULL AND i.revoked_at IS NULL
+    FOR UPDATE;
+    IF NOT FOUND OR NOT app.invitation_caller_may(p_tenant_id, v_inv.role) THEN
+        RETURN false;
+    END IF;
+    v_held := EXISTS (SELECT FROM app.users u WHERE u.email = v_inv.email);
+    PERFORM app.mail_cancel_internal(p_tenant_id, 'invitation:' || p_id, 'replaced by a new link');
+    UPDATE app.invitations i
+    SET token_hash = p_token_hash, expires_at = pg_catalog.now() + interval '24 hours', held = v_held
+    WHERE i.tenant_id = p_tenant_id AND i.id = p_id;
+    IF NOT v_held THEN
+        PERFORM app.mail_enqueue_internal(p_tenant_id, 'invitation', 'invitation:' || p_id, NULL, v_inv.email,
+                                          v_inv.full_name, p_subject, p_text, p_html, '{}', p_message_id, true,
+                                          '{}', '{}', '{}', '{}');
+    END IF;
+    PERFORM audit.log('invitation.resend', 'invitation', p_id::text, NULL,
+                      pg_catalog.jsonb_build_object('email', v_inv.email), p_tenant_id);
+    RETURN true;
+END
+$$;
+
+
+ALTER FUNCTION app.invitation_resend(p_tenant_id bigint, p_id bigint, p_token_hash bytea, p_subject text, p_text text, p_html text, p_message_id text) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION invitation_resend(p_tenant_id bigint, p_id bigint, p_token_hash bytea, p_subject text, p_text text, p_html text, p_message_id text); Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION app.invitation_resend(p_tenant_id bigint, p_id bigint, p_token_hash bytea, p_subject text, p_text text, p_html text, p_message_id text) IS 'New link and 24 hours for a pending invitation; e-mail queued under the same rule as app.invitation_create. False when there is no such pending invitation for the caller.';
+
+--
+-- Name: invitation_revoke(bigint, bigint); Type: FUNCTION; Schema: app; Owner: geniai_owner
+--
+
+CREATE FUNCTION app.invitation_revoke(p_tenant_id bigint, p_id bigint) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_inv record;
+BEGIN
+    SELECT i.* INTO v_inv FROM app.invitations i
+    WHERE i.tenant_id = p_tenant_id AND i.id = p_id AND i.accepted_at IS NULL AND i.revoked_at IS NULL
+    FOR UPDATE;
+    IF NOT FOUND OR NOT app.invitation_caller_may(p_tenant_id, v_inv.role) THEN
+        RETURN false;
+    END IF;
+    UPDATE app.invitations i SET revoked_at = pg_catalog.now() WHERE i.tenant_id = p_tenant_id AND i.id = p_id;
+    PERFORM app.mail_cancel_internal(p_tenant_id, 'invitation:' || p_id, 'invitation revoked');
+    PERFORM audit.log('invitation.revoke', 'invitation', p_id::text, NULL,
+                      pg_catalog.jsonb_build_object('email', v_inv.email), p_tenant_id);
+    RETURN true;
+END
+$$;
+
+
+ALTER FUNCTION app.invitation_revoke(p_tenant_id bigint, p_id bigint) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION invitation_revoke(p_tenant_id bigint, p_id bigint); Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION app.invitation_revoke(p_tenant_id bigint, p_id bigint) IS 'Withdraws a pending invitation and cancels its queued e-mail; false when there is none for the caller.';
+
+--
 -- Name: is_valid_regex(text); Type: FUNCTION; Schema: app; Owner: geniai_owner
 --
 
@@ -599,6 +946,463 @@ ALTER FUNCTION app.login_watch(p_limit integer) OWNER TO geniai_owner;
 COMMENT ON FUNCTION app.login_watch(p_limit integer) IS 'Staff: accounts locked on some network or under attack (3+ networks or 20 failures in 24 hours), most alarming first.';
 
 --
+-- Name: mail_cancel(bigint, text, text); Type: FUNCTION; Schema: app; Owner: geniai_owner
+--
+
+CREATE FUNCTION app.mail_cancel(p_tenant_id bigint, p_ref text, p_reason text) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_role text := app.current_app_role();
+    v_ctx  bigint := app.current_tenant_id();
+    n      integer;
+BEGIN
+    IF NOT (coalesce(v_role, '') = 'super_admin'
+            OR (v_ctx IS NOT NULL AND v_ctx = p_tenant_id
+                AND pg_catalog.current_setting('role') IN ('geniai_tenant', 'geniai_etl', 'geniai_owner'))) THEN
+        RAISE EXCEPTION 'cannot cancel e-mail of tenant %', p_tenant_id USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    UPDATE app.mail_outbox o
+    SET status = 'cancelled', last_error = p_reason
+    WHERE o.tenant_id = p_tenant_id AND o.ref = p_ref AND o.status = 'queued';
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+
+
+ALTER FUNCTION app.mail_cancel(p_tenant_id bigint, p_ref text, p_reason text) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION mail_cancel(p_tenant_id bigint, p_ref text, p_reason text); Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION app.mail_cancel(p_tenant_id bigint, p_ref text, p_reason text) IS 'Cancels a tenant''s queued (not in-flight) messages with the given ref; same caller rule as app.mail_enqueue.';
+
+--
+-- Name: mail_cancel_internal(bigint, text, text); Type: FUNCTION; Schema: app; Owner: geniai_owner
+--
+
+CREATE FUNCTION app.mail_cancel_internal(p_tenant_id bigint, p_ref text, p_reason text) RETURNS integer
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    WITH c AS (
+        UPDATE app.mail_outbox o SET status = 'cancelled', last_error = p_reason
+        WHERE o.tenant_id = p_tenant_id AND o.ref = p_ref AND o.status = 'queued'
+        RETURNING 1
+    )
+    SELECT count(*)::integer FROM c
+$$;
+
+
+ALTER FUNCTION app.mail_cancel_internal(p_tenant_id bigint, p_ref text, p_reason text) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION mail_cancel_internal(p_tenant_id bigint, p_ref text, p_reason text); Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION app.mail_cancel_internal(p_tenant_id bigint, p_ref text, p_reason text) IS 'Internal: cancels queued messages by ref; callers check who may.';
+
+--
+-- Name: mail_claim(integer, integer); Type: FUNCTION; Schema: app; Owner: geniai_owner
+--
+
+CREATE FUNCTION app.mail_claim(p_limit integer, p_lease_seconds integer) RETURNS TABLE(tenant_id bigint, id bigint, attempt integer, to_address text, to_name text, subject text, text_body text, html_body text, headers jsonb, message_id text)
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+    WITH due AS (
+        SELECT o.tenant_id, o.id, o.status AS was, app.mail_recipient_ok(o.recipient_user_id) AS ok
+        FROM app.mail_outbox o
+        WHERE o.status IN ('queued', 'sending') AND o.next_attempt_at <= pg_catalog.now()
+        ORDER BY o.next_attempt_at, o.id
+        LIMIT p_limit
+        FOR UPDATE SKIP LOCKED
+    ), lost AS (
+        UPDATE app.mail_attempts a
+        SET finished_at = pg_catalog.now(), outcome = 'unknown',
+            error = 'the worker''s lease ended during this attempt; the message may have been delivered'
+        FROM due
+        WHERE due.was = 'sending' AND a.tenant_id = due.tenant_id AND a.message_id = due.id
+          AND a.finished_at IS NULL
+        RETURNING a.tenant_id
+    ), upd AS (
+        UPDATE app.mail_outbox o
+        SET status = CASE WHEN due.ok THEN 'sending' ELSE 'cancelled' END,
+            attempts = o.attempts + 1,
+            next_attempt_at = pg_catalog.now() + pg_catalog.make_interval(secs => p_lease_seconds),
+            last_error = CASE WHEN due.ok THEN o.last_error ELSE 'recipient inactive or tenant suspended' END
+        FROM due
+        WHERE o.tenant_id = due.tenant_id AND o.id = due.id
+        RETURNING o.tenant_id, o.id, o.attempts, o.status, o.to_address, o.to_name, o.subject,
+                  o.text_body, o.html_body, o.headers, o.message_id
+    ), att AS (
+        INSERT INTO app.mail_attempts (tenant_id, message_id, attempt, finished_at, outcome, error)
+        SELECT upd.tenant_id, upd.id, upd.attempts,
+               CASE WHEN upd.status = 'cancelled' THEN pg_catalog.now() END,
+               CASE WHEN upd.status = 'cancelled' THEN 'cancelled' END,
+               CASE WHEN upd.status = 'cancelled' THEN 'recipient inactive or tenant suspended' END
+        FROM upd
+        RETURNING 1
+    )
+    SELECT upd.tenant_id, upd.id, upd.attempts, upd.to_address, upd.to_name, upd.subject,
+           upd.text_body, upd.html_body, upd.headers, upd.message_id
+    FROM upd
+    WHERE upd.status = 'sending'
+    ORDER BY upd.id;
+END
+$$;
+
+
+ALTER FUNCTION app.mail_claim(p_limit integer, p_lease_seconds integer) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION mail_claim(p_limit integer, p_lease_seconds integer); Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION app.mail_claim(p_limit integer, p_lease_seconds integer) IS 'Mail worker: leases due messages (FOR UPDATE SKIP LOCKED), opens their attempts, cancels those whose recipient is no longer eligible.';
+
+--
+-- Name: mail_enqueue(bigint, text, text, bigint, text, text, text, text, text, jsonb, text, boolean, text[], text[], text[], bytea[]); Type: FUNCTION; Schema: app; Owner: geniai_owner
+--
+
+CREATE FUNCTION app.mail_enqueue(p_tenant_id bigint, p_kind text, p_ref text, p_recipient_user_id bigint, p_to_address text, p_to_name text, p_subject text, p_text text, p_html text, p_headers jsonb, p_message_id text, p_scrub boolean, p_att_names text[], p_att_types text[], p_att_cids text[], p_att_data bytea[]) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_role text := app.current_app_role();
+    v_ctx  bigint := app.current_tenant_id();
+BEGIN
+    IF NOT (coalesce(v_role, '') = 'super_admin'
+            OR (v_ctx IS NOT NULL AND v_ctx = p_tenant_id
+                AND pg_catalog.current_setting('role') IN ('geniai_tenant', 'geniai_etl', 'geniai_owner'))) THEN
+        RAISE EXCEPTION 'cannot enqueue e-mail for tenant %', p_tenant_id
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN app.mail_enqueue_internal(p_tenant_id, p_kind, p_ref, p_recipient_user_id, p_to_address,
+                                     p_to_name, p_subject, p_text, p_html, p_headers, p_message_id,
+                                     p_scrub, p_att_names, p_att_types, p_att_cids, p_att_data);
+END
+$$;
+
+
+ALTER FUNCTION app.mail_enqueue(p_tenant_id bigint, p_kind text, p_ref text, p_recipient_user_id bigint, p_to_address text, p_to_name text, p_subject text, p_text text, p_html text, p_headers jsonb, p_message_id text, p_scrub boolean, p_att_names text[], p_att_types text[], p_att_cids text[], p_att_data bytea[]) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION mail_enqueue(p_tenant_id bigint, p_kind text, p_ref text, p_recipient_user_id bigint, p_to_address text, p_to_name text, p_subject text, p_text text, p_html text, p_headers jsonb, p_message_id text, p_scrub boolean, p_att_names text[], p_att_types text[], p_att_cids text[], p_att_data bytea[]); Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION app.mail_enqueue(p_tenant_id bigint, p_kind text, p_ref text, p_recipient_user_id bigint, p_to_address text, p_to_name text, p_subject text, p_text text, p_html text, p_headers jsonb, p_message_id text, p_scrub boolean, p_att_names text[], p_att_types text[], p_att_cids text[], p_att_data bytea[]) IS 'Queues an e-mail for a tenant: tenant users and the loader for their own tenant, super_admin for any. Attachments as parallel arrays (content id empty for a plain attachment).';
+
+--
+-- Name: mail_enqueue_internal(bigint, text, text, bigint, text, text, text, text, text, jsonb, text, boolean, text[], text[], text[], bytea[]); Type: FUNCTION; Schema: app; Owner: geniai_owner
+--
+
+CREATE FUNCTION app.mail_enqueue_internal(p_tenant_id bigint, p_kind text, p_ref text, p_recipient_user_id bigint, p_to_address text, p_to_name text, p_subject text, p_text text, p_html text, p_headers jsonb, p_message_id text, p_scrub boolean, p_att_names text[], p_att_types text[], p_att_cids text[], p_att_data bytea[]) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_id bigint;
+    n    integer := coalesce(pg_catalog.cardinality(p_att_names), 0);
+BEGIN
+    IF n <> coalesce(pg_catalog.cardinality(p_att_types), 0) OR n <> coalesce(pg_catalog.cardinality(p_att_cids), 0)
+       OR n <> coalesce(pg_catalog.cardinality(p_att_data), 0) THEN
+        RAISE EXCEPTION 'attachment arrays differ in length' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    INSERT INTO app.mail_outbox (tenant_id, kind, ref, recipient_user_id, to_address, to_name, subject,
+                                 text_body, html_body, headers, message_id, scrub_after_send)
+    VALUES (p_tenant_id, p_kind, p_ref, p_recipient_user_id, pg_catalog.lower(pg_catalog.btrim(p_to_address)),
+            coalesce(p_to_name, ''), p_subject, p_text, coalesce(p_html, ''), coalesce(p_headers, '{}'),
+            p_message_id, coalesce(p_scrub, false))
+    RETURNING id INTO v_id;
+    INSERT INTO app.mail_attachments (tenant_id, message_id, position, filename, content_type, content_id, data)
+    SELECT p_tenant_id, v_id, i - 1, p_att_names[i], p_att_types[i], nullif(p_att_cids[i], ''), p_att_data[i]
+    FROM pg_catalog.generate_series(1, n) AS i;
+    RETURN v_id;
+END
+$$;
+
+
+ALTER FUNCTION app.mail_enqueue_internal(p_tenant_id bigint, p_kind text, p_ref text, p_recipient_user_id bigint, p_to_address text, p_to_name text, p_subject text, p_text text, p_html text, p_headers jsonb, p_message_id text, p_scrub boolean, p_att_names text[], p_att_types text[], p_att_cids text[], p_att_data bytea[]) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION mail_enqueue_internal(p_tenant_id bigint, p_kind text, p_ref text, p_recipient_user_id bigint, p_to_address text, p_to_name text, p_subject text, p_text text, p_html text, p_headers jsonb, p_message_id text, p_scrub boolean, p_att_names text[], p_att_types text[], p_att_cids text[], p_att_data bytea[]); Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION app.mail_enqueue_internal(p_tenant_id bigint, p_kind text, p_ref text, p_recipient_user_id bigint, p_to_address text, p_to_name text, p_subject text, p_text text, p_html text, p_headers jsonb, p_message_id text, p_scrub boolean, p_att_names text[], p_att_types text[], p_att_cids text[], p_att_data bytea[]) IS 'Internal: inserts a queued message and its files; callers check who may send.';
+
+--
+-- Name: mail_recipient_ok(bigint); Type: FUNCTION; Schema: app; Owner: geniai_owner
+--
+
+CREATE FUNCTION app.mail_recipient_ok(p_user_id bigint) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT p_user_id IS NULL OR EXISTS (
+        SELECT FROM app.users u JOIN app.tenants t ON t.id = u.tenant_id
+        WHERE u.id = p_user_id AND u.is_active
+          AND (t.status = 'active' OR (t.status = 'trial' AND t.trial_ends_at > pg_catalog.now())))
+$$;
+
+
+ALTER FUNCTION app.mail_recipient_ok(p_user_id bigint) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION mail_recipient_ok(p_user_id bigint); Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION app.mail_recipient_ok(p_user_id bigint) IS 'True when no recipient user is named, or the user is active in a tenant that may sign in.';
+
+--
+-- Name: mail_record(bigint, bigint, integer, boolean, text, boolean); Type: FUNCTION; Schema: app; Owner: geniai_owner
+--
+
+CREATE FUNCTION app.mail_record(p_tenant_id bigint, p_id bigint, p_attempt integer, p_sent boolean, p_error text, p_permanent boolean) RETURNS text
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_row    record;
+    v_status text;
+BEGIN
+    SELECT o.status, o.attempts, o.max_attempts, o.scrub_after_send INTO v_row
+    FROM app.mail_outbox o
+    WHERE o.tenant_id = p_tenant_id AND o.id = p_id
+    FOR UPDATE;
+    IF NOT FOUND OR v_row.status <> 'sending' OR v_row.attempts <> p_attempt THEN
+        RETURN 'stale'; -- another worker took over after our lease ended
+    END IF;
+    IF p_sent THEN
+        v_status := 'sent';
+        UPDATE app.mail_outbox o
+        SET status = 'sent', sent_at = pg_catalog.now(), last_error = NULL,
+            text_body = CASE WHEN o.scrub_after_send THEN '[removed after sending]' ELSE o.text_body END,
+            html_body = CASE WHEN o.scrub_after_send THEN '' ELSE o.html_body END
+        WHERE o.tenant_id = p_tenant_id AND o.id = p_id;
+    ELSE
+        v_status := CASE WHEN p_permanent OR v_row.attempts >= v_row.max_attempts THEN 'failed' ELSE 'queued' END;
+        UPDATE app.mail_outbox o
+        SET status = v_status, last_error = pg_catalog.left(p_error, 2000),
+            next_attempt_at = pg_catalog.now()
+                + least(pg_catalog.make_interval(secs => 30 * pg_catalog.power(2, v_row.attempts - 1)),
+                                   interval '6 hours')
+        WHERE o.tenant_id = p_tenant_id AND o.id = p_id;
+    END IF;
+    UPDATE app.mail_attempts a
+    SET finished_at = pg_catalog.now(), outcome = CASE WHEN p_sent THEN 'sent' ELSE 'error' END,
+        error = pg_catalog.left(p_error, 2000)
+    WHERE a.tenant_id = p_tenant_id AND a.message_id = p_id AND a.attempt = p_attempt;
+    RETURN v_status;
+END
+$$;
+
+
+ALTER FUNCTION app.mail_record(p_tenant_id bigint, p_id bigint, p_attempt integer, p_sent boolean, p_error text, p_permanent boolean) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION mail_record(p_tenant_id bigint, p_id bigint, p_attempt integer, p_sent boolean, p_error text, p_permanent boolean); Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION app.mail_record(p_tenant_id bigint, p_id bigint, p_attempt integer, p_sent boolean, p_error text, p_permanent boolean) IS 'Mail worker: records an attempt''s outcome; retries with backoff (30 s doubling, capped at 6 h) until max_attempts; returns the new status, or stale when the lease was lost.';
+
+--
+-- Name: password_reset_complete(bytea, text); Type: FUNCTION; Schema: app; Owner: geniai_owner
+--
+
+CREATE FUNCTION app.password_reset_complete(p_token_hash bytea, p_password_hash text) RETURNS TABLE(user_id bigint, email text)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v_r record;
+BEGIN
+    SELECT r.tenant_id, r.id, r.user_id, r.auth_version, r.used_at, r.expires_at INTO v_r
+    FROM app.password_resets r WHERE r.token_hash = p_token_hash FOR UPDATE;
+    IF NOT FOUND OR v_r.used_at IS NOT NULL OR v_r.expires_at <= pg_catalog.now() THEN
+        RAISE EXCEPTION 'reset link invalid, used or expired' USING ERRCODE = 'invalid_authorization_specification';
+    END IF;
+    UPDATE app.users u
+    SET password_hash = p_password_hash, auth_version = u.auth_version + 1,
+        failed_attempts = 0, locked_until = NULL, lockout_count = 0
+    WHERE u.id = v_r.user_id AND u.is_active AND u.auth_version = v_r.auth_version;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'reset link superseded by a password change' USING ERRCODE = 'invalid_authorization_specification';
+    END IF;
+    UPDATE app.password_resets r SET used_at = pg_catalog.now() WHERE r.tenant_id = v_r.tenant_id AND r.id = v_r.id;
+    PERFORM audit.log('password_reset.complete', 'user', v_r.user_id::text, NULL,
+                      pg_catalog.jsonb_build_object('reset_id', v_r.id), v_r.tenant_id);
+    RETURN QUERY SELECT u.id, u.email FROM app.users u WHERE u.id = v_r.user_id;
+END
+$$;
+
+
+ALTER FUNCTION app.password_reset_complete(p_token_hash bytea, p_password_hash text) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION password_reset_complete(p_token_hash bytea, p_password_hash text); Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION app.password_reset_complete(p_token_hash bytea, p_password_hash text) IS 'Sets a new password through a valid reset link (anonymous); ends every session and open link of the user; audited as password_reset.complete.';
+
+--
+-- Name: password_reset_lookup(bytea); Type: FUNCTION; Schema: app; Owner: geniai_owner
+--
+
+CREATE FUNCTION app.password_reset_lookup(p_token_hash bytea) RETURNS TABLE(valid boolean, email text, language text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT r.used_at IS NULL AND r.expires_at > pg_catalog.now() AND u.is_active
+           AND u.auth_version = r.auth_version, u.email, u.language
+    FROM app.password_resets r
+    JOIN app.users u ON u.id = r.user_id
+    WHERE r.token_hash = p_token_hash
+$$;
+
+
+ALTER FUNCTION app.password_reset_lookup(p_token_hash bytea) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION password_reset_lookup(p_token_hash bytea); Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION app.password_reset_lookup(p_token_hash bytea) IS 'Reset page: whether the link behind a token hash is still valid (unused, unexpired, no password change since).';
+
+--
+-- Name: password_reset_mail(bytea, text, text, text, text); Type: FUNCTION; Schema: app; Owner: geniai_owner
+--
+
+CREATE FUNCTION app.password_reset_mail(p_token_hash bytea, p_subject text, p_text text, p_html text, p_message_id text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_r record;
+    v_email text;
+    v_name text;
+BEGIN
+    UPDATE app.password_resets r SET mailed = true
+    WHERE r.token_hash = p_token_hash AND NOT r.mailed AND r.used_at IS NULL
+      AND r.created_at > pg_catalog.now() - interval '10 minutes'
+    RETURNING r.tenant_id, r.id, r.user_id INTO v_r;
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    SELECT u.email, u.full_name INTO v_email, v_name FROM app.users u WHERE u.id = v_r.user_id;
+    PERFORM app.mail_enqueue_internal(v_r.tenant_id, 'password_reset', 'password_reset:' || v_r.id, v_r.user_id,
+                                      v_email, v_name, p_subject, p_text, p_html, '{}', p_message_id, true,
+                                      '{}', '{}', '{}', '{}');
+    RETURN true;
+END
+$$;
+
+
+ALTER FUNCTION app.password_reset_mail(p_token_hash bytea, p_subject text, p_text text, p_html text, p_message_id text) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION password_reset_mail(p_token_hash bytea, p_subject text, p_text text, p_html text, p_message_id text); Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION app.password_reset_mail(p_token_hash bytea, p_subject text, p_text text, p_html text, p_message_id text) IS 'Queues the e-mail of a just-requested reset, once per link.';
+
+--
+-- Name: password_reset_request(text, inet, bytea); Type: FUNCTION; Schema: app; Owner: geniai_owner
+--
+
+CREATE FUNCTION app.password_reset_request(p_email text, p_ip inet, p_token_hash bytea) RETURNS TABLE(outcome text, retry_seconds integer, user_id bigint, email text, full_name text, language text, tenant_name text, primary_color text, secondary_color text, logo_url text)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v_now     timestamptz := pg_catalog.now();
+    v_email   text := pg_catalog.left(pg_catalog.lower(pg_catalog.btrim(p_email)), 254);
+    v_keyip   bytea := pg_catalog.sha256(pg_catalog.convert_to('ip:' || coalesce(pg_catalog.host(p_ip), ''), 'UTF8'));
+    v_keymail bytea := pg_catalog.sha256(pg_catalog.convert_to('email:' || pg_catalog.left(pg_catalog.lower(pg_catalog.btrim(p_email)), 254), 'UTF8'));
+    v_ipn     integer;
+    v_ipstart timestamptz;
+    v_mailn   integer;
+    v_u       record;
+    v_found   boolean;
+    v_platform bigint;
+BEGIN
+    SELECT t.id INTO v_platform FROM app.tenants t WHERE t.is_platform;
+    DELETE FROM app.password_reset_throttle
+    WHERE key_hash IN (SELECT r.key_hash FROM app.password_reset_throttle r
+                       WHERE r.window_start < v_now - interval '1 hour'
+                       ORDER BY r.window_start LIMIT 1000 FOR UPDATE SKIP LOCKED);
+    IF p_ip IS NOT NULL THEN
+        INSERT INTO app.password_reset_throttle AS r (key_hash, window_start, requests)
+        VALUES (v_keyip, v_now, 1)
+        ON CONFLICT (key_hash) DO UPDATE
+        SET window_start = CASE WHEN r.window_start + interval '1 hour' <= v_now THEN v_now ELSE r.window_start END,
+            requests = CASE WHEN r.window_start + interval '1 hour' <= v_now THEN 1 ELSE r.requests + 1 END
+        RETURNING r.requests, r.window_start INTO v_ipn, v_ipstart;
+        IF v_ipn > 20 THEN
+            PERFORM audit.log('password_reset.throttled', 'ip', pg_catalog.host(p_ip), NULL,
+                              pg_catalog.jsonb_build_object('email', v_email, 'by', 'ip'), v_platform);
+            RETURN QUERY SELECT 'ip_throttled'::text, app.login_retry_seconds(v_ipstart + interval '1 hour'),
+                                NULL::bigint, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text;
+            RETURN;
+        END IF;
+    END IF;
+    INSERT INTO app.password_reset_throttle AS r (key_hash, window_start, requests)
+    VALUES (v_keymail, v_now, 1)
+    ON CONFLICT (key_hash) DO UPDATE
+    SET window_start = CASE WHEN r.window_start + interval '1 hour' <= v_now THEN v_now ELSE r.window_start END,
+        requests = CASE WHEN r.window_start + interval '1 hour' <= v_now THEN 1 ELSE r.requests + 1 END
+    RETURNING r.requests INTO v_mailn;
+
+    SELECT u.id, u.tenant_id, u.email, u.full_name, u.language, u.auth_version,
+           coalesce(nullif(s.display_name, ''), t.name) AS tenant_name, s.primary_color, s.secondary_color, s.logo_url
+    INTO v_u
+    FROM app.users u
+    JOIN app.tenants t ON t.id = u.tenant_id
+    LEFT JOIN app.tenant_settings s ON s.tenant_id = u.tenant_id
+    WHERE u.email = v_email AND u.is_active
+      AND (t.status = 'active' OR (t.status = 'trial' AND t.trial_ends_at > v_now));
+    v_found := FOUND;
+    IF NOT v_found OR v_mailn > 3 THEN
+        IF v_found THEN
+            PERFORM audit.log('password_reset.request', 'user', v_u.id::text, NULL,
+                              pg_catalog.jsonb_build_object('email', v_email, 'outcome', 'throttled'), v_u.tenant_id);
+        ELSE
+            PERFORM audit.log('password_reset.request', 'user', NULL, NULL,
+                              pg_catalog.jsonb_build_object('email', v_email,
+                                                            'outcome', CASE WHEN v_mailn > 3 THEN 'throttled' ELSE 'no_account' END),
+                              v_platform);
+        END IF;
+        RETURN QUERY SELECT 'none'::text, 0, NULL::bigint, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text;
+        RETURN;
+    END IF;
+    INSERT INTO app.password_resets (tenant_id, user_id, token_hash, auth_version, expires_at, requested_ip)
+    VALUES (v_u.tenant_id, v_u.id, p_token_hash, v_u.auth_version, v_now + interval '1 hour', p_ip);
+    PERFORM audit.log('password_reset.request', 'user', v_u.id::text, NULL,
+                      pg_catalog.jsonb_build_object('email', v_email, 'outcome', 'link'), v_u.tenant_id);
+    RETURN QUERY SELECT 'ok'::text, 0, v_u.id, v_u.email, v_u.full_name, v_u.language, v_u.tenant_name,
+                        v_u.primary_color, v_u.secondary_color, v_u.logo_url;
+END
+$$;
+
+
+ALTER FUNCTION app.password_reset_request(p_email text, p_ip inet, p_token_hash bytea) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION password_reset_request(p_email text, p_ip inet, p_token_hash bytea); Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION app.password_reset_request(p_email text, p_ip inet, p_token_hash bytea) IS 'Esqueci minha senha: throttles per IP (20/h) and address (3/h), stores a 1-hour reset for an active account; outcome ok (with what the e-mail needs), none, or ip_throttled. Audited.';
+
+--
 -- Name: principal_check(bigint, integer); Type: FUNCTION; Schema: app; Owner: geniai_owner
 --
 
@@ -1081,6 +1885,27 @@ ALTER FUNCTION app.user_own_password_fail() OWNER TO geniai_owner;
 COMMENT ON FUNCTION app.user_own_password_fail() IS 'Wrong current password on the password change page: a failed attempt for the context user''s account from the request''s network (lockout rules), audited as password.change_failed; returns the seconds it stays locked there.';
 
 --
+-- Name: user_set_own_language(text); Type: FUNCTION; Schema: app; Owner: geniai_owner
+--
+
+CREATE FUNCTION app.user_set_own_language(p_language text) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    UPDATE app.users u SET language = p_language
+    WHERE u.id = app.current_user_id() AND u.language IS DISTINCT FROM p_language
+$$;
+
+
+ALTER FUNCTION app.user_set_own_language(p_language text) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION user_set_own_language(p_language text); Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION app.user_set_own_language(p_language text) IS 'Stores the context user''s language (pt-BR or en).';
+
+--
 -- Name: user_set_own_password(text); Type: FUNCTION; Schema: app; Owner: geniai_owner
 --
 
@@ -1274,6 +2099,174 @@ COMMENT ON COLUMN app.tenant_settings.sla_seconds IS 'SLA target for the first w
 COMMENT ON COLUMN app.tenant_settings.lead_exclusion_labels IS 'A conversation with any of these labels is in no funnel stage (not a lead, visit or conversion).';
 
 --
+-- Name: digest_deliveries; Type: TABLE; Schema: app; Owner: geniai_owner
+--
+
+CREATE TABLE app.digest_deliveries (
+    tenant_id bigint NOT NULL,
+    subscription_id bigint NOT NULL,
+    period_start date NOT NULL,
+    period_end date NOT NULL,
+    scheduled_for timestamp with time zone NOT NULL,
+    mail_id bigint,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT digest_deliveries_check CHECK ((period_end >= period_start))
+);
+
+ALTER TABLE ONLY app.digest_deliveries FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.digest_deliveries OWNER TO geniai_owner;
+
+--
+-- Name: TABLE digest_deliveries; Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON TABLE app.digest_deliveries IS 'One row per subscription and period delivered (its e-mail queued in the same transaction); the primary key is what makes a delivery happen once.';
+
+--
+-- Name: COLUMN digest_deliveries.mail_id; Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN app.digest_deliveries.mail_id IS 'app.mail_outbox.id of the queued e-mail.';
+
+--
+-- Name: digest_subscriptions; Type: TABLE; Schema: app; Owner: geniai_owner
+--
+
+CREATE TABLE app.digest_subscriptions (
+    tenant_id bigint NOT NULL,
+    id bigint NOT NULL,
+    user_id bigint NOT NULL,
+    frequency text NOT NULL,
+    weekday smallint DEFAULT 1 NOT NULL,
+    hour smallint DEFAULT 8 NOT NULL,
+    unsubscribe_key text DEFAULT encode(sha256(convert_to(((gen_random_uuid())::text || (gen_random_uuid())::text), 'UTF8'::name)), 'hex'::text) NOT NULL,
+    created_by bigint,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT digest_subscriptions_frequency_check CHECK ((frequency = ANY (ARRAY['daily'::text, 'weekly'::text, 'monthly'::text]))),
+    CONSTRAINT digest_subscriptions_hour_check CHECK (((hour >= 0) AND (hour <= 23))),
+    CONSTRAINT digest_subscriptions_unsubscribe_key_check CHECK ((unsubscribe_key ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT digest_subscriptions_weekday_check CHECK (((weekday >= 1) AND (weekday <= 7)))
+);
+
+ALTER TABLE ONLY app.digest_subscriptions FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.digest_subscriptions OWNER TO geniai_owner;
+
+--
+-- Name: TABLE digest_subscriptions; Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON TABLE app.digest_subscriptions IS 'Who gets which digest: daily (the previous day), weekly (the 7 days before the send day; default Monday 08:00) or monthly (the previous month, sent on the 1st), at hour in the tenant''s timezone.';
+
+--
+-- Name: COLUMN digest_subscriptions.weekday; Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN app.digest_subscriptions.weekday IS 'Weekly digests: ISO weekday of sending, 1 = Monday ... 7 = Sunday.';
+
+--
+-- Name: COLUMN digest_subscriptions.hour; Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN app.digest_subscriptions.hour IS 'Local hour of sending in the tenant''s timezone.';
+
+--
+-- Name: COLUMN digest_subscriptions.unsubscribe_key; Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN app.digest_subscriptions.unsubscribe_key IS 'Secret of the unsubscribe link (no sign-in needed); random per subscription.';
+
+--
+-- Name: COLUMN digest_subscriptions.created_by; Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN app.digest_subscriptions.created_by IS 'app.users.id of who subscribed (the user, or a tenant admin for them).';
+
+--
+-- Name: digest_subscriptions_id_seq; Type: SEQUENCE; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE app.digest_subscriptions ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME app.digest_subscriptions_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: invitations; Type: TABLE; Schema: app; Owner: geniai_owner
+--
+
+CREATE TABLE app.invitations (
+    tenant_id bigint NOT NULL,
+    id bigint NOT NULL,
+    email text NOT NULL,
+    full_name text DEFAULT ''::text NOT NULL,
+    role text NOT NULL,
+    language text DEFAULT 'pt-BR'::text NOT NULL,
+    token_hash bytea NOT NULL,
+    invited_by bigint,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    accepted_at timestamp with time zone,
+    user_id bigint,
+    revoked_at timestamp with time zone,
+    held boolean DEFAULT false NOT NULL,
+    CONSTRAINT invitations_email_check CHECK (((email = lower(email)) AND (email ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'::text) AND (length(email) <= 254))),
+    CONSTRAINT invitations_full_name_check CHECK ((length(full_name) <= 120)),
+    CONSTRAINT invitations_language_check CHECK ((language = ANY (ARRAY['pt-BR'::text, 'en'::text]))),
+    CONSTRAINT invitations_role_check CHECK ((role = ANY (ARRAY['client'::text, 'admin'::text, 'super_admin'::text, 'support'::text]))),
+    CONSTRAINT invitations_token_hash_check CHECK ((length(token_hash) = 32))
+);
+
+ALTER TABLE ONLY app.invitations FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.invitations OWNER TO geniai_owner;
+
+--
+-- Name: TABLE invitations; Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON TABLE app.invitations IS 'Pending and past invitations. The account is created when the link is used (app.invitation_accept), so an invitation never claims its address.';
+
+--
+-- Name: COLUMN invitations.token_hash; Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN app.invitations.token_hash IS 'sha256 of the link''s token; the token itself is never stored.';
+
+--
+-- Name: COLUMN invitations.invited_by; Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN app.invitations.invited_by IS 'app.users.id of who invited; NULL for the CLI.';
+
+--
+-- Name: COLUMN invitations.held; Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN app.invitations.held IS 'The address had an account (in any tenant) when the invitation was made, so no e-mail went out. Staff only: tenant roles cannot read this column.';
+
+--
+-- Name: invitations_id_seq; Type: SEQUENCE; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE app.invitations ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME app.invitations_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
 -- Name: login_failures; Type: TABLE; Schema: app; Owner: geniai_owner
 --
 
@@ -1357,6 +2350,248 @@ COMMENT ON COLUMN app.login_throttle.window_start IS 'Start of the current count
 --
 
 COMMENT ON COLUMN app.login_throttle.failures IS 'Failed sign-ins from this IP since window_start.';
+
+--
+-- Name: mail_attachments; Type: TABLE; Schema: app; Owner: geniai_owner
+--
+
+CREATE TABLE app.mail_attachments (
+    tenant_id bigint NOT NULL,
+    message_id bigint NOT NULL,
+    "position" integer NOT NULL,
+    filename text NOT NULL,
+    content_type text NOT NULL,
+    content_id text,
+    data bytea NOT NULL,
+    CONSTRAINT mail_attachments_content_id_check CHECK ((content_id ~ '^[A-Za-z0-9._-]{1,100}$'::text)),
+    CONSTRAINT mail_attachments_content_type_check CHECK ((content_type ~ '^[a-z]+/[a-zA-Z0-9.+-]+$'::text)),
+    CONSTRAINT mail_attachments_filename_check CHECK ((((length(filename) >= 1) AND (length(filename) <= 200)) AND (filename !~ '[/\\\r\n]'::text))),
+    CONSTRAINT mail_attachments_position_check CHECK (("position" >= 0))
+);
+
+ALTER TABLE ONLY app.mail_attachments FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.mail_attachments OWNER TO geniai_owner;
+
+--
+-- Name: TABLE mail_attachments; Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON TABLE app.mail_attachments IS 'Files of a queued message: inline images (content_id set, shown in the HTML body as cid:) and attachments.';
+
+--
+-- Name: mail_attempts; Type: TABLE; Schema: app; Owner: geniai_owner
+--
+
+CREATE TABLE app.mail_attempts (
+    tenant_id bigint NOT NULL,
+    message_id bigint NOT NULL,
+    attempt integer NOT NULL,
+    started_at timestamp with time zone DEFAULT now() NOT NULL,
+    finished_at timestamp with time zone,
+    outcome text,
+    error text,
+    CONSTRAINT mail_attempts_attempt_check CHECK ((attempt >= 1)),
+    CONSTRAINT mail_attempts_outcome_check CHECK ((outcome = ANY (ARRAY['sent'::text, 'error'::text, 'unknown'::text, 'cancelled'::text])))
+);
+
+ALTER TABLE ONLY app.mail_attempts FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.mail_attempts OWNER TO geniai_owner;
+
+--
+-- Name: TABLE mail_attempts; Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON TABLE app.mail_attempts IS 'Every send attempt of a queued message, with its outcome.';
+
+--
+-- Name: COLUMN mail_attempts.outcome; Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN app.mail_attempts.outcome IS 'sent; error (SMTP refused or unreachable); unknown (the worker''s lease ended mid-attempt: it may have been delivered); cancelled (recipient no longer eligible). NULL while in flight.';
+
+--
+-- Name: mail_outbox; Type: TABLE; Schema: app; Owner: geniai_owner
+--
+
+CREATE TABLE app.mail_outbox (
+    tenant_id bigint NOT NULL,
+    id bigint NOT NULL,
+    kind text NOT NULL,
+    ref text,
+    recipient_user_id bigint,
+    to_address text NOT NULL,
+    to_name text DEFAULT ''::text NOT NULL,
+    subject text NOT NULL,
+    text_body text NOT NULL,
+    html_body text DEFAULT ''::text NOT NULL,
+    headers jsonb DEFAULT '{}'::jsonb NOT NULL,
+    message_id text NOT NULL,
+    scrub_after_send boolean DEFAULT false NOT NULL,
+    status text DEFAULT 'queued'::text NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    max_attempts integer DEFAULT 10 NOT NULL,
+    next_attempt_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_error text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    sent_at timestamp with time zone,
+    CONSTRAINT mail_outbox_attempts_check CHECK ((attempts >= 0)),
+    CONSTRAINT mail_outbox_headers_check CHECK ((jsonb_typeof(headers) = 'object'::text)),
+    CONSTRAINT mail_outbox_kind_check CHECK ((kind ~ '^[a-z][a-z0-9_.]{0,39}$'::text)),
+    CONSTRAINT mail_outbox_max_attempts_check CHECK (((max_attempts >= 1) AND (max_attempts <= 50))),
+    CONSTRAINT mail_outbox_message_id_check CHECK ((message_id ~ '^<[^<>@\s]+@[^<>@\s]+>$'::text)),
+    CONSTRAINT mail_outbox_ref_check CHECK ((length(ref) <= 200)),
+    CONSTRAINT mail_outbox_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'sending'::text, 'sent'::text, 'failed'::text, 'cancelled'::text]))),
+    CONSTRAINT mail_outbox_subject_check CHECK (((length(subject) >= 1) AND (length(subject) <= 300))),
+    CONSTRAINT mail_outbox_to_address_check CHECK (((to_address ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'::text) AND (length(to_address) <= 254))),
+    CONSTRAINT mail_outbox_to_name_check CHECK ((length(to_name) <= 200))
+);
+
+ALTER TABLE ONLY app.mail_outbox FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.mail_outbox OWNER TO geniai_owner;
+
+--
+-- Name: TABLE mail_outbox; Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON TABLE app.mail_outbox IS 'Outgoing e-mail queue, one row per message. Enqueued only through app.mail_enqueue; claimed across tenants by the mail worker (FOR UPDATE SKIP LOCKED), so on Citus a coordinator-local table.';
+
+--
+-- Name: COLUMN mail_outbox.kind; Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN app.mail_outbox.kind IS 'What the message is: invitation, password_reset, digest, alert...; shown in the send log.';
+
+--
+-- Name: COLUMN mail_outbox.ref; Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN app.mail_outbox.ref IS 'What it is about (invitation:12, digest:3:2026-12-07); app.mail_cancel cancels queued messages by it.';
+
+--
+-- Name: COLUMN mail_outbox.recipient_user_id; Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN app.mail_outbox.recipient_user_id IS 'When set, re-checked before every attempt: an inactive user, or a tenant that may not sign in, cancels the message.';
+
+--
+-- Name: COLUMN mail_outbox.message_id; Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN app.mail_outbox.message_id IS 'Fixed at enqueue, so a repeat after a crash between SMTP hand-off and recording carries the same Message-ID and mail clients fold it.';
+
+--
+-- Name: COLUMN mail_outbox.scrub_after_send; Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN app.mail_outbox.scrub_after_send IS 'Bodies hold a secret (a set-password link): emptied once sent.';
+
+--
+-- Name: COLUMN mail_outbox.status; Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN app.mail_outbox.status IS 'queued → sending (claimed, leased until next_attempt_at) → sent | queued again (retry with backoff) | failed (permanent or out of attempts) | cancelled.';
+
+--
+-- Name: COLUMN mail_outbox.next_attempt_at; Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN app.mail_outbox.next_attempt_at IS 'queued: when it may be tried; sending: when the lease ends and another worker may claim it.';
+
+--
+-- Name: mail_outbox_id_seq; Type: SEQUENCE; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE app.mail_outbox ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME app.mail_outbox_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: password_reset_throttle; Type: TABLE; Schema: app; Owner: geniai_owner
+--
+
+CREATE TABLE app.password_reset_throttle (
+    key_hash bytea NOT NULL,
+    window_start timestamp with time zone NOT NULL,
+    requests integer DEFAULT 0 NOT NULL,
+    CONSTRAINT password_reset_throttle_key_hash_check CHECK ((length(key_hash) = 32)),
+    CONSTRAINT password_reset_throttle_requests_check CHECK ((requests >= 0))
+);
+
+ALTER TABLE ONLY app.password_reset_throttle FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.password_reset_throttle OWNER TO geniai_owner;
+
+--
+-- Name: TABLE password_reset_throttle; Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON TABLE app.password_reset_throttle IS 'Reset requests per address and per client IP in the current hour, keyed by sha256 of ''email:''||address or ''ip:''||address. No tenant data; only the reset functions touch it.';
+
+--
+-- Name: password_resets; Type: TABLE; Schema: app; Owner: geniai_owner
+--
+
+CREATE TABLE app.password_resets (
+    tenant_id bigint NOT NULL,
+    id bigint NOT NULL,
+    user_id bigint NOT NULL,
+    token_hash bytea NOT NULL,
+    auth_version integer NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    mailed boolean DEFAULT false NOT NULL,
+    used_at timestamp with time zone,
+    requested_ip inet,
+    CONSTRAINT password_resets_token_hash_check CHECK ((length(token_hash) = 32))
+);
+
+ALTER TABLE ONLY app.password_resets FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.password_resets OWNER TO geniai_owner;
+
+--
+-- Name: TABLE password_resets; Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON TABLE app.password_resets IS 'Password reset links. Valid while unused, unexpired and the user''s auth_version is unchanged (any password change ends every open link).';
+
+--
+-- Name: COLUMN password_resets.token_hash; Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN app.password_resets.token_hash IS 'sha256 of the link''s token; the token itself is never stored.';
+
+--
+-- Name: COLUMN password_resets.mailed; Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN app.password_resets.mailed IS 'The reset e-mail was queued (once per link).';
+
+--
+-- Name: password_resets_id_seq; Type: SEQUENCE; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE app.password_resets ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME app.password_resets_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 
 --
 -- Name: tenant_inboxes; Type: TABLE; Schema: app; Owner: geniai_owner
@@ -1557,10 +2792,12 @@ CREATE TABLE app.users (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     login_alert_at timestamp with time zone,
+    language text DEFAULT 'pt-BR'::text NOT NULL,
     CONSTRAINT users_auth_version_check CHECK ((auth_version >= 1)),
     CONSTRAINT users_email_check CHECK (((email = lower(email)) AND (email ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'::text) AND (length(email) <= 254))),
     CONSTRAINT users_failed_attempts_check CHECK ((failed_attempts >= 0)),
     CONSTRAINT users_full_name_check CHECK ((length(full_name) <= 120)),
+    CONSTRAINT users_language_check CHECK ((language = ANY (ARRAY['pt-BR'::text, 'en'::text]))),
     CONSTRAINT users_lockout_count_check CHECK ((lockout_count >= 0)),
     CONSTRAINT users_password_hash_check CHECK ((password_hash ~ '^\$2[aby]\$'::text)),
     CONSTRAINT users_role_check CHECK ((role = ANY (ARRAY['client'::text, 'admin'::text, 'super_admin'::text, 'support'::text])))
@@ -1620,6 +2857,12 @@ COMMENT ON COLUMN app.users.auth_version IS 'Bumped on password change and deact
 COMMENT ON COLUMN app.users.login_alert_at IS 'When the last login.attack_suspected alert for this account was audited (at most one a day).';
 
 --
+-- Name: COLUMN users.language; Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN app.users.language IS 'pt-BR or en: the language of the user''s e-mails and, once signed in, of the interface.';
+
+--
 -- Name: users_id_seq; Type: SEQUENCE; Schema: app; Owner: geniai_owner
 --
 
@@ -1631,6 +2874,41 @@ ALTER TABLE app.users ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     NO MAXVALUE
     CACHE 1
 );
+
+--
+-- Name: digest_deliveries digest_deliveries_pkey; Type: CONSTRAINT; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE ONLY app.digest_deliveries
+    ADD CONSTRAINT digest_deliveries_pkey PRIMARY KEY (tenant_id, subscription_id, period_start);
+
+--
+-- Name: digest_subscriptions digest_subscriptions_pkey; Type: CONSTRAINT; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE ONLY app.digest_subscriptions
+    ADD CONSTRAINT digest_subscriptions_pkey PRIMARY KEY (tenant_id, id);
+
+--
+-- Name: digest_subscriptions digest_subscriptions_tenant_id_user_id_frequency_key; Type: CONSTRAINT; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE ONLY app.digest_subscriptions
+    ADD CONSTRAINT digest_subscriptions_tenant_id_user_id_frequency_key UNIQUE (tenant_id, user_id, frequency);
+
+--
+-- Name: invitations invitations_pkey; Type: CONSTRAINT; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE ONLY app.invitations
+    ADD CONSTRAINT invitations_pkey PRIMARY KEY (tenant_id, id);
+
+--
+-- Name: invitations invitations_token_hash_key; Type: CONSTRAINT; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE ONLY app.invitations
+    ADD CONSTRAINT invitations_token_hash_key UNIQUE (token_hash);
 
 --
 -- Name: login_failures login_failures_pkey; Type: CONSTRAINT; Schema: app; Owner: geniai_owner
@@ -1645,6 +2923,55 @@ ALTER TABLE ONLY app.login_failures
 
 ALTER TABLE ONLY app.login_throttle
     ADD CONSTRAINT login_throttle_pkey PRIMARY KEY (ip);
+
+--
+-- Name: mail_attachments mail_attachments_pkey; Type: CONSTRAINT; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE ONLY app.mail_attachments
+    ADD CONSTRAINT mail_attachments_pkey PRIMARY KEY (tenant_id, message_id, "position");
+
+--
+-- Name: mail_attempts mail_attempts_pkey; Type: CONSTRAINT; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE ONLY app.mail_attempts
+    ADD CONSTRAINT mail_attempts_pkey PRIMARY KEY (tenant_id, message_id, attempt);
+
+--
+-- Name: mail_outbox mail_outbox_message_id_key; Type: CONSTRAINT; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE ONLY app.mail_outbox
+    ADD CONSTRAINT mail_outbox_message_id_key UNIQUE (message_id);
+
+--
+-- Name: mail_outbox mail_outbox_pkey; Type: CONSTRAINT; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE ONLY app.mail_outbox
+    ADD CONSTRAINT mail_outbox_pkey PRIMARY KEY (tenant_id, id);
+
+--
+-- Name: password_reset_throttle password_reset_throttle_pkey; Type: CONSTRAINT; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE ONLY app.password_reset_throttle
+    ADD CONSTRAINT password_reset_throttle_pkey PRIMARY KEY (key_hash);
+
+--
+-- Name: password_resets password_resets_pkey; Type: CONSTRAINT; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE ONLY app.password_resets
+    ADD CONSTRAINT password_resets_pkey PRIMARY KEY (tenant_id, id);
+
+--
+-- Name: password_resets password_resets_token_hash_key; Type: CONSTRAINT; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE ONLY app.password_resets
+    ADD CONSTRAINT password_resets_token_hash_key UNIQUE (token_hash);
 
 --
 -- Name: tenant_inboxes tenant_inboxes_inbox_id_key; Type: CONSTRAINT; Schema: app; Owner: geniai_owner
@@ -1731,6 +3058,18 @@ ALTER TABLE ONLY app.users
     ADD CONSTRAINT users_pkey PRIMARY KEY (id);
 
 --
+-- Name: invitations_email_idx; Type: INDEX; Schema: app; Owner: geniai_owner
+--
+
+CREATE INDEX invitations_email_idx ON app.invitations USING btree (email);
+
+--
+-- Name: invitations_pending_idx; Type: INDEX; Schema: app; Owner: geniai_owner
+--
+
+CREATE UNIQUE INDEX invitations_pending_idx ON app.invitations USING btree (tenant_id, email) WHERE ((accepted_at IS NULL) AND (revoked_at IS NULL));
+
+--
 -- Name: login_failures_last_failure_idx; Type: INDEX; Schema: app; Owner: geniai_owner
 --
 
@@ -1741,6 +3080,36 @@ CREATE INDEX login_failures_last_failure_idx ON app.login_failures USING btree (
 --
 
 CREATE INDEX login_throttle_window_idx ON app.login_throttle USING btree (window_start);
+
+--
+-- Name: mail_outbox_due_idx; Type: INDEX; Schema: app; Owner: geniai_owner
+--
+
+CREATE INDEX mail_outbox_due_idx ON app.mail_outbox USING btree (next_attempt_at) WHERE (status = ANY (ARRAY['queued'::text, 'sending'::text]));
+
+--
+-- Name: mail_outbox_ref_idx; Type: INDEX; Schema: app; Owner: geniai_owner
+--
+
+CREATE INDEX mail_outbox_ref_idx ON app.mail_outbox USING btree (tenant_id, ref) WHERE (ref IS NOT NULL);
+
+--
+-- Name: mail_outbox_tenant_created_idx; Type: INDEX; Schema: app; Owner: geniai_owner
+--
+
+CREATE INDEX mail_outbox_tenant_created_idx ON app.mail_outbox USING btree (tenant_id, created_at DESC);
+
+--
+-- Name: password_reset_throttle_window_idx; Type: INDEX; Schema: app; Owner: geniai_owner
+--
+
+CREATE INDEX password_reset_throttle_window_idx ON app.password_reset_throttle USING btree (window_start);
+
+--
+-- Name: password_resets_user_idx; Type: INDEX; Schema: app; Owner: geniai_owner
+--
+
+CREATE INDEX password_resets_user_idx ON app.password_resets USING btree (user_id);
 
 --
 -- Name: tenants_one_platform_idx; Type: INDEX; Schema: app; Owner: geniai_owner
@@ -1759,6 +3128,12 @@ CREATE INDEX user_sessions_expires_idx ON app.user_sessions USING btree (expires
 --
 
 CREATE INDEX user_sessions_user_idx ON app.user_sessions USING btree (user_id);
+
+--
+-- Name: users_tenant_id_id_idx; Type: INDEX; Schema: app; Owner: geniai_owner
+--
+
+CREATE UNIQUE INDEX users_tenant_id_id_idx ON app.users USING btree (tenant_id, id);
 
 --
 -- Name: users_tenant_idx; Type: INDEX; Schema: app; Owner: geniai_owner
@@ -1833,6 +3208,69 @@ CREATE TRIGGER users_check_role BEFORE INSERT OR UPDATE OF role, tenant_id ON ap
 CREATE TRIGGER users_touch BEFORE UPDATE ON app.users FOR EACH ROW EXECUTE FUNCTION app.touch_updated_at();
 
 --
+-- Name: digest_deliveries digest_deliveries_tenant_id_subscription_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE ONLY app.digest_deliveries
+    ADD CONSTRAINT digest_deliveries_tenant_id_subscription_id_fkey FOREIGN KEY (tenant_id, subscription_id) REFERENCES app.digest_subscriptions(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: digest_subscriptions digest_subscriptions_tenant_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE ONLY app.digest_subscriptions
+    ADD CONSTRAINT digest_subscriptions_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: digest_subscriptions digest_subscriptions_tenant_id_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE ONLY app.digest_subscriptions
+    ADD CONSTRAINT digest_subscriptions_tenant_id_user_id_fkey FOREIGN KEY (tenant_id, user_id) REFERENCES app.users(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: invitations invitations_tenant_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE ONLY app.invitations
+    ADD CONSTRAINT invitations_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: mail_attachments mail_attachments_tenant_id_message_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE ONLY app.mail_attachments
+    ADD CONSTRAINT mail_attachments_tenant_id_message_id_fkey FOREIGN KEY (tenant_id, message_id) REFERENCES app.mail_outbox(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: mail_attempts mail_attempts_tenant_id_message_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE ONLY app.mail_attempts
+    ADD CONSTRAINT mail_attempts_tenant_id_message_id_fkey FOREIGN KEY (tenant_id, message_id) REFERENCES app.mail_outbox(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: mail_outbox mail_outbox_tenant_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE ONLY app.mail_outbox
+    ADD CONSTRAINT mail_outbox_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: password_resets password_resets_tenant_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE ONLY app.password_resets
+    ADD CONSTRAINT password_resets_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: password_resets password_resets_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE ONLY app.password_resets
+    ADD CONSTRAINT password_resets_user_id_fkey FOREIGN KEY (user_id) REFERENCES app.users(id) ON DELETE CASCADE;
+
+--
 -- Name: tenant_inboxes tenant_inboxes_tenant_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: geniai_owner
 --
 
@@ -1861,6 +3299,108 @@ ALTER TABLE ONLY app.users
     ADD CONSTRAINT users_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
 
 --
+-- Name: digest_deliveries; Type: ROW SECURITY; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE app.digest_deliveries ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: digest_deliveries digest_deliveries_staff_read; Type: POLICY; Schema: app; Owner: geniai_owner
+--
+
+CREATE POLICY digest_deliveries_staff_read ON app.digest_deliveries FOR SELECT TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = ANY (ARRAY['super_admin'::text, 'support'::text])));
+
+--
+-- Name: digest_deliveries digest_deliveries_tenant_insert; Type: POLICY; Schema: app; Owner: geniai_owner
+--
+
+CREATE POLICY digest_deliveries_tenant_insert ON app.digest_deliveries FOR INSERT TO geniai_tenant WITH CHECK ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)));
+
+--
+-- Name: digest_deliveries digest_deliveries_tenant_read; Type: POLICY; Schema: app; Owner: geniai_owner
+--
+
+CREATE POLICY digest_deliveries_tenant_read ON app.digest_deliveries FOR SELECT TO geniai_tenant USING ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)));
+
+--
+-- Name: digest_deliveries digest_deliveries_tenant_update; Type: POLICY; Schema: app; Owner: geniai_owner
+--
+
+CREATE POLICY digest_deliveries_tenant_update ON app.digest_deliveries FOR UPDATE TO geniai_tenant USING ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)));
+
+--
+-- Name: digest_subscriptions; Type: ROW SECURITY; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE app.digest_subscriptions ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: digest_subscriptions digest_subscriptions_owner_all; Type: POLICY; Schema: app; Owner: geniai_owner
+--
+
+CREATE POLICY digest_subscriptions_owner_all ON app.digest_subscriptions TO geniai_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: digest_subscriptions digest_subscriptions_staff_delete; Type: POLICY; Schema: app; Owner: geniai_owner
+--
+
+CREATE POLICY digest_subscriptions_staff_delete ON app.digest_subscriptions FOR DELETE TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = 'super_admin'::text));
+
+--
+-- Name: digest_subscriptions digest_subscriptions_staff_read; Type: POLICY; Schema: app; Owner: geniai_owner
+--
+
+CREATE POLICY digest_subscriptions_staff_read ON app.digest_subscriptions FOR SELECT TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = ANY (ARRAY['super_admin'::text, 'support'::text])));
+
+--
+-- Name: digest_subscriptions digest_subscriptions_tenant_delete; Type: POLICY; Schema: app; Owner: geniai_owner
+--
+
+CREATE POLICY digest_subscriptions_tenant_delete ON app.digest_subscriptions FOR DELETE TO geniai_tenant USING (((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)) AND ((user_id = ( SELECT app.current_user_id() AS current_user_id)) OR (( SELECT app.current_app_role() AS current_app_role) = 'admin'::text))));
+
+--
+-- Name: digest_subscriptions digest_subscriptions_tenant_insert; Type: POLICY; Schema: app; Owner: geniai_owner
+--
+
+CREATE POLICY digest_subscriptions_tenant_insert ON app.digest_subscriptions FOR INSERT TO geniai_tenant WITH CHECK (((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)) AND ((user_id = ( SELECT app.current_user_id() AS current_user_id)) OR (( SELECT app.current_app_role() AS current_app_role) = 'admin'::text)) AND (created_by = ( SELECT app.current_user_id() AS current_user_id))));
+
+--
+-- Name: digest_subscriptions digest_subscriptions_tenant_read; Type: POLICY; Schema: app; Owner: geniai_owner
+--
+
+CREATE POLICY digest_subscriptions_tenant_read ON app.digest_subscriptions FOR SELECT TO geniai_tenant USING (((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)) AND ((user_id = ( SELECT app.current_user_id() AS current_user_id)) OR (( SELECT app.current_app_role() AS current_app_role) = 'admin'::text))));
+
+--
+-- Name: digest_subscriptions digest_subscriptions_tenant_update; Type: POLICY; Schema: app; Owner: geniai_owner
+--
+
+CREATE POLICY digest_subscriptions_tenant_update ON app.digest_subscriptions FOR UPDATE TO geniai_tenant USING (((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)) AND ((user_id = ( SELECT app.current_user_id() AS current_user_id)) OR (( SELECT app.current_app_role() AS current_app_role) = 'admin'::text)))) WITH CHECK (((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)) AND ((user_id = ( SELECT app.current_user_id() AS current_user_id)) OR (( SELECT app.current_app_role() AS current_app_role) = 'admin'::text))));
+
+--
+-- Name: invitations; Type: ROW SECURITY; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE app.invitations ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: invitations invitations_owner_all; Type: POLICY; Schema: app; Owner: geniai_owner
+--
+
+CREATE POLICY invitations_owner_all ON app.invitations TO geniai_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: invitations invitations_staff_read; Type: POLICY; Schema: app; Owner: geniai_owner
+--
+
+CREATE POLICY invitations_staff_read ON app.invitations FOR SELECT TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = ANY (ARRAY['super_admin'::text, 'support'::text])));
+
+--
+-- Name: invitations invitations_tenant_admin_read; Type: POLICY; Schema: app; Owner: geniai_owner
+--
+
+CREATE POLICY invitations_tenant_admin_read ON app.invitations FOR SELECT TO geniai_tenant USING (((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)) AND (( SELECT app.current_app_role() AS current_app_role) = 'admin'::text)));
+
+--
 -- Name: login_failures; Type: ROW SECURITY; Schema: app; Owner: geniai_owner
 --
 
@@ -1883,6 +3423,102 @@ ALTER TABLE app.login_throttle ENABLE ROW LEVEL SECURITY;
 --
 
 CREATE POLICY login_throttle_owner_all ON app.login_throttle TO geniai_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: mail_attachments; Type: ROW SECURITY; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE app.mail_attachments ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: mail_attachments mail_attachments_owner_all; Type: POLICY; Schema: app; Owner: geniai_owner
+--
+
+CREATE POLICY mail_attachments_owner_all ON app.mail_attachments TO geniai_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: mail_attachments mail_attachments_staff_read; Type: POLICY; Schema: app; Owner: geniai_owner
+--
+
+CREATE POLICY mail_attachments_staff_read ON app.mail_attachments FOR SELECT TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = ANY (ARRAY['super_admin'::text, 'support'::text])));
+
+--
+-- Name: mail_attempts; Type: ROW SECURITY; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE app.mail_attempts ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: mail_attempts mail_attempts_staff_insert; Type: POLICY; Schema: app; Owner: geniai_owner
+--
+
+CREATE POLICY mail_attempts_staff_insert ON app.mail_attempts FOR INSERT TO geniai_staff WITH CHECK ((( SELECT app.current_app_role() AS current_app_role) = 'super_admin'::text));
+
+--
+-- Name: mail_attempts mail_attempts_staff_read; Type: POLICY; Schema: app; Owner: geniai_owner
+--
+
+CREATE POLICY mail_attempts_staff_read ON app.mail_attempts FOR SELECT TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = ANY (ARRAY['super_admin'::text, 'support'::text])));
+
+--
+-- Name: mail_attempts mail_attempts_staff_update; Type: POLICY; Schema: app; Owner: geniai_owner
+--
+
+CREATE POLICY mail_attempts_staff_update ON app.mail_attempts FOR UPDATE TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = 'super_admin'::text)) WITH CHECK ((( SELECT app.current_app_role() AS current_app_role) = 'super_admin'::text));
+
+--
+-- Name: mail_outbox; Type: ROW SECURITY; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE app.mail_outbox ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: mail_outbox mail_outbox_owner_all; Type: POLICY; Schema: app; Owner: geniai_owner
+--
+
+CREATE POLICY mail_outbox_owner_all ON app.mail_outbox TO geniai_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: mail_outbox mail_outbox_staff_read; Type: POLICY; Schema: app; Owner: geniai_owner
+--
+
+CREATE POLICY mail_outbox_staff_read ON app.mail_outbox FOR SELECT TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = ANY (ARRAY['super_admin'::text, 'support'::text])));
+
+--
+-- Name: mail_outbox mail_outbox_staff_update; Type: POLICY; Schema: app; Owner: geniai_owner
+--
+
+CREATE POLICY mail_outbox_staff_update ON app.mail_outbox FOR UPDATE TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = 'super_admin'::text)) WITH CHECK ((( SELECT app.current_app_role() AS current_app_role) = 'super_admin'::text));
+
+--
+-- Name: password_reset_throttle; Type: ROW SECURITY; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE app.password_reset_throttle ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: password_reset_throttle password_reset_throttle_owner_all; Type: POLICY; Schema: app; Owner: geniai_owner
+--
+
+CREATE POLICY password_reset_throttle_owner_all ON app.password_reset_throttle TO geniai_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: password_resets; Type: ROW SECURITY; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE app.password_resets ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: password_resets password_resets_owner_all; Type: POLICY; Schema: app; Owner: geniai_owner
+--
+
+CREATE POLICY password_resets_owner_all ON app.password_resets TO geniai_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: password_resets password_resets_staff_read; Type: POLICY; Schema: app; Owner: geniai_owner
+--
+
+CREATE POLICY password_resets_staff_read ON app.password_resets FOR SELECT TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = ANY (ARRAY['super_admin'::text, 'support'::text])));
 
 --
 -- Name: tenant_inboxes; Type: ROW SECURITY; Schema: app; Owner: geniai_owner
@@ -1931,6 +3567,12 @@ ALTER TABLE app.tenant_settings ENABLE ROW LEVEL SECURITY;
 --
 
 CREATE POLICY tenant_settings_etl_read ON app.tenant_settings FOR SELECT TO geniai_etl USING ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)));
+
+--
+-- Name: tenant_settings tenant_settings_owner_read; Type: POLICY; Schema: app; Owner: geniai_owner
+--
+
+CREATE POLICY tenant_settings_owner_read ON app.tenant_settings FOR SELECT TO geniai_owner USING (true);
 
 --
 -- Name: tenant_settings tenant_settings_staff_insert; Type: POLICY; Schema: app; Owner: geniai_owner
@@ -2116,6 +3758,72 @@ GRANT ALL ON FUNCTION app.current_user_id() TO geniai_staff;
 GRANT ALL ON FUNCTION app.current_user_id() TO geniai_etl;
 
 --
+-- Name: FUNCTION digest_schedule(p_frequency text, p_weekday integer, p_hour integer, p_timezone text, p_now timestamp with time zone); Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION app.digest_schedule(p_frequency text, p_weekday integer, p_hour integer, p_timezone text, p_now timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.digest_schedule(p_frequency text, p_weekday integer, p_hour integer, p_timezone text, p_now timestamp with time zone) TO geniai_tenant;
+GRANT ALL ON FUNCTION app.digest_schedule(p_frequency text, p_weekday integer, p_hour integer, p_timezone text, p_now timestamp with time zone) TO geniai_staff;
+
+--
+-- Name: FUNCTION digest_unsubscribe(p_tenant_id bigint, p_id bigint, p_key text); Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION app.digest_unsubscribe(p_tenant_id bigint, p_id bigint, p_key text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.digest_unsubscribe(p_tenant_id bigint, p_id bigint, p_key text) TO geniai_anon;
+
+--
+-- Name: FUNCTION digest_unsubscribe_lookup(p_tenant_id bigint, p_id bigint, p_key text); Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION app.digest_unsubscribe_lookup(p_tenant_id bigint, p_id bigint, p_key text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.digest_unsubscribe_lookup(p_tenant_id bigint, p_id bigint, p_key text) TO geniai_anon;
+
+--
+-- Name: FUNCTION invitation_accept(p_token_hash bytea, p_password_hash text); Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION app.invitation_accept(p_token_hash bytea, p_password_hash text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.invitation_accept(p_token_hash bytea, p_password_hash text) TO geniai_anon;
+
+--
+-- Name: FUNCTION invitation_caller_may(p_tenant_id bigint, p_role text); Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION app.invitation_caller_may(p_tenant_id bigint, p_role text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION invitation_create(p_tenant_id bigint, p_email text, p_full_name text, p_role text, p_language text, p_token_hash bytea, p_subject text, p_text text, p_html text, p_message_id text); Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION app.invitation_create(p_tenant_id bigint, p_email text, p_full_name text, p_role text, p_language text, p_token_hash bytea, p_subject text, p_text text, p_html text, p_message_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.invitation_create(p_tenant_id bigint, p_email text, p_full_name text, p_role text, p_language text, p_token_hash bytea, p_subject text, p_text text, p_html text, p_message_id text) TO geniai_tenant;
+GRANT ALL ON FUNCTION app.invitation_create(p_tenant_id bigint, p_email text, p_full_name text, p_role text, p_language text, p_token_hash bytea, p_subject text, p_text text, p_html text, p_message_id text) TO geniai_staff;
+
+--
+-- Name: FUNCTION invitation_lookup(p_token_hash bytea); Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION app.invitation_lookup(p_token_hash bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.invitation_lookup(p_token_hash bytea) TO geniai_anon;
+
+--
+-- Name: FUNCTION invitation_resend(p_tenant_id bigint, p_id bigint, p_token_hash bytea, p_subject text, p_text text, p_html text, p_message_id text); Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION app.invitation_resend(p_tenant_id bigint, p_id bigint, p_token_hash bytea, p_subject text, p_text text, p_html text, p_message_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.invitation_resend(p_tenant_id bigint, p_id bigint, p_token_hash bytea, p_subject text, p_text text, p_html text, p_message_id text) TO geniai_tenant;
+GRANT ALL ON FUNCTION app.invitation_resend(p_tenant_id bigint, p_id bigint, p_token_hash bytea, p_subject text, p_text text, p_html text, p_message_id text) TO geniai_staff;
+
+--
+-- Name: FUNCTION invitation_revoke(p_tenant_id bigint, p_id bigint); Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION app.invitation_revoke(p_tenant_id bigint, p_id bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.invitation_revoke(p_tenant_id bigint, p_id bigint) TO geniai_tenant;
+GRANT ALL ON FUNCTION app.invitation_revoke(p_tenant_id bigint, p_id bigint) TO geniai_staff;
+
+--
 -- Name: FUNCTION is_valid_regex(re text); Type: ACL; Schema: app; Owner: geniai_owner
 --
 
@@ -2216,6 +3924,85 @@ GRANT ALL ON FUNCTION app.login_unlock(p_user_id bigint) TO geniai_staff;
 
 REVOKE ALL ON FUNCTION app.login_watch(p_limit integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.login_watch(p_limit integer) TO geniai_staff;
+
+--
+-- Name: FUNCTION mail_cancel(p_tenant_id bigint, p_ref text, p_reason text); Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION app.mail_cancel(p_tenant_id bigint, p_ref text, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.mail_cancel(p_tenant_id bigint, p_ref text, p_reason text) TO geniai_tenant;
+GRANT ALL ON FUNCTION app.mail_cancel(p_tenant_id bigint, p_ref text, p_reason text) TO geniai_staff;
+GRANT ALL ON FUNCTION app.mail_cancel(p_tenant_id bigint, p_ref text, p_reason text) TO geniai_etl;
+
+--
+-- Name: FUNCTION mail_cancel_internal(p_tenant_id bigint, p_ref text, p_reason text); Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION app.mail_cancel_internal(p_tenant_id bigint, p_ref text, p_reason text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION mail_claim(p_limit integer, p_lease_seconds integer); Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION app.mail_claim(p_limit integer, p_lease_seconds integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.mail_claim(p_limit integer, p_lease_seconds integer) TO geniai_staff;
+
+--
+-- Name: FUNCTION mail_enqueue(p_tenant_id bigint, p_kind text, p_ref text, p_recipient_user_id bigint, p_to_address text, p_to_name text, p_subject text, p_text text, p_html text, p_headers jsonb, p_message_id text, p_scrub boolean, p_att_names text[], p_att_types text[], p_att_cids text[], p_att_data bytea[]); Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION app.mail_enqueue(p_tenant_id bigint, p_kind text, p_ref text, p_recipient_user_id bigint, p_to_address text, p_to_name text, p_subject text, p_text text, p_html text, p_headers jsonb, p_message_id text, p_scrub boolean, p_att_names text[], p_att_types text[], p_att_cids text[], p_att_data bytea[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.mail_enqueue(p_tenant_id bigint, p_kind text, p_ref text, p_recipient_user_id bigint, p_to_address text, p_to_name text, p_subject text, p_text text, p_html text, p_headers jsonb, p_message_id text, p_scrub boolean, p_att_names text[], p_att_types text[], p_att_cids text[], p_att_data bytea[]) TO geniai_tenant;
+GRANT ALL ON FUNCTION app.mail_enqueue(p_tenant_id bigint, p_kind text, p_ref text, p_recipient_user_id bigint, p_to_address text, p_to_name text, p_subject text, p_text text, p_html text, p_headers jsonb, p_message_id text, p_scrub boolean, p_att_names text[], p_att_types text[], p_att_cids text[], p_att_data bytea[]) TO geniai_staff;
+GRANT ALL ON FUNCTION app.mail_enqueue(p_tenant_id bigint, p_kind text, p_ref text, p_recipient_user_id bigint, p_to_address text, p_to_name text, p_subject text, p_text text, p_html text, p_headers jsonb, p_message_id text, p_scrub boolean, p_att_names text[], p_att_types text[], p_att_cids text[], p_att_data bytea[]) TO geniai_etl;
+
+--
+-- Name: FUNCTION mail_enqueue_internal(p_tenant_id bigint, p_kind text, p_ref text, p_recipient_user_id bigint, p_to_address text, p_to_name text, p_subject text, p_text text, p_html text, p_headers jsonb, p_message_id text, p_scrub boolean, p_att_names text[], p_att_types text[], p_att_cids text[], p_att_data bytea[]); Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION app.mail_enqueue_internal(p_tenant_id bigint, p_kind text, p_ref text, p_recipient_user_id bigint, p_to_address text, p_to_name text, p_subject text, p_text text, p_html text, p_headers jsonb, p_message_id text, p_scrub boolean, p_att_names text[], p_att_types text[], p_att_cids text[], p_att_data bytea[]) FROM PUBLIC;
+
+--
+-- Name: FUNCTION mail_recipient_ok(p_user_id bigint); Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION app.mail_recipient_ok(p_user_id bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.mail_recipient_ok(p_user_id bigint) TO geniai_staff;
+
+--
+-- Name: FUNCTION mail_record(p_tenant_id bigint, p_id bigint, p_attempt integer, p_sent boolean, p_error text, p_permanent boolean); Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION app.mail_record(p_tenant_id bigint, p_id bigint, p_attempt integer, p_sent boolean, p_error text, p_permanent boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.mail_record(p_tenant_id bigint, p_id bigint, p_attempt integer, p_sent boolean, p_error text, p_permanent boolean) TO geniai_staff;
+
+--
+-- Name: FUNCTION password_reset_complete(p_token_hash bytea, p_password_hash text); Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION app.password_reset_complete(p_token_hash bytea, p_password_hash text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.password_reset_complete(p_token_hash bytea, p_password_hash text) TO geniai_anon;
+
+--
+-- Name: FUNCTION password_reset_lookup(p_token_hash bytea); Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION app.password_reset_lookup(p_token_hash bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.password_reset_lookup(p_token_hash bytea) TO geniai_anon;
+
+--
+-- Name: FUNCTION password_reset_mail(p_token_hash bytea, p_subject text, p_text text, p_html text, p_message_id text); Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION app.password_reset_mail(p_token_hash bytea, p_subject text, p_text text, p_html text, p_message_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.password_reset_mail(p_token_hash bytea, p_subject text, p_text text, p_html text, p_message_id text) TO geniai_anon;
+
+--
+-- Name: FUNCTION password_reset_request(p_email text, p_ip inet, p_token_hash bytea); Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION app.password_reset_request(p_email text, p_ip inet, p_token_hash bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.password_reset_request(p_email text, p_ip inet, p_token_hash bytea) TO geniai_anon;
 
 --
 -- Name: FUNCTION principal_check(p_user_id bigint, p_auth_version integer); Type: ACL; Schema: app; Owner: geniai_owner
@@ -2339,6 +4126,14 @@ GRANT ALL ON FUNCTION app.user_own_password_check() TO geniai_staff;
 REVOKE ALL ON FUNCTION app.user_own_password_fail() FROM PUBLIC;
 GRANT ALL ON FUNCTION app.user_own_password_fail() TO geniai_tenant;
 GRANT ALL ON FUNCTION app.user_own_password_fail() TO geniai_staff;
+
+--
+-- Name: FUNCTION user_set_own_language(p_language text); Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION app.user_set_own_language(p_language text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.user_set_own_language(p_language text) TO geniai_tenant;
+GRANT ALL ON FUNCTION app.user_set_own_language(p_language text) TO geniai_staff;
 
 --
 -- Name: FUNCTION user_set_own_password(p_hash text); Type: ACL; Schema: app; Owner: geniai_owner
@@ -2478,6 +4273,365 @@ GRANT UPDATE(sla_seconds) ON TABLE app.tenant_settings TO geniai_staff;
 
 GRANT UPDATE(lead_exclusion_labels) ON TABLE app.tenant_settings TO geniai_tenant;
 GRANT UPDATE(lead_exclusion_labels) ON TABLE app.tenant_settings TO geniai_staff;
+
+--
+-- Name: TABLE digest_deliveries; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT SELECT ON TABLE app.digest_deliveries TO geniai_tenant;
+GRANT SELECT ON TABLE app.digest_deliveries TO geniai_staff;
+
+--
+-- Name: COLUMN digest_deliveries.tenant_id; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT INSERT(tenant_id) ON TABLE app.digest_deliveries TO geniai_tenant;
+
+--
+-- Name: COLUMN digest_deliveries.subscription_id; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT INSERT(subscription_id) ON TABLE app.digest_deliveries TO geniai_tenant;
+
+--
+-- Name: COLUMN digest_deliveries.period_start; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT INSERT(period_start) ON TABLE app.digest_deliveries TO geniai_tenant;
+
+--
+-- Name: COLUMN digest_deliveries.period_end; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT INSERT(period_end) ON TABLE app.digest_deliveries TO geniai_tenant;
+
+--
+-- Name: COLUMN digest_deliveries.scheduled_for; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT INSERT(scheduled_for) ON TABLE app.digest_deliveries TO geniai_tenant;
+
+--
+-- Name: COLUMN digest_deliveries.mail_id; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT INSERT(mail_id),UPDATE(mail_id) ON TABLE app.digest_deliveries TO geniai_tenant;
+
+--
+-- Name: TABLE digest_subscriptions; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT SELECT,DELETE ON TABLE app.digest_subscriptions TO geniai_tenant;
+GRANT DELETE ON TABLE app.digest_subscriptions TO geniai_staff;
+
+--
+-- Name: COLUMN digest_subscriptions.tenant_id; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT INSERT(tenant_id) ON TABLE app.digest_subscriptions TO geniai_tenant;
+GRANT SELECT(tenant_id) ON TABLE app.digest_subscriptions TO geniai_staff;
+
+--
+-- Name: COLUMN digest_subscriptions.id; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT SELECT(id) ON TABLE app.digest_subscriptions TO geniai_staff;
+
+--
+-- Name: COLUMN digest_subscriptions.user_id; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT INSERT(user_id) ON TABLE app.digest_subscriptions TO geniai_tenant;
+GRANT SELECT(user_id) ON TABLE app.digest_subscriptions TO geniai_staff;
+
+--
+-- Name: COLUMN digest_subscriptions.frequency; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT INSERT(frequency),UPDATE(frequency) ON TABLE app.digest_subscriptions TO geniai_tenant;
+GRANT SELECT(frequency) ON TABLE app.digest_subscriptions TO geniai_staff;
+
+--
+-- Name: COLUMN digest_subscriptions.weekday; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT INSERT(weekday),UPDATE(weekday) ON TABLE app.digest_subscriptions TO geniai_tenant;
+GRANT SELECT(weekday) ON TABLE app.digest_subscriptions TO geniai_staff;
+
+--
+-- Name: COLUMN digest_subscriptions.hour; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT INSERT(hour),UPDATE(hour) ON TABLE app.digest_subscriptions TO geniai_tenant;
+GRANT SELECT(hour) ON TABLE app.digest_subscriptions TO geniai_staff;
+
+--
+-- Name: COLUMN digest_subscriptions.created_by; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT INSERT(created_by) ON TABLE app.digest_subscriptions TO geniai_tenant;
+GRANT SELECT(created_by) ON TABLE app.digest_subscriptions TO geniai_staff;
+
+--
+-- Name: COLUMN digest_subscriptions.created_at; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT SELECT(created_at) ON TABLE app.digest_subscriptions TO geniai_staff;
+
+--
+-- Name: COLUMN invitations.tenant_id; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT SELECT(tenant_id) ON TABLE app.invitations TO geniai_tenant;
+GRANT SELECT(tenant_id) ON TABLE app.invitations TO geniai_staff;
+
+--
+-- Name: COLUMN invitations.id; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT SELECT(id) ON TABLE app.invitations TO geniai_tenant;
+GRANT SELECT(id) ON TABLE app.invitations TO geniai_staff;
+
+--
+-- Name: COLUMN invitations.email; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT SELECT(email) ON TABLE app.invitations TO geniai_tenant;
+GRANT SELECT(email) ON TABLE app.invitations TO geniai_staff;
+
+--
+-- Name: COLUMN invitations.full_name; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT SELECT(full_name) ON TABLE app.invitations TO geniai_tenant;
+GRANT SELECT(full_name) ON TABLE app.invitations TO geniai_staff;
+
+--
+-- Name: COLUMN invitations.role; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT SELECT(role) ON TABLE app.invitations TO geniai_tenant;
+GRANT SELECT(role) ON TABLE app.invitations TO geniai_staff;
+
+--
+-- Name: COLUMN invitations.language; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT SELECT(language) ON TABLE app.invitations TO geniai_tenant;
+GRANT SELECT(language) ON TABLE app.invitations TO geniai_staff;
+
+--
+-- Name: COLUMN invitations.invited_by; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT SELECT(invited_by) ON TABLE app.invitations TO geniai_tenant;
+GRANT SELECT(invited_by) ON TABLE app.invitations TO geniai_staff;
+
+--
+-- Name: COLUMN invitations.created_at; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT SELECT(created_at) ON TABLE app.invitations TO geniai_tenant;
+GRANT SELECT(created_at) ON TABLE app.invitations TO geniai_staff;
+
+--
+-- Name: COLUMN invitations.expires_at; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT SELECT(expires_at) ON TABLE app.invitations TO geniai_tenant;
+GRANT SELECT(expires_at) ON TABLE app.invitations TO geniai_staff;
+
+--
+-- Name: COLUMN invitations.accepted_at; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT SELECT(accepted_at) ON TABLE app.invitations TO geniai_tenant;
+GRANT SELECT(accepted_at) ON TABLE app.invitations TO geniai_staff;
+
+--
+-- Name: COLUMN invitations.user_id; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT SELECT(user_id) ON TABLE app.invitations TO geniai_tenant;
+GRANT SELECT(user_id) ON TABLE app.invitations TO geniai_staff;
+
+--
+-- Name: COLUMN invitations.revoked_at; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT SELECT(revoked_at) ON TABLE app.invitations TO geniai_tenant;
+GRANT SELECT(revoked_at) ON TABLE app.invitations TO geniai_staff;
+
+--
+-- Name: COLUMN invitations.held; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT SELECT(held) ON TABLE app.invitations TO geniai_staff;
+
+--
+-- Name: TABLE mail_attachments; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT SELECT ON TABLE app.mail_attachments TO geniai_staff;
+GRANT SELECT ON TABLE app.mail_attachments TO geniai_tenant;
+
+--
+-- Name: TABLE mail_attempts; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT SELECT ON TABLE app.mail_attempts TO geniai_staff;
+GRANT SELECT ON TABLE app.mail_attempts TO geniai_tenant;
+
+--
+-- Name: COLUMN mail_attempts.tenant_id; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT INSERT(tenant_id) ON TABLE app.mail_attempts TO geniai_staff;
+
+--
+-- Name: COLUMN mail_attempts.message_id; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT INSERT(message_id) ON TABLE app.mail_attempts TO geniai_staff;
+
+--
+-- Name: COLUMN mail_attempts.attempt; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT INSERT(attempt) ON TABLE app.mail_attempts TO geniai_staff;
+
+--
+-- Name: COLUMN mail_attempts.started_at; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT INSERT(started_at) ON TABLE app.mail_attempts TO geniai_staff;
+
+--
+-- Name: COLUMN mail_attempts.finished_at; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT INSERT(finished_at),UPDATE(finished_at) ON TABLE app.mail_attempts TO geniai_staff;
+
+--
+-- Name: COLUMN mail_attempts.outcome; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT INSERT(outcome),UPDATE(outcome) ON TABLE app.mail_attempts TO geniai_staff;
+
+--
+-- Name: COLUMN mail_attempts.error; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT INSERT(error),UPDATE(error) ON TABLE app.mail_attempts TO geniai_staff;
+
+--
+-- Name: TABLE mail_outbox; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT SELECT ON TABLE app.mail_outbox TO geniai_staff;
+GRANT SELECT ON TABLE app.mail_outbox TO geniai_tenant;
+
+--
+-- Name: COLUMN mail_outbox.text_body; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT UPDATE(text_body) ON TABLE app.mail_outbox TO geniai_staff;
+
+--
+-- Name: COLUMN mail_outbox.html_body; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT UPDATE(html_body) ON TABLE app.mail_outbox TO geniai_staff;
+
+--
+-- Name: COLUMN mail_outbox.status; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT UPDATE(status) ON TABLE app.mail_outbox TO geniai_staff;
+
+--
+-- Name: COLUMN mail_outbox.attempts; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT UPDATE(attempts) ON TABLE app.mail_outbox TO geniai_staff;
+
+--
+-- Name: COLUMN mail_outbox.next_attempt_at; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT UPDATE(next_attempt_at) ON TABLE app.mail_outbox TO geniai_staff;
+
+--
+-- Name: COLUMN mail_outbox.last_error; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT UPDATE(last_error) ON TABLE app.mail_outbox TO geniai_staff;
+
+--
+-- Name: COLUMN mail_outbox.sent_at; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT UPDATE(sent_at) ON TABLE app.mail_outbox TO geniai_staff;
+
+--
+-- Name: COLUMN password_resets.tenant_id; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT SELECT(tenant_id) ON TABLE app.password_resets TO geniai_staff;
+GRANT SELECT(tenant_id) ON TABLE app.password_resets TO geniai_tenant;
+
+--
+-- Name: COLUMN password_resets.id; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT SELECT(id) ON TABLE app.password_resets TO geniai_staff;
+GRANT SELECT(id) ON TABLE app.password_resets TO geniai_tenant;
+
+--
+-- Name: COLUMN password_resets.user_id; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT SELECT(user_id) ON TABLE app.password_resets TO geniai_staff;
+GRANT SELECT(user_id) ON TABLE app.password_resets TO geniai_tenant;
+
+--
+-- Name: COLUMN password_resets.auth_version; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT SELECT(auth_version) ON TABLE app.password_resets TO geniai_staff;
+
+--
+-- Name: COLUMN password_resets.created_at; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT SELECT(created_at) ON TABLE app.password_resets TO geniai_staff;
+GRANT SELECT(created_at) ON TABLE app.password_resets TO geniai_tenant;
+
+--
+-- Name: COLUMN password_resets.expires_at; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT SELECT(expires_at) ON TABLE app.password_resets TO geniai_staff;
+GRANT SELECT(expires_at) ON TABLE app.password_resets TO geniai_tenant;
+
+--
+-- Name: COLUMN password_resets.mailed; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT SELECT(mailed) ON TABLE app.password_resets TO geniai_staff;
+
+--
+-- Name: COLUMN password_resets.used_at; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT SELECT(used_at) ON TABLE app.password_resets TO geniai_staff;
+GRANT SELECT(used_at) ON TABLE app.password_resets TO geniai_tenant;
+
+--
+-- Name: COLUMN password_resets.requested_ip; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT SELECT(requested_ip) ON TABLE app.password_resets TO geniai_staff;
 
 --
 -- Name: TABLE tenant_inboxes; Type: ACL; Schema: app; Owner: geniai_owner
@@ -2727,3 +4881,10 @@ GRANT SELECT(updated_at) ON TABLE app.users TO geniai_staff;
 --
 
 GRANT SELECT(login_alert_at) ON TABLE app.users TO geniai_staff;
+
+--
+-- Name: COLUMN users.language; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT SELECT(language),INSERT(language),UPDATE(language) ON TABLE app.users TO geniai_tenant;
+GRANT SELECT(language),INSERT(language),UPDATE(language) ON TABLE app.users TO geniai_staff;
