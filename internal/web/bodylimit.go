@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"strings"
 
 	"github.com/geniai/analytics/internal/apperr"
 )
@@ -15,7 +16,10 @@ import (
 //     maxFormBytes, parsed here, so no handler parses a body of its own;
 //   - multipart/form-data: refused (415) without reading it. No route takes an upload, so no
 //     temporary file is ever written (net/http writes large parts to disk and removes them only
-//     for the request it served itself, not for the copies middleware passes on);
+//     for the request it served itself, not for the copies middleware passes on). The one
+//     exception is a mail client's one-click unsubscribe (RFC 8058 lets it send its
+//     "List-Unsubscribe=One-Click" either way): bounded like any other body and never read, the
+//     key in the path being the credential;
 //   - any other body: at most maxFormBytes, read by no handler.
 //
 // A body announced as larger is refused before a byte is read; one that turns out larger
@@ -50,7 +54,7 @@ func (s *Server) limitBodies(next http.Handler) http.Handler {
 			s.fail(w, r, err)
 		}
 		switch {
-		case media == "multipart/form-data":
+		case media == "multipart/form-data" && !oneClickUnsubscribe(r):
 			refuse(errUploadRefused)
 			return
 		case r.ContentLength > maxFormBytes:
@@ -71,4 +75,10 @@ func (s *Server) limitBodies(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// oneClickUnsubscribe is the POST of a digest's unsubscribe link (unsubscribe.go), which a mail
+// client may send as multipart/form-data.
+func oneClickUnsubscribe(r *http.Request) bool {
+	return r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/unsubscribe/")
 }

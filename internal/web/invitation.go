@@ -3,7 +3,6 @@ package web
 import (
 	"net/http"
 
-	"github.com/geniai/analytics/internal/apperr"
 	"github.com/geniai/analytics/internal/pg"
 )
 
@@ -25,10 +24,6 @@ func (s *Server) inviteForm(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) inviteSubmit(w http.ResponseWriter, r *http.Request) error {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		return apperr.Wrap(err, apperr.Invalid, "Formulário inválido.")
-	}
 	token := r.PathValue("token")
 	email, err := s.acct.AcceptInvitation(r.Context(), pg.Anon(s.clientIP(r), userAgent(r)), token,
 		r.PostForm.Get("new"), r.PostForm.Get("confirm"))

@@ -1,9 +1,11 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -209,6 +211,27 @@ func TestUnsubscribeLinkOneClick(t *testing.T) {
 	}
 	// A second click finds it done.
 	expectStatus(t, b.post(token, nil), http.StatusOK, "não recebe mais")
+
+	// RFC 8058 also allows the one-click body as multipart/form-data: taken (never read, no
+	// file), where every other route refuses multipart.
+	if err := m.super.QueryRow(context.Background(), `INSERT INTO app.digest_subscriptions (tenant_id, user_id, frequency, created_by)
+		VALUES ($1, $2, 'daily', $2) RETURNING id, unsubscribe_key`, tid, uid).Scan(&sub, &key); err != nil {
+		t.Fatal(err)
+	}
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	_ = mw.WriteField("List-Unsubscribe", "One-Click")
+	_ = mw.Close()
+	req, _ = http.NewRequest("POST", m.ts.URL+"/unsubscribe/"+itoa(tid)+"."+itoa(sub)+"."+key, &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || count() != 0 {
+		t.Fatalf("one-click multipart POST: %d, %d subscriptions left", res.StatusCode, count())
+	}
 }
 
 // "Resumos por e-mail": a client subscribes themselves and cannot subscribe anyone else; a

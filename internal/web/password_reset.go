@@ -34,10 +34,6 @@ func (s *Server) forgotForm(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) forgotSubmit(w http.ResponseWriter, r *http.Request) error {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		return apperr.Wrap(err, apperr.Invalid, "Formulário inválido.")
-	}
 	p := AccountLinkPage{Page: s.newPage(r, "forgot.title"), MailEnabled: s.acct.Mail.Enabled()}
 	if !p.MailEnabled {
 		return s.render(w, r, http.StatusOK, "forgot", p) // says whom to ask instead
@@ -79,10 +75,6 @@ func (s *Server) resetForm(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) resetSubmit(w http.ResponseWriter, r *http.Request) error {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		return apperr.Wrap(err, apperr.Invalid, "Formulário inválido.")
-	}
 	token := r.PathValue("token")
 	email, err := s.acct.CompleteReset(r.Context(), pg.Anon(s.clientIP(r), userAgent(r)), token,
 		r.PostForm.Get("new"), r.PostForm.Get("confirm"))
