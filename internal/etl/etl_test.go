@@ -447,7 +447,7 @@ func (f *fixture) checkOracle(tenant int64, inboxes []int, tz string, ru rules) 
 			f.t.Errorf("conversation %d:\n got %s\nwant %s", id, dump(g), dump(w))
 		}
 	}
-	f.checkDaily(tenant, want)
+	f.checkDaily(tenant, want, ru.SLASeconds)
 	f.checkTranscripts(tenant)
 	return want
 }
@@ -578,7 +578,7 @@ func dump(e expConv) string {
 }
 
 // checkDaily compares analytics.daily_stats with rollups of the oracle's conversations.
-func (f *fixture) checkDaily(tenant int64, want map[int]expConv) {
+func (f *fixture) checkDaily(tenant int64, want map[int]expConv, sla float64) {
 	f.t.Helper()
 	type key struct {
 		day   string
@@ -595,7 +595,7 @@ func (f *fixture) checkDaily(tenant int64, want map[int]expConv) {
 		k := key{e.Day, e.Inbox}
 		v := exp[k]
 		if v == nil {
-			v = make([]float64, 32)
+			v = make([]float64, 46)
 		}
 		add := []float64{1, b(e.Lead), b(e.Visit), b(e.Converted), b(e.Unanswered), b(e.Unanswered && e.Lead), b(e.Resolved),
 			b(e.BotResolved), b(e.Handoff), b(e.Bot > 0)}
@@ -626,6 +626,31 @@ func (f *fixture) checkDaily(tenant int64, want map[int]expConv) {
 			cs[1+*e.Csat] = 1
 		}
 		add = append(add, cs...)
+		// speed to lead: business-time sums and first-reply buckets, requests for a person,
+		// answered first waits and the SLA
+		biz := make([]float64, 16)
+		if e.FirstReplyB != nil {
+			s := *e.FirstReplyB
+			biz[0] = s
+			bounds := []float64{60, 300, 900, 3600, 14400, 86400}
+			i := sort.SearchFloat64s(bounds, s)
+			if i < len(bounds) && bounds[i] == s {
+				i++
+			}
+			biz[1+i] = 1
+		}
+		if e.FirstHumanB != nil {
+			biz[8] = *e.FirstHumanB
+		}
+		if e.ResolutionB != nil {
+			biz[9] = *e.ResolutionB
+		}
+		biz[10] = b(e.HandoffRequested != nil)
+		if e.WaitS != nil {
+			biz[11], biz[12], biz[13] = 1, *e.WaitS, *e.WaitB
+			biz[14], biz[15] = b(*e.WaitB <= sla), b(*e.WaitB > sla)
+		}
+		add = append(add, biz...)
 		for i := range add {
 			v[i] += add[i]
 		}
@@ -635,7 +660,11 @@ func (f *fixture) checkDaily(tenant int64, want map[int]expConv) {
 		unanswered_leads, resolved, bot_resolved, handoffs, with_bot, first_reply_count, first_reply_sum, first_reply_lt_1m,
 		first_reply_1m_5m, first_reply_5m_15m, first_reply_15m_1h, first_reply_1h_4h, first_reply_4h_24h, first_reply_gt_24h,
 		first_human_reply_count, first_human_reply_sum, resolution_count, resolution_sum, csat_responses, csat_satisfied,
-		csat_1, csat_2, csat_3, csat_4, csat_5 FROM analytics.daily_stats WHERE tenant_id = $1`, tenant)
+		csat_1, csat_2, csat_3, csat_4, csat_5, first_reply_business_sum, first_reply_business_lt_1m,
+		first_reply_business_1m_5m, first_reply_business_5m_15m, first_reply_business_15m_1h, first_reply_business_1h_4h,
+		first_reply_business_4h_24h, first_reply_business_gt_24h, first_human_reply_business_sum, resolution_business_sum,
+		handoff_requests, human_wait_count, human_wait_sum, human_wait_business_sum, sla_within, sla_late
+		FROM analytics.daily_stats WHERE tenant_id = $1`, tenant)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -646,7 +675,7 @@ func (f *fixture) checkDaily(tenant int64, want map[int]expConv) {
 			f.t.Fatal(err)
 		}
 		k := key{vals[0].(string), int(vals[1].(int32))}
-		v := make([]float64, 30)
+		v := make([]float64, 46)
 		for i, x := range vals[2:] {
 			switch x := x.(type) {
 			case int32:
@@ -666,7 +695,7 @@ func (f *fixture) checkDaily(tenant int64, want map[int]expConv) {
 			f.t.Errorf("daily_stats %v missing", k)
 			continue
 		}
-		for i := 0; i < 30; i++ {
+		for i := 0; i < 46; i++ {
 			if math.Abs(g[i]-e[i]) > 1e-6 {
 				f.t.Errorf("daily_stats %v column %d: got %v want %v", k, i, g[i], e[i])
 			}
