@@ -216,6 +216,20 @@ type Querier interface {
 	// PrincipalCheck re-validates the context user on every request; no row when the user is gone
 	// or is not the context user.
 	PrincipalCheck(ctx context.Context, arg PrincipalCheckParams) (PrincipalCheckRow, error)
+	// QueueCounts counts the awaiting conversations of the chosen inboxes, in all and per state.
+	QueueCounts(ctx context.Context, arg QueueCountsParams) (QueueCountsRow, error)
+	// QueuePage lists awaiting conversations oldest wait first, keyset-paginated on
+	// (waiting_since, conversation_id), with the wait in business seconds, the window's end, the
+	// funnel stage and the contact's last message.
+	QueuePage(ctx context.Context, arg QueuePageParams) ([]QueuePageRow, error)
+	// The queue of conversations awaiting a person (docs/metrics.md, speed to lead): a state as of
+	// the tenant's last sync, read from the columns the ETL stores (waiting_since, waiting_due_at,
+	// window_closes_at). The sync time is the source's clock when the last successful run checked it
+	// (etl.watermarks.source_checked_at); every wait and window is measured against it.
+	// The state filter: NULL (all), past_sla (the wait exceeds the SLA target in business time),
+	// window_closing (the WhatsApp window closes within 2 hours), window_closed.
+	// QueueSyncedAt is the tenant's sync time (NULL before its first successful run).
+	QueueSyncedAt(ctx context.Context, tenantID int64) (*time.Time, error)
 	// RegexRefusal names the first construct of a funnel regular expression that would make matching
 	// backtrack (a back-reference or a lookaround), or '' when it has none.
 	RegexRefusal(ctx context.Context, re string) (string, error)
