@@ -4,7 +4,8 @@
 -- nullable aggregate); internal/dashboard turns NaN into "no value".
 
 -- name: DashboardSummary :one
--- DashboardSummary computes every KPI of the filtered conversations.
+-- DashboardSummary computes every KPI of the filtered conversations; durations in business time
+-- when @business (docs/metrics.md). SLA states are judged at the tenant's target and sync time.
 SELECT count(*)::bigint AS conversations,
        count(*) FILTER (WHERE c.contact_messages > 0)::bigint AS with_contact,
        count(*) FILTER (WHERE c.is_lead)::bigint AS leads,
@@ -13,22 +14,30 @@ SELECT count(*)::bigint AS conversations,
        count(*) FILTER (WHERE c.unanswered)::bigint AS unanswered,
        count(*) FILTER (WHERE c.unanswered AND c.is_lead)::bigint AS unanswered_leads,
        count(c.first_reply_seconds)::bigint AS replied,
-       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY c.first_reply_seconds), 'NaN')::float8 AS first_reply_p50,
-       coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY c.first_reply_seconds), 'NaN')::float8 AS first_reply_p90,
-       coalesce(avg(c.first_reply_seconds), 'NaN')::float8 AS first_reply_avg,
+       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY CASE WHEN @business::boolean THEN c.first_reply_business_seconds ELSE c.first_reply_seconds END), 'NaN')::float8 AS first_reply_p50,
+       coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY CASE WHEN @business::boolean THEN c.first_reply_business_seconds ELSE c.first_reply_seconds END), 'NaN')::float8 AS first_reply_p90,
+       coalesce(avg(CASE WHEN @business::boolean THEN c.first_reply_business_seconds ELSE c.first_reply_seconds END), 'NaN')::float8 AS first_reply_avg,
        count(c.first_human_reply_seconds)::bigint AS human_replied,
-       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY c.first_human_reply_seconds), 'NaN')::float8 AS first_human_reply_p50,
-       coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY c.first_human_reply_seconds), 'NaN')::float8 AS first_human_reply_p90,
+       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY CASE WHEN @business::boolean THEN c.first_human_reply_business_seconds ELSE c.first_human_reply_seconds END), 'NaN')::float8 AS first_human_reply_p50,
+       coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY CASE WHEN @business::boolean THEN c.first_human_reply_business_seconds ELSE c.first_human_reply_seconds END), 'NaN')::float8 AS first_human_reply_p90,
        count(*) FILTER (WHERE c.resolved)::bigint AS resolved,
-       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY c.resolution_seconds), 'NaN')::float8 AS resolution_p50,
+       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY CASE WHEN @business::boolean THEN c.resolution_business_seconds ELSE c.resolution_seconds END), 'NaN')::float8 AS resolution_p50,
        count(*) FILTER (WHERE c.bot_resolved)::bigint AS bot_resolved,
        count(*) FILTER (WHERE c.bot_messages > 0)::bigint AS with_bot,
        count(*) FILTER (WHERE c.handoff)::bigint AS handoffs,
        count(c.csat_rating)::bigint AS csat_responses,
-       count(*) FILTER (WHERE c.csat_rating >= 4)::bigint AS csat_satisfied
+       count(*) FILTER (WHERE c.csat_rating >= 4)::bigint AS csat_satisfied,
+       count(c.handoff_requested_at)::bigint AS handoff_requests,
+       count(c.human_wait_seconds)::bigint AS human_waits,
+       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY CASE WHEN @business::boolean THEN c.human_wait_business_seconds ELSE c.human_wait_seconds END), 'NaN')::float8 AS human_wait_p50,
+       coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY CASE WHEN @business::boolean THEN c.human_wait_business_seconds ELSE c.human_wait_seconds END), 'NaN')::float8 AS human_wait_p90,
+       count(*) FILTER (WHERE analytics.sla_state(c.human_wait_from, c.human_wait_reply_at, c.human_wait_business_seconds, c.human_wait_due_at, x.sla_seconds, x.synced_at) = 'within')::bigint AS sla_within,
+       count(*) FILTER (WHERE analytics.sla_state(c.human_wait_from, c.human_wait_reply_at, c.human_wait_business_seconds, c.human_wait_due_at, x.sla_seconds, x.synced_at) = 'missed')::bigint AS sla_missed
 FROM analytics.conversation_filter(@tenant_id, @from_day, @to_day, sqlc.narg('inboxes')::integer[], sqlc.narg('channel'),
         sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'), sqlc.narg('flag'), sqlc.narg('frt_bucket'),
-        sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search')) c;
+        sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search'), @business::boolean) c
+CROSS JOIN (SELECT (SELECT ts.sla_seconds FROM app.tenant_settings ts WHERE ts.tenant_id = @tenant_id) AS sla_seconds,
+                   (SELECT w.source_checked_at FROM etl.watermarks w WHERE w.tenant_id = @tenant_id) AS synced_at) x;
 
 -- name: DashboardDaily :many
 -- DashboardDaily is the daily volume per inbox (the page sums inboxes unless stacked).
@@ -37,16 +46,17 @@ SELECT c.created_day AS day, c.inbox_id,
        count(*) FILTER (WHERE c.is_lead)::bigint AS leads
 FROM analytics.conversation_filter(@tenant_id, @from_day, @to_day, sqlc.narg('inboxes')::integer[], sqlc.narg('channel'),
         sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'), sqlc.narg('flag'), sqlc.narg('frt_bucket'),
-        sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search')) c
+        sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search'), @business::boolean) c
 GROUP BY c.created_day, c.inbox_id
 ORDER BY c.created_day, c.inbox_id;
 
 -- name: DashboardFirstReplyBuckets :many
 -- DashboardFirstReplyBuckets is the first-reply time distribution (analytics.frt_bucket).
-SELECT analytics.frt_bucket(c.first_reply_seconds)::smallint AS bucket, count(*)::bigint AS conversations
+SELECT analytics.frt_bucket(CASE WHEN @business::boolean THEN c.first_reply_business_seconds ELSE c.first_reply_seconds END)::smallint AS bucket,
+       count(*)::bigint AS conversations
 FROM analytics.conversation_filter(@tenant_id, @from_day, @to_day, sqlc.narg('inboxes')::integer[], sqlc.narg('channel'),
         sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'), sqlc.narg('flag'), sqlc.narg('frt_bucket'),
-        sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search')) c
+        sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search'), @business::boolean) c
 WHERE c.first_reply_seconds IS NOT NULL
 GROUP BY 1
 ORDER BY 1;
@@ -56,7 +66,7 @@ ORDER BY 1;
 SELECT c.created_dow AS dow, c.created_hour AS hour, count(*)::bigint AS conversations
 FROM analytics.conversation_filter(@tenant_id, @from_day, @to_day, sqlc.narg('inboxes')::integer[], sqlc.narg('channel'),
         sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'), sqlc.narg('flag'), sqlc.narg('frt_bucket'),
-        sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search')) c
+        sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search'), @business::boolean) c
 GROUP BY c.created_dow, c.created_hour
 ORDER BY c.created_dow, c.created_hour;
 
@@ -68,10 +78,10 @@ SELECT c.inbox_id, max(c.channel_type)::text AS channel_type,
        count(*) FILTER (WHERE c.is_visit)::bigint AS visits,
        count(*) FILTER (WHERE c.is_converted)::bigint AS conversions,
        count(*) FILTER (WHERE c.unanswered AND c.is_lead)::bigint AS unanswered_leads,
-       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY c.first_reply_seconds), 'NaN')::float8 AS first_reply_p50
+       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY CASE WHEN @business::boolean THEN c.first_reply_business_seconds ELSE c.first_reply_seconds END), 'NaN')::float8 AS first_reply_p50
 FROM analytics.conversation_filter(@tenant_id, @from_day, @to_day, sqlc.narg('inboxes')::integer[], sqlc.narg('channel'),
         sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'), sqlc.narg('flag'), sqlc.narg('frt_bucket'),
-        sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search')) c
+        sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search'), @business::boolean) c
 GROUP BY c.inbox_id
 ORDER BY count(*) DESC, c.inbox_id;
 
@@ -83,7 +93,7 @@ SELECT l.label::text AS label,
        count(*) FILTER (WHERE c.is_converted)::bigint AS conversions
 FROM analytics.conversation_filter(@tenant_id, @from_day, @to_day, sqlc.narg('inboxes')::integer[], sqlc.narg('channel'),
         sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'), sqlc.narg('flag'), sqlc.narg('frt_bucket'),
-        sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search')) c
+        sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search'), @business::boolean) c
 CROSS JOIN LATERAL unnest(c.labels) AS l(label)
 GROUP BY l.label
 ORDER BY count(*) DESC, l.label;
@@ -93,7 +103,7 @@ ORDER BY count(*) DESC, l.label;
 SELECT c.csat_rating::smallint AS rating, count(*)::bigint AS conversations
 FROM analytics.conversation_filter(@tenant_id, @from_day, @to_day, sqlc.narg('inboxes')::integer[], sqlc.narg('channel'),
         sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'), sqlc.narg('flag'), sqlc.narg('frt_bucket'),
-        sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search')) c
+        sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search'), @business::boolean) c
 WHERE c.csat_rating IS NOT NULL
 GROUP BY c.csat_rating
 ORDER BY c.csat_rating;
@@ -104,10 +114,17 @@ ORDER BY c.csat_rating;
 SELECT c.conversation_id, c.display_id, c.inbox_id, c.channel_type, c.status, c.contact_name, c.contact_phone,
        c.labels, c.created_at, c.last_activity_at, c.contact_messages, c.bot_messages, c.human_messages,
        c.first_reply_seconds, c.first_human_reply_seconds, c.resolution_seconds, c.unanswered, c.resolved,
-       c.handoff, c.bot_resolved, c.csat_rating, c.is_lead, c.is_visit, c.is_converted
+       c.handoff, c.bot_resolved, c.csat_rating, c.is_lead, c.is_visit, c.is_converted,
+       c.first_reply_business_seconds, c.first_human_reply_business_seconds, c.resolution_business_seconds,
+       c.handoff_requested_at, c.human_wait_seconds, c.human_wait_business_seconds,
+       coalesce(analytics.sla_state(c.human_wait_from, c.human_wait_reply_at, c.human_wait_business_seconds,
+                                    c.human_wait_due_at, x.sla_seconds, x.synced_at), '')::text AS sla,
+       c.waiting_since, c.window_closes_at
 FROM analytics.conversation_filter(@tenant_id, @from_day, @to_day, sqlc.narg('inboxes')::integer[], sqlc.narg('channel'),
         sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'), sqlc.narg('flag'), sqlc.narg('frt_bucket'),
-        sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search')) c
+        sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search'), @business::boolean) c
+CROSS JOIN (SELECT (SELECT ts.sla_seconds FROM app.tenant_settings ts WHERE ts.tenant_id = @tenant_id) AS sla_seconds,
+                   (SELECT w.source_checked_at FROM etl.watermarks w WHERE w.tenant_id = @tenant_id) AS synced_at) x
 WHERE (sqlc.narg('after_created')::timestamptz IS NULL
        OR (c.created_at, c.conversation_id) < (sqlc.narg('after_created')::timestamptz, sqlc.narg('after_id')::integer))
 ORDER BY c.created_at DESC, c.conversation_id DESC
@@ -117,7 +134,7 @@ LIMIT @page_size;
 -- ConversationCount counts the filtered conversations (the list header and drill-down checks).
 SELECT count(*)::bigint FROM analytics.conversation_filter(@tenant_id, @from_day, @to_day, sqlc.narg('inboxes')::integer[], sqlc.narg('channel'),
         sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'), sqlc.narg('flag'), sqlc.narg('frt_bucket'),
-        sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search')) c;
+        sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search'), @business::boolean) c;
 
 -- name: ConversationGet :one
 -- ConversationGet is one conversation with every metric; RLS hides other tenants' rows.
@@ -126,8 +143,16 @@ SELECT c.conversation_id, c.display_id, c.account_id, c.inbox_id, c.channel_type
        c.contact_messages, c.bot_messages, c.human_messages, c.private_notes, c.first_contact_at,
        c.first_reply_at, c.first_reply_seconds, c.first_human_reply_at, c.first_human_reply_seconds,
        c.last_message_at, c.unanswered, c.resolved, c.handoff, c.bot_resolved, c.resolution_seconds,
-       c.csat_rating, c.csat_at, c.is_lead, c.is_visit, c.is_converted
+       c.csat_rating, c.csat_at, c.is_lead, c.is_visit, c.is_converted,
+       c.first_reply_business_seconds, c.first_human_reply_business_seconds, c.resolution_business_seconds,
+       c.handoff_requested_at, c.human_wait_from, c.human_wait_reply_at, c.human_wait_seconds,
+       c.human_wait_business_seconds,
+       coalesce(analytics.sla_state(c.human_wait_from, c.human_wait_reply_at, c.human_wait_business_seconds,
+                                    c.human_wait_due_at, ts.sla_seconds, w.source_checked_at), '')::text AS sla,
+       ts.sla_seconds, c.waiting_since, c.waiting_due_at, c.window_closes_at, w.source_checked_at AS synced_at
 FROM analytics.conversations c
+JOIN app.tenant_settings ts ON ts.tenant_id = c.tenant_id
+LEFT JOIN etl.watermarks w ON w.tenant_id = c.tenant_id
 WHERE c.tenant_id = @tenant_id AND c.conversation_id = @conversation_id;
 
 -- name: ConversationTranscript :many
@@ -186,7 +211,19 @@ SELECT coalesce(sum(d.conversations), 0)::bigint AS conversations,
        coalesce(sum(d.csat_2), 0)::bigint AS csat2,
        coalesce(sum(d.csat_3), 0)::bigint AS csat3,
        coalesce(sum(d.csat_4), 0)::bigint AS csat4,
-       coalesce(sum(d.csat_5), 0)::bigint AS csat5
+       coalesce(sum(d.csat_5), 0)::bigint AS csat5,
+       coalesce(sum(d.first_reply_business_sum), 0)::float8 AS first_reply_business_sum,
+       coalesce(sum(d.first_reply_business_lt_1m), 0)::bigint AS frtb0,
+       coalesce(sum(d.first_reply_business_1m_5m), 0)::bigint AS frtb1,
+       coalesce(sum(d.first_reply_business_5m_15m), 0)::bigint AS frtb2,
+       coalesce(sum(d.first_reply_business_15m_1h), 0)::bigint AS frtb3,
+       coalesce(sum(d.first_reply_business_1h_4h), 0)::bigint AS frtb4,
+       coalesce(sum(d.first_reply_business_4h_24h), 0)::bigint AS frtb5,
+       coalesce(sum(d.first_reply_business_gt_24h), 0)::bigint AS frtb6,
+       coalesce(sum(d.handoff_requests), 0)::bigint AS handoff_requests,
+       coalesce(sum(d.human_wait_count), 0)::bigint AS human_waits,
+       coalesce(sum(d.sla_within), 0)::bigint AS sla_within,
+       coalesce(sum(d.sla_late), 0)::bigint AS sla_late
 FROM (SELECT * FROM analytics.tenant_daily_stats t
       WHERE sqlc.narg('inboxes')::integer[] IS NULL AND t.tenant_id = @tenant_id AND t.day BETWEEN @from_day AND @to_day
       UNION ALL
@@ -206,14 +243,16 @@ WHERE t.tenant_id = @tenant_id AND t.day BETWEEN @from_day AND @to_day;
 -- them (all_inboxes = 1) and per inbox: the one scan of the rollup path, for periods small enough
 -- to rank exactly (counts, series and tables come from the rollups).
 SELECT coalesce(c.inbox_id, 0)::integer AS inbox_id, grouping(c.inbox_id)::integer AS all_inboxes,
-       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY c.first_reply_seconds), 'NaN')::float8 AS first_reply_p50,
-       coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY c.first_reply_seconds), 'NaN')::float8 AS first_reply_p90,
-       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY c.first_human_reply_seconds), 'NaN')::float8 AS first_human_reply_p50,
-       coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY c.first_human_reply_seconds), 'NaN')::float8 AS first_human_reply_p90,
-       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY c.resolution_seconds), 'NaN')::float8 AS resolution_p50
+       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY CASE WHEN @business::boolean THEN c.first_reply_business_seconds ELSE c.first_reply_seconds END), 'NaN')::float8 AS first_reply_p50,
+       coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY CASE WHEN @business::boolean THEN c.first_reply_business_seconds ELSE c.first_reply_seconds END), 'NaN')::float8 AS first_reply_p90,
+       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY CASE WHEN @business::boolean THEN c.first_human_reply_business_seconds ELSE c.first_human_reply_seconds END), 'NaN')::float8 AS first_human_reply_p50,
+       coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY CASE WHEN @business::boolean THEN c.first_human_reply_business_seconds ELSE c.first_human_reply_seconds END), 'NaN')::float8 AS first_human_reply_p90,
+       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY CASE WHEN @business::boolean THEN c.resolution_business_seconds ELSE c.resolution_seconds END), 'NaN')::float8 AS resolution_p50,
+       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY CASE WHEN @business::boolean THEN c.human_wait_business_seconds ELSE c.human_wait_seconds END), 'NaN')::float8 AS human_wait_p50,
+       coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY CASE WHEN @business::boolean THEN c.human_wait_business_seconds ELSE c.human_wait_seconds END), 'NaN')::float8 AS human_wait_p90
 FROM analytics.conversation_filter(@tenant_id, @from_day, @to_day, sqlc.narg('inboxes')::integer[], sqlc.narg('channel'),
         sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'), sqlc.narg('flag'), sqlc.narg('frt_bucket'),
-        sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search')) c
+        sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search'), @business::boolean) c
 GROUP BY GROUPING SETS ((), (c.inbox_id))
 ORDER BY 2 DESC, 1;
 
@@ -272,6 +311,17 @@ FROM (SELECT * FROM analytics.tenant_daily_labels t
         AND s.tenant_id = @tenant_id AND s.day BETWEEN @from_day AND @to_day) l
 GROUP BY l.label
 ORDER BY sum(l.conversations) DESC, l.label;
+
+-- name: RollupSlaUnansweredMissed :one
+-- RollupSlaUnansweredMissed counts the period's first waits for a person still unanswered past the
+-- SLA target at the tenant's sync time (the part of "missed" the daily rollups cannot hold: it
+-- grows with the clock), for the chosen inboxes (NULL: all).
+SELECT count(*)::bigint AS missed
+FROM analytics.conversations c
+WHERE c.tenant_id = @tenant_id AND c.created_day BETWEEN @from_day AND @to_day
+  AND c.human_wait_from IS NOT NULL AND c.human_wait_reply_at IS NULL
+  AND c.human_wait_due_at < (SELECT w.source_checked_at FROM etl.watermarks w WHERE w.tenant_id = @tenant_id)
+  AND (sqlc.narg('inboxes')::integer[] IS NULL OR c.inbox_id = ANY (sqlc.narg('inboxes')::integer[]));
 
 -- name: PlanPerCall :exec
 -- PlanPerCall makes the rest of the transaction plan each statement with its actual parameters

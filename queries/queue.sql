@@ -51,3 +51,7 @@ SELECT count(*)::bigint AS awaiting,
 FROM analytics.conversations c
 WHERE c.tenant_id = @tenant_id AND c.waiting_since IS NOT NULL
   AND (sqlc.narg('inboxes')::integer[] IS NULL OR c.inbox_id = ANY (sqlc.narg('inboxes')::integer[]));
+
+-- name: TenantSLASeconds :one
+-- TenantSLASeconds is the tenant's SLA target for the first wait for a person (business seconds).
+SELECT s.sla_seconds FROM app.tenant_settings s WHERE s.tenant_id = @tenant_id;

@@ -304,6 +304,100 @@ ALTER TABLE analytics.tenant_daily_stats FORCE ROW LEVEL SECURITY;
 ALTER TABLE analytics.tenant_daily_labels FORCE ROW LEVEL SECURITY;
 ALTER TABLE app.tenant_settings FORCE ROW LEVEL SECURITY;
 
+-- The SLA of a conversation's first wait for a person (docs/metrics.md): 'within' when answered
+-- within the target (business seconds), 'missed' when answered later or still unanswered past
+-- the instant the target was exceeded (human_wait_due_at) at the sync time, NULL when it had no
+-- first wait or is unanswered and still within the target.
+CREATE FUNCTION analytics.sla_state(human_wait_from timestamptz, human_wait_reply_at timestamptz,
+                                    human_wait_business_seconds double precision, human_wait_due_at timestamptz,
+                                    sla_seconds integer, synced_at timestamptz)
+    RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT CASE
+        WHEN human_wait_from IS NULL THEN NULL
+        WHEN human_wait_reply_at IS NOT NULL THEN CASE WHEN human_wait_business_seconds <= sla_seconds THEN 'within' ELSE 'missed' END
+        WHEN human_wait_due_at < synced_at THEN 'missed'
+    END
+$$;
+COMMENT ON FUNCTION analytics.sla_state(timestamptz, timestamptz, double precision, timestamptz, integer, timestamptz) IS
+    'SLA of a first wait for a person: within, missed, or NULL (no first wait, or unanswered and not yet past the target at the sync time).';
+GRANT EXECUTE ON FUNCTION analytics.sla_state(timestamptz, timestamptz, double precision, timestamptz, integer, timestamptz)
+    TO geniai_tenant, geniai_staff, geniai_etl;
+
+-- The conversations behind every figure gain the speed-to-lead flags (requests for a person,
+-- answered first waits, SLA within / missed) and a business-hours switch for the first-reply
+-- bucket (the distribution chart shows business time when the dashboard does).
+DROP FUNCTION analytics.conversation_filter(bigint, date, date, integer[], text, text, smallint, text, text, smallint, smallint, smallint, smallint, text);
+CREATE FUNCTION analytics.conversation_filter(
+    p_tenant_id  bigint,
+    p_from       date,
+    p_to         date,
+    p_inboxes    integer[] DEFAULT NULL,
+    p_channel    text DEFAULT NULL,
+    p_label      text DEFAULT NULL,
+    p_status     smallint DEFAULT NULL,
+    p_stage      text DEFAULT NULL,
+    p_flag       text DEFAULT NULL,
+    p_frt_bucket smallint DEFAULT NULL,
+    p_dow        smallint DEFAULT NULL,
+    p_hour       smallint DEFAULT NULL,
+    p_csat       smallint DEFAULT NULL,
+    p_search     text DEFAULT NULL,
+    p_business   boolean DEFAULT false)
+    RETURNS SETOF analytics.conversations
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT c.*
+    FROM analytics.conversations c
+    WHERE c.tenant_id = p_tenant_id
+      AND c.created_day BETWEEN p_from AND p_to
+      AND (p_inboxes IS NULL OR c.inbox_id = ANY (p_inboxes))
+      AND (p_channel IS NULL OR c.channel_type = p_channel)
+      AND (p_label IS NULL OR c.labels @> ARRAY[p_label])
+      AND (p_status IS NULL OR c.status = p_status)
+      AND (p_stage IS NULL
+           OR (p_stage = 'lead' AND c.is_lead)
+           OR (p_stage = 'visit' AND c.is_visit)
+           OR (p_stage = 'converted' AND c.is_converted)
+           OR (p_stage = 'none' AND NOT c.is_lead))
+      AND (p_flag IS NULL
+           OR (p_flag = 'unanswered' AND c.unanswered)
+           OR (p_flag = 'unanswered_lead' AND c.unanswered AND c.is_lead)
+           OR (p_flag = 'replied' AND c.first_reply_seconds IS NOT NULL)
+           OR (p_flag = 'human_replied' AND c.first_human_reply_seconds IS NOT NULL)
+           OR (p_flag = 'resolved' AND c.resolved)
+           OR (p_flag = 'bot_resolved' AND c.bot_resolved)
+           OR (p_flag = 'with_bot' AND c.bot_messages > 0)
+           OR (p_flag = 'handoff' AND c.handoff)
+           OR (p_flag = 'csat' AND c.csat_rating IS NOT NULL)
+           OR (p_flag = 'satisfied' AND c.csat_rating >= 4)
+           OR (p_flag = 'handoff_requested' AND c.handoff_requested_at IS NOT NULL)
+           OR (p_flag = 'human_wait' AND c.human_wait_seconds IS NOT NULL)
+           OR (p_flag IN ('sla', 'sla_within', 'sla_missed')
+               AND analytics.sla_state(c.human_wait_from, c.human_wait_reply_at, c.human_wait_business_seconds, c.human_wait_due_at,
+                                       (SELECT ts.sla_seconds FROM app.tenant_settings ts WHERE ts.tenant_id = p_tenant_id),
+                                       (SELECT w.source_checked_at FROM etl.watermarks w WHERE w.tenant_id = p_tenant_id))
+                   = CASE p_flag WHEN 'sla_within' THEN 'within' WHEN 'sla_missed' THEN 'missed' END
+               OR (p_flag = 'sla'
+                   AND analytics.sla_state(c.human_wait_from, c.human_wait_reply_at, c.human_wait_business_seconds, c.human_wait_due_at,
+                                           (SELECT ts.sla_seconds FROM app.tenant_settings ts WHERE ts.tenant_id = p_tenant_id),
+                                           (SELECT w.source_checked_at FROM etl.watermarks w WHERE w.tenant_id = p_tenant_id)) IS NOT NULL)))
+      AND (p_frt_bucket IS NULL
+           OR analytics.frt_bucket(CASE WHEN p_business THEN c.first_reply_business_seconds ELSE c.first_reply_seconds END) = p_frt_bucket)
+      AND (p_dow IS NULL OR c.created_dow = p_dow)
+      AND (p_hour IS NULL OR c.created_hour = p_hour)
+      AND (p_csat IS NULL OR c.csat_rating = p_csat)
+      AND (p_search IS NULL
+           OR c.contact_name ILIKE '%' || analytics.like_escape(p_search) || '%'
+           OR (length(regexp_replace(p_search, '\D', '', 'g')) >= 3
+               AND c.contact_phone LIKE '%' || regexp_replace(p_search, '\D', '', 'g') || '%')
+           OR c.search @@ analytics.search_query(p_search))
+$$;
+COMMENT ON FUNCTION analytics.conversation_filter(bigint, date, date, integer[], text, text, smallint, text, text, smallint, smallint, smallint, smallint, text, boolean) IS
+    'The conversations behind a dashboard number: tenant, created_day period (tenant timezone), inboxes, channel, label, status, funnel stage, metric flag (SLA flags at the tenant''s target and sync time), first-reply bucket (of business time when p_business), weekday, hour, CSAT rating and search. NULL means no filter.';
+GRANT EXECUTE ON FUNCTION analytics.conversation_filter(bigint, date, date, integer[], text, text, smallint, text, text, smallint, smallint, smallint, smallint, text, boolean) TO geniai_tenant, geniai_staff;
+
 -- analytics.last_index_of is the position of the last element of an array equal to x (NULL when
 -- there is none): the queue shows the contact's last message of a stored transcript.
 CREATE FUNCTION analytics.last_index_of(a text[], x text) RETURNS integer
@@ -315,6 +409,64 @@ GRANT EXECUTE ON FUNCTION analytics.last_index_of(text[], text) TO geniai_tenant
 ---- create above / drop below ----
 
 DROP FUNCTION analytics.last_index_of(text[], text);
+DROP FUNCTION analytics.conversation_filter(bigint, date, date, integer[], text, text, smallint, text, text, smallint, smallint, smallint, smallint, text, boolean);
+CREATE FUNCTION analytics.conversation_filter(
+    p_tenant_id  bigint,
+    p_from       date,
+    p_to         date,
+    p_inboxes    integer[] DEFAULT NULL,
+    p_channel    text DEFAULT NULL,
+    p_label      text DEFAULT NULL,
+    p_status     smallint DEFAULT NULL,
+    p_stage      text DEFAULT NULL,
+    p_flag       text DEFAULT NULL,
+    p_frt_bucket smallint DEFAULT NULL,
+    p_dow        smallint DEFAULT NULL,
+    p_hour       smallint DEFAULT NULL,
+    p_csat       smallint DEFAULT NULL,
+    p_search     text DEFAULT NULL)
+    RETURNS SETOF analytics.conversations
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT c.*
+    FROM analytics.conversations c
+    WHERE c.tenant_id = p_tenant_id
+      AND c.created_day BETWEEN p_from AND p_to
+      AND (p_inboxes IS NULL OR c.inbox_id = ANY (p_inboxes))
+      AND (p_channel IS NULL OR c.channel_type = p_channel)
+      AND (p_label IS NULL OR c.labels @> ARRAY[p_label])
+      AND (p_status IS NULL OR c.status = p_status)
+      AND (p_stage IS NULL
+           OR (p_stage = 'lead' AND c.is_lead)
+           OR (p_stage = 'visit' AND c.is_visit)
+           OR (p_stage = 'converted' AND c.is_converted)
+           OR (p_stage = 'none' AND NOT c.is_lead))
+      AND (p_flag IS NULL
+           OR (p_flag = 'unanswered' AND c.unanswered)
+           OR (p_flag = 'unanswered_lead' AND c.unanswered AND c.is_lead)
+           OR (p_flag = 'replied' AND c.first_reply_seconds IS NOT NULL)
+           OR (p_flag = 'human_replied' AND c.first_human_reply_seconds IS NOT NULL)
+           OR (p_flag = 'resolved' AND c.resolved)
+           OR (p_flag = 'bot_resolved' AND c.bot_resolved)
+           OR (p_flag = 'with_bot' AND c.bot_messages > 0)
+           OR (p_flag = 'handoff' AND c.handoff)
+           OR (p_flag = 'csat' AND c.csat_rating IS NOT NULL)
+           OR (p_flag = 'satisfied' AND c.csat_rating >= 4))
+      AND (p_frt_bucket IS NULL OR analytics.frt_bucket(c.first_reply_seconds) = p_frt_bucket)
+      AND (p_dow IS NULL OR c.created_dow = p_dow)
+      AND (p_hour IS NULL OR c.created_hour = p_hour)
+      AND (p_csat IS NULL OR c.csat_rating = p_csat)
+      AND (p_search IS NULL
+           OR c.contact_name ILIKE '%' || analytics.like_escape(p_search) || '%'
+           OR (length(regexp_replace(p_search, '\D', '', 'g')) >= 3
+               AND c.contact_phone LIKE '%' || regexp_replace(p_search, '\D', '', 'g') || '%')
+           OR c.search @@ analytics.search_query(p_search))
+$$;
+COMMENT ON FUNCTION analytics.conversation_filter(bigint, date, date, integer[], text, text, smallint, text, text, smallint, smallint, smallint, smallint, text) IS
+    'The conversations behind a dashboard number: tenant, created_day period (tenant timezone), inboxes, channel, label, status, funnel stage, metric flag, first-reply bucket, weekday, hour, CSAT rating and search (contact name, phone digits, message text). NULL means no filter.';
+GRANT EXECUTE ON FUNCTION analytics.conversation_filter(bigint, date, date, integer[], text, text, smallint, text, text, smallint, smallint, smallint, smallint, text)
+    TO geniai_tenant, geniai_staff;
+DROP FUNCTION analytics.sla_state(timestamptz, timestamptz, double precision, timestamptz, integer, timestamptz);
 CREATE OR REPLACE FUNCTION etl.refresh_tenant_rollups(p_days date[]) RETURNS void
     LANGUAGE plpgsql
     SECURITY INVOKER

@@ -18,6 +18,11 @@ var kpiDrill = map[string]func(*Filter){
 	"handoff":           func(f *Filter) { f.Flag = "handoff" },
 	"csat":              func(f *Filter) { f.Flag = "csat" },
 	"satisfied":         func(f *Filter) { f.Flag = "satisfied" },
+	"handoff_requests":  func(f *Filter) { f.Flag = "handoff_requested" },
+	"human_wait":        func(f *Filter) { f.Flag = "human_wait" },
+	"sla":               func(f *Filter) { f.Flag = "sla" },
+	"sla_within":        func(f *Filter) { f.Flag = "sla_within" },
+	"sla_missed":        func(f *Filter) { f.Flag = "sla_missed" },
 }
 
 // DrillKPI is the explorer filter behind a KPI card (see kpiDrill for the names).

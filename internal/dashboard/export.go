@@ -3,6 +3,7 @@ package dashboard
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/geniai/analytics/internal/apperr"
 	"github.com/geniai/analytics/internal/dbsqlc"
@@ -59,12 +60,26 @@ type ConversationExport struct {
 	Columns []sheet.Column
 	inboxes map[int32]string
 	status  map[int16]string
+	sla     map[string]string
 	vals    []sheet.Value
+}
+
+// SLANames are the CSV's codes of a first wait's SLA state (pt-BR words, kept for machines).
+var SLANames = map[string]string{"within": "dentro", "missed": "perdido"}
+
+// slaKeys are the catalogue keys of the SLA states.
+var slaKeys = map[string]string{"within": "sla.within", "missed": "sla.missed"}
+
+func optTime(t *time.Time) sheet.Value {
+	if t == nil {
+		return sheet.Null
+	}
+	return sheet.Time(*t)
 }
 
 // NewConversationExport prepares the export of tenant t's conversations.
 func NewConversationExport(t *Tenant, tr Translate) *ConversationExport {
-	e := &ConversationExport{inboxes: map[int32]string{}, status: map[int16]string{}}
+	e := &ConversationExport{inboxes: map[int32]string{}, status: map[int16]string{}, sla: map[string]string{}}
 	for _, ib := range t.Inboxes {
 		e.inboxes[ib.InboxID] = ib.InboxName
 	}
@@ -82,6 +97,15 @@ func NewConversationExport(t *Tenant, tr Translate) *ConversationExport {
 		col(tr, "sem_resposta", sheet.YesNo), col(tr, "resolvida", sheet.YesNo), col(tr, "transbordo", sheet.YesNo),
 		col(tr, "resolvida_pelo_bot", sheet.YesNo), col(tr, "csat", sheet.Count),
 		col(tr, "lead", sheet.YesNo), col(tr, "visita_agendada", sheet.YesNo), col(tr, "matriculado", sheet.YesNo),
+		// speed to lead (docs/metrics.md): business-time twins, the request for a person, the first
+		// wait for a person and its SLA, the queue and the WhatsApp window
+		col(tr, "primeira_resposta_comercial_s", sheet.Duration), col(tr, "primeira_resposta_humana_comercial_s", sheet.Duration),
+		col(tr, "resolucao_comercial_s", sheet.Duration), col(tr, "pedido_de_atendente_em", sheet.DateTime),
+		col(tr, "espera_por_atendente_s", sheet.Duration), col(tr, "espera_por_atendente_comercial_s", sheet.Duration),
+		col(tr, "sla", sheet.Text), col(tr, "aguardando_desde", sheet.DateTime), col(tr, "janela_whatsapp_fecha_em", sheet.DateTime),
+	}
+	for code, key := range slaKeys {
+		e.sla[code] = tr(key)
 	}
 	e.vals = make([]sheet.Value, len(e.Columns))
 	return e
@@ -109,6 +133,14 @@ func (e *ConversationExport) Values(r dbsqlc.ConversationPageRow) []sheet.Value 
 	v[16], v[17], v[18], v[19] = sheet.Bool(r.Unanswered), sheet.Bool(r.Resolved), sheet.Bool(r.Handoff), sheet.Bool(r.BotResolved)
 	v[20] = csat
 	v[21], v[22], v[23] = sheet.Bool(r.IsLead), sheet.Bool(r.IsVisit), sheet.Bool(r.IsConverted)
+	v[24], v[25] = sheet.NumPtr(r.FirstReplyBusinessSeconds), sheet.NumPtr(r.FirstHumanReplyBusinessSeconds)
+	v[26], v[27] = sheet.NumPtr(r.ResolutionBusinessSeconds), optTime(r.HandoffRequestedAt)
+	v[28], v[29] = sheet.NumPtr(r.HumanWaitSeconds), sheet.NumPtr(r.HumanWaitBusinessSeconds)
+	v[30] = sheet.Null
+	if r.Sla != "" {
+		v[30] = sheet.Labeled(SLANames[r.Sla], e.sla[r.Sla])
+	}
+	v[31], v[32] = optTime(r.WaitingSince), optTime(r.WindowClosesAt)
 	return v
 }
 
@@ -146,6 +178,12 @@ func (d *Dashboard) ChartTable(name string, tr Translate) ([]sheet.Column, [][]s
 			{"taxa_transbordo", "handoff_rate", sheet.Percent, k.HandoffRate},
 			{"csat_satisfacao", "csat_satisfaction", sheet.Percent, k.CSATSatisfaction},
 			{"csat_respostas", "csat_responses", sheet.Count, k.CSATResponses},
+			{"pedidos_de_atendente", "handoff_requests", sheet.Count, k.HandoffRequests},
+			{"espera_por_atendente_mediana_s", "human_wait_p50", sheet.Duration, k.HumanWaitP50},
+			{"espera_por_atendente_p90_s", "human_wait_p90", sheet.Duration, k.HumanWaitP90},
+			{"dentro_do_sla", "sla_within_share", sheet.Percent, k.SLAWithinShare},
+			{"sla_dentro", "sla_within", sheet.Count, k.SLAWithin},
+			{"sla_perdido", "sla_missed", sheet.Count, k.SLAMissed},
 		} {
 			change := sheet.Null
 			if c := m.v.Change(); c != nil {

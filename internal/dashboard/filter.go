@@ -42,7 +42,10 @@ var Stages = []string{"lead", "visit", "converted", "none"}
 
 // Flags are the per-conversation metric conditions a KPI can drill down to.
 var Flags = []string{"unanswered", "unanswered_lead", "replied", "human_replied", "resolved",
-	"bot_resolved", "with_bot", "handoff", "csat", "satisfied"}
+	"bot_resolved", "with_bot", "handoff", "csat", "satisfied",
+	// speed to lead: the bot asked for a person; a first wait for a person was answered; it was
+	// judged against the SLA; within it; missed it
+	"handoff_requested", "human_wait", "sla", "sla_within", "sla_missed"}
 
 // Filter is a parsed, validated dashboard or explorer filter.
 type Filter struct {
@@ -60,6 +63,7 @@ type Filter struct {
 	CSAT     *int16 // 1-5
 	Search   string
 	Stacked  bool // daily chart by inbox
+	Business bool // durations in business time (hours=business)
 	PageSize int
 	After    *Cursor
 }
@@ -214,6 +218,13 @@ func Parse(v url.Values, today time.Time, defaultDays int, inboxes []int32) (Fil
 		return bad("A busca pode ter no máximo %d caracteres.", MaxSearchChars)
 	}
 	f.Stacked = v.Get("stack") == "inbox"
+	switch v.Get("hours") {
+	case "":
+	case "business":
+		f.Business = true
+	default:
+		return bad("Tempo desconhecido: %q. Use hours=business para contar só o horário de atendimento.", clip(v.Get("hours")))
+	}
 	if s := v.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > MaxPageSize {
@@ -317,6 +328,9 @@ func (f Filter) Query() url.Values {
 	if f.Stacked {
 		v.Set("stack", "inbox")
 	}
+	if f.Business {
+		v.Set("hours", "business")
+	}
 	if f.PageSize != DefaultPageSize && f.PageSize != 0 {
 		v.Set("limit", strconv.Itoa(f.PageSize))
 	}
@@ -346,7 +360,17 @@ func (f Filter) params(tenantID int64) dbsqlc.DashboardSummaryParams {
 		s := Statuses[f.Status]
 		p.Status = &s
 	}
+	p.Business = f.Business
 	return p
+}
+
+// listParams is params in the field order of the queries that name @business last (sqlc orders
+// parameters by first use, and the summary's durations use it first).
+func (f Filter) listParams(tenantID int64) dbsqlc.DashboardDailyParams {
+	p := f.params(tenantID)
+	return dbsqlc.DashboardDailyParams{TenantID: p.TenantID, FromDay: p.FromDay, ToDay: p.ToDay, Inboxes: p.Inboxes,
+		Channel: p.Channel, Label: p.Label, Status: p.Status, Stage: p.Stage, Flag: p.Flag, FrtBucket: p.FrtBucket,
+		Dow: p.Dow, Hour: p.Hour, Csat: p.Csat, Search: p.Search, Business: p.Business}
 }
 
 func optStr(s string) *string {

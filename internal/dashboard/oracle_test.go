@@ -155,6 +155,10 @@ func TestDashboardMatchesOracle(t *testing.T) {
 
 	svc := &dashboard.Service{DB: env.DB}
 	p := pg.User(tid, 0, pg.AppClient, "", "")
+	clock := oracleClock{sla: 300}
+	if err := su.QueryRow(ctx, "SELECT source_checked_at FROM etl.watermarks WHERE tenant_id = $1", tid).Scan(&clock.synced); err != nil {
+		t.Fatal(err)
+	}
 	for _, q := range []string{
 		"period=30d",
 		"period=30d&stack=inbox",
@@ -166,6 +170,8 @@ func TestDashboardMatchesOracle(t *testing.T) {
 		fmt.Sprintf("period=30d&inbox=%d&inbox=%d&label=%s", mapped[0].id, mapped[2].id, url.QueryEscape(label)),
 		fmt.Sprintf("from=%s&to=%s", crossing, crossing),
 		"period=today",
+		"period=30d&hours=business",
+		fmt.Sprintf("period=90d&inbox=%d&hours=business", mapped[0].id),
 	} {
 		t.Run(q, func(t *testing.T) {
 			v, _ := url.ParseQuery(q)
@@ -181,7 +187,7 @@ func TestDashboardMatchesOracle(t *testing.T) {
 			if len(cur) == 0 {
 				t.Fatalf("the oracle has no conversation for %s: the filter tests nothing", q)
 			}
-			checkAgainstOracle(t, d, f, cur, prev, func(id int32) string {
+			checkAgainstOracle(t, d, f, cur, prev, clock, func(id int32) string {
 				for _, ib := range mapped {
 					if ib.id == id {
 						return ib.channelType
@@ -420,7 +426,9 @@ type oracleSummary struct {
 	conversations, leads, visits, conversions, unansweredLeads float64
 	replied, humanReplied, resolved, botResolved, withBot      float64
 	handoffs, csatResponses, csatSatisfied                     float64
-	frP50, frP90, fhrP50, fhrP90, resP50                       *float64
+	handoffRequests, humanWaits, slaWithin, slaMissed          float64
+	frP50, frP90, fhrP50, fhrP90, resP50, waitP50, waitP90     *float64
+	slaWithinShare                                             *float64
 	leadToVisit, visitToConversion, resolutionRate             *float64
 	botResolvedShare, handoffRate, csatSatisfaction            *float64
 }
@@ -433,9 +441,25 @@ func oracleRatio(n, d float64) *float64 {
 	return &r
 }
 
-func oracleSummarize(cs []oracle.Conversation) oracleSummary {
+// oracleClock is what speed-to-lead figures depend on beside the conversations: the business-hours
+// switch, the SLA target and the sync time.
+type oracleClock struct {
+	business bool
+	sla      float64
+	synced   time.Time
+}
+
+// pick is a duration or its business-time twin.
+func (k oracleClock) pick(plain, business *float64) *float64 {
+	if k.business {
+		return business
+	}
+	return plain
+}
+
+func oracleSummarize(cs []oracle.Conversation, k oracleClock) oracleSummary {
 	var s oracleSummary
-	var fr, fhr, res []float64
+	var fr, fhr, res, wait []float64
 	for _, c := range cs {
 		s.conversations++
 		if c.Lead {
@@ -452,17 +476,31 @@ func oracleSummarize(cs []oracle.Conversation) oracleSummary {
 		}
 		if c.FirstReplyS != nil {
 			s.replied++
-			fr = append(fr, *c.FirstReplyS)
+			fr = append(fr, *k.pick(c.FirstReplyS, c.FirstReplyB))
 		}
 		if c.FirstHumanS != nil {
 			s.humanReplied++
-			fhr = append(fhr, *c.FirstHumanS)
+			fhr = append(fhr, *k.pick(c.FirstHumanS, c.FirstHumanB))
 		}
 		if c.Resolved {
 			s.resolved++
 		}
 		if c.ResolutionS != nil {
-			res = append(res, *c.ResolutionS)
+			res = append(res, *k.pick(c.ResolutionS, c.ResolutionB))
+		}
+		if c.HandoffRequested != nil {
+			s.handoffRequests++
+		}
+		if c.WaitS != nil {
+			s.humanWaits++
+			wait = append(wait, *k.pick(c.WaitS, c.WaitB))
+			if *c.WaitB <= k.sla {
+				s.slaWithin++
+			} else {
+				s.slaMissed++
+			}
+		} else if c.WaitFrom != nil && c.WaitDue != nil && c.WaitDue.Before(k.synced) {
+			s.slaMissed++
 		}
 		if c.BotResolved {
 			s.botResolved++
@@ -483,6 +521,8 @@ func oracleSummarize(cs []oracle.Conversation) oracleSummary {
 	s.frP50, s.frP90 = oraclePercentile(fr, 0.5), oraclePercentile(fr, 0.9)
 	s.fhrP50, s.fhrP90 = oraclePercentile(fhr, 0.5), oraclePercentile(fhr, 0.9)
 	s.resP50 = oraclePercentile(res, 0.5)
+	s.waitP50, s.waitP90 = oraclePercentile(wait, 0.5), oraclePercentile(wait, 0.9)
+	s.slaWithinShare = oracleRatio(s.slaWithin, s.slaWithin+s.slaMissed)
 	s.leadToVisit = oracleRatio(s.visits, s.leads)
 	s.visitToConversion = oracleRatio(s.conversions, s.visits)
 	s.resolutionRate = oracleRatio(s.resolved, s.conversations)
@@ -510,8 +550,9 @@ func oracleShow(a *float64) string {
 
 // checkAgainstOracle compares every number of d with the oracle's conversations of the period
 // (cur) and of the previous period (prev).
-func checkAgainstOracle(t *testing.T, d *dashboard.Dashboard, f dashboard.Filter, cur, prev []oracle.Conversation, channelOf func(int32) string) {
-	c, p := oracleSummarize(cur), oracleSummarize(prev)
+func checkAgainstOracle(t *testing.T, d *dashboard.Dashboard, f dashboard.Filter, cur, prev []oracle.Conversation, clock oracleClock, channelOf func(int32) string) {
+	clock.business = f.Business
+	c, p := oracleSummarize(cur, clock), oracleSummarize(prev, clock)
 	k := d.KPIs
 	for _, m := range []struct {
 		name      string
@@ -542,6 +583,13 @@ func checkAgainstOracle(t *testing.T, d *dashboard.Dashboard, f dashboard.Filter
 		{"handoffs", k.Handoffs, oracleF(c.handoffs), oracleF(p.handoffs)},
 		{"bot_resolved", k.BotResolved, oracleF(c.botResolved), oracleF(p.botResolved)},
 		{"csat_satisfied", k.CSATSatisfied, oracleF(c.csatSatisfied), oracleF(p.csatSatisfied)},
+		{"handoff_requests", k.HandoffRequests, oracleF(c.handoffRequests), oracleF(p.handoffRequests)},
+		{"human_waits", k.HumanWaits, oracleF(c.humanWaits), oracleF(p.humanWaits)},
+		{"human_wait_p50", k.HumanWaitP50, c.waitP50, p.waitP50},
+		{"human_wait_p90", k.HumanWaitP90, c.waitP90, p.waitP90},
+		{"sla_within", k.SLAWithin, oracleF(c.slaWithin), oracleF(p.slaWithin)},
+		{"sla_missed", k.SLAMissed, oracleF(c.slaMissed), oracleF(p.slaMissed)},
+		{"sla_within_share", k.SLAWithinShare, c.slaWithinShare, p.slaWithinShare},
 	} {
 		if !oracleSame(m.got.Cur, m.cur) {
 			t.Errorf("KPI %s: dashboard %s, oracle %s", m.name, oracleShow(m.got.Cur), oracleShow(m.cur))
@@ -621,7 +669,7 @@ func checkAgainstOracle(t *testing.T, d *dashboard.Dashboard, f dashboard.Filter
 	var csat [5]int64
 	for _, x := range cur {
 		if x.FirstReplyS != nil {
-			frt[oracleFRTBucket(*x.FirstReplyS)]++
+			frt[oracleFRTBucket(*clock.pick(x.FirstReplyS, x.FirstReplyB))]++
 		}
 		grid[x.Dow][x.Hour]++
 		if x.Csat != nil {
@@ -680,7 +728,7 @@ func checkAgainstOracle(t *testing.T, d *dashboard.Dashboard, f dashboard.Filter
 			w.unansweredLeads++
 		}
 		if x.FirstReplyS != nil {
-			w.fr = append(w.fr, *x.FirstReplyS)
+			w.fr = append(w.fr, *clock.pick(x.FirstReplyS, x.FirstReplyB))
 		}
 	}
 	var byInbox []*inboxWant

@@ -66,11 +66,23 @@ func (s *Service) loadRollups(ctx context.Context, tx pg.Tx, d *Dashboard, tenan
 	if above == 0 {
 		above = DefaultRollupAbove
 	}
-	curSum, prevSum := summaryFromRollup(cur), summaryFromRollup(prev)
+	curSum, prevSum := summaryFromRollup(cur, f.Business), summaryFromRollup(prev, f.Business)
+	// Unanswered first waits past the SLA target at the sync time: counted from the conversations
+	// (the rollups cannot hold a figure that grows with the clock).
+	for _, x := range []struct {
+		g   Filter
+		sum *dbsqlc.DashboardSummaryRow
+	}{{f, &curSum}, {f.Previous(), &prevSum}} {
+		n, err := tx.RollupSlaUnansweredMissed(ctx, dbsqlc.RollupSlaUnansweredMissedParams{TenantID: tenantID, FromDay: x.g.From, ToDay: x.g.To, Inboxes: inboxes})
+		if err != nil {
+			return err
+		}
+		x.sum.SlaMissed += n
+	}
 	// The ranking scans select the rollups' inbox set (a channel is its inboxes), so every figure
 	// of the page counts the same conversations.
 	ranked := func(g Filter) dbsqlc.DashboardPercentilesParams {
-		return dbsqlc.DashboardPercentilesParams{TenantID: tenantID, FromDay: g.From, ToDay: g.To, Inboxes: inboxes}
+		return dbsqlc.DashboardPercentilesParams{Business: f.Business, TenantID: tenantID, FromDay: g.From, ToDay: g.To, Inboxes: inboxes}
 	}
 	// A period is ranked exactly when its ranking scan is cheap: the scan walks the period's
 	// conversations of every inbox (the index leads with the day), so with inboxes chosen it is
@@ -139,7 +151,11 @@ func (s *Service) loadRollups(ctx context.Context, tx pg.Tx, d *Dashboard, tenan
 		d.Daily = append(d.Daily, dbsqlc.DashboardDailyRow{Day: r.Day, InboxID: r.InboxID, Conversations: r.Conversations, Leads: r.Leads})
 	}
 	d.FRT = d.FRT[:0]
-	for i, n := range []int64{cur.Frt0, cur.Frt1, cur.Frt2, cur.Frt3, cur.Frt4, cur.Frt5, cur.Frt6} {
+	frt := []int64{cur.Frt0, cur.Frt1, cur.Frt2, cur.Frt3, cur.Frt4, cur.Frt5, cur.Frt6}
+	if f.Business {
+		frt = []int64{cur.Frtb0, cur.Frtb1, cur.Frtb2, cur.Frtb3, cur.Frtb4, cur.Frtb5, cur.Frtb6}
+	}
+	for i, n := range frt {
 		if n > 0 {
 			d.FRT = append(d.FRT, dbsqlc.DashboardFirstReplyBucketsRow{Bucket: int16(i), Conversations: n})
 		}
@@ -191,12 +207,17 @@ func p50(m map[int32]float64, inbox int32) float64 {
 	return math.NaN()
 }
 
-// summaryFromRollup turns rollup sums into the summary the scan path returns, percentiles NaN
-// until percentilesFromHistograms or exactPercentiles fills them.
-func summaryFromRollup(r dbsqlc.RollupSummaryRow) dbsqlc.DashboardSummaryRow {
+// summaryFromRollup turns rollup sums into the summary the scan path returns (durations in
+// business time when business), percentiles NaN until percentilesFromHistograms or
+// exactPercentiles fills them, and SlaMissed the answered part only (the caller adds the
+// unanswered part).
+func summaryFromRollup(r dbsqlc.RollupSummaryRow, business bool) dbsqlc.DashboardSummaryRow {
 	avg := math.NaN()
 	if r.Replied > 0 {
 		avg = r.FirstReplySum / float64(r.Replied)
+		if business {
+			avg = r.FirstReplyBusinessSum / float64(r.Replied)
+		}
 	}
 	nan := math.NaN()
 	return dbsqlc.DashboardSummaryRow{
@@ -206,6 +227,8 @@ func summaryFromRollup(r dbsqlc.RollupSummaryRow) dbsqlc.DashboardSummaryRow {
 		HumanReplied: r.HumanReplied, FirstHumanReplyP50: nan, FirstHumanReplyP90: nan,
 		Resolved: r.Resolved, ResolutionP50: nan, BotResolved: r.BotResolved, WithBot: r.WithBot,
 		Handoffs: r.Handoffs, CsatResponses: r.CsatResponses, CsatSatisfied: r.CsatSatisfied,
+		HandoffRequests: r.HandoffRequests, HumanWaits: r.HumanWaits, HumanWaitP50: nan, HumanWaitP90: nan,
+		SlaWithin: r.SlaWithin, SlaMissed: r.SlaLate,
 	}
 }
 
@@ -222,6 +245,7 @@ func exactPercentiles(ctx context.Context, tx pg.Tx, sum *dbsqlc.DashboardSummar
 			sum.FirstReplyP50, sum.FirstReplyP90 = r.FirstReplyP50, r.FirstReplyP90
 			sum.FirstHumanReplyP50, sum.FirstHumanReplyP90 = r.FirstHumanReplyP50, r.FirstHumanReplyP90
 			sum.ResolutionP50 = r.ResolutionP50
+			sum.HumanWaitP50, sum.HumanWaitP90 = r.HumanWaitP50, r.HumanWaitP90
 			continue
 		}
 		perInbox[r.InboxID] = r.FirstReplyP50

@@ -54,6 +54,14 @@ type KPIs struct {
 	CSATSatisfaction, CSATResponses                    Value
 	Replied, HumanReplied, Resolved, WithBot, Handoffs Value
 	BotResolved, CSATSatisfied                         Value
+
+	// Speed to lead (docs/metrics.md): the bot's requests for a person, answered first waits for a
+	// person (count, median, p90) and the SLA (share within, counts within and missed). Durations
+	// follow the filter's business-hours switch like every other.
+	HandoffRequests, HumanWaits Value
+	HumanWaitP50, HumanWaitP90  Value
+	SLAWithinShare              Value
+	SLAWithin, SLAMissed        Value
 }
 
 // Dashboard is everything the dashboard page shows.
@@ -69,6 +77,11 @@ type Dashboard struct {
 	Inboxes    []dbsqlc.TenantInboxNamesRow
 	LastSyncAt *time.Time
 	Approx     bool // medians and p90 come from the rollups' histograms
+	// Awaiting is how many conversations await a person now (as of the last sync): the queue's
+	// headline, whatever the period; AwaitingPastSLA of them are past the SLA target.
+	Awaiting, AwaitingPastSLA int64
+	// SLASeconds is the tenant's SLA target.
+	SLASeconds int32
 }
 
 // Empty reports whether the tenant has no conversation in the period.
@@ -104,6 +117,9 @@ func (s *Service) LoadIn(ctx context.Context, tx pg.Tx, tenantID int64, f Filter
 	if err != nil && !pg.IsNoRows(err) {
 		return d, err
 	}
+	if err := s.loadQueueHeadline(ctx, tx, d, tenantID); err != nil {
+		return d, err
+	}
 	if !s.ScanOnly && f.rollupOK() {
 		return d, s.loadRollups(ctx, tx, d, tenantID)
 	}
@@ -116,23 +132,41 @@ func (s *Service) LoadIn(ctx context.Context, tx pg.Tx, tenantID int64, f Filter
 		return d, err
 	}
 	d.KPIs = kpis(now, before)
-	if d.Daily, err = tx.DashboardDaily(ctx, dbsqlc.DashboardDailyParams(cur)); err != nil {
+	if d.Daily, err = tx.DashboardDaily(ctx, f.listParams(tenantID)); err != nil {
 		return d, err
 	}
 	if d.FRT, err = tx.DashboardFirstReplyBuckets(ctx, dbsqlc.DashboardFirstReplyBucketsParams(cur)); err != nil {
 		return d, err
 	}
-	if d.Heatmap, err = tx.DashboardHeatmap(ctx, dbsqlc.DashboardHeatmapParams(cur)); err != nil {
+	if d.Heatmap, err = tx.DashboardHeatmap(ctx, dbsqlc.DashboardHeatmapParams(f.listParams(tenantID))); err != nil {
 		return d, err
 	}
 	if d.ByInbox, err = tx.DashboardByInbox(ctx, dbsqlc.DashboardByInboxParams(cur)); err != nil {
 		return d, err
 	}
-	if d.ByLabel, err = tx.DashboardByLabel(ctx, dbsqlc.DashboardByLabelParams(cur)); err != nil {
+	if d.ByLabel, err = tx.DashboardByLabel(ctx, dbsqlc.DashboardByLabelParams(f.listParams(tenantID))); err != nil {
 		return d, err
 	}
-	d.CSAT, err = tx.DashboardCSAT(ctx, dbsqlc.DashboardCSATParams(cur))
+	d.CSAT, err = tx.DashboardCSAT(ctx, dbsqlc.DashboardCSATParams(f.listParams(tenantID)))
 	return d, err
+}
+
+// loadQueueHeadline fills the queue's count (of the filter's inboxes, any period) and the SLA target.
+func (s *Service) loadQueueHeadline(ctx context.Context, tx pg.Tx, d *Dashboard, tenantID int64) error {
+	sla, err := tx.TenantSLASeconds(ctx, tenantID)
+	if err != nil && !pg.IsNoRows(err) {
+		return err
+	}
+	d.SLASeconds = sla
+	synced, err := tx.QueueSyncedAt(ctx, tenantID)
+	if pg.IsNoRows(err) || (err == nil && synced == nil) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	c, err := tx.QueueCounts(ctx, dbsqlc.QueueCountsParams{SyncedAt: *synced, TenantID: tenantID, Inboxes: d.Filter.rollupInboxes(d.Inboxes)})
+	d.Awaiting, d.AwaitingPastSLA = c.Awaiting, c.PastSla
+	return err
 }
 
 func kpis(c, p dbsqlc.DashboardSummaryRow) KPIs {
@@ -164,10 +198,20 @@ func kpis(c, p dbsqlc.DashboardSummaryRow) KPIs {
 		Handoffs:           n(c.Handoffs, p.Handoffs),
 		BotResolved:        n(c.BotResolved, p.BotResolved),
 		CSATSatisfied:      n(c.CsatSatisfied, p.CsatSatisfied),
+		HandoffRequests:    n(c.HandoffRequests, p.HandoffRequests),
+		HumanWaits:         n(c.HumanWaits, p.HumanWaits),
+		HumanWaitP50:       sec(c.HumanWaitP50, p.HumanWaitP50),
+		HumanWaitP90:       sec(c.HumanWaitP90, p.HumanWaitP90),
+		SLAWithinShare:     rate(c.SlaWithin, c.SlaWithin+c.SlaMissed, p.SlaWithin, p.SlaWithin+p.SlaMissed),
+		SLAWithin:          n(c.SlaWithin, p.SlaWithin),
+		SLAMissed:          n(c.SlaMissed, p.SlaMissed),
 	}
 }
 
 func num(x float64) *float64 { return &x }
+
+// Num is a value's pointer (tests and templates build values with it).
+func Num(x float64) *float64 { return &x }
 
 // opt turns the NaN the SQL returns for "nothing to rank" into nil.
 func opt(x float64) *float64 {
@@ -221,7 +265,7 @@ func (s *Service) List(ctx context.Context, p pg.Principal, tenantID int64, f Fi
 // without counting a large tenant's rows one by one), else counted.
 func (s *Service) count(ctx context.Context, tx pg.Tx, tenantID int64, f Filter) (int64, error) {
 	if s.ScanOnly || !f.rollupOK() {
-		return tx.ConversationCount(ctx, dbsqlc.ConversationCountParams(f.params(tenantID)))
+		return tx.ConversationCount(ctx, dbsqlc.ConversationCountParams(f.listParams(tenantID)))
 	}
 	inboxes, err := tx.TenantInboxNames(ctx, tenantID)
 	if err != nil {
@@ -232,11 +276,11 @@ func (s *Service) count(ctx context.Context, tx pg.Tx, tenantID int64, f Filter)
 }
 
 func pageParams(tenantID int64, f Filter, after *Cursor, size int32) dbsqlc.ConversationPageParams {
-	b := f.params(tenantID)
+	b := f.listParams(tenantID)
 	p := dbsqlc.ConversationPageParams{
 		TenantID: b.TenantID, FromDay: b.FromDay, ToDay: b.ToDay, Inboxes: b.Inboxes, Channel: b.Channel,
 		Label: b.Label, Status: b.Status, Stage: b.Stage, Flag: b.Flag, FrtBucket: b.FrtBucket, Dow: b.Dow,
-		Hour: b.Hour, Csat: b.Csat, Search: b.Search, PageSize: size,
+		Hour: b.Hour, Csat: b.Csat, Search: b.Search, Business: b.Business, PageSize: size,
 	}
 	if after != nil {
 		at, id := after.CreatedAt, after.ID

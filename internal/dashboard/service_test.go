@@ -37,7 +37,8 @@ func TestDrillDownMatchesKPIs(t *testing.T) {
 	ctx := context.Background()
 	svc := &dashboard.Service{DB: env.DB}
 	p := pg.User(a, 0, pg.AppClient, "", "")
-	for _, q := range []string{"period=30d", "period=90d&inbox=1", "period=90d&channel=Channel::Instagram", "period=90d&label=lead", "period=7d&stage=lead"} {
+	for _, q := range []string{"period=30d", "period=90d&inbox=1", "period=90d&channel=Channel::Instagram", "period=90d&label=lead", "period=7d&stage=lead",
+		"period=30d&hours=business", "period=90d&label=lead&hours=business"} {
 		f := parse(t, q)
 		d, err := svc.Load(ctx, p, a, f)
 		if err != nil {
@@ -58,7 +59,13 @@ func TestDrillDownMatchesKPIs(t *testing.T) {
 			"first_reply": k.Replied.Cur, "first_human_reply": k.HumanReplied.Cur, "resolved": k.Resolved.Cur,
 			"bot_resolved": k.BotResolved.Cur, "with_bot": k.WithBot.Cur, "handoff": k.Handoffs.Cur,
 			"csat": k.CSATResponses.Cur, "satisfied": k.CSATSatisfied.Cur,
+			"handoff_requests": k.HandoffRequests.Cur, "human_wait": k.HumanWaits.Cur,
+			"sla_within": k.SLAWithin.Cur, "sla_missed": k.SLAMissed.Cur,
+			"sla": dashboard.Num(*k.SLAWithin.Cur + *k.SLAMissed.Cur),
 		} {
+			if *want == 0 && strings.HasPrefix(kpi, "sla") && !strings.HasPrefix(q, "period=7d") {
+				t.Errorf("%s: KPI %s is 0: the fixture does not test its drill-down", q, kpi)
+			}
 			if got := count(f.DrillKPI(kpi)); float64(got) != *want {
 				t.Errorf("%s: KPI %s = %v, drill-down lists %d", q, kpi, *want, got)
 			}

@@ -13,7 +13,7 @@ import (
 const conversationCount = `-- name: ConversationCount :one
 SELECT count(*)::bigint FROM analytics.conversation_filter($1, $2, $3, $4::integer[], $5,
         $6, $7, $8, $9, $10,
-        $11, $12, $13, $14) c
+        $11, $12, $13, $14, $15::boolean) c
 `
 
 type ConversationCountParams struct {
@@ -31,6 +31,7 @@ type ConversationCountParams struct {
 	Hour      *int16    `json:"hour"`
 	Csat      *int16    `json:"csat"`
 	Search    *string   `json:"search"`
+	Business  bool      `json:"business"`
 }
 
 // ConversationCount counts the filtered conversations (the list header and drill-down checks).
@@ -50,6 +51,7 @@ func (q *Queries) ConversationCount(ctx context.Context, arg ConversationCountPa
 		arg.Hour,
 		arg.Csat,
 		arg.Search,
+		arg.Business,
 	)
 	var column_1 int64
 	err := row.Scan(&column_1)
@@ -62,8 +64,16 @@ SELECT c.conversation_id, c.display_id, c.account_id, c.inbox_id, c.channel_type
        c.contact_messages, c.bot_messages, c.human_messages, c.private_notes, c.first_contact_at,
        c.first_reply_at, c.first_reply_seconds, c.first_human_reply_at, c.first_human_reply_seconds,
        c.last_message_at, c.unanswered, c.resolved, c.handoff, c.bot_resolved, c.resolution_seconds,
-       c.csat_rating, c.csat_at, c.is_lead, c.is_visit, c.is_converted
+       c.csat_rating, c.csat_at, c.is_lead, c.is_visit, c.is_converted,
+       c.first_reply_business_seconds, c.first_human_reply_business_seconds, c.resolution_business_seconds,
+       c.handoff_requested_at, c.human_wait_from, c.human_wait_reply_at, c.human_wait_seconds,
+       c.human_wait_business_seconds,
+       coalesce(analytics.sla_state(c.human_wait_from, c.human_wait_reply_at, c.human_wait_business_seconds,
+                                    c.human_wait_due_at, ts.sla_seconds, w.source_checked_at), '')::text AS sla,
+       ts.sla_seconds, c.waiting_since, c.waiting_due_at, c.window_closes_at, w.source_checked_at AS synced_at
 FROM analytics.conversations c
+JOIN app.tenant_settings ts ON ts.tenant_id = c.tenant_id
+LEFT JOIN etl.watermarks w ON w.tenant_id = c.tenant_id
 WHERE c.tenant_id = $1 AND c.conversation_id = $2
 `
 
@@ -73,39 +83,53 @@ type ConversationGetParams struct {
 }
 
 type ConversationGetRow struct {
-	ConversationID         int32      `json:"conversation_id"`
-	DisplayID              int32      `json:"display_id"`
-	AccountID              int32      `json:"account_id"`
-	InboxID                int32      `json:"inbox_id"`
-	ChannelType            string     `json:"channel_type"`
-	Status                 int16      `json:"status"`
-	Priority               *int16     `json:"priority"`
-	ContactName            string     `json:"contact_name"`
-	ContactPhone           string     `json:"contact_phone"`
-	Labels                 []string   `json:"labels"`
-	CreatedAt              time.Time  `json:"created_at"`
-	LastActivityAt         time.Time  `json:"last_activity_at"`
-	CreatedDay             time.Time  `json:"created_day"`
-	ContactMessages        int32      `json:"contact_messages"`
-	BotMessages            int32      `json:"bot_messages"`
-	HumanMessages          int32      `json:"human_messages"`
-	PrivateNotes           int32      `json:"private_notes"`
-	FirstContactAt         *time.Time `json:"first_contact_at"`
-	FirstReplyAt           *time.Time `json:"first_reply_at"`
-	FirstReplySeconds      *float64   `json:"first_reply_seconds"`
-	FirstHumanReplyAt      *time.Time `json:"first_human_reply_at"`
-	FirstHumanReplySeconds *float64   `json:"first_human_reply_seconds"`
-	LastMessageAt          *time.Time `json:"last_message_at"`
-	Unanswered             bool       `json:"unanswered"`
-	Resolved               bool       `json:"resolved"`
-	Handoff                bool       `json:"handoff"`
-	BotResolved            bool       `json:"bot_resolved"`
-	ResolutionSeconds      *float64   `json:"resolution_seconds"`
-	CsatRating             *int16     `json:"csat_rating"`
-	CsatAt                 *time.Time `json:"csat_at"`
-	IsLead                 bool       `json:"is_lead"`
-	IsVisit                bool       `json:"is_visit"`
-	IsConverted            bool       `json:"is_converted"`
+	ConversationID                 int32      `json:"conversation_id"`
+	DisplayID                      int32      `json:"display_id"`
+	AccountID                      int32      `json:"account_id"`
+	InboxID                        int32      `json:"inbox_id"`
+	ChannelType                    string     `json:"channel_type"`
+	Status                         int16      `json:"status"`
+	Priority                       *int16     `json:"priority"`
+	ContactName                    string     `json:"contact_name"`
+	ContactPhone                   string     `json:"contact_phone"`
+	Labels                         []string   `json:"labels"`
+	CreatedAt                      time.Time  `json:"created_at"`
+	LastActivityAt                 time.Time  `json:"last_activity_at"`
+	CreatedDay                     time.Time  `json:"created_day"`
+	ContactMessages                int32      `json:"contact_messages"`
+	BotMessages                    int32      `json:"bot_messages"`
+	HumanMessages                  int32      `json:"human_messages"`
+	PrivateNotes                   int32      `json:"private_notes"`
+	FirstContactAt                 *time.Time `json:"first_contact_at"`
+	FirstReplyAt                   *time.Time `json:"first_reply_at"`
+	FirstReplySeconds              *float64   `json:"first_reply_seconds"`
+	FirstHumanReplyAt              *time.Time `json:"first_human_reply_at"`
+	FirstHumanReplySeconds         *float64   `json:"first_human_reply_seconds"`
+	LastMessageAt                  *time.Time `json:"last_message_at"`
+	Unanswered                     bool       `json:"unanswered"`
+	Resolved                       bool       `json:"resolved"`
+	Handoff                        bool       `json:"handoff"`
+	BotResolved                    bool       `json:"bot_resolved"`
+	ResolutionSeconds              *float64   `json:"resolution_seconds"`
+	CsatRating                     *int16     `json:"csat_rating"`
+	CsatAt                         *time.Time `json:"csat_at"`
+	IsLead                         bool       `json:"is_lead"`
+	IsVisit                        bool       `json:"is_visit"`
+	IsConverted                    bool       `json:"is_converted"`
+	FirstReplyBusinessSeconds      *float64   `json:"first_reply_business_seconds"`
+	FirstHumanReplyBusinessSeconds *float64   `json:"first_human_reply_business_seconds"`
+	ResolutionBusinessSeconds      *float64   `json:"resolution_business_seconds"`
+	HandoffRequestedAt             *time.Time `json:"handoff_requested_at"`
+	HumanWaitFrom                  *time.Time `json:"human_wait_from"`
+	HumanWaitReplyAt               *time.Time `json:"human_wait_reply_at"`
+	HumanWaitSeconds               *float64   `json:"human_wait_seconds"`
+	HumanWaitBusinessSeconds       *float64   `json:"human_wait_business_seconds"`
+	Sla                            string     `json:"sla"`
+	SlaSeconds                     int32      `json:"sla_seconds"`
+	WaitingSince                   *time.Time `json:"waiting_since"`
+	WaitingDueAt                   *time.Time `json:"waiting_due_at"`
+	WindowClosesAt                 *time.Time `json:"window_closes_at"`
+	SyncedAt                       *time.Time `json:"synced_at"`
 }
 
 // ConversationGet is one conversation with every metric; RLS hides other tenants' rows.
@@ -146,6 +170,20 @@ func (q *Queries) ConversationGet(ctx context.Context, arg ConversationGetParams
 		&i.IsLead,
 		&i.IsVisit,
 		&i.IsConverted,
+		&i.FirstReplyBusinessSeconds,
+		&i.FirstHumanReplyBusinessSeconds,
+		&i.ResolutionBusinessSeconds,
+		&i.HandoffRequestedAt,
+		&i.HumanWaitFrom,
+		&i.HumanWaitReplyAt,
+		&i.HumanWaitSeconds,
+		&i.HumanWaitBusinessSeconds,
+		&i.Sla,
+		&i.SlaSeconds,
+		&i.WaitingSince,
+		&i.WaitingDueAt,
+		&i.WindowClosesAt,
+		&i.SyncedAt,
 	)
 	return i, err
 }
@@ -154,14 +192,21 @@ const conversationPage = `-- name: ConversationPage :many
 SELECT c.conversation_id, c.display_id, c.inbox_id, c.channel_type, c.status, c.contact_name, c.contact_phone,
        c.labels, c.created_at, c.last_activity_at, c.contact_messages, c.bot_messages, c.human_messages,
        c.first_reply_seconds, c.first_human_reply_seconds, c.resolution_seconds, c.unanswered, c.resolved,
-       c.handoff, c.bot_resolved, c.csat_rating, c.is_lead, c.is_visit, c.is_converted
+       c.handoff, c.bot_resolved, c.csat_rating, c.is_lead, c.is_visit, c.is_converted,
+       c.first_reply_business_seconds, c.first_human_reply_business_seconds, c.resolution_business_seconds,
+       c.handoff_requested_at, c.human_wait_seconds, c.human_wait_business_seconds,
+       coalesce(analytics.sla_state(c.human_wait_from, c.human_wait_reply_at, c.human_wait_business_seconds,
+                                    c.human_wait_due_at, x.sla_seconds, x.synced_at), '')::text AS sla,
+       c.waiting_since, c.window_closes_at
 FROM analytics.conversation_filter($1, $2, $3, $4::integer[], $5,
         $6, $7, $8, $9, $10,
-        $11, $12, $13, $14) c
-WHERE ($15::timestamptz IS NULL
-       OR (c.created_at, c.conversation_id) < ($15::timestamptz, $16::integer))
+        $11, $12, $13, $14, $15::boolean) c
+CROSS JOIN (SELECT (SELECT ts.sla_seconds FROM app.tenant_settings ts WHERE ts.tenant_id = $1) AS sla_seconds,
+                   (SELECT w.source_checked_at FROM etl.watermarks w WHERE w.tenant_id = $1) AS synced_at) x
+WHERE ($16::timestamptz IS NULL
+       OR (c.created_at, c.conversation_id) < ($16::timestamptz, $17::integer))
 ORDER BY c.created_at DESC, c.conversation_id DESC
-LIMIT $17
+LIMIT $18
 `
 
 type ConversationPageParams struct {
@@ -179,36 +224,46 @@ type ConversationPageParams struct {
 	Hour         *int16     `json:"hour"`
 	Csat         *int16     `json:"csat"`
 	Search       *string    `json:"search"`
+	Business     bool       `json:"business"`
 	AfterCreated *time.Time `json:"after_created"`
 	AfterID      *int32     `json:"after_id"`
 	PageSize     int32      `json:"page_size"`
 }
 
 type ConversationPageRow struct {
-	ConversationID         int32     `json:"conversation_id"`
-	DisplayID              int32     `json:"display_id"`
-	InboxID                int32     `json:"inbox_id"`
-	ChannelType            string    `json:"channel_type"`
-	Status                 int16     `json:"status"`
-	ContactName            string    `json:"contact_name"`
-	ContactPhone           string    `json:"contact_phone"`
-	Labels                 []string  `json:"labels"`
-	CreatedAt              time.Time `json:"created_at"`
-	LastActivityAt         time.Time `json:"last_activity_at"`
-	ContactMessages        int32     `json:"contact_messages"`
-	BotMessages            int32     `json:"bot_messages"`
-	HumanMessages          int32     `json:"human_messages"`
-	FirstReplySeconds      *float64  `json:"first_reply_seconds"`
-	FirstHumanReplySeconds *float64  `json:"first_human_reply_seconds"`
-	ResolutionSeconds      *float64  `json:"resolution_seconds"`
-	Unanswered             bool      `json:"unanswered"`
-	Resolved               bool      `json:"resolved"`
-	Handoff                bool      `json:"handoff"`
-	BotResolved            bool      `json:"bot_resolved"`
-	CsatRating             *int16    `json:"csat_rating"`
-	IsLead                 bool      `json:"is_lead"`
-	IsVisit                bool      `json:"is_visit"`
-	IsConverted            bool      `json:"is_converted"`
+	ConversationID                 int32      `json:"conversation_id"`
+	DisplayID                      int32      `json:"display_id"`
+	InboxID                        int32      `json:"inbox_id"`
+	ChannelType                    string     `json:"channel_type"`
+	Status                         int16      `json:"status"`
+	ContactName                    string     `json:"contact_name"`
+	ContactPhone                   string     `json:"contact_phone"`
+	Labels                         []string   `json:"labels"`
+	CreatedAt                      time.Time  `json:"created_at"`
+	LastActivityAt                 time.Time  `json:"last_activity_at"`
+	ContactMessages                int32      `json:"contact_messages"`
+	BotMessages                    int32      `json:"bot_messages"`
+	HumanMessages                  int32      `json:"human_messages"`
+	FirstReplySeconds              *float64   `json:"first_reply_seconds"`
+	FirstHumanReplySeconds         *float64   `json:"first_human_reply_seconds"`
+	ResolutionSeconds              *float64   `json:"resolution_seconds"`
+	Unanswered                     bool       `json:"unanswered"`
+	Resolved                       bool       `json:"resolved"`
+	Handoff                        bool       `json:"handoff"`
+	BotResolved                    bool       `json:"bot_resolved"`
+	CsatRating                     *int16     `json:"csat_rating"`
+	IsLead                         bool       `json:"is_lead"`
+	IsVisit                        bool       `json:"is_visit"`
+	IsConverted                    bool       `json:"is_converted"`
+	FirstReplyBusinessSeconds      *float64   `json:"first_reply_business_seconds"`
+	FirstHumanReplyBusinessSeconds *float64   `json:"first_human_reply_business_seconds"`
+	ResolutionBusinessSeconds      *float64   `json:"resolution_business_seconds"`
+	HandoffRequestedAt             *time.Time `json:"handoff_requested_at"`
+	HumanWaitSeconds               *float64   `json:"human_wait_seconds"`
+	HumanWaitBusinessSeconds       *float64   `json:"human_wait_business_seconds"`
+	Sla                            string     `json:"sla"`
+	WaitingSince                   *time.Time `json:"waiting_since"`
+	WindowClosesAt                 *time.Time `json:"window_closes_at"`
 }
 
 // ConversationPage lists filtered conversations newest first, keyset-paginated on
@@ -229,6 +284,7 @@ func (q *Queries) ConversationPage(ctx context.Context, arg ConversationPagePara
 		arg.Hour,
 		arg.Csat,
 		arg.Search,
+		arg.Business,
 		arg.AfterCreated,
 		arg.AfterID,
 		arg.PageSize,
@@ -265,6 +321,15 @@ func (q *Queries) ConversationPage(ctx context.Context, arg ConversationPagePara
 			&i.IsLead,
 			&i.IsVisit,
 			&i.IsConverted,
+			&i.FirstReplyBusinessSeconds,
+			&i.FirstHumanReplyBusinessSeconds,
+			&i.ResolutionBusinessSeconds,
+			&i.HandoffRequestedAt,
+			&i.HumanWaitSeconds,
+			&i.HumanWaitBusinessSeconds,
+			&i.Sla,
+			&i.WaitingSince,
+			&i.WindowClosesAt,
 		); err != nil {
 			return nil, err
 		}
@@ -334,15 +399,16 @@ SELECT c.inbox_id, max(c.channel_type)::text AS channel_type,
        count(*) FILTER (WHERE c.is_visit)::bigint AS visits,
        count(*) FILTER (WHERE c.is_converted)::bigint AS conversions,
        count(*) FILTER (WHERE c.unanswered AND c.is_lead)::bigint AS unanswered_leads,
-       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY c.first_reply_seconds), 'NaN')::float8 AS first_reply_p50
-FROM analytics.conversation_filter($1, $2, $3, $4::integer[], $5,
-        $6, $7, $8, $9, $10,
-        $11, $12, $13, $14) c
+       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY CASE WHEN $1::boolean THEN c.first_reply_business_seconds ELSE c.first_reply_seconds END), 'NaN')::float8 AS first_reply_p50
+FROM analytics.conversation_filter($2, $3, $4, $5::integer[], $6,
+        $7, $8, $9, $10, $11,
+        $12, $13, $14, $15, $1::boolean) c
 GROUP BY c.inbox_id
 ORDER BY count(*) DESC, c.inbox_id
 `
 
 type DashboardByInboxParams struct {
+	Business  bool      `json:"business"`
 	TenantID  int64     `json:"tenant_id"`
 	FromDay   time.Time `json:"from_day"`
 	ToDay     time.Time `json:"to_day"`
@@ -373,6 +439,7 @@ type DashboardByInboxRow struct {
 // DashboardByInbox is the per-inbox table.
 func (q *Queries) DashboardByInbox(ctx context.Context, arg DashboardByInboxParams) ([]DashboardByInboxRow, error) {
 	rows, err := q.db.Query(ctx, dashboardByInbox,
+		arg.Business,
 		arg.TenantID,
 		arg.FromDay,
 		arg.ToDay,
@@ -422,7 +489,7 @@ SELECT l.label::text AS label,
        count(*) FILTER (WHERE c.is_converted)::bigint AS conversions
 FROM analytics.conversation_filter($1, $2, $3, $4::integer[], $5,
         $6, $7, $8, $9, $10,
-        $11, $12, $13, $14) c
+        $11, $12, $13, $14, $15::boolean) c
 CROSS JOIN LATERAL unnest(c.labels) AS l(label)
 GROUP BY l.label
 ORDER BY count(*) DESC, l.label
@@ -443,6 +510,7 @@ type DashboardByLabelParams struct {
 	Hour      *int16    `json:"hour"`
 	Csat      *int16    `json:"csat"`
 	Search    *string   `json:"search"`
+	Business  bool      `json:"business"`
 }
 
 type DashboardByLabelRow struct {
@@ -469,6 +537,7 @@ func (q *Queries) DashboardByLabel(ctx context.Context, arg DashboardByLabelPara
 		arg.Hour,
 		arg.Csat,
 		arg.Search,
+		arg.Business,
 	)
 	if err != nil {
 		return nil, err
@@ -497,7 +566,7 @@ const dashboardCSAT = `-- name: DashboardCSAT :many
 SELECT c.csat_rating::smallint AS rating, count(*)::bigint AS conversations
 FROM analytics.conversation_filter($1, $2, $3, $4::integer[], $5,
         $6, $7, $8, $9, $10,
-        $11, $12, $13, $14) c
+        $11, $12, $13, $14, $15::boolean) c
 WHERE c.csat_rating IS NOT NULL
 GROUP BY c.csat_rating
 ORDER BY c.csat_rating
@@ -518,6 +587,7 @@ type DashboardCSATParams struct {
 	Hour      *int16    `json:"hour"`
 	Csat      *int16    `json:"csat"`
 	Search    *string   `json:"search"`
+	Business  bool      `json:"business"`
 }
 
 type DashboardCSATRow struct {
@@ -542,6 +612,7 @@ func (q *Queries) DashboardCSAT(ctx context.Context, arg DashboardCSATParams) ([
 		arg.Hour,
 		arg.Csat,
 		arg.Search,
+		arg.Business,
 	)
 	if err != nil {
 		return nil, err
@@ -567,7 +638,7 @@ SELECT c.created_day AS day, c.inbox_id,
        count(*) FILTER (WHERE c.is_lead)::bigint AS leads
 FROM analytics.conversation_filter($1, $2, $3, $4::integer[], $5,
         $6, $7, $8, $9, $10,
-        $11, $12, $13, $14) c
+        $11, $12, $13, $14, $15::boolean) c
 GROUP BY c.created_day, c.inbox_id
 ORDER BY c.created_day, c.inbox_id
 `
@@ -587,6 +658,7 @@ type DashboardDailyParams struct {
 	Hour      *int16    `json:"hour"`
 	Csat      *int16    `json:"csat"`
 	Search    *string   `json:"search"`
+	Business  bool      `json:"business"`
 }
 
 type DashboardDailyRow struct {
@@ -613,6 +685,7 @@ func (q *Queries) DashboardDaily(ctx context.Context, arg DashboardDailyParams) 
 		arg.Hour,
 		arg.Csat,
 		arg.Search,
+		arg.Business,
 	)
 	if err != nil {
 		return nil, err
@@ -638,16 +711,18 @@ func (q *Queries) DashboardDaily(ctx context.Context, arg DashboardDailyParams) 
 }
 
 const dashboardFirstReplyBuckets = `-- name: DashboardFirstReplyBuckets :many
-SELECT analytics.frt_bucket(c.first_reply_seconds)::smallint AS bucket, count(*)::bigint AS conversations
-FROM analytics.conversation_filter($1, $2, $3, $4::integer[], $5,
-        $6, $7, $8, $9, $10,
-        $11, $12, $13, $14) c
+SELECT analytics.frt_bucket(CASE WHEN $1::boolean THEN c.first_reply_business_seconds ELSE c.first_reply_seconds END)::smallint AS bucket,
+       count(*)::bigint AS conversations
+FROM analytics.conversation_filter($2, $3, $4, $5::integer[], $6,
+        $7, $8, $9, $10, $11,
+        $12, $13, $14, $15, $1::boolean) c
 WHERE c.first_reply_seconds IS NOT NULL
 GROUP BY 1
 ORDER BY 1
 `
 
 type DashboardFirstReplyBucketsParams struct {
+	Business  bool      `json:"business"`
 	TenantID  int64     `json:"tenant_id"`
 	FromDay   time.Time `json:"from_day"`
 	ToDay     time.Time `json:"to_day"`
@@ -672,6 +747,7 @@ type DashboardFirstReplyBucketsRow struct {
 // DashboardFirstReplyBuckets is the first-reply time distribution (analytics.frt_bucket).
 func (q *Queries) DashboardFirstReplyBuckets(ctx context.Context, arg DashboardFirstReplyBucketsParams) ([]DashboardFirstReplyBucketsRow, error) {
 	rows, err := q.db.Query(ctx, dashboardFirstReplyBuckets,
+		arg.Business,
 		arg.TenantID,
 		arg.FromDay,
 		arg.ToDay,
@@ -709,7 +785,7 @@ const dashboardHeatmap = `-- name: DashboardHeatmap :many
 SELECT c.created_dow AS dow, c.created_hour AS hour, count(*)::bigint AS conversations
 FROM analytics.conversation_filter($1, $2, $3, $4::integer[], $5,
         $6, $7, $8, $9, $10,
-        $11, $12, $13, $14) c
+        $11, $12, $13, $14, $15::boolean) c
 GROUP BY c.created_dow, c.created_hour
 ORDER BY c.created_dow, c.created_hour
 `
@@ -729,6 +805,7 @@ type DashboardHeatmapParams struct {
 	Hour      *int16    `json:"hour"`
 	Csat      *int16    `json:"csat"`
 	Search    *string   `json:"search"`
+	Business  bool      `json:"business"`
 }
 
 type DashboardHeatmapRow struct {
@@ -754,6 +831,7 @@ func (q *Queries) DashboardHeatmap(ctx context.Context, arg DashboardHeatmapPara
 		arg.Hour,
 		arg.Csat,
 		arg.Search,
+		arg.Business,
 	)
 	if err != nil {
 		return nil, err
@@ -775,19 +853,22 @@ func (q *Queries) DashboardHeatmap(ctx context.Context, arg DashboardHeatmapPara
 
 const dashboardPercentiles = `-- name: DashboardPercentiles :many
 SELECT coalesce(c.inbox_id, 0)::integer AS inbox_id, grouping(c.inbox_id)::integer AS all_inboxes,
-       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY c.first_reply_seconds), 'NaN')::float8 AS first_reply_p50,
-       coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY c.first_reply_seconds), 'NaN')::float8 AS first_reply_p90,
-       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY c.first_human_reply_seconds), 'NaN')::float8 AS first_human_reply_p50,
-       coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY c.first_human_reply_seconds), 'NaN')::float8 AS first_human_reply_p90,
-       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY c.resolution_seconds), 'NaN')::float8 AS resolution_p50
-FROM analytics.conversation_filter($1, $2, $3, $4::integer[], $5,
-        $6, $7, $8, $9, $10,
-        $11, $12, $13, $14) c
+       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY CASE WHEN $1::boolean THEN c.first_reply_business_seconds ELSE c.first_reply_seconds END), 'NaN')::float8 AS first_reply_p50,
+       coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY CASE WHEN $1::boolean THEN c.first_reply_business_seconds ELSE c.first_reply_seconds END), 'NaN')::float8 AS first_reply_p90,
+       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY CASE WHEN $1::boolean THEN c.first_human_reply_business_seconds ELSE c.first_human_reply_seconds END), 'NaN')::float8 AS first_human_reply_p50,
+       coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY CASE WHEN $1::boolean THEN c.first_human_reply_business_seconds ELSE c.first_human_reply_seconds END), 'NaN')::float8 AS first_human_reply_p90,
+       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY CASE WHEN $1::boolean THEN c.resolution_business_seconds ELSE c.resolution_seconds END), 'NaN')::float8 AS resolution_p50,
+       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY CASE WHEN $1::boolean THEN c.human_wait_business_seconds ELSE c.human_wait_seconds END), 'NaN')::float8 AS human_wait_p50,
+       coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY CASE WHEN $1::boolean THEN c.human_wait_business_seconds ELSE c.human_wait_seconds END), 'NaN')::float8 AS human_wait_p90
+FROM analytics.conversation_filter($2, $3, $4, $5::integer[], $6,
+        $7, $8, $9, $10, $11,
+        $12, $13, $14, $15, $1::boolean) c
 GROUP BY GROUPING SETS ((), (c.inbox_id))
 ORDER BY 2 DESC, 1
 `
 
 type DashboardPercentilesParams struct {
+	Business  bool      `json:"business"`
 	TenantID  int64     `json:"tenant_id"`
 	FromDay   time.Time `json:"from_day"`
 	ToDay     time.Time `json:"to_day"`
@@ -812,6 +893,8 @@ type DashboardPercentilesRow struct {
 	FirstHumanReplyP50 float64 `json:"first_human_reply_p50"`
 	FirstHumanReplyP90 float64 `json:"first_human_reply_p90"`
 	ResolutionP50      float64 `json:"resolution_p50"`
+	HumanWaitP50       float64 `json:"human_wait_p50"`
+	HumanWaitP90       float64 `json:"human_wait_p90"`
 }
 
 // DashboardPercentiles is the exact medians and p90 of the filtered conversations, over all of
@@ -819,6 +902,7 @@ type DashboardPercentilesRow struct {
 // to rank exactly (counts, series and tables come from the rollups).
 func (q *Queries) DashboardPercentiles(ctx context.Context, arg DashboardPercentilesParams) ([]DashboardPercentilesRow, error) {
 	rows, err := q.db.Query(ctx, dashboardPercentiles,
+		arg.Business,
 		arg.TenantID,
 		arg.FromDay,
 		arg.ToDay,
@@ -849,6 +933,8 @@ func (q *Queries) DashboardPercentiles(ctx context.Context, arg DashboardPercent
 			&i.FirstHumanReplyP50,
 			&i.FirstHumanReplyP90,
 			&i.ResolutionP50,
+			&i.HumanWaitP50,
+			&i.HumanWaitP90,
 		); err != nil {
 			return nil, err
 		}
@@ -870,25 +956,34 @@ SELECT count(*)::bigint AS conversations,
        count(*) FILTER (WHERE c.unanswered)::bigint AS unanswered,
        count(*) FILTER (WHERE c.unanswered AND c.is_lead)::bigint AS unanswered_leads,
        count(c.first_reply_seconds)::bigint AS replied,
-       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY c.first_reply_seconds), 'NaN')::float8 AS first_reply_p50,
-       coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY c.first_reply_seconds), 'NaN')::float8 AS first_reply_p90,
-       coalesce(avg(c.first_reply_seconds), 'NaN')::float8 AS first_reply_avg,
+       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY CASE WHEN $1::boolean THEN c.first_reply_business_seconds ELSE c.first_reply_seconds END), 'NaN')::float8 AS first_reply_p50,
+       coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY CASE WHEN $1::boolean THEN c.first_reply_business_seconds ELSE c.first_reply_seconds END), 'NaN')::float8 AS first_reply_p90,
+       coalesce(avg(CASE WHEN $1::boolean THEN c.first_reply_business_seconds ELSE c.first_reply_seconds END), 'NaN')::float8 AS first_reply_avg,
        count(c.first_human_reply_seconds)::bigint AS human_replied,
-       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY c.first_human_reply_seconds), 'NaN')::float8 AS first_human_reply_p50,
-       coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY c.first_human_reply_seconds), 'NaN')::float8 AS first_human_reply_p90,
+       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY CASE WHEN $1::boolean THEN c.first_human_reply_business_seconds ELSE c.first_human_reply_seconds END), 'NaN')::float8 AS first_human_reply_p50,
+       coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY CASE WHEN $1::boolean THEN c.first_human_reply_business_seconds ELSE c.first_human_reply_seconds END), 'NaN')::float8 AS first_human_reply_p90,
        count(*) FILTER (WHERE c.resolved)::bigint AS resolved,
-       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY c.resolution_seconds), 'NaN')::float8 AS resolution_p50,
+       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY CASE WHEN $1::boolean THEN c.resolution_business_seconds ELSE c.resolution_seconds END), 'NaN')::float8 AS resolution_p50,
        count(*) FILTER (WHERE c.bot_resolved)::bigint AS bot_resolved,
        count(*) FILTER (WHERE c.bot_messages > 0)::bigint AS with_bot,
        count(*) FILTER (WHERE c.handoff)::bigint AS handoffs,
        count(c.csat_rating)::bigint AS csat_responses,
-       count(*) FILTER (WHERE c.csat_rating >= 4)::bigint AS csat_satisfied
-FROM analytics.conversation_filter($1, $2, $3, $4::integer[], $5,
-        $6, $7, $8, $9, $10,
-        $11, $12, $13, $14) c
+       count(*) FILTER (WHERE c.csat_rating >= 4)::bigint AS csat_satisfied,
+       count(c.handoff_requested_at)::bigint AS handoff_requests,
+       count(c.human_wait_seconds)::bigint AS human_waits,
+       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY CASE WHEN $1::boolean THEN c.human_wait_business_seconds ELSE c.human_wait_seconds END), 'NaN')::float8 AS human_wait_p50,
+       coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY CASE WHEN $1::boolean THEN c.human_wait_business_seconds ELSE c.human_wait_seconds END), 'NaN')::float8 AS human_wait_p90,
+       count(*) FILTER (WHERE analytics.sla_state(c.human_wait_from, c.human_wait_reply_at, c.human_wait_business_seconds, c.human_wait_due_at, x.sla_seconds, x.synced_at) = 'within')::bigint AS sla_within,
+       count(*) FILTER (WHERE analytics.sla_state(c.human_wait_from, c.human_wait_reply_at, c.human_wait_business_seconds, c.human_wait_due_at, x.sla_seconds, x.synced_at) = 'missed')::bigint AS sla_missed
+FROM analytics.conversation_filter($2, $3, $4, $5::integer[], $6,
+        $7, $8, $9, $10, $11,
+        $12, $13, $14, $15, $1::boolean) c
+CROSS JOIN (SELECT (SELECT ts.sla_seconds FROM app.tenant_settings ts WHERE ts.tenant_id = $2) AS sla_seconds,
+                   (SELECT w.source_checked_at FROM etl.watermarks w WHERE w.tenant_id = $2) AS synced_at) x
 `
 
 type DashboardSummaryParams struct {
+	Business  bool      `json:"business"`
 	TenantID  int64     `json:"tenant_id"`
 	FromDay   time.Time `json:"from_day"`
 	ToDay     time.Time `json:"to_day"`
@@ -927,15 +1022,23 @@ type DashboardSummaryRow struct {
 	Handoffs           int64   `json:"handoffs"`
 	CsatResponses      int64   `json:"csat_responses"`
 	CsatSatisfied      int64   `json:"csat_satisfied"`
+	HandoffRequests    int64   `json:"handoff_requests"`
+	HumanWaits         int64   `json:"human_waits"`
+	HumanWaitP50       float64 `json:"human_wait_p50"`
+	HumanWaitP90       float64 `json:"human_wait_p90"`
+	SlaWithin          int64   `json:"sla_within"`
+	SlaMissed          int64   `json:"sla_missed"`
 }
 
 // Dashboard and explorer queries. Every one selects FROM analytics.conversation_filter(...), the
 // single definition of "the conversations behind a number", so a KPI and its drill-down list
 // always agree. Percentiles come back as NaN when there is nothing to rank (sqlc cannot type a
 // nullable aggregate); internal/dashboard turns NaN into "no value".
-// DashboardSummary computes every KPI of the filtered conversations.
+// DashboardSummary computes every KPI of the filtered conversations; durations in business time
+// when @business (docs/metrics.md). SLA states are judged at the tenant's target and sync time.
 func (q *Queries) DashboardSummary(ctx context.Context, arg DashboardSummaryParams) (DashboardSummaryRow, error) {
 	row := q.db.QueryRow(ctx, dashboardSummary,
+		arg.Business,
 		arg.TenantID,
 		arg.FromDay,
 		arg.ToDay,
@@ -974,6 +1077,12 @@ func (q *Queries) DashboardSummary(ctx context.Context, arg DashboardSummaryPara
 		&i.Handoffs,
 		&i.CsatResponses,
 		&i.CsatSatisfied,
+		&i.HandoffRequests,
+		&i.HumanWaits,
+		&i.HumanWaitP50,
+		&i.HumanWaitP90,
+		&i.SlaWithin,
+		&i.SlaMissed,
 	)
 	return i, err
 }
@@ -1248,6 +1357,37 @@ func (q *Queries) RollupPeriodSize(ctx context.Context, arg RollupPeriodSizePara
 	return conversations, err
 }
 
+const rollupSlaUnansweredMissed = `-- name: RollupSlaUnansweredMissed :one
+SELECT count(*)::bigint AS missed
+FROM analytics.conversations c
+WHERE c.tenant_id = $1 AND c.created_day BETWEEN $2 AND $3
+  AND c.human_wait_from IS NOT NULL AND c.human_wait_reply_at IS NULL
+  AND c.human_wait_due_at < (SELECT w.source_checked_at FROM etl.watermarks w WHERE w.tenant_id = $1)
+  AND ($4::integer[] IS NULL OR c.inbox_id = ANY ($4::integer[]))
+`
+
+type RollupSlaUnansweredMissedParams struct {
+	TenantID int64     `json:"tenant_id"`
+	FromDay  time.Time `json:"from_day"`
+	ToDay    time.Time `json:"to_day"`
+	Inboxes  []int32   `json:"inboxes"`
+}
+
+// RollupSlaUnansweredMissed counts the period's first waits for a person still unanswered past the
+// SLA target at the tenant's sync time (the part of "missed" the daily rollups cannot hold: it
+// grows with the clock), for the chosen inboxes (NULL: all).
+func (q *Queries) RollupSlaUnansweredMissed(ctx context.Context, arg RollupSlaUnansweredMissedParams) (int64, error) {
+	row := q.db.QueryRow(ctx, rollupSlaUnansweredMissed,
+		arg.TenantID,
+		arg.FromDay,
+		arg.ToDay,
+		arg.Inboxes,
+	)
+	var missed int64
+	err := row.Scan(&missed)
+	return missed, err
+}
+
 const rollupSummary = `-- name: RollupSummary :one
 
 SELECT coalesce(sum(d.conversations), 0)::bigint AS conversations,
@@ -1276,7 +1416,19 @@ SELECT coalesce(sum(d.conversations), 0)::bigint AS conversations,
        coalesce(sum(d.csat_2), 0)::bigint AS csat2,
        coalesce(sum(d.csat_3), 0)::bigint AS csat3,
        coalesce(sum(d.csat_4), 0)::bigint AS csat4,
-       coalesce(sum(d.csat_5), 0)::bigint AS csat5
+       coalesce(sum(d.csat_5), 0)::bigint AS csat5,
+       coalesce(sum(d.first_reply_business_sum), 0)::float8 AS first_reply_business_sum,
+       coalesce(sum(d.first_reply_business_lt_1m), 0)::bigint AS frtb0,
+       coalesce(sum(d.first_reply_business_1m_5m), 0)::bigint AS frtb1,
+       coalesce(sum(d.first_reply_business_5m_15m), 0)::bigint AS frtb2,
+       coalesce(sum(d.first_reply_business_15m_1h), 0)::bigint AS frtb3,
+       coalesce(sum(d.first_reply_business_1h_4h), 0)::bigint AS frtb4,
+       coalesce(sum(d.first_reply_business_4h_24h), 0)::bigint AS frtb5,
+       coalesce(sum(d.first_reply_business_gt_24h), 0)::bigint AS frtb6,
+       coalesce(sum(d.handoff_requests), 0)::bigint AS handoff_requests,
+       coalesce(sum(d.human_wait_count), 0)::bigint AS human_waits,
+       coalesce(sum(d.sla_within), 0)::bigint AS sla_within,
+       coalesce(sum(d.sla_late), 0)::bigint AS sla_late
 FROM (SELECT tenant_id, day, inbox_id, conversations, leads, visits, conversions, unanswered, unanswered_leads, resolved, bot_resolved, handoffs, with_bot, first_reply_count, first_reply_sum, first_reply_lt_1m, first_reply_1m_5m, first_reply_5m_15m, first_reply_15m_1h, first_reply_1h_4h, first_reply_4h_24h, first_reply_gt_24h, first_human_reply_count, first_human_reply_sum, resolution_count, resolution_sum, csat_responses, csat_satisfied, csat_1, csat_2, csat_3, csat_4, csat_5, first_reply_business_sum, first_reply_business_lt_1m, first_reply_business_1m_5m, first_reply_business_5m_15m, first_reply_business_15m_1h, first_reply_business_1h_4h, first_reply_business_4h_24h, first_reply_business_gt_24h, first_human_reply_business_sum, resolution_business_sum, handoff_requests, human_wait_count, human_wait_sum, human_wait_business_sum, sla_within, sla_late FROM analytics.tenant_daily_stats t
       WHERE $1::integer[] IS NULL AND t.tenant_id = $2 AND t.day BETWEEN $3 AND $4
       UNION ALL
@@ -1293,33 +1445,45 @@ type RollupSummaryParams struct {
 }
 
 type RollupSummaryRow struct {
-	Conversations   int64   `json:"conversations"`
-	Leads           int64   `json:"leads"`
-	Visits          int64   `json:"visits"`
-	Conversions     int64   `json:"conversions"`
-	Unanswered      int64   `json:"unanswered"`
-	UnansweredLeads int64   `json:"unanswered_leads"`
-	Replied         int64   `json:"replied"`
-	HumanReplied    int64   `json:"human_replied"`
-	Resolved        int64   `json:"resolved"`
-	BotResolved     int64   `json:"bot_resolved"`
-	WithBot         int64   `json:"with_bot"`
-	Handoffs        int64   `json:"handoffs"`
-	CsatResponses   int64   `json:"csat_responses"`
-	CsatSatisfied   int64   `json:"csat_satisfied"`
-	FirstReplySum   float64 `json:"first_reply_sum"`
-	Frt0            int64   `json:"frt0"`
-	Frt1            int64   `json:"frt1"`
-	Frt2            int64   `json:"frt2"`
-	Frt3            int64   `json:"frt3"`
-	Frt4            int64   `json:"frt4"`
-	Frt5            int64   `json:"frt5"`
-	Frt6            int64   `json:"frt6"`
-	Csat1           int64   `json:"csat1"`
-	Csat2           int64   `json:"csat2"`
-	Csat3           int64   `json:"csat3"`
-	Csat4           int64   `json:"csat4"`
-	Csat5           int64   `json:"csat5"`
+	Conversations         int64   `json:"conversations"`
+	Leads                 int64   `json:"leads"`
+	Visits                int64   `json:"visits"`
+	Conversions           int64   `json:"conversions"`
+	Unanswered            int64   `json:"unanswered"`
+	UnansweredLeads       int64   `json:"unanswered_leads"`
+	Replied               int64   `json:"replied"`
+	HumanReplied          int64   `json:"human_replied"`
+	Resolved              int64   `json:"resolved"`
+	BotResolved           int64   `json:"bot_resolved"`
+	WithBot               int64   `json:"with_bot"`
+	Handoffs              int64   `json:"handoffs"`
+	CsatResponses         int64   `json:"csat_responses"`
+	CsatSatisfied         int64   `json:"csat_satisfied"`
+	FirstReplySum         float64 `json:"first_reply_sum"`
+	Frt0                  int64   `json:"frt0"`
+	Frt1                  int64   `json:"frt1"`
+	Frt2                  int64   `json:"frt2"`
+	Frt3                  int64   `json:"frt3"`
+	Frt4                  int64   `json:"frt4"`
+	Frt5                  int64   `json:"frt5"`
+	Frt6                  int64   `json:"frt6"`
+	Csat1                 int64   `json:"csat1"`
+	Csat2                 int64   `json:"csat2"`
+	Csat3                 int64   `json:"csat3"`
+	Csat4                 int64   `json:"csat4"`
+	Csat5                 int64   `json:"csat5"`
+	FirstReplyBusinessSum float64 `json:"first_reply_business_sum"`
+	Frtb0                 int64   `json:"frtb0"`
+	Frtb1                 int64   `json:"frtb1"`
+	Frtb2                 int64   `json:"frtb2"`
+	Frtb3                 int64   `json:"frtb3"`
+	Frtb4                 int64   `json:"frtb4"`
+	Frtb5                 int64   `json:"frtb5"`
+	Frtb6                 int64   `json:"frtb6"`
+	HandoffRequests       int64   `json:"handoff_requests"`
+	HumanWaits            int64   `json:"human_waits"`
+	SlaWithin             int64   `json:"sla_within"`
+	SlaLate               int64   `json:"sla_late"`
 }
 
 // Rollup path: the same numbers from analytics.daily_stats, daily_hist, tenant_daily_hist and
@@ -1364,6 +1528,18 @@ func (q *Queries) RollupSummary(ctx context.Context, arg RollupSummaryParams) (R
 		&i.Csat3,
 		&i.Csat4,
 		&i.Csat5,
+		&i.FirstReplyBusinessSum,
+		&i.Frtb0,
+		&i.Frtb1,
+		&i.Frtb2,
+		&i.Frtb3,
+		&i.Frtb4,
+		&i.Frtb5,
+		&i.Frtb6,
+		&i.HandoffRequests,
+		&i.HumanWaits,
+		&i.SlaWithin,
+		&i.SlaLate,
 	)
 	return i, err
 }

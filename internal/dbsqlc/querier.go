@@ -62,7 +62,8 @@ type Querier interface {
 	// single definition of "the conversations behind a number", so a KPI and its drill-down list
 	// always agree. Percentiles come back as NaN when there is nothing to rank (sqlc cannot type a
 	// nullable aggregate); internal/dashboard turns NaN into "no value".
-	// DashboardSummary computes every KPI of the filtered conversations.
+	// DashboardSummary computes every KPI of the filtered conversations; durations in business time
+	// when @business (docs/metrics.md). SLA states are judged at the tenant's target and sync time.
 	DashboardSummary(ctx context.Context, arg DashboardSummaryParams) (DashboardSummaryRow, error)
 	// DigestDeliveryClaim records that this period of the subscription is being delivered; no row
 	// when another scheduler already did (it waits for that one to commit or roll back first).
@@ -246,6 +247,10 @@ type Querier interface {
 	// RollupPeriodSize is the tenant's conversations created in a period, every inbox: what a ranking
 	// scan walks (the index leads with the day), whichever inboxes it keeps.
 	RollupPeriodSize(ctx context.Context, arg RollupPeriodSizeParams) (int64, error)
+	// RollupSlaUnansweredMissed counts the period's first waits for a person still unanswered past the
+	// SLA target at the tenant's sync time (the part of "missed" the daily rollups cannot hold: it
+	// grows with the clock), for the chosen inboxes (NULL: all).
+	RollupSlaUnansweredMissed(ctx context.Context, arg RollupSlaUnansweredMissedParams) (int64, error)
 	// Rollup path: the same numbers from analytics.daily_stats, daily_hist, tenant_daily_hist and
 	// daily_labels, for filters that only name a period and inboxes (a channel is a set of inboxes).
 	// A large tenant's dashboard then reads a few hundred rollup rows instead of scanning its
@@ -311,6 +316,8 @@ type Querier interface {
 	TenantLastSync(ctx context.Context, tenantID int64) (*time.Time, error)
 	// TenantList lists tenants visible to the current context with their user and inbox counts.
 	TenantList(ctx context.Context) ([]TenantListRow, error)
+	// TenantSLASeconds is the tenant's SLA target for the first wait for a person (business seconds).
+	TenantSLASeconds(ctx context.Context, tenantID int64) (int32, error)
 	// TenantTimezoneSet changes the timezone days and hours are computed in, through the function
 	// that lets the tenant's own admin (or a super_admin) do it and no one else; no row when there
 	// is no such client tenant.

@@ -182,3 +182,15 @@ func (q *Queries) QueueSyncedAt(ctx context.Context, tenantID int64) (*time.Time
 	err := row.Scan(&synced_at)
 	return synced_at, err
 }
+
+const tenantSLASeconds = `-- name: TenantSLASeconds :one
+SELECT s.sla_seconds FROM app.tenant_settings s WHERE s.tenant_id = $1
+`
+
+// TenantSLASeconds is the tenant's SLA target for the first wait for a person (business seconds).
+func (q *Queries) TenantSLASeconds(ctx context.Context, tenantID int64) (int32, error) {
+	row := q.db.QueryRow(ctx, tenantSLASeconds, tenantID)
+	var sla_seconds int32
+	err := row.Scan(&sla_seconds)
+	return sla_seconds, err
+}

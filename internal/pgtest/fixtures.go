@@ -66,6 +66,26 @@ func SeedAnalytics(t testing.TB, env *Env) (a, b int64) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Speed to lead: business-time twins (some shorter than the plain durations), requests for a
+	// person on every fourth conversation, their first waits (every eighth unanswered) with
+	// varied lengths around the default SLA target of 5 minutes.
+	_, err = su.Exec(ctx, `
+		UPDATE analytics.conversations SET
+			first_reply_business_seconds = CASE WHEN conversation_id % 3 = 0 THEN first_reply_seconds / 4 ELSE first_reply_seconds END,
+			first_human_reply_business_seconds = first_human_reply_seconds / 2,
+			resolved_at = created_at + make_interval(secs => resolution_seconds),
+			resolution_business_seconds = resolution_seconds / 4,
+			handoff_requested_at = CASE WHEN conversation_id % 4 = 0 THEN created_at + interval '30 seconds' END,
+			human_wait_from = CASE WHEN conversation_id % 4 = 0 THEN created_at + interval '30 seconds' END,
+			human_wait_reply_at = CASE WHEN conversation_id % 4 = 0 AND conversation_id % 8 <> 0
+			                           THEN created_at + interval '30 seconds' + make_interval(secs => 60 * (conversation_id % 11)) END,
+			human_wait_seconds = CASE WHEN conversation_id % 4 = 0 AND conversation_id % 8 <> 0 THEN 60 * (conversation_id % 11) END,
+			human_wait_business_seconds = CASE WHEN conversation_id % 4 = 0 AND conversation_id % 8 <> 0 THEN 45 * (conversation_id % 11) END,
+			human_wait_due_at = CASE WHEN conversation_id % 8 = 0 THEN created_at + interval '330 seconds' END
+		WHERE tenant_id IN ($1, $2)`, a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
 	RefreshRollups(t, su, a, b)
 	return a, b
 }
