@@ -54,20 +54,41 @@ const (
 	metricFirstHumanReply
 	metricResolution
 	metricHour
+	metricFirstReplyBusiness
+	metricFirstHumanReplyBusiness
+	metricResolutionBusiness
+	metricHumanWait
+	metricHumanWaitBusiness
+	metricCount = metricHumanWaitBusiness
 )
 
-var (
-	heatOnly    = []int16{metricHour}
-	timeMetrics = []int16{metricFirstReply, metricFirstHumanReply, metricResolution}
-	allMetrics  = []int16{metricFirstReply, metricFirstHumanReply, metricResolution, metricHour}
-)
+// durationMetrics are the histogram metrics of the durations the dashboard shows, in calendar or
+// business time: first reply, first human reply, resolution, first wait for a person.
+type durationMetrics struct{ firstReply, firstHuman, resolution, humanWait int16 }
+
+func metricsFor(business bool) durationMetrics {
+	if business {
+		return durationMetrics{metricFirstReplyBusiness, metricFirstHumanReplyBusiness, metricResolutionBusiness, metricHumanWaitBusiness}
+	}
+	return durationMetrics{metricFirstReply, metricFirstHumanReply, metricResolution, metricHumanWait}
+}
+
+func (m durationMetrics) times() []int16 {
+	return []int16{m.firstReply, m.firstHuman, m.resolution, m.humanWait}
+}
+
+func (m durationMetrics) all() []int16 { return append(m.times(), metricHour) }
+
+var heatOnly = []int16{metricHour}
 
 // hists is a period's histograms merged over its days: per metric over the chosen inboxes, the
 // hour of creation by weekday (the heatmap) and, when asked, the first reply per inbox.
 type hists struct {
-	all        [metricHour - 1]histogram // by metric - 1 (reply and resolution times)
+	all        [metricCount]histogram // by metric - 1 (durations; the hour's entry is unused)
 	heat       [7][24]int64
-	firstReply map[int32]*histogram
+	firstReply map[int32]*histogram // per inbox, of replyMetric
+	// replyMetric is the first-reply metric merged per inbox (calendar or business time).
+	replyMetric int16
 }
 
 // add merges count conversations in bucket of metric on a day of the week.
@@ -77,7 +98,7 @@ func (h *hists) add(metric int16, dow time.Weekday, bucket, count int64) {
 		if bucket >= 0 && bucket < 24 {
 			h.heat[dow][bucket] += count
 		}
-	case metric >= metricFirstReply && metric < metricHour:
+	case metric >= metricFirstReply && metric <= metricCount:
 		if bucket >= 0 && bucket < histBuckets {
 			h.all[metric-1][bucket] += count
 		}
@@ -90,7 +111,7 @@ func (h *hists) add(metric int16, dow time.Weekday, bucket, count int64) {
 // first reply's row packing every inbox's histogram); with inboxes chosen, from their daily_hist
 // rows.
 func readHists(ctx context.Context, tx pg.Tx, tenantID int64, g Filter, inboxes []int32, metrics []int16, perInbox bool) (*hists, error) {
-	h := &hists{}
+	h := &hists{replyMetric: metricsFor(g.Business).firstReply}
 	if perInbox {
 		h.firstReply = map[int32]*histogram{}
 	}
@@ -103,7 +124,7 @@ func readHists(ctx context.Context, tx pg.Tx, tenantID int64, g Filter, inboxes 
 			if err := h.addRow(-1, r.Metric, r.Day, r.Buckets, r.Counts); err != nil {
 				return nil, err
 			}
-			if perInbox && r.Metric == metricFirstReply {
+			if perInbox && r.Metric == h.replyMetric {
 				if err := h.addPacked(r.ByInbox); err != nil {
 					return nil, err
 				}
@@ -141,7 +162,7 @@ func (h *hists) addRow(inbox int32, metric int16, day time.Time, buckets []int16
 	for i, b := range buckets {
 		h.add(metric, dow, int64(b), int64(counts[i]))
 	}
-	if inbox >= 0 && metric == metricFirstReply {
+	if inbox >= 0 && metric == h.replyMetric {
 		ib := h.inbox(inbox)
 		for i, b := range buckets {
 			if b >= 0 && b < histBuckets {
@@ -190,10 +211,11 @@ func (h *hists) addPacked(b []byte) error {
 	return nil
 }
 
-// percentiles estimates the summary's medians and p90 from the merged histograms.
-func (h *hists) percentiles(sum *dbsqlc.DashboardSummaryRow) {
-	fr, fh, rs := &h.all[metricFirstReply-1], &h.all[metricFirstHumanReply-1], &h.all[metricResolution-1]
+// percentiles estimates the summary's medians and p90 from the merged histograms of m.
+func (h *hists) percentiles(sum *dbsqlc.DashboardSummaryRow, m durationMetrics) {
+	fr, fh, rs, hw := &h.all[m.firstReply-1], &h.all[m.firstHuman-1], &h.all[m.resolution-1], &h.all[m.humanWait-1]
 	sum.FirstReplyP50, sum.FirstReplyP90 = fr.percentile(0.5), fr.percentile(0.9)
 	sum.FirstHumanReplyP50, sum.FirstHumanReplyP90 = fh.percentile(0.5), fh.percentile(0.9)
 	sum.ResolutionP50 = rs.percentile(0.5)
+	sum.HumanWaitP50, sum.HumanWaitP90 = hw.percentile(0.5), hw.percentile(0.9)
 }

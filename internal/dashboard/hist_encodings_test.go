@@ -45,7 +45,7 @@ func TestHistEncodingsAgree(t *testing.T) {
 		}
 		err = env.DB.InReadTx(ctx, p, func(tx pg.Tx) error {
 			for _, perInbox := range []bool{false, true} {
-				want, err := readHists(ctx, tx, a, f, set, allMetrics, perInbox)
+				want, err := readHists(ctx, tx, a, f, set, metricsFor(false).all(), perInbox)
 				if err != nil {
 					return err
 				}
@@ -59,7 +59,7 @@ func TestHistEncodingsAgree(t *testing.T) {
 					t.Errorf("%s (per inbox %v): nothing read, the comparison proves nothing", q, perInbox)
 				}
 				for _, e := range otherEncodings {
-					got, err := e.read(ctx, tx, a, f, set, allMetrics, perInbox)
+					got, err := e.read(ctx, tx, a, f, set, metricsFor(false).all(), perInbox)
 					if err != nil {
 						return err
 					}

@@ -118,10 +118,10 @@ func (s *Service) loadRollups(ctx context.Context, tx pg.Tx, d *Dashboard, tenan
 			return err
 		}
 	} else {
-		if cur4, err = s.readHists(ctx, tx, tenantID, f, inboxes, allMetrics, true); err != nil {
+		if cur4, err = s.readHists(ctx, tx, tenantID, f, inboxes, metricsFor(f.Business).all(), true); err != nil {
 			return err
 		}
-		cur4.percentiles(&curSum)
+		cur4.percentiles(&curSum, metricsFor(f.Business))
 		inboxP50 = map[int32]float64{}
 		for id, h := range cur4.firstReply {
 			inboxP50[id] = h.percentile(0.5)
@@ -132,8 +132,8 @@ func (s *Service) loadRollups(ctx context.Context, tx pg.Tx, d *Dashboard, tenan
 		_, err = exactPercentiles(ctx, tx, &prevSum, ranked(f.Previous()))
 	} else {
 		var prev3 *hists
-		if prev3, err = s.readHists(ctx, tx, tenantID, f.Previous(), inboxes, timeMetrics, false); err == nil {
-			prev3.percentiles(&prevSum)
+		if prev3, err = s.readHists(ctx, tx, tenantID, f.Previous(), inboxes, metricsFor(f.Business).times(), false); err == nil {
+			prev3.percentiles(&prevSum, metricsFor(f.Business))
 		}
 	}
 	if err != nil {

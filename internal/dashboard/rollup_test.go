@@ -23,7 +23,8 @@ func TestRollupsMatchExactPath(t *testing.T) {
 	rolled := &dashboard.Service{DB: env.DB, RollupAbove: -1}
 	ranked := &dashboard.Service{DB: env.DB}
 	p := pg.User(a, 0, pg.AppClient, "", "")
-	for _, q := range []string{"period=30d", "period=90d", "period=90d&stack=inbox", "period=90d&inbox=1", "period=365d&channel=Channel::Instagram", "from=2026-11-01&to=2026-11-15&inbox=1&inbox=2"} {
+	for _, q := range []string{"period=30d", "period=90d", "period=90d&stack=inbox", "period=90d&inbox=1", "period=365d&channel=Channel::Instagram", "from=2026-11-01&to=2026-11-15&inbox=1&inbox=2",
+		"period=90d&hours=business", "period=90d&inbox=1&hours=business"} {
 		f := parse(t, q)
 		want, err := exact.Load(ctx, p, a, f)
 		if err != nil {
@@ -71,6 +72,8 @@ func TestRollupsMatchExactPath(t *testing.T) {
 			"resolution rate": {w.ResolutionRate, g.ResolutionRate}, "bot resolved": {w.BotResolvedShare, g.BotResolvedShare},
 			"handoff": {w.HandoffRate, g.HandoffRate}, "csat": {w.CSATSatisfaction, g.CSATSatisfaction},
 			"csat responses": {w.CSATResponses, g.CSATResponses}, "lead→visit": {w.LeadToVisit, g.LeadToVisit},
+			"requests for a person": {w.HandoffRequests, g.HandoffRequests}, "human waits": {w.HumanWaits, g.HumanWaits},
+			"sla within": {w.SLAWithin, g.SLAWithin}, "sla missed": {w.SLAMissed, g.SLAMissed}, "sla share": {w.SLAWithinShare, g.SLAWithinShare},
 		} {
 			if !reflect.DeepEqual(pair[0], pair[1]) {
 				t.Errorf("%s: %s exact %v/%v, rollup %v/%v", q, name, val(pair[0].Cur), val(pair[0].Prev), val(pair[1].Cur), val(pair[1].Prev))
@@ -80,9 +83,10 @@ func TestRollupsMatchExactPath(t *testing.T) {
 			"first reply p50": {w.FirstReplyP50, g.FirstReplyP50}, "first reply p90": {w.FirstReplyP90, g.FirstReplyP90},
 			"first human p50": {w.FirstHumanReplyP50, g.FirstHumanReplyP50}, "first human p90": {w.FirstHumanReplyP90, g.FirstHumanReplyP90},
 			"resolution p50": {w.ResolutionP50, g.ResolutionP50},
+			"human wait p50": {w.HumanWaitP50, g.HumanWaitP50}, "human wait p90": {w.HumanWaitP90, g.HumanWaitP90},
 		} {
 			if !close(pair[0].Cur, pair[1].Cur) || !close(pair[0].Prev, pair[1].Prev) {
-				t.Errorf("%s: %s exact %v, rollup %v", q, name, val(pair[0].Cur), val(pair[1].Cur))
+				t.Errorf("%s: %s exact %v (previous %v), rollup %v (previous %v)", q, name, val(pair[0].Cur), val(pair[0].Prev), val(pair[1].Cur), val(pair[1].Prev))
 			}
 		}
 		if !reflect.DeepEqual(want.DailySeries(), got.DailySeries()) || want.FRTCounts() != got.FRTCounts() || want.CSATCounts() != got.CSATCounts() {

@@ -78,9 +78,9 @@ func SeedAnalytics(t testing.TB, env *Env) (a, b int64) {
 			handoff_requested_at = CASE WHEN conversation_id % 4 = 0 THEN created_at + interval '30 seconds' END,
 			human_wait_from = CASE WHEN conversation_id % 4 = 0 THEN created_at + interval '30 seconds' END,
 			human_wait_reply_at = CASE WHEN conversation_id % 4 = 0 AND conversation_id % 8 <> 0
-			                           THEN created_at + interval '30 seconds' + make_interval(secs => 60 * (conversation_id % 11)) END,
-			human_wait_seconds = CASE WHEN conversation_id % 4 = 0 AND conversation_id % 8 <> 0 THEN 60 * (conversation_id % 11) END,
-			human_wait_business_seconds = CASE WHEN conversation_id % 4 = 0 AND conversation_id % 8 <> 0 THEN 45 * (conversation_id % 11) END,
+			                           THEN created_at + interval '30 seconds' + make_interval(secs => 60 * (conversation_id % 11) + (conversation_id % 17) * 3.7) END,
+			human_wait_seconds = CASE WHEN conversation_id % 4 = 0 AND conversation_id % 8 <> 0 THEN 60 * (conversation_id % 11) + (conversation_id % 17) * 3.7 END,
+			human_wait_business_seconds = CASE WHEN conversation_id % 4 = 0 AND conversation_id % 8 <> 0 THEN 0.75 * (60 * (conversation_id % 11) + (conversation_id % 17) * 3.7) END,
 			human_wait_due_at = CASE WHEN conversation_id % 8 = 0 THEN created_at + interval '330 seconds' END
 		WHERE tenant_id IN ($1, $2)`, a, b)
 	if err != nil {
