@@ -35,10 +35,15 @@ func conversationLabels(lang string) sheettest.Labels {
 	for code, name := range dashboard.StatusNames {
 		status[name] = translate(lang, statusKeys[code])
 	}
+	sla := map[string]string{}
+	for code, name := range dashboard.SLANames {
+		sla[name] = translate(lang, "sla."+code)
+	}
 	return sheettest.Labels{
 		"caixa_id": func(c string) string { return names[c] },
 		"canal":    dashboard.ChannelName,
 		"situacao": func(c string) string { return status[c] },
+		"sla":      func(c string) string { return sla[c] },
 	}
 }
 
