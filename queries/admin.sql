@@ -62,12 +62,13 @@ WHERE tenant_id = @tenant_id
 RETURNING tenant_id;
 
 -- name: SettingsUpdateFunnel :one
--- SettingsUpdateFunnel changes the funnel rules; a trigger bumps rules_version so the next ETL
--- run re-applies them to the whole history.
+-- SettingsUpdateFunnel changes the funnel rules, the lead exclusion labels and the SLA target; a
+-- trigger bumps rules_version so the next ETL run re-applies them to the whole history.
 UPDATE app.tenant_settings
 SET lead_any_message = @lead_any_message, lead_labels = @lead_labels, lead_regex = sqlc.narg('lead_regex'),
     visit_labels = @visit_labels, visit_regex = sqlc.narg('visit_regex'),
-    converted_labels = @converted_labels, converted_regex = sqlc.narg('converted_regex')
+    converted_labels = @converted_labels, converted_regex = sqlc.narg('converted_regex'),
+    lead_exclusion_labels = @lead_exclusion_labels, sla_seconds = @sla_seconds
 WHERE tenant_id = @tenant_id
 RETURNING tenant_id, rules_version;
 

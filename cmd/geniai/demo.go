@@ -150,7 +150,15 @@ func demoSetup(ctx context.Context, e *env, url string, o chatwoot.Options) erro
 				a := ib.AccountID
 				in.Inboxes = append(in.Inboxes, admin.Inbox{ID: ib.ID, AccountID: &a, Name: ib.Name, ChannelType: ib.ChannelType})
 			}
-			if _, err := svc.CreateTenant(ctx, sys, in); err != nil {
+			t, err := svc.CreateTenant(ctx, sys, in)
+			if err != nil {
+				return err
+			}
+			// Speed to lead: cancellations and complaints are never leads; a person should answer
+			// within 5 minutes of business time (10 at the second gym).
+			if err := svc.SetFunnel(ctx, sys, t.ID, admin.Funnel{LeadAnyMessage: true, VisitLabels: []string{"visita-agendada"},
+				ConvertedLabels: []string{"matriculado"}, ExcludedLabels: []string{"cancelamento", "reclamacao"},
+				SLAMinutes: int32(5 * (i + 1))}); err != nil {
 				return err
 			}
 		}

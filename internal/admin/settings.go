@@ -98,7 +98,15 @@ type Funnel struct {
 	VisitRegex      string
 	ConvertedLabels []string
 	ConvertedRegex  string
+	// ExcludedLabels: a conversation with any of them is in no stage (docs/metrics.md).
+	ExcludedLabels []string
+	// SLAMinutes is the target for the first wait for a person, in minutes of business time;
+	// 0 keeps the current target.
+	SLAMinutes int32
 }
+
+// MaxSLAMinutes is the largest SLA target: a week of business time.
+const MaxSLAMinutes = 7 * 24 * 60
 
 // ParseLabels reads a comma-separated label list (Chatwoot labels are lowercase).
 func ParseLabels(s string) []string {
@@ -117,7 +125,10 @@ func ParseLabels(s string) []string {
 // Validate checks the rules; regular expressions are checked again by the database (the same
 // engine that will run them), see ValidateRegex.
 func (f *Funnel) Validate() error {
-	for _, ls := range [][]string{f.LeadLabels, f.VisitLabels, f.ConvertedLabels} {
+	if f.SLAMinutes != 0 && (f.SLAMinutes < 1 || f.SLAMinutes > MaxSLAMinutes) {
+		return apperr.New(apperr.Invalid, "Meta de SLA inválida: use de 1 a %d minutos em horário de atendimento.", MaxSLAMinutes)
+	}
+	for _, ls := range [][]string{f.LeadLabels, f.VisitLabels, f.ConvertedLabels, f.ExcludedLabels} {
 		if len(ls) > 50 {
 			return apperr.New(apperr.Invalid, "Use no máximo 50 etiquetas por etapa.")
 		}
@@ -212,10 +223,20 @@ func (s *Service) SetFunnel(ctx context.Context, p pg.Principal, tenantID int64,
 				return regexRefusal(r.stage, construct)
 			}
 		}
+		if f.SLAMinutes == 0 {
+			cur, err := tx.SettingsGet(ctx, tenantID)
+			if pg.IsNoRows(err) {
+				return apperr.New(apperr.NotFound, "Cliente não encontrado.")
+			} else if err != nil {
+				return err
+			}
+			f.SLAMinutes = cur.SlaSeconds / 60
+		}
 		_, err := tx.SettingsUpdateFunnel(ctx, dbsqlc.SettingsUpdateFunnelParams{
 			TenantID: tenantID, LeadAnyMessage: f.LeadAnyMessage, LeadLabels: f.LeadLabels,
 			LeadRegex: optString(f.LeadRegex), VisitLabels: f.VisitLabels, VisitRegex: optString(f.VisitRegex),
 			ConvertedLabels: f.ConvertedLabels, ConvertedRegex: optString(f.ConvertedRegex),
+			LeadExclusionLabels: f.ExcludedLabels, SlaSeconds: f.SLAMinutes * 60,
 		})
 		if pg.IsNoRows(err) {
 			return apperr.New(apperr.NotFound, "Cliente não encontrado.")

@@ -4,6 +4,7 @@ package config
 
 import (
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -21,6 +22,7 @@ type Config struct {
 	DatabaseURL          string        // DATABASE_URL: the authenticator (serve, etl, admin commands)
 	MigrationDatabaseURL string        // MIGRATION_DATABASE_URL: the owner (migrate)
 	ChatwootDatabaseURL  string        // CHATWOOT_DATABASE_URL: the Chatwoot source, read-only
+	ChatwootURL          string        // CHATWOOT_URL: Chatwoot's web address, for "open in Chatwoot" links; "" hides them
 	ListenAddr           string        // LISTEN_ADDR, default :8080
 	DBMaxConns           int32         // DB_MAX_CONNS, default 16
 	StatementTimeout     time.Duration // STATEMENT_TIMEOUT, default 30s
@@ -48,6 +50,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		DatabaseURL:          getenv("DATABASE_URL"),
 		MigrationDatabaseURL: getenv("MIGRATION_DATABASE_URL"),
 		ChatwootDatabaseURL:  getenv("CHATWOOT_DATABASE_URL"),
+		ChatwootURL:          strings.TrimRight(strings.TrimSpace(getenv("CHATWOOT_URL")), "/"),
 		ListenAddr:           p.str("LISTEN_ADDR", ":8080"),
 		DBMaxConns:           int32(p.int("DB_MAX_CONNS", 16)),
 		StatementTimeout:     p.duration("STATEMENT_TIMEOUT", 30*time.Second),
@@ -68,6 +71,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	if c.BcryptCost < 10 || c.BcryptCost > 16 {
 		p.errs = append(p.errs, "BCRYPT_COST must be between 10 and 16")
+	}
+	if c.ChatwootURL != "" && !webAddress(c.ChatwootURL) {
+		p.errs = append(p.errs, "CHATWOOT_URL must be an absolute http(s) URL such as https://chat.example.com")
 	}
 	if c.ETLWorkers < 1 || c.ETLWorkers > 64 {
 		p.errs = append(p.errs, "ETL_WORKERS must be between 1 and 64")
@@ -159,4 +165,10 @@ func (p *parser) oneOf(name, def string, allowed ...string) string {
 	}
 	p.errs = append(p.errs, fmt.Sprintf("%s=%q must be one of %s", name, v, strings.Join(allowed, ", ")))
 	return def
+}
+
+// webAddress reports whether s is an absolute http(s) URL with a host and no query or fragment.
+func webAddress(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.RawQuery == "" && u.Fragment == "" && u.User == nil
 }

@@ -451,20 +451,23 @@ const settingsUpdateFunnel = `-- name: SettingsUpdateFunnel :one
 UPDATE app.tenant_settings
 SET lead_any_message = $1, lead_labels = $2, lead_regex = $3,
     visit_labels = $4, visit_regex = $5,
-    converted_labels = $6, converted_regex = $7
-WHERE tenant_id = $8
+    converted_labels = $6, converted_regex = $7,
+    lead_exclusion_labels = $8, sla_seconds = $9
+WHERE tenant_id = $10
 RETURNING tenant_id, rules_version
 `
 
 type SettingsUpdateFunnelParams struct {
-	LeadAnyMessage  bool     `json:"lead_any_message"`
-	LeadLabels      []string `json:"lead_labels"`
-	LeadRegex       *string  `json:"lead_regex"`
-	VisitLabels     []string `json:"visit_labels"`
-	VisitRegex      *string  `json:"visit_regex"`
-	ConvertedLabels []string `json:"converted_labels"`
-	ConvertedRegex  *string  `json:"converted_regex"`
-	TenantID        int64    `json:"tenant_id"`
+	LeadAnyMessage      bool     `json:"lead_any_message"`
+	LeadLabels          []string `json:"lead_labels"`
+	LeadRegex           *string  `json:"lead_regex"`
+	VisitLabels         []string `json:"visit_labels"`
+	VisitRegex          *string  `json:"visit_regex"`
+	ConvertedLabels     []string `json:"converted_labels"`
+	ConvertedRegex      *string  `json:"converted_regex"`
+	LeadExclusionLabels []string `json:"lead_exclusion_labels"`
+	SlaSeconds          int32    `json:"sla_seconds"`
+	TenantID            int64    `json:"tenant_id"`
 }
 
 type SettingsUpdateFunnelRow struct {
@@ -472,8 +475,8 @@ type SettingsUpdateFunnelRow struct {
 	RulesVersion int32 `json:"rules_version"`
 }
 
-// SettingsUpdateFunnel changes the funnel rules; a trigger bumps rules_version so the next ETL
-// run re-applies them to the whole history.
+// SettingsUpdateFunnel changes the funnel rules, the lead exclusion labels and the SLA target; a
+// trigger bumps rules_version so the next ETL run re-applies them to the whole history.
 func (q *Queries) SettingsUpdateFunnel(ctx context.Context, arg SettingsUpdateFunnelParams) (SettingsUpdateFunnelRow, error) {
 	row := q.db.QueryRow(ctx, settingsUpdateFunnel,
 		arg.LeadAnyMessage,
@@ -483,6 +486,8 @@ func (q *Queries) SettingsUpdateFunnel(ctx context.Context, arg SettingsUpdateFu
 		arg.VisitRegex,
 		arg.ConvertedLabels,
 		arg.ConvertedRegex,
+		arg.LeadExclusionLabels,
+		arg.SlaSeconds,
 		arg.TenantID,
 	)
 	var i SettingsUpdateFunnelRow

@@ -287,8 +287,8 @@ type Querier interface {
 	SettingsGet(ctx context.Context, tenantID int64) (AppTenantSetting, error)
 	// SettingsUpdateBranding changes display name, logo and colours and the default period.
 	SettingsUpdateBranding(ctx context.Context, arg SettingsUpdateBrandingParams) (int64, error)
-	// SettingsUpdateFunnel changes the funnel rules; a trigger bumps rules_version so the next ETL
-	// run re-applies them to the whole history.
+	// SettingsUpdateFunnel changes the funnel rules, the lead exclusion labels and the SLA target; a
+	// trigger bumps rules_version so the next ETL run re-applies them to the whole history.
 	SettingsUpdateFunnel(ctx context.Context, arg SettingsUpdateFunnelParams) (SettingsUpdateFunnelRow, error)
 	// TenantBranding is the display name and colours of the context tenant.
 	TenantBranding(ctx context.Context) (TenantBrandingRow, error)

@@ -172,6 +172,9 @@ type TenantView struct {
 	PwFor     string
 }
 
+// SLAMinutes is the tenant's SLA target in minutes, for its input.
+func (v TenantView) SLAMinutes() int32 { return v.Settings.SlaSeconds / 60 }
+
 // Labels joins a label list.
 func (TenantView) Labels(ls []string) string { return strings.Join(ls, ", ") }
 

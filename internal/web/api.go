@@ -84,7 +84,15 @@ func (s *Server) apiSummary(w http.ResponseWriter, r *http.Request) error {
 			"resolution_rate":               apiValue(k.ResolutionRate), "resolution_p50_seconds": apiValue(k.ResolutionP50),
 			"bot_resolved_share": apiValue(k.BotResolvedShare), "handoff_rate": apiValue(k.HandoffRate),
 			"csat_satisfaction": apiValue(k.CSATSatisfaction), "csat_responses": apiValue(k.CSATResponses),
+			"handoff_requests": apiValue(k.HandoffRequests), "human_waits": apiValue(k.HumanWaits),
+			"human_wait_p50_seconds": apiValue(k.HumanWaitP50), "human_wait_p90_seconds": apiValue(k.HumanWaitP90),
+			"sla_within_share": apiValue(k.SLAWithinShare), "sla_within": apiValue(k.SLAWithin), "sla_missed": apiValue(k.SLAMissed),
 		},
+		// Durations in business time (hours=business) or calendar time.
+		"business_hours": f.Business,
+		"sla_seconds":    d.SLASeconds,
+		// The queue is a state as of the last sync, not a figure of the period: no previous value.
+		"awaiting": map[string]int64{"conversations": d.Awaiting, "past_sla": d.AwaitingPastSLA},
 	})
 }
 

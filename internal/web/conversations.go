@@ -1,8 +1,10 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/geniai/analytics/internal/apperr"
 	"github.com/geniai/analytics/internal/dashboard"
@@ -45,6 +47,22 @@ func (v ConversationsView) Stage(r dbsqlc.ConversationPageRow) string {
 	return "—"
 }
 
+// FirstReply is a row's first reply time, in business time when the filter says so.
+func (v ConversationsView) FirstReply(r dbsqlc.ConversationPageRow) *float64 {
+	if v.Filter.Business {
+		return r.FirstReplyBusinessSeconds
+	}
+	return r.FirstReplySeconds
+}
+
+// FirstHuman is a row's first human reply time, in business time when the filter says so.
+func (v ConversationsView) FirstHuman(r dbsqlc.ConversationPageRow) *float64 {
+	if v.Filter.Business {
+		return r.FirstHumanReplyBusinessSeconds
+	}
+	return r.FirstHumanReplySeconds
+}
+
 func statusKey(code int16) string {
 	for k, c := range dashboard.Statuses {
 		if c == code {
@@ -82,6 +100,53 @@ type ConversationView struct {
 
 // Status is the localised name of the conversation's status.
 func (v ConversationView) Status() string { return v.T("status." + statusKey(v.D.Conversation.Status)) }
+
+// At is an optional instant in the tenant's timezone ("—" when absent).
+func (v ConversationView) At(t *time.Time) string {
+	if t == nil {
+		return "—"
+	}
+	return formatDateTime(v.Lang, *t, v.Loc())
+}
+
+// HumanWait describes the first wait for a person: how long (calendar and business time) and its
+// SLA, still waiting, or none (a bot handled it without asking for a person).
+func (v ConversationView) HumanWait() string {
+	c := v.D.Conversation
+	switch {
+	case c.HumanWaitFrom == nil:
+		return "—"
+	case c.HumanWaitSeconds != nil:
+		out := formatDuration(v.Lang, c.HumanWaitSeconds) + " (" + formatDuration(v.Lang, c.HumanWaitBusinessSeconds) + " " + v.T("metric.in_business_hours") + ")"
+		if c.Sla != "" {
+			out += " · " + v.T("sla."+c.Sla)
+		}
+		return out
+	}
+	out := v.T("metric.human_wait.unanswered") + " " + v.At(c.HumanWaitFrom)
+	if c.Sla != "" {
+		out += " · " + v.T("sla."+c.Sla)
+	}
+	return out
+}
+
+// Waiting describes the conversation's place in the queue: since when, and its WhatsApp window;
+// "" when it is not awaiting a person.
+func (v ConversationView) Waiting() string {
+	c := v.D.Conversation
+	if c.WaitingSince == nil {
+		return ""
+	}
+	out := v.T("queue.since") + " " + v.At(c.WaitingSince)
+	if c.WindowClosesAt != nil && c.SyncedAt != nil {
+		if left := c.WindowClosesAt.Sub(*c.SyncedAt); left > 0 {
+			out += " · " + v.T("queue.col.window") + " " + fmt.Sprintf(v.T("queue.window.closes_in"), shortDuration(left))
+		} else {
+			out += " · " + v.T("queue.window.closed")
+		}
+	}
+	return out
+}
 
 func (s *Server) conversationPage(w http.ResponseWriter, r *http.Request) error {
 	sc, err := s.scope(r)

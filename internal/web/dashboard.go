@@ -145,6 +145,16 @@ type FunnelStage struct {
 	Href       string
 }
 
+// QueueLink is the queue of the dashboard's inboxes (any period: the queue is a state as of the
+// last sync).
+func (v DashboardView) QueueLink() string {
+	qf := dashboard.QueueFilter{Inboxes: v.Filter.Inboxes, PageSize: dashboard.DefaultPageSize}
+	if q := qf.Values(); len(q) > 0 {
+		return v.Scope.Base + "/queue?" + q.Encode()
+	}
+	return v.Scope.Base + "/queue"
+}
+
 // Shade is the heatmap class of a cell.
 func (v DashboardView) Shade(n int64) string { return chart.Shade(n, v.HeatMax) }
 

@@ -64,6 +64,8 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /api/v1/dashboard/series", roles(s.apiSeries, tenantRoles...))
 	mux.Handle("GET /api/v1/conversations", roles(s.apiConversations, tenantRoles...))
 	mux.Handle("GET /api/v1/conversations/{id}", roles(s.apiConversation, tenantRoles...))
+	mux.Handle("GET /queue", roles(s.queuePage, tenantRoles...))
+	mux.Handle("GET /api/v1/queue", roles(s.apiQueue, tenantRoles...))
 	// Tenant admins manage their own tenant; clients never reach these (404).
 	mux.Handle("GET /settings", roles(s.settingsPage, pg.AppAdmin))
 	mux.Handle("POST /settings/branding", roles(s.settingsBranding, pg.AppAdmin))
@@ -85,6 +87,8 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /api/v1/tenants/{tenant}/dashboard/series", roles(s.apiSeries, staffRoles...))
 	mux.Handle("GET /api/v1/tenants/{tenant}/conversations", roles(s.apiConversations, staffRoles...))
 	mux.Handle("GET /api/v1/tenants/{tenant}/conversations/{id}", roles(s.apiConversation, staffRoles...))
+	mux.Handle("GET /admin/tenants/{tenant}/queue", roles(s.queuePage, staffRoles...))
+	mux.Handle("GET /api/v1/tenants/{tenant}/queue", roles(s.apiQueue, staffRoles...))
 	// The GeniAI admin panel: staff read; only super_admin writes (support gets 404 on POSTs).
 	mux.Handle("GET /admin", roles(s.adminOverview, staffRoles...))
 	mux.Handle("GET /admin/tenants/new", roles(s.adminOnboardForm, pg.AppSuperAdmin))

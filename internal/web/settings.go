@@ -29,6 +29,9 @@ type SettingsView struct {
 // Labels joins a label list for a text input.
 func (SettingsView) Labels(ls []string) string { return strings.Join(ls, ", ") }
 
+// SLAMinutes is the SLA target in minutes, for its input.
+func (v SettingsView) SLAMinutes() int32 { return v.Settings.SlaSeconds / 60 }
+
 // Opt dereferences an optional string.
 func (SettingsView) Opt(s *string) string {
 	if s == nil {
@@ -128,7 +131,23 @@ func funnelFromForm(r *http.Request) admin.Funnel {
 		VisitRegex:      strings.TrimSpace(r.PostFormValue("visit_regex")),
 		ConvertedLabels: admin.ParseLabels(r.PostFormValue("converted_labels")),
 		ConvertedRegex:  strings.TrimSpace(r.PostFormValue("converted_regex")),
+		ExcludedLabels:  admin.ParseLabels(r.PostFormValue("excluded_labels")),
+		SLAMinutes:      slaMinutes(r.PostFormValue("sla_minutes")),
 	}
+}
+
+// slaMinutes reads the SLA target field: whole minutes; 0 when the form has none (the target is
+// kept), -1 for anything else, which Validate refuses with a message.
+func slaMinutes(s string) int32 {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0
+	}
+	n, err := strconv.ParseInt(s, 10, 32)
+	if err != nil {
+		return -1
+	}
+	return int32(n)
 }
 
 // tenantRole limits the roles a tenant admin may give.
