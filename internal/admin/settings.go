@@ -125,6 +125,11 @@ func ParseLabels(s string) []string {
 // Validate checks the rules; regular expressions are checked again by the database (the same
 // engine that will run them), see ValidateRegex.
 func (f *Funnel) Validate() error {
+	for _, ls := range []*[]string{&f.LeadLabels, &f.VisitLabels, &f.ConvertedLabels, &f.ExcludedLabels} {
+		if *ls == nil {
+			*ls = []string{} // an empty list, never NULL
+		}
+	}
 	if f.SLAMinutes != 0 && (f.SLAMinutes < 1 || f.SLAMinutes > MaxSLAMinutes) {
 		return apperr.New(apperr.Invalid, "Meta de SLA inválida: use de 1 a %d minutos em horário de atendimento.", MaxSLAMinutes)
 	}

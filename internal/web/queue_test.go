@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -25,6 +26,9 @@ func queueHarness(t *testing.T) (h *harness, a, b int64, synced time.Time) {
 	h.exec(`INSERT INTO etl.watermarks (tenant_id, source_checked_at, last_success_at) VALUES ($1, $2, $2), ($3, $2, $2)`, a, synced, b)
 	return h, a, b, synced
 }
+
+// rawKey is a catalogue key shown untranslated.
+var rawKey = regexp.MustCompile(`[^a-z/_.-](kpi|queue|filter|flag|metric|settings|sla|dashboard)\.[a-z_.]+[a-z]`)
 
 type queueJSON struct {
 	Tenant   string           `json:"tenant"`
@@ -122,8 +126,14 @@ func TestQueuePageAndAPI(t *testing.T) {
 	if n := strings.Count(past.body, `<tr class="past-sla">`); int64(n) != pastSLA {
 		t.Errorf("past-SLA filter shows %d rows, want %d", n, pastSLA)
 	}
-	dash := c.get("/dashboard?" + period)
+	dash := c.get("/dashboard?hours=business&" + period)
 	expectStatus(t, dash, http.StatusOK, `class="kpi queue-headline" href="/queue"`)
+	// Every word of the new pages comes from the catalogue: no key is shown as is.
+	for _, p := range []response{page, past, dash, c.get("/conversations?flag=sla_missed&hours=business&" + period)} {
+		if k := rawKey.FindString(p.body); k != "" {
+			t.Errorf("a page shows the catalogue key %q", k)
+		}
+	}
 
 	// Bad input: a clear 400 in Portuguese, JSON on the API.
 	expectStatus(t, c.get("/queue?state=atrasado"), http.StatusBadRequest, "Situação da fila desconhecida")
