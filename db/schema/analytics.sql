@@ -508,10 +508,10 @@ COMMENT ON COLUMN analytics.conversations.waiting_due_at IS 'Awaiting only: the 
 COMMENT ON COLUMN analytics.conversations.window_closes_at IS 'WhatsApp inboxes only: the contact''s last message + 24 h, when free-form replies stop being allowed.';
 
 --
--- Name: conversation_filter(bigint, date, date, integer[], text, text, smallint, text, text, smallint, smallint, smallint, smallint, text); Type: FUNCTION; Schema: analytics; Owner: geniai_owner
+-- Name: conversation_filter(bigint, date, date, integer[], text, text, smallint, text, text, smallint, smallint, smallint, smallint, text, boolean); Type: FUNCTION; Schema: analytics; Owner: geniai_owner
 --
 
-CREATE FUNCTION analytics.conversation_filter(p_tenant_id bigint, p_from date, p_to date, p_inboxes integer[] DEFAULT NULL::integer[], p_channel text DEFAULT NULL::text, p_label text DEFAULT NULL::text, p_status smallint DEFAULT NULL::smallint, p_stage text DEFAULT NULL::text, p_flag text DEFAULT NULL::text, p_frt_bucket smallint DEFAULT NULL::smallint, p_dow smallint DEFAULT NULL::smallint, p_hour smallint DEFAULT NULL::smallint, p_csat smallint DEFAULT NULL::smallint, p_search text DEFAULT NULL::text) RETURNS SETOF analytics.conversations
+CREATE FUNCTION analytics.conversation_filter(p_tenant_id bigint, p_from date, p_to date, p_inboxes integer[] DEFAULT NULL::integer[], p_channel text DEFAULT NULL::text, p_label text DEFAULT NULL::text, p_status smallint DEFAULT NULL::smallint, p_stage text DEFAULT NULL::text, p_flag text DEFAULT NULL::text, p_frt_bucket smallint DEFAULT NULL::smallint, p_dow smallint DEFAULT NULL::smallint, p_hour smallint DEFAULT NULL::smallint, p_csat smallint DEFAULT NULL::smallint, p_search text DEFAULT NULL::text, p_business boolean DEFAULT false) RETURNS SETOF analytics.conversations
     LANGUAGE sql STABLE
     AS $$
     SELECT c.*
@@ -537,8 +537,20 @@ CREATE FUNCTION analytics.conversation_filter(p_tenant_id bigint, p_from date, p
            OR (p_flag = 'with_bot' AND c.bot_messages > 0)
            OR (p_flag = 'handoff' AND c.handoff)
            OR (p_flag = 'csat' AND c.csat_rating IS NOT NULL)
-           OR (p_flag = 'satisfied' AND c.csat_rating >= 4))
-      AND (p_frt_bucket IS NULL OR analytics.frt_bucket(c.first_reply_seconds) = p_frt_bucket)
+           OR (p_flag = 'satisfied' AND c.csat_rating >= 4)
+           OR (p_flag = 'handoff_requested' AND c.handoff_requested_at IS NOT NULL)
+           OR (p_flag = 'human_wait' AND c.human_wait_seconds IS NOT NULL)
+           OR (p_flag IN ('sla', 'sla_within', 'sla_missed')
+               AND analytics.sla_state(c.human_wait_from, c.human_wait_reply_at, c.human_wait_business_seconds, c.human_wait_due_at,
+                                       (SELECT ts.sla_seconds FROM app.tenant_settings ts WHERE ts.tenant_id = p_tenant_id),
+                                       (SELECT w.source_checked_at FROM etl.watermarks w WHERE w.tenant_id = p_tenant_id))
+                   = CASE p_flag WHEN 'sla_within' THEN 'within' WHEN 'sla_missed' THEN 'missed' END
+               OR (p_flag = 'sla'
+                   AND analytics.sla_state(c.human_wait_from, c.human_wait_reply_at, c.human_wait_business_seconds, c.human_wait_due_at,
+                                           (SELECT ts.sla_seconds FROM app.tenant_settings ts WHERE ts.tenant_id = p_tenant_id),
+                                           (SELECT w.source_checked_at FROM etl.watermarks w WHERE w.tenant_id = p_tenant_id)) IS NOT NULL)))
+      AND (p_frt_bucket IS NULL
+           OR analytics.frt_bucket(CASE WHEN p_business THEN c.first_reply_business_seconds ELSE c.first_reply_seconds END) = p_frt_bucket)
       AND (p_dow IS NULL OR c.created_dow = p_dow)
       AND (p_hour IS NULL OR c.created_hour = p_hour)
       AND (p_csat IS NULL OR c.csat_rating = p_csat)
@@ -550,13 +562,13 @@ CREATE FUNCTION analytics.conversation_filter(p_tenant_id bigint, p_from date, p
 $$;
 
 
-ALTER FUNCTION analytics.conversation_filter(p_tenant_id bigint, p_from date, p_to date, p_inboxes integer[], p_channel text, p_label text, p_status smallint, p_stage text, p_flag text, p_frt_bucket smallint, p_dow smallint, p_hour smallint, p_csat smallint, p_search text) OWNER TO geniai_owner;
+ALTER FUNCTION analytics.conversation_filter(p_tenant_id bigint, p_from date, p_to date, p_inboxes integer[], p_channel text, p_label text, p_status smallint, p_stage text, p_flag text, p_frt_bucket smallint, p_dow smallint, p_hour smallint, p_csat smallint, p_search text, p_business boolean) OWNER TO geniai_owner;
 
 --
--- Name: FUNCTION conversation_filter(p_tenant_id bigint, p_from date, p_to date, p_inboxes integer[], p_channel text, p_label text, p_status smallint, p_stage text, p_flag text, p_frt_bucket smallint, p_dow smallint, p_hour smallint, p_csat smallint, p_search text); Type: COMMENT; Schema: analytics; Owner: geniai_owner
+-- Name: FUNCTION conversation_filter(p_tenant_id bigint, p_from date, p_to date, p_inboxes integer[], p_channel text, p_label text, p_status smallint, p_stage text, p_flag text, p_frt_bucket smallint, p_dow smallint, p_hour smallint, p_csat smallint, p_search text, p_business boolean); Type: COMMENT; Schema: analytics; Owner: geniai_owner
 --
 
-COMMENT ON FUNCTION analytics.conversation_filter(p_tenant_id bigint, p_from date, p_to date, p_inboxes integer[], p_channel text, p_label text, p_status smallint, p_stage text, p_flag text, p_frt_bucket smallint, p_dow smallint, p_hour smallint, p_csat smallint, p_search text) IS 'The conversations behind a dashboard number: tenant, created_day period (tenant timezone), inboxes, channel, label, status, funnel stage, metric flag, first-reply bucket, weekday, hour, CSAT rating and search (contact name, phone digits, message text). NULL means no filter.';
+COMMENT ON FUNCTION analytics.conversation_filter(p_tenant_id bigint, p_from date, p_to date, p_inboxes integer[], p_channel text, p_label text, p_status smallint, p_stage text, p_flag text, p_frt_bucket smallint, p_dow smallint, p_hour smallint, p_csat smallint, p_search text, p_business boolean) IS 'The conversations behind a dashboard number: tenant, created_day period (tenant timezone), inboxes, channel, label, status, funnel stage, metric flag (SLA flags at the tenant''s target and sync time), first-reply bucket (of business time when p_business), weekday, hour, CSAT rating and search. NULL means no filter.';
 
 --
 -- Name: frt_bucket(double precision); Type: FUNCTION; Schema: analytics; Owner: geniai_owner
@@ -657,6 +669,23 @@ ALTER FUNCTION analytics.is_open_at(t timestamp with time zone, tz text, week in
 --
 
 COMMENT ON FUNCTION analytics.is_open_at(t timestamp with time zone, tz text, week integer[]) IS 'True when instant t falls inside the opening hours (always, when week is NULL).';
+
+--
+-- Name: last_index_of(text[], text); Type: FUNCTION; Schema: analytics; Owner: geniai_owner
+--
+
+CREATE FUNCTION analytics.last_index_of(a text[], x text) RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT max(n)::integer FROM unnest(a) WITH ORDINALITY AS e(v, n) WHERE e.v = x $$;
+
+
+ALTER FUNCTION analytics.last_index_of(a text[], x text) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION last_index_of(a text[], x text); Type: COMMENT; Schema: analytics; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION analytics.last_index_of(a text[], x text) IS 'Position (1-based) of the last element of a equal to x; NULL when none is.';
 
 --
 -- Name: like_escape(text); Type: FUNCTION; Schema: analytics; Owner: geniai_owner
@@ -766,6 +795,29 @@ ALTER FUNCTION analytics.search_query(q text) OWNER TO geniai_owner;
 --
 
 COMMENT ON FUNCTION analytics.search_query(q text) IS 'Search query from user text: each folded alphanumeric word of 2 or more characters as a prefix, all required; NULL when none.';
+
+--
+-- Name: sla_state(timestamp with time zone, timestamp with time zone, double precision, timestamp with time zone, integer, timestamp with time zone); Type: FUNCTION; Schema: analytics; Owner: geniai_owner
+--
+
+CREATE FUNCTION analytics.sla_state(human_wait_from timestamp with time zone, human_wait_reply_at timestamp with time zone, human_wait_business_seconds double precision, human_wait_due_at timestamp with time zone, sla_seconds integer, synced_at timestamp with time zone) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT CASE
+        WHEN human_wait_from IS NULL THEN NULL
+        WHEN human_wait_reply_at IS NOT NULL THEN CASE WHEN human_wait_business_seconds <= sla_seconds THEN 'within' ELSE 'missed' END
+        WHEN human_wait_due_at < synced_at THEN 'missed'
+    END
+$$;
+
+
+ALTER FUNCTION analytics.sla_state(human_wait_from timestamp with time zone, human_wait_reply_at timestamp with time zone, human_wait_business_seconds double precision, human_wait_due_at timestamp with time zone, sla_seconds integer, synced_at timestamp with time zone) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION sla_state(human_wait_from timestamp with time zone, human_wait_reply_at timestamp with time zone, human_wait_business_seconds double precision, human_wait_due_at timestamp with time zone, sla_seconds integer, synced_at timestamp with time zone); Type: COMMENT; Schema: analytics; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION analytics.sla_state(human_wait_from timestamp with time zone, human_wait_reply_at timestamp with time zone, human_wait_business_seconds double precision, human_wait_due_at timestamp with time zone, sla_seconds integer, synced_at timestamp with time zone) IS 'SLA of a first wait for a person: within, missed, or NULL (no first wait, or unanswered and not yet past the target at the sync time).';
 
 --
 -- Name: waiting_since(smallint, timestamp with time zone, timestamp with time zone, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: analytics; Owner: geniai_owner
@@ -889,7 +941,7 @@ CREATE TABLE analytics.daily_hist (
     buckets smallint[] NOT NULL,
     counts integer[] NOT NULL,
     CONSTRAINT daily_hist_check CHECK (((cardinality(buckets) = cardinality(counts)) AND (cardinality(counts) > 0))),
-    CONSTRAINT daily_hist_metric_check CHECK (((metric >= 1) AND (metric <= 4)))
+    CONSTRAINT daily_hist_metric_check CHECK (((metric >= 1) AND (metric <= 9)))
 );
 
 ALTER TABLE ONLY analytics.daily_hist FORCE ROW LEVEL SECURITY;
@@ -907,7 +959,7 @@ COMMENT ON TABLE analytics.daily_hist IS 'Per tenant, creation day, inbox and me
 -- Name: COLUMN daily_hist.metric; Type: COMMENT; Schema: analytics; Owner: geniai_owner
 --
 
-COMMENT ON COLUMN analytics.daily_hist.metric IS '1 first reply, 2 first human reply, 3 resolution (bucket = analytics.hist_bucket of the seconds); 4 hour of creation (bucket = hour 0-23).';
+COMMENT ON COLUMN analytics.daily_hist.metric IS '1 first reply, 2 first human reply, 3 resolution, 5-7 the same in business time, 8 first wait for a person, 9 the same in business time (bucket = analytics.hist_bucket of the seconds); 4 hour of creation (bucket = hour 0-23).';
 
 --
 -- Name: daily_labels; Type: TABLE; Schema: analytics; Owner: geniai_owner
@@ -971,7 +1023,23 @@ CREATE TABLE analytics.daily_stats (
     csat_2 integer DEFAULT 0 NOT NULL,
     csat_3 integer DEFAULT 0 NOT NULL,
     csat_4 integer DEFAULT 0 NOT NULL,
-    csat_5 integer DEFAULT 0 NOT NULL
+    csat_5 integer DEFAULT 0 NOT NULL,
+    first_reply_business_sum double precision DEFAULT 0 NOT NULL,
+    first_reply_business_lt_1m integer DEFAULT 0 NOT NULL,
+    first_reply_business_1m_5m integer DEFAULT 0 NOT NULL,
+    first_reply_business_5m_15m integer DEFAULT 0 NOT NULL,
+    first_reply_business_15m_1h integer DEFAULT 0 NOT NULL,
+    first_reply_business_1h_4h integer DEFAULT 0 NOT NULL,
+    first_reply_business_4h_24h integer DEFAULT 0 NOT NULL,
+    first_reply_business_gt_24h integer DEFAULT 0 NOT NULL,
+    first_human_reply_business_sum double precision DEFAULT 0 NOT NULL,
+    resolution_business_sum double precision DEFAULT 0 NOT NULL,
+    handoff_requests integer DEFAULT 0 NOT NULL,
+    human_wait_count integer DEFAULT 0 NOT NULL,
+    human_wait_sum double precision DEFAULT 0 NOT NULL,
+    human_wait_business_sum double precision DEFAULT 0 NOT NULL,
+    sla_within integer DEFAULT 0 NOT NULL,
+    sla_late integer DEFAULT 0 NOT NULL
 );
 
 ALTER TABLE ONLY analytics.daily_stats FORCE ROW LEVEL SECURITY;
@@ -996,6 +1064,36 @@ COMMENT ON COLUMN analytics.daily_stats.first_reply_lt_1m IS 'First-reply bucket
 --
 
 COMMENT ON COLUMN analytics.daily_stats.csat_satisfied IS 'Conversations whose latest rating is 4 or 5.';
+
+--
+-- Name: COLUMN daily_stats.first_reply_business_lt_1m; Type: COMMENT; Schema: analytics; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN analytics.daily_stats.first_reply_business_lt_1m IS 'First reply in business time, bucketed like first_reply_lt_1m ... first_reply_gt_24h.';
+
+--
+-- Name: COLUMN daily_stats.handoff_requests; Type: COMMENT; Schema: analytics; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN analytics.daily_stats.handoff_requests IS 'Conversations whose bot asked for a person (handoff_requested_at set).';
+
+--
+-- Name: COLUMN daily_stats.human_wait_count; Type: COMMENT; Schema: analytics; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN analytics.daily_stats.human_wait_count IS 'Conversations whose first wait for a person was answered (human_wait_seconds set); the sums are over these.';
+
+--
+-- Name: COLUMN daily_stats.sla_within; Type: COMMENT; Schema: analytics; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN analytics.daily_stats.sla_within IS 'Answered first waits within the tenant''s SLA target in business time (rebuilt when the target changes).';
+
+--
+-- Name: COLUMN daily_stats.sla_late; Type: COMMENT; Schema: analytics; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN analytics.daily_stats.sla_late IS 'Answered first waits past the SLA target; unanswered ones past it are counted from the conversations at the sync time.';
 
 --
 -- Name: inboxes; Type: TABLE; Schema: analytics; Owner: geniai_owner
@@ -1061,9 +1159,9 @@ CREATE TABLE analytics.tenant_daily_hist (
     buckets smallint[] NOT NULL,
     counts integer[] NOT NULL,
     by_inbox bytea,
+    CONSTRAINT tenant_daily_hist_by_inbox_check CHECK (((by_inbox IS NULL) OR ((metric = ANY (ARRAY[1, 5])) AND ((length(by_inbox) % 10) = 0)))),
     CONSTRAINT tenant_daily_hist_check CHECK (((cardinality(buckets) = cardinality(counts)) AND (cardinality(counts) > 0))),
-    CONSTRAINT tenant_daily_hist_check1 CHECK (((by_inbox IS NULL) OR ((metric = 1) AND ((length(by_inbox) % 10) = 0)))),
-    CONSTRAINT tenant_daily_hist_metric_check CHECK (((metric >= 1) AND (metric <= 4)))
+    CONSTRAINT tenant_daily_hist_metric_check CHECK (((metric >= 1) AND (metric <= 9)))
 );
 ALTER TABLE ONLY analytics.tenant_daily_hist ALTER COLUMN by_inbox SET STORAGE EXTERNAL;
 
@@ -1088,7 +1186,7 @@ COMMENT ON COLUMN analytics.tenant_daily_hist.metric IS 'As analytics.daily_hist
 -- Name: COLUMN tenant_daily_hist.by_inbox; Type: COMMENT; Schema: analytics; Owner: geniai_owner
 --
 
-COMMENT ON COLUMN analytics.tenant_daily_hist.by_inbox IS 'First reply (metric 1) only: the day''s analytics.daily_hist rows of every inbox, packed (analytics.inbox_hist_entries reads it).';
+COMMENT ON COLUMN analytics.tenant_daily_hist.by_inbox IS 'First reply (metric 1) and business first reply (metric 5) only: the day''s analytics.daily_hist rows of every inbox, packed (analytics.inbox_hist_entries reads it).';
 
 --
 -- Name: tenant_daily_labels; Type: TABLE; Schema: analytics; Owner: geniai_owner
@@ -1160,6 +1258,22 @@ CREATE TABLE analytics.tenant_daily_stats (
     csat_3 integer DEFAULT 0 NOT NULL,
     csat_4 integer DEFAULT 0 NOT NULL,
     csat_5 integer DEFAULT 0 NOT NULL,
+    first_reply_business_sum double precision DEFAULT 0 NOT NULL,
+    first_reply_business_lt_1m integer DEFAULT 0 NOT NULL,
+    first_reply_business_1m_5m integer DEFAULT 0 NOT NULL,
+    first_reply_business_5m_15m integer DEFAULT 0 NOT NULL,
+    first_reply_business_15m_1h integer DEFAULT 0 NOT NULL,
+    first_reply_business_1h_4h integer DEFAULT 0 NOT NULL,
+    first_reply_business_4h_24h integer DEFAULT 0 NOT NULL,
+    first_reply_business_gt_24h integer DEFAULT 0 NOT NULL,
+    first_human_reply_business_sum double precision DEFAULT 0 NOT NULL,
+    resolution_business_sum double precision DEFAULT 0 NOT NULL,
+    handoff_requests integer DEFAULT 0 NOT NULL,
+    human_wait_count integer DEFAULT 0 NOT NULL,
+    human_wait_sum double precision DEFAULT 0 NOT NULL,
+    human_wait_business_sum double precision DEFAULT 0 NOT NULL,
+    sla_within integer DEFAULT 0 NOT NULL,
+    sla_late integer DEFAULT 0 NOT NULL,
     CONSTRAINT tenant_daily_stats_inbox_id_check CHECK ((inbox_id = 0))
 );
 
@@ -1969,12 +2083,12 @@ GRANT UPDATE(waiting_due_at) ON TABLE analytics.conversations TO geniai_etl;
 GRANT UPDATE(window_closes_at) ON TABLE analytics.conversations TO geniai_etl;
 
 --
--- Name: FUNCTION conversation_filter(p_tenant_id bigint, p_from date, p_to date, p_inboxes integer[], p_channel text, p_label text, p_status smallint, p_stage text, p_flag text, p_frt_bucket smallint, p_dow smallint, p_hour smallint, p_csat smallint, p_search text); Type: ACL; Schema: analytics; Owner: geniai_owner
+-- Name: FUNCTION conversation_filter(p_tenant_id bigint, p_from date, p_to date, p_inboxes integer[], p_channel text, p_label text, p_status smallint, p_stage text, p_flag text, p_frt_bucket smallint, p_dow smallint, p_hour smallint, p_csat smallint, p_search text, p_business boolean); Type: ACL; Schema: analytics; Owner: geniai_owner
 --
 
-REVOKE ALL ON FUNCTION analytics.conversation_filter(p_tenant_id bigint, p_from date, p_to date, p_inboxes integer[], p_channel text, p_label text, p_status smallint, p_stage text, p_flag text, p_frt_bucket smallint, p_dow smallint, p_hour smallint, p_csat smallint, p_search text) FROM PUBLIC;
-GRANT ALL ON FUNCTION analytics.conversation_filter(p_tenant_id bigint, p_from date, p_to date, p_inboxes integer[], p_channel text, p_label text, p_status smallint, p_stage text, p_flag text, p_frt_bucket smallint, p_dow smallint, p_hour smallint, p_csat smallint, p_search text) TO geniai_tenant;
-GRANT ALL ON FUNCTION analytics.conversation_filter(p_tenant_id bigint, p_from date, p_to date, p_inboxes integer[], p_channel text, p_label text, p_status smallint, p_stage text, p_flag text, p_frt_bucket smallint, p_dow smallint, p_hour smallint, p_csat smallint, p_search text) TO geniai_staff;
+REVOKE ALL ON FUNCTION analytics.conversation_filter(p_tenant_id bigint, p_from date, p_to date, p_inboxes integer[], p_channel text, p_label text, p_status smallint, p_stage text, p_flag text, p_frt_bucket smallint, p_dow smallint, p_hour smallint, p_csat smallint, p_search text, p_business boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION analytics.conversation_filter(p_tenant_id bigint, p_from date, p_to date, p_inboxes integer[], p_channel text, p_label text, p_status smallint, p_stage text, p_flag text, p_frt_bucket smallint, p_dow smallint, p_hour smallint, p_csat smallint, p_search text, p_business boolean) TO geniai_tenant;
+GRANT ALL ON FUNCTION analytics.conversation_filter(p_tenant_id bigint, p_from date, p_to date, p_inboxes integer[], p_channel text, p_label text, p_status smallint, p_stage text, p_flag text, p_frt_bucket smallint, p_dow smallint, p_hour smallint, p_csat smallint, p_search text, p_business boolean) TO geniai_staff;
 
 --
 -- Name: FUNCTION frt_bucket(seconds double precision); Type: ACL; Schema: analytics; Owner: geniai_owner
@@ -2011,6 +2125,15 @@ REVOKE ALL ON FUNCTION analytics.is_open_at(t timestamp with time zone, tz text,
 GRANT ALL ON FUNCTION analytics.is_open_at(t timestamp with time zone, tz text, week integer[]) TO geniai_tenant;
 GRANT ALL ON FUNCTION analytics.is_open_at(t timestamp with time zone, tz text, week integer[]) TO geniai_staff;
 GRANT ALL ON FUNCTION analytics.is_open_at(t timestamp with time zone, tz text, week integer[]) TO geniai_etl;
+
+--
+-- Name: FUNCTION last_index_of(a text[], x text); Type: ACL; Schema: analytics; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION analytics.last_index_of(a text[], x text) FROM PUBLIC;
+GRANT ALL ON FUNCTION analytics.last_index_of(a text[], x text) TO geniai_tenant;
+GRANT ALL ON FUNCTION analytics.last_index_of(a text[], x text) TO geniai_staff;
+GRANT ALL ON FUNCTION analytics.last_index_of(a text[], x text) TO geniai_etl;
 
 --
 -- Name: FUNCTION like_escape(s text); Type: ACL; Schema: analytics; Owner: geniai_owner
@@ -2052,6 +2175,15 @@ GRANT ALL ON FUNCTION analytics.search_fold(s text) TO geniai_etl;
 REVOKE ALL ON FUNCTION analytics.search_query(q text) FROM PUBLIC;
 GRANT ALL ON FUNCTION analytics.search_query(q text) TO geniai_tenant;
 GRANT ALL ON FUNCTION analytics.search_query(q text) TO geniai_staff;
+
+--
+-- Name: FUNCTION sla_state(human_wait_from timestamp with time zone, human_wait_reply_at timestamp with time zone, human_wait_business_seconds double precision, human_wait_due_at timestamp with time zone, sla_seconds integer, synced_at timestamp with time zone); Type: ACL; Schema: analytics; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION analytics.sla_state(human_wait_from timestamp with time zone, human_wait_reply_at timestamp with time zone, human_wait_business_seconds double precision, human_wait_due_at timestamp with time zone, sla_seconds integer, synced_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION analytics.sla_state(human_wait_from timestamp with time zone, human_wait_reply_at timestamp with time zone, human_wait_business_seconds double precision, human_wait_due_at timestamp with time zone, sla_seconds integer, synced_at timestamp with time zone) TO geniai_tenant;
+GRANT ALL ON FUNCTION analytics.sla_state(human_wait_from timestamp with time zone, human_wait_reply_at timestamp with time zone, human_wait_business_seconds double precision, human_wait_due_at timestamp with time zone, sla_seconds integer, synced_at timestamp with time zone) TO geniai_staff;
+GRANT ALL ON FUNCTION analytics.sla_state(human_wait_from timestamp with time zone, human_wait_reply_at timestamp with time zone, human_wait_business_seconds double precision, human_wait_due_at timestamp with time zone, sla_seconds integer, synced_at timestamp with time zone) TO geniai_etl;
 
 --
 -- Name: FUNCTION waiting_since(status smallint, last_contact_at timestamp with time zone, last_human_at timestamp with time zone, waiting_contact_at timestamp with time zone, handoff_requested_at timestamp with time zone); Type: ACL; Schema: analytics; Owner: geniai_owner

@@ -599,11 +599,24 @@ CREATE FUNCTION etl.refresh_inbox_rollups(p_days date[]) RETURNS void
     SET search_path TO 'pg_catalog'
     AS $$
 DECLARE
-    t bigint := app.current_tenant_id();
+    t   bigint := app.current_tenant_id();
+    sla integer;
 BEGIN
+    SELECT ts.sla_seconds INTO sla FROM app.tenant_settings ts WHERE ts.tenant_id = t;
     DELETE FROM analytics.daily_stats d
     WHERE d.tenant_id = t AND (p_days IS NULL OR d.day = ANY (p_days));
-    INSERT INTO analytics.daily_stats
+    INSERT INTO analytics.daily_stats (tenant_id, day, inbox_id,
+        conversations, leads, visits, conversions, unanswered, unanswered_leads, resolved,
+        bot_resolved, handoffs, with_bot, first_reply_count, first_reply_sum, first_reply_lt_1m,
+        first_reply_1m_5m, first_reply_5m_15m, first_reply_15m_1h, first_reply_1h_4h,
+        first_reply_4h_24h, first_reply_gt_24h, first_human_reply_count, first_human_reply_sum,
+        resolution_count, resolution_sum, csat_responses, csat_satisfied, csat_1, csat_2, csat_3,
+        csat_4, csat_5,
+        first_reply_business_sum, first_reply_business_lt_1m, first_reply_business_1m_5m,
+        first_reply_business_5m_15m, first_reply_business_15m_1h, first_reply_business_1h_4h,
+        first_reply_business_4h_24h, first_reply_business_gt_24h, first_human_reply_business_sum,
+        resolution_business_sum, handoff_requests, human_wait_count, human_wait_sum,
+        human_wait_business_sum, sla_within, sla_late)
     SELECT c.tenant_id, c.created_day, c.inbox_id,
            count(*),
            count(*) FILTER (WHERE c.is_lead),
@@ -634,12 +647,28 @@ BEGIN
            count(*) FILTER (WHERE c.csat_rating = 2),
            count(*) FILTER (WHERE c.csat_rating = 3),
            count(*) FILTER (WHERE c.csat_rating = 4),
-           count(*) FILTER (WHERE c.csat_rating = 5)
+           count(*) FILTER (WHERE c.csat_rating = 5),
+           coalesce(sum(c.first_reply_business_seconds), 0),
+           count(*) FILTER (WHERE c.first_reply_business_seconds < 60),
+           count(*) FILTER (WHERE c.first_reply_business_seconds >= 60 AND c.first_reply_business_seconds < 300),
+           count(*) FILTER (WHERE c.first_reply_business_seconds >= 300 AND c.first_reply_business_seconds < 900),
+           count(*) FILTER (WHERE c.first_reply_business_seconds >= 900 AND c.first_reply_business_seconds < 3600),
+           count(*) FILTER (WHERE c.first_reply_business_seconds >= 3600 AND c.first_reply_business_seconds < 14400),
+           count(*) FILTER (WHERE c.first_reply_business_seconds >= 14400 AND c.first_reply_business_seconds < 86400),
+           count(*) FILTER (WHERE c.first_reply_business_seconds >= 86400),
+           coalesce(sum(c.first_human_reply_business_seconds), 0),
+           coalesce(sum(c.resolution_business_seconds), 0),
+           count(c.handoff_requested_at),
+           count(c.human_wait_seconds),
+           coalesce(sum(c.human_wait_seconds), 0),
+           coalesce(sum(c.human_wait_business_seconds), 0),
+           count(*) FILTER (WHERE c.human_wait_business_seconds <= sla),
+           count(*) FILTER (WHERE c.human_wait_business_seconds > sla)
     FROM analytics.conversations c
     WHERE c.tenant_id = t AND (p_days IS NULL OR c.created_day = ANY (p_days))
     GROUP BY c.tenant_id, c.created_day, c.inbox_id;
 
-    -- Distributions: one grouped pass per metric (cheaper than one pass over four times the
+    -- Distributions (metrics: analytics.daily_hist.metric): one grouped pass per metric (cheaper than one pass over four times the
     -- rows), then one histogram row per day, inbox and metric, and one per day and metric over
     -- every inbox (with, for the first reply, every inbox's histogram packed).
     DELETE FROM analytics.daily_hist h
@@ -667,6 +696,31 @@ BEGIN
         FROM analytics.conversations c
         WHERE c.tenant_id = t AND (p_days IS NULL OR c.created_day = ANY (p_days))
         GROUP BY 1, 2, 4
+        UNION ALL
+        SELECT c.created_day, c.inbox_id, 5::smallint, analytics.hist_bucket(c.first_reply_business_seconds), count(*)::integer
+        FROM analytics.conversations c
+        WHERE c.tenant_id = t AND (p_days IS NULL OR c.created_day = ANY (p_days)) AND c.first_reply_business_seconds IS NOT NULL
+        GROUP BY 1, 2, 4
+        UNION ALL
+        SELECT c.created_day, c.inbox_id, 6::smallint, analytics.hist_bucket(c.first_human_reply_business_seconds), count(*)::integer
+        FROM analytics.conversations c
+        WHERE c.tenant_id = t AND (p_days IS NULL OR c.created_day = ANY (p_days)) AND c.first_human_reply_business_seconds IS NOT NULL
+        GROUP BY 1, 2, 4
+        UNION ALL
+        SELECT c.created_day, c.inbox_id, 7::smallint, analytics.hist_bucket(c.resolution_business_seconds), count(*)::integer
+        FROM analytics.conversations c
+        WHERE c.tenant_id = t AND (p_days IS NULL OR c.created_day = ANY (p_days)) AND c.resolution_business_seconds IS NOT NULL
+        GROUP BY 1, 2, 4
+        UNION ALL
+        SELECT c.created_day, c.inbox_id, 8::smallint, analytics.hist_bucket(c.human_wait_seconds), count(*)::integer
+        FROM analytics.conversations c
+        WHERE c.tenant_id = t AND (p_days IS NULL OR c.created_day = ANY (p_days)) AND c.human_wait_seconds IS NOT NULL
+        GROUP BY 1, 2, 4
+        UNION ALL
+        SELECT c.created_day, c.inbox_id, 9::smallint, analytics.hist_bucket(c.human_wait_business_seconds), count(*)::integer
+        FROM analytics.conversations c
+        WHERE c.tenant_id = t AND (p_days IS NULL OR c.created_day = ANY (p_days)) AND c.human_wait_business_seconds IS NOT NULL
+        GROUP BY 1, 2, 4
     ), per_inbox AS (
         INSERT INTO analytics.daily_hist (tenant_id, day, inbox_id, metric, buckets, counts)
         SELECT t, k.day, k.inbox_id, k.metric, array_agg(k.bucket ORDER BY k.bucket), array_agg(k.n ORDER BY k.bucket)
@@ -678,11 +732,11 @@ BEGIN
     FROM (SELECT x.day, x.metric, array_agg(x.bucket ORDER BY x.bucket) AS buckets, array_agg(x.n ORDER BY x.bucket) AS counts
           FROM (SELECT k.day, k.metric, k.bucket, sum(k.n)::integer AS n FROM counted k GROUP BY 1, 2, 3) x
           GROUP BY x.day, x.metric) s
-    LEFT JOIN (SELECT k.day, string_agg(int4send(k.inbox_id) || int2send(k.bucket) || int4send(k.n), ''::bytea
-                                        ORDER BY k.inbox_id, k.bucket) AS by_inbox
+    LEFT JOIN (SELECT k.day, k.metric, string_agg(int4send(k.inbox_id) || int2send(k.bucket) || int4send(k.n), ''::bytea
+                                                  ORDER BY k.inbox_id, k.bucket) AS by_inbox
                FROM counted k
-               WHERE k.metric = 1
-               GROUP BY k.day) b ON s.metric = 1 AND b.day = s.day;
+               WHERE k.metric IN (1, 5)
+               GROUP BY k.day, k.metric) b ON b.metric = s.metric AND b.day = s.day;
 
     DELETE FROM analytics.daily_labels d
     WHERE d.tenant_id = t AND (p_days IS NULL OR d.day = ANY (p_days));
@@ -724,7 +778,12 @@ BEGIN
         first_reply_1m_5m, first_reply_5m_15m, first_reply_15m_1h, first_reply_1h_4h,
         first_reply_4h_24h, first_reply_gt_24h, first_human_reply_count, first_human_reply_sum,
         resolution_count, resolution_sum, csat_responses, csat_satisfied, csat_1, csat_2, csat_3,
-        csat_4, csat_5)
+        csat_4, csat_5,
+        first_reply_business_sum, first_reply_business_lt_1m, first_reply_business_1m_5m,
+        first_reply_business_5m_15m, first_reply_business_15m_1h, first_reply_business_1h_4h,
+        first_reply_business_4h_24h, first_reply_business_gt_24h, first_human_reply_business_sum,
+        resolution_business_sum, handoff_requests, human_wait_count, human_wait_sum,
+        human_wait_business_sum, sla_within, sla_late)
     SELECT t, d.day, 0,
            sum(d.conversations), sum(d.leads), sum(d.visits), sum(d.conversions),
            sum(d.unanswered), sum(d.unanswered_leads), sum(d.resolved), sum(d.bot_resolved),
@@ -734,7 +793,12 @@ BEGIN
            sum(d.first_reply_gt_24h), sum(d.first_human_reply_count), sum(d.first_human_reply_sum),
            sum(d.resolution_count), sum(d.resolution_sum), sum(d.csat_responses),
            sum(d.csat_satisfied), sum(d.csat_1), sum(d.csat_2), sum(d.csat_3), sum(d.csat_4),
-           sum(d.csat_5)
+           sum(d.csat_5),
+           sum(d.first_reply_business_sum), sum(d.first_reply_business_lt_1m), sum(d.first_reply_business_1m_5m),
+           sum(d.first_reply_business_5m_15m), sum(d.first_reply_business_15m_1h), sum(d.first_reply_business_1h_4h),
+           sum(d.first_reply_business_4h_24h), sum(d.first_reply_business_gt_24h), sum(d.first_human_reply_business_sum),
+           sum(d.resolution_business_sum), sum(d.handoff_requests), sum(d.human_wait_count), sum(d.human_wait_sum),
+           sum(d.human_wait_business_sum), sum(d.sla_within), sum(d.sla_late)
     FROM analytics.daily_stats d
     WHERE d.tenant_id = t AND (p_days IS NULL OR d.day = ANY (p_days))
     GROUP BY d.day;
