@@ -930,6 +930,62 @@ ALTER FUNCTION analytics.window_closes_at(channel_type text, last_contact_at tim
 COMMENT ON FUNCTION analytics.window_closes_at(channel_type text, last_contact_at timestamp with time zone) IS 'End of the WhatsApp 24-hour window (WhatsApp inboxes only; NULL for other channels).';
 
 --
+-- Name: alerts; Type: TABLE; Schema: analytics; Owner: geniai_owner
+--
+
+CREATE TABLE analytics.alerts (
+    tenant_id bigint NOT NULL,
+    conversation_id integer NOT NULL,
+    kind text NOT NULL,
+    episode timestamp with time zone NOT NULL,
+    event_id uuid DEFAULT gen_random_uuid() NOT NULL,
+    fired_at timestamp with time zone DEFAULT now() NOT NULL,
+    synced_at timestamp with time zone NOT NULL,
+    inbox_id integer NOT NULL,
+    account_id integer NOT NULL,
+    display_id integer NOT NULL,
+    contact_name text NOT NULL,
+    wait_business_seconds double precision NOT NULL,
+    window_closes_at timestamp with time zone,
+    CONSTRAINT alerts_kind_check CHECK ((kind = ANY (ARRAY['sla'::text, 'window'::text])))
+);
+
+ALTER TABLE ONLY analytics.alerts FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE analytics.alerts OWNER TO geniai_owner;
+
+--
+-- Name: TABLE alerts; Type: COMMENT; Schema: analytics; Owner: geniai_owner
+--
+
+COMMENT ON TABLE analytics.alerts IS 'Every alert fired: one per conversation, condition (kind) and waiting episode (the key); written only by etl.fire_alerts.';
+
+--
+-- Name: COLUMN alerts.kind; Type: COMMENT; Schema: analytics; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN analytics.alerts.kind IS 'sla: the wait passed the SLA target; window: the WhatsApp window closes within 2 hours.';
+
+--
+-- Name: COLUMN alerts.episode; Type: COMMENT; Schema: analytics; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN analytics.alerts.episode IS 'waiting_since of the wait that fired it: a conversation that needs a person again alerts again.';
+
+--
+-- Name: COLUMN alerts.event_id; Type: COMMENT; Schema: analytics; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN analytics.alerts.event_id IS 'Identifies the alert to receivers (X-GeniAI-Event-Id), the same on every delivery attempt.';
+
+--
+-- Name: COLUMN alerts.synced_at; Type: COMMENT; Schema: analytics; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN analytics.alerts.synced_at IS 'The sync time the conditions were evaluated at.';
+
+--
 -- Name: daily_hist; Type: TABLE; Schema: analytics; Owner: geniai_owner
 --
 
@@ -1354,6 +1410,20 @@ COMMENT ON COLUMN analytics.transcripts.message_types IS 'Per message: Chatwoot 
 COMMENT ON COLUMN analytics.transcripts.message_deleted IS 'Per message: deleted in Chatwoot (content_attributes.deleted); still counts in metrics, shown as deleted.';
 
 --
+-- Name: alerts alerts_event_key; Type: CONSTRAINT; Schema: analytics; Owner: geniai_owner
+--
+
+ALTER TABLE ONLY analytics.alerts
+    ADD CONSTRAINT alerts_event_key UNIQUE (tenant_id, event_id);
+
+--
+-- Name: alerts alerts_pkey; Type: CONSTRAINT; Schema: analytics; Owner: geniai_owner
+--
+
+ALTER TABLE ONLY analytics.alerts
+    ADD CONSTRAINT alerts_pkey PRIMARY KEY (tenant_id, conversation_id, kind, episode);
+
+--
 -- Name: conversations conversations_business_seconds_check; Type: CHECK CONSTRAINT; Schema: analytics; Owner: geniai_owner
 --
 
@@ -1424,6 +1494,12 @@ ALTER TABLE ONLY analytics.transcripts
     ADD CONSTRAINT transcripts_pkey PRIMARY KEY (tenant_id, conversation_id);
 
 --
+-- Name: alerts_tenant_fired_idx; Type: INDEX; Schema: analytics; Owner: geniai_owner
+--
+
+CREATE INDEX alerts_tenant_fired_idx ON analytics.alerts USING btree (tenant_id, fired_at DESC);
+
+--
 -- Name: conversations_contact_name_trgm_idx; Type: INDEX; Schema: analytics; Owner: geniai_owner
 --
 
@@ -1476,6 +1552,30 @@ CREATE INDEX daily_labels_inbox_idx ON analytics.daily_labels USING btree (tenan
 --
 
 CREATE INDEX daily_stats_inbox_idx ON analytics.daily_stats USING btree (tenant_id, inbox_id, day);
+
+--
+-- Name: alerts; Type: ROW SECURITY; Schema: analytics; Owner: geniai_owner
+--
+
+ALTER TABLE analytics.alerts ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: alerts alerts_admin_read; Type: POLICY; Schema: analytics; Owner: geniai_owner
+--
+
+CREATE POLICY alerts_admin_read ON analytics.alerts FOR SELECT TO geniai_tenant USING (((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)) AND (( SELECT app.current_app_role() AS current_app_role) = 'admin'::text)));
+
+--
+-- Name: alerts alerts_etl_all; Type: POLICY; Schema: analytics; Owner: geniai_owner
+--
+
+CREATE POLICY alerts_etl_all ON analytics.alerts TO geniai_etl USING ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)));
+
+--
+-- Name: alerts alerts_staff_read; Type: POLICY; Schema: analytics; Owner: geniai_owner
+--
+
+CREATE POLICY alerts_staff_read ON analytics.alerts FOR SELECT TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = ANY (ARRAY['super_admin'::text, 'support'::text])));
 
 --
 -- Name: conversations; Type: ROW SECURITY; Schema: analytics; Owner: geniai_owner
@@ -2220,6 +2320,14 @@ REVOKE ALL ON FUNCTION analytics.window_closes_at(channel_type text, last_contac
 GRANT ALL ON FUNCTION analytics.window_closes_at(channel_type text, last_contact_at timestamp with time zone) TO geniai_tenant;
 GRANT ALL ON FUNCTION analytics.window_closes_at(channel_type text, last_contact_at timestamp with time zone) TO geniai_staff;
 GRANT ALL ON FUNCTION analytics.window_closes_at(channel_type text, last_contact_at timestamp with time zone) TO geniai_etl;
+
+--
+-- Name: TABLE alerts; Type: ACL; Schema: analytics; Owner: geniai_owner
+--
+
+GRANT SELECT ON TABLE analytics.alerts TO geniai_tenant;
+GRANT SELECT ON TABLE analytics.alerts TO geniai_staff;
+GRANT SELECT,INSERT ON TABLE analytics.alerts TO geniai_etl;
 
 --
 -- Name: TABLE daily_hist; Type: ACL; Schema: analytics; Owner: geniai_owner

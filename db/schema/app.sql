@@ -17,6 +17,52 @@ ALTER SCHEMA app OWNER TO geniai_owner;
 COMMENT ON SCHEMA app IS 'Platform tables: tenants, users, inbox mapping, settings, login throttling.';
 
 --
+-- Name: alert_emails_valid(text[]); Type: FUNCTION; Schema: app; Owner: geniai_owner
+--
+
+CREATE FUNCTION app.alert_emails_valid(a text[]) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $_$
+    SELECT coalesce(bool_and(e IS NOT NULL AND e = lower(e) AND e ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' AND length(e) <= 254), true)
+    FROM unnest(a) AS e
+$_$;
+
+
+ALTER FUNCTION app.alert_emails_valid(a text[]) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION alert_emails_valid(a text[]); Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION app.alert_emails_valid(a text[]) IS 'True when every element is a lowercase e-mail address of at most 254 characters.';
+
+--
+-- Name: alert_mail_info(bigint, bigint); Type: FUNCTION; Schema: app; Owner: geniai_owner
+--
+
+CREATE FUNCTION app.alert_mail_info(p_tenant_id bigint, p_mail_id bigint) RETURNS TABLE(status text, attempts integer, last_error text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT CASE m.status WHEN 'sent' THEN 'delivered' WHEN 'failed' THEN 'failed' WHEN 'cancelled' THEN 'failed'
+                ELSE m.status END,
+           m.attempts, m.last_error
+    FROM app.mail_outbox m
+    WHERE m.tenant_id = p_tenant_id AND m.id = p_mail_id
+      AND ((app.current_tenant_id() = p_tenant_id AND app.current_app_role() = 'admin')
+           OR app.current_app_role() IN ('super_admin', 'support'))
+$$;
+
+
+ALTER FUNCTION app.alert_mail_info(p_tenant_id bigint, p_mail_id bigint) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION alert_mail_info(p_tenant_id bigint, p_mail_id bigint); Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION app.alert_mail_info(p_tenant_id bigint, p_mail_id bigint) IS 'State, attempts and last error of an alert e-mail in the mail queue, for the tenant''s admins and staff.';
+
+--
 -- Name: current_app_role(); Type: FUNCTION; Schema: app; Owner: geniai_owner
 --
 
@@ -2099,6 +2145,155 @@ COMMENT ON COLUMN app.tenant_settings.sla_seconds IS 'SLA target for the first w
 COMMENT ON COLUMN app.tenant_settings.lead_exclusion_labels IS 'A conversation with any of these labels is in no funnel stage (not a lead, visit or conversion).';
 
 --
+-- Name: alert_attempts; Type: TABLE; Schema: app; Owner: geniai_owner
+--
+
+CREATE TABLE app.alert_attempts (
+    tenant_id bigint NOT NULL,
+    delivery_id bigint NOT NULL,
+    attempt integer NOT NULL,
+    started_at timestamp with time zone DEFAULT now() NOT NULL,
+    finished_at timestamp with time zone,
+    http_status integer,
+    error text,
+    CONSTRAINT alert_attempts_attempt_check CHECK ((attempt >= 1))
+);
+
+ALTER TABLE ONLY app.alert_attempts FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.alert_attempts OWNER TO geniai_owner;
+
+--
+-- Name: TABLE alert_attempts; Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON TABLE app.alert_attempts IS 'Every webhook delivery attempt: when, the HTTP status the receiver answered, or why it failed.';
+
+--
+-- Name: alert_deliveries; Type: TABLE; Schema: app; Owner: geniai_owner
+--
+
+CREATE TABLE app.alert_deliveries (
+    tenant_id bigint NOT NULL,
+    id bigint NOT NULL,
+    event_id uuid NOT NULL,
+    conversation_id integer NOT NULL,
+    kind text NOT NULL,
+    channel text NOT NULL,
+    target text NOT NULL,
+    mail_id bigint,
+    payload jsonb,
+    status text DEFAULT 'queued'::text NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    max_attempts integer DEFAULT 8 NOT NULL,
+    next_attempt_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_http_status integer,
+    last_error text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    delivered_at timestamp with time zone,
+    CONSTRAINT alert_deliveries_attempts_check CHECK ((attempts >= 0)),
+    CONSTRAINT alert_deliveries_channel_check CHECK ((channel = ANY (ARRAY['email'::text, 'webhook'::text]))),
+    CONSTRAINT alert_deliveries_max_attempts_check CHECK (((max_attempts >= 1) AND (max_attempts <= 50))),
+    CONSTRAINT alert_deliveries_payload CHECK (((channel = 'webhook'::text) = (payload IS NOT NULL))),
+    CONSTRAINT alert_deliveries_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'sending'::text, 'delivered'::text, 'failed'::text])))
+);
+
+ALTER TABLE ONLY app.alert_deliveries FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.alert_deliveries OWNER TO geniai_owner;
+
+--
+-- Name: TABLE alert_deliveries; Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON TABLE app.alert_deliveries IS 'One row per alert and destination (an e-mail address or the webhook). Webhook rows are the delivery queue, claimed across tenants by the sender (FOR UPDATE SKIP LOCKED), so on Citus a coordinator-local table; e-mail rows point at their app.mail_outbox message.';
+
+--
+-- Name: COLUMN alert_deliveries.mail_id; Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN app.alert_deliveries.mail_id IS 'E-mail: the app.mail_outbox message (its status is the delivery''s).';
+
+--
+-- Name: COLUMN alert_deliveries.payload; Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN app.alert_deliveries.payload IS 'Webhook: the JSON body, the same on every attempt.';
+
+--
+-- Name: COLUMN alert_deliveries.status; Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN app.alert_deliveries.status IS 'Webhook: queued → sending (claimed, leased until next_attempt_at) → delivered | queued again (retry with backoff) | failed. E-mail: see the mail queue.';
+
+--
+-- Name: alert_deliveries_id_seq; Type: SEQUENCE; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE app.alert_deliveries ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME app.alert_deliveries_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: alert_settings; Type: TABLE; Schema: app; Owner: geniai_owner
+--
+
+CREATE TABLE app.alert_settings (
+    tenant_id bigint NOT NULL,
+    sla_enabled boolean DEFAULT false NOT NULL,
+    window_enabled boolean DEFAULT false NOT NULL,
+    email_to text[] DEFAULT '{}'::text[] NOT NULL,
+    webhook_url text,
+    webhook_secret text NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT alert_settings_email_to_check CHECK (((cardinality(email_to) <= 20) AND app.alert_emails_valid(email_to))),
+    CONSTRAINT alert_settings_webhook_secret_check CHECK ((webhook_secret ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT alert_settings_webhook_url_check CHECK (((webhook_url ~ '^https://[^\s/?#@]+(/[^\s]*)?$'::text) AND (length(webhook_url) <= 500)))
+);
+
+ALTER TABLE ONLY app.alert_settings FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE app.alert_settings OWNER TO geniai_owner;
+
+--
+-- Name: TABLE alert_settings; Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON TABLE app.alert_settings IS 'A tenant''s alerts: which conditions, to which e-mail addresses and which webhook. No row: no alerts.';
+
+--
+-- Name: COLUMN alert_settings.sla_enabled; Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN app.alert_settings.sla_enabled IS 'Alert when a conversation awaiting a person passes the SLA target (only in opening hours).';
+
+--
+-- Name: COLUMN alert_settings.window_enabled; Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN app.alert_settings.window_enabled IS 'Alert when the WhatsApp window of a conversation awaiting a person closes within 2 hours.';
+
+--
+-- Name: COLUMN alert_settings.webhook_url; Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN app.alert_settings.webhook_url IS 'https URL; the application also refuses private, loopback and link-local addresses, when saving and at every delivery.';
+
+--
+-- Name: COLUMN alert_settings.webhook_secret; Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN app.alert_settings.webhook_secret IS 'Key of the X-GeniAI-Signature HMAC-SHA256 (hex); shown to the tenant''s admins, who configure their receiver with it.';
+
+--
 -- Name: digest_deliveries; Type: TABLE; Schema: app; Owner: geniai_owner
 --
 
@@ -2876,6 +3071,34 @@ ALTER TABLE app.users ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 );
 
 --
+-- Name: alert_attempts alert_attempts_pkey; Type: CONSTRAINT; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE ONLY app.alert_attempts
+    ADD CONSTRAINT alert_attempts_pkey PRIMARY KEY (tenant_id, delivery_id, attempt);
+
+--
+-- Name: alert_deliveries alert_deliveries_once; Type: CONSTRAINT; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE ONLY app.alert_deliveries
+    ADD CONSTRAINT alert_deliveries_once UNIQUE (tenant_id, event_id, channel, target);
+
+--
+-- Name: alert_deliveries alert_deliveries_pkey; Type: CONSTRAINT; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE ONLY app.alert_deliveries
+    ADD CONSTRAINT alert_deliveries_pkey PRIMARY KEY (tenant_id, id);
+
+--
+-- Name: alert_settings alert_settings_pkey; Type: CONSTRAINT; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE ONLY app.alert_settings
+    ADD CONSTRAINT alert_settings_pkey PRIMARY KEY (tenant_id);
+
+--
 -- Name: digest_deliveries digest_deliveries_pkey; Type: CONSTRAINT; Schema: app; Owner: geniai_owner
 --
 
@@ -3058,6 +3281,18 @@ ALTER TABLE ONLY app.users
     ADD CONSTRAINT users_pkey PRIMARY KEY (id);
 
 --
+-- Name: alert_deliveries_due_idx; Type: INDEX; Schema: app; Owner: geniai_owner
+--
+
+CREATE INDEX alert_deliveries_due_idx ON app.alert_deliveries USING btree (next_attempt_at) WHERE ((channel = 'webhook'::text) AND (status = ANY (ARRAY['queued'::text, 'sending'::text])));
+
+--
+-- Name: alert_deliveries_tenant_created_idx; Type: INDEX; Schema: app; Owner: geniai_owner
+--
+
+CREATE INDEX alert_deliveries_tenant_created_idx ON app.alert_deliveries USING btree (tenant_id, created_at DESC);
+
+--
 -- Name: invitations_email_idx; Type: INDEX; Schema: app; Owner: geniai_owner
 --
 
@@ -3142,6 +3377,18 @@ CREATE UNIQUE INDEX users_tenant_id_id_idx ON app.users USING btree (tenant_id, 
 CREATE INDEX users_tenant_idx ON app.users USING btree (tenant_id);
 
 --
+-- Name: alert_settings alert_settings_audit; Type: TRIGGER; Schema: app; Owner: geniai_owner
+--
+
+CREATE TRIGGER alert_settings_audit AFTER INSERT OR DELETE OR UPDATE ON app.alert_settings FOR EACH ROW EXECUTE FUNCTION audit.record_change();
+
+--
+-- Name: alert_settings alert_settings_touch; Type: TRIGGER; Schema: app; Owner: geniai_owner
+--
+
+CREATE TRIGGER alert_settings_touch BEFORE UPDATE ON app.alert_settings FOR EACH ROW EXECUTE FUNCTION app.touch_updated_at();
+
+--
 -- Name: tenant_inboxes tenant_inboxes_audit; Type: TRIGGER; Schema: app; Owner: geniai_owner
 --
 
@@ -3206,6 +3453,27 @@ CREATE TRIGGER users_check_role BEFORE INSERT OR UPDATE OF role, tenant_id ON ap
 --
 
 CREATE TRIGGER users_touch BEFORE UPDATE ON app.users FOR EACH ROW EXECUTE FUNCTION app.touch_updated_at();
+
+--
+-- Name: alert_attempts alert_attempts_tenant_id_delivery_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE ONLY app.alert_attempts
+    ADD CONSTRAINT alert_attempts_tenant_id_delivery_id_fkey FOREIGN KEY (tenant_id, delivery_id) REFERENCES app.alert_deliveries(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: alert_deliveries alert_deliveries_tenant_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE ONLY app.alert_deliveries
+    ADD CONSTRAINT alert_deliveries_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: alert_settings alert_settings_tenant_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE ONLY app.alert_settings
+    ADD CONSTRAINT alert_settings_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
 
 --
 -- Name: digest_deliveries digest_deliveries_tenant_id_subscription_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: geniai_owner
@@ -3297,6 +3565,120 @@ ALTER TABLE ONLY app.user_sessions
 
 ALTER TABLE ONLY app.users
     ADD CONSTRAINT users_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: alert_attempts; Type: ROW SECURITY; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE app.alert_attempts ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: alert_attempts alert_attempts_admin_read; Type: POLICY; Schema: app; Owner: geniai_owner
+--
+
+CREATE POLICY alert_attempts_admin_read ON app.alert_attempts FOR SELECT TO geniai_tenant USING (((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)) AND (( SELECT app.current_app_role() AS current_app_role) = 'admin'::text)));
+
+--
+-- Name: alert_attempts alert_attempts_staff_insert; Type: POLICY; Schema: app; Owner: geniai_owner
+--
+
+CREATE POLICY alert_attempts_staff_insert ON app.alert_attempts FOR INSERT TO geniai_staff WITH CHECK ((( SELECT app.current_app_role() AS current_app_role) = 'super_admin'::text));
+
+--
+-- Name: alert_attempts alert_attempts_staff_read; Type: POLICY; Schema: app; Owner: geniai_owner
+--
+
+CREATE POLICY alert_attempts_staff_read ON app.alert_attempts FOR SELECT TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = ANY (ARRAY['super_admin'::text, 'support'::text])));
+
+--
+-- Name: alert_attempts alert_attempts_staff_update; Type: POLICY; Schema: app; Owner: geniai_owner
+--
+
+CREATE POLICY alert_attempts_staff_update ON app.alert_attempts FOR UPDATE TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = 'super_admin'::text)) WITH CHECK ((( SELECT app.current_app_role() AS current_app_role) = 'super_admin'::text));
+
+--
+-- Name: alert_deliveries; Type: ROW SECURITY; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE app.alert_deliveries ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: alert_deliveries alert_deliveries_admin_read; Type: POLICY; Schema: app; Owner: geniai_owner
+--
+
+CREATE POLICY alert_deliveries_admin_read ON app.alert_deliveries FOR SELECT TO geniai_tenant USING (((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)) AND (( SELECT app.current_app_role() AS current_app_role) = 'admin'::text)));
+
+--
+-- Name: alert_deliveries alert_deliveries_etl_insert; Type: POLICY; Schema: app; Owner: geniai_owner
+--
+
+CREATE POLICY alert_deliveries_etl_insert ON app.alert_deliveries FOR INSERT TO geniai_etl WITH CHECK ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)));
+
+--
+-- Name: alert_deliveries alert_deliveries_etl_read; Type: POLICY; Schema: app; Owner: geniai_owner
+--
+
+CREATE POLICY alert_deliveries_etl_read ON app.alert_deliveries FOR SELECT TO geniai_etl USING ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)));
+
+--
+-- Name: alert_deliveries alert_deliveries_staff_read; Type: POLICY; Schema: app; Owner: geniai_owner
+--
+
+CREATE POLICY alert_deliveries_staff_read ON app.alert_deliveries FOR SELECT TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = ANY (ARRAY['super_admin'::text, 'support'::text])));
+
+--
+-- Name: alert_deliveries alert_deliveries_staff_update; Type: POLICY; Schema: app; Owner: geniai_owner
+--
+
+CREATE POLICY alert_deliveries_staff_update ON app.alert_deliveries FOR UPDATE TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = 'super_admin'::text)) WITH CHECK ((( SELECT app.current_app_role() AS current_app_role) = 'super_admin'::text));
+
+--
+-- Name: alert_settings; Type: ROW SECURITY; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE app.alert_settings ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: alert_settings alert_settings_admin_insert; Type: POLICY; Schema: app; Owner: geniai_owner
+--
+
+CREATE POLICY alert_settings_admin_insert ON app.alert_settings FOR INSERT TO geniai_tenant WITH CHECK (((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)) AND (( SELECT app.current_app_role() AS current_app_role) = 'admin'::text)));
+
+--
+-- Name: alert_settings alert_settings_admin_read; Type: POLICY; Schema: app; Owner: geniai_owner
+--
+
+CREATE POLICY alert_settings_admin_read ON app.alert_settings FOR SELECT TO geniai_tenant USING (((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)) AND (( SELECT app.current_app_role() AS current_app_role) = 'admin'::text)));
+
+--
+-- Name: alert_settings alert_settings_admin_update; Type: POLICY; Schema: app; Owner: geniai_owner
+--
+
+CREATE POLICY alert_settings_admin_update ON app.alert_settings FOR UPDATE TO geniai_tenant USING (((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)) AND (( SELECT app.current_app_role() AS current_app_role) = 'admin'::text))) WITH CHECK (((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)) AND (( SELECT app.current_app_role() AS current_app_role) = 'admin'::text)));
+
+--
+-- Name: alert_settings alert_settings_etl_read; Type: POLICY; Schema: app; Owner: geniai_owner
+--
+
+CREATE POLICY alert_settings_etl_read ON app.alert_settings FOR SELECT TO geniai_etl USING ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)));
+
+--
+-- Name: alert_settings alert_settings_staff_insert; Type: POLICY; Schema: app; Owner: geniai_owner
+--
+
+CREATE POLICY alert_settings_staff_insert ON app.alert_settings FOR INSERT TO geniai_staff WITH CHECK ((( SELECT app.current_app_role() AS current_app_role) = 'super_admin'::text));
+
+--
+-- Name: alert_settings alert_settings_staff_read; Type: POLICY; Schema: app; Owner: geniai_owner
+--
+
+CREATE POLICY alert_settings_staff_read ON app.alert_settings FOR SELECT TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = ANY (ARRAY['super_admin'::text, 'support'::text])));
+
+--
+-- Name: alert_settings alert_settings_staff_update; Type: POLICY; Schema: app; Owner: geniai_owner
+--
+
+CREATE POLICY alert_settings_staff_update ON app.alert_settings FOR UPDATE TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = 'super_admin'::text)) WITH CHECK ((( SELECT app.current_app_role() AS current_app_role) = 'super_admin'::text));
 
 --
 -- Name: digest_deliveries; Type: ROW SECURITY; Schema: app; Owner: geniai_owner
@@ -3726,6 +4108,23 @@ GRANT USAGE ON SCHEMA app TO geniai_anon;
 GRANT USAGE ON SCHEMA app TO geniai_tenant;
 GRANT USAGE ON SCHEMA app TO geniai_staff;
 GRANT USAGE ON SCHEMA app TO geniai_etl;
+
+--
+-- Name: FUNCTION alert_emails_valid(a text[]); Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION app.alert_emails_valid(a text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.alert_emails_valid(a text[]) TO geniai_tenant;
+GRANT ALL ON FUNCTION app.alert_emails_valid(a text[]) TO geniai_staff;
+GRANT ALL ON FUNCTION app.alert_emails_valid(a text[]) TO geniai_etl;
+
+--
+-- Name: FUNCTION alert_mail_info(p_tenant_id bigint, p_mail_id bigint); Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION app.alert_mail_info(p_tenant_id bigint, p_mail_id bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.alert_mail_info(p_tenant_id bigint, p_mail_id bigint) TO geniai_tenant;
+GRANT ALL ON FUNCTION app.alert_mail_info(p_tenant_id bigint, p_mail_id bigint) TO geniai_staff;
 
 --
 -- Name: FUNCTION current_app_role(); Type: ACL; Schema: app; Owner: geniai_owner
@@ -4273,6 +4672,198 @@ GRANT UPDATE(sla_seconds) ON TABLE app.tenant_settings TO geniai_staff;
 
 GRANT UPDATE(lead_exclusion_labels) ON TABLE app.tenant_settings TO geniai_tenant;
 GRANT UPDATE(lead_exclusion_labels) ON TABLE app.tenant_settings TO geniai_staff;
+
+--
+-- Name: TABLE alert_attempts; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT SELECT ON TABLE app.alert_attempts TO geniai_tenant;
+GRANT SELECT ON TABLE app.alert_attempts TO geniai_staff;
+
+--
+-- Name: COLUMN alert_attempts.tenant_id; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT INSERT(tenant_id) ON TABLE app.alert_attempts TO geniai_staff;
+
+--
+-- Name: COLUMN alert_attempts.delivery_id; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT INSERT(delivery_id) ON TABLE app.alert_attempts TO geniai_staff;
+
+--
+-- Name: COLUMN alert_attempts.attempt; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT INSERT(attempt) ON TABLE app.alert_attempts TO geniai_staff;
+
+--
+-- Name: COLUMN alert_attempts.started_at; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT INSERT(started_at) ON TABLE app.alert_attempts TO geniai_staff;
+
+--
+-- Name: COLUMN alert_attempts.finished_at; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT INSERT(finished_at),UPDATE(finished_at) ON TABLE app.alert_attempts TO geniai_staff;
+
+--
+-- Name: COLUMN alert_attempts.http_status; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT INSERT(http_status),UPDATE(http_status) ON TABLE app.alert_attempts TO geniai_staff;
+
+--
+-- Name: COLUMN alert_attempts.error; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT INSERT(error),UPDATE(error) ON TABLE app.alert_attempts TO geniai_staff;
+
+--
+-- Name: TABLE alert_deliveries; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT SELECT ON TABLE app.alert_deliveries TO geniai_tenant;
+GRANT SELECT ON TABLE app.alert_deliveries TO geniai_staff;
+GRANT SELECT ON TABLE app.alert_deliveries TO geniai_etl;
+
+--
+-- Name: COLUMN alert_deliveries.tenant_id; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT INSERT(tenant_id) ON TABLE app.alert_deliveries TO geniai_etl;
+
+--
+-- Name: COLUMN alert_deliveries.event_id; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT INSERT(event_id) ON TABLE app.alert_deliveries TO geniai_etl;
+
+--
+-- Name: COLUMN alert_deliveries.conversation_id; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT INSERT(conversation_id) ON TABLE app.alert_deliveries TO geniai_etl;
+
+--
+-- Name: COLUMN alert_deliveries.kind; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT INSERT(kind) ON TABLE app.alert_deliveries TO geniai_etl;
+
+--
+-- Name: COLUMN alert_deliveries.channel; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT INSERT(channel) ON TABLE app.alert_deliveries TO geniai_etl;
+
+--
+-- Name: COLUMN alert_deliveries.target; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT INSERT(target) ON TABLE app.alert_deliveries TO geniai_etl;
+
+--
+-- Name: COLUMN alert_deliveries.mail_id; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT INSERT(mail_id) ON TABLE app.alert_deliveries TO geniai_etl;
+
+--
+-- Name: COLUMN alert_deliveries.payload; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT INSERT(payload) ON TABLE app.alert_deliveries TO geniai_etl;
+
+--
+-- Name: COLUMN alert_deliveries.status; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT INSERT(status) ON TABLE app.alert_deliveries TO geniai_etl;
+GRANT UPDATE(status) ON TABLE app.alert_deliveries TO geniai_staff;
+
+--
+-- Name: COLUMN alert_deliveries.attempts; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT UPDATE(attempts) ON TABLE app.alert_deliveries TO geniai_staff;
+
+--
+-- Name: COLUMN alert_deliveries.next_attempt_at; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT UPDATE(next_attempt_at) ON TABLE app.alert_deliveries TO geniai_staff;
+
+--
+-- Name: COLUMN alert_deliveries.last_http_status; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT UPDATE(last_http_status) ON TABLE app.alert_deliveries TO geniai_staff;
+
+--
+-- Name: COLUMN alert_deliveries.last_error; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT UPDATE(last_error) ON TABLE app.alert_deliveries TO geniai_staff;
+
+--
+-- Name: COLUMN alert_deliveries.delivered_at; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT UPDATE(delivered_at) ON TABLE app.alert_deliveries TO geniai_staff;
+
+--
+-- Name: TABLE alert_settings; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT SELECT ON TABLE app.alert_settings TO geniai_tenant;
+GRANT SELECT ON TABLE app.alert_settings TO geniai_staff;
+GRANT SELECT ON TABLE app.alert_settings TO geniai_etl;
+
+--
+-- Name: COLUMN alert_settings.tenant_id; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT INSERT(tenant_id) ON TABLE app.alert_settings TO geniai_tenant;
+GRANT INSERT(tenant_id) ON TABLE app.alert_settings TO geniai_staff;
+
+--
+-- Name: COLUMN alert_settings.sla_enabled; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT INSERT(sla_enabled),UPDATE(sla_enabled) ON TABLE app.alert_settings TO geniai_tenant;
+GRANT INSERT(sla_enabled),UPDATE(sla_enabled) ON TABLE app.alert_settings TO geniai_staff;
+
+--
+-- Name: COLUMN alert_settings.window_enabled; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT INSERT(window_enabled),UPDATE(window_enabled) ON TABLE app.alert_settings TO geniai_tenant;
+GRANT INSERT(window_enabled),UPDATE(window_enabled) ON TABLE app.alert_settings TO geniai_staff;
+
+--
+-- Name: COLUMN alert_settings.email_to; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT INSERT(email_to),UPDATE(email_to) ON TABLE app.alert_settings TO geniai_tenant;
+GRANT INSERT(email_to),UPDATE(email_to) ON TABLE app.alert_settings TO geniai_staff;
+
+--
+-- Name: COLUMN alert_settings.webhook_url; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT INSERT(webhook_url),UPDATE(webhook_url) ON TABLE app.alert_settings TO geniai_tenant;
+GRANT INSERT(webhook_url),UPDATE(webhook_url) ON TABLE app.alert_settings TO geniai_staff;
+
+--
+-- Name: COLUMN alert_settings.webhook_secret; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT INSERT(webhook_secret),UPDATE(webhook_secret) ON TABLE app.alert_settings TO geniai_tenant;
+GRANT INSERT(webhook_secret),UPDATE(webhook_secret) ON TABLE app.alert_settings TO geniai_staff;
 
 --
 -- Name: TABLE digest_deliveries; Type: ACL; Schema: app; Owner: geniai_owner

@@ -136,9 +136,10 @@ CREATE FUNCTION audit.redact(row_values jsonb) RETURNS jsonb
     LANGUAGE sql IMMUTABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    SELECT CASE WHEN row_values ? 'password_hash'
-                THEN jsonb_set(row_values, '{password_hash}', '"[redacted]"')
-                ELSE row_values END
+    SELECT CASE WHEN r ? 'webhook_secret' THEN jsonb_set(r, '{webhook_secret}', '"[redacted]"') ELSE r END
+    FROM (SELECT CASE WHEN row_values ? 'password_hash'
+                      THEN jsonb_set(row_values, '{password_hash}', '"[redacted]"')
+                      ELSE row_values END AS r) x
 $$;
 
 
@@ -148,7 +149,7 @@ ALTER FUNCTION audit.redact(row_values jsonb) OWNER TO geniai_owner;
 -- Name: FUNCTION redact(row_values jsonb); Type: COMMENT; Schema: audit; Owner: geniai_owner
 --
 
-COMMENT ON FUNCTION audit.redact(row_values jsonb) IS 'Replaces a password hash in a row image with [redacted].';
+COMMENT ON FUNCTION audit.redact(row_values jsonb) IS 'Replaces a password hash and a webhook key in a row image with [redacted].';
 
 --
 -- Name: refuse_change(); Type: FUNCTION; Schema: audit; Owner: geniai_owner

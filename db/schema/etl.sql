@@ -88,6 +88,72 @@ ALTER FUNCTION etl.fingerprint_hash(conversation_id integer, updated_at timestam
 COMMENT ON FUNCTION etl.fingerprint_hash(conversation_id integer, updated_at timestamp with time zone) IS 'Hash of a conversation id and its source updated_at, summed into the id-set fingerprint.';
 
 --
+-- Name: fire_alerts(); Type: FUNCTION; Schema: etl; Owner: geniai_owner
+--
+
+CREATE FUNCTION etl.fire_alerts() RETURNS SETOF uuid
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+DECLARE
+    t      bigint := app.current_tenant_id();
+    s      app.alert_settings;
+    synced timestamptz;
+BEGIN
+    IF t IS NULL THEN
+        RAISE EXCEPTION 'etl.fire_alerts: no tenant in context' USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    SELECT * INTO s FROM app.alert_settings a WHERE a.tenant_id = t;
+    IF NOT FOUND OR NOT (s.sla_enabled OR s.window_enabled)
+       OR (cardinality(s.email_to) = 0 AND s.webhook_url IS NULL) THEN
+        RETURN;
+    END IF;
+    SELECT w.source_checked_at INTO synced FROM etl.watermarks w WHERE w.tenant_id = t;
+    IF synced IS NULL THEN
+        RETURN;
+    END IF;
+    RETURN QUERY
+    WITH cand AS (
+        SELECT c.conversation_id, 'sla'::text AS kind, c.waiting_since, c.inbox_id, c.account_id, c.display_id,
+               c.contact_name, c.window_closes_at, coalesce(ib.timezone, tn.timezone) AS tz, ib.week
+        FROM analytics.conversations c
+        JOIN app.tenants tn ON tn.id = c.tenant_id
+        LEFT JOIN analytics.inboxes ib ON ib.tenant_id = c.tenant_id AND ib.inbox_id = c.inbox_id
+        WHERE s.sla_enabled AND c.tenant_id = t AND c.waiting_since IS NOT NULL
+          AND c.waiting_due_at < synced AND c.waiting_due_at >= synced - interval '24 hours'
+          AND analytics.is_open_at(synced, coalesce(ib.timezone, tn.timezone), ib.week)
+        UNION ALL
+        SELECT c.conversation_id, 'window'::text, c.waiting_since, c.inbox_id, c.account_id, c.display_id,
+               c.contact_name, c.window_closes_at, coalesce(ib.timezone, tn.timezone), ib.week
+        FROM analytics.conversations c
+        JOIN app.tenants tn ON tn.id = c.tenant_id
+        LEFT JOIN analytics.inboxes ib ON ib.tenant_id = c.tenant_id AND ib.inbox_id = c.inbox_id
+        WHERE s.window_enabled AND c.tenant_id = t AND c.waiting_since IS NOT NULL
+          AND c.window_closes_at > synced AND c.window_closes_at <= synced + interval '2 hours'
+    ), ins AS (
+        INSERT INTO analytics.alerts AS a (tenant_id, conversation_id, kind, episode, synced_at, inbox_id, account_id,
+                                           display_id, contact_name, wait_business_seconds, window_closes_at)
+        SELECT t, x.conversation_id, x.kind, x.waiting_since, synced, x.inbox_id, x.account_id, x.display_id,
+               x.contact_name, coalesce(analytics.business_seconds(x.waiting_since, synced, x.tz, x.week), 0),
+               x.window_closes_at
+        FROM cand x
+        ON CONFLICT ON CONSTRAINT alerts_pkey DO NOTHING
+        RETURNING a.event_id
+    )
+    SELECT ins.event_id FROM ins;
+END
+$$;
+
+
+ALTER FUNCTION etl.fire_alerts() OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION fire_alerts(); Type: COMMENT; Schema: etl; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION etl.fire_alerts() IS 'Inserts the alerts due for the current tenant at its sync time (once per conversation, kind and waiting episode) and returns the event ids of those this call inserted.';
+
+--
 -- Name: funnel_stage(app.tenant_settings, text[], text[], integer); Type: FUNCTION; Schema: etl; Owner: geniai_owner
 --
 
@@ -1313,6 +1379,13 @@ GRANT ALL ON FUNCTION etl.apply_business_hours(p_run_id bigint, p_inboxes intege
 
 REVOKE ALL ON FUNCTION etl.fingerprint_hash(conversation_id integer, updated_at timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION etl.fingerprint_hash(conversation_id integer, updated_at timestamp with time zone) TO geniai_etl;
+
+--
+-- Name: FUNCTION fire_alerts(); Type: ACL; Schema: etl; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION etl.fire_alerts() FROM PUBLIC;
+GRANT ALL ON FUNCTION etl.fire_alerts() TO geniai_etl;
 
 --
 -- Name: FUNCTION funnel_stage(s app.tenant_settings, labels text[], contact_texts text[], contact_messages integer); Type: ACL; Schema: etl; Owner: geniai_owner

@@ -6,7 +6,45 @@ package dbsqlc
 
 import (
 	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
+
+// Every alert fired: one per conversation, condition (kind) and waiting episode (the key); written only by etl.fire_alerts.
+type AnalyticsAlert struct {
+	TenantID       int64 `json:"tenant_id"`
+	ConversationID int32 `json:"conversation_id"`
+	// sla: the wait passed the SLA target; window: the WhatsApp window closes within 2 hours.
+	Kind string `json:"kind"`
+	// waiting_since of the wait that fired it: a conversation that needs a person again alerts again.
+	Episode time.Time `json:"episode"`
+	// Identifies the alert to receivers (X-GeniAI-Event-Id), the same on every delivery attempt.
+	EventID pgtype.UUID `json:"event_id"`
+	FiredAt time.Time   `json:"fired_at"`
+	// The sync time the conditions were evaluated at.
+	SyncedAt            time.Time  `json:"synced_at"`
+	InboxID             int32      `json:"inbox_id"`
+	AccountID           int32      `json:"account_id"`
+	DisplayID           int32      `json:"display_id"`
+	ContactName         string     `json:"contact_name"`
+	WaitBusinessSeconds float64    `json:"wait_business_seconds"`
+	WindowClosesAt      *time.Time `json:"window_closes_at"`
+}
+
+// A tenant's alerts: which conditions, to which e-mail addresses and which webhook. No row: no alerts.
+type AppAlertSetting struct {
+	TenantID int64 `json:"tenant_id"`
+	// Alert when a conversation awaiting a person passes the SLA target (only in opening hours).
+	SlaEnabled bool `json:"sla_enabled"`
+	// Alert when the WhatsApp window of a conversation awaiting a person closes within 2 hours.
+	WindowEnabled bool     `json:"window_enabled"`
+	EmailTo       []string `json:"email_to"`
+	// https URL; the application also refuses private, loopback and link-local addresses, when saving and at every delivery.
+	WebhookUrl *string `json:"webhook_url"`
+	// Key of the X-GeniAI-Signature HMAC-SHA256 (hex); shown to the tenant's admins, who configure their receiver with it.
+	WebhookSecret string    `json:"webhook_secret"`
+	UpdatedAt     time.Time `json:"updated_at"`
+}
 
 // GeniAI clients. One row, is_platform, is GeniAI itself: staff users belong to it.
 type AppTenant struct {

@@ -7,6 +7,8 @@ package dbsqlc
 import (
 	"context"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 type Querier interface {
@@ -21,6 +23,36 @@ type Querier interface {
 	AdminTenantOverview(ctx context.Context, today time.Time) ([]AdminTenantOverviewRow, error)
 	// AdminTenantUpdate changes a tenant's name, status, plan, trial end and timezone.
 	AdminTenantUpdate(ctx context.Context, arg AdminTenantUpdateParams) (AppTenant, error)
+	// AlertAttemptStart records that an attempt began.
+	AlertAttemptStart(ctx context.Context, arg AlertAttemptStartParams) error
+	// AlertDeliveryAdd records one destination of a fired alert: a webhook delivery (payload, queued
+	// for the sender) or an e-mail (its queued message).
+	AlertDeliveryAdd(ctx context.Context, arg AlertDeliveryAddParams) (int64, error)
+	// AlertDeliveryLog is a tenant's latest alert deliveries with their alerts, for its admins and
+	// staff (row-level security; an e-mail's state, attempts and error come from the mail queue; its
+	// delivered_at is NULL: the mail queue's send log has it).
+	AlertDeliveryLog(ctx context.Context, arg AlertDeliveryLogParams) ([]AlertDeliveryLogRow, error)
+	// Alerts (docs/alerts.md): settings, firing, the webhook delivery queue and the delivery log.
+	// AlertSettingsGet reads a tenant's alert settings (no row: alerts never configured).
+	AlertSettingsGet(ctx context.Context, tenantID int64) (AppAlertSetting, error)
+	// AlertSettingsSave creates or changes a tenant's alert settings; the secret is the one to keep
+	// (the caller generates one for a new row or on request).
+	AlertSettingsSave(ctx context.Context, arg AlertSettingsSaveParams) (AlertSettingsSaveRow, error)
+	// AlertTenantInfo is what a message names and looks like: the tenant's slug, display name and
+	// colours and logo, its SLA target.
+	AlertTenantInfo(ctx context.Context, tenantID int64) (AlertTenantInfoRow, error)
+	// AlertWebhookClaim leases up to @batch due webhook deliveries of any tenant (FOR UPDATE SKIP
+	// LOCKED: concurrent senders never take the same row) until now + lease, counts the attempt, and
+	// returns each with its tenant's current webhook key.
+	AlertWebhookClaim(ctx context.Context, arg AlertWebhookClaimParams) ([]AlertWebhookClaimRow, error)
+	// AlertWebhookRecord records an attempt's outcome: delivered, retried at @next_attempt_at, or
+	// failed for good; only while this attempt still holds the lease (attempts unchanged).
+	AlertWebhookRecord(ctx context.Context, arg AlertWebhookRecordParams) error
+	// AlertsFire inserts the alerts due for the context's tenant at its sync time and returns the
+	// event ids of those this call inserted (etl.fire_alerts).
+	AlertsFire(ctx context.Context) ([]pgtype.UUID, error)
+	// AlertsGet reads alerts by event id.
+	AlertsGet(ctx context.Context, arg AlertsGetParams) ([]AnalyticsAlert, error)
 	// AuditEvent appends an audit event for the context actor (ip and user agent from the context).
 	AuditEvent(ctx context.Context, arg AuditEventParams) (int64, error)
 	// AuditSearch pages through the audit log newest first (keyset on (at, id)) with filters.
