@@ -12,6 +12,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/geniai/analytics/internal/admin"
+	"github.com/geniai/analytics/internal/alert"
 	"github.com/geniai/analytics/internal/apperr"
 	"github.com/geniai/analytics/internal/chatwoot"
 	"github.com/geniai/analytics/internal/chatwoot/cwsqlc"
@@ -144,6 +145,7 @@ func demoSetup(ctx context.Context, e *env, url string, o chatwoot.Options) erro
 		}
 		ibs := byAccount[acc]
 		slug := slugify(ibs[0].AccountName)
+		domain := strings.ReplaceAll(slug, "-", "") + ".com.br"
 		if !have[slug] {
 			in := admin.TenantInput{Slug: slug, Name: ibs[0].AccountName}
 			for _, ib := range ibs {
@@ -161,8 +163,15 @@ func demoSetup(ctx context.Context, e *env, url string, o chatwoot.Options) erro
 				SLAMinutes: int32(5 * (i + 1))}); err != nil {
 				return err
 			}
+			// The first gym's manager gets its alerts by e-mail (docs/alerts.md): `geniai serve`
+			// fires them after each sync, and with SMTP set they reach the mail catcher.
+			if i == 0 {
+				if err := (alert.Guard{}).Save(ctx, svc.DB, sys, t.ID, alert.Input{SLAEnabled: true, WindowEnabled: true,
+					Emails: "gerente@" + domain}); err != nil {
+					return err
+				}
+			}
 		}
-		domain := strings.ReplaceAll(slug, "-", "") + ".com.br"
 		if err := user(slug, "gerente@"+domain, "Gerente", "admin"); err != nil {
 			return err
 		}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/geniai/analytics/internal/admin"
+	"github.com/geniai/analytics/internal/alert"
 	"github.com/geniai/analytics/internal/chatwoot"
 	"github.com/geniai/analytics/internal/dashboard"
 	"github.com/geniai/analytics/internal/digest"
@@ -41,6 +42,20 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	o := web.Options{DB: db, Config: e.cfg, Logger: logger, SessionCleanup: 5 * time.Minute}
 	if src := e.cfg.ChatwootDatabaseURL; src != "" {
 		runner := &etl.Runner{DB: db, SourceURL: src, Workers: e.cfg.ETLWorkers, StatementTimeout: e.cfg.ETLStatementTimeout}
+		// After each successful sync of a tenant its alerts are judged at the new sync time and
+		// queued (docs/alerts.md): once per conversation, condition and waiting episode, however
+		// many servers run. E-mail goes through the mail queue when SMTP is configured.
+		ev := &alert.Evaluator{DB: db, PublicURL: e.cfg.PublicURL, ChatwootURL: e.cfg.ChatwootURL}
+		if mc := e.cfg.Mail(); mc.Enabled() {
+			ev.MailFrom = mc.From
+		}
+		runner.AfterRun = func(ctx context.Context, tenantID int64) error {
+			_, err := ev.Tenant(ctx, tenantID)
+			return err
+		}
+		// The sender delivers queued webhooks (signed, retried with backoff); several servers never
+		// take the same delivery.
+		go (&alert.Sender{DB: db, Logger: logger}).Run(ctx, 5*time.Second)
 		o.Inboxes = func(ctx context.Context) ([]admin.SourceInbox, error) { return chatwoot.Inboxes(ctx, src) }
 		o.Sync = func(ctx context.Context, tenantID int64, full bool) error {
 			_, err := runner.RunTenant(ctx, tenantID, full)

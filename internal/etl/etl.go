@@ -61,6 +61,12 @@ type Runner struct {
 	Worker           string        // recorded on runs; default host:pid
 	Logger           *slog.Logger  // warnings about the source (an inbox timezone PostgreSQL does not know); default slog.Default()
 
+	// AfterRun, when set, is called after each successful run of a tenant (loaded or unchanged,
+	// never a skipped one), outside the run's transaction: `geniai serve` fires the tenant's
+	// alerts there, at the sync time the run just recorded. Its error is logged; the run stays a
+	// success.
+	AfterRun func(ctx context.Context, tenantID int64) error
+
 	// hook, when set (tests), is called at each stage; an error aborts the run there.
 	hook func(ctx context.Context, stage string) error
 }
@@ -384,6 +390,11 @@ func (r *Runner) runTenant(ctx context.Context, src *source, srcErr error, fps *
 		}
 		return workErr
 	})
+	if res.Err == nil && !res.Skipped && r.AfterRun != nil {
+		if err := r.AfterRun(ctx, tenantID); err != nil && ctx.Err() == nil {
+			r.log().Warn("etl: after the sync", "tenant", tenantID, "run", res.RunID, "err", err)
+		}
+	}
 	return res
 }
 
@@ -719,14 +730,17 @@ func (r *Runner) syncInboxes(ctx context.Context, tx pg.Tx, runID, tenantID int6
 	if err != nil {
 		return err
 	}
-	log := r.Logger
-	if log == nil {
-		log = slog.Default()
-	}
 	for _, u := range unknown {
-		log.Warn("etl: inbox timezone unknown, using the tenant's", "tenant", tenantID, "inbox", u.InboxID, "timezone", u.SourceTimezone)
+		r.log().Warn("etl: inbox timezone unknown, using the tenant's", "tenant", tenantID, "inbox", u.InboxID, "timezone", u.SourceTimezone)
 	}
 	return nil
+}
+
+func (r *Runner) log() *slog.Logger {
+	if r.Logger != nil {
+		return r.Logger
+	}
+	return slog.Default()
 }
 
 func stageIDs(runID int64, ids []cwsqlc.ExtractConversationIDsRow) []dbsqlc.EtlStageIDsCopyParams {

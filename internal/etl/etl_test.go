@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	mrand "math/rand/v2"
@@ -14,6 +15,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -955,8 +957,17 @@ func TestConcurrentRunnersOneSkips(t *testing.T) {
 	var firstErr error
 	wg.Add(1)
 	go func() { defer wg.Done(); first, firstErr = f.runner.RunTenant(context.Background(), f.tenantA, false) }()
+	// AfterRun (serve fires alerts there) follows every successful run, loaded or unchanged, and
+	// never a skipped one.
+	var after atomic.Int32
+	f.runner.AfterRun = func(_ context.Context, tenantID int64) error {
+		if tenantID == f.tenantA {
+			after.Add(1)
+		}
+		return errors.New("logged, not failing the run")
+	}
 	<-inside
-	other := &Runner{DB: f.env.DB, SourceURL: f.srcURL}
+	other := &Runner{DB: f.env.DB, SourceURL: f.srcURL, AfterRun: f.runner.AfterRun}
 	second, err := other.RunTenant(context.Background(), f.tenantA, false)
 	close(release)
 	wg.Wait()
@@ -974,6 +985,9 @@ func TestConcurrentRunnersOneSkips(t *testing.T) {
 	// The lock was released: a new run proceeds.
 	if res := f.run(f.tenantA, false); res.Skipped {
 		t.Error("lock leaked")
+	}
+	if n := after.Load(); n != 2 {
+		t.Errorf("AfterRun called %d times, want 2 (the loaded run and the unchanged one)", n)
 	}
 }
 
