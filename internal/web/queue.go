@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/geniai/analytics/internal/alert"
 	"github.com/geniai/analytics/internal/dashboard"
 	"github.com/geniai/analytics/internal/dbsqlc"
 )
@@ -142,12 +143,8 @@ func (v QueueView) ChatwootLink(r dbsqlc.QueuePageRow) string {
 	return chatwootLink(v.ChatwootURL, r.AccountID, r.DisplayID)
 }
 
-func chatwootLink(base string, account, display int32) string {
-	if base == "" {
-		return ""
-	}
-	return fmt.Sprintf("%s/app/accounts/%d/conversations/%d", strings.TrimRight(base, "/"), account, display)
-}
+// chatwootLink is the one definition, shared with the alerts' messages.
+var chatwootLink = alert.ChatwootLink
 
 // excerpt keeps the first n characters of s on one line, with an ellipsis when cut.
 func excerpt(s string, n int) string {

@@ -76,6 +76,8 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /settings/users/{id}/reset-password", roles(s.settingsUserReset, pg.AppAdmin))
 	mux.Handle("POST /settings/invitations/{id}/resend", roles(s.settingsInvitationResend, pg.AppAdmin))
 	mux.Handle("POST /settings/invitations/{id}/revoke", roles(s.settingsInvitationRevoke, pg.AppAdmin))
+	mux.Handle("GET /settings/alerts", roles(s.settingsAlertsPage, pg.AppAdmin))
+	mux.Handle("POST /settings/alerts", roles(s.settingsAlertsSave, pg.AppAdmin))
 	// Staff see any tenant's dashboard read-only ("ver como cliente"), every view audited.
 	mux.Handle("GET /admin/tenants/{tenant}/dashboard", roles(s.dashboardPage, staffRoles...))
 	mux.Handle("GET /admin/tenants/{tenant}/dashboard/export/{chart}", roles(s.chartExport, staffRoles...))
@@ -111,6 +113,8 @@ func (s *Server) routes() http.Handler {
 	// E-mail: a tenant's subscriptions and send log; invitations across tenants, held ones and
 	// the accounts holding their addresses (super_admin frees an address, resends).
 	mux.Handle("GET /admin/tenants/{tenant}/mail", roles(s.adminTenantMail, staffRoles...))
+	// Alerts: a tenant's settings (key masked) and delivery log, read-only for staff.
+	mux.Handle("GET /admin/tenants/{tenant}/alerts", roles(s.adminTenantAlerts, staffRoles...))
 	mux.Handle("GET /admin/invitations", roles(s.adminInvitations, staffRoles...))
 	mux.Handle("POST /admin/invitations/{tenant}/{id}/resend", roles(s.adminInvitationResend, pg.AppSuperAdmin))
 	mux.Handle("POST /admin/users/{id}/release", roles(s.adminUserRelease, pg.AppSuperAdmin))

@@ -16,6 +16,7 @@ import (
 
 	"github.com/geniai/analytics/internal/account"
 	"github.com/geniai/analytics/internal/admin"
+	"github.com/geniai/analytics/internal/alert"
 	"github.com/geniai/analytics/internal/auth"
 	"github.com/geniai/analytics/internal/config"
 	"github.com/geniai/analytics/internal/dashboard"
@@ -35,6 +36,9 @@ type Options struct {
 	// SessionCleanup is how often expired rows are purged from public.sessions; 0 disables it
 	// (tests: each test database is dropped anyway).
 	SessionCleanup time.Duration
+	// AlertGuard checks webhook URLs when saved; the zero Guard (production) allows public
+	// addresses only, resolved by DNS. Tests inject a resolver.
+	AlertGuard alert.Guard
 }
 
 // Server holds what the handlers share.
@@ -55,6 +59,7 @@ type Server struct {
 	acct      *account.Service
 	inboxes   func(ctx context.Context) ([]admin.SourceInbox, error)
 	sync      func(ctx context.Context, tenantID int64, full bool) error
+	guard     alert.Guard
 }
 
 // New builds a Server; call Close when done.
@@ -62,7 +67,7 @@ func New(o Options) (*Server, error) {
 	if o.DB == nil {
 		return nil, errors.New("web: nil DB")
 	}
-	s := &Server{db: o.DB, cfg: o.Config, log: o.Logger, now: o.Now, inboxes: o.Inboxes, sync: o.Sync}
+	s := &Server{db: o.DB, cfg: o.Config, log: o.Logger, now: o.Now, inboxes: o.Inboxes, sync: o.Sync, guard: o.AlertGuard}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
