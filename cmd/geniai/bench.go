@@ -34,7 +34,8 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	scale := fs.String("scale", "full", "tamanho: full (100 clientes, 1M conversas), medium (20 clientes, 120 mil conversas; exportação em 100 mil linhas) ou small (rápido)")
 	out := fs.String("out", "bench/results", "pasta dos relatórios")
 	keep := fs.Bool("keep", false, "mantém os bancos criados pelo benchmark")
-	skip := fs.String("skip", "", "fases a pular, separadas por vírgula: etl,dashboard,rls,http,fuzz,isolation,whale")
+	skip := fs.String("skip", "", "fases a pular, separadas por vírgula: etl,dashboard,digest,rls,http,fuzz,isolation,whale,etlcost")
+	baseline := fs.String("baseline", "", "builds anteriores para comparar o ETL (fase etlcost): rótulo=caminho do binário, separados por vírgula")
 	fuzztime := fs.Duration("fuzztime", 0, "tempo por alvo de fuzzing (padrão: 30s em full, 5s em small)")
 	loadRequests := fs.Int("load-requests", 0, "LOAD_REQUESTS do teste de isolamento (padrão: 100000 em full)")
 	if err := parse(fs, args); err != nil {
@@ -72,6 +73,16 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 		if _, err := rep.Write(*out); err != nil {
 			fmt.Fprintf(e.stderr, "relatório parcial: %v\n", err)
 		}
+	}
+	for _, b := range strings.Split(*baseline, ",") {
+		if b = strings.TrimSpace(b); b == "" {
+			continue
+		}
+		label, path, ok := strings.Cut(b, "=")
+		if !ok || label == "" || path == "" {
+			return apperr.New(apperr.Invalid, "--baseline: use rótulo=caminho, por exemplo antes=/tmp/geniai-antes")
+		}
+		cfg.Baselines = append(cfg.Baselines, bench.Baseline{Label: label, Binary: path})
 	}
 	for _, s := range strings.Split(*skip, ",") {
 		if s = strings.TrimSpace(s); s != "" {

@@ -67,6 +67,8 @@ type Config struct {
 	Keep       bool   // keep the bench databases afterwards
 	CrashDir   string // where failing fuzz inputs are moved (out of the source tree); "" is bench/results/fuzz-crashers
 	Skip       map[string]bool
+	// Baselines are earlier builds the etlcost phase compares the ETL of this build with.
+	Baselines []Baseline
 	Log        io.Writer // progress lines
 	// AfterPhase, when set, gets the report so far after every phase (the command writes it, so
 	// a run stopped late still leaves the figures it measured).
@@ -146,6 +148,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		{"fuzz", r.fuzzPhase},
 		{"isolation", r.isolationPhase},
 		{"whale", r.whalePhase},
+		{"etlcost", r.etlCostPhase},
 	}
 	for _, p := range phases {
 		if cfg.Skip[p.name] {

@@ -83,6 +83,11 @@ func (r *run) startChild(ctx context.Context, env map[string]string, args ...str
 	if err != nil {
 		return nil, err
 	}
+	return startBinary(bin, env, args...)
+}
+
+// startBinary starts the geniai binary at bin (another build, for a before/after comparison).
+func startBinary(bin string, env map[string]string, args ...string) (*child, error) {
 	c := &child{cmd: exec.Command(bin, args...), done: make(chan struct{})}
 	c.cmd.Env = childEnv(env)
 	pr, pw := io.Pipe()
