@@ -69,7 +69,7 @@ type Config struct {
 	Skip       map[string]bool
 	// Baselines are earlier builds the etlcost phase compares the ETL of this build with.
 	Baselines []Baseline
-	Log        io.Writer // progress lines
+	Log       io.Writer // progress lines
 	// AfterPhase, when set, gets the report so far after every phase (the command writes it, so
 	// a run stopped late still leaves the figures it measured).
 	AfterPhase func(*Report)
