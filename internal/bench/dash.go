@@ -100,7 +100,8 @@ func (r *run) dashboardPhase(ctx context.Context) error {
 }
 
 // queueLatency: the queue page's query (Service.Queue: counts and the first page, oldest wait
-// first) for the smallest, median and largest tenant, and the largest one's past-SLA filter.
+// first) for the tenants picked (the smallest, median and largest; the whale phase its single
+// tenant holding the whole source), and the last one's past-SLA filter.
 func (r *run) queueLatency(ctx context.Context, svc *dashboard.Service, picks []sized) error {
 	sc := r.cfg.Scale
 	type qcase struct {

@@ -112,6 +112,9 @@ func (r *run) whalePhase(ctx context.Context) error {
 		return fmt.Errorf("whale list: %w", err)
 	}
 	r.latencyRows(sec, fmt.Sprintf("Service.List first page (%d rows + total), 90 days", f.PageSize), s, 30)
+	if err := r.queueLatency(ctx, ds, []sized{p}); err != nil {
+		return err
+	}
 	if err := r.exportRate(ctx, ds, p); err != nil {
 		return err
 	}
