@@ -1,0 +1,105 @@
+package web
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/geniai/analytics/internal/alert"
+)
+
+// overflow is how many CSS pixels the page is wider than the window (0: nothing scrolls sideways)
+// and the outermost elements that stick out.
+func overflow(dst *int, culprits *string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		into(dst, chromedp.Evaluate[int](`Math.max(0, document.documentElement.scrollWidth - window.innerWidth)`)),
+		into(culprits, chromedp.Evaluate[string](`[...document.querySelectorAll('body *')].filter(e =>
+			e.getBoundingClientRect().right > window.innerWidth + 1 &&
+			!(e.parentElement && e.parentElement.getBoundingClientRect().right > window.innerWidth + 1))
+			.slice(0, 5).map(e => e.tagName.toLowerCase() + (e.className ? '.' + String(e.className).trim().replace(/ +/g, '.') : '')).join(', ')`)),
+	)
+}
+
+// TestBrowserQueueAndAlerts: in Chromium, at desktop (1440×900) and phone (390×844) sizes, a
+// tenant admin opens "Aguardando atendimento", filters it to the conversations past the SLA,
+// saves the alert settings and reads the delivery log after a sync fired alerts; neither page
+// scrolls sideways. Screenshots go to TEST_ARTIFACTS.
+func TestBrowserQueueAndAlerts(t *testing.T) {
+	h, a, _, _ := queueHarness(t)
+	h.user(a, "dona@a.test", "admin", pw)
+	ctx, dir := chrome(t)
+	base := h.ts.URL
+	var wide [5]int
+	var culprits [5]string
+	var rows, pastChip, cards, saved string
+	err := chromedp.Do(ctx,
+		chromedp.EmulateViewport(1440, 900),
+		signIn(base, "dona@a.test", pw),
+		chromedp.WaitVisible(`.kpis`),
+		chromedp.Click(`a.queue-headline`),
+		chromedp.WaitVisible(`table.queue`),
+		into(&rows, chromedp.Text(`table.queue tbody`)),
+		overflow(&wide[0], &culprits[0]),
+		shot(dir, "01-queue-1440"),
+		chromedp.Click(`.queue-states a.state-past_sla`),
+		chromedp.WaitVisible(`.queue-states a.state-past_sla.active`),
+		into(&pastChip, chromedp.Text(`.queue-states a.state-past_sla`)),
+		overflow(&wide[1], &culprits[1]),
+		shot(dir, "02-queue-past-sla-1440"),
+		chromedp.EmulateViewport(390, 844),
+		chromedp.Navigate(base+"/queue"),
+		chromedp.WaitVisible(`table.queue`),
+		into(&cards, chromedp.Text(`table.queue tbody tr:first-child`)),
+		overflow(&wide[2], &culprits[2]),
+		shot(dir, "03-queue-390"),
+		chromedp.EmulateViewport(1440, 900),
+		chromedp.Navigate(base+"/settings/alerts"),
+		chromedp.WaitVisible(`form[action="/settings/alerts"]`),
+		chromedp.Click(`input[name=sla_enabled]`),
+		chromedp.Click(`input[name=window_enabled]`),
+		chromedp.SendKeys(`textarea[name=emails]`, "gerente@a.test"),
+		chromedp.SendKeys(`input[name=webhook_url]`, "https://93.184.216.34/geniai"),
+		chromedp.Submit(`textarea[name=emails]`),
+		chromedp.WaitVisible(`.notice`),
+		into(&saved, chromedp.Text(`.notice`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(rows, "passou do SLA") || !strings.Contains(pastChip, "Passou do SLA") || cards == "" || saved == "" {
+		t.Fatalf("queue rows %.200q, past-SLA chip %q, first card %.200q, saved notice %q", rows, pastChip, cards, saved)
+	}
+
+	// A sync fires the due alerts (one e-mail and one webhook each); the log lists them.
+	n, err := (&alert.Evaluator{DB: h.env.DB, MailFrom: "alertas@geniai.test"}).Tenant(context.Background(), a)
+	if err != nil || n == 0 {
+		t.Fatalf("alerts fired: %d, %v", n, err)
+	}
+	var log string
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(base+"/settings/alerts"),
+		chromedp.WaitVisible(`table.alert-log`),
+		into(&log, chromedp.Text(`table.alert-log tbody`)),
+		overflow(&wide[3], &culprits[3]),
+		shot(dir, "04-alerts-1440"),
+		chromedp.EmulateViewport(390, 844),
+		chromedp.Navigate(base+"/settings/alerts"),
+		chromedp.WaitVisible(`table.alert-log`),
+		overflow(&wide[4], &culprits[4]),
+		shot(dir, "05-alerts-390"),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log, "gerente@a.test") || !strings.Contains(log, "93.184.216.34") {
+		t.Errorf("delivery log: %.300q", log)
+	}
+	for i, w := range wide {
+		if w > 0 {
+			t.Errorf("page %d of %s scrolls sideways by %d px: %s", i+1, dir, w, culprits[i])
+		}
+	}
+	t.Logf("screenshots in %s", dir)
+}
