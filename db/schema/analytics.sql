@@ -1500,6 +1500,12 @@ ALTER TABLE ONLY analytics.transcripts
 CREATE INDEX alerts_tenant_fired_idx ON analytics.alerts USING btree (tenant_id, fired_at DESC);
 
 --
+-- Name: conversations_awaiting_idx; Type: INDEX; Schema: analytics; Owner: geniai_owner
+--
+
+CREATE INDEX conversations_awaiting_idx ON analytics.conversations USING btree (tenant_id, waiting_since, conversation_id) INCLUDE (inbox_id, waiting_due_at, window_closes_at) WHERE (waiting_since IS NOT NULL);
+
+--
 -- Name: conversations_contact_name_trgm_idx; Type: INDEX; Schema: analytics; Owner: geniai_owner
 --
 
@@ -1534,12 +1540,6 @@ CREATE INDEX conversations_tenant_updated_idx ON analytics.conversations USING b
 --
 
 CREATE INDEX conversations_wait_unanswered_idx ON analytics.conversations USING btree (tenant_id, created_day, human_wait_due_at) WHERE ((human_wait_from IS NOT NULL) AND (human_wait_reply_at IS NULL));
-
---
--- Name: conversations_waiting_idx; Type: INDEX; Schema: analytics; Owner: geniai_owner
---
-
-CREATE INDEX conversations_waiting_idx ON analytics.conversations USING btree (tenant_id, waiting_since, conversation_id) WHERE (waiting_since IS NOT NULL);
 
 --
 -- Name: daily_labels_inbox_idx; Type: INDEX; Schema: analytics; Owner: geniai_owner
