@@ -5,7 +5,7 @@
 -- Run by db/tests/run.sh (pg_prove) as a superuser, in one transaction that is rolled back.
 
 BEGIN;
-SELECT plan(26);
+SELECT plan(29);
 
 -- Our schemas. Tenant-data schemas (analytics, audit, etl) are the Citus-distributed ones.
 CREATE TEMP VIEW our_tables AS
@@ -160,8 +160,8 @@ SELECT is_empty($$
     SELECT rolname || ': ' || concat_ws(', ', CASE WHEN rolsuper THEN 'SUPERUSER' END,
                                               CASE WHEN rolbypassrls THEN 'BYPASSRLS' END)
       FROM pg_roles
-     WHERE rolname LIKE 'geniai\_%' AND (rolsuper OR rolbypassrls)
-$$, '(g) no geniai_* role is SUPERUSER or BYPASSRLS');
+     WHERE rolname LIKE 'geniai\_%' AND (rolsuper OR (rolbypassrls AND rolname <> 'geniai_backup'))
+$$, '(g) no geniai_* role is SUPERUSER or BYPASSRLS (but geniai_backup, see (l))');
 SELECT results_eq(
     $$SELECT rolcanlogin, rolinherit FROM pg_roles WHERE rolname = 'geniai_authenticator'$$,
     $$VALUES (true, false)$$,
@@ -215,8 +215,9 @@ SELECT is_empty($$
       FROM grantees g
      WHERE g.oid <> 'geniai_owner'::regrole
        AND (g.oid = 0 OR NOT pg_has_role(g.oid, 'geniai_owner', 'USAGE'))
+       AND g.rolname <> 'geniai_backup' -- it reads everything, for pg_dump (l)
        AND has_column_privilege(g.rolname, 'app.users', 'password_hash', 'SELECT')
-$$, '(j) no role but the owner may SELECT app.users.password_hash');
+$$, '(j) no role but the owner (and the backup role) may SELECT app.users.password_hash');
 SELECT set_has(
     'SELECT rolname::text FROM grantees',
     $$VALUES ('geniai_anon'), ('geniai_tenant'), ('geniai_staff'), ('geniai_etl'),
@@ -252,6 +253,40 @@ SELECT is_empty($$
      WHERE (n.nspname IN ('app', 'analytics', 'etl', 'audit') OR p.proowner = 'geniai_owner'::regrole)
        AND has_function_privilege('geniai_authenticator', p.oid, 'EXECUTE')
 $$, '(k) geniai_authenticator can execute none of our functions');
+
+-- (l) The backup role (`geniai db bootstrap --backup`) is the one exception to (g) and (j): pg_dump
+-- must read every row past forced RLS. It reads everything through pg_read_all_data and nothing
+-- else: no other membership, no members, no role attributes but LOGIN, INHERIT and BYPASSRLS, and
+-- no privilege that writes. Vacuous where the role does not exist.
+SELECT is_empty($$
+    SELECT 'geniai_backup: ' || concat_ws(', ', CASE WHEN rolsuper THEN 'SUPERUSER' END,
+                                               CASE WHEN rolcreaterole THEN 'CREATEROLE' END,
+                                               CASE WHEN rolcreatedb THEN 'CREATEDB' END,
+                                               CASE WHEN rolreplication THEN 'REPLICATION' END)
+      FROM pg_roles
+     WHERE rolname = 'geniai_backup' AND (rolsuper OR rolcreaterole OR rolcreatedb OR rolreplication)
+$$, '(l) geniai_backup is not SUPERUSER, CREATEROLE, CREATEDB or REPLICATION');
+SELECT is_empty($$
+    SELECT format('geniai_backup is a member of %s', r.rolname)
+      FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid
+     WHERE m.member = (SELECT oid FROM pg_roles WHERE rolname = 'geniai_backup')
+       AND r.rolname <> 'pg_read_all_data'
+    UNION ALL
+    SELECT format('%s is a member of geniai_backup', r.rolname)
+      FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.member
+     WHERE m.roleid = (SELECT oid FROM pg_roles WHERE rolname = 'geniai_backup')
+$$, '(l) geniai_backup belongs to pg_read_all_data only, and nobody belongs to it');
+SELECT is_empty($$
+    SELECT format('geniai_backup has %s on %s', p.priv, c.oid::regclass)
+      FROM pg_class c
+      JOIN pg_namespace n ON n.oid = c.relnamespace
+     CROSS JOIN unnest(ARRAY['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER']) p (priv)
+     WHERE EXISTS (SELECT FROM pg_roles WHERE rolname = 'geniai_backup')
+       AND c.relkind IN ('r', 'p', 'v', 'f')
+       AND (n.nspname IN ('app', 'analytics', 'etl', 'audit') OR pg_get_userbyid(c.relowner) = 'geniai_owner')
+       AND (has_table_privilege('geniai_backup', c.oid, p.priv)
+            OR (p.priv IN ('INSERT', 'UPDATE', 'REFERENCES') AND has_any_column_privilege('geniai_backup', c.oid, p.priv)))
+$$, '(l) geniai_backup may write nothing');
 
 SELECT * FROM finish();
 ROLLBACK;

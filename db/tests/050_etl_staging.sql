@@ -21,6 +21,7 @@ GRANT SELECT ON staging TO PUBLIC;
 
 -- Every privilege on a staging table held by a role that is not the owner or the loader (or a
 -- superuser, a built-in pg_* role, or a role acting as one of those through INHERIT), or by PUBLIC.
+-- The backup role reads everything, staging included (010_catalog.sql (l)).
 CREATE TEMP VIEW staging_offences AS
 SELECT format('%s: %s has %s', s.name, g.rolname, p.priv) AS offence
   FROM staging s
@@ -28,6 +29,7 @@ SELECT format('%s: %s has %s', s.name, g.rolname, p.priv) AS offence
              UNION ALL SELECT 0, 'public') g
  CROSS JOIN unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER']) p (priv)
  WHERE (g.oid = 0 OR NOT (pg_has_role(g.oid, s.relowner, 'USAGE') OR pg_has_role(g.oid, 'geniai_etl', 'USAGE')))
+   AND NOT (g.rolname = 'geniai_backup' AND p.priv = 'SELECT')
    AND (has_table_privilege(g.rolname, s.oid, p.priv)
         OR (p.priv IN ('SELECT', 'INSERT', 'UPDATE', 'REFERENCES')
             AND has_any_column_privilege(g.rolname, s.oid, p.priv)));
