@@ -104,6 +104,7 @@ func (in *installer) envFile(analytics, source *pgtest.Cluster, pw map[string]st
 		"AUTHENTICATOR_PASSWORD", pw["GENIAI_AUTHENTICATOR_PASSWORD"],
 		"OWNER_PASSWORD", pw["GENIAI_OWNER_PASSWORD"],
 		"READER_PASSWORD", pw["CHATWOOT_READER_PASSWORD"],
+		"127.0.0.1:9464", "127.0.0.1:0",
 	).Replace(string(b))
 	if err := os.WriteFile(filepath.Join(in.dir, "geniai.env"), []byte(s), 0o600); err != nil {
 		in.t.Fatal(err)

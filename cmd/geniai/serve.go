@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/geniai/analytics/internal/admin"
@@ -12,6 +14,7 @@ import (
 	"github.com/geniai/analytics/internal/digest"
 	"github.com/geniai/analytics/internal/etl"
 	"github.com/geniai/analytics/internal/mail"
+	"github.com/geniai/analytics/internal/metrics"
 	"github.com/geniai/analytics/internal/pg"
 	"github.com/geniai/analytics/internal/web"
 )
@@ -39,9 +42,12 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	o := web.Options{DB: db, Config: e.cfg, Logger: logger, SessionCleanup: 5 * time.Minute}
+	m := metrics.New()
+	m.AddPool("primary", db.Pool)
+	o := web.Options{DB: db, Config: e.cfg, Logger: logger, SessionCleanup: 5 * time.Minute, Metrics: m}
 	if src := e.cfg.ChatwootDatabaseURL; src != "" {
-		runner := &etl.Runner{DB: db, SourceURL: src, Workers: e.cfg.ETLWorkers, StatementTimeout: e.cfg.ETLStatementTimeout}
+		runner := &etl.Runner{DB: db, SourceURL: src, Workers: e.cfg.ETLWorkers, StatementTimeout: e.cfg.ETLStatementTimeout,
+			OnResult: etlMetrics(m)}
 		// After each successful sync of a tenant its alerts are judged at the new sync time and
 		// queued (docs/alerts.md): once per conversation, condition and waiting episode, however
 		// many servers run. E-mail goes through the mail queue when SMTP is configured.
@@ -56,6 +62,8 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		// The sender delivers queued webhooks (signed, retried with backoff); several servers never
 		// take the same delivery.
 		go (&alert.Sender{DB: db, Logger: logger}).Run(ctx, 5*time.Second)
+		m.AddGauge("etl_sync_lag_seconds", "Seconds since each tenant's last successful sync (tenants never synced are absent).",
+			[]string{"tenant"}, 10*time.Second, logger, syncLag(runner))
 		o.Inboxes = func(ctx context.Context) ([]admin.SourceInbox, error) { return chatwoot.Inboxes(ctx, src) }
 		o.Sync = func(ctx context.Context, tenantID int64, full bool) error {
 			_, err := runner.RunTenant(ctx, tenantID, full)
@@ -88,5 +96,57 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 			Attach: digest.XLSXAttachment(srv.ConversationsXLSX)}).Run(ctx, time.Minute)
 	}
 	defer srv.Close()
+	if e.cfg.MetricsAddr != "" {
+		go serveMetrics(ctx, e.cfg.MetricsAddr, m.Handler(e.cfg.MetricsToken, logger), logger)
+	}
 	return srv.ListenAndServe(ctx, *addr)
+}
+
+// serveMetrics answers /metrics on a listener of its own (METRICS_ADDR), meant for a private
+// interface the scraper reaches; it stops with ctx.
+func serveMetrics(ctx context.Context, addr string, h http.Handler, log *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second}
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	log.Info("metrics listening", "addr", addr)
+	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Error("metrics listener failed", "addr", addr, "err", err)
+	}
+}
+
+// etlMetrics records every tenant run, whoever started it.
+func etlMetrics(m *metrics.Metrics) func(etl.Result) {
+	return func(r etl.Result) {
+		outcome := "ok"
+		switch {
+		case r.Skipped:
+			outcome = "skipped"
+		case r.Err != nil:
+			outcome = "failed"
+		case r.Unchanged:
+			outcome = "unchanged"
+		}
+		m.ETLRun(outcome, r.Duration, int64(r.Extracted), int64(r.Inserted+r.Updated), int64(r.Deleted))
+	}
+}
+
+// syncLag reads every tenant's time since its last successful sync.
+func syncLag(runner *etl.Runner) func(ctx context.Context) ([]metrics.Sample, error) {
+	return func(ctx context.Context) ([]metrics.Sample, error) {
+		st, err := runner.Status(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]metrics.Sample, 0, len(st))
+		for _, t := range st {
+			if t.LastSuccessAt != nil {
+				out = append(out, metrics.Sample{Labels: []string{t.Slug}, Value: t.Lag.Seconds()})
+			}
+		}
+		return out, nil
+	}
 }

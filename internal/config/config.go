@@ -37,6 +37,8 @@ type Config struct {
 	ETLStatementTimeout  time.Duration // ETL_STATEMENT_TIMEOUT, default 10m: every statement of a sync, both databases, every ETL path
 	LogLevel             string        // LOG_LEVEL: debug, info (default), warn, error
 	TrustProxy           bool          // TRUST_PROXY: take the client IP from X-Forwarded-For
+	MetricsAddr          string        // METRICS_ADDR: a listener of its own for /metrics (e.g. 127.0.0.1:9464); "" for none
+	MetricsToken         string        // METRICS_TOKEN: serve /metrics on the main listener to this bearer token; "" for never
 	// Outgoing e-mail (invitations, password resets, digests); all off while SMTP_URL is unset.
 	SMTPURL   string // SMTP_URL: smtp://user:pass@host:587 (STARTTLS), smtps://host:465, smtp://host:1025?tls=none
 	MailFrom  string // MAIL_FROM: sender, e.g. "GeniAI <noreply@example.com>"
@@ -68,6 +70,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		SMTPURL:              getenv("SMTP_URL"),
 		MailFrom:             getenv("MAIL_FROM"),
 		PublicURL:            getenv("PUBLIC_URL"),
+		MetricsAddr:          getenv("METRICS_ADDR"),
+		MetricsToken:         getenv("METRICS_TOKEN"),
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < 32 {
+		p.errs = append(p.errs, "METRICS_TOKEN must be at least 32 characters (it guards /metrics on the public listener)")
 	}
 	if c.BcryptCost < 10 || c.BcryptCost > 16 {
 		p.errs = append(p.errs, "BCRYPT_COST must be between 10 and 16")

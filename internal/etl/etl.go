@@ -60,6 +60,9 @@ type Runner struct {
 	SourceTimeout    time.Duration // the source's statement_timeout when it must differ (tests); default StatementTimeout
 	Worker           string        // recorded on runs; default host:pid
 	Logger           *slog.Logger  // warnings about the source (an inbox timezone PostgreSQL does not know); default slog.Default()
+	// OnResult, when set, is told every tenant run's result, whoever started it (the scheduler,
+	// "sincronizar agora", a webhook): serve's metrics.
+	OnResult func(Result)
 
 	// AfterRun, when set, is called after each successful run of a tenant (loaded or unchanged,
 	// never a skipped one), outside the run's transaction: `geniai serve` fires the tenant's
@@ -301,7 +304,12 @@ func (r *Runner) RunTenant(ctx context.Context, tenantID int64, full bool) (Resu
 func (r *Runner) runTenant(ctx context.Context, src *source, srcErr error, fps *fingerprints, tenantID int64, full bool) (res Result) {
 	start := time.Now()
 	res.TenantID = tenantID
-	defer func() { res.Duration = time.Since(start) }()
+	defer func() {
+		res.Duration = time.Since(start)
+		if r.OnResult != nil {
+			r.OnResult(res)
+		}
+	}()
 	p := r.principal(tenantID)
 	if src == nil && srcErr == nil {
 		s, err := r.openSource(ctx)

@@ -18,6 +18,9 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /static/", staticHandler())
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("GET /readyz", s.handle(s.readyz))
+	if s.cfg.MetricsToken != "" { // never public without a token (or on METRICS_ADDR, see serve)
+		mux.Handle("GET /metrics", s.metrics.Handler(s.cfg.MetricsToken, s.log))
+	}
 
 	// Pages: sessions → CSRF → authenticate → the error wrapper.
 	page := func(h handlerFunc) http.Handler {
@@ -124,5 +127,5 @@ func (s *Server) routes() http.Handler {
 	// Anything else: anonymous visitors go to /login, signed-in ones get a 404 page.
 	mux.Handle("/", user(s.notFound))
 
-	return s.recoverPanics(s.logRequests(s.securityHeaders(s.limitBodies(mux))))
+	return s.recoverPanics(s.logRequests(s.securityHeaders(s.limitBodies(s.metrics.Instrument(mux)))))
 }

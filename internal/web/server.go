@@ -20,6 +20,7 @@ import (
 	"github.com/geniai/analytics/internal/auth"
 	"github.com/geniai/analytics/internal/config"
 	"github.com/geniai/analytics/internal/dashboard"
+	"github.com/geniai/analytics/internal/metrics"
 	"github.com/geniai/analytics/internal/pg"
 )
 
@@ -39,6 +40,9 @@ type Options struct {
 	// AlertGuard checks webhook URLs when saved; the zero Guard (production) allows public
 	// addresses only, resolved by DNS. Tests inject a resolver.
 	AlertGuard alert.Guard
+	// Metrics records requests; nil: a registry of the server's own. /metrics is served on this
+	// listener only when Config.MetricsToken is set (serve also offers METRICS_ADDR).
+	Metrics *metrics.Metrics
 }
 
 // Server holds what the handlers share.
@@ -60,6 +64,7 @@ type Server struct {
 	inboxes   func(ctx context.Context) ([]admin.SourceInbox, error)
 	sync      func(ctx context.Context, tenantID int64, full bool) error
 	guard     alert.Guard
+	metrics   *metrics.Metrics
 }
 
 // New builds a Server; call Close when done.
@@ -67,7 +72,10 @@ func New(o Options) (*Server, error) {
 	if o.DB == nil {
 		return nil, errors.New("web: nil DB")
 	}
-	s := &Server{db: o.DB, cfg: o.Config, log: o.Logger, now: o.Now, inboxes: o.Inboxes, sync: o.Sync, guard: o.AlertGuard}
+	s := &Server{db: o.DB, cfg: o.Config, log: o.Logger, now: o.Now, inboxes: o.Inboxes, sync: o.Sync, guard: o.AlertGuard, metrics: o.Metrics}
+	if s.metrics == nil {
+		s.metrics = metrics.New()
+	}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
