@@ -69,6 +69,15 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 			_, err := runner.RunTenant(ctx, tenantID, full)
 			return err
 		}
+		// Chatwoot webhooks notify a tenant's sync within WEBHOOK_DEBOUNCE; the scheduler below
+		// stays the safety net for a lost delivery.
+		deb := &etl.Debouncer{Delay: e.cfg.WebhookDebounce, Concurrency: e.cfg.ETLWorkers, Logger: logger,
+			Sync: func(ctx context.Context, tenantID int64) error {
+				_, err := runner.RunTenant(ctx, tenantID, false)
+				return err
+			}}
+		deb.Start(ctx)
+		o.Notify = deb.Notify
 		// The scheduler syncs every tenant each ETL_INTERVAL; failures back off per tenant and
 		// never stop the server.
 		go (&etl.Scheduler{Runner: runner, Interval: e.cfg.ETLInterval, Logger: logger}).Run(ctx)

@@ -39,6 +39,8 @@ type Config struct {
 	TrustProxy           bool          // TRUST_PROXY: take the client IP from X-Forwarded-For
 	MetricsAddr          string        // METRICS_ADDR: a listener of its own for /metrics (e.g. 127.0.0.1:9464); "" for none
 	MetricsToken         string        // METRICS_TOKEN: serve /metrics on the main listener to this bearer token; "" for never
+	WebhookSecret        string        // WEBHOOK_SECRET: the path secret of POST /hooks/chatwoot/{secret}; "" disables the route
+	WebhookDebounce      time.Duration // WEBHOOK_DEBOUNCE, default 2s: notices of one tenant within it make one sync
 	// Outgoing e-mail (invitations, password resets, digests); all off while SMTP_URL is unset.
 	SMTPURL   string // SMTP_URL: smtp://user:pass@host:587 (STARTTLS), smtps://host:465, smtp://host:1025?tls=none
 	MailFrom  string // MAIL_FROM: sender, e.g. "GeniAI <noreply@example.com>"
@@ -72,6 +74,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		PublicURL:            getenv("PUBLIC_URL"),
 		MetricsAddr:          getenv("METRICS_ADDR"),
 		MetricsToken:         getenv("METRICS_TOKEN"),
+		WebhookSecret:        getenv("WEBHOOK_SECRET"),
+		WebhookDebounce:      p.duration("WEBHOOK_DEBOUNCE", 2*time.Second),
+	}
+	if c.WebhookSecret != "" && (len(c.WebhookSecret) < 32 || strings.Trim(c.WebhookSecret, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != "") {
+		p.errs = append(p.errs, "WEBHOOK_SECRET must be at least 32 characters among letters, digits, - and _ (it is part of a URL)")
 	}
 	if c.MetricsToken != "" && len(c.MetricsToken) < 32 {
 		p.errs = append(p.errs, "METRICS_TOKEN must be at least 32 characters (it guards /metrics on the public listener)")

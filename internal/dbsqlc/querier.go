@@ -390,6 +390,9 @@ type Querier interface {
 	// UserUpdate changes name, role and active flag; deactivation bumps auth_version so the user's
 	// sessions end at their next request.
 	UserUpdate(ctx context.Context, arg UserUpdateParams) (UserUpdateRow, error)
+	// WebhookInboxTenants maps every inbox of a tenant the scheduler syncs (not the platform, not
+	// cancelled) to that tenant: what a Chatwoot webhook's inbox id is resolved with.
+	WebhookInboxTenants(ctx context.Context) ([]WebhookInboxTenantsRow, error)
 }
 
 var _ Querier = (*Queries)(nil)

@@ -107,12 +107,20 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("request_id", info.id),
 			slog.String("method", r.Method),
-			slog.String("path", tokenPath(r.URL.Path)),
+			slog.String("path", loggedPath(r.URL.Path)),
 			slog.Int("status", sw.status),
 			slog.Int64("user_id", info.userID),
 			slog.Int64("tenant_id", info.tenantID),
 			slog.Duration("duration", time.Since(start)))
 	})
+}
+
+// loggedPath is the path as logged: a webhook's secret and a link's token never reach the logs.
+func loggedPath(p string) string {
+	if strings.HasPrefix(p, webhookPathPrefix) {
+		return webhookPathPrefix + "[secret]"
+	}
+	return tokenPath(p)
 }
 
 // recoverPanics turns a panic into the 500 page; the stack goes to the log only.

@@ -18,6 +18,10 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /static/", staticHandler())
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("GET /readyz", s.handle(s.readyz))
+	// Chatwoot webhooks: no session, no cross-origin check; the secret in the path authenticates.
+	if s.webhookSecret != nil {
+		mux.HandleFunc("POST "+webhookPathPrefix+"{secret}", s.chatwootHook)
+	}
 	if s.cfg.MetricsToken != "" { // never public without a token (or on METRICS_ADDR, see serve)
 		mux.Handle("GET /metrics", s.metrics.Handler(s.cfg.MetricsToken, s.log))
 	}

@@ -4,6 +4,7 @@ package web
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"html/template"
 	"log/slog"
@@ -43,6 +44,9 @@ type Options struct {
 	// Metrics records requests; nil: a registry of the server's own. /metrics is served on this
 	// listener only when Config.MetricsToken is set (serve also offers METRICS_ADDR).
 	Metrics *metrics.Metrics
+	// Notify tells a tenant's debounced sync that Chatwoot changed its data (webhooks); nil
+	// disables POST /hooks/chatwoot/{secret}, as does an empty Config.WebhookSecret.
+	Notify func(tenantID int64)
 }
 
 // Server holds what the handlers share.
@@ -65,6 +69,11 @@ type Server struct {
 	sync      func(ctx context.Context, tenantID int64, full bool) error
 	guard     alert.Guard
 	metrics   *metrics.Metrics
+	// Chatwoot webhooks: the secret's SHA-256 (nil: the route is off), the inbox → tenant map
+	// and the debounced sync to notify.
+	webhookSecret []byte
+	hookInboxes   inboxMap
+	notify        func(tenantID int64)
 }
 
 // New builds a Server; call Close when done.
@@ -75,6 +84,10 @@ func New(o Options) (*Server, error) {
 	s := &Server{db: o.DB, cfg: o.Config, log: o.Logger, now: o.Now, inboxes: o.Inboxes, sync: o.Sync, guard: o.AlertGuard, metrics: o.Metrics}
 	if s.metrics == nil {
 		s.metrics = metrics.New()
+	}
+	if o.Config.WebhookSecret != "" && o.Notify != nil {
+		sum := sha256.Sum256([]byte(o.Config.WebhookSecret))
+		s.webhookSecret, s.notify = sum[:], o.Notify
 	}
 	if s.log == nil {
 		s.log = slog.Default()
