@@ -171,6 +171,23 @@ FROM app.tenant_inboxes i
 WHERE i.tenant_id = @tenant_id
 ORDER BY i.inbox_name, i.inbox_id;
 
+-- name: DashboardVersion :one
+-- DashboardVersion is what a cached dashboard result depends on besides its filter and the
+-- asker: the tenant's data version (moved by every sync that merged), when its record and
+-- settings last changed (timezone, funnel rules, branding), its inboxes as the filters list them,
+-- and the last successful sync (shown, not part of the version). No row: the tenant is not
+-- visible to the asker.
+SELECT tn.updated_at AS tenant_updated_at,
+       ts.updated_at AS settings_updated_at,
+       coalesce(w.data_version, 0)::bigint AS data_version,
+       coalesce((SELECT md5(string_agg(concat_ws(',', i.inbox_id, i.inbox_name, i.channel_type), ';' ORDER BY i.inbox_id))
+                 FROM app.tenant_inboxes i WHERE i.tenant_id = tn.id), '')::text AS inboxes,
+       w.last_success_at
+FROM app.tenants tn
+LEFT JOIN app.tenant_settings ts ON ts.tenant_id = tn.id
+LEFT JOIN etl.watermarks w ON w.tenant_id = tn.id
+WHERE tn.id = @tenant_id;
+
 -- name: TenantLastSync :one
 -- TenantLastSync is when the tenant's data was last refreshed by a successful ETL run.
 SELECT w.last_success_at

@@ -137,9 +137,11 @@ WHERE w.tenant_id = @tenant_id AND EXISTS (SELECT FROM r);
 
 -- name: EtlStoreFingerprint :exec
 -- EtlStoreFingerprint records, after a merge, the fingerprint of what is now stored and the
--- source clock of the id set the run read.
+-- source clock of the id set the run read, and moves the tenant's data version (cached
+-- dashboards of the previous one are stale).
 UPDATE etl.watermarks w
-SET source_checked_at = @source_now::timestamptz, source_count = f.n, source_hash = f.h
+SET source_checked_at = @source_now::timestamptz, source_count = f.n, source_hash = f.h,
+    data_version = w.data_version + 1
 FROM (SELECT count(*)::bigint AS n,
              coalesce(sum(etl.fingerprint_hash(c.conversation_id, c.source_updated_at)) % 9223372036854775783, 0)::bigint AS h
       FROM analytics.conversations c

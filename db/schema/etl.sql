@@ -1214,7 +1214,8 @@ CREATE TABLE etl.watermarks (
     source_checked_at timestamp with time zone,
     source_count bigint,
     source_hash bigint,
-    reread_all boolean DEFAULT false NOT NULL
+    reread_all boolean DEFAULT false NOT NULL,
+    data_version bigint DEFAULT 0 NOT NULL
 );
 
 ALTER TABLE ONLY etl.watermarks FORCE ROW LEVEL SECURITY;
@@ -1269,6 +1270,12 @@ COMMENT ON COLUMN etl.watermarks.source_hash IS 'etl.fingerprint_hash summed ove
 --
 
 COMMENT ON COLUMN etl.watermarks.reread_all IS 'The next run extracts every conversation of the tenant (a migration added extracted columns); cleared by a successful merge.';
+
+--
+-- Name: COLUMN watermarks.data_version; Type: COMMENT; Schema: etl; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN etl.watermarks.data_version IS 'Incremented in the transaction of every run that merged data: cached dashboard results of an older version are stale.';
 
 --
 -- Name: runs runs_pkey; Type: CONSTRAINT; Schema: etl; Owner: geniai_owner
@@ -1616,3 +1623,9 @@ GRANT UPDATE(source_hash) ON TABLE etl.watermarks TO geniai_etl;
 --
 
 GRANT UPDATE(reread_all) ON TABLE etl.watermarks TO geniai_etl;
+
+--
+-- Name: COLUMN watermarks.data_version; Type: ACL; Schema: etl; Owner: geniai_owner
+--
+
+GRANT UPDATE(data_version) ON TABLE etl.watermarks TO geniai_etl;

@@ -41,6 +41,9 @@ type Config struct {
 	MetricsToken         string        // METRICS_TOKEN: serve /metrics on the main listener to this bearer token; "" for never
 	WebhookSecret        string        // WEBHOOK_SECRET: the path secret of POST /hooks/chatwoot/{secret}; "" disables the route
 	WebhookDebounce      time.Duration // WEBHOOK_DEBOUNCE, default 2s: notices of one tenant within it make one sync
+	// DashboardCacheEntries is DASHBOARD_CACHE_ENTRIES, default 2000: dashboards kept computed per
+	// (asker, tenant, filter, data version); 0 disables the cache.
+	DashboardCacheEntries int
 	// Outgoing e-mail (invitations, password resets, digests); all off while SMTP_URL is unset.
 	SMTPURL   string // SMTP_URL: smtp://user:pass@host:587 (STARTTLS), smtps://host:465, smtp://host:1025?tls=none
 	MailFrom  string // MAIL_FROM: sender, e.g. "GeniAI <noreply@example.com>"
@@ -51,31 +54,35 @@ type Config struct {
 func FromEnv(getenv func(string) string) (Config, error) {
 	p := parser{getenv: getenv}
 	c := Config{
-		DatabaseURL:          getenv("DATABASE_URL"),
-		MigrationDatabaseURL: getenv("MIGRATION_DATABASE_URL"),
-		ChatwootDatabaseURL:  getenv("CHATWOOT_DATABASE_URL"),
-		ChatwootURL:          strings.TrimRight(strings.TrimSpace(getenv("CHATWOOT_URL")), "/"),
-		ListenAddr:           p.str("LISTEN_ADDR", ":8080"),
-		DBMaxConns:           int32(p.int("DB_MAX_CONNS", 16)),
-		StatementTimeout:     p.duration("STATEMENT_TIMEOUT", 30*time.Second),
-		BcryptCost:           p.int("BCRYPT_COST", 12),
-		SessionLifetime:      p.duration("SESSION_LIFETIME", 24*time.Hour),
-		SessionIdleTimeout:   p.duration("SESSION_IDLE_TIMEOUT", 2*time.Hour),
-		CookieSecure:         p.bool("COOKIE_SECURE", false),
-		HijackUserAgent:      p.oneOf("HIJACK_USER_AGENT", "destroy", "destroy", "audit", "off"),
-		HijackIP:             p.oneOf("HIJACK_IP", "audit", "destroy", "audit", "off"),
-		ETLInterval:          p.duration("ETL_INTERVAL", time.Minute),
-		ETLWorkers:           p.int("ETL_WORKERS", 2),
-		ETLStatementTimeout:  p.duration("ETL_STATEMENT_TIMEOUT", 10*time.Minute),
-		LogLevel:             p.oneOf("LOG_LEVEL", "info", "debug", "info", "warn", "error"),
-		TrustProxy:           p.bool("TRUST_PROXY", false),
-		SMTPURL:              getenv("SMTP_URL"),
-		MailFrom:             getenv("MAIL_FROM"),
-		PublicURL:            getenv("PUBLIC_URL"),
-		MetricsAddr:          getenv("METRICS_ADDR"),
-		MetricsToken:         getenv("METRICS_TOKEN"),
-		WebhookSecret:        getenv("WEBHOOK_SECRET"),
-		WebhookDebounce:      p.duration("WEBHOOK_DEBOUNCE", 2*time.Second),
+		DatabaseURL:           getenv("DATABASE_URL"),
+		MigrationDatabaseURL:  getenv("MIGRATION_DATABASE_URL"),
+		ChatwootDatabaseURL:   getenv("CHATWOOT_DATABASE_URL"),
+		ChatwootURL:           strings.TrimRight(strings.TrimSpace(getenv("CHATWOOT_URL")), "/"),
+		ListenAddr:            p.str("LISTEN_ADDR", ":8080"),
+		DBMaxConns:            int32(p.int("DB_MAX_CONNS", 16)),
+		StatementTimeout:      p.duration("STATEMENT_TIMEOUT", 30*time.Second),
+		BcryptCost:            p.int("BCRYPT_COST", 12),
+		SessionLifetime:       p.duration("SESSION_LIFETIME", 24*time.Hour),
+		SessionIdleTimeout:    p.duration("SESSION_IDLE_TIMEOUT", 2*time.Hour),
+		CookieSecure:          p.bool("COOKIE_SECURE", false),
+		HijackUserAgent:       p.oneOf("HIJACK_USER_AGENT", "destroy", "destroy", "audit", "off"),
+		HijackIP:              p.oneOf("HIJACK_IP", "audit", "destroy", "audit", "off"),
+		ETLInterval:           p.duration("ETL_INTERVAL", time.Minute),
+		ETLWorkers:            p.int("ETL_WORKERS", 2),
+		ETLStatementTimeout:   p.duration("ETL_STATEMENT_TIMEOUT", 10*time.Minute),
+		LogLevel:              p.oneOf("LOG_LEVEL", "info", "debug", "info", "warn", "error"),
+		TrustProxy:            p.bool("TRUST_PROXY", false),
+		SMTPURL:               getenv("SMTP_URL"),
+		MailFrom:              getenv("MAIL_FROM"),
+		PublicURL:             getenv("PUBLIC_URL"),
+		MetricsAddr:           getenv("METRICS_ADDR"),
+		MetricsToken:          getenv("METRICS_TOKEN"),
+		WebhookSecret:         getenv("WEBHOOK_SECRET"),
+		WebhookDebounce:       p.duration("WEBHOOK_DEBOUNCE", 2*time.Second),
+		DashboardCacheEntries: p.int("DASHBOARD_CACHE_ENTRIES", 2000),
+	}
+	if c.DashboardCacheEntries < 0 || c.DashboardCacheEntries > 1000000 {
+		p.errs = append(p.errs, "DASHBOARD_CACHE_ENTRIES must be between 0 (off) and 1000000")
 	}
 	if c.WebhookSecret != "" && (len(c.WebhookSecret) < 32 || strings.Trim(c.WebhookSecret, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != "") {
 		p.errs = append(p.errs, "WEBHOOK_SECRET must be at least 32 characters among letters, digits, - and _ (it is part of a URL)")

@@ -20,6 +20,11 @@ type Service struct {
 	// ScanOnly makes Load compute everything from the conversations, never the rollups: the
 	// reference the rollup path is tested against.
 	ScanOnly bool
+	// Cache, when set, keeps Load's results per (asker, tenant, filter, tenant version): a
+	// dashboard is computed once per change instead of once per view (cache.go).
+	Cache *Cache
+	// OnCache, when set, is told whether each Load was served from the cache (metrics).
+	OnCache func(hit bool)
 
 	// histReader, when set, replaces readHists: the other encodings BenchmarkHistEncodings
 	// measures against it.
@@ -90,14 +95,46 @@ func (d *Dashboard) Empty() bool {
 }
 
 // Load reads the whole dashboard in one read-only transaction, so every figure is of one snapshot.
+// With a Cache, the tenant's version is read first, in the same transaction, and a result of
+// that very version is returned without reading anything else; the caller must not modify it.
 func (s *Service) Load(ctx context.Context, p pg.Principal, tenantID int64, f Filter) (*Dashboard, error) {
 	var d *Dashboard
 	err := s.DB.InReadTx(ctx, p, func(tx pg.Tx) error {
-		var err error
-		d, err = s.LoadIn(ctx, tx, tenantID, f)
-		return err
+		if s.Cache == nil {
+			var err error
+			d, err = s.LoadIn(ctx, tx, tenantID, f)
+			return err
+		}
+		v, err := tx.DashboardVersion(ctx, tenantID)
+		if pg.IsNoRows(err) { // not visible to the asker: nothing to cache
+			d, err = s.LoadIn(ctx, tx, tenantID, f)
+			return err
+		}
+		if err != nil {
+			return err
+		}
+		key := newKey(p, tenantID, f, v)
+		if cached := s.Cache.get(key); cached != nil {
+			s.observe(true)
+			shown := *cached // the last sync moves without changing the data: read afresh
+			shown.LastSyncAt = v.LastSuccessAt
+			d = &shown
+			return nil
+		}
+		s.observe(false)
+		if d, err = s.LoadIn(ctx, tx, tenantID, f); err != nil {
+			return err
+		}
+		s.Cache.put(key, d)
+		return nil
 	})
 	return d, err
+}
+
+func (s *Service) observe(hit bool) {
+	if s.OnCache != nil {
+		s.OnCache(hit)
+	}
 }
 
 // LoadIn is Load inside the caller's transaction (the bench runs it under two roles to compare).

@@ -1087,6 +1087,45 @@ func (q *Queries) DashboardSummary(ctx context.Context, arg DashboardSummaryPara
 	return i, err
 }
 
+const dashboardVersion = `-- name: DashboardVersion :one
+SELECT tn.updated_at AS tenant_updated_at,
+       ts.updated_at AS settings_updated_at,
+       coalesce(w.data_version, 0)::bigint AS data_version,
+       coalesce((SELECT md5(string_agg(concat_ws(',', i.inbox_id, i.inbox_name, i.channel_type), ';' ORDER BY i.inbox_id))
+                 FROM app.tenant_inboxes i WHERE i.tenant_id = tn.id), '')::text AS inboxes,
+       w.last_success_at
+FROM app.tenants tn
+LEFT JOIN app.tenant_settings ts ON ts.tenant_id = tn.id
+LEFT JOIN etl.watermarks w ON w.tenant_id = tn.id
+WHERE tn.id = $1
+`
+
+type DashboardVersionRow struct {
+	TenantUpdatedAt   time.Time  `json:"tenant_updated_at"`
+	SettingsUpdatedAt *time.Time `json:"settings_updated_at"`
+	DataVersion       int64      `json:"data_version"`
+	Inboxes           string     `json:"inboxes"`
+	LastSuccessAt     *time.Time `json:"last_success_at"`
+}
+
+// DashboardVersion is what a cached dashboard result depends on besides its filter and the
+// asker: the tenant's data version (moved by every sync that merged), when its record and
+// settings last changed (timezone, funnel rules, branding), its inboxes as the filters list them,
+// and the last successful sync (shown, not part of the version). No row: the tenant is not
+// visible to the asker.
+func (q *Queries) DashboardVersion(ctx context.Context, tenantID int64) (DashboardVersionRow, error) {
+	row := q.db.QueryRow(ctx, dashboardVersion, tenantID)
+	var i DashboardVersionRow
+	err := row.Scan(
+		&i.TenantUpdatedAt,
+		&i.SettingsUpdatedAt,
+		&i.DataVersion,
+		&i.Inboxes,
+		&i.LastSuccessAt,
+	)
+	return i, err
+}
+
 const planPerCall = `-- name: PlanPerCall :exec
 SELECT set_config('plan_cache_mode', 'force_custom_plan', true)
 `

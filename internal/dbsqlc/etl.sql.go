@@ -366,7 +366,8 @@ func (q *Queries) EtlStatusList(ctx context.Context) ([]EtlStatusListRow, error)
 
 const etlStoreFingerprint = `-- name: EtlStoreFingerprint :exec
 UPDATE etl.watermarks w
-SET source_checked_at = $1::timestamptz, source_count = f.n, source_hash = f.h
+SET source_checked_at = $1::timestamptz, source_count = f.n, source_hash = f.h,
+    data_version = w.data_version + 1
 FROM (SELECT count(*)::bigint AS n,
              coalesce(sum(etl.fingerprint_hash(c.conversation_id, c.source_updated_at)) % 9223372036854775783, 0)::bigint AS h
       FROM analytics.conversations c
@@ -380,7 +381,8 @@ type EtlStoreFingerprintParams struct {
 }
 
 // EtlStoreFingerprint records, after a merge, the fingerprint of what is now stored and the
-// source clock of the id set the run read.
+// source clock of the id set the run read, and moves the tenant's data version (cached
+// dashboards of the previous one are stale).
 func (q *Queries) EtlStoreFingerprint(ctx context.Context, arg EtlStoreFingerprintParams) error {
 	_, err := q.db.Exec(ctx, etlStoreFingerprint, arg.SourceNow, arg.TenantID)
 	return err

@@ -1211,13 +1211,28 @@ func fingerprintSeesEveryChange(t *testing.T, pass bool) {
 	f := seeded(t, 40)
 	f.pass = pass
 	f.run(f.tenantA, false)
+	// The data version (what cached dashboards are keyed on) moves with every run that merged and
+	// with no run that found the source unchanged.
+	version := func() (v int64) {
+		t.Helper()
+		_ = f.super.QueryRow(context.Background(), "SELECT data_version FROM etl.watermarks WHERE tenant_id = $1", f.tenantA).Scan(&v)
+		return v
+	}
 	steady := func(what string) {
 		t.Helper()
+		before := version()
 		if res := f.run(f.tenantA, false); !res.Unchanged || res.Extracted != 0 {
 			t.Errorf("%s: run not skipped on an unchanged source: %+v", what, res)
 		}
+		if version() != before {
+			t.Errorf("%s: an unchanged run moved the data version", what)
+		}
+	}
+	if version() == 0 {
+		t.Error("the first load did not move the data version")
 	}
 	steady("after the first load")
+	merged := version()
 	var lastSuccess, checked time.Time
 	_ = f.super.QueryRow(context.Background(), "SELECT last_success_at, source_checked_at FROM etl.watermarks WHERE tenant_id = $1", f.tenantA).Scan(&lastSuccess, &checked)
 	steady("second pass")
@@ -1231,6 +1246,9 @@ func fingerprintSeesEveryChange(t *testing.T, pass bool) {
 	f.exec(f.src, "UPDATE conversations SET status = 2, updated_at = updated_at - interval '1 second' WHERE id = 3")
 	if res := f.run(f.tenantA, false); res.Unchanged || res.Updated != 1 {
 		t.Errorf("change stamped in the past: %+v, want 1 updated", res)
+	}
+	if version() <= merged {
+		t.Error("a run that updated a conversation did not move the data version")
 	}
 	steady("after the past-stamped change")
 

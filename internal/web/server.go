@@ -127,6 +127,10 @@ func New(o Options) (*Server, error) {
 	}))
 	s.auth = &auth.Authenticator{DB: o.DB, Cost: s.bcryptCst}
 	s.dash = &dashboard.Service{DB: o.DB}
+	if n := o.Config.DashboardCacheEntries; n > 0 {
+		s.dash.Cache = &dashboard.Cache{Max: n}
+		s.dash.OnCache = s.metrics.Cache
+	}
 	s.staff = &admin.Service{DB: o.DB, BcryptCost: s.bcryptCst}
 	s.acct = &account.Service{DB: o.DB, Mail: o.Config.Mail(), BcryptCost: s.bcryptCst}
 	s.auth.Warm()

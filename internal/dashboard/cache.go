@@ -1,0 +1,132 @@
+package dashboard
+
+import (
+	"container/list"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/geniai/analytics/internal/dbsqlc"
+	"github.com/geniai/analytics/internal/pg"
+)
+
+// Cache keeps computed dashboards so that one is computed once per change, not once per view
+// (ADR 015). An entry's key is everything the result depends on:
+//
+//   - who asks: database role, app role and the asker's tenant, so a result is never served to
+//     another tenant or another kind of user;
+//   - the tenant shown, and the filter with its period resolved to absolute dates (a relative
+//     period such as "7d" names other days after midnight, so it finds other entries then);
+//   - the tenant's version (DashboardVersion): its data version, which every sync that merged
+//     moves, the change stamps of its record and settings, and its inboxes.
+//
+// The version is read in the same transaction, on the same snapshot, as the result would be, so
+// an entry never holds data older than its key says. Entries of a tenant's previous versions are
+// dropped as soon as a newer one is stored; the rest is evicted least recently used beyond Max
+// entries, which bounds memory. Nothing in a Dashboard depends on the clock but its period (the
+// last sync time is read afresh on every view and never cached).
+type Cache struct {
+	Max int // entries kept; default 2,000 (a dashboard is a few tens of KB)
+
+	mu       sync.Mutex
+	lru      *list.List // of *cacheEntry, most recent first
+	entries  map[cacheKey]*list.Element
+	versions map[int64]string // tenant → newest version stored (one short string per tenant)
+	hits     uint64
+	misses   uint64
+}
+
+type cacheKey struct {
+	asker   string // role, app role, asker's tenant
+	tenant  int64
+	filter  string
+	version string
+}
+
+type cacheEntry struct {
+	key cacheKey
+	d   *Dashboard
+}
+
+// CacheStats are the cache's counters since it was made.
+type CacheStats struct {
+	Entries      int
+	Hits, Misses uint64
+}
+
+// Stats reports the cache's size and counters.
+func (c *Cache) Stats() CacheStats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	if c.lru != nil {
+		n = c.lru.Len()
+	}
+	return CacheStats{Entries: n, Hits: c.hits, Misses: c.misses}
+}
+
+func (c *Cache) max() int {
+	if c.Max > 0 {
+		return c.Max
+	}
+	return 2000
+}
+
+func newKey(p pg.Principal, tenantID int64, f Filter, v dbsqlc.DashboardVersionRow) cacheKey {
+	settings := ""
+	if v.SettingsUpdatedAt != nil {
+		settings = v.SettingsUpdatedAt.UTC().Format(time.RFC3339Nano)
+	}
+	return cacheKey{
+		asker:  fmt.Sprintf("%s/%s/%d", p.Role, p.AppRole, p.TenantID),
+		tenant: tenantID,
+		filter: f.From.Format(time.DateOnly) + "|" + f.To.Format(time.DateOnly) + "|" + f.Query().Encode(),
+		version: fmt.Sprintf("%d|%s|%s|%s", v.DataVersion, v.TenantUpdatedAt.UTC().Format(time.RFC3339Nano),
+			settings, v.Inboxes),
+	}
+}
+
+// get returns the entry for k, nil when there is none.
+func (c *Cache) get(k cacheKey) *Dashboard {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.entries[k]; ok {
+		c.lru.MoveToFront(el)
+		c.hits++
+		return el.Value.(*cacheEntry).d
+	}
+	c.misses++
+	return nil
+}
+
+// put stores d under k, dropping the tenant's entries of other versions.
+func (c *Cache) put(k cacheKey, d *Dashboard) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil {
+		c.entries, c.versions, c.lru = map[cacheKey]*list.Element{}, map[int64]string{}, list.New()
+	}
+	if old, ok := c.versions[k.tenant]; ok && old != k.version {
+		for el := c.lru.Front(); el != nil; {
+			next := el.Next()
+			if e := el.Value.(*cacheEntry); e.key.tenant == k.tenant && e.key.version != k.version {
+				c.lru.Remove(el)
+				delete(c.entries, e.key)
+			}
+			el = next
+		}
+	}
+	c.versions[k.tenant] = k.version
+	if el, ok := c.entries[k]; ok {
+		el.Value.(*cacheEntry).d = d
+		c.lru.MoveToFront(el)
+		return
+	}
+	c.entries[k] = c.lru.PushFront(&cacheEntry{key: k, d: d})
+	for c.lru.Len() > c.max() {
+		el := c.lru.Back()
+		e := el.Value.(*cacheEntry)
+		c.lru.Remove(el)
+		delete(c.entries, e.key)
+	}
+}
