@@ -10,6 +10,11 @@ DEV_DIR   := .data/dev
 DEV_PORT  ?= 54320
 TEST_DIR  := .data/test
 TEST_PORT ?= 54329
+# Streaming replicas of the dev and test clusters (DATABASE_READ_URL; the tests use a real one).
+DEV_REPLICA_DIR  := .data/dev-replica
+DEV_REPLICA_PORT ?= $(shell echo $$(( $(DEV_PORT) + 1 )))
+TEST_REPLICA_DIR := .data/test-replica
+TEST_REPLICA_PORT ?= $(shell echo $$(( $(TEST_PORT) + 1 )))
 TOOLS_DIR := .data/tools
 # make run's local mail catcher (used when SMTP_URL is not set): SMTP and its web page
 MAIL_SMTP_PORT ?= 1025
@@ -68,7 +73,9 @@ run: ## run the product with demo data (a local PostgreSQL under .data/ unless D
 	if [ -z "$${DATABASE_URL:-}" ]; then
 		db/pgcluster.sh start $(DEV_DIR) $(DEV_PORT)
 		db/pgcluster.sh bootstrap $(DEV_DIR) geniai chatwoot
+		db/pgcluster.sh replica $(DEV_DIR) $(DEV_REPLICA_DIR) $(DEV_REPLICA_PORT)
 		set -a; . $(DEV_DIR)/env; set +a
+		export DATABASE_READ_URL="$${DATABASE_URL/:$(DEV_PORT)\//:$(DEV_REPLICA_PORT)/}"
 	fi
 	$(BIN) migrate --quiet
 	$(BIN) demo setup
@@ -96,10 +103,13 @@ test: ## every check: gofmt, vet, sqlc diff and vet, squawk, sealed migrations, 
 	cleanup=""
 	if [ -z "$${TEST_DATABASE_URL:-}" ]; then
 		# The throwaway cluster stops however the run ends, so a later run can take the port.
-		cleanup="db/pgcluster.sh stop $(TEST_DIR)"
+		cleanup="db/pgcluster.sh stop $(TEST_REPLICA_DIR); db/pgcluster.sh stop $(TEST_DIR)"
 		trap "$$cleanup" EXIT
 		db/pgcluster.sh start $(TEST_DIR) $(TEST_PORT) --ephemeral
 		db/pgcluster.sh bootstrap $(TEST_DIR) geniai_vet
+		db/pgcluster.sh replica $(TEST_DIR) $(TEST_REPLICA_DIR) $(TEST_REPLICA_PORT) --ephemeral --fresh
+		. $(TEST_REPLICA_DIR)/cluster.env
+		export TEST_REPLICA_URL="$$PGSUPER_URL" TEST_REPLICA_DIR="$(CURDIR)/$(TEST_REPLICA_DIR)"
 		. $(TEST_DIR)/env
 		export TEST_DATABASE_URL="$$PGSUPER_URL" TEST_ROLE_PASSWORD
 	fi
@@ -213,8 +223,8 @@ db/psql: ## psql into the dev database as its owner
 
 .PHONY: db/reset
 db/reset: ## stop and delete the dev cluster (all local data)
-	db/pgcluster.sh stop $(DEV_DIR); rm -rf $(DEV_DIR)
+	db/pgcluster.sh stop $(DEV_REPLICA_DIR); db/pgcluster.sh stop $(DEV_DIR); rm -rf $(DEV_REPLICA_DIR) $(DEV_DIR)
 
 .PHONY: clean
 clean: ## stop local clusters and remove build output
-	db/pgcluster.sh stop $(DEV_DIR) || true; db/pgcluster.sh stop $(TEST_DIR) || true; rm -rf bin
+	for d in $(DEV_REPLICA_DIR) $(DEV_DIR) $(TEST_REPLICA_DIR) $(TEST_DIR); do db/pgcluster.sh stop $$d || true; done; rm -rf bin

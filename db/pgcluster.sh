@@ -7,11 +7,12 @@
 #   db/pgcluster.sh bootstrap DIR DB...            roles geniai_owner, geniai_authenticator,
 #                                                  chatwoot_reader and geniai_backup with
 #                                                  generated passwords, and the databases; writes DIR/env
-#   db/pgcluster.sh replica PRIMARY_DIR DIR PORT [--ephemeral]
+#   db/pgcluster.sh replica PRIMARY_DIR DIR PORT [--ephemeral] [--fresh]
 #                                                  a streaming replica of the running cluster in
 #                                                  PRIMARY_DIR (pg_basebackup -R over its socket),
-#                                                  started on PORT as a hot standby; writes
-#                                                  DIR/cluster.env
+#                                                  started on PORT as a hot standby; --fresh copies
+#                                                  the primary anew even if DIR holds a replica
+#                                                  of it; writes DIR/cluster.env
 #   db/pgcluster.sh stop DIR
 #
 # The cluster listens on 127.0.0.1 only. Unix-socket connections (socket in DIR/sock, mode 0700)
@@ -73,6 +74,8 @@ cmd_start() {
 	else
 		local opts="-c listen_addresses=127.0.0.1 -p $port -k $data/sock -c unix_socket_permissions=0700"
 		opts+=" -c shared_buffers=256MB -c max_connections=200 -c log_min_messages=warning"
+		# WAL kept for a replica that was down a moment (db/pgcluster.sh replica).
+		opts+=" -c wal_keep_size=256MB"
 		if [ "$mode" = --ephemeral ]; then
 			opts+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 		fi
@@ -151,7 +154,11 @@ SQL
 # names the primary's socket) and starts it as a hot standby. A replica left from an earlier run
 # of another primary is thrown away: a standby can only follow the cluster it was copied from.
 cmd_replica() {
-	local primary=$1 dir=$2 port=$3 mode=${4:-}
+	local primary=$1 dir=$2 port=$3 mode="" fresh=""
+	shift 3
+	for a in "$@"; do
+		case $a in --ephemeral) mode=$a ;; --fresh) fresh=1 ;; *) die "replica: unknown option $a" ;; esac
+	done
 	local bin pdata data
 	bin=$(pgbin)
 	primary=$(cd "$primary" && pwd)
@@ -165,7 +172,7 @@ cmd_replica() {
 		local sysid_p sysid_r
 		sysid_p=$(as_owner "$bin/pg_controldata" -D "$pdata" | awk -F': *' '/system identifier/ {print $2}')
 		sysid_r=$(as_owner "$bin/pg_controldata" -D "$data" | awk -F': *' '/system identifier/ {print $2}')
-		if [ "$sysid_p" != "$sysid_r" ] || [ ! -f "$data/standby.signal" ]; then
+		if [ -n "$fresh" ] || [ "$sysid_p" != "$sysid_r" ] || [ ! -f "$data/standby.signal" ]; then
 			as_owner "$bin/pg_ctl" -D "$data" -m immediate -w stop >/dev/null 2>&1 || true
 			find "$data" -mindepth 1 -delete
 		fi
@@ -184,6 +191,8 @@ cmd_replica() {
 	else
 		local opts="-c listen_addresses=127.0.0.1 -p $port -k $data/sock -c unix_socket_permissions=0700"
 		opts+=" -c hot_standby=on -c max_connections=200 -c log_min_messages=warning"
+		# The primary may have moved to another port since the copy: follow the one it has now.
+		opts+=" -c primary_conninfo='host=$psock port=$pport user=postgres application_name=replica'"
 		if [ "$mode" = --ephemeral ]; then
 			opts+=" -c fsync=off -c full_page_writes=off"
 		fi

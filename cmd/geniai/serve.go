@@ -44,6 +44,27 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	defer db.Close()
 	m := metrics.New()
 	m.AddPool("primary", db.Pool)
+	if url := e.cfg.DatabaseReadURL; url != "" {
+		r, err := pg.OpenReplica(ctx, url, pg.Options{MaxConns: e.cfg.DBMaxConns, StatementTimeout: e.cfg.StatementTimeout})
+		if err != nil {
+			return err
+		}
+		r.MaxLag, r.Logger = e.cfg.DatabaseReadMaxLag, logger
+		db.UseReplica(ctx, r)
+		m.AddPool("replica", r.Pool)
+		m.AddGauge("db_replica_lag_seconds", "Estimated lag of the read replica (DATABASE_READ_URL) behind the primary.",
+			nil, time.Second, logger, func(context.Context) ([]metrics.Sample, error) {
+				return []metrics.Sample{{Value: r.Status().Lag.Seconds()}}, nil
+			})
+		m.AddGauge("db_replica_in_use", "1 while read-only pages read from the replica, 0 while they fall back to the primary.",
+			nil, time.Second, logger, func(context.Context) ([]metrics.Sample, error) {
+				v := 0.0
+				if r.Status().Healthy {
+					v = 1
+				}
+				return []metrics.Sample{{Value: v}}, nil
+			})
+	}
 	o := web.Options{DB: db, Config: e.cfg, Logger: logger, SessionCleanup: 5 * time.Minute, Metrics: m}
 	if src := e.cfg.ChatwootDatabaseURL; src != "" {
 		runner := &etl.Runner{DB: db, SourceURL: src, Workers: e.cfg.ETLWorkers, StatementTimeout: e.cfg.ETLStatementTimeout,

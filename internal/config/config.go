@@ -20,6 +20,8 @@ func (c Config) Mail() mail.Config {
 // Config is everything the geniai binary reads from the environment.
 type Config struct {
 	DatabaseURL          string        // DATABASE_URL: the authenticator (serve, etl, admin commands)
+	DatabaseReadURL      string        // DATABASE_READ_URL: a streaming replica for read-only pages and API calls; "" for none
+	DatabaseReadMaxLag   time.Duration // DATABASE_READ_MAX_LAG, default 5s: a replica further behind is not used
 	MigrationDatabaseURL string        // MIGRATION_DATABASE_URL: the owner (migrate)
 	ChatwootDatabaseURL  string        // CHATWOOT_DATABASE_URL: the Chatwoot source, read-only
 	ChatwootURL          string        // CHATWOOT_URL: Chatwoot's web address, for "open in Chatwoot" links; "" hides them

@@ -266,6 +266,12 @@ type Querier interface {
 	// RegexRefusal names the first construct of a funnel regular expression that would make matching
 	// backtrack (a back-reference or a lookaround), or '' when it has none.
 	RegexRefusal(ctx context.Context, re string) (string, error)
+	// ReplicaPrimaryPosition is the primary's current WAL position, in bytes: the read-replica lag
+	// monitor samples it to know how old a replica's replay position is.
+	ReplicaPrimaryPosition(ctx context.Context) (int64, error)
+	// ReplicaReplayPosition is how far a replica has replayed the primary's WAL, in bytes, and
+	// whether it is a replica at all (in recovery).
+	ReplicaReplayPosition(ctx context.Context) (ReplicaReplayPositionRow, error)
 	// RollupByInbox is the per-inbox table from the rollups.
 	RollupByInbox(ctx context.Context, arg RollupByInboxParams) ([]RollupByInboxRow, error)
 	// RollupDaily is the daily volume from the rollups, per inbox when by_inbox or inboxes are

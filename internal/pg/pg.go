@@ -89,9 +89,10 @@ func idText(id int64) string {
 	return strconv.FormatInt(id, 10)
 }
 
-// DB is the connection pool of the authenticator role.
+// DB is the connection pool of the authenticator role, and the read replica it may use.
 type DB struct {
-	Pool *pgxpool.Pool
+	Pool    *pgxpool.Pool
+	replica *Replica // nil: no DATABASE_READ_URL
 }
 
 // Options tune the pool.
@@ -102,20 +103,10 @@ type Options struct {
 
 // Open connects to url (DATABASE_URL, the authenticator) and checks the connection.
 func Open(ctx context.Context, url string, o Options) (*DB, error) {
-	cfg, err := pgxpool.ParseConfig(url)
+	cfg, err := poolConfig(url, o)
 	if err != nil {
-		return nil, apperr.Wrap(err, apperr.Invalid, "DATABASE_URL inválida: %v", err)
+		return nil, err
 	}
-	if o.MaxConns > 0 {
-		cfg.MaxConns = o.MaxConns
-	}
-	if o.StatementTimeout > 0 {
-		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(o.StatementTimeout.Milliseconds(), 10)
-	}
-	cfg.ConnConfig.RuntimeParams["application_name"] = "geniai"
-	// A client that dies mid-statement (a killed `etl run`) releases its locks within seconds
-	// instead of when its statement would have ended.
-	cfg.ConnConfig.RuntimeParams["client_connection_check_interval"] = "2000"
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, MapError(err)
@@ -127,6 +118,25 @@ func Open(ctx context.Context, url string, o Options) (*DB, error) {
 		return nil, MapError(err)
 	}
 	return &DB{Pool: pool}, nil
+}
+
+// poolConfig is the pool configuration of url with o's options (the primary's and the replica's).
+func poolConfig(url string, o Options) (*pgxpool.Config, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, apperr.Wrap(err, apperr.Invalid, "URL de banco inválida: %v", err)
+	}
+	if o.MaxConns > 0 {
+		cfg.MaxConns = o.MaxConns
+	}
+	if o.StatementTimeout > 0 {
+		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(o.StatementTimeout.Milliseconds(), 10)
+	}
+	cfg.ConnConfig.RuntimeParams["application_name"] = "geniai"
+	// A client that dies mid-statement (a killed `etl run`) releases its locks within seconds
+	// instead of when its statement would have ended.
+	cfg.ConnConfig.RuntimeParams["client_connection_check_interval"] = "2000"
+	return cfg, nil
 }
 
 // Close closes the pool.
@@ -153,8 +163,14 @@ var readTx = pgx.TxOptions{AccessMode: pgx.ReadOnly, IsoLevel: pgx.RepeatableRea
 
 // InReadTx is InTx in a read-only transaction on one snapshot, for pages and exports.
 // Inside a request whose read transaction is open for the same principal, it joins that
-// transaction (request.go).
+// transaction (request.go). In a context marked WithReplica it runs on the read replica while
+// that is healthy instead (the request's transaction on the primary, done with the principal
+// check, ends first: the request holds no primary connection while it reads the replica).
 func (db *DB) InReadTx(ctx context.Context, p Principal, fn func(tx Tx) error) error {
+	if _, onReplica := db.readPool(ctx); onReplica {
+		endRequest(ctx, db)
+		return db.inReadTxRouted(ctx, p, fn)
+	}
 	if joined, err := join(ctx, db, p, fn); joined {
 		return err
 	}

@@ -101,3 +101,65 @@ func freePort(tb testing.TB) int {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
 }
+
+// ReplicaURLFor returns a keyword/value connection string for user on database db of the
+// streaming replica of the test server (TEST_REPLICA_URL, started by `make test`), or fails
+// the test with instructions.
+func ReplicaURLFor(tb testing.TB, user, password, db string) string {
+	tb.Helper()
+	u := os.Getenv("TEST_REPLICA_URL")
+	if u == "" {
+		tb.Fatal("TEST_REPLICA_URL is not set: run the tests with `make test`, which starts a streaming " +
+			"replica of the test server (db/pgcluster.sh replica)")
+	}
+	s, err := ConnString(u, user, password, db)
+	if err != nil {
+		tb.Fatalf("TEST_REPLICA_URL: %v", err)
+	}
+	return s
+}
+
+// StopReplica and StartReplica stop and start the test server's replica (TEST_REPLICA_DIR), for
+// tests of what happens while it is down. Callers must serialise: the replica is shared.
+func StopReplica(tb testing.TB) {
+	tb.Helper()
+	replicaScript(tb, "stop", replicaDir(tb))
+}
+
+// StartReplica starts the replica again on its port (its data is kept).
+func StartReplica(tb testing.TB) {
+	tb.Helper()
+	dir := replicaDir(tb)
+	env, err := os.ReadFile(filepath.Join(dir, "cluster.env"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	port := ""
+	for _, line := range strings.Split(string(env), "\n") {
+		if v, ok := strings.CutPrefix(line, "PGCLUSTER_PORT="); ok {
+			port = strings.Trim(v, "'")
+		}
+	}
+	primary := filepath.Join(filepath.Dir(dir), "test")
+	if p := os.Getenv("TEST_PRIMARY_DIR"); p != "" {
+		primary = p
+	}
+	replicaScript(tb, "replica", primary, dir, port, "--ephemeral")
+}
+
+func replicaDir(tb testing.TB) string {
+	tb.Helper()
+	d := os.Getenv("TEST_REPLICA_DIR")
+	if d == "" {
+		tb.Fatal("TEST_REPLICA_DIR is not set: run the tests with `make test`")
+	}
+	return d
+}
+
+func replicaScript(tb testing.TB, args ...string) {
+	tb.Helper()
+	out, err := exec.Command(filepath.Join(RepoRoot(), "db", "pgcluster.sh"), args...).CombinedOutput()
+	if err != nil {
+		tb.Fatalf("db/pgcluster.sh %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/geniai/analytics/internal/apperr"
 	"github.com/geniai/analytics/internal/auth"
+	"github.com/geniai/analytics/internal/pg"
 )
 
 // handlerFunc is a page handler: it writes a response or returns an error for the wrapper.
@@ -33,6 +34,9 @@ func retrySeconds(d time.Duration) string {
 // handle is the one error wrapper: every handler error becomes a page with the right status.
 func (s *Server) handle(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if readsFromReplica(r) {
+			r = r.WithContext(pg.WithReplica(r.Context()))
+		}
 		if err := h(w, r); err != nil {
 			s.fail(w, r, err)
 		}
