@@ -35,6 +35,7 @@ type Scale struct {
 	FuzzTime      time.Duration
 	LoadRequests  int // LOAD_REQUESTS of TestIsolationUnderLoad
 	ExportRows    int
+	PollInterval  time.Duration // ETL_INTERVAL of the polling-only freshness run; default 1m
 }
 
 // Scales are the named sizes.
@@ -145,6 +146,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		{"digest", r.digestPhase},
 		{"rls", r.rlsPhase},
 		{"http", r.httpPhase},
+		{"freshness", r.freshnessPhase},
 		{"fuzz", r.fuzzPhase},
 		{"isolation", r.isolationPhase},
 		{"whale", r.whalePhase},
