@@ -155,7 +155,7 @@ test/citus: ## the Citus suite on a throwaway coordinator and two workers (build
 	echo "== Citus: done in $$(( $$(date +%s) - start )) s"
 
 .PHONY: bench
-bench: ## benchmark report in bench/results/ on its own PostgreSQL: SCALE=full (100 tenants, 1M conversations), SCALE=medium (120k; the export at 100,000 rows) or SCALE=small
+bench: ## benchmark report in bench/results/ on its own PostgreSQL: SCALE=full (100 tenants, 1M conversations), SCALE=clients (1,000 tenants, 1M), SCALE=medium (120k; the export at 100,000 rows) or SCALE=small
 	$(MAKE) deps
 	$(MAKE) build
 	db/pgcluster.sh stop $(BENCH_DIR) 2>/dev/null || true

@@ -48,6 +48,12 @@ var Scales = map[string]Scale{
 	"medium": {Name: "medium", Tenants: 20, Conversations: 120_000, Days: 90, Samples: 200, Warmup: 10,
 		HTTPDuration: 8 * time.Second, LoginDuration: 6 * time.Second, FuzzTime: 5 * time.Second,
 		LoadRequests: 2_000, ExportRows: 100_000},
+	// clients: a thousand tenants over 1M conversations. The generator's traffic weight
+	// 1/(1 + 0.3·(account−1)) makes most tenants small (a few hundred conversations) and a few
+	// large (the first ones tens of thousands): where one node stops.
+	"clients": {Name: "clients", Tenants: 1000, Conversations: 1_000_000, Days: 90, Samples: 200, Warmup: 20,
+		HTTPDuration: 30 * time.Second, LoginDuration: 10 * time.Second, FuzzTime: 5 * time.Second,
+		LoadRequests: 10_000, ExportRows: 100_000},
 	"small": {Name: "small", Tenants: 20, Conversations: 20_000, Days: 90, Samples: 200, Warmup: 10,
 		HTTPDuration: 8 * time.Second, LoginDuration: 6 * time.Second, FuzzTime: 5 * time.Second,
 		LoadRequests: 2_000, ExportRows: 100_000},
@@ -147,6 +153,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		{"rls", r.rlsPhase},
 		{"http", r.httpPhase},
 		{"freshness", r.freshnessPhase},
+		{"clients", r.clientsPhase},
 		{"fuzz", r.fuzzPhase},
 		{"isolation", r.isolationPhase},
 		{"whale", r.whalePhase},

@@ -41,7 +41,8 @@ func TestBenchTiny(t *testing.T) {
 		"peak RSS of `geniai serve`", "peak RSS of `geniai etl run --full`", "whole-source tenant", "full load throughput, one tenant",
 		"CSV export rate, whole-source tenant", "BYPASSRLS owner-side, dashboard queries, whole-source tenant",
 		"full load ÷ source extraction alone", "transactions per page view", "rows written per page view",
-		"freshness p95, Chatwoot write → API, webhooks", "freshness p95, Chatwoot write → API, polling only"}
+		"freshness p95, Chatwoot write → API, webhooks", "freshness p95, Chatwoot write → API, polling only",
+		"a trickle changed", "admin overview of 3 clients"}
 	md := rep.Markdown()
 	for _, w := range want {
 		if !strings.Contains(md, w) {
