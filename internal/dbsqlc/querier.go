@@ -97,6 +97,12 @@ type Querier interface {
 	// DashboardSummary computes every KPI of the filtered conversations; durations in business time
 	// when @business (docs/metrics.md). SLA states are judged at the tenant's target and sync time.
 	DashboardSummary(ctx context.Context, arg DashboardSummaryParams) (DashboardSummaryRow, error)
+	// DashboardVersion is what a cached dashboard result depends on besides its filter and the
+	// asker: the tenant's data version (moved by every sync that merged), when its record and
+	// settings last changed (timezone, funnel rules, branding), its inboxes as the filters list them,
+	// and the last successful sync (shown, not part of the version). No row: the tenant is not
+	// visible to the asker.
+	DashboardVersion(ctx context.Context, tenantID int64) (DashboardVersionRow, error)
 	// DigestDeliveryClaim records that this period of the subscription is being delivered; no row
 	// when another scheduler already did (it waits for that one to commit or roll back first).
 	DigestDeliveryClaim(ctx context.Context, arg DigestDeliveryClaimParams) (int64, error)
@@ -160,7 +166,8 @@ type Querier interface {
 	// EtlStatusList is the per-tenant ETL health: last success, watermark and the latest run.
 	EtlStatusList(ctx context.Context) ([]EtlStatusListRow, error)
 	// EtlStoreFingerprint records, after a merge, the fingerprint of what is now stored and the
-	// source clock of the id set the run read.
+	// source clock of the id set the run read, and moves the tenant's data version (cached
+	// dashboards of the previous one are stale).
 	EtlStoreFingerprint(ctx context.Context, arg EtlStoreFingerprintParams) error
 	// EtlSyncInboxes stores the tenant's inboxes as the source describes them and re-applies the
 	// opening hours of those that changed (etl.sync_inboxes); it returns the inboxes whose timezone
