@@ -66,6 +66,18 @@ FROM app.mail_outbox o
 GROUP BY o.status
 ORDER BY o.status;
 
+-- name: MailQueueDepth :one
+-- MailQueueDepth is the outgoing queue as /metrics shows it (staff): messages waiting (queued,
+-- whether due or backing off), in flight (sending), and how long the oldest due message has been
+-- waiting past its due time (0 when none is). Reads only the rows of the due index.
+SELECT count(*) FILTER (WHERE o.status = 'queued')::bigint AS queued,
+       count(*) FILTER (WHERE o.status = 'sending')::bigint AS sending,
+       coalesce(extract(epoch FROM now() - min(o.next_attempt_at)
+                        FILTER (WHERE o.status = 'queued' AND o.next_attempt_at <= now())), 0)::float8
+           AS oldest_due_seconds
+FROM app.mail_outbox o
+WHERE o.status IN ('queued', 'sending');
+
 -- name: UserSetOwnLanguage :exec
 -- UserSetOwnLanguage stores the context user's language (pt-BR or en).
 SELECT app.user_set_own_language(@language::text);

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/geniai/analytics/internal/admin"
@@ -105,6 +106,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	} else {
 		logger.Warn("CHATWOOT_DATABASE_URL not set: no ETL scheduler, no inbox listing")
 	}
+	addMailQueueGauges(m, db, logger)
 	if mc := e.cfg.Mail(); mc.Enabled() {
 		sender, err := mail.NewSMTP(mc.SMTPURL)
 		if err != nil {
@@ -179,4 +181,40 @@ func syncLag(runner *etl.Runner) func(ctx context.Context) ([]metrics.Sample, er
 		}
 		return out, nil
 	}
+}
+
+// addMailQueueGauges exports the outgoing e-mail queue (one query per scrape interval for both
+// gauges), whether or not this process sends: messages queued without a sender show here.
+func addMailQueueGauges(m *metrics.Metrics, db *pg.DB, log *slog.Logger) {
+	var mu sync.Mutex
+	var at time.Time
+	var last mail.Depth
+	read := func(ctx context.Context) (mail.Depth, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if time.Since(at) < time.Second {
+			return last, nil
+		}
+		d, err := mail.QueueDepth(ctx, db)
+		if err == nil {
+			last, at = d, time.Now()
+		}
+		return d, err
+	}
+	m.AddGauge("mail_queue_messages", "Outgoing e-mails waiting (queued, due or backing off) and being sent (sending), all tenants.",
+		[]string{"status"}, 15*time.Second, log, func(ctx context.Context) ([]metrics.Sample, error) {
+			d, err := read(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return []metrics.Sample{{Labels: []string{"queued"}, Value: float64(d.Queued)}, {Labels: []string{"sending"}, Value: float64(d.Sending)}}, nil
+		})
+	m.AddGauge("mail_queue_oldest_due_seconds", "How long the oldest due e-mail has waited past its due time (0 when none): growing means nothing is sending.",
+		nil, 15*time.Second, log, func(ctx context.Context) ([]metrics.Sample, error) {
+			d, err := read(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return []metrics.Sample{{Value: d.OldestDue.Seconds()}}, nil
+		})
 }

@@ -307,6 +307,32 @@ func (q *Queries) MailLog(ctx context.Context, arg MailLogParams) ([]MailLogRow,
 	return items, nil
 }
 
+const mailQueueDepth = `-- name: MailQueueDepth :one
+SELECT count(*) FILTER (WHERE o.status = 'queued')::bigint AS queued,
+       count(*) FILTER (WHERE o.status = 'sending')::bigint AS sending,
+       coalesce(extract(epoch FROM now() - min(o.next_attempt_at)
+                        FILTER (WHERE o.status = 'queued' AND o.next_attempt_at <= now())), 0)::float8
+           AS oldest_due_seconds
+FROM app.mail_outbox o
+WHERE o.status IN ('queued', 'sending')
+`
+
+type MailQueueDepthRow struct {
+	Queued           int64   `json:"queued"`
+	Sending          int64   `json:"sending"`
+	OldestDueSeconds float64 `json:"oldest_due_seconds"`
+}
+
+// MailQueueDepth is the outgoing queue as /metrics shows it (staff): messages waiting (queued,
+// whether due or backing off), in flight (sending), and how long the oldest due message has been
+// waiting past its due time (0 when none is). Reads only the rows of the due index.
+func (q *Queries) MailQueueDepth(ctx context.Context) (MailQueueDepthRow, error) {
+	row := q.db.QueryRow(ctx, mailQueueDepth)
+	var i MailQueueDepthRow
+	err := row.Scan(&i.Queued, &i.Sending, &i.OldestDueSeconds)
+	return i, err
+}
+
 const mailRecord = `-- name: MailRecord :one
 SELECT app.mail_record($1::bigint, $2::bigint, $3::integer, $4::boolean,
                        $5::text, $6::boolean)::text AS status

@@ -235,6 +235,10 @@ type Querier interface {
 	MailEnqueue(ctx context.Context, arg MailEnqueueParams) (int64, error)
 	// MailLog is a tenant's send log, newest first (staff): no bodies.
 	MailLog(ctx context.Context, arg MailLogParams) ([]MailLogRow, error)
+	// MailQueueDepth is the outgoing queue as /metrics shows it (staff): messages waiting (queued,
+	// whether due or backing off), in flight (sending), and how long the oldest due message has been
+	// waiting past its due time (0 when none is). Reads only the rows of the due index.
+	MailQueueDepth(ctx context.Context) (MailQueueDepthRow, error)
 	// MailRecord closes an attempt: sent, or failed (retried with backoff unless permanent or out of
 	// attempts). Returns the message's new status, or stale when another worker owns it now.
 	MailRecord(ctx context.Context, arg MailRecordParams) (string, error)

@@ -458,3 +458,30 @@ func TestParseSMTPURL(t *testing.T) {
 func dbsqlcMailLog(tenant int64) dbsqlc.MailLogParams {
 	return dbsqlc.MailLogParams{TenantID: tenant, Lim: 10}
 }
+
+// TestQueueDepth: the depth /metrics exports counts every tenant's waiting and in-flight
+// messages (never sent ones), and the wait of the oldest due message grows until it is sent.
+func TestQueueDepth(t *testing.T) {
+	t.Parallel()
+	f := setup(t, nil)
+	ctx := context.Background()
+	if d, err := mail.QueueDepth(ctx, f.env.DB); err != nil || d != (mail.Depth{}) {
+		t.Fatalf("empty queue: %+v, %v", d, err)
+	}
+	f.enqueue(t, mail.Message{TenantID: f.tenant, Kind: "alert.test", To: "ana@a.test", Subject: "x", Text: "x"})
+	f.enqueue(t, mail.Message{TenantID: f.tenant, Kind: "alert.test", To: "bia@a.test", Subject: "y", Text: "y"})
+	su := pgtest.Conn(t, f.env.SuperURL)
+	if _, err := su.Exec(ctx, `UPDATE app.mail_outbox SET next_attempt_at = now() - interval '90 seconds'`); err != nil {
+		t.Fatal(err)
+	}
+	d, err := mail.QueueDepth(ctx, f.env.DB)
+	if err != nil || d.Queued != 2 || d.Sending != 0 || d.OldestDue < 89*time.Second || d.OldestDue > 10*time.Minute {
+		t.Fatalf("two messages due 90 s ago: %+v, %v", d, err)
+	}
+	if st, err := f.worker.RunOnce(ctx); err != nil || st.Sent != 2 {
+		t.Fatalf("pass = %+v, %v", st, err)
+	}
+	if d, err := mail.QueueDepth(ctx, f.env.DB); err != nil || d != (mail.Depth{}) {
+		t.Fatalf("after sending: %+v, %v", d, err)
+	}
+}

@@ -146,3 +146,25 @@ func (w *Worker) Run(ctx context.Context, interval time.Duration) {
 		}
 	}
 }
+
+// Depth is the outgoing queue at one moment, for /metrics.
+type Depth struct {
+	Queued, Sending int64
+	// OldestDue is how long the oldest due message has waited past its due time: a growing value
+	// means no worker is sending (SMTP down, or no `serve` with SMTP_URL running).
+	OldestDue time.Duration
+}
+
+// QueueDepth reads the queue's depth across tenants, as the worker sees it.
+func QueueDepth(ctx context.Context, db *pg.DB) (Depth, error) {
+	var d Depth
+	err := db.InReadTx(ctx, pg.System("metrics"), func(tx pg.Tx) error {
+		row, err := tx.MailQueueDepth(ctx)
+		if err != nil {
+			return err
+		}
+		d = Depth{Queued: row.Queued, Sending: row.Sending, OldestDue: time.Duration(row.OldestDueSeconds * float64(time.Second))}
+		return nil
+	})
+	return d, err
+}
