@@ -56,7 +56,7 @@ func TestProbeRouteTable(t *testing.T) {
 		if r.pattern == "/" {
 			continue
 		}
-		path := fillPattern(t, r.pattern, map[string]string{"tenant": "1", "id": "1", "inbox": "1", "chart": "daily.csv", "token": probeToken})
+		path := fillPattern(t, r.pattern, map[string]string{"tenant": "1", "id": "1", "inbox": "1", "chart": "daily.csv", "token": probeToken, "secret": "probe-secret"})
 		if strings.Contains(path, "{") {
 			t.Errorf("unfilled wildcard in %s", r.pattern)
 		}
@@ -190,14 +190,14 @@ func TestHostileProbe(t *testing.T) {
 
 	routes := parseRoutes(t)
 	bStr, aStr := strconv.FormatInt(b, 10), strconv.FormatInt(a, 10)
-	otherIDs := map[string]string{"tenant": bStr, "id": "650", "inbox": "3", "chart": "daily.csv", "token": probeToken}
+	otherIDs := map[string]string{"tenant": bStr, "id": "650", "inbox": "3", "chart": "daily.csv", "token": probeToken, "secret": "probe-secret"}
 	forgedQuery := "tenant_id=" + bStr + "&tenant=" + bStr + "&user_id=" + strconv.FormatInt(bAdmin, 10) +
 		"&role=super_admin&is_platform=true&inbox=3&user=" + strconv.FormatInt(bClient, 10)
 	forged := url.Values{"tenant_id": {bStr}, "role": {"super_admin"}, "is_platform": {"true"}, "user_id": {strconv.FormatInt(bAdmin, 10)},
 		"tenant": {bStr}, "inbox_id": {"3"}}
 	leakRE := regexp.MustCompile(`(?i)MARK-B|academia-b`)
 	garbage := []string{"PUT", "DELETE", "PROPFIND", "FOO"}
-	otherUser := map[string]string{"tenant": bStr, "id": strconv.FormatInt(bAdmin, 10), "inbox": "3", "chart": "csat.csv", "token": probeToken}
+	otherUser := map[string]string{"tenant": bStr, "id": strconv.FormatInt(bAdmin, 10), "inbox": "3", "chart": "csat.csv", "token": probeToken, "secret": "probe-secret"}
 	bigQuery := "q=" + strings.Repeat("x", 100<<10)
 
 	requests, fails := 0, 0
@@ -223,9 +223,9 @@ func TestHostileProbe(t *testing.T) {
 		ownIDs      map[string]string // a second pass with the role's own ids (forged fields on own objects)
 	}
 	runs := []roleRun{
-		{"client", "cliente@a.test", true, map[string]string{"tenant": aStr, "id": strconv.FormatInt(victim, 10), "inbox": "1", "chart": "kpis.csv", "token": probeToken}},
+		{"client", "cliente@a.test", true, map[string]string{"tenant": aStr, "id": strconv.FormatInt(victim, 10), "inbox": "1", "chart": "kpis.csv", "token": probeToken, "secret": "probe-secret"}},
 		{"support", "suporte@geniai.test", false, nil},
-		{"admin", "admin@a.test", true, map[string]string{"tenant": aStr, "id": strconv.FormatInt(victim, 10), "inbox": "1", "chart": "kpis.csv", "token": probeToken}},
+		{"admin", "admin@a.test", true, map[string]string{"tenant": aStr, "id": strconv.FormatInt(victim, 10), "inbox": "1", "chart": "kpis.csv", "token": probeToken, "secret": "probe-secret"}},
 	}
 	before := dbSnapshot(t, h, b, victim)
 	probeRole := func(run roleRun) {

@@ -20,7 +20,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /readyz", s.handle(s.readyz))
 	// Chatwoot webhooks: no session, no cross-origin check; the secret in the path authenticates.
 	if s.webhookSecret != nil {
-		mux.HandleFunc("POST "+webhookPathPrefix+"{secret}", s.chatwootHook)
+		mux.HandleFunc("POST /hooks/chatwoot/{secret}", s.chatwootHook) // webhookPathPrefix
 	}
 	if s.cfg.MetricsToken != "" { // never public without a token (or on METRICS_ADDR, see serve)
 		mux.Handle("GET /metrics", s.metrics.Handler(s.cfg.MetricsToken, s.log))
