@@ -11,7 +11,7 @@ import (
 )
 
 // Cache keeps computed dashboards so that one is computed once per change, not once per view
-// (ADR 019). An entry's key is everything the result depends on:
+// (ADR 020). An entry's key is everything the result depends on:
 //
 //   - who asks: database role, app role and the asker's tenant, so a result is never served to
 //     another tenant or another kind of user;
