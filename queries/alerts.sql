@@ -103,3 +103,15 @@ LEFT JOIN LATERAL (SELECT i.status::text AS status, i.attempts::integer AS attem
 WHERE d.tenant_id = @tenant_id
 ORDER BY d.created_at DESC, d.id DESC
 LIMIT @max_rows;
+
+-- name: AlertWebhookQueueDepth :one
+-- AlertWebhookQueueDepth is the webhook delivery queue as /metrics shows it (staff): deliveries
+-- waiting (queued), in flight (sending), and how long the oldest due one has waited past its due
+-- time (0 when none is). Reads only the rows of the due index.
+SELECT count(*) FILTER (WHERE d.status = 'queued')::bigint AS queued,
+       count(*) FILTER (WHERE d.status = 'sending')::bigint AS sending,
+       coalesce(extract(epoch FROM now() - min(d.next_attempt_at)
+                        FILTER (WHERE d.status = 'queued' AND d.next_attempt_at <= now())), 0)::float8
+           AS oldest_due_seconds
+FROM app.alert_deliveries d
+WHERE d.channel = 'webhook' AND d.status IN ('queued', 'sending');

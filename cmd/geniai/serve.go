@@ -183,38 +183,51 @@ func syncLag(runner *etl.Runner) func(ctx context.Context) ([]metrics.Sample, er
 	}
 }
 
-// addMailQueueGauges exports the outgoing e-mail queue (one query per scrape interval for both
-// gauges), whether or not this process sends: messages queued without a sender show here.
+// addMailQueueGauges exports the outgoing e-mail queue and the alert webhook delivery queue
+// (one query per queue and scrape interval), whether or not this process sends: messages queued
+// without a sender show here.
 func addMailQueueGauges(m *metrics.Metrics, db *pg.DB, log *slog.Logger) {
+	addQueueGauges(m, log, "mail_queue", "Outgoing e-mails", "e-mail", func(ctx context.Context) (int64, int64, time.Duration, error) {
+		d, err := mail.QueueDepth(ctx, db)
+		return d.Queued, d.Sending, d.OldestDue, err
+	})
+	addQueueGauges(m, log, "alert_webhook_queue", "Alert webhook deliveries", "webhook delivery", func(ctx context.Context) (int64, int64, time.Duration, error) {
+		return alert.QueueDepth(ctx, db)
+	})
+}
+
+// addQueueGauges exports <name>_messages{status} and <name>_oldest_due_seconds from one read.
+func addQueueGauges(m *metrics.Metrics, log *slog.Logger, name, what, one string, depth func(ctx context.Context) (int64, int64, time.Duration, error)) {
 	var mu sync.Mutex
 	var at time.Time
-	var last mail.Depth
-	read := func(ctx context.Context) (mail.Depth, error) {
+	var queued, sending int64
+	var oldest time.Duration
+	read := func(ctx context.Context) (int64, int64, time.Duration, error) {
 		mu.Lock()
 		defer mu.Unlock()
-		if time.Since(at) < time.Second {
-			return last, nil
+		if time.Since(at) >= time.Second {
+			q, s, o, err := depth(ctx)
+			if err != nil {
+				return 0, 0, 0, err
+			}
+			queued, sending, oldest, at = q, s, o, time.Now()
 		}
-		d, err := mail.QueueDepth(ctx, db)
-		if err == nil {
-			last, at = d, time.Now()
-		}
-		return d, err
+		return queued, sending, oldest, nil
 	}
-	m.AddGauge("mail_queue_messages", "Outgoing e-mails waiting (queued, due or backing off) and being sent (sending), all tenants.",
+	m.AddGauge(name+"_messages", what+" waiting (queued, due or backing off) and being sent (sending), all tenants.",
 		[]string{"status"}, 15*time.Second, log, func(ctx context.Context) ([]metrics.Sample, error) {
-			d, err := read(ctx)
+			q, s, _, err := read(ctx)
 			if err != nil {
 				return nil, err
 			}
-			return []metrics.Sample{{Labels: []string{"queued"}, Value: float64(d.Queued)}, {Labels: []string{"sending"}, Value: float64(d.Sending)}}, nil
+			return []metrics.Sample{{Labels: []string{"queued"}, Value: float64(q)}, {Labels: []string{"sending"}, Value: float64(s)}}, nil
 		})
-	m.AddGauge("mail_queue_oldest_due_seconds", "How long the oldest due e-mail has waited past its due time (0 when none): growing means nothing is sending.",
+	m.AddGauge(name+"_oldest_due_seconds", "How long the oldest due "+one+" has waited past its due time (0 when none): growing means nothing is sending.",
 		nil, 15*time.Second, log, func(ctx context.Context) ([]metrics.Sample, error) {
-			d, err := read(ctx)
+			_, _, o, err := read(ctx)
 			if err != nil {
 				return nil, err
 			}
-			return []metrics.Sample{{Value: d.OldestDue.Seconds()}}, nil
+			return []metrics.Sample{{Value: o.Seconds()}}, nil
 		})
 }

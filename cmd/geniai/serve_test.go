@@ -11,7 +11,8 @@ import (
 	"github.com/geniai/analytics/internal/pgtest"
 )
 
-// TestMailQueueGauges: /metrics shows the outgoing e-mail queue of every tenant as serve wires it.
+// TestMailQueueGauges: /metrics shows the outgoing e-mail queue and the alert webhook queue of
+// every tenant as serve wires them.
 func TestMailQueueGauges(t *testing.T) {
 	t.Parallel()
 	env := pgtest.New(t)
@@ -25,6 +26,12 @@ func TestMailQueueGauges(t *testing.T) {
 		FROM t CROSS JOIN (VALUES ('queued'), ('sending'), ('sent')) AS s(st)`); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := su.Exec(ctx, `
+		INSERT INTO app.alert_deliveries (tenant_id, event_id, conversation_id, kind, channel, target, payload, status)
+		SELECT id, gen_random_uuid(), 1, 'sla', 'webhook', 'https://example.com/hook', '{}', 'queued'
+		FROM app.tenants WHERE slug LIKE 'academia-%'`); err != nil {
+		t.Fatal(err)
+	}
 	m := metrics.New()
 	addMailQueueGauges(m, env.DB, nil)
 	want := `
@@ -32,8 +39,12 @@ func TestMailQueueGauges(t *testing.T) {
 # TYPE geniai_mail_queue_messages gauge
 geniai_mail_queue_messages{status="queued"} 2
 geniai_mail_queue_messages{status="sending"} 2
+# HELP geniai_alert_webhook_queue_messages Alert webhook deliveries waiting (queued, due or backing off) and being sent (sending), all tenants.
+# TYPE geniai_alert_webhook_queue_messages gauge
+geniai_alert_webhook_queue_messages{status="queued"} 2
+geniai_alert_webhook_queue_messages{status="sending"} 0
 `
-	if err := testutil.GatherAndCompare(m.Registry, strings.NewReader(want), "geniai_mail_queue_messages"); err != nil {
+	if err := testutil.GatherAndCompare(m.Registry, strings.NewReader(want), "geniai_mail_queue_messages", "geniai_alert_webhook_queue_messages"); err != nil {
 		t.Fatal(err)
 	}
 	mfs, err := m.Registry.Gather()

@@ -182,3 +182,18 @@ func shorten(s string) string {
 	}
 	return s
 }
+
+// QueueDepth reads the webhook delivery queue across tenants, for /metrics: deliveries queued and
+// sending, and how long the oldest due one has waited past its due time.
+func QueueDepth(ctx context.Context, db *pg.DB) (queued, sending int64, oldestDue time.Duration, err error) {
+	err = db.InReadTx(ctx, pg.System("metrics"), func(tx pg.Tx) error {
+		row, err := tx.AlertWebhookQueueDepth(ctx)
+		if err != nil {
+			return err
+		}
+		queued, sending = row.Queued, row.Sending
+		oldestDue = time.Duration(row.OldestDueSeconds * float64(time.Second))
+		return nil
+	})
+	return
+}

@@ -307,6 +307,32 @@ func (q *Queries) AlertWebhookClaim(ctx context.Context, arg AlertWebhookClaimPa
 	return items, nil
 }
 
+const alertWebhookQueueDepth = `-- name: AlertWebhookQueueDepth :one
+SELECT count(*) FILTER (WHERE d.status = 'queued')::bigint AS queued,
+       count(*) FILTER (WHERE d.status = 'sending')::bigint AS sending,
+       coalesce(extract(epoch FROM now() - min(d.next_attempt_at)
+                        FILTER (WHERE d.status = 'queued' AND d.next_attempt_at <= now())), 0)::float8
+           AS oldest_due_seconds
+FROM app.alert_deliveries d
+WHERE d.channel = 'webhook' AND d.status IN ('queued', 'sending')
+`
+
+type AlertWebhookQueueDepthRow struct {
+	Queued           int64   `json:"queued"`
+	Sending          int64   `json:"sending"`
+	OldestDueSeconds float64 `json:"oldest_due_seconds"`
+}
+
+// AlertWebhookQueueDepth is the webhook delivery queue as /metrics shows it (staff): deliveries
+// waiting (queued), in flight (sending), and how long the oldest due one has waited past its due
+// time (0 when none is). Reads only the rows of the due index.
+func (q *Queries) AlertWebhookQueueDepth(ctx context.Context) (AlertWebhookQueueDepthRow, error) {
+	row := q.db.QueryRow(ctx, alertWebhookQueueDepth)
+	var i AlertWebhookQueueDepthRow
+	err := row.Scan(&i.Queued, &i.Sending, &i.OldestDueSeconds)
+	return i, err
+}
+
 const alertWebhookRecord = `-- name: AlertWebhookRecord :exec
 WITH d AS (
     UPDATE app.alert_deliveries d

@@ -45,6 +45,10 @@ type Querier interface {
 	// LOCKED: concurrent senders never take the same row) until now + lease, counts the attempt, and
 	// returns each with its tenant's current webhook key.
 	AlertWebhookClaim(ctx context.Context, arg AlertWebhookClaimParams) ([]AlertWebhookClaimRow, error)
+	// AlertWebhookQueueDepth is the webhook delivery queue as /metrics shows it (staff): deliveries
+	// waiting (queued), in flight (sending), and how long the oldest due one has waited past its due
+	// time (0 when none is). Reads only the rows of the due index.
+	AlertWebhookQueueDepth(ctx context.Context) (AlertWebhookQueueDepthRow, error)
 	// AlertWebhookRecord records an attempt's outcome: delivered, retried at @next_attempt_at, or
 	// failed for good; only while this attempt still holds the lease (attempts unchanged).
 	AlertWebhookRecord(ctx context.Context, arg AlertWebhookRecordParams) error
