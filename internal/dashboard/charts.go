@@ -90,3 +90,60 @@ func (d *Dashboard) InboxName(id int32) string {
 	}
 	return "Caixa " + strconv.Itoa(int(id))
 }
+
+// Grains are the bar widths of the volume chart: one bar per day, per week (Monday to Sunday)
+// or per calendar month.
+var Grains = []string{"day", "week", "month"}
+
+// DefaultGrain is the grain that keeps the volume chart readable for a period of days days:
+// daily up to about six weeks, weekly up to about six months, monthly beyond (a year is 12 or 13
+// bars, not 365).
+func DefaultGrain(days int) string {
+	switch {
+	case days <= 45:
+		return "day"
+	case days <= 190:
+		return "week"
+	}
+	return "month"
+}
+
+// Bucket is one bar of the volume chart: the days From..To (inclusive, clipped to the period).
+type Bucket struct {
+	From, To      time.Time
+	Conversations int64
+	Leads         int64
+	ByInbox       map[int32]int64
+}
+
+// Series is the daily series summed into buckets of grain ("day", "week" or "month"); the first
+// and last buckets hold only the period's days, so the bars add up to the period's total.
+func (d *Dashboard) Series(grain string) []Bucket {
+	var out []Bucket
+	for _, p := range d.DailySeries() {
+		start := bucketStart(p.Day, grain)
+		if n := len(out); n == 0 || !bucketStart(out[n-1].From, grain).Equal(start) {
+			out = append(out, Bucket{From: p.Day, ByInbox: map[int32]int64{}})
+		}
+		b := &out[len(out)-1]
+		b.To = p.Day
+		b.Conversations += p.Conversations
+		b.Leads += p.Leads
+		for id, n := range p.ByInbox {
+			b.ByInbox[id] += n
+		}
+	}
+	return out
+}
+
+// bucketStart is the first day of the bucket holding day: itself, its week's Monday, or the
+// first of its month.
+func bucketStart(day time.Time, grain string) time.Time {
+	switch grain {
+	case "week":
+		return day.AddDate(0, 0, -((int(day.Weekday()) + 6) % 7))
+	case "month":
+		return time.Date(day.Year(), day.Month(), 1, 0, 0, 0, 0, day.Location())
+	}
+	return day
+}

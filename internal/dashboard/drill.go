@@ -66,3 +66,9 @@ func (f Filter) DrillCSAT(rating int) Filter {
 	r := int16(rating)
 	return f.With(func(g *Filter) { g.CSAT = &r })
 }
+
+// DrillRange is the explorer filter behind one bar of the volume chart (a day, a week or a
+// month, already clipped to the period).
+func (f Filter) DrillRange(from, to time.Time) Filter {
+	return f.With(func(g *Filter) { g.Preset, g.From, g.To = "", from, to })
+}

@@ -77,6 +77,13 @@ func TestDrillDownMatchesKPIs(t *testing.T) {
 				}
 			}
 		}
+		for _, grain := range []string{"week", "month"} {
+			for _, b := range d.Series(grain) {
+				if got := count(f.DrillRange(b.From, b.To)); got != b.Conversations {
+					t.Errorf("%s: %s %s–%s = %d, drill-down lists %d", q, grain, b.From.Format("2006-01-02"), b.To.Format("2006-01-02"), b.Conversations, got)
+				}
+			}
+		}
 		for i, n := range d.FRTCounts() {
 			if got := count(f.DrillFRT(i)); got != n {
 				t.Errorf("%s: first-reply bucket %d = %d, drill-down lists %d", q, i, n, got)
