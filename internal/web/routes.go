@@ -16,6 +16,7 @@ func (s *Server) routes() http.Handler {
 
 	// Public, no session.
 	mux.Handle("GET /static/", staticHandler())
+	mux.HandleFunc("GET /favicon.ico", faviconICO)
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("GET /readyz", s.handle(s.readyz))
 	// Chatwoot webhooks: no session, no cross-origin check; the secret in the path authenticates.
@@ -131,5 +132,5 @@ func (s *Server) routes() http.Handler {
 	// Anything else: anonymous visitors go to /login, signed-in ones get a 404 page.
 	mux.Handle("/", user(s.notFound))
 
-	return s.recoverPanics(s.logRequests(s.securityHeaders(s.limitBodies(s.metrics.Instrument(mux)))))
+	return s.recoverPanics(s.logRequests(s.securityHeaders(s.limitBodies(s.metrics.Instrument(compress(mux))))))
 }
