@@ -62,8 +62,9 @@ type Filter struct {
 	Hour     *int16 // 0-23
 	CSAT     *int16 // 1-5
 	Search   string
-	Stacked  bool // daily chart by inbox
-	Business bool // durations in business time (hours=business)
+	Stacked  bool   // daily chart by inbox
+	Business bool   // durations in business time (hours=business)
+	Grain    string // volume chart bars: "day", "week", "month", or "" for the period's default
 	PageSize int
 	After    *Cursor
 }
@@ -122,25 +123,30 @@ func Parse(v url.Values, today time.Time, defaultDays int, inboxes []int32) (Fil
 	}
 	from, to := strings.TrimSpace(v.Get("from")), strings.TrimSpace(v.Get("to"))
 	preset := v.Get("period")
-	switch {
-	case from != "" || to != "":
-		if from == "" || to == "" {
-			return bad("Informe as datas inicial e final do período.")
+	// A bad or half-filled period is a DateError: pages answer it beside the date fields and
+	// show the preset (or the default period) meanwhile; the API and exports refuse it.
+	var dateErr error
+	if from != "" || to != "" {
+		switch {
+		case from == "" || to == "":
+			dateErr = apperr.New(apperr.Invalid, "Informe as datas inicial e final do período.")
+		default:
+			var err1, err2 error
+			f.From, err1 = parseDate(from)
+			f.To, err2 = parseDate(to)
+			switch {
+			case err1 != nil:
+				dateErr = apperr.New(apperr.Invalid, "Data inicial inválida: %q. Use o formato AAAA-MM-DD ou DD/MM/AAAA.", clip(from))
+			case err2 != nil:
+				dateErr = apperr.New(apperr.Invalid, "Data final inválida: %q. Use o formato AAAA-MM-DD ou DD/MM/AAAA.", clip(to))
+			case f.From.After(f.To):
+				dateErr = apperr.New(apperr.Invalid, "A data inicial (%s) é posterior à data final (%s).", f.From.Format("02/01/2006"), f.To.Format("02/01/2006"))
+			case f.Days() > MaxRangeDays:
+				dateErr = apperr.New(apperr.Invalid, "O período pode ter no máximo 2 anos (%d dias); o pedido tem %d.", MaxRangeDays, f.Days())
+			}
 		}
-		var err error
-		if f.From, err = parseDate(from); err != nil {
-			return bad("Data inicial inválida: %q. Use o formato AAAA-MM-DD ou DD/MM/AAAA.", clip(from))
-		}
-		if f.To, err = parseDate(to); err != nil {
-			return bad("Data final inválida: %q. Use o formato AAAA-MM-DD ou DD/MM/AAAA.", clip(to))
-		}
-		if f.From.After(f.To) {
-			return bad("A data inicial (%s) é posterior à data final (%s).", f.From.Format("02/01/2006"), f.To.Format("02/01/2006"))
-		}
-		if f.Days() > MaxRangeDays {
-			return bad("O período pode ter no máximo 2 anos (%d dias); o pedido tem %d.", MaxRangeDays, f.Days())
-		}
-	default:
+	}
+	if from == "" && to == "" || dateErr != nil {
 		days := 0
 		if preset == "" {
 			days = defaultDays
@@ -225,6 +231,9 @@ func Parse(v url.Values, today time.Time, defaultDays int, inboxes []int32) (Fil
 	default:
 		return bad("Tempo desconhecido: %q. Use hours=business para contar só o horário de atendimento.", clip(v.Get("hours")))
 	}
+	if f.Grain = v.Get("group"); f.Grain != "" && !contains(Grains, f.Grain) {
+		return bad("Agrupamento desconhecido: %q. Use day, week ou month.", clip(f.Grain))
+	}
 	if s := v.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > MaxPageSize {
@@ -239,8 +248,23 @@ func Parse(v url.Values, today time.Time, defaultDays int, inboxes []int32) (Fil
 		}
 		f.After = &c
 	}
+	if dateErr != nil {
+		return f, &DateError{Err: dateErr, Fallback: f}
+	}
 	return f, nil
 }
+
+// DateError is a period that cannot be read (a bad date, only one of the two, an inverted or too
+// long range); Fallback is the rest of the filter over the preset or default period.
+type DateError struct {
+	Err      error
+	Fallback Filter
+}
+
+func (e *DateError) Error() string { return e.Err.Error() }
+
+// Unwrap lets apperr see the Invalid error (a 400 where the period is not answered in place).
+func (e *DateError) Unwrap() error { return e.Err }
 
 func presetKey(days int) string {
 	for _, p := range Presets {
@@ -331,10 +355,19 @@ func (f Filter) Query() url.Values {
 	if f.Business {
 		v.Set("hours", "business")
 	}
+	set("group", f.Grain)
 	if f.PageSize != DefaultPageSize && f.PageSize != 0 {
 		v.Set("limit", strconv.Itoa(f.PageSize))
 	}
 	return v
+}
+
+// ChartGrain is the volume chart's grain: the one asked for, or the period's default.
+func (f Filter) ChartGrain() string {
+	if f.Grain != "" {
+		return f.Grain
+	}
+	return DefaultGrain(f.Days())
 }
 
 // With returns a copy of the filter changed by fn (for drill-down links).

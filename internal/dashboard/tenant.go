@@ -14,6 +14,7 @@ type Tenant struct {
 	dbsqlc.AppTenant
 	Settings dbsqlc.AppTenantSetting
 	Inboxes  []dbsqlc.TenantInboxNamesRow
+	Labels   []string // every label its conversations carry, most used first (the label picker)
 	Loc      *time.Location
 }
 
@@ -39,6 +40,28 @@ func (t *Tenant) Channels() []string {
 	return out
 }
 
+// ResolveLabel finds the tenant's label a typed text means, ignoring case and accents ("PRECO"
+// finds "preço"): the exact label when one matches, else the only label whose folded form
+// matches. ok is false when none or several do (the page then asks to pick from the list); the
+// filter itself always applies a label exactly, so a figure and its list agree.
+func (t *Tenant) ResolveLabel(typed string) (label string, candidates []string, ok bool) {
+	for _, l := range t.Labels {
+		if l == typed {
+			return l, nil, true
+		}
+	}
+	want := Fold(typed)
+	for _, l := range t.Labels {
+		if Fold(l) == want {
+			candidates = append(candidates, l)
+		}
+	}
+	if len(candidates) == 1 {
+		return candidates[0], nil, true
+	}
+	return "", candidates, false
+}
+
 // Today is the current date in the tenant's timezone.
 func (t *Tenant) Today(now time.Time) time.Time {
 	n := now.In(t.Loc)
@@ -59,7 +82,10 @@ func (s *Service) LoadTenant(ctx context.Context, p pg.Principal, tenantID int64
 		if t.Settings, err = tx.SettingsGet(ctx, tenantID); err != nil {
 			return err
 		}
-		t.Inboxes, err = tx.TenantInboxNames(ctx, tenantID)
+		if t.Inboxes, err = tx.TenantInboxNames(ctx, tenantID); err != nil {
+			return err
+		}
+		t.Labels, err = tx.TenantLabels(ctx, tenantID)
 		return err
 	})
 	if err != nil {

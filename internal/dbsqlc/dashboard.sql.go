@@ -1676,6 +1676,36 @@ func (q *Queries) TenantInboxNames(ctx context.Context, tenantID int64) ([]Tenan
 	return items, nil
 }
 
+const tenantLabels = `-- name: TenantLabels :many
+SELECT l.label::text AS label
+FROM analytics.tenant_daily_labels l
+WHERE l.tenant_id = $1
+GROUP BY l.label
+ORDER BY sum(l.conversations) DESC, l.label
+`
+
+// TenantLabels lists every label the tenant's conversations carry (for the label picker), most
+// used first. Read from the daily label rollups, so it costs days × labels rows, not conversations.
+func (q *Queries) TenantLabels(ctx context.Context, tenantID int64) ([]string, error) {
+	rows, err := q.db.Query(ctx, tenantLabels, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []string{}
+	for rows.Next() {
+		var label string
+		if err := rows.Scan(&label); err != nil {
+			return nil, err
+		}
+		items = append(items, label)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const tenantLastSync = `-- name: TenantLastSync :one
 SELECT w.last_success_at
 FROM etl.watermarks w

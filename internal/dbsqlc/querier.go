@@ -365,6 +365,9 @@ type Querier interface {
 	TenantInboxOwner(ctx context.Context, inboxID int32) (string, error)
 	// TenantInboxOwners maps every mapped inbox to its tenant's slug (the onboarding wizard).
 	TenantInboxOwners(ctx context.Context) ([]TenantInboxOwnersRow, error)
+	// TenantLabels lists every label the tenant's conversations carry (for the label picker), most
+	// used first. Read from the daily label rollups, so it costs days × labels rows, not conversations.
+	TenantLabels(ctx context.Context, tenantID int64) ([]string, error)
 	// TenantLastSync is when the tenant's data was last refreshed by a successful ETL run.
 	TenantLastSync(ctx context.Context, tenantID int64) (*time.Time, error)
 	// TenantList lists tenants visible to the current context with their user and inbox counts.
