@@ -73,7 +73,7 @@ func statusKey(code int16) string {
 }
 
 func (s *Server) conversationsPage(w http.ResponseWriter, r *http.Request) error {
-	sc, f, err := s.scopeFilter(r)
+	sc, f, pr, err := s.pageFilter(r)
 	if err != nil {
 		return err
 	}
@@ -86,6 +86,7 @@ func (s *Server) conversationsPage(w http.ResponseWriter, r *http.Request) error
 	}
 	v := ConversationsView{TenantPage: s.tenantPage(r, "conversations.title", "/conversations", sc, f), P: page,
 		Statuses: []string{"open", "pending", "snoozed", "resolved"}, Stages: dashboard.Stages, Flags: dashboard.Flags}
+	v.report(pr)
 	if page.Next != nil {
 		v.NextLink = v.LinkWith("/conversations", f, "after", page.Next.String())
 	}

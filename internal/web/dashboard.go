@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -77,7 +78,15 @@ type TenantPage struct {
 	Scope   *tenantScope
 	Filter  dashboard.Filter
 	Presets []string
-	Path    string // the page's path under the scope's base, for the filter form
+	Path    string    // the page's path under the scope's base, for the filter form
+	Today   time.Time // the tenant's date, for the preset links
+	// Problems of the request answered on the page itself, the previous results kept: a date
+	// that does not parse or a half-filled period, a label that names none or several of the
+	// tenant's labels, parameters no page understands.
+	DateError       string
+	LabelError      string
+	LabelCandidates []string
+	Ignored         []string
 }
 
 // Link builds a URL under the scope's base with the filter's parameters.
@@ -117,32 +126,96 @@ func (p TenantPage) Selected(id int32) bool {
 func (p TenantPage) Loc() *time.Location { return p.Scope.Tenant.Loc }
 
 func (s *Server) tenantPage(r *http.Request, titleKey, path string, sc *tenantScope, f dashboard.Filter) TenantPage {
-	tp := TenantPage{Page: s.newPage(r, titleKey), Scope: sc, Filter: f, Path: path}
+	tp := TenantPage{Page: s.newPage(r, titleKey), Scope: sc, Filter: f, Path: path, Today: sc.Tenant.Today(s.now())}
 	for _, p := range dashboard.Presets {
 		tp.Presets = append(tp.Presets, p.Key)
 	}
 	return tp
 }
 
+// pageFilter is scopeFilter for the dashboard and the list, which answer a bad date or an unknown
+// label on the page itself: the period falls back to the preset (or the tenant's default) and the
+// label is dropped, with the reason shown beside the field. Other bad input is still a 400.
+func (s *Server) pageFilter(r *http.Request) (*tenantScope, dashboard.Filter, problems, error) {
+	var pr problems
+	sc, f, err := s.scopeFilter(r)
+	var de *dashboard.DateError
+	if errors.As(err, &de) {
+		f, err = de.Fallback, nil
+		pr.date = apperr.MessageOf(de.Err)
+	}
+	if err != nil {
+		return sc, f, pr, err
+	}
+	if f.Label != "" {
+		if label, cands, ok := sc.Tenant.ResolveLabel(f.Label); ok {
+			f.Label = label
+		} else {
+			pr.label, pr.candidates = f.Label, cands
+			f.Label = ""
+		}
+	}
+	pr.ignored = unknownParams(r.URL.Query())
+	return sc, f, pr, nil
+}
+
+type problems struct {
+	date, label string
+	candidates  []string
+	ignored     []string
+}
+
+func (tp *TenantPage) report(pr problems) {
+	tp.DateError, tp.LabelCandidates, tp.Ignored = pr.date, pr.candidates, pr.ignored
+	if pr.label != "" {
+		tp.LabelError = pr.label
+	}
+}
+
 // DashboardView is the data of /dashboard.
 type DashboardView struct {
 	TenantPage
 	D       *dashboard.Dashboard
-	Daily   chart.Bars
-	FRT     chart.Bars
+	Daily   Figure
+	Volume  []VolumeRow // the volume chart's bars, for its table
+	FRT     Figure
 	Heat    [7][24]int64
 	HeatMax int64
-	CSAT    chart.Bars
+	CSAT    Figure
 	Funnel  []FunnelStage
 	Synced  string // "Atualizado há 2 min"
 }
 
+// Figure is a chart drawn twice, for wide screens and for phones (CSS shows one), with the
+// accessible name both carry.
+type Figure struct {
+	Name         string
+	Wide, Narrow chart.Bars
+}
+
+// VolumeRow is one bar of the volume chart (a day, a week or a month).
+type VolumeRow struct {
+	Label, Short         string // "semana de 03/11 a 09/11", "03/11"
+	Conversations, Leads int64
+	Href                 string
+}
+
 // FunnelStage is one bar of the funnel.
 type FunnelStage struct {
-	Key, Label string
-	Count      *float64
-	Width      float64 // percent of the first stage
-	Href       string
+	Key, Label    string
+	Count         *float64
+	Width         float64  // percent of the first stage
+	OfPrevious    *float64 // this step as a fraction of the one before
+	PreviousLabel string
+	Href          string
+}
+
+// Grains are the volume chart's bar widths, for the switch.
+func (v DashboardView) Grains() []string { return dashboard.Grains }
+
+// GrainLink is the dashboard with the volume chart in bars of grain.
+func (v DashboardView) GrainLink(grain string) string {
+	return v.Link("/dashboard", v.Filter.With(func(g *dashboard.Filter) { g.Grain = grain }))
 }
 
 // QueueLink is the queue of the dashboard's inboxes (any period: the queue is a state as of the
@@ -164,7 +237,7 @@ func (v DashboardView) CellLink(dow, hour int) string {
 }
 
 func (s *Server) dashboardPage(w http.ResponseWriter, r *http.Request) error {
-	sc, f, err := s.scopeFilter(r)
+	sc, f, pr, err := s.pageFilter(r)
 	if err != nil {
 		return err
 	}
@@ -176,43 +249,56 @@ func (s *Server) dashboardPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v := DashboardView{TenantPage: s.tenantPage(r, "dashboard.title", "/dashboard", sc, f), D: d}
+	v.report(pr)
 	lang := v.Lang
 	n := func(x int64) string { return formatInt(x, lang) }
 
+	// The volume chart: a bar per day, week or month; each bar lists its conversations.
+	grain := f.ChartGrain()
 	var items []chart.Item
-	series := d.DailySeries()
-	for _, p := range series {
-		it := chart.Item{Label: p.Day.Format("02/01"), Href: v.Link("/conversations", f.DrillDay(p.Day))}
-		it.Title = formatDay(lang, p.Day) + ": " + n(p.Conversations) + " " + v.T("kpi.conversations") + ", " + n(p.Leads) + " leads"
+	var busiest *VolumeRow
+	for _, b := range d.Series(grain) {
+		row := VolumeRow{Label: bucketLabel(lang, grain, b.From, b.To), Short: bucketShort(lang, grain, b.From),
+			Conversations: b.Conversations, Leads: b.Leads, Href: v.Link("/conversations", f.DrillRange(b.From, b.To))}
+		v.Volume = append(v.Volume, row)
+		if busiest == nil || b.Conversations > busiest.Conversations {
+			busiest = &v.Volume[len(v.Volume)-1]
+		}
+		it := chart.Item{Label: row.Short, Href: row.Href,
+			Title: row.Label + ": " + n(b.Conversations) + " " + v.T("kpi.conversations") + ", " + n(b.Leads) + " leads"}
 		if f.Stacked {
 			for _, ib := range sc.Tenant.Inboxes {
-				it.Values = append(it.Values, p.ByInbox[ib.InboxID])
+				it.Values = append(it.Values, b.ByInbox[ib.InboxID])
 			}
 		} else {
-			it.Values = []int64{p.Leads, p.Conversations - p.Leads}
+			it.Values = []int64{b.Leads, b.Conversations - b.Leads}
 		}
 		items = append(items, it)
 	}
-	v.Daily = chart.Layout(items, 900, 240, n)
+	v.Daily = Figure{Wide: chart.Layout(items, 900, 240, n), Narrow: chart.Layout(items, 360, 220, n)}
+	v.Daily.Name = v.T("chart.volume." + grain)
+	if busiest != nil {
+		v.Daily.Name += " — " + v.T("chart.busiest") + " " + busiest.Label + ": " + n(busiest.Conversations)
+	}
 
-	items = items[:0]
+	items = nil
 	for i, c := range d.FRTCounts() {
 		items = append(items, chart.Item{Label: dashboard.FRTBuckets[i], Values: []int64{c},
 			Title: dashboard.FRTBuckets[i] + ": " + n(c), Href: v.Link("/conversations", f.DrillFRT(i))})
 	}
-	v.FRT = chart.Layout(items, 440, 220, n)
+	v.FRT = Figure{Name: v.T("chart.first_reply"), Wide: chart.Layout(items, 440, 220, n), Narrow: chart.Layout(items, 360, 220, n)}
 
-	items = items[:0]
+	items = nil
 	for i, c := range d.CSATCounts() {
 		label := strconv.Itoa(i + 1)
-		items = append(items, chart.Item{Label: label + " ★", Values: []int64{c}, Title: label + ": " + n(c),
+		items = append(items, chart.Item{Label: label + " ★", Values: []int64{c}, Title: label + " ★: " + n(c),
 			Href: v.Link("/conversations", f.DrillCSAT(i+1))})
 	}
-	v.CSAT = chart.Layout(items, 900, 200, n)
+	v.CSAT = Figure{Name: v.T("chart.csat"), Wide: chart.Layout(items, 900, 200, n), Narrow: chart.Layout(items, 360, 200, n)}
 	v.Heat, v.HeatMax = d.HeatmapGrid()
 
 	k := d.KPIs
-	first := 0.0
+	first, prev := 0.0, 0.0
 	if k.Conversations.Cur != nil {
 		first = *k.Conversations.Cur
 	}
@@ -228,6 +314,17 @@ func (s *Server) dashboardPage(w http.ResponseWriter, r *http.Request) error {
 		fs := FunnelStage{Key: st.key, Label: st.label, Count: st.x, Href: v.DrillKPI(st.key)}
 		if first > 0 && st.x != nil {
 			fs.Width = *st.x / first * 100
+		}
+		// Each step as a share of the step before it ("92% das conversas").
+		if len(v.Funnel) > 0 && prev > 0 && st.x != nil {
+			r := *st.x / prev
+			fs.OfPrevious = &r
+			fs.PreviousLabel = v.Funnel[len(v.Funnel)-1].Label
+		}
+		if st.x != nil {
+			prev = *st.x
+		} else {
+			prev = 0
 		}
 		v.Funnel = append(v.Funnel, fs)
 	}
@@ -290,6 +387,15 @@ func kpiCard(v DashboardView, drill, labelKey, kind string, x dashboard.Value, l
 
 // FRTLabels and Weekdays are the chart labels, for the templates.
 func (v DashboardView) FRTLabels() []string { return dashboard.FRTBuckets }
+
+// WeekdaysLong are the localised full weekday names, Sunday first (the heatmap cells' names).
+func (v DashboardView) WeekdaysLong() []string {
+	out := make([]string, 7)
+	for i := range out {
+		out[i] = v.T("weekday.long." + strconv.Itoa(i))
+	}
+	return out
+}
 
 // Weekdays are the localised weekday names, Sunday first.
 func (v DashboardView) Weekdays() []string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"html"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -144,12 +145,36 @@ func TestDashboardBadInput(t *testing.T) {
 	h, _, _ := dashHarness(t)
 	c := h.browser()
 	c.mustLogin("cliente@a.test", pw, "/dashboard")
+	// A bad or half-filled period: the pages answer beside the date fields and keep showing the
+	// preset's results; the API and the exports refuse it.
 	for q, want := range map[string]string{
-		"from=2026-02-30&to=2026-03-01":                  "Data inicial inválida",
-		"from=2026-03-01&to=2026-01-01":                  "posterior",
-		"from=2020-01-01&to=2026-01-01":                  "2 anos",
-		"inbox=999":                                      "Caixa de entrada desconhecida",
-		"limit=1000000":                                  "Tamanho de página",
+		"from=2026-02-30&to=2026-03-01": "Data inicial inválida",
+		"from=2026-03-01&to=2026-01-01": "posterior",
+		"from=2020-01-01&to=2026-01-01": "2 anos",
+		"from=2026-03-01&period=7d":     "Informe as datas inicial e final",
+		"to=2026-03-01":                 "Informe as datas inicial e final",
+	} {
+		for _, path := range []string{"/dashboard?", "/conversations?"} {
+			res := c.get(path + q)
+			if res.StatusCode != http.StatusOK || !strings.Contains(res.body, `id="date-error" role="alert">`) || !strings.Contains(res.body, html.EscapeString(want)) ||
+				!strings.Contains(res.body, `aria-invalid="true"`) || !strings.Contains(res.body, "Mostrando o período anterior") {
+				t.Errorf("%s%s: %d %.300s", path, q, res.StatusCode, res.body)
+			}
+		}
+		for _, path := range []string{"/api/v1/conversations?", "/conversations/export.csv?"} {
+			res := c.get(path + q)
+			if res.StatusCode != http.StatusBadRequest || !strings.Contains(res.body, want) {
+				t.Errorf("%s%s: %d %.200s", path, q, res.StatusCode, res.body)
+			}
+		}
+	}
+	// The half-filled period kept the 7-day preset's figures.
+	if a, b := c.get("/dashboard?from=2026-03-01&period=7d"), c.get("/dashboard?period=7d"); kpiValue(a.body) != kpiValue(b.body) {
+		t.Errorf("with a bad date the dashboard shows %q, the 7-day preset %q", kpiValue(a.body), kpiValue(b.body))
+	}
+	for q, want := range map[string]string{
+		"inbox=999":     "Caixa de entrada desconhecida",
+		"limit=1000000": "Tamanho de página",
 		"q=" + url.QueryEscape(strings.Repeat("x", 300)): "no máximo 200",
 	} {
 		for _, path := range []string{"/dashboard?", "/conversations?", "/api/v1/conversations?", "/conversations/export.csv?"} {
@@ -240,4 +265,11 @@ func TestStaffViewAsIsAudited(t *testing.T) {
 	if res := s.get("/dashboard"); res.StatusCode != http.StatusNotFound {
 		t.Fatalf("staff /dashboard: %d", res.StatusCode)
 	}
+}
+
+// kpiValue is the first KPI card's figure on a dashboard page.
+func kpiValue(body string) string {
+	_, rest, _ := strings.Cut(body, `class="kpi-value">`)
+	v, _, _ := strings.Cut(rest, "<")
+	return v
 }

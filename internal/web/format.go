@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/geniai/analytics/internal/chart"
 	"github.com/geniai/analytics/internal/dashboard"
 )
 
@@ -36,6 +37,8 @@ var funcs = template.FuncMap{
 	"f1":      func(x float64) string { return strconv.FormatFloat(x, 'f', 1, 64) },
 	"sub1":    func(x float64) float64 { return x - 4 },
 	"channel": channelName,
+	"lower":   strings.ToLower,
+	"svgOf":   func(b chart.Bars, name string) svgData { return svgData{B: b, Name: name} },
 	"kpi":     kpiCard,
 	"exp":     exportLinks,
 	"stack":   func() func(*dashboard.Filter) { return func(f *dashboard.Filter) { f.Stacked = true } },
@@ -155,6 +158,12 @@ func formatDateTime(lang string, t time.Time, loc *time.Location) string {
 		return t.Format("2006-01-02 15:04")
 	}
 	return t.Format("02/01/2006 15:04")
+}
+
+// svgData is what the "bars" template draws: a chart and its accessible name.
+type svgData struct {
+	B    chart.Bars
+	Name string
 }
 
 // channelName turns a Chatwoot channel type into a name people know.

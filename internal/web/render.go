@@ -25,6 +25,7 @@ type Page struct {
 	RequestID string
 	User      *Principal
 	Flash     string
+	LangHref  string // this page in the other language, every parameter kept
 }
 
 // T translates key into the page's language (pt-BR when missing).
@@ -39,6 +40,14 @@ func (p Page) Date(t time.Time) string { return formatDate(t, p.Lang) }
 func (s *Server) newPage(r *http.Request, titleKey string) Page {
 	p := Page{Lang: s.langOf(r), RequestID: infoFrom(r.Context()).id, User: principalFrom(r)}
 	p.Title = p.T(titleKey)
+	other := langEN
+	if p.Lang == langEN {
+		other = langPT
+	}
+	p.LangHref = "?lang=" + other
+	if r.Method == http.MethodGet {
+		p.LangHref = langLink(r.URL, other)
+	}
 	return p
 }
 

@@ -1,0 +1,30 @@
+// Enhancements only: every page works without this file.
+"use strict";
+// Grids of links (the heatmap) are one tab stop: Tab enters at the current cell, the arrow keys,
+// Home and End move inside, Enter follows the link (the WAI-ARIA grid pattern, roving tabindex).
+document.querySelectorAll("table[data-grid]").forEach(function (table) {
+  var rows = Array.prototype.map.call(table.tBodies[0].rows, function (tr) {
+    return Array.prototype.slice.call(tr.querySelectorAll("td a"));
+  });
+  var all = [].concat.apply([], rows);
+  if (!all.length) return;
+  all.forEach(function (a) { a.tabIndex = -1; });
+  all[0].tabIndex = 0;
+  table.addEventListener("keydown", function (e) {
+    var r = -1, c = -1;
+    rows.forEach(function (row, i) { var j = row.indexOf(document.activeElement); if (j >= 0) { r = i; c = j; } });
+    if (r < 0) return;
+    var moves = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
+    var nr = r, nc = c;
+    if (moves[e.key]) { nr += moves[e.key][0]; nc += moves[e.key][1]; }
+    else if (e.key === "Home") nc = 0;
+    else if (e.key === "End") nc = rows[r].length - 1;
+    else return;
+    e.preventDefault();
+    nr = Math.max(0, Math.min(rows.length - 1, nr));
+    nc = Math.max(0, Math.min(rows[nr].length - 1, nc));
+    rows[r][c].tabIndex = -1;
+    rows[nr][nc].tabIndex = 0;
+    rows[nr][nc].focus();
+  });
+});
