@@ -355,3 +355,61 @@ FROM analytics.tenant_daily_labels l
 WHERE l.tenant_id = @tenant_id
 GROUP BY l.label
 ORDER BY sum(l.conversations) DESC, l.label;
+
+-- name: ConversationPageSorted :many
+-- ConversationPageSorted is ConversationPage under any sort of the list: sort_key is the sort
+-- column times sign (+1 ascending, -1 descending), NULL last either way; ties newest first.
+-- Keyset on (sort_key, -created µs, -id) after the cursor; with rev = -1 the order is reversed
+-- and the rows before the cursor come (the previous page, read backwards; Go turns it round).
+SELECT c.conversation_id, c.display_id, c.inbox_id, c.channel_type, c.status, c.contact_name, c.contact_phone,
+       c.labels, c.created_at, c.last_activity_at, c.contact_messages, c.bot_messages, c.human_messages,
+       c.first_reply_seconds, c.first_human_reply_seconds, c.resolution_seconds, c.unanswered, c.resolved,
+       c.handoff, c.bot_resolved, c.csat_rating, c.is_lead, c.is_visit, c.is_converted, c.sort_key, c.created_us
+FROM (SELECT f.*,
+            coalesce(sqlc.arg('sign')::bigint * (CASE sqlc.arg('sort_by')::text
+                WHEN 'first_reply' THEN f.first_reply_seconds::bigint
+                WHEN 'first_human_reply' THEN f.first_human_reply_seconds::bigint
+                WHEN 'csat' THEN f.csat_rating::bigint
+                WHEN 'funnel' THEN (CASE WHEN f.is_converted THEN 3 WHEN f.is_visit THEN 2 WHEN f.is_lead THEN 1 ELSE 0 END)::bigint
+                ELSE (extract(epoch FROM f.created_at) * 1000000)::bigint END),
+              9223372036854775807)::bigint AS sort_key,
+            (extract(epoch FROM f.created_at) * 1000000)::bigint AS created_us
+      FROM analytics.conversation_filter(sqlc.arg('tenant_id'), sqlc.arg('from_day'), sqlc.arg('to_day'), sqlc.narg('inboxes')::integer[], sqlc.narg('channel'),
+            sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'), sqlc.narg('flag'), sqlc.narg('frt_bucket'),
+            sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search')) f) c
+WHERE (sqlc.narg('after_key')::bigint IS NULL
+       OR (sqlc.arg('rev')::bigint * c.sort_key, sqlc.arg('rev')::bigint * -c.created_us, sqlc.arg('rev')::bigint * -c.conversation_id::bigint)
+          > (sqlc.arg('rev')::bigint * sqlc.narg('after_key')::bigint, sqlc.arg('rev')::bigint * -sqlc.narg('after_us')::bigint,
+             sqlc.arg('rev')::bigint * -sqlc.narg('after_id')::bigint))
+ORDER BY sqlc.arg('rev')::bigint * c.sort_key, sqlc.arg('rev')::bigint * -c.created_us, sqlc.arg('rev')::bigint * -c.conversation_id::bigint
+LIMIT sqlc.arg('page_size');
+
+-- name: ConversationRank :one
+-- ConversationRank counts the filtered conversations that sort before a position of the list
+-- under the same sort as ConversationPageSorted (the "51–100 de 466" of a later page).
+SELECT count(*)::bigint
+FROM (SELECT f.*,
+            coalesce(sqlc.arg('sign')::bigint * (CASE sqlc.arg('sort_by')::text
+                WHEN 'first_reply' THEN f.first_reply_seconds::bigint
+                WHEN 'first_human_reply' THEN f.first_human_reply_seconds::bigint
+                WHEN 'csat' THEN f.csat_rating::bigint
+                WHEN 'funnel' THEN (CASE WHEN f.is_converted THEN 3 WHEN f.is_visit THEN 2 WHEN f.is_lead THEN 1 ELSE 0 END)::bigint
+                ELSE (extract(epoch FROM f.created_at) * 1000000)::bigint END),
+              9223372036854775807)::bigint AS sort_key,
+            (extract(epoch FROM f.created_at) * 1000000)::bigint AS created_us
+      FROM analytics.conversation_filter(sqlc.arg('tenant_id'), sqlc.arg('from_day'), sqlc.arg('to_day'), sqlc.narg('inboxes')::integer[], sqlc.narg('channel'),
+            sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'), sqlc.narg('flag'), sqlc.narg('frt_bucket'),
+            sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search')) f) c
+WHERE (c.sort_key, -c.created_us, -c.conversation_id::bigint)
+      < (sqlc.arg('at_key')::bigint, -sqlc.arg('at_us')::bigint, -sqlc.arg('at_id')::bigint);
+
+-- name: ConversationByNumber :many
+-- ConversationByNumber finds the period's filtered conversations whose Chatwoot number is n (a
+-- search for "#1374" or a bare 1374 lists them first).
+SELECT c.conversation_id, c.display_id, c.inbox_id, c.contact_name, c.created_at
+FROM analytics.conversation_filter(sqlc.arg('tenant_id'), sqlc.arg('from_day'), sqlc.arg('to_day'), sqlc.narg('inboxes')::integer[], sqlc.narg('channel'),
+        sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'), sqlc.narg('flag'), sqlc.narg('frt_bucket'),
+        sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), NULL::text) c
+WHERE c.display_id = sqlc.arg('number')::integer
+ORDER BY c.created_at DESC
+LIMIT 5;

@@ -66,27 +66,62 @@ type Filter struct {
 	Business bool   // durations in business time (hours=business)
 	Grain    string // volume chart bars: "day", "week", "month", or "" for the period's default
 	PageSize int
-	After    *Cursor
+	Sort     string  // list order: a Sorts key, "-" first for descending; "" is newest first
+	After    *Cursor // the list page after this position
+	Before   *Cursor // the list page before this position ("anterior")
 }
 
-// Cursor is the keyset position after which the next page starts.
+// Sorts are the list's sortable columns (URL sort=first_reply, or sort=-first_reply descending).
+var Sorts = []string{"created", "first_reply", "first_human_reply", "csat", "stage"}
+
+// SortKey and Descending read Sort: the column and its direction (newest first by default).
+func (f Filter) SortKey() string {
+	if k := strings.TrimPrefix(f.Sort, "-"); k != "" {
+		return k
+	}
+	return "created"
+}
+
+// Descending reports a descending sort (the default, newest first, included).
+func (f Filter) Descending() bool { return f.Sort == "" || strings.HasPrefix(f.Sort, "-") }
+
+// DefaultSort reports the list's default order (newest first), the one an index serves.
+func (f Filter) DefaultSort() bool { return f.Sort == "" || f.Sort == "-created" }
+
+// Cursor is a keyset position of the list: the row's sort key (nil under the default order,
+// newest first), creation time and id.
 type Cursor struct {
+	Key       *int64
 	CreatedAt time.Time
 	ID        int32
 }
 
 func (c Cursor) String() string {
-	return strconv.FormatInt(c.CreatedAt.UnixMicro(), 10) + "_" + strconv.FormatInt(int64(c.ID), 10)
+	s := strconv.FormatInt(c.CreatedAt.UnixMicro(), 10) + "_" + strconv.FormatInt(int64(c.ID), 10)
+	if c.Key != nil {
+		s = strconv.FormatInt(*c.Key, 10) + "_" + s
+	}
+	return s
 }
 
 // ParseCursor reads a Cursor written by Cursor.String.
 func ParseCursor(s string) (Cursor, error) {
-	at, id, ok := strings.Cut(s, "_")
-	if ok {
-		us, err1 := strconv.ParseInt(at, 10, 64)
-		n, err2 := strconv.ParseInt(id, 10, 32)
-		if err1 == nil && err2 == nil && n > 0 {
-			return Cursor{CreatedAt: time.UnixMicro(us).UTC(), ID: int32(n)}, nil
+	parts := strings.Split(s, "_")
+	if len(parts) == 2 || len(parts) == 3 {
+		var key *int64
+		if len(parts) == 3 {
+			k, err := strconv.ParseInt(parts[0], 10, 64)
+			if err != nil {
+				parts = nil
+			}
+			key, parts = &k, parts[1:]
+		}
+		if parts != nil {
+			us, err1 := strconv.ParseInt(parts[0], 10, 64)
+			n, err2 := strconv.ParseInt(parts[1], 10, 32)
+			if err1 == nil && err2 == nil && n > 0 {
+				return Cursor{Key: key, CreatedAt: time.UnixMicro(us).UTC(), ID: int32(n)}, nil
+			}
 		}
 	}
 	return Cursor{}, apperr.New(apperr.Invalid, "Posição de página inválida; volte à primeira página.")
@@ -248,6 +283,21 @@ func Parse(v url.Values, today time.Time, defaultDays int, inboxes []int32) (Fil
 		}
 		f.After = &c
 	}
+	if s := v.Get("before"); s != "" {
+		c, err := ParseCursor(s)
+		if err != nil {
+			return Filter{}, err
+		}
+		f.Before, f.After = &c, nil
+	}
+	if s := v.Get("sort"); s != "" {
+		if !contains(Sorts, strings.TrimPrefix(s, "-")) {
+			return bad("Ordem desconhecida: %q. Use created, first_reply, first_human_reply, csat ou stage (com - antes para decrescente).", clip(s))
+		}
+		if s != "-created" {
+			f.Sort = s
+		}
+	}
 	if dateErr != nil {
 		return f, &DateError{Err: dateErr, Fallback: f}
 	}
@@ -356,6 +406,7 @@ func (f Filter) Query() url.Values {
 		v.Set("hours", "business")
 	}
 	set("group", f.Grain)
+	set("sort", f.Sort)
 	if f.PageSize != DefaultPageSize && f.PageSize != 0 {
 		v.Set("limit", strconv.Itoa(f.PageSize))
 	}
@@ -374,7 +425,7 @@ func (f Filter) ChartGrain() string {
 func (f Filter) With(fn func(*Filter)) Filter {
 	g := f
 	g.Inboxes = append([]int32(nil), f.Inboxes...)
-	g.After = nil
+	g.After, g.Before = nil, nil
 	fn(&g)
 	return g
 }

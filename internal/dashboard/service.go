@@ -3,6 +3,7 @@ package dashboard
 import (
 	"context"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/geniai/analytics/internal/apperr"
@@ -270,31 +271,129 @@ func ratio(n, d int64) *float64 {
 type Page struct {
 	Filter Filter
 	Total  int64
+	Offset int64 // conversations before this page under its sort ("51–100 de 466" starts at 50)
 	Rows   []dbsqlc.ConversationPageRow
 	Next   *Cursor // nil on the last page
+	Prev   *Cursor // nil on the first page
 }
 
-// List reads one page of conversations and the total count of the filter.
+// List reads one page of conversations and the total count of the filter. Newest first (the
+// default) reads the created_at index; any other sort, and the page before a position, read the
+// filtered period sorted by its key (ConversationPageSorted).
 func (s *Service) List(ctx context.Context, p pg.Principal, tenantID int64, f Filter) (*Page, error) {
 	pg_ := &Page{Filter: f}
 	err := s.DB.InReadTx(ctx, p, func(tx pg.Tx) error {
 		if err := tx.PlanPerCall(ctx); err != nil {
 			return err
 		}
-		rows, err := tx.ConversationPage(ctx, pageParams(tenantID, f, f.After, int32(f.PageSize)+1))
-		if err != nil {
-			return err
+		var rows []dbsqlc.ConversationPageRow
+		var keys []*int64
+		more := false
+		if f.DefaultSort() && f.Before == nil {
+			r, err := tx.ConversationPage(ctx, pageParams(tenantID, f, f.After, int32(f.PageSize)+1))
+			if err != nil {
+				return err
+			}
+			rows, keys = r, make([]*int64, len(r))
+			more = len(rows) > f.PageSize
+		} else {
+			at, rev := f.After, int64(1)
+			if f.Before != nil {
+				at, rev = f.Before, -1
+			}
+			r, err := tx.ConversationPageSorted(ctx, sortedParams(tenantID, f, at, rev, int32(f.PageSize)+1))
+			if err != nil {
+				return err
+			}
+			more = len(r) > f.PageSize
+			if more {
+				r = r[:f.PageSize]
+			}
+			if rev < 0 {
+				slices.Reverse(r)
+			}
+			for _, x := range r {
+				rows = append(rows, sortedRow(x))
+				k := x.SortKey
+				keys = append(keys, &k)
+			}
 		}
 		if len(rows) > f.PageSize {
-			rows = rows[:f.PageSize]
-			last := rows[len(rows)-1]
-			pg_.Next = &Cursor{CreatedAt: last.CreatedAt, ID: last.ConversationID}
+			rows, keys = rows[:f.PageSize], keys[:f.PageSize]
 		}
 		pg_.Rows = rows
+		if n := len(rows); n > 0 {
+			if more || f.Before != nil {
+				pg_.Next = &Cursor{Key: keys[n-1], CreatedAt: rows[n-1].CreatedAt, ID: rows[n-1].ConversationID}
+			}
+			if f.After != nil || (f.Before != nil && more) {
+				pg_.Prev = &Cursor{Key: keys[0], CreatedAt: rows[0].CreatedAt, ID: rows[0].ConversationID}
+			}
+			if f.After != nil || f.Before != nil {
+				first := sortedParams(tenantID, f, nil, 1, 0)
+				key := sortKeyOf(f, rows[0].CreatedAt, keys[0])
+				var err error
+				pg_.Offset, err = tx.ConversationRank(ctx, dbsqlc.ConversationRankParams{
+					TenantID: first.TenantID, FromDay: first.FromDay, ToDay: first.ToDay, Inboxes: first.Inboxes,
+					Channel: first.Channel, Label: first.Label, Status: first.Status, Stage: first.Stage, Flag: first.Flag,
+					FrtBucket: first.FrtBucket, Dow: first.Dow, Hour: first.Hour, Csat: first.Csat, Search: first.Search,
+					Sign: first.Sign, SortBy: first.SortBy,
+					AtKey: key, AtUs: rows[0].CreatedAt.UnixMicro(), AtID: int64(rows[0].ConversationID),
+				})
+				if err != nil {
+					return err
+				}
+			}
+		}
+		var err error
 		pg_.Total, err = s.count(ctx, tx, tenantID, f)
 		return err
 	})
 	return pg_, err
+}
+
+// sortKeyOf is a row's sort key: as read, or under the default order minus its creation time.
+func sortKeyOf(f Filter, created time.Time, key *int64) int64 {
+	if key != nil {
+		return *key
+	}
+	return -created.UnixMicro()
+}
+
+// sortedParams are ConversationPageSorted's parameters: the filter, its sort, the position to
+// read from (nil: the start) and the direction (rev -1 reads backwards from at).
+func sortedParams(tenantID int64, f Filter, at *Cursor, rev int64, size int32) dbsqlc.ConversationPageSortedParams {
+	b := f.params(tenantID)
+	sign, by := int64(1), f.SortKey()
+	if f.Descending() {
+		sign = -1
+	}
+	if by == "stage" {
+		by = "funnel"
+	}
+	p := dbsqlc.ConversationPageSortedParams{
+		Sign: sign, SortBy: by, Rev: rev, PageSize: size,
+		TenantID: b.TenantID, FromDay: b.FromDay, ToDay: b.ToDay, Inboxes: b.Inboxes, Channel: b.Channel,
+		Label: b.Label, Status: b.Status, Stage: b.Stage, Flag: b.Flag, FrtBucket: b.FrtBucket, Dow: b.Dow,
+		Hour: b.Hour, Csat: b.Csat, Search: b.Search,
+	}
+	if at != nil {
+		k, us, id := sortKeyOf(f, at.CreatedAt, at.Key), at.CreatedAt.UnixMicro(), int64(at.ID)
+		p.AfterKey, p.AfterUs, p.AfterID = &k, &us, &id
+	}
+	return p
+}
+
+func sortedRow(x dbsqlc.ConversationPageSortedRow) dbsqlc.ConversationPageRow {
+	return dbsqlc.ConversationPageRow{
+		ConversationID: x.ConversationID, DisplayID: x.DisplayID, InboxID: x.InboxID, ChannelType: x.ChannelType,
+		Status: x.Status, ContactName: x.ContactName, ContactPhone: x.ContactPhone, Labels: x.Labels,
+		CreatedAt: x.CreatedAt, LastActivityAt: x.LastActivityAt, ContactMessages: x.ContactMessages,
+		BotMessages: x.BotMessages, HumanMessages: x.HumanMessages, FirstReplySeconds: x.FirstReplySeconds,
+		FirstHumanReplySeconds: x.FirstHumanReplySeconds, ResolutionSeconds: x.ResolutionSeconds,
+		Unanswered: x.Unanswered, Resolved: x.Resolved, Handoff: x.Handoff, BotResolved: x.BotResolved,
+		CsatRating: x.CsatRating, IsLead: x.IsLead, IsVisit: x.IsVisit, IsConverted: x.IsConverted,
+	}
 }
 
 // count is the number of conversations of the filter: summed from the daily rollups when the

@@ -10,6 +10,84 @@ import (
 	"time"
 )
 
+const conversationByNumber = `-- name: ConversationByNumber :many
+SELECT c.conversation_id, c.display_id, c.inbox_id, c.contact_name, c.created_at
+FROM analytics.conversation_filter($1, $2, $3, $4::integer[], $5,
+        $6, $7, $8, $9, $10,
+        $11, $12, $13, NULL::text) c
+WHERE c.display_id = $14::integer
+ORDER BY c.created_at DESC
+LIMIT 5
+`
+
+type ConversationByNumberParams struct {
+	TenantID  int64     `json:"tenant_id"`
+	FromDay   time.Time `json:"from_day"`
+	ToDay     time.Time `json:"to_day"`
+	Inboxes   []int32   `json:"inboxes"`
+	Channel   *string   `json:"channel"`
+	Label     *string   `json:"label"`
+	Status    *int16    `json:"status"`
+	Stage     *string   `json:"stage"`
+	Flag      *string   `json:"flag"`
+	FrtBucket *int16    `json:"frt_bucket"`
+	Dow       *int16    `json:"dow"`
+	Hour      *int16    `json:"hour"`
+	Csat      *int16    `json:"csat"`
+	Number    int32     `json:"number"`
+}
+
+type ConversationByNumberRow struct {
+	ConversationID int32     `json:"conversation_id"`
+	DisplayID      int32     `json:"display_id"`
+	InboxID        int32     `json:"inbox_id"`
+	ContactName    string    `json:"contact_name"`
+	CreatedAt      time.Time `json:"created_at"`
+}
+
+// ConversationByNumber finds the period's filtered conversations whose Chatwoot number is n (a
+// search for "#1374" or a bare 1374 lists them first).
+func (q *Queries) ConversationByNumber(ctx context.Context, arg ConversationByNumberParams) ([]ConversationByNumberRow, error) {
+	rows, err := q.db.Query(ctx, conversationByNumber,
+		arg.TenantID,
+		arg.FromDay,
+		arg.ToDay,
+		arg.Inboxes,
+		arg.Channel,
+		arg.Label,
+		arg.Status,
+		arg.Stage,
+		arg.Flag,
+		arg.FrtBucket,
+		arg.Dow,
+		arg.Hour,
+		arg.Csat,
+		arg.Number,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ConversationByNumberRow{}
+	for rows.Next() {
+		var i ConversationByNumberRow
+		if err := rows.Scan(
+			&i.ConversationID,
+			&i.DisplayID,
+			&i.InboxID,
+			&i.ContactName,
+			&i.CreatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const conversationCount = `-- name: ConversationCount :one
 SELECT count(*)::bigint FROM analytics.conversation_filter($1, $2, $3, $4::integer[], $5,
         $6, $7, $8, $9, $10,
@@ -339,6 +417,226 @@ func (q *Queries) ConversationPage(ctx context.Context, arg ConversationPagePara
 		return nil, err
 	}
 	return items, nil
+}
+
+const conversationPageSorted = `-- name: ConversationPageSorted :many
+SELECT c.conversation_id, c.display_id, c.inbox_id, c.channel_type, c.status, c.contact_name, c.contact_phone,
+       c.labels, c.created_at, c.last_activity_at, c.contact_messages, c.bot_messages, c.human_messages,
+       c.first_reply_seconds, c.first_human_reply_seconds, c.resolution_seconds, c.unanswered, c.resolved,
+       c.handoff, c.bot_resolved, c.csat_rating, c.is_lead, c.is_visit, c.is_converted, c.sort_key, c.created_us
+FROM (SELECT f.tenant_id, f.conversation_id, f.account_id, f.inbox_id, f.display_id, f.channel_type, f.status, f.priority, f.contact_id, f.contact_name, f.contact_phone, f.assignee_id, f.team_id, f.labels, f.created_at, f.source_updated_at, f.last_activity_at, f.created_day, f.created_hour, f.created_dow, f.contact_messages, f.bot_messages, f.human_messages, f.private_notes, f.first_contact_at, f.first_reply_at, f.first_reply_seconds, f.first_human_reply_at, f.first_human_reply_seconds, f.last_message_at, f.unanswered, f.resolved, f.handoff, f.bot_resolved, f.resolution_seconds, f.csat_rating, f.csat_at, f.is_lead, f.is_visit, f.is_converted, f.loaded_at, f.search, f.handoff_requested_at, f.last_contact_at, f.last_human_at, f.resolved_at, f.first_reply_business_seconds, f.first_human_reply_business_seconds, f.resolution_business_seconds, f.human_wait_from, f.human_wait_reply_at, f.human_wait_seconds, f.human_wait_business_seconds, f.human_wait_due_at, f.waiting_since, f.waiting_due_at, f.window_closes_at,
+            coalesce($1::bigint * (CASE $2::text
+                WHEN 'first_reply' THEN f.first_reply_seconds::bigint
+                WHEN 'first_human_reply' THEN f.first_human_reply_seconds::bigint
+                WHEN 'csat' THEN f.csat_rating::bigint
+                WHEN 'funnel' THEN (CASE WHEN f.is_converted THEN 3 WHEN f.is_visit THEN 2 WHEN f.is_lead THEN 1 ELSE 0 END)::bigint
+                ELSE (extract(epoch FROM f.created_at) * 1000000)::bigint END),
+              9223372036854775807)::bigint AS sort_key,
+            (extract(epoch FROM f.created_at) * 1000000)::bigint AS created_us
+      FROM analytics.conversation_filter($3, $4, $5, $6::integer[], $7,
+            $8, $9, $10, $11, $12,
+            $13, $14, $15, $16) f) c
+WHERE ($17::bigint IS NULL
+       OR ($18::bigint * c.sort_key, $18::bigint * -c.created_us, $18::bigint * -c.conversation_id::bigint)
+          > ($18::bigint * $17::bigint, $18::bigint * -$19::bigint,
+             $18::bigint * -$20::bigint))
+ORDER BY $18::bigint * c.sort_key, $18::bigint * -c.created_us, $18::bigint * -c.conversation_id::bigint
+LIMIT $21
+`
+
+type ConversationPageSortedParams struct {
+	Sign      int64     `json:"sign"`
+	SortBy    string    `json:"sort_by"`
+	TenantID  int64     `json:"tenant_id"`
+	FromDay   time.Time `json:"from_day"`
+	ToDay     time.Time `json:"to_day"`
+	Inboxes   []int32   `json:"inboxes"`
+	Channel   *string   `json:"channel"`
+	Label     *string   `json:"label"`
+	Status    *int16    `json:"status"`
+	Stage     *string   `json:"stage"`
+	Flag      *string   `json:"flag"`
+	FrtBucket *int16    `json:"frt_bucket"`
+	Dow       *int16    `json:"dow"`
+	Hour      *int16    `json:"hour"`
+	Csat      *int16    `json:"csat"`
+	Search    *string   `json:"search"`
+	AfterKey  *int64    `json:"after_key"`
+	Rev       int64     `json:"rev"`
+	AfterUs   *int64    `json:"after_us"`
+	AfterID   *int64    `json:"after_id"`
+	PageSize  int32     `json:"page_size"`
+}
+
+type ConversationPageSortedRow struct {
+	ConversationID         int32     `json:"conversation_id"`
+	DisplayID              int32     `json:"display_id"`
+	InboxID                int32     `json:"inbox_id"`
+	ChannelType            string    `json:"channel_type"`
+	Status                 int16     `json:"status"`
+	ContactName            string    `json:"contact_name"`
+	ContactPhone           string    `json:"contact_phone"`
+	Labels                 []string  `json:"labels"`
+	CreatedAt              time.Time `json:"created_at"`
+	LastActivityAt         time.Time `json:"last_activity_at"`
+	ContactMessages        int32     `json:"contact_messages"`
+	BotMessages            int32     `json:"bot_messages"`
+	HumanMessages          int32     `json:"human_messages"`
+	FirstReplySeconds      *float64  `json:"first_reply_seconds"`
+	FirstHumanReplySeconds *float64  `json:"first_human_reply_seconds"`
+	ResolutionSeconds      *float64  `json:"resolution_seconds"`
+	Unanswered             bool      `json:"unanswered"`
+	Resolved               bool      `json:"resolved"`
+	Handoff                bool      `json:"handoff"`
+	BotResolved            bool      `json:"bot_resolved"`
+	CsatRating             *int16    `json:"csat_rating"`
+	IsLead                 bool      `json:"is_lead"`
+	IsVisit                bool      `json:"is_visit"`
+	IsConverted            bool      `json:"is_converted"`
+	SortKey                int64     `json:"sort_key"`
+	CreatedUs              int64     `json:"created_us"`
+}
+
+// ConversationPageSorted is ConversationPage under any sort of the list: sort_key is the sort
+// column times sign (+1 ascending, -1 descending), NULL last either way; ties newest first.
+// Keyset on (sort_key, -created µs, -id) after the cursor; with rev = -1 the order is reversed
+// and the rows before the cursor come (the previous page, read backwards; Go turns it round).
+func (q *Queries) ConversationPageSorted(ctx context.Context, arg ConversationPageSortedParams) ([]ConversationPageSortedRow, error) {
+	rows, err := q.db.Query(ctx, conversationPageSorted,
+		arg.Sign,
+		arg.SortBy,
+		arg.TenantID,
+		arg.FromDay,
+		arg.ToDay,
+		arg.Inboxes,
+		arg.Channel,
+		arg.Label,
+		arg.Status,
+		arg.Stage,
+		arg.Flag,
+		arg.FrtBucket,
+		arg.Dow,
+		arg.Hour,
+		arg.Csat,
+		arg.Search,
+		arg.AfterKey,
+		arg.Rev,
+		arg.AfterUs,
+		arg.AfterID,
+		arg.PageSize,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ConversationPageSortedRow{}
+	for rows.Next() {
+		var i ConversationPageSortedRow
+		if err := rows.Scan(
+			&i.ConversationID,
+			&i.DisplayID,
+			&i.InboxID,
+			&i.ChannelType,
+			&i.Status,
+			&i.ContactName,
+			&i.ContactPhone,
+			&i.Labels,
+			&i.CreatedAt,
+			&i.LastActivityAt,
+			&i.ContactMessages,
+			&i.BotMessages,
+			&i.HumanMessages,
+			&i.FirstReplySeconds,
+			&i.FirstHumanReplySeconds,
+			&i.ResolutionSeconds,
+			&i.Unanswered,
+			&i.Resolved,
+			&i.Handoff,
+			&i.BotResolved,
+			&i.CsatRating,
+			&i.IsLead,
+			&i.IsVisit,
+			&i.IsConverted,
+			&i.SortKey,
+			&i.CreatedUs,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const conversationRank = `-- name: ConversationRank :one
+SELECT count(*)::bigint
+FROM (SELECT f.tenant_id, f.conversation_id, f.account_id, f.inbox_id, f.display_id, f.channel_type, f.status, f.priority, f.contact_id, f.contact_name, f.contact_phone, f.assignee_id, f.team_id, f.labels, f.created_at, f.source_updated_at, f.last_activity_at, f.created_day, f.created_hour, f.created_dow, f.contact_messages, f.bot_messages, f.human_messages, f.private_notes, f.first_contact_at, f.first_reply_at, f.first_reply_seconds, f.first_human_reply_at, f.first_human_reply_seconds, f.last_message_at, f.unanswered, f.resolved, f.handoff, f.bot_resolved, f.resolution_seconds, f.csat_rating, f.csat_at, f.is_lead, f.is_visit, f.is_converted, f.loaded_at, f.search, f.handoff_requested_at, f.last_contact_at, f.last_human_at, f.resolved_at, f.first_reply_business_seconds, f.first_human_reply_business_seconds, f.resolution_business_seconds, f.human_wait_from, f.human_wait_reply_at, f.human_wait_seconds, f.human_wait_business_seconds, f.human_wait_due_at, f.waiting_since, f.waiting_due_at, f.window_closes_at,
+            coalesce($1::bigint * (CASE $2::text
+                WHEN 'first_reply' THEN f.first_reply_seconds::bigint
+                WHEN 'first_human_reply' THEN f.first_human_reply_seconds::bigint
+                WHEN 'csat' THEN f.csat_rating::bigint
+                WHEN 'funnel' THEN (CASE WHEN f.is_converted THEN 3 WHEN f.is_visit THEN 2 WHEN f.is_lead THEN 1 ELSE 0 END)::bigint
+                ELSE (extract(epoch FROM f.created_at) * 1000000)::bigint END),
+              9223372036854775807)::bigint AS sort_key,
+            (extract(epoch FROM f.created_at) * 1000000)::bigint AS created_us
+      FROM analytics.conversation_filter($3, $4, $5, $6::integer[], $7,
+            $8, $9, $10, $11, $12,
+            $13, $14, $15, $16) f) c
+WHERE (c.sort_key, -c.created_us, -c.conversation_id::bigint)
+      < ($17::bigint, -$18::bigint, -$19::bigint)
+`
+
+type ConversationRankParams struct {
+	Sign      int64     `json:"sign"`
+	SortBy    string    `json:"sort_by"`
+	TenantID  int64     `json:"tenant_id"`
+	FromDay   time.Time `json:"from_day"`
+	ToDay     time.Time `json:"to_day"`
+	Inboxes   []int32   `json:"inboxes"`
+	Channel   *string   `json:"channel"`
+	Label     *string   `json:"label"`
+	Status    *int16    `json:"status"`
+	Stage     *string   `json:"stage"`
+	Flag      *string   `json:"flag"`
+	FrtBucket *int16    `json:"frt_bucket"`
+	Dow       *int16    `json:"dow"`
+	Hour      *int16    `json:"hour"`
+	Csat      *int16    `json:"csat"`
+	Search    *string   `json:"search"`
+	AtKey     int64     `json:"at_key"`
+	AtUs      int64     `json:"at_us"`
+	AtID      int64     `json:"at_id"`
+}
+
+// ConversationRank counts the filtered conversations that sort before a position of the list
+// under the same sort as ConversationPageSorted (the "51–100 de 466" of a later page).
+func (q *Queries) ConversationRank(ctx context.Context, arg ConversationRankParams) (int64, error) {
+	row := q.db.QueryRow(ctx, conversationRank,
+		arg.Sign,
+		arg.SortBy,
+		arg.TenantID,
+		arg.FromDay,
+		arg.ToDay,
+		arg.Inboxes,
+		arg.Channel,
+		arg.Label,
+		arg.Status,
+		arg.Stage,
+		arg.Flag,
+		arg.FrtBucket,
+		arg.Dow,
+		arg.Hour,
+		arg.Csat,
+		arg.Search,
+		arg.AtKey,
+		arg.AtUs,
+		arg.AtID,
+	)
+	var column_1 int64
+	err := row.Scan(&column_1)
+	return column_1, err
 }
 
 const conversationTranscript = `-- name: ConversationTranscript :many

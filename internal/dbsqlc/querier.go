@@ -69,6 +69,9 @@ type Querier interface {
 	// ContextStatementTimeout bounds every later statement of the transaction (milliseconds), for
 	// work with a limit of its own (the ETL's), whatever the pool's default.
 	ContextStatementTimeout(ctx context.Context, milliseconds string) error
+	// ConversationByNumber finds the period's filtered conversations whose Chatwoot number is n (a
+	// search for "#1374" or a bare 1374 lists them first).
+	ConversationByNumber(ctx context.Context, arg ConversationByNumberParams) ([]ConversationByNumberRow, error)
 	// ConversationCount counts the filtered conversations (the list header and drill-down checks).
 	ConversationCount(ctx context.Context, arg ConversationCountParams) (int64, error)
 	// ConversationGet is one conversation with every metric; RLS hides other tenants' rows.
@@ -76,6 +79,14 @@ type Querier interface {
 	// ConversationPage lists filtered conversations newest first, keyset-paginated on
 	// (created_at, conversation_id): pass the last row's values to get the next page.
 	ConversationPage(ctx context.Context, arg ConversationPageParams) ([]ConversationPageRow, error)
+	// ConversationPageSorted is ConversationPage under any sort of the list: sort_key is the sort
+	// column times sign (+1 ascending, -1 descending), NULL last either way; ties newest first.
+	// Keyset on (sort_key, -created µs, -id) after the cursor; with rev = -1 the order is reversed
+	// and the rows before the cursor come (the previous page, read backwards; Go turns it round).
+	ConversationPageSorted(ctx context.Context, arg ConversationPageSortedParams) ([]ConversationPageSortedRow, error)
+	// ConversationRank counts the filtered conversations that sort before a position of the list
+	// under the same sort as ConversationPageSorted (the "51–100 de 466" of a later page).
+	ConversationRank(ctx context.Context, arg ConversationRankParams) (int64, error)
 	// ConversationTranscript is the public transcript of a conversation, oldest first.
 	ConversationTranscript(ctx context.Context, arg ConversationTranscriptParams) ([]ConversationTranscriptRow, error)
 	// DashboardByInbox is the per-inbox table.

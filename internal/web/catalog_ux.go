@@ -28,6 +28,8 @@ func init() {
 			"chart.funnel.of": "de", "chart.heatmap.help": "Use as setas para andar pelas células; Enter abre as conversas.",
 			"kpi.more": "Mais indicadores", "kpi.main": "Principais indicadores",
 			"csat.rating": "Nota",
+			"pager.range": "%s–%s de %s", "pager.prev": "Página anterior", "pager.nav": "Páginas da lista",
+			"sort.by": "Ordenar por", "sort.created": "data", "sort.first_reply": "1ª resposta", "sort.first_human_reply": "1ª resposta humana", "sort.csat": "CSAT", "sort.stage": "etapa",
 		},
 		langEN: {
 			"a11y.skip": "Skip to content", "a11y.skip_heatmap": "Skip the heatmap", "a11y.chart_table": "Chart table",
@@ -52,6 +54,8 @@ func init() {
 			"chart.funnel.of": "of", "chart.heatmap.help": "Use the arrow keys to move between cells; Enter opens the conversations.",
 			"kpi.more": "More figures", "kpi.main": "Key figures",
 			"csat.rating": "Rating",
+			"pager.range": "%s–%s of %s", "pager.prev": "Previous page", "pager.nav": "List pages",
+			"sort.by": "Sort by", "sort.created": "date", "sort.first_reply": "first reply", "sort.first_human_reply": "first human reply", "sort.csat": "CSAT", "sort.stage": "stage",
 		},
 	} {
 		for k, v := range m {

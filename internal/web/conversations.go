@@ -19,6 +19,40 @@ type ConversationsView struct {
 	Stages   []string
 	Flags    []string
 	NextLink string
+	PrevLink string
+	Range    string // "51–100 de 466"
+}
+
+// SortLink is the list sorted by col: the other direction when it is already sorted by col,
+// else the direction a manager looks at first (newest, slowest, best stage; CSAT worst first).
+func (v ConversationsView) SortLink(col string) string {
+	desc := col != "csat"
+	if v.Filter.SortKey() == col {
+		desc = !v.Filter.Descending()
+	}
+	return v.Link("/conversations", v.Filter.With(func(g *dashboard.Filter) {
+		g.Sort = col
+		if desc {
+			g.Sort = "-" + col
+		}
+		if g.Sort == "-created" {
+			g.Sort = ""
+		}
+	}))
+}
+
+// Sorts are the list's sortable columns.
+func (v ConversationsView) Sorts() []string { return dashboard.Sorts }
+
+// AriaSort is a column header's aria-sort value ("" when the list is not sorted by it).
+func (v ConversationsView) AriaSort(col string) string {
+	if v.Filter.SortKey() != col {
+		return ""
+	}
+	if v.Filter.Descending() {
+		return "descending"
+	}
+	return "ascending"
 }
 
 // InboxName is the display name of one of the tenant's inboxes.
@@ -89,6 +123,12 @@ func (s *Server) conversationsPage(w http.ResponseWriter, r *http.Request) error
 	v.report(pr)
 	if page.Next != nil {
 		v.NextLink = v.LinkWith("/conversations", f, "after", page.Next.String())
+	}
+	if page.Prev != nil {
+		v.PrevLink = v.LinkWith("/conversations", f, "before", page.Prev.String())
+	}
+	if n := int64(len(page.Rows)); n > 0 {
+		v.Range = fmt.Sprintf(v.T("pager.range"), formatInt(page.Offset+1, v.Lang), formatInt(page.Offset+n, v.Lang), formatInt(page.Total, v.Lang))
 	}
 	return s.render(w, r, http.StatusOK, "conversations", v)
 }
