@@ -166,7 +166,7 @@ ORDER BY i;
 
 -- name: TenantInboxNames :many
 -- TenantInboxNames lists a tenant's inboxes for filters and tables.
-SELECT i.inbox_id, i.inbox_name, i.channel_type
+SELECT i.inbox_id, i.inbox_name, i.channel_type, i.account_id
 FROM app.tenant_inboxes i
 WHERE i.tenant_id = @tenant_id
 ORDER BY i.inbox_name, i.inbox_id;

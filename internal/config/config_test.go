@@ -38,3 +38,17 @@ func TestFromEnv(t *testing.T) {
 		}
 	}
 }
+
+func TestChatwootURL(t *testing.T) {
+	for v, ok := range map[string]bool{"https://chat.example.com/": true, "http://localhost:3000": true, "chat.example.com": false, "javascript:alert(1)": false, "https://x.test/?a=1": false} {
+		c, err := FromEnv(func(k string) string {
+			if k == "CHATWOOT_URL" {
+				return v
+			}
+			return ""
+		})
+		if (err == nil) != ok || (ok && strings.HasSuffix(c.ChatwootURL, "/")) {
+			t.Errorf("CHATWOOT_URL=%q: %v %q", v, err, c.ChatwootURL)
+		}
+	}
+}

@@ -1941,7 +1941,7 @@ func (q *Queries) RollupTenantHist(ctx context.Context, arg RollupTenantHistPara
 }
 
 const tenantInboxNames = `-- name: TenantInboxNames :many
-SELECT i.inbox_id, i.inbox_name, i.channel_type
+SELECT i.inbox_id, i.inbox_name, i.channel_type, i.account_id
 FROM app.tenant_inboxes i
 WHERE i.tenant_id = $1
 ORDER BY i.inbox_name, i.inbox_id
@@ -1951,6 +1951,7 @@ type TenantInboxNamesRow struct {
 	InboxID     int32  `json:"inbox_id"`
 	InboxName   string `json:"inbox_name"`
 	ChannelType string `json:"channel_type"`
+	AccountID   *int32 `json:"account_id"`
 }
 
 // TenantInboxNames lists a tenant's inboxes for filters and tables.
@@ -1963,7 +1964,12 @@ func (q *Queries) TenantInboxNames(ctx context.Context, tenantID int64) ([]Tenan
 	items := []TenantInboxNamesRow{}
 	for rows.Next() {
 		var i TenantInboxNamesRow
-		if err := rows.Scan(&i.InboxID, &i.InboxName, &i.ChannelType); err != nil {
+		if err := rows.Scan(
+			&i.InboxID,
+			&i.InboxName,
+			&i.ChannelType,
+			&i.AccountID,
+		); err != nil {
 			return nil, err
 		}
 		items = append(items, i)

@@ -163,7 +163,7 @@ func TestBrowserClientJourney(t *testing.T) {
 		chromedp.WaitVisible(`.kpis`),
 		shot(dir, "02-dashboard-90d"),
 		// The tallest bar of the daily chart.
-		chromedp.Click(`svg.chart a:last-of-type rect`),
+		chromedp.Click(`.chart-wide svg.chart a:last-of-type rect`), // the wide drawing (the phone one is hidden)
 		chromedp.WaitVisible(`.total`),
 		into(&total, chromedp.Text(`.total`)),
 		into(&drill, chromedp.Location()),

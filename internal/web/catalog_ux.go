@@ -29,6 +29,7 @@ func init() {
 			"kpi.more": "Mais indicadores", "kpi.main": "Principais indicadores",
 			"csat.rating": "Nota",
 			"pager.range": "%s–%s de %s", "pager.prev": "Página anterior", "pager.nav": "Páginas da lista",
+			"chatwoot.open": "abrir no Chatwoot", "chatwoot.open_long": "Abrir no Chatwoot", "chatwoot.new_tab": "abre em outra aba",
 			"sort.by": "Ordenar por", "sort.created": "data", "sort.first_reply": "1ª resposta", "sort.first_human_reply": "1ª resposta humana", "sort.csat": "CSAT", "sort.stage": "etapa",
 		},
 		langEN: {
@@ -55,6 +56,7 @@ func init() {
 			"kpi.more": "More figures", "kpi.main": "Key figures",
 			"csat.rating": "Rating",
 			"pager.range": "%s–%s of %s", "pager.prev": "Previous page", "pager.nav": "List pages",
+			"chatwoot.open": "open in Chatwoot", "chatwoot.open_long": "Open in Chatwoot", "chatwoot.new_tab": "opens in a new tab",
 			"sort.by": "Sort by", "sort.created": "date", "sort.first_reply": "first reply", "sort.first_human_reply": "first human reply", "sort.csat": "CSAT", "sort.stage": "stage",
 		},
 	} {
