@@ -31,6 +31,7 @@ CITUS_TEST_PORT ?= $(shell echo $$(( $(TEST_PORT) + 1000 )))
 CITUS_TEST_WORKER_PORTS ?= $(shell echo $$(( $(TEST_PORT) + 1100 )) $$(( $(TEST_PORT) + 1200 )))
 BIN       := bin/geniai
 SQUAWK    := $(TOOLS_DIR)/node_modules/.bin/squawk
+AXE       := $(TOOLS_DIR)/node_modules/axe-core/axe.min.js
 APT_PKGS  := postgresql-15 postgresql-contrib postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl chromium fonts-liberation
 # Squawk rules we do not apply, and why:
 #  prefer-bigint-over-int/smallint: columns mirror Chatwoot's integer ids and small enum codes.
@@ -45,7 +46,7 @@ help: ## list the targets
 	@grep -hE '^[a-zA-Z/_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-14s %s\n", $$1, $$2}'
 
 .PHONY: deps
-deps: ## install what is missing: PostgreSQL 15, pgTAP, pg_prove (apt), squawk (npm), Go modules
+deps: ## install what is missing: PostgreSQL 15, pgTAP, pg_prove (apt), squawk and axe-core (npm), Go modules
 	missing=""
 	for p in $(APT_PKGS) $(EXTRA_APT); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done
 	if [ -n "$$missing" ]; then
@@ -54,9 +55,10 @@ deps: ## install what is missing: PostgreSQL 15, pgTAP, pg_prove (apt), squawk (
 		$$sudo apt-get update -qq
 		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing >/dev/null
 	fi
-	if [ ! -x $(SQUAWK) ]; then
+	if [ ! -x $(SQUAWK) ] || [ ! -f $(AXE) ]; then
 		mkdir -p $(TOOLS_DIR)
-		npm install --silent --no-audit --no-fund --prefix $(TOOLS_DIR) squawk-cli@2.66.0 >/dev/null
+		# axe-core: the accessibility checker the browser tests run in Chromium.
+		npm install --silent --no-audit --no-fund --prefix $(TOOLS_DIR) squawk-cli@2.66.0 axe-core@4.11.0 >/dev/null
 	fi
 	$(GO) mod download
 

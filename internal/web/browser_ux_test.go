@@ -1,0 +1,151 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/geniai/analytics/internal/pgtest"
+)
+
+// axeSource is axe-core, the accessibility checker `make deps` installs with npm.
+func axeSource(t *testing.T) string {
+	t.Helper()
+	path := os.Getenv("AXE_CORE_JS")
+	if path == "" {
+		wd, _ := os.Getwd()
+		path = filepath.Join(wd, "..", "..", ".data", "tools", "node_modules", "axe-core", "axe.min.js")
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("axe-core not found (%v): `make deps` installs it", err)
+	}
+	return string(b)
+}
+
+// overflowJS lists what sticks out of the viewport horizontally (nothing, when the page fits):
+// elements whose right edge passes the window, unless a scrolling box of their own holds them.
+const overflowJS = `(() => {
+  const w = document.documentElement.clientWidth, out = [];
+  if (document.documentElement.scrollWidth <= w) return "";
+  for (const el of document.body.querySelectorAll("*")) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.right <= w + 1) continue;
+    let p = el.parentElement, boxed = false;
+    for (; p && p !== document.body; p = p.parentElement) {
+      const o = getComputedStyle(p).overflowX;
+      if (o === "auto" || o === "scroll" || o === "hidden") { boxed = true; break; }
+    }
+    if (!boxed) out.push(el.tagName.toLowerCase() + (el.className && typeof el.className === "string" ? "." + el.className.trim().split(/\s+/).join(".") : "") + " right=" + Math.round(r.right));
+    if (out.length >= 6) break;
+  }
+  return "page " + document.documentElement.scrollWidth + " px wide for a " + w + " px window: " + out.join(", ");
+})()`
+
+// axeJS runs axe-core on the page and returns its violations as JSON.
+const axeJS = `axe.run(document, {resultTypes: ["violations"]}).then(r => JSON.stringify(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map(n => n.target.join(" "))}))))`
+
+type axeViolation struct {
+	ID, Impact, Help string
+	Nodes            []string
+}
+
+// TestBrowserLayoutAndAccessibility: at 1440×900 and 390×844 the dashboard, the list, a
+// conversation, the settings and the staff panel never scroll sideways and axe-core finds no
+// violation; a heatmap drill-down's filters come back as chips on the dashboard. Screenshots of
+// every page at both sizes go to the test artifacts.
+func TestBrowserLayoutAndAccessibility(t *testing.T) {
+	h := newHarness(t, nil)
+	a, _ := pgtest.SeedAnalytics(t, h.env)
+	h.user(a, "admin@a.test", "admin", pw)
+	h.user(h.platform(), "staff@geniai.test", "super_admin", pw)
+	ctx, dir := chrome(t)
+	axe := axeSource(t)
+	base := h.ts.URL
+	check := func(name string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			over, err := chromedp.Evaluate[string](overflowJS)(ctx, tg)
+			if err != nil {
+				return err
+			}
+			if over != "" {
+				t.Errorf("%s: %s", name, over)
+			}
+			if _, err := chromedp.Evaluate[any](axe + ";0")(ctx, tg); err != nil {
+				return err
+			}
+			res, err := chromedp.Evaluate[string](axeJS, chromedp.EvalAwaitPromise)(ctx, tg)
+			if err != nil {
+				return err
+			}
+			var vs []axeViolation
+			if err := json.Unmarshal([]byte(res), &vs); err != nil {
+				return err
+			}
+			for _, v := range vs {
+				t.Errorf("%s: axe %s (%s): %s at %s", name, v.ID, v.Impact, v.Help, strings.Join(v.Nodes, " | "))
+			}
+			_, err = shot(dir, name)(ctx, tg)
+			return err
+		})
+	}
+	var detail chromedp.AttributeResult
+	var chipsText string
+	for _, vp := range []struct {
+		name string
+		w, h int64
+	}{{"desktop", 1440, 900}, {"phone", 390, 844}} {
+		p := func(s string) string { return vp.name + "-" + s }
+		err := chromedp.Do(ctx,
+			chromedp.EmulateViewport(vp.w, vp.h),
+			signIn(base, "admin@a.test", pw),
+			chromedp.WaitVisible(`.kpis`),
+			chromedp.Navigate(base+"/dashboard?"+period),
+			chromedp.WaitVisible(`.kpis`),
+			check(p("1-dashboard")),
+			chromedp.Navigate(base+"/conversations?"+period),
+			chromedp.WaitVisible(`.total`),
+			check(p("2-list")),
+			into(&detail, chromedp.AttributeValue(`td.id a`, "href")),
+			chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+				_, err := chromedp.Navigate(base + detail.Value)(ctx, tg)
+				return err
+			}),
+			chromedp.WaitVisible(`h1`),
+			check(p("3-conversation")),
+			chromedp.Navigate(base+"/settings"),
+			chromedp.WaitVisible(`form`),
+			check(p("4-settings")),
+			// A heatmap cell → its conversations → back to the dashboard: the cell's weekday and
+			// hour are chips there, not a hidden filter.
+			chromedp.Navigate(base+"/dashboard?"+period),
+			chromedp.WaitVisible(`.kpis`),
+			chromedp.Click(`table.heatmap tbody tr:nth-child(2) td:not(.h0) a`),
+			chromedp.WaitVisible(`.total`),
+			chromedp.Click(`nav.tabs a[href^="/dashboard"]`),
+			chromedp.WaitVisible(`.kpis`),
+			into(&chipsText, chromedp.Text(`.chips`)),
+			check(p("5-dashboard-drilled")),
+			chromedp.Click(`form[action="/logout"] button`),
+			chromedp.WaitVisible(`input[name=email]`),
+			signIn(base, "staff@geniai.test", pw),
+			chromedp.WaitVisible(`.admin-tabs`),
+			check(p("6-admin")),
+			chromedp.Click(`form[action="/logout"] button`),
+			chromedp.WaitVisible(`input[name=email]`),
+		)
+		if err != nil {
+			t.Fatalf("%s: %v", vp.name, err)
+		}
+		if !strings.Contains(chipsText, "Segunda, ") || !strings.Contains(chipsText, "Limpar tudo") {
+			t.Errorf("%s: after a Monday heatmap cell the dashboard's chips read %q", vp.name, chipsText)
+		}
+	}
+	fmt.Fprintln(os.Stderr, "screenshots in", dir)
+}
