@@ -65,6 +65,8 @@ func (s *Server) themeCSS(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Content-Type", "text/css; charset=utf-8")
 	w.Header().Set("Cache-Control", "private, no-cache")
-	_, err := fmt.Fprintf(w, ":root {\n  --brand-primary: %s;\n  --brand-secondary: %s;\n}\n", primary, secondary)
+	// Text on the colours and the colours as text, chosen for WCAG AA contrast (contrast.go).
+	_, err := fmt.Fprintf(w, ":root {\n  --brand-primary: %s;\n  --brand-secondary: %s;\n  --on-primary: %s;\n  --on-secondary: %s;\n  --brand-primary-text: %s;\n  --brand-secondary-text: %s;\n}\n",
+		primary, secondary, onColor(primary), onColor(secondary), textColor(primary), textColor(secondary))
 	return err
 }
