@@ -1,6 +1,5 @@
 package web
 
-
 // ChatwootLink is the conversation in Chatwoot's own app (CHATWOOT_URL), where it is answered:
 // /app/accounts/{account}/conversations/{number}. Empty when CHATWOOT_URL is unset or the inbox's
 // account is unknown, and then no link is shown.

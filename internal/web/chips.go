@@ -65,6 +65,9 @@ func (p TenantPage) Chips() []Chip {
 	if f.CSAT != nil {
 		add(p.T("chip.csat")+": "+itoa(int64(*f.CSAT))+" ★", func(g *dashboard.Filter) { g.CSAT = nil })
 	}
+	if f.Business {
+		add(p.T("filter.business"), func(g *dashboard.Filter) { g.Business = false })
+	}
 	if f.Search != "" {
 		add(p.T("chip.search")+": "+f.Search, func(g *dashboard.Filter) { g.Search = "" })
 	}
@@ -75,7 +78,7 @@ func (p TenantPage) Chips() []Chip {
 // page size stay.
 func (p TenantPage) ClearAll() string {
 	return p.Link(p.Path, p.Filter.With(func(g *dashboard.Filter) {
-		*g = dashboard.Filter{Preset: g.Preset, From: g.From, To: g.To, Stacked: g.Stacked, Grain: g.Grain, PageSize: g.PageSize}
+		*g = dashboard.Filter{Preset: g.Preset, From: g.From, To: g.To, Stacked: g.Stacked, Grain: g.Grain, PageSize: g.PageSize, Sort: g.Sort}
 	}))
 }
 
