@@ -67,8 +67,8 @@ COMMENT ON FUNCTION app.alert_mail_info(p_tenant_id bigint, p_mail_id bigint) IS
 --
 
 CREATE FUNCTION app.current_app_role() RETURNS text
-    LANGUAGE sql STABLE PARALLEL SAFE
-    AS $$ SELECT nullif(current_setting('geniai.app_role', true), '') $$;
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    AS $$ BEGIN RETURN nullif(current_setting('geniai.app_role', true), ''); END $$;
 
 
 ALTER FUNCTION app.current_app_role() OWNER TO geniai_owner;
@@ -84,8 +84,8 @@ COMMENT ON FUNCTION app.current_app_role() IS 'App role of the current request: 
 --
 
 CREATE FUNCTION app.current_tenant_id() RETURNS bigint
-    LANGUAGE sql STABLE PARALLEL SAFE
-    AS $$ SELECT nullif(current_setting('geniai.tenant_id', true), '')::bigint $$;
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    AS $$ BEGIN RETURN nullif(current_setting('geniai.tenant_id', true), '')::bigint; END $$;
 
 
 ALTER FUNCTION app.current_tenant_id() OWNER TO geniai_owner;
@@ -101,8 +101,8 @@ COMMENT ON FUNCTION app.current_tenant_id() IS 'Tenant of the current request (g
 --
 
 CREATE FUNCTION app.current_user_id() RETURNS bigint
-    LANGUAGE sql STABLE PARALLEL SAFE
-    AS $$ SELECT nullif(current_setting('geniai.user_id', true), '')::bigint $$;
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    AS $$ BEGIN RETURN nullif(current_setting('geniai.user_id', true), '')::bigint; END $$;
 
 
 ALTER FUNCTION app.current_user_id() OWNER TO geniai_owner;

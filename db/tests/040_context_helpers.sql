@@ -33,7 +33,7 @@ $$;
 
 -- Transaction 3: the tests.
 BEGIN;
-SELECT plan(27);
+SELECT plan(28);
 
 -- Shape: STABLE (evaluated once per statement, so they can be used in index conditions), SQL,
 -- SECURITY INVOKER, the documented return types.
@@ -100,6 +100,16 @@ SELECT is_empty($$
 $$, 'every policy wraps app.current_*() in (SELECT ...)');
 SELECT isnt_empty($$SELECT FROM pg_policy WHERE pg_get_expr(polqual, polrelid) LIKE '%SELECT app.current_tenant_id()%'$$,
                   'control: the policies do read the context through the helpers');
+
+-- The helpers are PL/pgSQL: the planner would inline SQL ones, re-parsing their body for every
+-- statement it plans, which was most of the policies' cost on the dashboard (ADR 001).
+SELECT is_empty($$
+    SELECT format('%s is %s', p.oid::regprocedure, l.lanname)
+      FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+     WHERE p.oid IN ('app.current_tenant_id()'::regprocedure, 'app.current_user_id()'::regprocedure,
+                     'app.current_app_role()'::regprocedure)
+       AND l.lanname <> 'plpgsql'
+$$, 'the context helpers are PL/pgSQL (not inlined)');
 
 SELECT * FROM finish();
 ROLLBACK;
