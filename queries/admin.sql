@@ -3,25 +3,39 @@
 
 -- name: AdminTenantOverview :many
 -- AdminTenantOverview is one row per client tenant: status, size, activity in the last 30 days
--- against the 30 before, and ETL health.
+-- (up to today in the tenant's own timezone at @now: the dashboard's "30 dias") against the 30
+-- before, and ETL health. health is 'failed' (the latest run failed or was left unfinished),
+-- 'never' (inboxes mapped, no successful sync yet), 'stale' (the last success is older than
+-- @stale_seconds) or '' ; cancelled tenants are not synced and never flagged.
 SELECT t.id, t.slug, t.name, t.status, t.plan, t.trial_ends_at, t.timezone, t.created_at,
        (SELECT count(*) FROM app.tenant_inboxes i WHERE i.tenant_id = t.id)::integer AS inboxes,
        (SELECT count(*) FROM app.users u WHERE u.tenant_id = t.id AND u.is_active)::integer AS users,
+       k.today::date AS today,
        coalesce(s.conversations, 0)::bigint AS conversations_30d,
        coalesce(s.leads, 0)::bigint AS leads_30d,
        coalesce(s.prev_conversations, 0)::bigint AS conversations_prev_30d,
        coalesce(s.prev_leads, 0)::bigint AS leads_prev_30d,
        w.last_success_at,
        coalesce(r.status, '')::text AS last_run_status,
-       coalesce(r.error, '')::text AS last_run_error
+       coalesce(r.error, '')::text AS last_run_error,
+       r.started_at AS last_run_at,
+       (CASE
+            WHEN t.status = 'cancelled' THEN ''
+            WHEN r.status IN ('failed', 'stale') THEN 'failed'
+            WHEN w.last_success_at IS NULL THEN
+                CASE WHEN EXISTS (SELECT FROM app.tenant_inboxes i WHERE i.tenant_id = t.id) THEN 'never' ELSE '' END
+            WHEN w.last_success_at < sqlc.arg('now')::timestamptz - make_interval(secs => sqlc.arg('stale_seconds')::double precision) THEN 'stale'
+            ELSE ''
+        END)::text AS health
 FROM app.tenants t
+CROSS JOIN LATERAL (SELECT (sqlc.arg('now')::timestamptz AT TIME ZONE t.timezone)::date AS today) k
 LEFT JOIN LATERAL (
-    SELECT sum(d.conversations) FILTER (WHERE d.day > sqlc.arg('today')::date - 30) AS conversations,
-           sum(d.leads) FILTER (WHERE d.day > sqlc.arg('today')::date - 30) AS leads,
-           sum(d.conversations) FILTER (WHERE d.day <= sqlc.arg('today')::date - 30) AS prev_conversations,
-           sum(d.leads) FILTER (WHERE d.day <= sqlc.arg('today')::date - 30) AS prev_leads
+    SELECT sum(d.conversations) FILTER (WHERE d.day > k.today - 30) AS conversations,
+           sum(d.leads) FILTER (WHERE d.day > k.today - 30) AS leads,
+           sum(d.conversations) FILTER (WHERE d.day <= k.today - 30) AS prev_conversations,
+           sum(d.leads) FILTER (WHERE d.day <= k.today - 30) AS prev_leads
     FROM analytics.tenant_daily_stats d
-    WHERE d.tenant_id = t.id AND d.day > sqlc.arg('today')::date - 60 AND d.day <= sqlc.arg('today')::date
+    WHERE d.tenant_id = t.id AND d.day > k.today - 60 AND d.day <= k.today
 ) s ON true
 LEFT JOIN etl.watermarks w ON w.tenant_id = t.id
 LEFT JOIN LATERAL (
@@ -129,16 +143,34 @@ JOIN app.tenants t ON t.id = w.tenant_id
 ORDER BY w.attacked DESC, w.locked_networks DESC, w.last_failure_at DESC;
 
 -- name: AuditSearch :many
--- AuditSearch pages through the audit log newest first (keyset on (at, id)) with filters.
+-- AuditSearch pages through the audit log newest first (keyset on (at, id)) with filters: client,
+-- actor (by id, or name or e-mail containing @person), raw action prefix, kind prefix
+-- (audit.event_kind: 'tenant.' or 'tenant.suspended'), period. Each event comes with what a
+-- person reads: its kind, the actor's and the subject's names, the client's name and the
+-- changes (audit.event_changes).
 SELECT e.tenant_id, e.id, e.at, e.actor_user_id, coalesce(u.email, '')::text AS actor_email, e.actor_role,
        e.action, e.entity, e.entity_id, e.old_values, e.new_values, coalesce(host(e.ip), '')::text AS ip, e.user_agent,
-       coalesce(t.slug, '')::text AS tenant_slug
+       coalesce(t.slug, '')::text AS tenant_slug,
+       coalesce(t.name, '')::text AS tenant_name,
+       coalesce(t.is_platform, false)::boolean AS tenant_is_platform,
+       k.kind::text AS kind,
+       coalesce(u.full_name, '')::text AS actor_name,
+       coalesce(e.new_values ->> 'full_name', e.old_values ->> 'full_name', su.full_name, '')::text AS subject_name,
+       coalesce(e.new_values ->> 'email', e.old_values ->> 'email', su.email, '')::text AS subject_email,
+       coalesce(e.new_values ->> 'inbox_name', e.old_values ->> 'inbox_name', '')::text AS inbox_name,
+       audit.event_changes(e.old_values, e.new_values)::jsonb AS changes
 FROM audit.events e
+CROSS JOIN LATERAL (SELECT audit.event_kind(e.action, e.old_values, e.new_values, e.actor_user_id, e.entity_id) AS kind) k
 LEFT JOIN app.users u ON u.id = e.actor_user_id
+LEFT JOIN app.users su ON e.entity IN ('user', 'users') AND e.entity_id ~ '^[0-9]{1,18}$' AND su.id = e.entity_id::bigint
 LEFT JOIN app.tenants t ON t.id = e.tenant_id
 WHERE (sqlc.narg('tenant_id')::bigint IS NULL OR e.tenant_id = sqlc.narg('tenant_id'))
   AND (sqlc.narg('user_id')::bigint IS NULL OR e.actor_user_id = sqlc.narg('user_id'))
+  AND (sqlc.narg('person')::text IS NULL
+       OR u.email ILIKE '%' || analytics.like_escape(sqlc.narg('person')) || '%'
+       OR u.full_name ILIKE '%' || analytics.like_escape(sqlc.narg('person')) || '%')
   AND (sqlc.narg('action')::text IS NULL OR e.action LIKE analytics.like_escape(sqlc.narg('action')) || '%')
+  AND (sqlc.narg('kind')::text IS NULL OR k.kind LIKE analytics.like_escape(sqlc.narg('kind')) || '%')
   AND (sqlc.narg('since')::timestamptz IS NULL OR e.at >= sqlc.narg('since'))
   AND (sqlc.narg('until')::timestamptz IS NULL OR e.at < sqlc.narg('until'))
   AND (sqlc.narg('before_at')::timestamptz IS NULL
@@ -146,11 +178,141 @@ WHERE (sqlc.narg('tenant_id')::bigint IS NULL OR e.tenant_id = sqlc.narg('tenant
 ORDER BY e.at DESC, e.id DESC
 LIMIT @max_rows;
 
+-- name: UserOwnTimezone :one
+-- UserOwnTimezone is the zone the context user reads times in.
+SELECT u.timezone FROM app.users u WHERE u.id = app.current_user_id();
+
+-- name: UserSetOwnTimezone :one
+-- UserSetOwnTimezone changes the zone the context user reads times in (app.user_set_timezone);
+-- no row without a context user.
+SELECT s.id::bigint AS id FROM app.user_set_timezone(@timezone::text) AS s(id) WHERE s.id IS NOT NULL;
+
+-- name: TimezoneNames :many
+-- TimezoneNames lists the IANA zones the server knows, with their current UTC offset, for the
+-- timezone picker (abbreviations and POSIX-style names left out).
+SELECT z.name::text AS name, extract(epoch FROM z.utc_offset)::integer AS offset_seconds
+FROM pg_catalog.pg_timezone_names z
+WHERE z.name ~ '^(Africa|America|Antarctica|Asia|Atlantic|Australia|Europe|Indian|Pacific)/' OR z.name = 'UTC'
+ORDER BY z.name;
+
 -- name: EtlRunsRecent :many
--- EtlRunsRecent lists a tenant's latest ETL runs.
+-- EtlRunsRecent lists a tenant's latest ETL runs, newest first; a row of unchanged checks stands
+-- for checks of them, the latest at last_check_at.
 SELECT r.id, r.tenant_id, r.started_at, r.finished_at, r.status, r.full_load, r.extracted, r.inserted,
-       r.updated, r.deleted, r.messages, coalesce(r.error, '')::text AS error, r.worker
+       r.updated, r.deleted, r.messages, coalesce(r.error, '')::text AS error, r.worker,
+       r.unchanged, r.checks, r.last_check_at
 FROM etl.runs r
 WHERE r.tenant_id = @tenant_id
 ORDER BY r.started_at DESC, r.id DESC
 LIMIT @max_rows;
+
+-- name: EtlRunHistory :many
+-- EtlRunHistory is a tenant's runs that started since @since, oldest first, for the sync chart:
+-- each run's duration and its lag, the time from the end of the previous successful check to
+-- this run's start (how long the dashboard had gone without a sync; NULL for the first).
+SELECT h.id, h.started_at, h.status, h.unchanged, h.checks, h.extracted,
+       coalesce(extract(epoch FROM h.finished_at - h.started_at), 0)::float8 AS duration_seconds,
+       coalesce(extract(epoch FROM h.started_at - h.prev_success_at), 'NaN')::float8 AS lag_seconds
+FROM (
+    SELECT r.id, r.started_at, r.finished_at, r.status, r.unchanged, r.checks, r.extracted,
+           max(CASE WHEN r.status = 'succeeded' THEN coalesce(r.last_check_at, r.finished_at) END)
+               OVER (ORDER BY r.started_at, r.id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_success_at
+    FROM etl.runs r
+    WHERE r.tenant_id = @tenant_id AND r.started_at >= sqlc.arg('since')::timestamptz - interval '2 days'
+) h
+WHERE h.started_at >= sqlc.arg('since')::timestamptz
+ORDER BY h.started_at, h.id;
+
+-- name: ClientComparison :many
+-- ClientComparison is every client tenant's sums for a period and the one of equal length just
+-- before, from the tenant-level daily rollups: what the dashboard's KPIs are computed from. The
+-- period is each tenant's own: the last @days days up to today in the tenant's timezone at @now,
+-- unless @from_day and @to_day name one. Medians come from ClientComparisonHist.
+WITH t AS (
+    SELECT tn.id, tn.slug, tn.name, tn.status, tn.timezone, p.from_day, p.to_day,
+           p.from_day - (p.to_day - p.from_day + 1) AS prev_from
+    FROM app.tenants tn
+    CROSS JOIN LATERAL (
+        SELECT coalesce(sqlc.narg('from_day')::date,
+                        (sqlc.arg('now')::timestamptz AT TIME ZONE tn.timezone)::date - (sqlc.arg('days')::integer - 1)) AS from_day,
+               coalesce(sqlc.narg('to_day')::date, (sqlc.arg('now')::timestamptz AT TIME ZONE tn.timezone)::date) AS to_day
+    ) p
+    WHERE NOT tn.is_platform
+), s AS (
+    SELECT d.tenant_id,
+           sum(d.conversations) FILTER (WHERE d.day >= t.from_day) AS conversations,
+           sum(d.leads) FILTER (WHERE d.day >= t.from_day) AS leads,
+           sum(d.visits) FILTER (WHERE d.day >= t.from_day) AS visits,
+           sum(d.conversions) FILTER (WHERE d.day >= t.from_day) AS conversions,
+           sum(d.unanswered_leads) FILTER (WHERE d.day >= t.from_day) AS unanswered_leads,
+           sum(d.first_human_reply_count) FILTER (WHERE d.day >= t.from_day) AS human_replied,
+           sum(d.resolved) FILTER (WHERE d.day >= t.from_day) AS resolved,
+           sum(d.bot_resolved) FILTER (WHERE d.day >= t.from_day) AS bot_resolved,
+           sum(d.with_bot) FILTER (WHERE d.day >= t.from_day) AS with_bot,
+           sum(d.handoffs) FILTER (WHERE d.day >= t.from_day) AS handoffs,
+           sum(d.csat_responses) FILTER (WHERE d.day >= t.from_day) AS csat_responses,
+           sum(d.csat_satisfied) FILTER (WHERE d.day >= t.from_day) AS csat_satisfied,
+           sum(d.conversations) FILTER (WHERE d.day < t.from_day) AS prev_conversations,
+           sum(d.leads) FILTER (WHERE d.day < t.from_day) AS prev_leads,
+           sum(d.visits) FILTER (WHERE d.day < t.from_day) AS prev_visits,
+           sum(d.conversions) FILTER (WHERE d.day < t.from_day) AS prev_conversions,
+           sum(d.unanswered_leads) FILTER (WHERE d.day < t.from_day) AS prev_unanswered_leads,
+           sum(d.first_human_reply_count) FILTER (WHERE d.day < t.from_day) AS prev_human_replied,
+           sum(d.resolved) FILTER (WHERE d.day < t.from_day) AS prev_resolved,
+           sum(d.bot_resolved) FILTER (WHERE d.day < t.from_day) AS prev_bot_resolved,
+           sum(d.with_bot) FILTER (WHERE d.day < t.from_day) AS prev_with_bot,
+           sum(d.handoffs) FILTER (WHERE d.day < t.from_day) AS prev_handoffs,
+           sum(d.csat_responses) FILTER (WHERE d.day < t.from_day) AS prev_csat_responses,
+           sum(d.csat_satisfied) FILTER (WHERE d.day < t.from_day) AS prev_csat_satisfied
+    FROM t
+    JOIN analytics.tenant_daily_stats d ON d.tenant_id = t.id AND d.day BETWEEN t.prev_from AND t.to_day
+    GROUP BY d.tenant_id
+)
+SELECT t.id, t.slug, t.name, t.status, t.timezone, t.from_day::date AS from_day, t.to_day::date AS to_day,
+       t.prev_from::date AS prev_from_day, (t.from_day - 1)::date AS prev_to_day,
+       coalesce(s.conversations, 0)::bigint AS conversations,
+       coalesce(s.leads, 0)::bigint AS leads,
+       coalesce(s.visits, 0)::bigint AS visits,
+       coalesce(s.conversions, 0)::bigint AS conversions,
+       coalesce(s.unanswered_leads, 0)::bigint AS unanswered_leads,
+       coalesce(s.human_replied, 0)::bigint AS human_replied,
+       coalesce(s.resolved, 0)::bigint AS resolved,
+       coalesce(s.bot_resolved, 0)::bigint AS bot_resolved,
+       coalesce(s.with_bot, 0)::bigint AS with_bot,
+       coalesce(s.handoffs, 0)::bigint AS handoffs,
+       coalesce(s.csat_responses, 0)::bigint AS csat_responses,
+       coalesce(s.csat_satisfied, 0)::bigint AS csat_satisfied,
+       coalesce(s.prev_conversations, 0)::bigint AS prev_conversations,
+       coalesce(s.prev_leads, 0)::bigint AS prev_leads,
+       coalesce(s.prev_visits, 0)::bigint AS prev_visits,
+       coalesce(s.prev_conversions, 0)::bigint AS prev_conversions,
+       coalesce(s.prev_unanswered_leads, 0)::bigint AS prev_unanswered_leads,
+       coalesce(s.prev_human_replied, 0)::bigint AS prev_human_replied,
+       coalesce(s.prev_resolved, 0)::bigint AS prev_resolved,
+       coalesce(s.prev_bot_resolved, 0)::bigint AS prev_bot_resolved,
+       coalesce(s.prev_with_bot, 0)::bigint AS prev_with_bot,
+       coalesce(s.prev_handoffs, 0)::bigint AS prev_handoffs,
+       coalesce(s.prev_csat_responses, 0)::bigint AS prev_csat_responses,
+       coalesce(s.prev_csat_satisfied, 0)::bigint AS prev_csat_satisfied
+FROM t
+LEFT JOIN s ON s.tenant_id = t.id
+ORDER BY t.name, t.id;
+
+-- name: ClientComparisonHist :many
+-- ClientComparisonHist is every client tenant's daily first-human-reply histograms (metric 2 of
+-- analytics.tenant_daily_hist) over the period ClientComparison compares and the one before;
+-- current tells which. The caller merges them per tenant and period and reads the median and
+-- p90 as the dashboard does for a large period (approximate).
+WITH t AS (
+    SELECT tn.id, p.from_day, p.to_day, p.from_day - (p.to_day - p.from_day + 1) AS prev_from
+    FROM app.tenants tn
+    CROSS JOIN LATERAL (
+        SELECT coalesce(sqlc.narg('from_day')::date,
+                        (sqlc.arg('now')::timestamptz AT TIME ZONE tn.timezone)::date - (sqlc.arg('days')::integer - 1)) AS from_day,
+               coalesce(sqlc.narg('to_day')::date, (sqlc.arg('now')::timestamptz AT TIME ZONE tn.timezone)::date) AS to_day
+    ) p
+    WHERE NOT tn.is_platform
+)
+SELECT d.tenant_id, (d.day >= t.from_day)::boolean AS current, d.buckets, d.counts
+FROM t
+JOIN analytics.tenant_daily_hist d ON d.tenant_id = t.id AND d.metric = 2 AND d.day BETWEEN t.prev_from AND t.to_day;

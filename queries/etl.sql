@@ -121,19 +121,12 @@ SELECT EXISTS (
            OR sqlc.narg('max_updated_at')::timestamptz < w.source_checked_at - make_interval(secs => @overlap_seconds::double precision))
 ) AS unchanged;
 
--- name: EtlRunUnchanged :exec
--- EtlRunUnchanged completes a run that found nothing to read: succeeded with zero counts, and the
--- watermark records the success and the source clock it checked at.
-WITH r AS (
-    UPDATE etl.runs rr
-    SET status = 'succeeded', finished_at = clock_timestamp()
-    WHERE rr.tenant_id = @tenant_id AND rr.id = @run_id AND rr.status = 'running'
-    RETURNING rr.id
-)
-UPDATE etl.watermarks w
-SET last_success_at = clock_timestamp(), last_run_id = (SELECT r.id FROM r), updated_at = clock_timestamp(),
-    source_checked_at = @source_now::timestamptz
-WHERE w.tenant_id = @tenant_id AND EXISTS (SELECT FROM r);
+-- name: EtlRunUnchanged :one
+-- EtlRunUnchanged completes a run that found nothing to read (etl.finish_unchanged_run): folded
+-- into the tenant's previous row when that is an unchanged success, else succeeded with zero
+-- counts; the watermark records the success and the source clock it checked at. Returns the id
+-- of the row that stands for the check (0 when the run was not running).
+SELECT coalesce(etl.finish_unchanged_run(@run_id::bigint, @source_now::timestamptz), 0)::bigint AS id;
 
 -- name: EtlStoreFingerprint :exec
 -- EtlStoreFingerprint records, after a merge, the fingerprint of what is now stored and the

@@ -1996,6 +1996,33 @@ ALTER FUNCTION app.user_set_own_password(p_hash text) OWNER TO geniai_owner;
 COMMENT ON FUNCTION app.user_set_own_password(p_hash text) IS 'Self-service password change for the context user (not while locked on the request''s network): new hash, auth_version + 1 (other sessions end), audited as password.change.';
 
 --
+-- Name: user_set_timezone(text); Type: FUNCTION; Schema: app; Owner: geniai_owner
+--
+
+CREATE FUNCTION app.user_set_timezone(p_timezone text) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_id bigint;
+BEGIN
+    UPDATE app.users u SET timezone = p_timezone
+    WHERE u.id = app.current_user_id()
+    RETURNING u.id INTO v_id;
+    RETURN v_id;
+END
+$$;
+
+
+ALTER FUNCTION app.user_set_timezone(p_timezone text) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION user_set_timezone(p_timezone text); Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION app.user_set_timezone(p_timezone text) IS 'Changes the zone the context user reads times in (their own row only; users_timezone_check refuses an unknown zone); NULL without a context user. Audited by the users trigger.';
+
+--
 -- Name: users_auth_version_forward(); Type: FUNCTION; Schema: app; Owner: geniai_owner
 --
 
@@ -2988,6 +3015,7 @@ CREATE TABLE app.users (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     login_alert_at timestamp with time zone,
     language text DEFAULT 'pt-BR'::text NOT NULL,
+    timezone text DEFAULT 'America/Sao_Paulo'::text NOT NULL,
     CONSTRAINT users_auth_version_check CHECK ((auth_version >= 1)),
     CONSTRAINT users_email_check CHECK (((email = lower(email)) AND (email ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'::text) AND (length(email) <= 254))),
     CONSTRAINT users_failed_attempts_check CHECK ((failed_attempts >= 0)),
@@ -2995,7 +3023,8 @@ CREATE TABLE app.users (
     CONSTRAINT users_language_check CHECK ((language = ANY (ARRAY['pt-BR'::text, 'en'::text]))),
     CONSTRAINT users_lockout_count_check CHECK ((lockout_count >= 0)),
     CONSTRAINT users_password_hash_check CHECK ((password_hash ~ '^\$2[aby]\$'::text)),
-    CONSTRAINT users_role_check CHECK ((role = ANY (ARRAY['client'::text, 'admin'::text, 'super_admin'::text, 'support'::text])))
+    CONSTRAINT users_role_check CHECK ((role = ANY (ARRAY['client'::text, 'admin'::text, 'super_admin'::text, 'support'::text]))),
+    CONSTRAINT users_timezone_check CHECK (app.is_valid_timezone(timezone))
 );
 
 ALTER TABLE ONLY app.users FORCE ROW LEVEL SECURITY;
@@ -3056,6 +3085,12 @@ COMMENT ON COLUMN app.users.login_alert_at IS 'When the last login.attack_suspec
 --
 
 COMMENT ON COLUMN app.users.language IS 'pt-BR or en: the language of the user''s e-mails and, once signed in, of the interface.';
+
+--
+-- Name: COLUMN users.timezone; Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN app.users.timezone IS 'IANA zone this user reads timestamps in (the admin panel''s times, the audit log''s dates); set by the user (app.user_set_timezone).';
 
 --
 -- Name: users_id_seq; Type: SEQUENCE; Schema: app; Owner: geniai_owner
@@ -4543,6 +4578,14 @@ GRANT ALL ON FUNCTION app.user_set_own_password(p_hash text) TO geniai_tenant;
 GRANT ALL ON FUNCTION app.user_set_own_password(p_hash text) TO geniai_staff;
 
 --
+-- Name: FUNCTION user_set_timezone(p_timezone text); Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION app.user_set_timezone(p_timezone text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.user_set_timezone(p_timezone text) TO geniai_tenant;
+GRANT ALL ON FUNCTION app.user_set_timezone(p_timezone text) TO geniai_staff;
+
+--
 -- Name: FUNCTION users_auth_version_forward(); Type: ACL; Schema: app; Owner: geniai_owner
 --
 
@@ -5479,3 +5522,10 @@ GRANT SELECT(login_alert_at) ON TABLE app.users TO geniai_staff;
 
 GRANT SELECT(language),INSERT(language),UPDATE(language) ON TABLE app.users TO geniai_tenant;
 GRANT SELECT(language),INSERT(language),UPDATE(language) ON TABLE app.users TO geniai_staff;
+
+--
+-- Name: COLUMN users.timezone; Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+GRANT SELECT(timezone) ON TABLE app.users TO geniai_tenant;
+GRANT SELECT(timezone) ON TABLE app.users TO geniai_staff;

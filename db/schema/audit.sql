@@ -37,6 +37,114 @@ $$;
 ALTER FUNCTION audit.actor_role() OWNER TO geniai_owner;
 
 --
+-- Name: event_changes(jsonb, jsonb); Type: FUNCTION; Schema: audit; Owner: geniai_owner
+--
+
+CREATE FUNCTION audit.event_changes(p_old jsonb, p_new jsonb) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog'
+    AS $$
+    SELECT coalesce(jsonb_agg(jsonb_build_object('field', k.key, 'before', p_old -> k.key, 'after', p_new -> k.key)
+                              ORDER BY k.key), '[]'::jsonb)
+    FROM (SELECT jsonb_object_keys(coalesce(p_old, '{}'::jsonb)) AS key
+          UNION
+          SELECT jsonb_object_keys(coalesce(p_new, '{}'::jsonb))) k
+    WHERE k.key <> ALL (ARRAY['id', 'tenant_id', 'created_at', 'updated_at', 'auth_version', 'password_hash',
+                              'failed_attempts', 'lockout_count', 'last_login_at', 'last_login_ip',
+                              'rules_version', 'is_platform', 'known'])
+      AND (p_old -> k.key) IS DISTINCT FROM (p_new -> k.key)
+      AND NOT (p_old IS NULL AND p_new -> k.key = 'null'::jsonb)
+$$;
+
+
+ALTER FUNCTION audit.event_changes(p_old jsonb, p_new jsonb) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION event_changes(p_old jsonb, p_new jsonb); Type: COMMENT; Schema: audit; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION audit.event_changes(p_old jsonb, p_new jsonb) IS 'The fields of an audit event a person cares about, [{field, before, after}] by field name: those whose value differs between the row images (for an insert or a plain event, those set), without ids, timestamps, hashes and sign-in bookkeeping.';
+
+--
+-- Name: event_kind(text, jsonb, jsonb, bigint, text); Type: FUNCTION; Schema: audit; Owner: geniai_owner
+--
+
+CREATE FUNCTION audit.event_kind(p_action text, p_old jsonb, p_new jsonb, p_actor_user_id bigint, p_entity_id text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog'
+    AS $$
+    SELECT CASE
+        WHEN p_action = 'tenants.insert' THEN 'tenant.created'
+        WHEN p_action = 'tenants.delete' THEN 'tenant.deleted'
+        WHEN p_action = 'tenants.update' THEN
+            CASE
+                WHEN (p_old ->> 'status') IS DISTINCT FROM (p_new ->> 'status') THEN
+                    CASE p_new ->> 'status'
+                        WHEN 'suspended' THEN 'tenant.suspended'
+                        WHEN 'cancelled' THEN 'tenant.cancelled'
+                        WHEN 'active' THEN 'tenant.reactivated'
+                        ELSE 'tenant.updated'
+                    END
+                WHEN (p_old - 'timezone' - 'updated_at') = (p_new - 'timezone' - 'updated_at') THEN 'tenant.timezone'
+                ELSE 'tenant.updated'
+            END
+        WHEN p_action = 'tenant_settings.insert' THEN 'settings.created'
+        WHEN p_action = 'tenant_settings.update' THEN
+            CASE
+                WHEN (p_old -> 'lead_labels', p_old -> 'lead_regex', p_old -> 'lead_any_message', p_old -> 'visit_labels',
+                      p_old -> 'visit_regex', p_old -> 'converted_labels', p_old -> 'converted_regex', p_old -> 'lead_exclusion_labels')
+                     IS DISTINCT FROM
+                     (p_new -> 'lead_labels', p_new -> 'lead_regex', p_new -> 'lead_any_message', p_new -> 'visit_labels',
+                      p_new -> 'visit_regex', p_new -> 'converted_labels', p_new -> 'converted_regex', p_new -> 'lead_exclusion_labels')
+                    THEN 'settings.funnel'
+                WHEN (p_old -> 'display_name', p_old -> 'logo_url', p_old -> 'primary_color', p_old -> 'secondary_color', p_old -> 'default_period_days')
+                     IS DISTINCT FROM
+                     (p_new -> 'display_name', p_new -> 'logo_url', p_new -> 'primary_color', p_new -> 'secondary_color', p_new -> 'default_period_days')
+                    THEN 'settings.branding'
+                ELSE 'settings.updated'
+            END
+        WHEN p_action = 'tenant_settings.delete' THEN 'settings.deleted'
+        WHEN p_action = 'tenant_inboxes.insert' THEN 'inbox.mapped'
+        WHEN p_action = 'tenant_inboxes.delete' THEN 'inbox.unmapped'
+        WHEN p_action = 'tenant_inboxes.update' THEN 'inbox.updated'
+        WHEN p_action = 'users.insert' THEN 'user.created'
+        WHEN p_action = 'users.delete' THEN 'user.deleted'
+        WHEN p_action = 'users.update' THEN
+            CASE
+                WHEN (p_old ->> 'is_active') = 'true' AND (p_new ->> 'is_active') = 'false' THEN 'user.deactivated'
+                WHEN (p_old ->> 'is_active') = 'false' AND (p_new ->> 'is_active') = 'true' THEN 'user.reactivated'
+                WHEN (p_old ->> 'role') IS DISTINCT FROM (p_new ->> 'role') THEN 'user.role_changed'
+                WHEN audit.event_changes(p_old, p_new) = '[]'::jsonb
+                     AND (p_old -> 'auth_version') IS DISTINCT FROM (p_new -> 'auth_version') THEN
+                    CASE WHEN p_actor_user_id::text = p_entity_id THEN 'user.password_changed' ELSE 'user.password_reset' END
+                WHEN (p_old - 'timezone' - 'updated_at') = (p_new - 'timezone' - 'updated_at') THEN 'user.timezone'
+                ELSE 'user.updated'
+            END
+        WHEN p_action = 'user.unlock' THEN 'user.unlocked'
+        WHEN p_action = 'login.success' THEN 'access.login'
+        WHEN p_action = 'login.failure' THEN 'access.login_failed'
+        WHEN p_action = 'login.lockout' THEN 'access.locked'
+        WHEN p_action = 'login.attack_suspected' THEN 'access.attack'
+        WHEN p_action = 'logout' THEN 'access.logout'
+        WHEN p_action = 'password.change' THEN 'access.password_changed'
+        WHEN p_action = 'password.change_failed' THEN 'access.password_change_failed'
+        WHEN p_action = 'session.hijack_user_agent' THEN 'access.session_user_agent'
+        WHEN p_action = 'session.ip_changed' THEN 'access.session_ip'
+        WHEN p_action = 'tenant.view_as' THEN 'view.as_client'
+        ELSE 'other'
+    END
+$$;
+
+
+ALTER FUNCTION audit.event_kind(p_action text, p_old jsonb, p_new jsonb, p_actor_user_id bigint, p_entity_id text) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION event_kind(p_action text, p_old jsonb, p_new jsonb, p_actor_user_id bigint, p_entity_id text); Type: COMMENT; Schema: audit; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION audit.event_kind(p_action text, p_old jsonb, p_new jsonb, p_actor_user_id bigint, p_entity_id text) IS 'What an audit event means to a person (tenant.suspended, user.password_reset, access.login, view.as_client ...): a key of the panel''s sentences, "other" for an action it has no sentence for.';
+
+--
 -- Name: log(text, text, text, jsonb, jsonb, bigint); Type: FUNCTION; Schema: audit; Owner: geniai_owner
 --
 
@@ -327,6 +435,22 @@ GRANT USAGE ON SCHEMA audit TO geniai_etl;
 --
 
 REVOKE ALL ON FUNCTION audit.actor_role() FROM PUBLIC;
+
+--
+-- Name: FUNCTION event_changes(p_old jsonb, p_new jsonb); Type: ACL; Schema: audit; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION audit.event_changes(p_old jsonb, p_new jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.event_changes(p_old jsonb, p_new jsonb) TO geniai_staff;
+GRANT ALL ON FUNCTION audit.event_changes(p_old jsonb, p_new jsonb) TO geniai_tenant;
+
+--
+-- Name: FUNCTION event_kind(p_action text, p_old jsonb, p_new jsonb, p_actor_user_id bigint, p_entity_id text); Type: ACL; Schema: audit; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION audit.event_kind(p_action text, p_old jsonb, p_new jsonb, p_actor_user_id bigint, p_entity_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.event_kind(p_action text, p_old jsonb, p_new jsonb, p_actor_user_id bigint, p_entity_id text) TO geniai_staff;
+GRANT ALL ON FUNCTION audit.event_kind(p_action text, p_old jsonb, p_new jsonb, p_actor_user_id bigint, p_entity_id text) TO geniai_tenant;
 
 --
 -- Name: FUNCTION log(p_action text, p_entity text, p_entity_id text, p_old jsonb, p_new jsonb, p_tenant_id bigint); Type: ACL; Schema: audit; Owner: geniai_owner

@@ -88,6 +88,59 @@ ALTER FUNCTION etl.fingerprint_hash(conversation_id integer, updated_at timestam
 COMMENT ON FUNCTION etl.fingerprint_hash(conversation_id integer, updated_at timestamp with time zone) IS 'Hash of a conversation id and its source updated_at, summed into the id-set fingerprint.';
 
 --
+-- Name: finish_unchanged_run(bigint, timestamp with time zone); Type: FUNCTION; Schema: etl; Owner: geniai_owner
+--
+
+CREATE FUNCTION etl.finish_unchanged_run(p_run_id bigint, p_source_now timestamp with time zone) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+DECLARE
+    t bigint := app.current_tenant_id();
+    v_at timestamptz := clock_timestamp();
+    kept bigint;
+    prev_id bigint;
+    prev_unchanged boolean;
+    prev_status text;
+BEGIN
+    SELECT r.id, r.unchanged, r.status INTO prev_id, prev_unchanged, prev_status
+    FROM etl.runs r
+    WHERE r.tenant_id = t AND r.id < p_run_id
+    ORDER BY r.id DESC
+    LIMIT 1;
+    IF prev_unchanged AND prev_status = 'succeeded' THEN
+        DELETE FROM etl.runs r WHERE r.tenant_id = t AND r.id = p_run_id AND r.status = 'running';
+        IF NOT FOUND THEN
+            RETURN NULL;
+        END IF;
+        UPDATE etl.runs r SET checks = r.checks + 1, last_check_at = v_at
+        WHERE r.tenant_id = t AND r.id = prev_id;
+        kept := prev_id;
+    ELSE
+        UPDATE etl.runs r SET status = 'succeeded', finished_at = v_at, unchanged = true, last_check_at = v_at
+        WHERE r.tenant_id = t AND r.id = p_run_id AND r.status = 'running'
+        RETURNING r.id INTO kept;
+        IF kept IS NULL THEN
+            RETURN NULL;
+        END IF;
+    END IF;
+    UPDATE etl.watermarks w
+    SET last_success_at = v_at, last_run_id = kept, updated_at = v_at, source_checked_at = p_source_now
+    WHERE w.tenant_id = t;
+    RETURN kept;
+END
+$$;
+
+
+ALTER FUNCTION etl.finish_unchanged_run(p_run_id bigint, p_source_now timestamp with time zone) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION finish_unchanged_run(p_run_id bigint, p_source_now timestamp with time zone); Type: COMMENT; Schema: etl; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION etl.finish_unchanged_run(p_run_id bigint, p_source_now timestamp with time zone) IS 'Completes a running run of the current tenant that found the source unchanged: folded into the previous row when that is an unchanged success (checks + 1, this row deleted), else succeeded as the first of a new stretch; the watermark records the success. Returns the id of the row that now stands for the check, NULL when the run was not running.';
+
+--
 -- Name: fire_alerts(); Type: FUNCTION; Schema: etl; Owner: geniai_owner
 --
 
@@ -1002,8 +1055,12 @@ CREATE TABLE etl.runs (
     messages integer DEFAULT 0 NOT NULL,
     error text,
     worker text DEFAULT ''::text NOT NULL,
+    unchanged boolean DEFAULT false NOT NULL,
+    checks integer DEFAULT 1 NOT NULL,
+    last_check_at timestamp with time zone,
     CONSTRAINT runs_check CHECK (((status = 'running'::text) = (finished_at IS NULL))),
     CONSTRAINT runs_check1 CHECK (((status <> 'failed'::text) OR (error IS NOT NULL))),
+    CONSTRAINT runs_checks_check CHECK (((checks >= 1) AND ((checks = 1) OR unchanged))),
     CONSTRAINT runs_deleted_check CHECK ((deleted >= 0)),
     CONSTRAINT runs_extracted_check CHECK ((extracted >= 0)),
     CONSTRAINT runs_inserted_check CHECK ((inserted >= 0)),
@@ -1052,6 +1109,24 @@ COMMENT ON COLUMN etl.runs.messages IS 'Transcript messages the run wrote: every
 --
 
 COMMENT ON COLUMN etl.runs.worker IS 'host:pid of the process that ran it.';
+
+--
+-- Name: COLUMN runs.unchanged; Type: COMMENT; Schema: etl; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN etl.runs.unchanged IS 'The run found the source unchanged (fingerprint equal) and read nothing.';
+
+--
+-- Name: COLUMN runs.checks; Type: COMMENT; Schema: etl; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN etl.runs.checks IS 'Consecutive unchanged checks this row stands for (1 for every other run).';
+
+--
+-- Name: COLUMN runs.last_check_at; Type: COMMENT; Schema: etl; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN etl.runs.last_check_at IS 'When the latest of those checks finished (unchanged runs; NULL otherwise).';
 
 --
 -- Name: runs_id_seq; Type: SEQUENCE; Schema: etl; Owner: geniai_owner
@@ -1388,6 +1463,13 @@ REVOKE ALL ON FUNCTION etl.fingerprint_hash(conversation_id integer, updated_at 
 GRANT ALL ON FUNCTION etl.fingerprint_hash(conversation_id integer, updated_at timestamp with time zone) TO geniai_etl;
 
 --
+-- Name: FUNCTION finish_unchanged_run(p_run_id bigint, p_source_now timestamp with time zone); Type: ACL; Schema: etl; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION etl.finish_unchanged_run(p_run_id bigint, p_source_now timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION etl.finish_unchanged_run(p_run_id bigint, p_source_now timestamp with time zone) TO geniai_etl;
+
+--
 -- Name: FUNCTION fire_alerts(); Type: ACL; Schema: etl; Owner: geniai_owner
 --
 
@@ -1470,7 +1552,7 @@ GRANT ALL ON FUNCTION etl.sync_inboxes(p_run_id bigint, p_ids integer[], p_chann
 
 GRANT SELECT ON TABLE etl.runs TO geniai_tenant;
 GRANT SELECT ON TABLE etl.runs TO geniai_staff;
-GRANT SELECT ON TABLE etl.runs TO geniai_etl;
+GRANT SELECT,DELETE ON TABLE etl.runs TO geniai_etl;
 
 --
 -- Name: COLUMN runs.tenant_id; Type: ACL; Schema: etl; Owner: geniai_owner
@@ -1537,6 +1619,24 @@ GRANT UPDATE(error) ON TABLE etl.runs TO geniai_etl;
 --
 
 GRANT INSERT(worker) ON TABLE etl.runs TO geniai_etl;
+
+--
+-- Name: COLUMN runs.unchanged; Type: ACL; Schema: etl; Owner: geniai_owner
+--
+
+GRANT UPDATE(unchanged) ON TABLE etl.runs TO geniai_etl;
+
+--
+-- Name: COLUMN runs.checks; Type: ACL; Schema: etl; Owner: geniai_owner
+--
+
+GRANT UPDATE(checks) ON TABLE etl.runs TO geniai_etl;
+
+--
+-- Name: COLUMN runs.last_check_at; Type: ACL; Schema: etl; Owner: geniai_owner
+--
+
+GRANT UPDATE(last_check_at) ON TABLE etl.runs TO geniai_etl;
 
 --
 -- Name: TABLE stage_conversations; Type: ACL; Schema: etl; Owner: geniai_owner

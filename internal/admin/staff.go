@@ -11,12 +11,13 @@ import (
 	"github.com/geniai/analytics/internal/pg"
 )
 
-// Overview lists every client tenant with its activity and sync health; today is in UTC days.
-func (s *Service) Overview(ctx context.Context, p pg.Principal, today time.Time) ([]dbsqlc.AdminTenantOverviewRow, error) {
+// Overview lists every client tenant with its activity (30 days up to each tenant's own today
+// at now) and sync health (stale after staleAfter without a success).
+func (s *Service) Overview(ctx context.Context, p pg.Principal, now time.Time, staleAfter time.Duration) ([]dbsqlc.AdminTenantOverviewRow, error) {
 	var rows []dbsqlc.AdminTenantOverviewRow
 	err := s.DB.InReadTx(ctx, p, func(tx pg.Tx) error {
 		var err error
-		rows, err = tx.AdminTenantOverview(ctx, today)
+		rows, err = tx.AdminTenantOverview(ctx, dbsqlc.AdminTenantOverviewParams{Now: now, StaleSeconds: staleAfter.Seconds()})
 		return err
 	})
 	return rows, err

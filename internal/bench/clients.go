@@ -78,7 +78,7 @@ func (r *run) clientsPhase(ctx context.Context) error {
 	n := max(r.cfg.Scale.Samples/4, 20)
 	for i := 0; i < n+r.cfg.Scale.Warmup && ctx.Err() == nil; i++ {
 		t := time.Now()
-		rows, err := svc.Overview(ctx, staff, time.Now().UTC())
+		rows, err := svc.Overview(ctx, staff, time.Now().UTC(), 24*time.Hour)
 		if err != nil {
 			return err
 		}

@@ -52,6 +52,7 @@ func (v Value) Change() *float64 {
 type KPIs struct {
 	Conversations, Leads, Visits, Conversions          Value
 	LeadToVisit, VisitToConversion                     Value
+	LeadToConversion                                   Value // conversions ÷ leads (the staff comparison's conversion rate)
 	UnansweredLeads                                    Value
 	FirstReplyP50, FirstReplyP90                       Value
 	FirstHumanReplyP50, FirstHumanReplyP90             Value
@@ -218,6 +219,7 @@ func kpis(c, p dbsqlc.DashboardSummaryRow) KPIs {
 		Conversions:        n(c.Conversions, p.Conversions),
 		LeadToVisit:        rate(c.Visits, c.Leads, p.Visits, p.Leads),
 		VisitToConversion:  rate(c.Conversions, c.Visits, p.Conversions, p.Visits),
+		LeadToConversion:   rate(c.Conversions, c.Leads, p.Conversions, p.Leads),
 		UnansweredLeads:    n(c.UnansweredLeads, p.UnansweredLeads),
 		FirstReplyP50:      sec(c.FirstReplyP50, p.FirstReplyP50),
 		FirstReplyP90:      sec(c.FirstReplyP90, p.FirstReplyP90),

@@ -33,21 +33,32 @@ const adminTenantOverview = `-- name: AdminTenantOverview :many
 SELECT t.id, t.slug, t.name, t.status, t.plan, t.trial_ends_at, t.timezone, t.created_at,
        (SELECT count(*) FROM app.tenant_inboxes i WHERE i.tenant_id = t.id)::integer AS inboxes,
        (SELECT count(*) FROM app.users u WHERE u.tenant_id = t.id AND u.is_active)::integer AS users,
+       k.today::date AS today,
        coalesce(s.conversations, 0)::bigint AS conversations_30d,
        coalesce(s.leads, 0)::bigint AS leads_30d,
        coalesce(s.prev_conversations, 0)::bigint AS conversations_prev_30d,
        coalesce(s.prev_leads, 0)::bigint AS leads_prev_30d,
        w.last_success_at,
        coalesce(r.status, '')::text AS last_run_status,
-       coalesce(r.error, '')::text AS last_run_error
+       coalesce(r.error, '')::text AS last_run_error,
+       r.started_at AS last_run_at,
+       (CASE
+            WHEN t.status = 'cancelled' THEN ''
+            WHEN r.status IN ('failed', 'stale') THEN 'failed'
+            WHEN w.last_success_at IS NULL THEN
+                CASE WHEN EXISTS (SELECT FROM app.tenant_inboxes i WHERE i.tenant_id = t.id) THEN 'never' ELSE '' END
+            WHEN w.last_success_at < $1::timestamptz - make_interval(secs => $2::double precision) THEN 'stale'
+            ELSE ''
+        END)::text AS health
 FROM app.tenants t
+CROSS JOIN LATERAL (SELECT ($1::timestamptz AT TIME ZONE t.timezone)::date AS today) k
 LEFT JOIN LATERAL (
-    SELECT sum(d.conversations) FILTER (WHERE d.day > $1::date - 30) AS conversations,
-           sum(d.leads) FILTER (WHERE d.day > $1::date - 30) AS leads,
-           sum(d.conversations) FILTER (WHERE d.day <= $1::date - 30) AS prev_conversations,
-           sum(d.leads) FILTER (WHERE d.day <= $1::date - 30) AS prev_leads
+    SELECT sum(d.conversations) FILTER (WHERE d.day > k.today - 30) AS conversations,
+           sum(d.leads) FILTER (WHERE d.day > k.today - 30) AS leads,
+           sum(d.conversations) FILTER (WHERE d.day <= k.today - 30) AS prev_conversations,
+           sum(d.leads) FILTER (WHERE d.day <= k.today - 30) AS prev_leads
     FROM analytics.tenant_daily_stats d
-    WHERE d.tenant_id = t.id AND d.day > $1::date - 60 AND d.day <= $1::date
+    WHERE d.tenant_id = t.id AND d.day > k.today - 60 AND d.day <= k.today
 ) s ON true
 LEFT JOIN etl.watermarks w ON w.tenant_id = t.id
 LEFT JOIN LATERAL (
@@ -61,6 +72,11 @@ WHERE NOT t.is_platform
 ORDER BY t.name, t.id
 `
 
+type AdminTenantOverviewParams struct {
+	Now          time.Time `json:"now"`
+	StaleSeconds float64   `json:"stale_seconds"`
+}
+
 type AdminTenantOverviewRow struct {
 	ID                   int64      `json:"id"`
 	Slug                 string     `json:"slug"`
@@ -72,6 +88,7 @@ type AdminTenantOverviewRow struct {
 	CreatedAt            time.Time  `json:"created_at"`
 	Inboxes              int32      `json:"inboxes"`
 	Users                int32      `json:"users"`
+	Today                time.Time  `json:"today"`
 	Conversations30d     int64      `json:"conversations_30d"`
 	Leads30d             int64      `json:"leads_30d"`
 	ConversationsPrev30d int64      `json:"conversations_prev_30d"`
@@ -79,14 +96,19 @@ type AdminTenantOverviewRow struct {
 	LastSuccessAt        *time.Time `json:"last_success_at"`
 	LastRunStatus        string     `json:"last_run_status"`
 	LastRunError         string     `json:"last_run_error"`
+	LastRunAt            time.Time  `json:"last_run_at"`
+	Health               string     `json:"health"`
 }
 
 // Staff queries (the admin panel and the geniai CLI share them). They run as geniai_staff: RLS
 // lets staff read every tenant and only super_admin write.
 // AdminTenantOverview is one row per client tenant: status, size, activity in the last 30 days
-// against the 30 before, and ETL health.
-func (q *Queries) AdminTenantOverview(ctx context.Context, today time.Time) ([]AdminTenantOverviewRow, error) {
-	rows, err := q.db.Query(ctx, adminTenantOverview, today)
+// (up to today in the tenant's own timezone at @now: the dashboard's "30 dias") against the 30
+// before, and ETL health. health is 'failed' (the latest run failed or was left unfinished),
+// 'never' (inboxes mapped, no successful sync yet), 'stale' (the last success is older than
+// @stale_seconds) or ” ; cancelled tenants are not synced and never flagged.
+func (q *Queries) AdminTenantOverview(ctx context.Context, arg AdminTenantOverviewParams) ([]AdminTenantOverviewRow, error) {
+	rows, err := q.db.Query(ctx, adminTenantOverview, arg.Now, arg.StaleSeconds)
 	if err != nil {
 		return nil, err
 	}
@@ -105,6 +127,7 @@ func (q *Queries) AdminTenantOverview(ctx context.Context, today time.Time) ([]A
 			&i.CreatedAt,
 			&i.Inboxes,
 			&i.Users,
+			&i.Today,
 			&i.Conversations30d,
 			&i.Leads30d,
 			&i.ConversationsPrev30d,
@@ -112,6 +135,8 @@ func (q *Queries) AdminTenantOverview(ctx context.Context, today time.Time) ([]A
 			&i.LastSuccessAt,
 			&i.LastRunStatus,
 			&i.LastRunError,
+			&i.LastRunAt,
+			&i.Health,
 		); err != nil {
 			return nil, err
 		}
@@ -168,25 +193,41 @@ func (q *Queries) AdminTenantUpdate(ctx context.Context, arg AdminTenantUpdatePa
 const auditSearch = `-- name: AuditSearch :many
 SELECT e.tenant_id, e.id, e.at, e.actor_user_id, coalesce(u.email, '')::text AS actor_email, e.actor_role,
        e.action, e.entity, e.entity_id, e.old_values, e.new_values, coalesce(host(e.ip), '')::text AS ip, e.user_agent,
-       coalesce(t.slug, '')::text AS tenant_slug
+       coalesce(t.slug, '')::text AS tenant_slug,
+       coalesce(t.name, '')::text AS tenant_name,
+       coalesce(t.is_platform, false)::boolean AS tenant_is_platform,
+       k.kind::text AS kind,
+       coalesce(u.full_name, '')::text AS actor_name,
+       coalesce(e.new_values ->> 'full_name', e.old_values ->> 'full_name', su.full_name, '')::text AS subject_name,
+       coalesce(e.new_values ->> 'email', e.old_values ->> 'email', su.email, '')::text AS subject_email,
+       coalesce(e.new_values ->> 'inbox_name', e.old_values ->> 'inbox_name', '')::text AS inbox_name,
+       audit.event_changes(e.old_values, e.new_values)::jsonb AS changes
 FROM audit.events e
+CROSS JOIN LATERAL (SELECT audit.event_kind(e.action, e.old_values, e.new_values, e.actor_user_id, e.entity_id) AS kind) k
 LEFT JOIN app.users u ON u.id = e.actor_user_id
+LEFT JOIN app.users su ON e.entity IN ('user', 'users') AND e.entity_id ~ '^[0-9]{1,18}$' AND su.id = e.entity_id::bigint
 LEFT JOIN app.tenants t ON t.id = e.tenant_id
 WHERE ($1::bigint IS NULL OR e.tenant_id = $1)
   AND ($2::bigint IS NULL OR e.actor_user_id = $2)
-  AND ($3::text IS NULL OR e.action LIKE analytics.like_escape($3) || '%')
-  AND ($4::timestamptz IS NULL OR e.at >= $4)
-  AND ($5::timestamptz IS NULL OR e.at < $5)
-  AND ($6::timestamptz IS NULL
-       OR (e.at, e.id) < ($6::timestamptz, $7::bigint))
+  AND ($3::text IS NULL
+       OR u.email ILIKE '%' || analytics.like_escape($3) || '%'
+       OR u.full_name ILIKE '%' || analytics.like_escape($3) || '%')
+  AND ($4::text IS NULL OR e.action LIKE analytics.like_escape($4) || '%')
+  AND ($5::text IS NULL OR k.kind LIKE analytics.like_escape($5) || '%')
+  AND ($6::timestamptz IS NULL OR e.at >= $6)
+  AND ($7::timestamptz IS NULL OR e.at < $7)
+  AND ($8::timestamptz IS NULL
+       OR (e.at, e.id) < ($8::timestamptz, $9::bigint))
 ORDER BY e.at DESC, e.id DESC
-LIMIT $8
+LIMIT $10
 `
 
 type AuditSearchParams struct {
 	TenantID *int64     `json:"tenant_id"`
 	UserID   *int64     `json:"user_id"`
+	Person   *string    `json:"person"`
 	Action   *string    `json:"action"`
+	Kind     *string    `json:"kind"`
 	Since    *time.Time `json:"since"`
 	Until    *time.Time `json:"until"`
 	BeforeAt *time.Time `json:"before_at"`
@@ -195,28 +236,42 @@ type AuditSearchParams struct {
 }
 
 type AuditSearchRow struct {
-	TenantID    int64     `json:"tenant_id"`
-	ID          int64     `json:"id"`
-	At          time.Time `json:"at"`
-	ActorUserID *int64    `json:"actor_user_id"`
-	ActorEmail  string    `json:"actor_email"`
-	ActorRole   *string   `json:"actor_role"`
-	Action      string    `json:"action"`
-	Entity      *string   `json:"entity"`
-	EntityID    *string   `json:"entity_id"`
-	OldValues   []byte    `json:"old_values"`
-	NewValues   []byte    `json:"new_values"`
-	IP          string    `json:"ip"`
-	UserAgent   *string   `json:"user_agent"`
-	TenantSlug  string    `json:"tenant_slug"`
+	TenantID         int64     `json:"tenant_id"`
+	ID               int64     `json:"id"`
+	At               time.Time `json:"at"`
+	ActorUserID      *int64    `json:"actor_user_id"`
+	ActorEmail       string    `json:"actor_email"`
+	ActorRole        *string   `json:"actor_role"`
+	Action           string    `json:"action"`
+	Entity           *string   `json:"entity"`
+	EntityID         *string   `json:"entity_id"`
+	OldValues        []byte    `json:"old_values"`
+	NewValues        []byte    `json:"new_values"`
+	IP               string    `json:"ip"`
+	UserAgent        *string   `json:"user_agent"`
+	TenantSlug       string    `json:"tenant_slug"`
+	TenantName       string    `json:"tenant_name"`
+	TenantIsPlatform bool      `json:"tenant_is_platform"`
+	Kind             string    `json:"kind"`
+	ActorName        string    `json:"actor_name"`
+	SubjectName      string    `json:"subject_name"`
+	SubjectEmail     string    `json:"subject_email"`
+	InboxName        string    `json:"inbox_name"`
+	Changes          []byte    `json:"changes"`
 }
 
-// AuditSearch pages through the audit log newest first (keyset on (at, id)) with filters.
+// AuditSearch pages through the audit log newest first (keyset on (at, id)) with filters: client,
+// actor (by id, or name or e-mail containing @person), raw action prefix, kind prefix
+// (audit.event_kind: 'tenant.' or 'tenant.suspended'), period. Each event comes with what a
+// person reads: its kind, the actor's and the subject's names, the client's name and the
+// changes (audit.event_changes).
 func (q *Queries) AuditSearch(ctx context.Context, arg AuditSearchParams) ([]AuditSearchRow, error) {
 	rows, err := q.db.Query(ctx, auditSearch,
 		arg.TenantID,
 		arg.UserID,
+		arg.Person,
 		arg.Action,
+		arg.Kind,
 		arg.Since,
 		arg.Until,
 		arg.BeforeAt,
@@ -245,6 +300,319 @@ func (q *Queries) AuditSearch(ctx context.Context, arg AuditSearchParams) ([]Aud
 			&i.IP,
 			&i.UserAgent,
 			&i.TenantSlug,
+			&i.TenantName,
+			&i.TenantIsPlatform,
+			&i.Kind,
+			&i.ActorName,
+			&i.SubjectName,
+			&i.SubjectEmail,
+			&i.InboxName,
+			&i.Changes,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const clientComparison = `-- name: ClientComparison :many
+WITH t AS (
+    SELECT tn.id, tn.slug, tn.name, tn.status, tn.timezone, p.from_day, p.to_day,
+           p.from_day - (p.to_day - p.from_day + 1) AS prev_from
+    FROM app.tenants tn
+    CROSS JOIN LATERAL (
+        SELECT coalesce($1::date,
+                        ($2::timestamptz AT TIME ZONE tn.timezone)::date - ($3::integer - 1)) AS from_day,
+               coalesce($4::date, ($2::timestamptz AT TIME ZONE tn.timezone)::date) AS to_day
+    ) p
+    WHERE NOT tn.is_platform
+), s AS (
+    SELECT d.tenant_id,
+           sum(d.conversations) FILTER (WHERE d.day >= t.from_day) AS conversations,
+           sum(d.leads) FILTER (WHERE d.day >= t.from_day) AS leads,
+           sum(d.visits) FILTER (WHERE d.day >= t.from_day) AS visits,
+           sum(d.conversions) FILTER (WHERE d.day >= t.from_day) AS conversions,
+           sum(d.unanswered_leads) FILTER (WHERE d.day >= t.from_day) AS unanswered_leads,
+           sum(d.first_human_reply_count) FILTER (WHERE d.day >= t.from_day) AS human_replied,
+           sum(d.resolved) FILTER (WHERE d.day >= t.from_day) AS resolved,
+           sum(d.bot_resolved) FILTER (WHERE d.day >= t.from_day) AS bot_resolved,
+           sum(d.with_bot) FILTER (WHERE d.day >= t.from_day) AS with_bot,
+           sum(d.handoffs) FILTER (WHERE d.day >= t.from_day) AS handoffs,
+           sum(d.csat_responses) FILTER (WHERE d.day >= t.from_day) AS csat_responses,
+           sum(d.csat_satisfied) FILTER (WHERE d.day >= t.from_day) AS csat_satisfied,
+           sum(d.conversations) FILTER (WHERE d.day < t.from_day) AS prev_conversations,
+           sum(d.leads) FILTER (WHERE d.day < t.from_day) AS prev_leads,
+           sum(d.visits) FILTER (WHERE d.day < t.from_day) AS prev_visits,
+           sum(d.conversions) FILTER (WHERE d.day < t.from_day) AS prev_conversions,
+           sum(d.unanswered_leads) FILTER (WHERE d.day < t.from_day) AS prev_unanswered_leads,
+           sum(d.first_human_reply_count) FILTER (WHERE d.day < t.from_day) AS prev_human_replied,
+           sum(d.resolved) FILTER (WHERE d.day < t.from_day) AS prev_resolved,
+           sum(d.bot_resolved) FILTER (WHERE d.day < t.from_day) AS prev_bot_resolved,
+           sum(d.with_bot) FILTER (WHERE d.day < t.from_day) AS prev_with_bot,
+           sum(d.handoffs) FILTER (WHERE d.day < t.from_day) AS prev_handoffs,
+           sum(d.csat_responses) FILTER (WHERE d.day < t.from_day) AS prev_csat_responses,
+           sum(d.csat_satisfied) FILTER (WHERE d.day < t.from_day) AS prev_csat_satisfied
+    FROM t
+    JOIN analytics.tenant_daily_stats d ON d.tenant_id = t.id AND d.day BETWEEN t.prev_from AND t.to_day
+    GROUP BY d.tenant_id
+)
+SELECT t.id, t.slug, t.name, t.status, t.timezone, t.from_day::date AS from_day, t.to_day::date AS to_day,
+       t.prev_from::date AS prev_from_day, (t.from_day - 1)::date AS prev_to_day,
+       coalesce(s.conversations, 0)::bigint AS conversations,
+       coalesce(s.leads, 0)::bigint AS leads,
+       coalesce(s.visits, 0)::bigint AS visits,
+       coalesce(s.conversions, 0)::bigint AS conversions,
+       coalesce(s.unanswered_leads, 0)::bigint AS unanswered_leads,
+       coalesce(s.human_replied, 0)::bigint AS human_replied,
+       coalesce(s.resolved, 0)::bigint AS resolved,
+       coalesce(s.bot_resolved, 0)::bigint AS bot_resolved,
+       coalesce(s.with_bot, 0)::bigint AS with_bot,
+       coalesce(s.handoffs, 0)::bigint AS handoffs,
+       coalesce(s.csat_responses, 0)::bigint AS csat_responses,
+       coalesce(s.csat_satisfied, 0)::bigint AS csat_satisfied,
+       coalesce(s.prev_conversations, 0)::bigint AS prev_conversations,
+       coalesce(s.prev_leads, 0)::bigint AS prev_leads,
+       coalesce(s.prev_visits, 0)::bigint AS prev_visits,
+       coalesce(s.prev_conversions, 0)::bigint AS prev_conversions,
+       coalesce(s.prev_unanswered_leads, 0)::bigint AS prev_unanswered_leads,
+       coalesce(s.prev_human_replied, 0)::bigint AS prev_human_replied,
+       coalesce(s.prev_resolved, 0)::bigint AS prev_resolved,
+       coalesce(s.prev_bot_resolved, 0)::bigint AS prev_bot_resolved,
+       coalesce(s.prev_with_bot, 0)::bigint AS prev_with_bot,
+       coalesce(s.prev_handoffs, 0)::bigint AS prev_handoffs,
+       coalesce(s.prev_csat_responses, 0)::bigint AS prev_csat_responses,
+       coalesce(s.prev_csat_satisfied, 0)::bigint AS prev_csat_satisfied
+FROM t
+LEFT JOIN s ON s.tenant_id = t.id
+ORDER BY t.name, t.id
+`
+
+type ClientComparisonParams struct {
+	FromDay *time.Time `json:"from_day"`
+	Now     time.Time  `json:"now"`
+	Days    int32      `json:"days"`
+	ToDay   *time.Time `json:"to_day"`
+}
+
+type ClientComparisonRow struct {
+	ID                  int64     `json:"id"`
+	Slug                string    `json:"slug"`
+	Name                string    `json:"name"`
+	Status              string    `json:"status"`
+	Timezone            string    `json:"timezone"`
+	FromDay             time.Time `json:"from_day"`
+	ToDay               time.Time `json:"to_day"`
+	PrevFromDay         time.Time `json:"prev_from_day"`
+	PrevToDay           time.Time `json:"prev_to_day"`
+	Conversations       int64     `json:"conversations"`
+	Leads               int64     `json:"leads"`
+	Visits              int64     `json:"visits"`
+	Conversions         int64     `json:"conversions"`
+	UnansweredLeads     int64     `json:"unanswered_leads"`
+	HumanReplied        int64     `json:"human_replied"`
+	Resolved            int64     `json:"resolved"`
+	BotResolved         int64     `json:"bot_resolved"`
+	WithBot             int64     `json:"with_bot"`
+	Handoffs            int64     `json:"handoffs"`
+	CsatResponses       int64     `json:"csat_responses"`
+	CsatSatisfied       int64     `json:"csat_satisfied"`
+	PrevConversations   int64     `json:"prev_conversations"`
+	PrevLeads           int64     `json:"prev_leads"`
+	PrevVisits          int64     `json:"prev_visits"`
+	PrevConversions     int64     `json:"prev_conversions"`
+	PrevUnansweredLeads int64     `json:"prev_unanswered_leads"`
+	PrevHumanReplied    int64     `json:"prev_human_replied"`
+	PrevResolved        int64     `json:"prev_resolved"`
+	PrevBotResolved     int64     `json:"prev_bot_resolved"`
+	PrevWithBot         int64     `json:"prev_with_bot"`
+	PrevHandoffs        int64     `json:"prev_handoffs"`
+	PrevCsatResponses   int64     `json:"prev_csat_responses"`
+	PrevCsatSatisfied   int64     `json:"prev_csat_satisfied"`
+}
+
+// ClientComparison is every client tenant's sums for a period and the one of equal length just
+// before, from the tenant-level daily rollups: what the dashboard's KPIs are computed from. The
+// period is each tenant's own: the last @days days up to today in the tenant's timezone at @now,
+// unless @from_day and @to_day name one. Medians come from ClientComparisonHist.
+func (q *Queries) ClientComparison(ctx context.Context, arg ClientComparisonParams) ([]ClientComparisonRow, error) {
+	rows, err := q.db.Query(ctx, clientComparison,
+		arg.FromDay,
+		arg.Now,
+		arg.Days,
+		arg.ToDay,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ClientComparisonRow{}
+	for rows.Next() {
+		var i ClientComparisonRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Slug,
+			&i.Name,
+			&i.Status,
+			&i.Timezone,
+			&i.FromDay,
+			&i.ToDay,
+			&i.PrevFromDay,
+			&i.PrevToDay,
+			&i.Conversations,
+			&i.Leads,
+			&i.Visits,
+			&i.Conversions,
+			&i.UnansweredLeads,
+			&i.HumanReplied,
+			&i.Resolved,
+			&i.BotResolved,
+			&i.WithBot,
+			&i.Handoffs,
+			&i.CsatResponses,
+			&i.CsatSatisfied,
+			&i.PrevConversations,
+			&i.PrevLeads,
+			&i.PrevVisits,
+			&i.PrevConversions,
+			&i.PrevUnansweredLeads,
+			&i.PrevHumanReplied,
+			&i.PrevResolved,
+			&i.PrevBotResolved,
+			&i.PrevWithBot,
+			&i.PrevHandoffs,
+			&i.PrevCsatResponses,
+			&i.PrevCsatSatisfied,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const clientComparisonHist = `-- name: ClientComparisonHist :many
+WITH t AS (
+    SELECT tn.id, p.from_day, p.to_day, p.from_day - (p.to_day - p.from_day + 1) AS prev_from
+    FROM app.tenants tn
+    CROSS JOIN LATERAL (
+        SELECT coalesce($1::date,
+                        ($2::timestamptz AT TIME ZONE tn.timezone)::date - ($3::integer - 1)) AS from_day,
+               coalesce($4::date, ($2::timestamptz AT TIME ZONE tn.timezone)::date) AS to_day
+    ) p
+    WHERE NOT tn.is_platform
+)
+SELECT d.tenant_id, (d.day >= t.from_day)::boolean AS current, d.buckets, d.counts
+FROM t
+JOIN analytics.tenant_daily_hist d ON d.tenant_id = t.id AND d.metric = 2 AND d.day BETWEEN t.prev_from AND t.to_day
+`
+
+type ClientComparisonHistParams struct {
+	FromDay *time.Time `json:"from_day"`
+	Now     time.Time  `json:"now"`
+	Days    int32      `json:"days"`
+	ToDay   *time.Time `json:"to_day"`
+}
+
+type ClientComparisonHistRow struct {
+	TenantID int64   `json:"tenant_id"`
+	Current  bool    `json:"current"`
+	Buckets  []int16 `json:"buckets"`
+	Counts   []int32 `json:"counts"`
+}
+
+// ClientComparisonHist is every client tenant's daily first-human-reply histograms (metric 2 of
+// analytics.tenant_daily_hist) over the period ClientComparison compares and the one before;
+// current tells which. The caller merges them per tenant and period and reads the median and
+// p90 as the dashboard does for a large period (approximate).
+func (q *Queries) ClientComparisonHist(ctx context.Context, arg ClientComparisonHistParams) ([]ClientComparisonHistRow, error) {
+	rows, err := q.db.Query(ctx, clientComparisonHist,
+		arg.FromDay,
+		arg.Now,
+		arg.Days,
+		arg.ToDay,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ClientComparisonHistRow{}
+	for rows.Next() {
+		var i ClientComparisonHistRow
+		if err := rows.Scan(
+			&i.TenantID,
+			&i.Current,
+			&i.Buckets,
+			&i.Counts,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const etlRunHistory = `-- name: EtlRunHistory :many
+SELECT h.id, h.started_at, h.status, h.unchanged, h.checks, h.extracted,
+       coalesce(extract(epoch FROM h.finished_at - h.started_at), 0)::float8 AS duration_seconds,
+       coalesce(extract(epoch FROM h.started_at - h.prev_success_at), 'NaN')::float8 AS lag_seconds
+FROM (
+    SELECT r.id, r.started_at, r.finished_at, r.status, r.unchanged, r.checks, r.extracted,
+           max(CASE WHEN r.status = 'succeeded' THEN coalesce(r.last_check_at, r.finished_at) END)
+               OVER (ORDER BY r.started_at, r.id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_success_at
+    FROM etl.runs r
+    WHERE r.tenant_id = $1 AND r.started_at >= $2::timestamptz - interval '2 days'
+) h
+WHERE h.started_at >= $2::timestamptz
+ORDER BY h.started_at, h.id
+`
+
+type EtlRunHistoryParams struct {
+	TenantID int64     `json:"tenant_id"`
+	Since    time.Time `json:"since"`
+}
+
+type EtlRunHistoryRow struct {
+	ID              int64     `json:"id"`
+	StartedAt       time.Time `json:"started_at"`
+	Status          string    `json:"status"`
+	Unchanged       bool      `json:"unchanged"`
+	Checks          int32     `json:"checks"`
+	Extracted       int32     `json:"extracted"`
+	DurationSeconds float64   `json:"duration_seconds"`
+	LagSeconds      float64   `json:"lag_seconds"`
+}
+
+// EtlRunHistory is a tenant's runs that started since @since, oldest first, for the sync chart:
+// each run's duration and its lag, the time from the end of the previous successful check to
+// this run's start (how long the dashboard had gone without a sync; NULL for the first).
+func (q *Queries) EtlRunHistory(ctx context.Context, arg EtlRunHistoryParams) ([]EtlRunHistoryRow, error) {
+	rows, err := q.db.Query(ctx, etlRunHistory, arg.TenantID, arg.Since)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []EtlRunHistoryRow{}
+	for rows.Next() {
+		var i EtlRunHistoryRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.StartedAt,
+			&i.Status,
+			&i.Unchanged,
+			&i.Checks,
+			&i.Extracted,
+			&i.DurationSeconds,
+			&i.LagSeconds,
 		); err != nil {
 			return nil, err
 		}
@@ -258,7 +626,8 @@ func (q *Queries) AuditSearch(ctx context.Context, arg AuditSearchParams) ([]Aud
 
 const etlRunsRecent = `-- name: EtlRunsRecent :many
 SELECT r.id, r.tenant_id, r.started_at, r.finished_at, r.status, r.full_load, r.extracted, r.inserted,
-       r.updated, r.deleted, r.messages, coalesce(r.error, '')::text AS error, r.worker
+       r.updated, r.deleted, r.messages, coalesce(r.error, '')::text AS error, r.worker,
+       r.unchanged, r.checks, r.last_check_at
 FROM etl.runs r
 WHERE r.tenant_id = $1
 ORDER BY r.started_at DESC, r.id DESC
@@ -271,22 +640,26 @@ type EtlRunsRecentParams struct {
 }
 
 type EtlRunsRecentRow struct {
-	ID         int64      `json:"id"`
-	TenantID   int64      `json:"tenant_id"`
-	StartedAt  time.Time  `json:"started_at"`
-	FinishedAt *time.Time `json:"finished_at"`
-	Status     string     `json:"status"`
-	FullLoad   bool       `json:"full_load"`
-	Extracted  int32      `json:"extracted"`
-	Inserted   int32      `json:"inserted"`
-	Updated    int32      `json:"updated"`
-	Deleted    int32      `json:"deleted"`
-	Messages   int32      `json:"messages"`
-	Error      string     `json:"error"`
-	Worker     string     `json:"worker"`
+	ID          int64      `json:"id"`
+	TenantID    int64      `json:"tenant_id"`
+	StartedAt   time.Time  `json:"started_at"`
+	FinishedAt  *time.Time `json:"finished_at"`
+	Status      string     `json:"status"`
+	FullLoad    bool       `json:"full_load"`
+	Extracted   int32      `json:"extracted"`
+	Inserted    int32      `json:"inserted"`
+	Updated     int32      `json:"updated"`
+	Deleted     int32      `json:"deleted"`
+	Messages    int32      `json:"messages"`
+	Error       string     `json:"error"`
+	Worker      string     `json:"worker"`
+	Unchanged   bool       `json:"unchanged"`
+	Checks      int32      `json:"checks"`
+	LastCheckAt *time.Time `json:"last_check_at"`
 }
 
-// EtlRunsRecent lists a tenant's latest ETL runs.
+// EtlRunsRecent lists a tenant's latest ETL runs, newest first; a row of unchanged checks stands
+// for checks of them, the latest at last_check_at.
 func (q *Queries) EtlRunsRecent(ctx context.Context, arg EtlRunsRecentParams) ([]EtlRunsRecentRow, error) {
 	rows, err := q.db.Query(ctx, etlRunsRecent, arg.TenantID, arg.MaxRows)
 	if err != nil {
@@ -310,6 +683,9 @@ func (q *Queries) EtlRunsRecent(ctx context.Context, arg EtlRunsRecentParams) ([
 			&i.Messages,
 			&i.Error,
 			&i.Worker,
+			&i.Unchanged,
+			&i.Checks,
+			&i.LastCheckAt,
 		); err != nil {
 			return nil, err
 		}
@@ -516,6 +892,40 @@ func (q *Queries) TenantTimezoneSet(ctx context.Context, arg TenantTimezoneSetPa
 	return id, err
 }
 
+const timezoneNames = `-- name: TimezoneNames :many
+SELECT z.name::text AS name, extract(epoch FROM z.utc_offset)::integer AS offset_seconds
+FROM pg_catalog.pg_timezone_names z
+WHERE z.name ~ '^(Africa|America|Antarctica|Asia|Atlantic|Australia|Europe|Indian|Pacific)/' OR z.name = 'UTC'
+ORDER BY z.name
+`
+
+type TimezoneNamesRow struct {
+	Name          string `json:"name"`
+	OffsetSeconds int32  `json:"offset_seconds"`
+}
+
+// TimezoneNames lists the IANA zones the server knows, with their current UTC offset, for the
+// timezone picker (abbreviations and POSIX-style names left out).
+func (q *Queries) TimezoneNames(ctx context.Context) ([]TimezoneNamesRow, error) {
+	rows, err := q.db.Query(ctx, timezoneNames)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []TimezoneNamesRow{}
+	for rows.Next() {
+		var i TimezoneNamesRow
+		if err := rows.Scan(&i.Name, &i.OffsetSeconds); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const userGet = `-- name: UserGet :one
 SELECT u.id, u.tenant_id, u.email, u.full_name, u.role, u.is_active, u.last_login_at, u.locked_until,
        u.failed_attempts, u.auth_version, u.created_at
@@ -555,6 +965,18 @@ func (q *Queries) UserGet(ctx context.Context, id int64) (UserGetRow, error) {
 		&i.CreatedAt,
 	)
 	return i, err
+}
+
+const userOwnTimezone = `-- name: UserOwnTimezone :one
+SELECT u.timezone FROM app.users u WHERE u.id = app.current_user_id()
+`
+
+// UserOwnTimezone is the zone the context user reads times in.
+func (q *Queries) UserOwnTimezone(ctx context.Context) (string, error) {
+	row := q.db.QueryRow(ctx, userOwnTimezone)
+	var timezone string
+	err := row.Scan(&timezone)
+	return timezone, err
 }
 
 const userSearch = `-- name: UserSearch :many
@@ -624,6 +1046,19 @@ func (q *Queries) UserSearch(ctx context.Context, arg UserSearchParams) ([]UserS
 		return nil, err
 	}
 	return items, nil
+}
+
+const userSetOwnTimezone = `-- name: UserSetOwnTimezone :one
+SELECT s.id::bigint AS id FROM app.user_set_timezone($1::text) AS s(id) WHERE s.id IS NOT NULL
+`
+
+// UserSetOwnTimezone changes the zone the context user reads times in (app.user_set_timezone);
+// no row without a context user.
+func (q *Queries) UserSetOwnTimezone(ctx context.Context, timezone string) (int64, error) {
+	row := q.db.QueryRow(ctx, userSetOwnTimezone, timezone)
+	var id int64
+	err := row.Scan(&id)
+	return id, err
 }
 
 const userUnlock = `-- name: UserUnlock :one

@@ -151,10 +151,26 @@ type EtlRunGetParams struct {
 	ID       int64 `json:"id"`
 }
 
+type EtlRunGetRow struct {
+	TenantID   int64      `json:"tenant_id"`
+	ID         int64      `json:"id"`
+	StartedAt  time.Time  `json:"started_at"`
+	FinishedAt *time.Time `json:"finished_at"`
+	Status     string     `json:"status"`
+	FullLoad   bool       `json:"full_load"`
+	Extracted  int32      `json:"extracted"`
+	Inserted   int32      `json:"inserted"`
+	Updated    int32      `json:"updated"`
+	Deleted    int32      `json:"deleted"`
+	Messages   int32      `json:"messages"`
+	Error      *string    `json:"error"`
+	Worker     string     `json:"worker"`
+}
+
 // EtlRunGet reads one run of the tenant.
-func (q *Queries) EtlRunGet(ctx context.Context, arg EtlRunGetParams) (EtlRun, error) {
+func (q *Queries) EtlRunGet(ctx context.Context, arg EtlRunGetParams) (EtlRunGetRow, error) {
 	row := q.db.QueryRow(ctx, etlRunGet, arg.TenantID, arg.ID)
-	var i EtlRun
+	var i EtlRunGetRow
 	err := row.Scan(
 		&i.TenantID,
 		&i.ID,
@@ -198,30 +214,24 @@ func (q *Queries) EtlRunStart(ctx context.Context, arg EtlRunStartParams) (EtlRu
 	return i, err
 }
 
-const etlRunUnchanged = `-- name: EtlRunUnchanged :exec
-WITH r AS (
-    UPDATE etl.runs rr
-    SET status = 'succeeded', finished_at = clock_timestamp()
-    WHERE rr.tenant_id = $2 AND rr.id = $3 AND rr.status = 'running'
-    RETURNING rr.id
-)
-UPDATE etl.watermarks w
-SET last_success_at = clock_timestamp(), last_run_id = (SELECT r.id FROM r), updated_at = clock_timestamp(),
-    source_checked_at = $1::timestamptz
-WHERE w.tenant_id = $2 AND EXISTS (SELECT FROM r)
+const etlRunUnchanged = `-- name: EtlRunUnchanged :one
+SELECT coalesce(etl.finish_unchanged_run($1::bigint, $2::timestamptz), 0)::bigint AS id
 `
 
 type EtlRunUnchangedParams struct {
-	SourceNow time.Time `json:"source_now"`
-	TenantID  int64     `json:"tenant_id"`
 	RunID     int64     `json:"run_id"`
+	SourceNow time.Time `json:"source_now"`
 }
 
-// EtlRunUnchanged completes a run that found nothing to read: succeeded with zero counts, and the
-// watermark records the success and the source clock it checked at.
-func (q *Queries) EtlRunUnchanged(ctx context.Context, arg EtlRunUnchangedParams) error {
-	_, err := q.db.Exec(ctx, etlRunUnchanged, arg.SourceNow, arg.TenantID, arg.RunID)
-	return err
+// EtlRunUnchanged completes a run that found nothing to read (etl.finish_unchanged_run): folded
+// into the tenant's previous row when that is an unchanged success, else succeeded with zero
+// counts; the watermark records the success and the source clock it checked at. Returns the id
+// of the row that stands for the check (0 when the run was not running).
+func (q *Queries) EtlRunUnchanged(ctx context.Context, arg EtlRunUnchangedParams) (int64, error) {
+	row := q.db.QueryRow(ctx, etlRunUnchanged, arg.RunID, arg.SourceNow)
+	var id int64
+	err := row.Scan(&id)
+	return id, err
 }
 
 const etlRunsMarkStale = `-- name: EtlRunsMarkStale :execrows

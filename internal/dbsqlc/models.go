@@ -105,25 +105,3 @@ type AppTenantSetting struct {
 	// A conversation with any of these labels is in no funnel stage (not a lead, visit or conversion).
 	LeadExclusionLabels []string `json:"lead_exclusion_labels"`
 }
-
-// Every ETL run of a tenant: when, how it ended, what it changed, and why it failed.
-type EtlRun struct {
-	TenantID   int64      `json:"tenant_id"`
-	ID         int64      `json:"id"`
-	StartedAt  time.Time  `json:"started_at"`
-	FinishedAt *time.Time `json:"finished_at"`
-	// running; succeeded; failed (error says why); stale (the process died, found by a later run).
-	Status string `json:"status"`
-	// True for --full runs that ignore the watermark.
-	FullLoad bool `json:"full_load"`
-	// Conversations read from Chatwoot.
-	Extracted int32 `json:"extracted"`
-	Inserted  int32 `json:"inserted"`
-	Updated   int32 `json:"updated"`
-	Deleted   int32 `json:"deleted"`
-	// Transcript messages the run wrote: every message of a new conversation, and for a stored one each staged message its stored transcript lacked or held otherwise.
-	Messages int32   `json:"messages"`
-	Error    *string `json:"error"`
-	// host:pid of the process that ran it.
-	Worker string `json:"worker"`
-}

@@ -19,8 +19,11 @@ type Querier interface {
 	// Staff queries (the admin panel and the geniai CLI share them). They run as geniai_staff: RLS
 	// lets staff read every tenant and only super_admin write.
 	// AdminTenantOverview is one row per client tenant: status, size, activity in the last 30 days
-	// against the 30 before, and ETL health.
-	AdminTenantOverview(ctx context.Context, today time.Time) ([]AdminTenantOverviewRow, error)
+	// (up to today in the tenant's own timezone at @now: the dashboard's "30 dias") against the 30
+	// before, and ETL health. health is 'failed' (the latest run failed or was left unfinished),
+	// 'never' (inboxes mapped, no successful sync yet), 'stale' (the last success is older than
+	// @stale_seconds) or '' ; cancelled tenants are not synced and never flagged.
+	AdminTenantOverview(ctx context.Context, arg AdminTenantOverviewParams) ([]AdminTenantOverviewRow, error)
 	// AdminTenantUpdate changes a tenant's name, status, plan, trial end and timezone.
 	AdminTenantUpdate(ctx context.Context, arg AdminTenantUpdateParams) (AppTenant, error)
 	// AlertAttemptStart records that an attempt began.
@@ -59,8 +62,22 @@ type Querier interface {
 	AlertsGet(ctx context.Context, arg AlertsGetParams) ([]AnalyticsAlert, error)
 	// AuditEvent appends an audit event for the context actor (ip and user agent from the context).
 	AuditEvent(ctx context.Context, arg AuditEventParams) (int64, error)
-	// AuditSearch pages through the audit log newest first (keyset on (at, id)) with filters.
+	// AuditSearch pages through the audit log newest first (keyset on (at, id)) with filters: client,
+	// actor (by id, or name or e-mail containing @person), raw action prefix, kind prefix
+	// (audit.event_kind: 'tenant.' or 'tenant.suspended'), period. Each event comes with what a
+	// person reads: its kind, the actor's and the subject's names, the client's name and the
+	// changes (audit.event_changes).
 	AuditSearch(ctx context.Context, arg AuditSearchParams) ([]AuditSearchRow, error)
+	// ClientComparison is every client tenant's sums for a period and the one of equal length just
+	// before, from the tenant-level daily rollups: what the dashboard's KPIs are computed from. The
+	// period is each tenant's own: the last @days days up to today in the tenant's timezone at @now,
+	// unless @from_day and @to_day name one. Medians come from ClientComparisonHist.
+	ClientComparison(ctx context.Context, arg ClientComparisonParams) ([]ClientComparisonRow, error)
+	// ClientComparisonHist is every client tenant's daily first-human-reply histograms (metric 2 of
+	// analytics.tenant_daily_hist) over the period ClientComparison compares and the one before;
+	// current tells which. The caller merges them per tenant and period and reads the median and
+	// p90 as the dashboard does for a large period (approximate).
+	ClientComparisonHist(ctx context.Context, arg ClientComparisonHistParams) ([]ClientComparisonHistRow, error)
 	// ContextCurrent reports the identity the database sees (tests and diagnostics).
 	ContextCurrent(ctx context.Context) (ContextCurrentRow, error)
 	// ContextSet is the first statement of every transaction: it switches to a database role and sets
@@ -162,16 +179,23 @@ type Querier interface {
 	// EtlRunFail marks a run failed with the reason shown to operators.
 	EtlRunFail(ctx context.Context, arg EtlRunFailParams) error
 	// EtlRunGet reads one run of the tenant.
-	EtlRunGet(ctx context.Context, arg EtlRunGetParams) (EtlRun, error)
+	EtlRunGet(ctx context.Context, arg EtlRunGetParams) (EtlRunGetRow, error)
+	// EtlRunHistory is a tenant's runs that started since @since, oldest first, for the sync chart:
+	// each run's duration and its lag, the time from the end of the previous successful check to
+	// this run's start (how long the dashboard had gone without a sync; NULL for the first).
+	EtlRunHistory(ctx context.Context, arg EtlRunHistoryParams) ([]EtlRunHistoryRow, error)
 	// EtlRunStart records a new run of the tenant.
 	EtlRunStart(ctx context.Context, arg EtlRunStartParams) (EtlRunStartRow, error)
-	// EtlRunUnchanged completes a run that found nothing to read: succeeded with zero counts, and the
-	// watermark records the success and the source clock it checked at.
-	EtlRunUnchanged(ctx context.Context, arg EtlRunUnchangedParams) error
+	// EtlRunUnchanged completes a run that found nothing to read (etl.finish_unchanged_run): folded
+	// into the tenant's previous row when that is an unchanged success, else succeeded with zero
+	// counts; the watermark records the success and the source clock it checked at. Returns the id
+	// of the row that stands for the check (0 when the run was not running).
+	EtlRunUnchanged(ctx context.Context, arg EtlRunUnchangedParams) (int64, error)
 	// EtlRunsMarkStale closes runs of the tenant left running by a process that died; called while
 	// holding the tenant's lock, so no live runner owns them.
 	EtlRunsMarkStale(ctx context.Context, tenantID int64) (int64, error)
-	// EtlRunsRecent lists a tenant's latest ETL runs.
+	// EtlRunsRecent lists a tenant's latest ETL runs, newest first; a row of unchanged checks stands
+	// for checks of them, the latest at last_check_at.
 	EtlRunsRecent(ctx context.Context, arg EtlRunsRecentParams) ([]EtlRunsRecentRow, error)
 	// EtlStageConversationsCopy streams extracted conversations of a run, each with its public
 	// transcript (parallel arrays, oldest first), into staging.
@@ -389,6 +413,9 @@ type Querier interface {
 	// that lets the tenant's own admin (or a super_admin) do it and no one else; no row when there
 	// is no such client tenant.
 	TenantTimezoneSet(ctx context.Context, arg TenantTimezoneSetParams) (int64, error)
+	// TimezoneNames lists the IANA zones the server knows, with their current UTC offset, for the
+	// timezone picker (abbreviations and POSIX-style names left out).
+	TimezoneNames(ctx context.Context) ([]TimezoneNamesRow, error)
 	// UserCreate adds a user; email must already be normalised to lowercase.
 	UserCreate(ctx context.Context, arg UserCreateParams) (UserCreateRow, error)
 	// UserGet reads one user visible to the context.
@@ -407,6 +434,8 @@ type Querier interface {
 	// UserOwnPasswordFail counts a wrong current password as a failed attempt for the context user
 	// (lockout rules, audited as password.change_failed); returns the seconds the account is locked.
 	UserOwnPasswordFail(ctx context.Context) (int32, error)
+	// UserOwnTimezone is the zone the context user reads times in.
+	UserOwnTimezone(ctx context.Context) (string, error)
 	// UserReleaseEmail frees a squatted address (staff): the account is deactivated, its sessions end
 	// and its e-mail becomes released+<id>@invalid.example, so a held invitation can go out.
 	UserReleaseEmail(ctx context.Context, id int64) (UserReleaseEmailRow, error)
@@ -416,6 +445,9 @@ type Querier interface {
 	UserSetOwnLanguage(ctx context.Context, language string) error
 	// UserSetOwnPassword sets the context user's password hash and returns the new auth_version.
 	UserSetOwnPassword(ctx context.Context, passwordHash string) (int32, error)
+	// UserSetOwnTimezone changes the zone the context user reads times in (app.user_set_timezone);
+	// no row without a context user.
+	UserSetOwnTimezone(ctx context.Context, timezone string) (int64, error)
 	// UserSetPassword replaces a user's password hash and bumps auth_version, which ends every
 	// session that carries the old version.
 	UserSetPassword(ctx context.Context, arg UserSetPasswordParams) (UserSetPasswordRow, error)

@@ -352,8 +352,14 @@ func (r *Runner) runTenant(ctx context.Context, src *source, srcErr error, fps *
 				return err
 			}
 			res.Unchanged = true
-			if err := tx.EtlRunUnchanged(ctx, dbsqlc.EtlRunUnchangedParams{SourceNow: pre.fp.SourceNow.Time, TenantID: tenantID, RunID: res.RunID}); err != nil {
+			// A quiet stretch is one row: the check is folded into the previous one when that was
+			// unchanged too, and the run's id becomes that row's.
+			kept, err := tx.EtlRunUnchanged(ctx, dbsqlc.EtlRunUnchangedParams{RunID: res.RunID, SourceNow: pre.fp.SourceNow.Time})
+			if err != nil {
 				return err
+			}
+			if kept != 0 {
+				res.RunID = kept
 			}
 			// Released here, so a quiet tenant needs no third transaction; if the release fails, the
 			// caller's unlock retries it and drops the connection rather than pool a held lock.

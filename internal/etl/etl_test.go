@@ -1334,3 +1334,83 @@ func TestRegexRuleAddedDuringFirstLoad(t *testing.T) {
 	ru.LeadAnyMessage, ru.LeadLabels, ru.VisitRe = false, []string{"duvida"}, regexp.MustCompile(`(?i)agendar|visitar`)
 	f.checkOracle(f.tenantA, []int{1, 2}, "America/Sao_Paulo", ru)
 }
+
+// TestUnchangedRunsFold: checks that find the source unchanged are one row per quiet stretch,
+// counted; a change, a failure or a full load starts a new row, so the history keeps each of them.
+func TestUnchangedRunsFold(t *testing.T) {
+	t.Parallel()
+	f := seeded(t, 0)
+	ctx := context.Background()
+	type row struct {
+		id        int64
+		status    string
+		unchanged bool
+		checks    int
+		last      *time.Time
+	}
+	rows := func() []row {
+		t.Helper()
+		rs, err := f.super.Query(ctx, `SELECT id, status, unchanged, checks, last_check_at FROM etl.runs WHERE tenant_id = $1 ORDER BY id`, f.tenantA)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rs.Close()
+		var out []row
+		for rs.Next() {
+			var r row
+			if err := rs.Scan(&r.id, &r.status, &r.unchanged, &r.checks, &r.last); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, r)
+		}
+		return out
+	}
+	load := f.run(f.tenantA, false)
+	first := f.run(f.tenantA, false)
+	if !first.Unchanged || first.RunID == load.RunID {
+		t.Fatalf("first check: %+v", first)
+	}
+	var prevLast time.Time
+	for i := 2; i <= 4; i++ {
+		res := f.run(f.tenantA, false)
+		if !res.Unchanged || res.RunID != first.RunID {
+			t.Fatalf("check %d: %+v, want folded into run %d", i, res, first.RunID)
+		}
+		rs := rows()
+		if len(rs) != 2 || rs[1].checks != i || !rs[1].unchanged || rs[1].last == nil || !rs[1].last.After(prevLast) {
+			t.Fatalf("after check %d: %+v, want the load and one row of %d checks", i, rs, i)
+		}
+		prevLast = *rs[1].last
+	}
+	var wm int64
+	_ = f.super.QueryRow(ctx, `SELECT last_run_id FROM etl.watermarks WHERE tenant_id = $1`, f.tenantA).Scan(&wm)
+	if wm != first.RunID {
+		t.Errorf("watermark names run %d, want the folded row %d", wm, first.RunID)
+	}
+
+	// A change is a row of its own; the next quiet check starts a new stretch.
+	f.exec(f.src, "UPDATE conversations SET status = 2, updated_at = updated_at - interval '1 second' WHERE id = 3")
+	changed := f.run(f.tenantA, false)
+	after := f.run(f.tenantA, false)
+	if changed.Unchanged || !after.Unchanged || after.RunID <= changed.RunID {
+		t.Fatalf("change then check: %+v, %+v", changed, after)
+	}
+	// A failure too.
+	f.exec(f.super, "INSERT INTO etl.runs (tenant_id, status, finished_at, error) VALUES ($1, 'failed', now(), 'x')", f.tenantA)
+	again := f.run(f.tenantA, false)
+	if !again.Unchanged || again.RunID == after.RunID {
+		t.Fatalf("check after a failure folded across it: %+v", again)
+	}
+	rs := rows()
+	var checks []int
+	for _, r := range rs {
+		checks = append(checks, r.checks)
+	}
+	if fmt.Sprint(checks) != "[1 4 1 1 1 1]" {
+		t.Errorf("checks per row %v, want [1 4 1 1 1 1] (load, 4 checks, change, check, failure, check)", checks)
+	}
+	// Tenant B's runs are its own stretches.
+	if b := f.run(f.tenantB, false); b.RunID == again.RunID {
+		t.Errorf("tenant B folded into A's row")
+	}
+}

@@ -74,7 +74,7 @@ func pctChange(cur, prev int64) *float64 {
 func (s *Server) adminOverview(w http.ResponseWriter, r *http.Request) error {
 	pr := principalFrom(r)
 	now := s.now()
-	rows, err := s.staff.Overview(r.Context(), pr.DB(), now.UTC())
+	rows, err := s.staff.Overview(r.Context(), pr.DB(), now, s.staleAfter())
 	if err != nil {
 		return err
 	}
@@ -441,7 +441,7 @@ func (s *Server) adminTenantSyncPage(w http.ResponseWriter, r *http.Request) err
 // adminSyncAll starts a sync of every tenant, one after another, in the background.
 func (s *Server) adminSyncAll(w http.ResponseWriter, r *http.Request) error {
 	pr := principalFrom(r)
-	rows, err := s.staff.Overview(r.Context(), pr.DB(), s.now().UTC())
+	rows, err := s.staff.Overview(r.Context(), pr.DB(), s.now(), s.staleAfter())
 	if err != nil {
 		return err
 	}

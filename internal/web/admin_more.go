@@ -103,7 +103,7 @@ func (s *Server) usersView(r *http.Request) (UsersView, error) {
 	if v.Users, err = s.staff.SearchUsers(r.Context(), pr.DB(), nil, v.Q); err != nil {
 		return v, err
 	}
-	v.Tenants, err = s.staff.Overview(r.Context(), pr.DB(), s.now().UTC())
+	v.Tenants, err = s.staff.Overview(r.Context(), pr.DB(), s.now(), s.staleAfter())
 	return v, err
 }
 
@@ -273,7 +273,7 @@ func (s *Server) adminAudit(w http.ResponseWriter, r *http.Request) error {
 	if v.Events, err = s.staff.Audit(r.Context(), pr.DB(), aq); err != nil {
 		return err
 	}
-	if v.Tenants, err = s.staff.Overview(r.Context(), pr.DB(), s.now().UTC()); err != nil {
+	if v.Tenants, err = s.staff.Overview(r.Context(), pr.DB(), s.now(), s.staleAfter()); err != nil {
 		return err
 	}
 	if len(v.Events) == int(aq.Limit) {
