@@ -34,7 +34,7 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	scale := fs.String("scale", "full", "tamanho: full (100 clientes, 1M conversas), medium (20 clientes, 120 mil conversas; exportação em 100 mil linhas) ou small (rápido)")
 	out := fs.String("out", "bench/results", "pasta dos relatórios")
 	keep := fs.Bool("keep", false, "mantém os bancos criados pelo benchmark")
-	skip := fs.String("skip", "", "fases a pular, separadas por vírgula: etl,dashboard,digest,rls,http,fuzz,isolation,whale,etlcost")
+	skip := fs.String("skip", "", "fases a pular, separadas por vírgula: etl,dashboard,digest,rls,http,fuzz,isolation,whale,etlcost,compare")
 	baseline := fs.String("baseline", "", "builds anteriores para comparar o ETL (fase etlcost): rótulo=caminho do binário, separados por vírgula")
 	fuzztime := fs.Duration("fuzztime", 0, "tempo por alvo de fuzzing (padrão: 30s em full, 5s em small)")
 	loadRequests := fs.Int("load-requests", 0, "LOAD_REQUESTS do teste de isolamento (padrão: 100000 em full)")

@@ -158,6 +158,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		{"isolation", r.isolationPhase},
 		{"whale", r.whalePhase},
 		{"etlcost", r.etlCostPhase},
+		{"compare", r.comparePhase}, // last: it adds tenants
 	}
 	for _, p := range phases {
 		if cfg.Skip[p.name] {
