@@ -6,7 +6,8 @@
 -- (up to today in the tenant's own timezone at @now: the dashboard's "30 dias") against the 30
 -- before, and ETL health. health is 'failed' (the latest run failed or was left unfinished),
 -- 'never' (inboxes mapped, no successful sync yet), 'stale' (the last success is older than
--- @stale_seconds) or '' ; cancelled tenants are not synced and never flagged.
+-- @stale_seconds) or ''; cancelled tenants are not synced and never flagged. last_run_at is the
+-- epoch when the tenant never ran.
 SELECT t.id, t.slug, t.name, t.status, t.plan, t.trial_ends_at, t.timezone, t.created_at,
        (SELECT count(*) FROM app.tenant_inboxes i WHERE i.tenant_id = t.id)::integer AS inboxes,
        (SELECT count(*) FROM app.users u WHERE u.tenant_id = t.id AND u.is_active)::integer AS users,
@@ -18,7 +19,7 @@ SELECT t.id, t.slug, t.name, t.status, t.plan, t.trial_ends_at, t.timezone, t.cr
        w.last_success_at,
        coalesce(r.status, '')::text AS last_run_status,
        coalesce(r.error, '')::text AS last_run_error,
-       r.started_at AS last_run_at,
+       coalesce(r.started_at, 'epoch'::timestamptz)::timestamptz AS last_run_at,
        (CASE
             WHEN t.status = 'cancelled' THEN ''
             WHEN r.status IN ('failed', 'stale') THEN 'failed'

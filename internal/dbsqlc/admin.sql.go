@@ -41,7 +41,7 @@ SELECT t.id, t.slug, t.name, t.status, t.plan, t.trial_ends_at, t.timezone, t.cr
        w.last_success_at,
        coalesce(r.status, '')::text AS last_run_status,
        coalesce(r.error, '')::text AS last_run_error,
-       r.started_at AS last_run_at,
+       coalesce(r.started_at, 'epoch'::timestamptz)::timestamptz AS last_run_at,
        (CASE
             WHEN t.status = 'cancelled' THEN ''
             WHEN r.status IN ('failed', 'stale') THEN 'failed'
@@ -106,7 +106,8 @@ type AdminTenantOverviewRow struct {
 // (up to today in the tenant's own timezone at @now: the dashboard's "30 dias") against the 30
 // before, and ETL health. health is 'failed' (the latest run failed or was left unfinished),
 // 'never' (inboxes mapped, no successful sync yet), 'stale' (the last success is older than
-// @stale_seconds) or ” ; cancelled tenants are not synced and never flagged.
+// @stale_seconds) or ”; cancelled tenants are not synced and never flagged. last_run_at is the
+// epoch when the tenant never ran.
 func (q *Queries) AdminTenantOverview(ctx context.Context, arg AdminTenantOverviewParams) ([]AdminTenantOverviewRow, error) {
 	rows, err := q.db.Query(ctx, adminTenantOverview, arg.Now, arg.StaleSeconds)
 	if err != nil {

@@ -22,7 +22,8 @@ type Querier interface {
 	// (up to today in the tenant's own timezone at @now: the dashboard's "30 dias") against the 30
 	// before, and ETL health. health is 'failed' (the latest run failed or was left unfinished),
 	// 'never' (inboxes mapped, no successful sync yet), 'stale' (the last success is older than
-	// @stale_seconds) or '' ; cancelled tenants are not synced and never flagged.
+	// @stale_seconds) or ''; cancelled tenants are not synced and never flagged. last_run_at is the
+	// epoch when the tenant never ran.
 	AdminTenantOverview(ctx context.Context, arg AdminTenantOverviewParams) ([]AdminTenantOverviewRow, error)
 	// AdminTenantUpdate changes a tenant's name, status, plan, trial end and timezone.
 	AdminTenantUpdate(ctx context.Context, arg AdminTenantUpdateParams) (AppTenant, error)

@@ -74,6 +74,7 @@ type Server struct {
 	webhookSecret []byte
 	hookInboxes   inboxMap
 	notify        func(tenantID int64)
+	zones         zoneList // the timezone picker's list, read once
 }
 
 // New builds a Server; call Close when done.
