@@ -31,7 +31,10 @@ type AccountPage struct {
 	Page
 	Notice   string
 	Sessions []AccountSession
-	Loc      *time.Location
+	Loc      *time.Location // the person's own zone (app.users.timezone)
+	Zones    []Zone
+	Zone     string // the field's value: the saved zone, or what was refused
+	Now      time.Time
 }
 
 func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) error {
@@ -48,13 +51,19 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) error {
 		for _, row := range rows {
 			v.Sessions = append(v.Sessions, AccountSession{SessionListRow: row, Device: deviceName(v.Page, row.UserAgent)})
 		}
-		tz, err = tx.AccountTimezone(ctx)
+		tz, err = tx.UserOwnTimezone(ctx)
 		return err
 	}); err != nil {
 		return err
 	}
-	if loc, err := time.LoadLocation(tz); err == nil {
-		v.Loc = loc
+	v.Loc, v.Zone, v.Now = loadZone(tz), tz, s.now()
+	zones, err := s.Zones(ctx)
+	if err != nil {
+		return err
+	}
+	v.Zones = zones
+	if r.URL.Query().Get("zone") == "saved" {
+		v.Notice = v.T("zone.saved")
 	}
 	switch r.URL.Query().Get("ended") {
 	case "":
@@ -149,4 +158,27 @@ func deviceName(p Page, ua string) string {
 		return browser + system
 	}
 	return p.T("account.unknown_device")
+}
+
+// accountZone saves the zone the person reads times in (typed leniently: "Brasília", "GMT-3",
+// an IANA name), then shows the account page again (post/redirect/get).
+func (s *Server) accountZone(w http.ResponseWriter, r *http.Request) error {
+	pr := principalFrom(r)
+	ctx := r.Context()
+	zones, err := s.Zones(ctx)
+	if err != nil {
+		return err
+	}
+	name, ok := ParseZone(r.PostFormValue("timezone"), zones)
+	if !ok {
+		return apperr.New(apperr.Invalid, "%s", translate(s.langOf(r), "zone.invalid"))
+	}
+	if err := s.db.InTx(ctx, pr.DB(), func(tx pg.Tx) error {
+		_, err := tx.UserSetOwnTimezone(ctx, name)
+		return err
+	}); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/account?zone=saved#zone", http.StatusSeeOther)
+	return nil
 }

@@ -25,11 +25,13 @@ type StaffPage struct {
 	CanWrite bool
 	Error    string
 	Notice   string
+	Loc      *time.Location // the reader's zone: every timestamp is shown in it, with its offset
 }
 
 func (s *Server) staffPage(r *http.Request, titleKey string) StaffPage {
 	p := StaffPage{Page: s.newPage(r, titleKey)}
 	p.CanWrite = principalFrom(r).Role == pg.AppSuperAdmin
+	p.Loc = s.viewerZone(r)
 	if r.URL.Query().Get("saved") != "" {
 		p.Notice = p.T("settings.saved")
 	}
@@ -55,10 +57,11 @@ type OverviewView struct {
 	Watch                 []dbsqlc.LoginWatchRow // accounts locked on some network or under attack
 }
 
-// staleAfter is how old a last success may be before the overview flags a tenant.
+// staleAfter is how old a last success may be before the overview flags a tenant: three sync
+// intervals (a day when the server runs no scheduler).
 func (s *Server) staleAfter() time.Duration {
 	if s.cfg.ETLInterval > 0 {
-		return max(10*s.cfg.ETLInterval, 15*time.Minute)
+		return 3 * s.cfg.ETLInterval
 	}
 	return 24 * time.Hour
 }
@@ -92,13 +95,11 @@ func (s *Server) adminOverview(w http.ResponseWriter, r *http.Request) error {
 		}
 		tr := TenantRow{AdminTenantOverviewRow: row, ConvChange: pctChange(row.Conversations30d, row.ConversationsPrev30d),
 			LeadChange: pctChange(row.Leads30d, row.LeadsPrev30d)}
-		switch {
-		case row.LastRunStatus == "failed" || row.LastRunStatus == "stale":
+		switch row.Health { // decided in SQL (AdminTenantOverview), with the same threshold
+		case "failed":
 			tr.Flag = "failing"
-		case row.LastSuccessAt == nil && row.Inboxes > 0:
-			tr.Flag = "never"
-		case row.LastSuccessAt != nil && now.Sub(*row.LastSuccessAt) > s.staleAfter():
-			tr.Flag = "stale"
+		case "never", "stale":
+			tr.Flag = row.Health
 		}
 		if row.LastSuccessAt != nil {
 			lag := now.Sub(*row.LastSuccessAt).Round(time.Second)
@@ -170,6 +171,7 @@ type TenantView struct {
 	Runs      []dbsqlc.EtlRunsRecentRow
 	Password  string
 	PwFor     string
+	Zones     []Zone
 }
 
 // SLAMinutes is the tenant's SLA target in minutes, for its input.
@@ -215,6 +217,7 @@ func (s *Server) tenantView(r *http.Request, id int64) (TenantView, error) {
 	pr := principalFrom(r)
 	ctx := r.Context()
 	v := TenantView{StaffPage: s.staffPage(r, "admin.tenant")}
+	v.Zones, _ = s.Zones(ctx)
 	var err error
 	if v.Tenant, v.Inboxes, err = s.staff.Tenant(ctx, pr.DB(), id); err != nil {
 		return v, err
@@ -300,7 +303,7 @@ func (s *Server) adminTenantEdit(w http.ResponseWriter, r *http.Request) error {
 	}
 	_, err = s.staff.UpdateTenant(r.Context(), principalFrom(r).DB(), id, admin.TenantEdit{
 		Name: r.PostFormValue("name"), Status: r.PostFormValue("status"), Plan: r.PostFormValue("plan"),
-		TrialEndsAt: trial, Timezone: r.PostFormValue("timezone"),
+		TrialEndsAt: trial, Timezone: s.readZone(r.Context(), r.PostFormValue("timezone")),
 	})
 	return s.adminResult(w, r, id, err)
 }

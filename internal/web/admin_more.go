@@ -24,6 +24,7 @@ type OnboardView struct {
 	Form      map[string]string
 	Chosen    map[int32]bool
 	Timezones []string
+	Zones     []Zone
 	Done      *admin.Onboarded
 }
 
@@ -35,6 +36,7 @@ func (s *Server) onboardView(r *http.Request) OnboardView {
 		v.SourceErr = apperr.MessageOf(err)
 	}
 	v.Inboxes = list
+	v.Zones, _ = s.Zones(r.Context())
 	return v
 }
 
@@ -49,6 +51,7 @@ func (s *Server) adminOnboard(w http.ResponseWriter, r *http.Request) error {
 	for _, k := range []string{"name", "slug", "timezone", "admin_email", "admin_name"} {
 		v.Form[k] = strings.TrimSpace(r.PostFormValue(k))
 	}
+	v.Form["timezone"] = s.readZone(r.Context(), v.Form["timezone"])
 	in := admin.Onboarding{
 		Tenant:     admin.TenantInput{Name: v.Form["name"], Slug: v.Form["slug"], Timezone: v.Form["timezone"]},
 		AdminEmail: v.Form["admin_email"], AdminName: v.Form["admin_name"],

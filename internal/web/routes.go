@@ -57,6 +57,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /{$}", user(s.home))
 	mux.Handle("GET /theme.css", user(s.themeCSS))
 	mux.Handle("GET /account", user(s.accountPage))
+	mux.Handle("POST /account/timezone", user(s.accountZone))
 	mux.Handle("POST /account/sessions/{id}/end", user(s.accountSessionEnd))
 	mux.Handle("POST /account/sessions/end-others", user(s.accountSessionsEndOthers))
 	mux.Handle("GET /account/password", user(s.passwordForm))

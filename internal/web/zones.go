@@ -3,8 +3,10 @@ package web
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
+	"time"
 	"unicode"
 
 	"golang.org/x/text/unicode/norm"
@@ -166,4 +168,119 @@ func foldText(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// The reader's clock: every timestamp the panel shows is in the zone the signed-in person chose
+// (app.users.timezone, America/Sao_Paulo unless they changed it on "Minha conta"), with the
+// offset written next to it, so "21:16 UTC−3" is never mistaken for a UTC time.
+
+// defaultZone is the zone of a person who never chose one.
+const defaultZone = "America/Sao_Paulo"
+
+// loadZone is the location of an IANA name, São Paulo when the name is unknown to Go's tz data.
+func loadZone(name string) *time.Location {
+	if loc, err := time.LoadLocation(name); err == nil && name != "" {
+		return loc
+	}
+	loc, err := time.LoadLocation(defaultZone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// viewerZone is the signed-in person's own zone.
+func (s *Server) viewerZone(r *http.Request) *time.Location {
+	pr := principalFrom(r)
+	if pr == nil {
+		return loadZone(defaultZone)
+	}
+	var name string
+	if err := s.db.InReadTx(r.Context(), pr.DB(), func(tx pg.Tx) error {
+		var err error
+		name, err = tx.UserOwnTimezone(r.Context())
+		return err
+	}); err != nil {
+		return loadZone(defaultZone)
+	}
+	return loadZone(name)
+}
+
+// zoneSuffix is a time's offset in loc, short: "UTC−3", "UTC+5:30", "UTC".
+func zoneSuffix(t time.Time, loc *time.Location) string {
+	_, off := t.In(loc).Zone()
+	if off == 0 {
+		return "UTC"
+	}
+	sign := "+"
+	if off < 0 {
+		sign, off = "−", -off
+	}
+	if off%3600 == 0 {
+		return fmt.Sprintf("UTC%s%d", sign, off/3600)
+	}
+	return fmt.Sprintf("UTC%s%d:%02d", sign, off/3600, off%3600/60)
+}
+
+// formatAt is a timestamp in the reader's zone with that zone's offset: "05/12/2026 21:16 UTC−3".
+func formatAt(lang string, t time.Time, loc *time.Location) string {
+	if t.IsZero() {
+		return "—"
+	}
+	if loc == nil {
+		loc = loadZone(defaultZone)
+	}
+	return formatDateTime(lang, t, loc) + " " + zoneSuffix(t, loc)
+}
+
+// formatAtPtr is formatAt of an optional time ("—" for none).
+func formatAtPtr(lang string, t *time.Time, loc *time.Location) string {
+	if t == nil {
+		return "—"
+	}
+	return formatAt(lang, *t, loc)
+}
+
+// zoneLabel is what people call a zone: Brasília, Manaus…, else the IANA name.
+func zoneLabel(name string) string {
+	for _, z := range brazilZones {
+		if z.name == name {
+			label, _, _ := strings.Cut(z.label, " — ")
+			return label
+		}
+	}
+	return name
+}
+
+func init() {
+	funcs["at"] = formatAt
+	funcs["atp"] = formatAtPtr
+	funcs["zonelabel"] = zoneLabel
+	funcs["i64"] = func(n int32) int64 { return int64(n) }
+	funcs["ndays"] = func(lang string, n int32) string { // "1 dia", "7 dias"
+		if n == 1 {
+			return "1 " + translate(lang, "time.day")
+		}
+		return formatInt(int64(n), lang) + " " + translate(lang, "time.days")
+	}
+	funcs["zonepicker"] = func(name, value string, zones []Zone) ZonePicker { return ZonePicker{name, value, zones} }
+}
+
+// ZonePicker is the "zonepicker" partial's input: the field's name, its value and the list.
+type ZonePicker struct {
+	Name, Value string
+	Zones       []Zone
+}
+
+// readZone is a typed zone as its IANA name when the picker's rules recognise it, else the input
+// as typed (the database refuses an unknown zone with its own message).
+func (s *Server) readZone(ctx context.Context, input string) string {
+	zones, err := s.Zones(ctx)
+	if err != nil {
+		return strings.TrimSpace(input)
+	}
+	if name, ok := ParseZone(input, zones); ok {
+		return name
+	}
+	return strings.TrimSpace(input)
 }

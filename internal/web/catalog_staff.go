@@ -1,0 +1,53 @@
+package web
+
+import "time"
+
+// The staff panel's words for the reader's clock, ETL health and the zone setting, merged into
+// the catalog at start-up.
+func init() {
+	for lang, m := range map[string]map[string]string{
+		langPT: {
+			"admin.clock_note":     "Números de cada cliente no dia de hoje do fuso do cliente, como no painel dele. Horários mostrados no seu fuso:",
+			"admin.clock_change":   "alterar",
+			"admin.reason.stale":   "última sincronização bem-sucedida em",
+			"admin.reason.never":   "caixas vinculadas, nenhuma sincronização concluída ainda",
+			"admin.reason.failing": "a última execução falhou em",
+			"zone.title":           "Fuso horário",
+			"zone.hint":            "Datas e horas do painel são mostradas neste fuso. Digite para procurar: cidade, estado ou nome IANA.",
+			"zone.save":            "Salvar fuso",
+			"zone.saved":           "Fuso horário salvo.",
+			"zone.invalid":         "Fuso horário desconhecido. Escolha um da lista (por exemplo, Brasília ou America/Manaus).",
+			"zone.current":         "Agora",
+			"time.day":             "dia",
+			"run.running":          "em andamento", "run.succeeded": "concluída", "run.failed": "falhou", "run.stale": "interrompida",
+			"run.unchanged_since": "Sem alterações desde", "run.checks": "verificações", "run.last_check": "última verificação:",
+			"run.full": "carga completa", "run.nothing_new": "nada novo",
+			"run.read": "lidas", "run.new": "novas", "run.updated": "atualizadas", "run.deleted": "removidas",
+		},
+		langEN: {
+			"admin.clock_note":     "Each client's figures count up to today in the client's own timezone, as on its dashboard. Times shown in your zone:",
+			"admin.clock_change":   "change",
+			"admin.reason.stale":   "last successful sync at",
+			"admin.reason.never":   "inboxes mapped, no sync completed yet",
+			"admin.reason.failing": "the last run failed at",
+			"zone.title":           "Timezone",
+			"zone.hint":            "Dates and times are shown in this zone. Type to search: city, state or IANA name.",
+			"zone.save":            "Save timezone",
+			"zone.saved":           "Timezone saved.",
+			"zone.invalid":         "Unknown timezone. Pick one from the list (for example, Brasília or America/Manaus).",
+			"zone.current":         "Now",
+			"time.day":             "day",
+			"run.running":          "running", "run.succeeded": "succeeded", "run.failed": "failed", "run.stale": "interrupted",
+			"run.unchanged_since": "No changes since", "run.checks": "checks", "run.last_check": "last check:",
+			"run.full": "full load", "run.nothing_new": "nothing new",
+			"run.read": "read", "run.new": "new", "run.updated": "updated", "run.deleted": "removed",
+		},
+	} {
+		for k, v := range m {
+			catalog[lang][k] = v
+		}
+	}
+}
+
+// ZoneNow is the reader's zone's current offset ("UTC−3").
+func (p StaffPage) ZoneNow() string { return zoneSuffix(time.Now(), p.Loc) }
