@@ -226,7 +226,9 @@ func (s *Service) ResetPassword(ctx context.Context, p pg.Principal, id int64) (
 type AuditQuery struct {
 	TenantID     *int64
 	UserID       *int64
+	Person       string // name or e-mail of who acted, in part
 	Action       string
+	Kind         string // audit.event_kind prefix: "tenant." or "tenant.suspended"
 	Since, Until *time.Time
 	BeforeAt     *time.Time
 	BeforeID     *int64
@@ -242,7 +244,8 @@ func (s *Service) Audit(ctx context.Context, p pg.Principal, q AuditQuery) ([]db
 	err := s.DB.InReadTx(ctx, p, func(tx pg.Tx) error {
 		var err error
 		rows, err = tx.AuditSearch(ctx, dbsqlc.AuditSearchParams{
-			TenantID: q.TenantID, UserID: q.UserID, Action: optString(q.Action), Since: q.Since, Until: q.Until,
+			TenantID: q.TenantID, UserID: q.UserID, Person: optString(q.Person), Action: optString(q.Action), Kind: optString(q.Kind),
+			Since: q.Since, Until: q.Until,
 			BeforeAt: q.BeforeAt, BeforeID: q.BeforeID, MaxRows: q.Limit,
 		})
 		return err

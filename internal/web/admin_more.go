@@ -1,10 +1,9 @@
 package web
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -203,16 +202,23 @@ type AuditView struct {
 	Query   admin.AuditQuery
 	Form    map[string]string
 	Events  []dbsqlc.AuditSearchRow
+	Entries []AuditEntry // the events in words
+	Kinds   []string     // the action filter's choices (kind prefixes)
 	Tenants []dbsqlc.AdminTenantOverviewRow
 	Next    string
 }
+
+// auditKinds are the action filter's choices: groups, then the kinds people look for most.
+var auditKinds = []string{"tenant.", "tenant.created", "tenant.suspended", "tenant.reactivated", "tenant.cancelled",
+	"user.", "user.created", "user.deactivated", "user.role_changed", "user.password_reset",
+	"settings.", "inbox.", "access.", "access.login", "access.login_failed", "access.locked", "view.as_client"}
 
 // auditQuery parses the audit filters; bad input is a 400 with a message.
 func (s *Server) auditQuery(r *http.Request) (admin.AuditQuery, map[string]string, error) {
 	q := r.URL.Query()
 	form := map[string]string{}
 	var aq admin.AuditQuery
-	for _, k := range []string{"tenant", "user", "action", "from", "to", "before"} {
+	for _, k := range []string{"tenant", "user", "person", "kind", "action", "from", "to", "before"} {
 		form[k] = strings.TrimSpace(q.Get(k))
 	}
 	id := func(name string) (*int64, error) {
@@ -236,6 +242,17 @@ func (s *Server) auditQuery(r *http.Request) (admin.AuditQuery, map[string]strin
 		return aq, form, apperr.New(apperr.Invalid, "Ação muito longa.")
 	}
 	aq.Action = form["action"]
+	if len(form["person"]) > 100 {
+		return aq, form, apperr.New(apperr.Invalid, "Nome ou e-mail muito longo.")
+	}
+	aq.Person = form["person"]
+	if k := form["kind"]; k != "" {
+		if !slices.Contains(auditKinds, k) {
+			return aq, form, apperr.New(apperr.Invalid, "Ação desconhecida: %q.", k)
+		}
+		aq.Kind = k
+	}
+	zone := s.viewerZone(r)
 	for _, d := range []struct {
 		key string
 		dst **time.Time
@@ -244,7 +261,7 @@ func (s *Server) auditQuery(r *http.Request) (admin.AuditQuery, map[string]strin
 		if form[d.key] == "" {
 			continue
 		}
-		t, err := time.ParseInLocation("2006-01-02", form[d.key], saoPaulo)
+		t, err := time.ParseInLocation("2006-01-02", form[d.key], zone)
 		if err != nil {
 			return aq, form, apperr.New(apperr.Invalid, "Data inválida: %q. Use AAAA-MM-DD.", form[d.key])
 		}
@@ -272,10 +289,11 @@ func (s *Server) adminAudit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v := AuditView{StaffPage: s.staffPage(r, "admin.audit"), Query: aq, Form: form}
+	v := AuditView{StaffPage: s.staffPage(r, "admin.audit"), Query: aq, Form: form, Kinds: auditKinds}
 	if v.Events, err = s.staff.Audit(r.Context(), pr.DB(), aq); err != nil {
 		return err
 	}
+	v.Entries = auditWords(newTranslator(v.Lang), v.Lang, v.Loc, v.Events)
 	if v.Tenants, err = s.staff.Overview(r.Context(), pr.DB(), s.now(), s.staleAfter()); err != nil {
 		return err
 	}
@@ -304,8 +322,10 @@ func (s *Server) adminAuditExport(w http.ResponseWriter, r *http.Request) error 
 	c := func(key string, k sheet.Kind) sheet.Column {
 		return sheet.Column{Key: key, Title: translate(lang, "export.audit."+key), Kind: k}
 	}
-	t := sheet.Table{Name: translate(lang, "export.sheet.audit"), Loc: saoPaulo, Locale: sheet.PtBR, Columns: []sheet.Column{
-		c("quando", sheet.DateTime), c("cliente", sheet.Text), c("ator", sheet.Text), c("papel", sheet.Code),
+	zone := s.viewerZone(r)
+	tr := newTranslator(lang)
+	t := sheet.Table{Name: translate(lang, "export.sheet.audit"), Loc: zone, Locale: sheet.PtBR, Columns: []sheet.Column{
+		c("quando", sheet.DateTime), c("evento", sheet.Text), c("alteracoes", sheet.Text), c("cliente", sheet.Text), c("ator", sheet.Text), c("papel", sheet.Code),
 		c("acao", sheet.Code), c("entidade", sheet.Code), c("id", sheet.Code), c("antes", sheet.Text),
 		c("depois", sheet.Text), c("ip", sheet.Code), c("navegador", sheet.Text)}}
 	if lang == langEN {
@@ -326,7 +346,8 @@ func (s *Server) adminAuditExport(w http.ResponseWriter, r *http.Request) error 
 		}
 		for _, e := range rows {
 			n++
-			if err = sw.Row(sheet.Time(e.At), sheet.Str(e.TenantSlug), sheet.Str(e.ActorEmail), sheet.Str(deref(e.ActorRole)),
+			if err = sw.Row(sheet.Time(e.At), sheet.Str(auditSentence(tr, e)), sheet.Str(auditChangesText(auditChanges(tr, lang, zone, e))),
+				sheet.Str(e.TenantSlug), sheet.Str(e.ActorEmail), sheet.Str(deref(e.ActorRole)),
 				sheet.Str(e.Action), sheet.Str(deref(e.Entity)), sheet.Str(deref(e.EntityID)), sheet.Str(string(e.OldValues)),
 				sheet.Str(string(e.NewValues)), sheet.Str(e.IP), sheet.Str(deref(e.UserAgent))); err != nil {
 				break
@@ -348,46 +369,6 @@ func deref(s *string) string {
 	return *s
 }
 
-// DiffLine is one changed field of an audit event.
-type DiffLine struct{ Field, Old, New string }
-
-// Diff lists the fields an event changed (for inserts: every field; for plain events: details).
-func (AuditView) Diff(e dbsqlc.AuditSearchRow) []DiffLine {
-	var oldv, newv map[string]any
-	_ = json.Unmarshal(e.OldValues, &oldv)
-	_ = json.Unmarshal(e.NewValues, &newv)
-	keys := map[string]bool{}
-	for k := range oldv {
-		keys[k] = true
-	}
-	for k := range newv {
-		keys[k] = true
-	}
-	var out []DiffLine
-	for k := range keys {
-		if k == "updated_at" || k == "created_at" {
-			continue
-		}
-		o, n := jsonText(oldv[k]), jsonText(newv[k])
-		if o != n {
-			out = append(out, DiffLine{Field: k, Old: o, New: n})
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Field < out[j].Field })
-	return out
-}
-
-func jsonText(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return x
-	}
-	b, _ := json.Marshal(v)
-	return string(b)
-}
-
 // ExportQuery is the audit filter without the page cursor, for the CSV link.
 func (v AuditView) ExportQuery() url.Values {
 	q := url.Values{}
@@ -397,4 +378,13 @@ func (v AuditView) ExportQuery() url.Values {
 		}
 	}
 	return q
+}
+
+// KindLabel is an action filter choice in words: a group ("Clientes: todas") or one kind's
+// sentence without names.
+func (v AuditView) KindLabel(kind string) string {
+	if group, ok := strings.CutSuffix(kind, "."); ok {
+		return v.T("audit.group." + group)
+	}
+	return "· " + v.T("audit.choice."+kind)
 }
