@@ -75,11 +75,13 @@ func (s *Server) adminOnboard(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
-	v.Done = &done
+	id := strconv.FormatInt(done.Tenant.ID, 10)
+	s.keepSecret(r, "tenant:"+id, done.AdminEmail, done.AdminPassword)
 	if err := s.startSync(r, done.Tenant.ID, true); err != nil {
-		v.Error = apperr.MessageOf(err)
+		s.log.Warn("first sync not started", "tenant_id", done.Tenant.ID, "error", err)
 	}
-	return s.render(w, r, http.StatusOK, "admin_onboard", v)
+	http.Redirect(w, r, "/admin/tenants/"+id+"/welcome", http.StatusSeeOther)
+	return nil
 }
 
 // UsersView is /admin/users.
@@ -114,11 +116,15 @@ func (s *Server) adminUsers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	v.PwFor, v.Password = s.takeSecret(r, "users")
 	return s.render(w, r, http.StatusOK, "admin_users", v)
 }
 
 func (s *Server) usersResult(w http.ResponseWriter, r *http.Request, err error, email, password string) error {
-	if err == nil && password == "" {
+	if err == nil {
+		if password != "" { // shown once by the page the redirect leads to (post/redirect/get)
+			s.keepSecret(r, "users", email, password)
+		}
 		http.Redirect(w, r, "/admin/users?saved=1", http.StatusSeeOther)
 		return nil
 	}
@@ -135,7 +141,6 @@ func (s *Server) usersResult(w http.ResponseWriter, r *http.Request, err error, 
 	if err != nil {
 		v.Error, status = apperr.MessageOf(err), statusOf(err)
 	}
-	v.Password, v.PwFor = password, email
 	return s.render(w, r, status, "admin_users", v)
 }
 

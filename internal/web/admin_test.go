@@ -183,13 +183,35 @@ func TestOnboardingBadInput(t *testing.T) {
 		t.Fatal("refused onboarding wrote something")
 	}
 	res := c.post("/admin/tenants", good)
-	expectStatus(t, res, http.StatusOK, "dono@nova.test")
+	var id int64
+	_ = h.super.QueryRow(context.Background(), `SELECT id FROM app.tenants WHERE slug = 'academia-nova'`).Scan(&id)
+	welcome := "/admin/tenants/" + strconv.FormatInt(id, 10) + "/welcome"
+	expectRedirect(t, res, welcome) // post/redirect/get: F5 never resubmits
 	if n := len(synced()); count() != before+3 || n != 1 {
 		t.Fatalf("onboarding: %d rows, %d syncs", count()-before, n)
 	}
+	res = c.get(welcome)
+	expectStatus(t, res, http.StatusOK, "dono@nova.test")
+	if !strings.Contains(res.body, `<code class="secret">`) || !strings.Contains(res.body, "Iniciando a primeira sincronização") {
+		t.Errorf("welcome page: %.600s", res.body)
+	}
+	// F5: the password is gone (shown once), the page still follows the first sync.
+	res = c.get(welcome)
+	expectStatus(t, res, http.StatusOK, "já foi mostrada")
+	if strings.Contains(res.body, `<code class="secret">`) {
+		t.Error("the password is shown again on F5")
+	}
+	// The first sync's own result, not a later no-op run's.
+	h.exec(`INSERT INTO etl.runs (tenant_id, started_at, finished_at, status, full_load, extracted, inserted, messages)
+	        VALUES ($1, now() - interval '1 minute', now() - interval '58 seconds', 'succeeded', true, 671, 671, 5120)`, id)
+	h.exec(`INSERT INTO etl.runs (tenant_id, started_at, finished_at, status, unchanged, checks, last_check_at)
+	        VALUES ($1, now() - interval '30 seconds', now() - interval '29 seconds', 'succeeded', true, 2, now())`, id)
+	res = c.get(welcome)
+	expectStatus(t, res, http.StatusOK, "671 conversas, 5.120 mensagens")
+	if !strings.Contains(res.body, "/dashboard") {
+		t.Error("no way into the dashboard after the first sync")
+	}
 	// Invalid colour on an existing tenant: a clear message, nothing written.
-	var id int64
-	_ = h.super.QueryRow(context.Background(), `SELECT id FROM app.tenants WHERE slug = 'academia-nova'`).Scan(&id)
 	res = c.post("/admin/tenants/"+strconv.FormatInt(id, 10)+"/branding", url.Values{"display_name": {"N"}, "primary_color": {"red"}, "secondary_color": {"#1D4ED8"}, "default_period_days": {"30"}})
 	expectStatus(t, res, http.StatusUnprocessableEntity, "Cor principal inválida")
 	_ = pgtest.Env{}

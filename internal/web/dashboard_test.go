@@ -230,8 +230,14 @@ func TestSettingsRolesAndAudit(t *testing.T) {
 	css := adm.get("/theme.css")
 	expectStatus(t, css, http.StatusOK, "#1D4ED8")
 	// Creating a user shows a generated password once; the new user can sign in with it.
+	// Post/redirect/get: the password is on the page the redirect leads to, once.
 	res = adm.post("/settings/users", url.Values{"email": {"Recepcao@A.test"}, "full_name": {"Recepção"}, "role": {"client"}})
+	expectRedirect(t, res, "/settings?saved=1#users")
+	res = adm.get("/settings?saved=1")
 	expectStatus(t, res, http.StatusOK, "recepcao@a.test")
+	if again := adm.get("/settings?saved=1"); strings.Contains(again.body, `<code class="secret">`) {
+		t.Error("the password is shown again on F5")
+	}
 	i := strings.Index(res.body, `<code class="secret">`)
 	if i < 0 {
 		t.Fatal("no password shown")

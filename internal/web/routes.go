@@ -113,6 +113,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /admin/tenants/{tenant}/funnel", roles(s.adminTenantFunnel, pg.AppSuperAdmin))
 	mux.Handle("POST /admin/tenants/{tenant}/sync", roles(s.adminTenantSync, pg.AppSuperAdmin))
 	mux.Handle("GET /admin/tenants/{tenant}/sync", roles(s.adminTenantSyncPage, staffRoles...))
+	mux.Handle("GET /admin/tenants/{tenant}/welcome", roles(s.adminTenantWelcome, staffRoles...))
 	mux.Handle("POST /admin/sync", roles(s.adminSyncAll, pg.AppSuperAdmin))
 	mux.Handle("GET /admin/users", roles(s.adminUsers, staffRoles...))
 	mux.Handle("POST /admin/users", roles(s.adminUserCreate, pg.AppSuperAdmin))

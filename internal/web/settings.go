@@ -74,6 +74,7 @@ func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	v.NewFor, v.NewPassword = s.takeSecret(r, "settings")
 	if r.URL.Query().Get("saved") != "" {
 		v.Notice = v.T("settings.saved")
 	}
@@ -178,12 +179,9 @@ func (s *Server) settingsUserCreate(w http.ResponseWriter, r *http.Request) erro
 
 // showPassword renders the settings page with a generated password, shown this once.
 func (s *Server) showPassword(w http.ResponseWriter, r *http.Request, email, password string) error {
-	v, err := s.settingsView(r)
-	if err != nil {
-		return err
-	}
-	v.NewPassword, v.NewFor = password, email
-	return s.render(w, r, http.StatusOK, "settings", v)
+	s.keepSecret(r, "settings", email, password) // shown once by the page the redirect leads to
+	http.Redirect(w, r, "/settings?saved=1#users", http.StatusSeeOther)
+	return nil
 }
 
 // userID reads {id} of a user of the admin's own tenant; anyone else's id is 404.

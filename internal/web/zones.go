@@ -257,6 +257,7 @@ func init() {
 	funcs["atp"] = formatAtPtr
 	funcs["zonelabel"] = zoneLabel
 	funcs["i64"] = func(n int32) int64 { return int64(n) }
+	funcs["nanp"] = func(x float64) *float64 { return &x }
 	funcs["ndays"] = func(lang string, n int32) string { // "1 dia", "7 dias"
 		if n == 1 {
 			return "1 " + translate(lang, "time.day")
