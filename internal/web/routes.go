@@ -129,6 +129,10 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /admin/invitations/{tenant}/{id}/resend", roles(s.adminInvitationResend, pg.AppSuperAdmin))
 	mux.Handle("POST /admin/users/{id}/release", roles(s.adminUserRelease, pg.AppSuperAdmin))
 	mux.Handle("GET /admin/audit", roles(s.adminAudit, staffRoles...))
+	mux.Handle("GET /admin/clients", roles(s.adminClients, staffRoles...))
+	mux.Handle("GET /admin/clients.xlsx", roles(s.adminClientsExport, staffRoles...))
+	mux.Handle("GET /admin/clients.csv", roles(s.adminClientsExport, staffRoles...))
+	mux.Handle("GET /api/v1/admin/clients", roles(s.apiClients, staffRoles...))
 	mux.Handle("GET /admin/audit.xlsx", roles(s.adminAuditExport, staffRoles...))
 	mux.Handle("GET /admin/audit.csv", roles(s.adminAuditExport, staffRoles...))
 	// Anything else: anonymous visitors go to /login, signed-in ones get a 404 page.
