@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/geniai/analytics/internal/apperr"
 	"github.com/geniai/analytics/internal/dashboard"
@@ -53,11 +54,12 @@ type CompareLine struct {
 // ClientsView is /admin/clients.
 type ClientsView struct {
 	StaffPage
-	Days    int
-	Sort    string
-	Desc    bool
-	Metrics []compareMetric
-	Lines   []CompareLine
+	Days     int
+	From, To string // the same dates for every client, when given
+	Sort     string
+	Desc     bool
+	Metrics  []compareMetric
+	Lines    []CompareLine
 }
 
 // clientsQuery reads period (7, 30, 90 days) and sort (a metric key or "name", "-" first for
@@ -93,7 +95,17 @@ func (s *Server) clientLines(r *http.Request) (ClientsView, error) {
 		return ClientsView{}, err
 	}
 	v := ClientsView{StaffPage: s.staffPage(r, "clients.title"), Days: days, Sort: sortKey, Desc: desc, Metrics: compareMetrics}
-	rows, err := s.dash.Compare(r.Context(), principalFrom(r).DB(), dashboard.ComparePeriod{Now: s.now(), Days: days})
+	per := dashboard.ComparePeriod{Now: s.now(), Days: days}
+	if f, t := r.URL.Query().Get("from"), r.URL.Query().Get("to"); f != "" || t != "" {
+		from, ferr := time.Parse("2006-01-02", f)
+		to, terr := time.Parse("2006-01-02", t)
+		if ferr != nil || terr != nil || to.Before(from) || to.Sub(from) > 366*24*time.Hour {
+			return v, apperr.New(apperr.Invalid, "Período inválido: informe de e até como AAAA-MM-DD, até um ano, com o início antes do fim.")
+		}
+		per.From, per.To = &from, &to
+		v.From, v.To = f, t
+	}
+	rows, err := s.dash.Compare(r.Context(), principalFrom(r).DB(), per)
 	if err != nil {
 		return v, err
 	}
@@ -148,6 +160,10 @@ func (v ClientsView) SortLink(key string) string {
 		s = key
 	}
 	q.Set("sort", s)
+	if v.From != "" {
+		q.Set("from", v.From)
+		q.Set("to", v.To)
+	}
 	return "/admin/clients?" + q.Encode()
 }
 
@@ -157,7 +173,12 @@ func (v ClientsView) ExportQuery() string {
 	if v.Desc {
 		s = "-" + s
 	}
-	return url.Values{"period": {strconv.Itoa(v.Days) + "d"}, "sort": {s}}.Encode()
+	q := url.Values{"period": {strconv.Itoa(v.Days) + "d"}, "sort": {s}}
+	if v.From != "" {
+		q.Set("from", v.From)
+		q.Set("to", v.To)
+	}
+	return q.Encode()
 }
 
 // Cell formats one figure: a count, a percentage or a duration (≈ for the rollups' medians).

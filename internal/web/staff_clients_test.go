@@ -66,6 +66,8 @@ func TestClientComparison(t *testing.T) {
 	}
 	expectStatus(t, c.get("/admin/clients.xlsx?period=90d"), http.StatusOK, "")
 	expectStatus(t, c.get("/admin/clients?period=5d"), http.StatusBadRequest, "Período inválido")
+	expectStatus(t, c.get("/admin/clients?from=2026-11-30&to=2026-11-01"), http.StatusBadRequest, "Período inválido")
+	expectStatus(t, c.get("/admin/clients?from=2026-11-01&to=2026-11-29"), http.StatusOK, `value="2026-11-01"`)
 	expectStatus(t, c.get("/admin/clients?sort=drop"), http.StatusBadRequest, "Ordenação inválida")
 	cl := h.browser()
 	cl.mustLogin("admin@a.test", pw, "/dashboard")
