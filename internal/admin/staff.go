@@ -264,6 +264,18 @@ func (s *Service) Runs(ctx context.Context, p pg.Principal, tenantID int64, limi
 	return rows, err
 }
 
+// RunHistory is a tenant's runs since since, oldest first, with each run's duration and lag
+// (for the sync chart).
+func (s *Service) RunHistory(ctx context.Context, p pg.Principal, tenantID int64, since time.Time) ([]dbsqlc.EtlRunHistoryRow, error) {
+	var rows []dbsqlc.EtlRunHistoryRow
+	err := s.DB.InReadTx(ctx, p, func(tx pg.Tx) error {
+		var err error
+		rows, err = tx.EtlRunHistory(ctx, dbsqlc.EtlRunHistoryParams{TenantID: tenantID, Since: since})
+		return err
+	})
+	return rows, err
+}
+
 // LogEvent writes an audit event as the principal, about tenantID (for actions that change no
 // row, such as staff opening a tenant's dashboard).
 func (s *Service) LogEvent(ctx context.Context, p pg.Principal, tenantID int64, action, entity, entityID string) error {

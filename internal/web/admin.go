@@ -172,6 +172,9 @@ type TenantView struct {
 	Password  string
 	PwFor     string
 	Zones     []Zone
+	LagChart  chart.Bars // the last day's runs: time since the previous successful check, seconds
+	DurChart  chart.Bars // and each run's duration, milliseconds
+	HasRuns   bool
 }
 
 // SLAMinutes is the tenant's SLA target in minutes, for its input.
@@ -226,6 +229,9 @@ func (s *Server) tenantView(r *http.Request, id int64) (TenantView, error) {
 		return v, err
 	}
 	if v.Users, err = s.staff.SearchUsers(ctx, pr.DB(), &id, ""); err != nil {
+		return v, err
+	}
+	if err = s.syncCharts(r, &v, id); err != nil {
 		return v, err
 	}
 	if v.Runs, err = s.staff.Runs(ctx, pr.DB(), id, 10); err != nil {

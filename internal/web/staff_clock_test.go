@@ -56,3 +56,32 @@ func TestStaffReadsTimesInOwnZone(t *testing.T) {
 	expectRedirect(t, c.post("/account/timezone", url.Values{"timezone": {"GMT-3"}}), "/account?zone=saved#zone")
 	expectStatus(t, c.get("/admin/tenants/"+ta), http.StatusOK, "29/11/2026 21:16 UTC−3")
 }
+
+// TestTenantSyncChart: the tenant page draws the last day's runs as lag and duration bars, a
+// folded row of quiet checks as one bar, failures apart.
+func TestTenantSyncChart(t *testing.T) {
+	t.Parallel()
+	h, a, _, _ := adminHarness(t)
+	ta := strconv.FormatInt(a, 10)
+	c := h.browser()
+	c.mustLogin("staff@geniai.test", pw, "/admin")
+	if strings.Contains(c.get("/admin/tenants/"+ta).body, "Sincronização nas últimas 24 horas") {
+		t.Fatal("a chart without runs")
+	}
+	h.exec(`INSERT INTO etl.runs (tenant_id, started_at, finished_at, status, extracted, inserted)
+	        VALUES ($1, now() - interval '3 hours', now() - interval '3 hours' + interval '1500 ms', 'succeeded', 10, 10)`, a)
+	h.exec(`INSERT INTO etl.runs (tenant_id, started_at, finished_at, status, unchanged, checks, last_check_at)
+	        VALUES ($1, now() - interval '2 hours', now() - interval '2 hours' + interval '200 ms', 'succeeded', true, 40, now() - interval '80 minutes')`, a)
+	h.exec(`INSERT INTO etl.runs (tenant_id, started_at, finished_at, status, error)
+	        VALUES ($1, now() - interval '20 minutes', now() - interval '20 minutes' + interval '3 s', 'failed', 'tempo esgotado')`, a)
+	page := c.get("/admin/tenants/" + ta)
+	expectStatus(t, page, http.StatusOK, "Sincronização nas últimas 24 horas")
+	for _, want := range []string{"40 verificações", "falhou", "3.000 ms", "1.500 ms", "atraso 3.600 s"} {
+		if !strings.Contains(page.body, want) {
+			t.Errorf("sync chart lacks %q", want)
+		}
+	}
+	if n := strings.Count(page.body, `class="bar s1"`); n != 1 {
+		t.Errorf("%d failure bars, want 1", n)
+	}
+}
