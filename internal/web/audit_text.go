@@ -96,6 +96,10 @@ func auditSentence(tr translator, r dbsqlc.AuditSearchRow) string {
 
 // auditViewed words what staff opened as the client: "o painel", "a conversa 123".
 func auditViewed(tr translator, entity string) string {
+	// entity is "‹tenant id›:‹what›", what being "dashboard", "conversation:123"…
+	if id, rest, ok := strings.Cut(entity, ":"); ok && id != "" && strings.Trim(id, "0123456789") == "" {
+		entity = rest
+	}
 	name, arg, _ := strings.Cut(entity, ":")
 	switch name {
 	case "dashboard", "api", "conversations":

@@ -1,0 +1,61 @@
+package web
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestBrowserStaffPanel: in Chromium, the overview's 30-day count for a client is the number on
+// that client's own dashboard ("ver como cliente", 30 dias); the audit log reads as sentences;
+// the comparison, the tenant page and the audit log are shot at desktop (1440×900) and phone
+// (390×844) sizes into TEST_ARTIFACTS.
+func TestBrowserStaffPanel(t *testing.T) {
+	h, a, _, _ := adminHarness(t)
+	ta := strconv.FormatInt(a, 10)
+	h.exec(`UPDATE app.users SET full_name = 'Ana Souza' WHERE email = 'staff@geniai.test'`)
+	h.exec(`INSERT INTO etl.runs (tenant_id, started_at, finished_at, status, extracted, inserted)
+	        VALUES ($1, now() - interval '3 hours', now() - interval '3 hours' + interval '1500 ms', 'succeeded', 600, 600)`, a)
+	h.exec(`INSERT INTO etl.runs (tenant_id, started_at, finished_at, status, unchanged, checks, last_check_at)
+	        VALUES ($1, now() - interval '2 hours', now() - interval '2 hours' + interval '200 ms', 'succeeded', true, 57, now() - interval '5 minutes')`, a)
+	c := h.browser()
+	c.mustLogin("staff@geniai.test", pw, "/admin")
+	c.post("/admin/tenants/"+ta+"/status", url.Values{"status": {"suspended"}, "confirm": {"1"}})
+	c.post("/admin/tenants/"+ta+"/status", url.Values{"status": {"active"}})
+
+	ctx, dir := chrome(t)
+	base := h.ts.URL
+	var overview, dashboard, sentence string
+	steps := []chromedp.Action[chromedp.Void]{
+		chromedp.EmulateViewport(1440, 900),
+		signIn(base, "staff@geniai.test", pw),
+		chromedp.WaitVisible(`.admin-tabs`),
+		into(&overview, chromedp.Text(`tr:has(a[href="/admin/tenants/`+ta+`"]) td:nth-child(6)`)),
+		shot(dir, "01-overview-1440"),
+		chromedp.Navigate(base + "/admin/tenants/" + ta + "/dashboard?period=30d"),
+		chromedp.WaitVisible(`.kpis`),
+		into(&dashboard, chromedp.Text(`.kpi:first-child .kpi-value`)),
+		chromedp.Navigate(base + "/admin/audit"),
+		chromedp.WaitVisible(`table.audit`),
+		into(&sentence, chromedp.Text(`table.audit tbody`)),
+	}
+	for _, p := range []struct{ path, name string }{{"/admin/clients", "clients"}, {"/admin/audit", "audit"}, {"/admin/tenants/" + ta, "tenant"}, {"/account", "account"}} {
+		steps = append(steps, chromedp.EmulateViewport(1440, 900), chromedp.Navigate(base+p.path), chromedp.WaitVisible(`main`), shot(dir, "02-"+p.name+"-1440"),
+			chromedp.EmulateViewport(390, 844), chromedp.Navigate(base+p.path), chromedp.WaitVisible(`main`), shot(dir, "03-"+p.name+"-390"))
+	}
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Fields(overview)
+	if len(got) == 0 || got[0] != strings.TrimSpace(dashboard) || got[0] == "0" {
+		t.Errorf("overview %q, dashboard %q", overview, dashboard)
+	}
+	for _, want := range []string{"Ana Souza suspendeu academia-a", "Ana Souza reativou academia-a", "Ana Souza abriu o painel de academia-a como cliente"} {
+		if !strings.Contains(sentence, want) {
+			t.Errorf("audit lacks %q: %.500s", want, sentence)
+		}
+	}
+}
