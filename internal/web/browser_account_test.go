@@ -1,9 +1,12 @@
 package web
 
 import (
+	"context"
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/geniai/analytics/internal/config"
@@ -26,46 +29,34 @@ func TestBrowserAccountAndLockWatch(t *testing.T) {
 		attacker.login("dona@acme.com.br", "guess")
 	}
 
-	ctx, dir := chrome(t)
+	b := chrome(t)
 	base := h.ts.URL
 	var rows, notice string
-	err := chromedp.Do(ctx,
-		chromedp.EmulateViewport(1440, 900),
-		signIn(base, "dona@acme.com.br", pw),
-		chromedp.WaitVisible(`.kpis, .empty, main`),
-		chromedp.Navigate(base+"/account"),
+	b.do("sign in", chromedp.EmulateViewport(1440, 900), signIn(base, "dona@acme.com.br", pw, `.kpis, .empty, main`))
+	b.do("open my account", chromedp.Navigate(base+"/account"),
 		chromedp.WaitVisible(`table.sessions`),
 		into(&rows, chromedp.Text(`table.sessions tbody`)),
-		shot(dir, "01-account-1440"),
+		b.shot("01-account-1440"),
 		chromedp.EmulateViewport(390, 844),
-		shot(dir, "02-account-390"),
-		chromedp.Click(`form[action="/account/sessions/end-others"] button`),
-		chromedp.WaitVisible(`.notice`),
+		b.shot("02-account-390"))
+	b.do("end the other sessions", loads(chromedp.Click(`form[action="/account/sessions/end-others"] button`), `.notice`),
 		into(&notice, chromedp.Text(`.notice`)),
-		shot(dir, "03-account-ended-390"),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
+		b.shot("03-account-ended-390"))
 	if !strings.Contains(rows, "esta sessão") || !strings.Contains(rows, "Safari · iPhone") || !strings.Contains(notice, "encerrada") {
 		t.Fatalf("sessions %q, notice %q", rows, notice)
 	}
 	expectRedirect(t, phone.get("/dashboard"), "/login")
 
-	ctx2, _ := chrome(t)
 	var watch string
-	err = chromedp.Do(ctx2,
-		chromedp.EmulateViewport(1440, 900),
-		signIn(base, "root@geniai.com.br", pw),
-		chromedp.WaitVisible(`section.watch`),
+	b.do("forget the session", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, network.ClearBrowserCookies, cdp.Empty{})
+		return err
+	}))
+	b.do("sign in as staff", chromedp.EmulateViewport(1440, 900), signIn(base, "root@geniai.com.br", pw, `section.watch`),
 		into(&watch, chromedp.Text(`section.watch`)),
-		shot(dir, "04-admin-watch-1440"),
+		b.shot("04-admin-watch-1440"),
 		chromedp.EmulateViewport(390, 844),
-		shot(dir, "05-admin-watch-390"),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
+		b.shot("05-admin-watch-390"))
 	if !strings.Contains(watch, "dona@acme.com.br") {
 		t.Fatalf("watch list: %q", watch)
 	}

@@ -18,28 +18,19 @@ func TestBrowserInvitationAndReset(t *testing.T) {
 	tid := m.tenant("academia-a", "active", nil)
 	m.exec(`UPDATE app.tenant_settings SET display_name = 'Academia Aurora', primary_color = '#1D4ED8' WHERE tenant_id = $1`, tid)
 	m.user(tid, "admin@a.test", "admin", pw)
-	ctx, dir := chrome(t)
+	b := chrome(t)
 	base := m.ts.URL
 	var notice string
-	err := chromedp.Do(ctx,
-		chromedp.EmulateViewport(1440, 900),
-		signIn(base, "admin@a.test", pw),
-		chromedp.WaitVisible(`.kpis, .empty`),
-		chromedp.Navigate(base+"/settings"),
+	b.do("sign in", chromedp.EmulateViewport(1440, 900), signIn(base, "admin@a.test", pw, `.kpis, .empty`))
+	b.do("invite a user", chromedp.Navigate(base+"/settings"),
 		chromedp.WaitVisible(`form[action="/settings/users"]`),
 		chromedp.SendKeys(`form[action="/settings/users"] input[name=email]`, "nova@mail.test"),
 		chromedp.SendKeys(`form[action="/settings/users"] input[name=full_name]`, "Nova Recepcionista"),
-		chromedp.Submit(`form[action="/settings/users"] input[name=email]`),
-		chromedp.WaitVisible(`.notice`),
+		loads(chromedp.Submit(`form[action="/settings/users"] input[name=email]`), `.notice`),
 		into(&notice, chromedp.Text(`.notice`)),
 		chromedp.ScrollIntoView(`table.invitations`),
-		shot(dir, "01-invitation-sent"),
-		chromedp.Click(`form[action="/logout"] button`),
-		chromedp.WaitVisible(`a[href="/forgot"]`), // the sign-in page (settings has an e-mail field too)
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
+		b.shot("01-invitation-sent"))
+	b.do("sign out", loads(chromedp.Click(`form[action="/logout"] button`), `a[href="/forgot"]`))
 	if !strings.Contains(notice, "Convite enviado para nova@mail.test") {
 		t.Fatalf("notice %q", notice)
 	}
@@ -47,50 +38,35 @@ func TestBrowserInvitationAndReset(t *testing.T) {
 	if len(msgs) != 1 {
 		t.Fatalf("%d messages", len(msgs))
 	}
-	saveMail(t, dir, "invitation", msgs[0].HTML)
+	saveMail(t, b.dir, "invitation", msgs[0].HTML)
 	invite := linkIn(t, msgs[0], "invite")
 	var welcome, after string
-	err = chromedp.Do(ctx,
-		chromedp.Navigate(invite),
+	b.do("open the invitation", chromedp.Navigate(invite),
 		chromedp.WaitVisible(`input[name=new]`),
 		into(&welcome, chromedp.Text(`main`)),
-		shot(dir, "02-set-password-desktop"),
+		b.shot("02-set-password-desktop"),
 		chromedp.EmulateViewport(390, 844),
-		shot(dir, "03-set-password-phone"),
-		chromedp.SendKeys(`input[name=new]`, "minha senha nova 1"),
+		b.shot("03-set-password-phone"))
+	b.do("set the password", chromedp.SendKeys(`input[name=new]`, "minha senha nova 1"),
 		chromedp.SendKeys(`input[name=confirm]`, "minha senha nova 1"),
-		chromedp.Submit(`input[name=confirm]`),
-		chromedp.WaitVisible(`.flash`),
-		shot(dir, "04-account-created-phone"),
-		chromedp.SendKeys(`input[name=password]`, "minha senha nova 1"),
-		chromedp.Submit(`input[name=password]`),
-		chromedp.WaitVisible(`.kpis, .empty`),
-		into(&after, chromedp.Location()),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
+		loads(chromedp.Submit(`input[name=confirm]`), `.flash`),
+		b.shot("04-account-created-phone"))
+	b.do("sign in with it", chromedp.SendKeys(`input[name=password]`, "minha senha nova 1"),
+		loads(chromedp.Submit(`input[name=password]`), `.kpis, .empty`),
+		into(&after, chromedp.Location()))
 	if !strings.Contains(welcome, "Academia Aurora") || !strings.HasSuffix(after, "/dashboard") {
 		t.Fatalf("set-password page %q; after sign-in at %s", welcome, after)
 	}
 	// Esqueci minha senha.
 	var sent string
-	err = chromedp.Do(ctx,
-		chromedp.Click(`form[action="/logout"] button`),
-		chromedp.WaitVisible(`a[href="/forgot"]`),
-		chromedp.EmulateViewport(1440, 900),
-		chromedp.Click(`a[href="/forgot"]`),
-		chromedp.WaitVisible(`input[name=email]`),
-		shot(dir, "05-forgot-desktop"),
+	b.do("sign out again", loads(chromedp.Click(`form[action="/logout"] button`), `a[href="/forgot"]`))
+	b.do("forgot my password", chromedp.EmulateViewport(1440, 900),
+		loads(chromedp.Click(`a[href="/forgot"]`), `input[name=email]`),
+		b.shot("05-forgot-desktop"),
 		chromedp.SendKeys(`input[name=email]`, "nova@mail.test"),
-		chromedp.Submit(`input[name=email]`),
-		chromedp.WaitVisible(`.notice`),
+		loads(chromedp.Submit(`input[name=email]`), `.notice`),
 		into(&sent, chromedp.Text(`.notice`)),
-		shot(dir, "06-forgot-sent"),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
+		b.shot("06-forgot-sent"))
 	if !strings.Contains(sent, "Se houver uma conta") {
 		t.Fatalf("forgot answer %q", sent)
 	}
@@ -98,49 +74,36 @@ func TestBrowserInvitationAndReset(t *testing.T) {
 	if len(msgs) != 1 {
 		t.Fatalf("%d reset messages", len(msgs))
 	}
-	saveMail(t, dir, "reset", msgs[0].HTML)
+	saveMail(t, b.dir, "reset", msgs[0].HTML)
 	reset := linkIn(t, msgs[0], "reset")
 	var refused string
-	err = chromedp.Do(ctx,
-		chromedp.Navigate(reset),
+	b.do("open the reset link", chromedp.Navigate(reset),
 		chromedp.WaitVisible(`input[name=new]`),
 		chromedp.EmulateViewport(390, 844),
-		shot(dir, "07-reset-phone"),
-		chromedp.SendKeys(`input[name=new]`, "outra senha boa 22"),
+		b.shot("07-reset-phone"))
+	b.do("reset the password", chromedp.SendKeys(`input[name=new]`, "outra senha boa 22"),
 		chromedp.SendKeys(`input[name=confirm]`, "outra senha boa 22"),
-		chromedp.Submit(`input[name=confirm]`),
-		chromedp.WaitVisible(`.flash`),
-		chromedp.SendKeys(`input[name=password]`, "outra senha boa 22"),
-		chromedp.Submit(`input[name=password]`),
-		chromedp.WaitVisible(`.kpis, .empty`),
-		// The used link is refused.
-		chromedp.Navigate(reset),
+		loads(chromedp.Submit(`input[name=confirm]`), `.flash`))
+	b.do("sign in with the new password", chromedp.SendKeys(`input[name=password]`, "outra senha boa 22"),
+		loads(chromedp.Submit(`input[name=password]`), `.kpis, .empty`))
+	// The used link is refused.
+	b.do("reuse the reset link", chromedp.Navigate(reset),
 		chromedp.WaitVisible(`.alert`),
 		into(&refused, chromedp.Text(`.alert`)),
-		shot(dir, "08-reset-used"),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
+		b.shot("08-reset-used"))
 	if !strings.Contains(refused, "não vale mais") {
 		t.Fatalf("used link page %q", refused)
 	}
 	// "Resumos por e-mail": the signed-in user subscribes to the weekly digest.
 	var listed string
-	err = chromedp.Do(ctx,
-		chromedp.EmulateViewport(1440, 900),
+	b.do("open the digests", chromedp.EmulateViewport(1440, 900),
 		chromedp.Navigate(base+"/account/digests"),
 		chromedp.WaitVisible(`form[action="/account/digests"]`),
-		shot(dir, "09-digests-desktop"),
-		chromedp.Submit(`form[action="/account/digests"] select[name=hour]`),
-		chromedp.WaitVisible(`.notice`),
+		b.shot("09-digests-desktop"))
+	b.do("subscribe to the weekly digest", loads(chromedp.Submit(`form[action="/account/digests"] select[name=hour]`), `.notice`),
 		into(&listed, chromedp.Text(`table`)),
 		chromedp.EmulateViewport(390, 844),
-		shot(dir, "10-digests-phone"),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
+		b.shot("10-digests-phone"))
 	if !strings.Contains(listed, "Semanal") || !strings.Contains(listed, "segunda 8:00") {
 		t.Fatalf("subscriptions table %q", listed)
 	}

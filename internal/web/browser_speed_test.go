@@ -29,45 +29,35 @@ func overflow(dst *int, culprits *string) chromedp.Action[chromedp.Void] {
 func TestBrowserQueueAndAlerts(t *testing.T) {
 	h, a, _, _ := queueHarness(t)
 	h.user(a, "dona@a.test", "admin", pw)
-	ctx, dir := chrome(t)
+	b := chrome(t)
 	base := h.ts.URL
 	var wide [5]int
 	var culprits [5]string
 	var rows, pastChip, cards, saved string
-	err := chromedp.Do(ctx,
-		chromedp.EmulateViewport(1440, 900),
-		signIn(base, "dona@a.test", pw),
-		chromedp.WaitVisible(`.kpis`),
-		chromedp.Click(`a.queue-headline`),
-		chromedp.WaitVisible(`table.queue`),
+	b.do("sign in", chromedp.EmulateViewport(1440, 900), signIn(base, "dona@a.test", pw, `.kpis`))
+	b.do("open the queue", loads(chromedp.Click(`a.queue-headline`), `table.queue`),
 		into(&rows, chromedp.Text(`table.queue tbody`)),
 		overflow(&wide[0], &culprits[0]),
-		shot(dir, "01-queue-1440"),
-		chromedp.Click(`.queue-states a.state-past_sla`),
-		chromedp.WaitVisible(`.queue-states a.state-past_sla.active`),
+		b.shot("01-queue-1440"))
+	b.do("filter past the SLA", loads(chromedp.Click(`.queue-states a.state-past_sla`), `.queue-states a.state-past_sla.active`),
 		into(&pastChip, chromedp.Text(`.queue-states a.state-past_sla`)),
 		overflow(&wide[1], &culprits[1]),
-		shot(dir, "02-queue-past-sla-1440"),
-		chromedp.EmulateViewport(390, 844),
+		b.shot("02-queue-past-sla-1440"))
+	b.do("the queue on a phone", chromedp.EmulateViewport(390, 844),
 		chromedp.Navigate(base+"/queue"),
 		chromedp.WaitVisible(`table.queue`),
 		into(&cards, chromedp.Text(`table.queue tbody tr:first-child`)),
 		overflow(&wide[2], &culprits[2]),
-		shot(dir, "03-queue-390"),
-		chromedp.EmulateViewport(1440, 900),
+		b.shot("03-queue-390"))
+	b.do("save the alert settings", chromedp.EmulateViewport(1440, 900),
 		chromedp.Navigate(base+"/settings/alerts"),
 		chromedp.WaitVisible(`form[action="/settings/alerts"]`),
 		chromedp.Click(`input[name=sla_enabled]`),
 		chromedp.Click(`input[name=window_enabled]`),
 		chromedp.SendKeys(`textarea[name=emails]`, "gerente@a.test"),
 		chromedp.SendKeys(`input[name=webhook_url]`, "https://93.184.216.34/geniai"),
-		chromedp.Submit(`textarea[name=emails]`),
-		chromedp.WaitVisible(`.notice`),
-		into(&saved, chromedp.Text(`.notice`)),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
+		loads(chromedp.Submit(`textarea[name=emails]`), `.notice`),
+		into(&saved, chromedp.Text(`.notice`)))
 	if !strings.Contains(rows, "passou do SLA") || !strings.Contains(pastChip, "Passou do SLA") || cards == "" || saved == "" {
 		t.Fatalf("queue rows %.200q, past-SLA chip %q, first card %.200q, saved notice %q", rows, pastChip, cards, saved)
 	}
@@ -78,28 +68,23 @@ func TestBrowserQueueAndAlerts(t *testing.T) {
 		t.Fatalf("alerts fired: %d, %v", n, err)
 	}
 	var log string
-	err = chromedp.Do(ctx,
-		chromedp.Navigate(base+"/settings/alerts"),
+	b.do("read the delivery log", chromedp.Navigate(base+"/settings/alerts"),
 		chromedp.WaitVisible(`table.alert-log`),
 		into(&log, chromedp.Text(`table.alert-log tbody`)),
 		overflow(&wide[3], &culprits[3]),
-		shot(dir, "04-alerts-1440"),
-		chromedp.EmulateViewport(390, 844),
+		b.shot("04-alerts-1440"))
+	b.do("the delivery log on a phone", chromedp.EmulateViewport(390, 844),
 		chromedp.Navigate(base+"/settings/alerts"),
 		chromedp.WaitVisible(`table.alert-log`),
 		overflow(&wide[4], &culprits[4]),
-		shot(dir, "05-alerts-390"),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
+		b.shot("05-alerts-390"))
 	if !strings.Contains(log, "gerente@a.test") || !strings.Contains(log, "93.184.216.34") {
 		t.Errorf("delivery log: %.300q", log)
 	}
 	for i, w := range wide {
 		if w > 0 {
-			t.Errorf("page %d of %s scrolls sideways by %d px: %s", i+1, dir, w, culprits[i])
+			t.Errorf("page %d of %s scrolls sideways by %d px: %s", i+1, b.dir, w, culprits[i])
 		}
 	}
-	t.Logf("screenshots in %s", dir)
+	t.Logf("screenshots in %s", b.dir)
 }

@@ -26,28 +26,21 @@ func TestBrowserStaffPanel(t *testing.T) {
 	c.post("/admin/tenants/"+ta+"/status", url.Values{"status": {"suspended"}, "confirm": {"1"}})
 	c.post("/admin/tenants/"+ta+"/status", url.Values{"status": {"active"}})
 
-	ctx, dir := chrome(t)
+	b := chrome(t)
 	base := h.ts.URL
 	var overview, dashboard, sentence string
-	steps := []chromedp.Action[chromedp.Void]{
-		chromedp.EmulateViewport(1440, 900),
-		signIn(base, "staff@geniai.test", pw),
-		chromedp.WaitVisible(`.admin-tabs`),
+	b.do("sign in", chromedp.EmulateViewport(1440, 900), signIn(base, "staff@geniai.test", pw, `.admin-tabs`),
 		into(&overview, chromedp.Text(`tr:has(a[href="/admin/tenants/`+ta+`"]) td:nth-child(6)`)),
-		shot(dir, "01-overview-1440"),
-		chromedp.Navigate(base + "/admin/tenants/" + ta + "/dashboard?period=30d"),
+		b.shot("01-overview-1440"))
+	b.do("view as the client", chromedp.Navigate(base+"/admin/tenants/"+ta+"/dashboard?period=30d"),
 		chromedp.WaitVisible(`.kpis`),
-		into(&dashboard, chromedp.Text(`.kpi:not(.queue-headline) .kpi-value`)),
-		chromedp.Navigate(base + "/admin/audit"),
+		into(&dashboard, chromedp.Text(`.kpi:not(.queue-headline) .kpi-value`)))
+	b.do("read the audit", chromedp.Navigate(base+"/admin/audit"),
 		chromedp.WaitVisible(`table.audit`),
-		into(&sentence, chromedp.Text(`table.audit tbody`)),
-	}
+		into(&sentence, chromedp.Text(`table.audit tbody`)))
 	for _, p := range []struct{ path, name string }{{"/admin/clients", "clients"}, {"/admin/audit", "audit"}, {"/admin/tenants/" + ta, "tenant"}, {"/account", "account"}} {
-		steps = append(steps, chromedp.EmulateViewport(1440, 900), chromedp.Navigate(base+p.path), chromedp.WaitVisible(`main`), shot(dir, "02-"+p.name+"-1440"),
-			chromedp.EmulateViewport(390, 844), chromedp.Navigate(base+p.path), chromedp.WaitVisible(`main`), shot(dir, "03-"+p.name+"-390"))
-	}
-	if err := chromedp.Do(ctx, steps...); err != nil {
-		t.Fatal(err)
+		b.do(p.name+" at both sizes", chromedp.EmulateViewport(1440, 900), chromedp.Navigate(base+p.path), chromedp.WaitVisible(`main`), b.shot("02-"+p.name+"-1440"),
+			chromedp.EmulateViewport(390, 844), chromedp.Navigate(base+p.path), chromedp.WaitVisible(`main`), b.shot("03-"+p.name+"-390"))
 	}
 	got := strings.Fields(overview)
 	if len(got) == 0 || got[0] != strings.TrimSpace(dashboard) || got[0] == "0" {

@@ -7,13 +7,10 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 
 	"github.com/geniai/analytics/internal/admin"
@@ -66,73 +63,6 @@ func liveServer(t *testing.T, src string) (*harness, *etl.Runner) {
 	return h, runner
 }
 
-// chrome starts Debian's headless Chromium (make test installs it).
-func chrome(t *testing.T) (context.Context, string) {
-	t.Helper()
-	path, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Fatal("chromium not found: `make test` installs Debian's chromium package")
-	}
-	dir := filepath.Join(artifactsDir(t), t.Name())
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox,
-		chromedp.DisableGPU, chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1366, 1000))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancel)
-	ctx, cancel2 := chromedp.NewContext(actx)
-	t.Cleanup(cancel2)
-	ctx, cancel3 := context.WithTimeout(ctx, 3*time.Minute)
-	t.Cleanup(cancel3)
-	if _, err := chromedp.CallBrowser(ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
-		Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir,
-	}); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	return ctx, dir
-}
-
-// artifactsDir is where screenshots go: $TEST_ARTIFACTS or test-artifacts/ at the repository root.
-func artifactsDir(t *testing.T) string {
-	if d := os.Getenv("TEST_ARTIFACTS"); d != "" {
-		return d
-	}
-	wd, _ := os.Getwd()
-	return filepath.Join(wd, "..", "..", "test-artifacts")
-}
-
-func shot(dir, name string) chromedp.Action[chromedp.Void] {
-	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		png, err := chromedp.FullScreenshot(100)(ctx, t)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644)
-	})
-}
-
-// into runs an action that returns a value and stores it.
-func into[T any](dst *T, a chromedp.Action[T]) chromedp.Action[chromedp.Void] {
-	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		v, err := a(ctx, t)
-		*dst = v
-		return err
-	})
-}
-
-func signIn(base, email, password string) chromedp.Action[chromedp.Void] {
-	return chromedp.Steps(
-		chromedp.Navigate(base+"/login"),
-		chromedp.WaitVisible(`input[name=email]`),
-		chromedp.SendKeys(`input[name=email]`, email),
-		chromedp.SendKeys(`input[name=password]`, password),
-		chromedp.Submit(`input[name=password]`),
-	)
-}
-
 // TestBrowserClientJourney: a client signs in, reads the KPIs, changes the period, clicks a chart
 // bar and lands on the matching conversations, opens one and downloads the CSV and the .xlsx.
 func TestBrowserClientJourney(t *testing.T) {
@@ -150,66 +80,55 @@ func TestBrowserClientJourney(t *testing.T) {
 		t.Fatalf("sync: %v %+v", err, res)
 	}
 	h.user(tid, "recepcao@demo.test", "client", pw)
-	ctx, dir := chrome(t)
+	b := chrome(t)
 	base := h.ts.URL
 	var total, kpi, heading, drill string
-	err = chromedp.Do(ctx,
-		signIn(base, "recepcao@demo.test", pw),
-		chromedp.WaitVisible(`.kpis`),
+	b.do("sign in", signIn(base, "recepcao@demo.test", pw, `.kpis`),
 		into(&kpi, chromedp.Text(`.kpi:not(.queue-headline) .kpi-value`)),
-		shot(dir, "01-dashboard"),
-		chromedp.Click(`a.preset[href*="period=90d"]`), // a preset applies at once
-		chromedp.WaitVisible(`a.preset.active[href*="period=90d"]`),
+		b.shot("01-dashboard"))
+	b.do("period 90 days",
+		loads(chromedp.Click(`a.preset[href*="period=90d"]`), `a.preset.active[href*="period=90d"]`), // a preset applies at once
 		chromedp.WaitVisible(`.kpis`),
-		shot(dir, "02-dashboard-90d"),
-		// The tallest bar of the daily chart.
-		chromedp.Click(`.chart-wide svg.chart a:last-of-type rect`), // the wide drawing (the phone one is hidden)
-		chromedp.WaitVisible(`.total`),
+		b.shot("02-dashboard-90d"))
+	// The tallest bar of the daily chart.
+	b.do("chart bar to conversations",
+		loads(chromedp.Click(`.chart-wide svg.chart a:last-of-type rect`), `.total`), // the wide drawing (the phone one is hidden)
 		into(&total, chromedp.Text(`.total`)),
 		into(&drill, chromedp.Location()),
-		shot(dir, "03-drilldown"),
-		chromedp.Click(`table.conversations tbody tr:first-child td:first-child a`),
-		chromedp.WaitVisible(`.transcript`),
+		b.shot("03-drilldown"))
+	b.do("open a conversation",
+		loads(chromedp.Click(`table.conversations tbody tr:first-child td:first-child a`), `.transcript`),
 		into(&heading, chromedp.Text(`h1`)),
-		shot(dir, "04-conversation"),
-		// Back to the list by its URL: Chrome may restore a page from its back/forward cache,
-		// with no load event for NavigateBack to wait for (no cookie changes between pages).
-		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-			_, err := chromedp.Navigate(drill)(ctx, t)
-			return err
-		}),
-		chromedp.WaitVisible(`.total`),
-		chromedp.Click(`a[href*="export.csv"]`),
-		chromedp.Sleep(2*time.Second), // the download finishes in the background
-		chromedp.Click(`a[href*="export.xlsx"]`),
-		chromedp.Sleep(2*time.Second),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
+		b.shot("04-conversation"))
+	// Back to the list by its URL: Chrome may restore a page from its back/forward cache,
+	// with no load event for NavigateBack to wait for (no cookie changes between pages).
+	b.do("back to the list", chromedp.Navigate(drill), chromedp.WaitVisible(`.total`))
+	csv := b.download("download the CSV", `a[href*="export.csv"]`)
+	xlsx := b.download("download the .xlsx", `a[href*="export.xlsx"]`)
 	if kpi == "" || kpi == "—" || total == "" || !strings.Contains(heading, "Conversa") {
 		t.Fatalf("kpi %q, drill-down total %q, heading %q", kpi, total, heading)
 	}
-	csvs, _ := filepath.Glob(filepath.Join(dir, "*"))
-	found, foundXLSX := false, false
-	for _, f := range csvs {
-		b, _ := os.ReadFile(f)
-		if strings.HasSuffix(f, ".xlsx") {
-			foundXLSX = true
-			book := sheettest.Open(t, b)
-			if fmt.Sprint(len(book.Rows)) != strings.ReplaceAll(total, ".", "") || !strings.Contains(book.About["Cliente"], "academia-demo") {
-				t.Errorf(".xlsx has %d rows (the list says %s), header block %v", len(book.Rows), total, book.About)
-			}
-		}
-		if strings.HasPrefix(string(b), "conversa_id,") {
-			found = true
-			if n := strings.Count(string(b), "\n") - 1; fmt.Sprint(n) != strings.ReplaceAll(total, ".", "") {
-				t.Errorf("CSV has %d rows, the list says %s", n, total)
-			}
-		}
+	rows := strings.ReplaceAll(total, ".", "")
+	if !strings.HasSuffix(csv.Filename, ".csv") || !strings.HasSuffix(xlsx.Filename, ".xlsx") {
+		t.Fatalf("downloads named %q and %q", csv.Filename, xlsx.Filename)
 	}
-	if !found || !foundXLSX {
-		t.Fatalf("no CSV (%v) or .xlsx (%v) downloaded into %s", found, foundXLSX, dir)
+	data, err := os.ReadFile(csv.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(data), "conversa_id,") {
+		t.Fatalf("CSV %s starts with %.80q", csv.Filename, data)
+	}
+	if n := strings.Count(string(data), "\n") - 1; fmt.Sprint(n) != rows {
+		t.Errorf("CSV has %d rows, the list says %s", n, total)
+	}
+	data, err = os.ReadFile(xlsx.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	book := sheettest.Open(t, data)
+	if fmt.Sprint(len(book.Rows)) != rows || !strings.Contains(book.About["Cliente"], "academia-demo") {
+		t.Errorf(".xlsx has %d rows (the list says %s), header block %v", len(book.Rows), total, book.About)
 	}
 }
 
@@ -230,11 +149,11 @@ func TestBrowserOnboarding(t *testing.T) {
 			chosen = append(chosen, ib)
 		}
 	}
-	ctx, dir := chrome(t)
+	b := chrome(t)
 	base := h.ts.URL
-	steps := []chromedp.Action[chromedp.Void]{
-		signIn(base, "staff@geniai.test", pw),
-		chromedp.WaitVisible(`.admin-tabs`),
+	start := time.Now()
+	b.do("sign in", signIn(base, "staff@geniai.test", pw, `.admin-tabs`))
+	wizard := []chromedp.Action[chromedp.Void]{
 		chromedp.Navigate(base + "/admin/tenants/new"),
 		chromedp.WaitVisible(`form.wizard`),
 		chromedp.SendKeys(`input[name=name]`, chosen[0].AccountName),
@@ -243,26 +162,18 @@ func TestBrowserOnboarding(t *testing.T) {
 		chromedp.SendKeys(`input[name=admin_name]`, "Dono da Academia"),
 	}
 	for _, ib := range chosen {
-		steps = append(steps, chromedp.Click(fmt.Sprintf(`input[name=inbox][value="%d"]`, ib.ID)))
+		wizard = append(wizard, chromedp.Click(fmt.Sprintf(`input[name=inbox][value="%d"]`, ib.ID)))
 	}
+	b.do("fill in the wizard", append(wizard, b.shot("01-wizard"))...)
 	var synced, count string
-	steps = append(steps,
-		shot(dir, "01-wizard"),
-		chromedp.Submit(`input[name=admin_email]`),
-		chromedp.WaitVisible(`code.secret`),
-		shot(dir, "02-created"),
-		chromedp.WaitVisible(`a.button[href$="/dashboard"]`), // the page refreshes until the first sync ends
+	b.do("create the client", loads(chromedp.Submit(`input[name=admin_email]`), `code.secret`), b.shot("02-created"))
+	// The page refreshes itself until the first sync ends and the link to the dashboard appears.
+	b.do("wait for the first sync", chromedp.WaitVisible(`a.button[href$="/dashboard"]`),
 		into(&synced, chromedp.Text(`.notice`)),
-		shot(dir, "03-synced"),
-		chromedp.Click(`a.button[href$="/dashboard"]`),
-		chromedp.WaitVisible(`.kpis`),
+		b.shot("03-synced"))
+	b.do("open the dashboard", loads(chromedp.Click(`a.button[href$="/dashboard"]`), `.kpis`),
 		into(&count, chromedp.Text(`.kpi:not(.queue-headline) .kpi-value`)),
-		shot(dir, "04-dashboard"),
-	)
-	start := time.Now()
-	if err := chromedp.Do(ctx, steps...); err != nil {
-		t.Fatal(err)
-	}
+		b.shot("04-dashboard"))
 	t.Logf("onboarding to dashboard in %s", time.Since(start).Round(time.Millisecond))
 	// The count equals the source's conversations of those inboxes in the default 30-day period.
 	var want int

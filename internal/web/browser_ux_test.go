@@ -67,7 +67,7 @@ func TestBrowserLayoutAndAccessibility(t *testing.T) {
 	// A light yellow brand: axe's colour-contrast rule checks the text chosen on it and from it.
 	h.exec(`UPDATE app.tenant_settings SET primary_color = '#FFEB3B', secondary_color = '#FFF59D' WHERE tenant_id = $1`, a)
 	h.user(h.platform(), "staff@geniai.test", "super_admin", pw)
-	ctx, dir := chrome(t)
+	b := chrome(t)
 	axe := axeSource(t)
 	base := h.ts.URL
 	check := func(name string) chromedp.Action[chromedp.Void] {
@@ -93,7 +93,7 @@ func TestBrowserLayoutAndAccessibility(t *testing.T) {
 			for _, v := range vs {
 				t.Errorf("%s: axe %s (%s): %s at %s", name, v.ID, v.Impact, v.Help, strings.Join(v.Nodes, " | "))
 			}
-			_, err = shot(dir, name)(ctx, tg)
+			_, err = b.shot(name)(ctx, tg)
 			return err
 		})
 	}
@@ -104,50 +104,35 @@ func TestBrowserLayoutAndAccessibility(t *testing.T) {
 		w, h int64
 	}{{"desktop", 1440, 900}, {"phone", 390, 844}} {
 		p := func(s string) string { return vp.name + "-" + s }
-		err := chromedp.Do(ctx,
-			chromedp.EmulateViewport(vp.w, vp.h),
-			signIn(base, "admin@a.test", pw),
+		b.do(p("sign in"), chromedp.EmulateViewport(vp.w, vp.h), signIn(base, "admin@a.test", pw, `.kpis`))
+		b.do(p("dashboard"), chromedp.Navigate(base+"/dashboard?"+period),
 			chromedp.WaitVisible(`.kpis`),
-			chromedp.Navigate(base+"/dashboard?"+period),
-			chromedp.WaitVisible(`.kpis`),
-			check(p("1-dashboard")),
-			chromedp.Navigate(base+"/conversations?"+period),
+			check(p("1-dashboard")))
+		b.do(p("list"), chromedp.Navigate(base+"/conversations?"+period),
 			chromedp.WaitVisible(`.total`),
 			check(p("2-list")),
-			into(&detail, chromedp.AttributeValue(`td.id a`, "href")),
-			chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-				_, err := chromedp.Navigate(base+detail.Value)(ctx, tg)
-				return err
-			}),
+			into(&detail, chromedp.AttributeValue(`td.id a`, "href")))
+		b.do(p("conversation"), chromedp.Navigate(base+detail.Value),
 			chromedp.WaitVisible(`h1`),
-			check(p("3-conversation")),
-			chromedp.Navigate(base+"/settings"),
+			check(p("3-conversation")))
+		b.do(p("settings"), chromedp.Navigate(base+"/settings"),
 			chromedp.WaitVisible(`form`),
-			check(p("4-settings")),
-			// A heatmap cell → its conversations → back to the dashboard: the cell's weekday and
-			// hour are chips there, not a hidden filter.
-			chromedp.Navigate(base+"/dashboard?"+period),
+			check(p("4-settings")))
+		// A heatmap cell → its conversations → back to the dashboard: the cell's weekday and
+		// hour are chips there, not a hidden filter.
+		b.do(p("heatmap drill-down and back"), chromedp.Navigate(base+"/dashboard?"+period),
 			chromedp.WaitVisible(`.kpis`),
-			chromedp.Click(`table.heatmap tbody tr:nth-child(2) td:not(.h0) a`),
-			chromedp.WaitVisible(`.total`),
-			chromedp.Click(`nav.tabs a[href^="/dashboard"]`),
-			chromedp.WaitVisible(`.kpis`),
+			loads(chromedp.Click(`table.heatmap tbody tr:nth-child(2) td:not(.h0) a`), `.total`),
+			loads(chromedp.Click(`nav.tabs a[href^="/dashboard"]`), `.kpis`),
 			into(&chipsText, chromedp.Text(`.chips`)),
-			check(p("5-dashboard-drilled")),
-			chromedp.Click(`form[action="/logout"] button`),
-			chromedp.WaitVisible(`input[name=email]`),
-			signIn(base, "staff@geniai.test", pw),
-			chromedp.WaitVisible(`.admin-tabs`),
-			check(p("6-admin")),
-			chromedp.Click(`form[action="/logout"] button`),
-			chromedp.WaitVisible(`input[name=email]`),
-		)
-		if err != nil {
-			t.Fatalf("%s: %v", vp.name, err)
-		}
+			check(p("5-dashboard-drilled")))
+		b.do(p("sign out"), loads(chromedp.Click(`form[action="/logout"] button`), `input[name=email]`))
+		b.do(p("staff panel"), signIn(base, "staff@geniai.test", pw, `.admin-tabs`),
+			check(p("6-admin")))
+		b.do(p("staff signs out"), loads(chromedp.Click(`form[action="/logout"] button`), `input[name=email]`))
 		if !strings.Contains(chipsText, "Segunda, ") || !strings.Contains(chipsText, "Limpar tudo") {
 			t.Errorf("%s: after a Monday heatmap cell the dashboard's chips read %q", vp.name, chipsText)
 		}
 	}
-	fmt.Fprintln(os.Stderr, "screenshots in", dir)
+	fmt.Fprintln(os.Stderr, "screenshots in", b.dir)
 }
