@@ -101,15 +101,24 @@ func (h *harness) platform() int64 {
 	return id
 }
 
+// hashes memoises the fixtures' bcrypt hashes by password: a cost-10 hash takes about a
+// second under the race detector on a busy CI machine, and the package's tests create over a
+// hundred users with a handful of passwords. Sign-ins still verify the hash in full.
+var hashes sync.Map // password → hash
+
 // user creates a user with a cost-10 hash and returns its id.
 func (h *harness) user(tenantID int64, email, role, password string) int64 {
 	h.t.Helper()
-	hash, err := auth.Hash(password, auth.MinBcryptCost)
-	if err != nil {
-		h.t.Fatal(err)
+	hash, ok := hashes.Load(password)
+	if !ok {
+		fresh, err := auth.Hash(password, auth.MinBcryptCost)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		hash, _ = hashes.LoadOrStore(password, fresh)
 	}
 	var id int64
-	err = h.super.QueryRow(context.Background(),
+	err := h.super.QueryRow(context.Background(),
 		`INSERT INTO app.users (tenant_id, email, password_hash, role) VALUES ($1, $2, $3, $4) RETURNING id`,
 		tenantID, email, hash, role).Scan(&id)
 	if err != nil {
