@@ -45,8 +45,9 @@ func adminHarness(t *testing.T) (h *harness, a, b int64, synced func() []int64) 
 	h.ts = httptest.NewServer(srv.Handler())
 	t.Cleanup(func() { h.ts.Close(); srv.Close() })
 	return h, a, b, func() []int64 {
-		// Syncs start in the background: wait a little for the one the request started.
-		for i := 0; i < 100; i++ {
+		// Syncs start in the background: wait for the one the request started (the bound is
+		// generous for a loaded CI machine; it is only reached when no sync starts).
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
 			mu.Lock()
 			n := len(calls)
 			mu.Unlock()
