@@ -30,6 +30,7 @@ CITUS_DIR  := .data/citus-test
 CITUS_TEST_PORT ?= $(shell echo $$(( $(TEST_PORT) + 1000 )))
 CITUS_TEST_WORKER_PORTS ?= $(shell echo $$(( $(TEST_PORT) + 1100 )) $$(( $(TEST_PORT) + 1200 )))
 BIN       := bin/geniai
+BENCH_BIN := bin/geniai-bench
 SQUAWK    := $(TOOLS_DIR)/node_modules/.bin/squawk
 AXE       := $(TOOLS_DIR)/node_modules/axe-core/axe.min.js
 APT_PKGS  := postgresql-15 postgresql-contrib postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl chromium fonts-liberation
@@ -62,8 +63,12 @@ deps: ## install what is missing: PostgreSQL 15, pgTAP, pg_prove (apt), squawk a
 	fi
 	$(GO) mod download
 
-$(BIN): $(shell find cmd internal db -name '*.go' -o -name '*.sql' -o -name '*.html' -o -name '*.css' -o -name '*.js' 2>/dev/null) go.mod go.sum
+SOURCES := $(shell find cmd internal db -name '*.go' -o -name '*.sql' -o -name '*.html' -o -name '*.css' -o -name '*.js' 2>/dev/null) go.mod go.sum
+$(BIN): $(SOURCES)
 	$(GO) build -o $(BIN) ./cmd/geniai
+
+$(BENCH_BIN): $(SOURCES)
+	$(GO) build -o $(BENCH_BIN) ./cmd/geniai-bench
 
 .PHONY: build
 build: $(BIN) ## build bin/geniai
@@ -159,17 +164,17 @@ test/citus: ## the Citus suite on a throwaway coordinator and two workers (build
 .PHONY: bench
 bench: ## benchmark report in bench/results/ on its own PostgreSQL: SCALE=full (100 tenants, 1M conversations), SCALE=clients (1,000 tenants, 1M), SCALE=medium (120k; the export at 100,000 rows) or SCALE=small
 	$(MAKE) deps
-	$(MAKE) build
+	$(MAKE) build $(BENCH_BIN)
 	db/pgcluster.sh stop $(BENCH_DIR) 2>/dev/null || true
 	PGCLUSTER_OPTS='$(BENCH_PG_OPTS)' db/pgcluster.sh start $(BENCH_DIR) $(BENCH_PORT)
 	trap 'db/pgcluster.sh stop $(BENCH_DIR)' EXIT
 	db/pgcluster.sh bootstrap $(BENCH_DIR) geniai chatwoot
 	set -a; . $(BENCH_DIR)/env; set +a
-	$(BIN) bench --scale $(SCALE) --out bench/results
+	$(BENCH_BIN) --scale $(SCALE) --out bench/results
 
 .PHONY: bench/readme
-bench/readme: build ## rewrite README's Numbers section from bench/results/latest.md
-	$(BIN) bench readme
+bench/readme: $(BENCH_BIN) ## rewrite README's Numbers section from bench/results/latest.md
+	$(BENCH_BIN) readme
 
 .PHONY: lint/migrations
 lint/migrations: ## squawk over the up part of every migration

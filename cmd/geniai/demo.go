@@ -11,13 +11,14 @@ import (
 	"github.com/jackc/pgx/v5"
 	"golang.org/x/text/unicode/norm"
 
-	"github.com/geniai/analytics/internal/admin"
 	"github.com/geniai/analytics/internal/alert"
 	"github.com/geniai/analytics/internal/apperr"
 	"github.com/geniai/analytics/internal/chatwoot"
 	"github.com/geniai/analytics/internal/chatwoot/cwsqlc"
 	"github.com/geniai/analytics/internal/etl"
 	"github.com/geniai/analytics/internal/pg"
+	"github.com/geniai/analytics/internal/staff"
+	"github.com/geniai/analytics/internal/tenantadmin"
 )
 
 func init() {
@@ -92,7 +93,7 @@ func demoSetup(ctx context.Context, e *env, url string, o chatwoot.Options) erro
 			return err
 		}
 	}
-	svc, done, err := adminService(ctx, e)
+	svc, done, err := openServices(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -105,7 +106,7 @@ func demoSetup(ctx context.Context, e *env, url string, o chatwoot.Options) erro
 	if err != nil {
 		return err
 	}
-	byAccount := map[int32][]admin.SourceInbox{}
+	byAccount := map[int32][]staff.SourceInbox{}
 	var accounts []int32
 	for _, ib := range inboxes {
 		if len(byAccount[ib.AccountID]) == 0 {
@@ -113,7 +114,7 @@ func demoSetup(ctx context.Context, e *env, url string, o chatwoot.Options) erro
 		}
 		byAccount[ib.AccountID] = append(byAccount[ib.AccountID], ib)
 	}
-	existing, err := svc.ListTenants(ctx, sys)
+	existing, err := svc.staff.ListTenants(ctx, sys)
 	if err != nil {
 		return err
 	}
@@ -124,7 +125,7 @@ func demoSetup(ctx context.Context, e *env, url string, o chatwoot.Options) erro
 	type login struct{ who, email, password string }
 	var logins []login
 	user := func(tenant, email, name, role string) error {
-		_, password, err := svc.CreateUser(ctx, sys, admin.UserInput{TenantSlug: tenant, Email: email, FullName: name, Role: role})
+		_, password, err := svc.tenant.CreateUser(ctx, sys, tenantadmin.UserInput{TenantSlug: tenant, Email: email, FullName: name, Role: role})
 		if apperr.Is(err, apperr.Conflict) {
 			return nil // created on an earlier run; its password was printed then
 		}
@@ -147,18 +148,18 @@ func demoSetup(ctx context.Context, e *env, url string, o chatwoot.Options) erro
 		slug := slugify(ibs[0].AccountName)
 		domain := strings.ReplaceAll(slug, "-", "") + ".com.br"
 		if !have[slug] {
-			in := admin.TenantInput{Slug: slug, Name: ibs[0].AccountName}
+			in := staff.TenantInput{Slug: slug, Name: ibs[0].AccountName}
 			for _, ib := range ibs {
 				a := ib.AccountID
-				in.Inboxes = append(in.Inboxes, admin.Inbox{ID: ib.ID, AccountID: &a, Name: ib.Name, ChannelType: ib.ChannelType})
+				in.Inboxes = append(in.Inboxes, staff.Inbox{ID: ib.ID, AccountID: &a, Name: ib.Name, ChannelType: ib.ChannelType})
 			}
-			t, err := svc.CreateTenant(ctx, sys, in)
+			t, err := svc.staff.CreateTenant(ctx, sys, in)
 			if err != nil {
 				return err
 			}
 			// Speed to lead: cancellations and complaints are never leads; a person should answer
 			// within 5 minutes of business time (10 at the second gym).
-			if err := svc.SetFunnel(ctx, sys, t.ID, admin.Funnel{LeadAnyMessage: true, VisitLabels: []string{"visita-agendada"},
+			if err := svc.tenant.SetFunnel(ctx, sys, t.ID, tenantadmin.Funnel{LeadAnyMessage: true, VisitLabels: []string{"visita-agendada"},
 				ConvertedLabels: []string{"matriculado"}, ExcludedLabels: []string{"cancelamento", "reclamacao"},
 				SLAMinutes: int32(5 * (i + 1))}); err != nil {
 				return err
@@ -166,7 +167,7 @@ func demoSetup(ctx context.Context, e *env, url string, o chatwoot.Options) erro
 			// The first gym's manager gets its alerts by e-mail (docs/alerts.md): `geniai serve`
 			// fires them after each sync, and with SMTP set they reach the mail catcher.
 			if i == 0 {
-				if err := (alert.Guard{}).Save(ctx, svc.DB, sys, t.ID, alert.Input{SLAEnabled: true, WindowEnabled: true,
+				if err := (alert.Guard{}).Save(ctx, svc.db, sys, t.ID, alert.Input{SLAEnabled: true, WindowEnabled: true,
 					Emails: "gerente@" + domain}); err != nil {
 					return err
 				}
@@ -189,7 +190,7 @@ func demoSetup(ctx context.Context, e *env, url string, o chatwoot.Options) erro
 		fmt.Fprintln(e.stdout, "Usuários de demonstração já existem (senhas mostradas na primeira execução; troque com `geniai user set-password`).")
 	}
 	start := time.Now()
-	results, err := (&etl.Runner{DB: svc.DB, SourceURL: e.cfg.ChatwootDatabaseURL, StatementTimeout: e.cfg.ETLStatementTimeout}).RunAll(ctx, false)
+	results, err := (&etl.Runner{DB: svc.db, SourceURL: e.cfg.ChatwootDatabaseURL, StatementTimeout: e.cfg.ETLStatementTimeout}).RunAll(ctx, false)
 	if err != nil {
 		return err
 	}

@@ -6,7 +6,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/geniai/analytics/internal/admin"
 	"github.com/geniai/analytics/internal/apperr"
 	"github.com/geniai/analytics/internal/dbsqlc"
 	"github.com/geniai/analytics/internal/etl"
@@ -119,8 +118,8 @@ func cmdETL(ctx context.Context, e *env, args []string) error {
 		if err := parse(fs, args[1:]); err != nil {
 			return err
 		}
-		return withTenant(ctx, e, *slug, func(svc *admin.Service, t dbsqlc.AppTenant) error {
-			runs, err := svc.Runs(ctx, cli, t.ID, int32(*limit))
+		return withTenant(ctx, e, *slug, func(svc *services, t dbsqlc.AppTenant) error {
+			runs, err := svc.staff.Runs(ctx, cli, t.ID, int32(*limit))
 			if err != nil {
 				return err
 			}

@@ -1,5 +1,6 @@
 // Command geniai is the one binary of GeniAI Analytics: the web server, migrations, the ETL and
-// the admin commands. Run `geniai help` for the list.
+// the admin commands. Run `geniai help` for the list. Each command group lives in the file named
+// after it (tenant.go holds every `geniai tenant` subcommand) and registers itself in init.
 package main
 
 import (
@@ -16,6 +17,9 @@ import (
 
 	"github.com/geniai/analytics/internal/apperr"
 	"github.com/geniai/analytics/internal/config"
+	"github.com/geniai/analytics/internal/pg"
+	"github.com/geniai/analytics/internal/staff"
+	"github.com/geniai/analytics/internal/tenantadmin"
 )
 
 func main() {
@@ -130,4 +134,55 @@ func need(name, value string) error {
 		return apperr.New(apperr.Invalid, "falta a variável de ambiente %s", name)
 	}
 	return nil
+}
+
+// set reports whether a flag was given on the command line (to keep current values otherwise).
+func set(fs *flag.FlagSet, name string) bool {
+	found := false
+	fs.Visit(func(f *flag.Flag) { found = found || f.Name == name })
+	return found
+}
+
+// done prints the success line of a command that changed something.
+func done(e *env, err error, format string, args ...any) error {
+	if err == nil {
+		fmt.Fprintf(e.stdout, format+"\n", args...)
+	}
+	return err
+}
+
+func optText(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// cli is the principal of the admin commands: staff, so Row-Level Security and the audit trail
+// apply to scripts as they do to the web panel.
+var cli = pg.System("cli")
+
+// services are what the admin commands call: the same staff and tenant operations as the web
+// panel, over one small authenticator pool.
+type services struct {
+	db     *pg.DB
+	staff  *staff.Service
+	tenant *tenantadmin.Service
+}
+
+// openServices opens the authenticator pool for an admin command; the caller closes it.
+func openServices(ctx context.Context, e *env) (*services, func(), error) {
+	if err := need("DATABASE_URL", e.cfg.DatabaseURL); err != nil {
+		return nil, nil, err
+	}
+	db, err := pg.Open(ctx, e.cfg.DatabaseURL, pg.Options{MaxConns: 2, StatementTimeout: e.cfg.StatementTimeout})
+	if err != nil {
+		return nil, nil, err
+	}
+	svc := &services{
+		db:     db,
+		staff:  &staff.Service{DB: db, BcryptCost: e.cfg.BcryptCost},
+		tenant: &tenantadmin.Service{DB: db, BcryptCost: e.cfg.BcryptCost},
+	}
+	return svc, db.Close, nil
 }

@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/geniai/analytics/internal/admin"
 	"github.com/geniai/analytics/internal/alert"
 	"github.com/geniai/analytics/internal/chatwoot"
 	"github.com/geniai/analytics/internal/dashboard"
@@ -17,6 +16,7 @@ import (
 	"github.com/geniai/analytics/internal/mail"
 	"github.com/geniai/analytics/internal/metrics"
 	"github.com/geniai/analytics/internal/pg"
+	"github.com/geniai/analytics/internal/staff"
 	"github.com/geniai/analytics/internal/web"
 )
 
@@ -86,7 +86,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		go (&alert.Sender{DB: db, Logger: logger}).Run(ctx, 5*time.Second)
 		m.AddGauge("etl_sync_lag_seconds", "Seconds since each tenant's last successful sync (tenants never synced are absent).",
 			[]string{"tenant"}, 10*time.Second, logger, syncLag(runner))
-		o.Inboxes = func(ctx context.Context) ([]admin.SourceInbox, error) { return chatwoot.Inboxes(ctx, src) }
+		o.Inboxes = func(ctx context.Context) ([]staff.SourceInbox, error) { return chatwoot.Inboxes(ctx, src) }
 		o.Sync = func(ctx context.Context, tenantID int64, full bool) error {
 			_, err := runner.RunTenant(ctx, tenantID, full)
 			return err

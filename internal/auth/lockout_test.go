@@ -132,7 +132,7 @@ func TestDistributedGuessingRaisesAnAlert(t *testing.T) {
 		t.Fatalf("alerts in all: %d %v", alerts, err)
 	}
 	// A support member sees it too; a tenant user may not call the function at all.
-	if err := env.DB.InReadTx(ctx, pg.Principal{Role: pg.RoleStaff, AppRole: pg.AppSupport, Actor: "test"}, func(tx pg.Tx) error {
+	if err := env.DB.InReadTx(ctx, pg.Principal{DBRole: pg.RoleStaff, Role: pg.AppSupport, Actor: "test"}, func(tx pg.Tx) error {
 		r, err := tx.LoginWatch(ctx, 50)
 		if err == nil && len(r) != 1 {
 			t.Errorf("support sees %d rows", len(r))

@@ -1,10 +1,11 @@
-// Package bench is `geniai bench`: one command that builds a Chatwoot source at a given scale,
-// loads it, and measures the product end to end on the machine it runs on — source generation,
-// ETL full/incremental/no-change runs, dashboard and list latency by tenant size, CSV export,
-// the RLS overhead, HTTP throughput with signed-in clients, login throughput, peak RSS of
-// `serve` and `etl run`, fuzzing for a fixed time and the isolation-under-load test — and writes
-// one report (markdown + JSON) with every figure beside its target. It reports; it never fails
-// a run because a number missed its target.
+// Package bench is the benchmark behind `make bench` (command geniai-bench, apart from the
+// product binary): one run that builds a Chatwoot source at a given scale, loads it, and
+// measures the product end to end on the machine it runs on — source generation, ETL
+// full/incremental/no-change runs, dashboard and list latency by tenant size, CSV export, the
+// RLS overhead, HTTP throughput with signed-in clients, login throughput, peak RSS of `serve`
+// and `etl run`, fuzzing for a fixed time and the isolation-under-load test — and writes one
+// report (markdown + JSON) with every figure beside its target. It reports; it never fails a
+// run because a number missed its target.
 package bench
 
 import (
@@ -17,9 +18,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/geniai/analytics/internal/admin"
 	"github.com/geniai/analytics/internal/chatwoot"
 	"github.com/geniai/analytics/internal/pg"
+	"github.com/geniai/analytics/internal/staff"
+	"github.com/geniai/analytics/internal/tenantadmin"
 )
 
 // Scale sizes a run.
@@ -234,11 +236,11 @@ func (r *run) prepare(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	byAccount := map[int32][]admin.SourceInbox{}
+	byAccount := map[int32][]staff.SourceInbox{}
 	for _, ib := range inboxes {
 		byAccount[ib.AccountID] = append(byAccount[ib.AccountID], ib)
 	}
-	svc := &admin.Service{DB: db, BcryptCost: cfg.BcryptCost}
+	svc := &staff.Service{DB: db, BcryptCost: cfg.BcryptCost}
 	sys := pg.System("bench")
 	cfg.logf("creating %d tenants and their users (bcrypt cost %d)", sc.Tenants, cfg.BcryptCost)
 	for k := 1; k <= sc.Tenants; k++ {
@@ -248,11 +250,11 @@ func (r *run) prepare(ctx context.Context) error {
 		} else {
 			t.accounts = []int32{int32(k + 1)}
 		}
-		in := admin.TenantInput{Slug: t.slug, Name: fmt.Sprintf("Academia Bench %03d", k)}
+		in := staff.TenantInput{Slug: t.slug, Name: fmt.Sprintf("Academia Bench %03d", k)}
 		for _, a := range t.accounts {
 			for _, ib := range byAccount[a] {
 				acc := ib.AccountID
-				in.Inboxes = append(in.Inboxes, admin.Inbox{ID: ib.ID, AccountID: &acc, Name: ib.Name, ChannelType: ib.ChannelType})
+				in.Inboxes = append(in.Inboxes, staff.Inbox{ID: ib.ID, AccountID: &acc, Name: ib.Name, ChannelType: ib.ChannelType})
 				t.inboxes = append(t.inboxes, ib.ID)
 			}
 		}
@@ -268,13 +270,13 @@ func (r *run) prepare(ctx context.Context) error {
 
 // users creates one client user in each of the given tenants (bcrypt at the configured cost).
 func (r *run) users(ctx context.Context, ts []*tenant) error {
-	svc := &admin.Service{DB: r.db, BcryptCost: r.cfg.BcryptCost}
+	svc := &tenantadmin.Service{DB: r.db, BcryptCost: r.cfg.BcryptCost}
 	for _, t := range ts {
 		if t.email != "" {
 			continue
 		}
 		email := "recepcao@" + t.slug + ".bench.com.br"
-		u, pw, err := svc.CreateUser(ctx, pg.System("bench"), admin.UserInput{TenantSlug: t.slug, Email: email, FullName: "Recepção " + t.slug, Role: pg.AppClient})
+		u, pw, err := svc.CreateUser(ctx, pg.System("bench"), tenantadmin.UserInput{TenantSlug: t.slug, Email: email, FullName: "Recepção " + t.slug, Role: pg.AppClient})
 		if err != nil {
 			return fmt.Errorf("user for %s: %w", t.slug, err)
 		}

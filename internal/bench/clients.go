@@ -7,9 +7,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/geniai/analytics/internal/admin"
 	"github.com/geniai/analytics/internal/etl"
 	"github.com/geniai/analytics/internal/pg"
+	"github.com/geniai/analytics/internal/staff"
 )
 
 // touchTrickle is live traffic between two syncs: one conversation in every 50th account gets a
@@ -72,13 +72,13 @@ func (r *run) clientsPhase(ctx context.Context) error {
 			tag.RowsAffected(), loaded, unchanged, failed, slowest.Seconds()*1000, etlWorkers))
 
 	// The staff overview of every client (/admin): one query over all tenants.
-	svc := &admin.Service{DB: r.db}
-	staff := pg.System("bench")
+	svc := &staff.Service{DB: r.db}
+	sys := pg.System("bench")
 	var lat samples
 	n := max(r.cfg.Scale.Samples/4, 20)
 	for i := 0; i < n+r.cfg.Scale.Warmup && ctx.Err() == nil; i++ {
 		t := time.Now()
-		rows, err := svc.Overview(ctx, staff, time.Now().UTC(), 24*time.Hour)
+		rows, err := svc.Overview(ctx, sys, time.Now().UTC(), 24*time.Hour)
 		if err != nil {
 			return err
 		}

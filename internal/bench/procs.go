@@ -16,7 +16,8 @@ import (
 )
 
 // buildBinary builds ./cmd/geniai into a temp dir (the code under test, freshly compiled); when
-// no Go toolchain or module is at hand it falls back to the running executable.
+// no Go toolchain or module is at hand it falls back to a geniai binary beside the running
+// executable (bin/geniai next to bin/geniai-bench), then on PATH.
 func (r *run) buildBinary(ctx context.Context) (string, error) {
 	if r.binary != "" {
 		return r.binary, nil
@@ -37,12 +38,19 @@ func (r *run) buildBinary(ctx context.Context) (string, error) {
 			return out, nil
 		}
 	}
-	self, err := os.Executable()
-	if err != nil {
-		return "", err
+	if self, err := os.Executable(); err == nil {
+		beside := filepath.Join(filepath.Dir(self), "geniai")
+		if st, err := os.Stat(beside); err == nil && !st.IsDir() {
+			r.binary = beside
+			return beside, nil
+		}
 	}
-	r.binary = self
-	return self, nil
+	path, err := exec.LookPath("geniai")
+	if err != nil {
+		return "", fmt.Errorf("no Go toolchain to build ./cmd/geniai and no geniai binary found: %w", err)
+	}
+	r.binary = path
+	return path, nil
 }
 
 func (r *run) repoDir() string {

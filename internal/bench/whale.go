@@ -8,9 +8,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/geniai/analytics/internal/admin"
 	"github.com/geniai/analytics/internal/dashboard"
 	"github.com/geniai/analytics/internal/pg"
+	"github.com/geniai/analytics/internal/staff"
 )
 
 // whalePhase measures one tenant that holds the whole source, the size the dashboard targets are
@@ -21,8 +21,8 @@ import (
 // tenants keep their loaded rows but lose their inboxes.
 func (r *run) whalePhase(ctx context.Context) error {
 	const sec = "whole-source tenant"
-	svc := &admin.Service{DB: r.db, BcryptCost: r.cfg.BcryptCost}
-	row, err := svc.CreateTenant(ctx, pg.System("bench"), admin.TenantInput{Slug: "bench-whale", Name: "Academia Bench Rede Nacional"})
+	svc := &staff.Service{DB: r.db, BcryptCost: r.cfg.BcryptCost}
+	row, err := svc.CreateTenant(ctx, pg.System("bench"), staff.TenantInput{Slug: "bench-whale", Name: "Academia Bench Rede Nacional"})
 	if err != nil {
 		return fmt.Errorf("whale tenant: %w", err)
 	}

@@ -7,14 +7,14 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/geniai/analytics/internal/admin"
 	"github.com/geniai/analytics/internal/apperr"
 	"github.com/geniai/analytics/internal/chatwoot/cwsqlc"
+	"github.com/geniai/analytics/internal/staff"
 )
 
 // Inboxes lists every inbox of the Chatwoot database at url, live, for the onboarding wizard.
 // An unreachable source is an Unavailable error with a message for the person waiting.
-func Inboxes(ctx context.Context, url string) ([]admin.SourceInbox, error) {
+func Inboxes(ctx context.Context, url string) ([]staff.SourceInbox, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, url)
@@ -26,13 +26,13 @@ func Inboxes(ctx context.Context, url string) ([]admin.SourceInbox, error) {
 	if err != nil {
 		return nil, apperr.Wrap(fmt.Errorf("chatwoot: inbox list: %w", err), apperr.Unavailable, "O banco do Chatwoot não respondeu à lista de caixas de entrada.")
 	}
-	out := make([]admin.SourceInbox, len(rows))
+	out := make([]staff.SourceInbox, len(rows))
 	for i, r := range rows {
 		ch := ""
 		if r.ChannelType != nil {
 			ch = *r.ChannelType
 		}
-		out[i] = admin.SourceInbox{ID: r.ID, AccountID: r.AccountID, AccountName: r.AccountName, Name: r.Name, ChannelType: ch}
+		out[i] = staff.SourceInbox{ID: r.ID, AccountID: r.AccountID, AccountName: r.AccountName, Name: r.Name, ChannelType: ch}
 	}
 	return out, nil
 }

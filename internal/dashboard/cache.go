@@ -78,7 +78,7 @@ func newKey(p pg.Principal, tenantID int64, f Filter, v dbsqlc.DashboardVersionR
 		settings = v.SettingsUpdatedAt.UTC().Format(time.RFC3339Nano)
 	}
 	return cacheKey{
-		asker:  fmt.Sprintf("%s/%s/%d", p.Role, p.AppRole, p.TenantID),
+		asker:  fmt.Sprintf("%s/%s/%d", p.DBRole, p.Role, p.TenantID),
 		tenant: tenantID,
 		filter: f.From.Format(time.DateOnly) + "|" + f.To.Format(time.DateOnly) + "|" + f.Query().Encode(),
 		version: fmt.Sprintf("%d|%s|%s|%s", v.DataVersion, v.TenantUpdatedAt.UTC().Format(time.RFC3339Nano),

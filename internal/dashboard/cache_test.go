@@ -49,7 +49,7 @@ func TestCacheServesOnlyItsOwnVersion(t *testing.T) {
 			t.Fatal(err)
 		}
 		if hit := hits > h0; hit != wantHit || hits+misses != h0+m0+1 {
-			t.Fatalf("tenant %d as %s/%d, %s..%s %s: hit=%v, want %v", tenant, p.Role, p.TenantID,
+			t.Fatalf("tenant %d as %s/%d, %s..%s %s: hit=%v, want %v", tenant, p.DBRole, p.TenantID,
 				f.From.Format(time.DateOnly), f.To.Format(time.DateOnly), f.Query().Encode(), hit, wantHit)
 		}
 		truth, err := plain.Load(ctx, p, tenant, f)

@@ -18,14 +18,14 @@ import (
 	"github.com/geniai/analytics/internal/dbsqlc"
 )
 
-// Role is a database role the authenticator may switch to.
-type Role string
+// DBRole is a database role the authenticator may switch to.
+type DBRole string
 
 const (
-	RoleAnon   Role = "geniai_anon"
-	RoleTenant Role = "geniai_tenant"
-	RoleStaff  Role = "geniai_staff"
-	RoleETL    Role = "geniai_etl"
+	RoleAnon   DBRole = "geniai_anon"
+	RoleTenant DBRole = "geniai_tenant"
+	RoleStaff  DBRole = "geniai_staff"
+	RoleETL    DBRole = "geniai_etl"
 )
 
 // App roles, as stored in app.users.role.
@@ -36,23 +36,34 @@ const (
 	AppSupport    = "support"
 )
 
-// Principal is who is asking: the database role to switch to and the identity policies read.
+// Principal is who is asking, the one identity type of the application: the database role to
+// switch to and the identity policies read, and for a signed-in user what the pages show of them
+// (filled from app.principal_check on every request).
 type Principal struct {
-	Role      Role
+	DBRole    DBRole
 	TenantID  int64  // 0: none
 	UserID    int64  // 0: none (anonymous or a system actor)
-	AppRole   string // client, admin, super_admin, support; "" for anon and etl
+	Role      string // app role: client, admin, super_admin, support; "" for anon and etl
 	Actor     string // label for system actors in the audit log: cli, etl, scheduler
 	IP        string // client address, for audit events
 	UserAgent string
 	// StatementTimeout, when positive, bounds each statement of the transaction instead of the
 	// pool's default (the ETL's own limit).
 	StatementTimeout time.Duration
+
+	// A signed-in user's account, as re-checked in SQL; empty for other principals.
+	Email      string
+	FullName   string
+	TenantSlug string
+	TenantName string
 }
+
+// IsStaff reports whether the principal acts as GeniAI staff.
+func (p Principal) IsStaff() bool { return p.Role == AppSuperAdmin || p.Role == AppSupport }
 
 // Anon is the principal before sign-in: it may only call the login functions.
 func Anon(ip, userAgent string) Principal {
-	return Principal{Role: RoleAnon, Actor: "anon", IP: ip, UserAgent: userAgent}
+	return Principal{DBRole: RoleAnon, Actor: "anon", IP: ip, UserAgent: userAgent}
 }
 
 // User is the principal of a signed-in user; the database role follows the app role.
@@ -61,21 +72,21 @@ func User(tenantID, userID int64, appRole, ip, userAgent string) Principal {
 	if appRole == AppSuperAdmin || appRole == AppSupport {
 		role = RoleStaff
 	}
-	return Principal{Role: role, TenantID: tenantID, UserID: userID, AppRole: appRole, IP: ip, UserAgent: userAgent}
+	return Principal{DBRole: role, TenantID: tenantID, UserID: userID, Role: appRole, IP: ip, UserAgent: userAgent}
 }
 
 // System is a staff principal for trusted tooling (the admin CLI): super_admin with no user.
 func System(actor string) Principal {
-	return Principal{Role: RoleStaff, AppRole: AppSuperAdmin, Actor: actor}
+	return Principal{DBRole: RoleStaff, Role: AppSuperAdmin, Actor: actor}
 }
 
 // ETL is the loader's principal for one tenant.
 func ETL(tenantID int64) Principal {
-	return Principal{Role: RoleETL, TenantID: tenantID, Actor: "etl"}
+	return Principal{DBRole: RoleETL, TenantID: tenantID, Actor: "etl"}
 }
 
 func (p Principal) valid() bool {
-	switch p.Role {
+	switch p.DBRole {
 	case RoleAnon, RoleTenant, RoleStaff, RoleETL:
 		return true
 	}
@@ -230,10 +241,10 @@ func inTx(ctx context.Context, b beginner, p Principal, opts pgx.TxOptions, fn f
 	}()
 	q := dbsqlc.New(tx)
 	if err = q.ContextSet(ctx, dbsqlc.ContextSetParams{
-		Role:      string(p.Role),
+		Role:      string(p.DBRole),
 		TenantID:  idText(p.TenantID),
 		UserID:    idText(p.UserID),
-		AppRole:   p.AppRole,
+		AppRole:   p.Role,
 		Actor:     p.Actor,
 		IP:        p.IP,
 		UserAgent: p.UserAgent,

@@ -55,7 +55,7 @@ func TestContextIsolationUnderConcurrency(t *testing.T) {
 				i := (w + n) % tenants
 				if n%10 == 9 {
 					// A transaction with a role but no tenant must see nothing.
-					err := pool.InReadTx(ctx, pg.Principal{Role: pg.RoleTenant}, func(tx pg.Tx) error {
+					err := pool.InReadTx(ctx, pg.Principal{DBRole: pg.RoleTenant}, func(tx pg.Tx) error {
 						return expect(ctx, tx, 0, 0)
 					})
 					if err != nil {
@@ -112,7 +112,7 @@ func TestAuthenticatorHasNoPrivileges(t *testing.T) {
 			t.Errorf("authenticator read %s without switching role", table)
 		}
 	}
-	if err := env.DB.InTx(ctx, pg.Principal{Role: "postgres"}, func(pg.Tx) error { return nil }); err == nil {
+	if err := env.DB.InTx(ctx, pg.Principal{DBRole: "postgres"}, func(pg.Tx) error { return nil }); err == nil {
 		t.Error("a principal with an unknown role was accepted")
 	}
 	// The session table is the exception: scs/pgxstore uses it through the pool.

@@ -104,14 +104,14 @@ func endRequest(ctx context.Context, db *DB) {
 
 // sameIdentity reports whether q would set the same request context as p.
 func (p Principal) sameIdentity(q Principal) bool {
-	return p.Role == q.Role && p.TenantID == q.TenantID && p.UserID == q.UserID && p.AppRole == q.AppRole &&
+	return p.DBRole == q.DBRole && p.TenantID == q.TenantID && p.UserID == q.UserID && p.Role == q.Role &&
 		p.Actor == q.Actor && p.IP == q.IP && p.UserAgent == q.UserAgent && p.StatementTimeout == q.StatementTimeout
 }
 
 // setContext is the first statement of every transaction (see inTx).
 func setContext(ctx context.Context, q *dbsqlc.Queries, p Principal) error {
 	if err := q.ContextSet(ctx, dbsqlc.ContextSetParams{
-		Role: string(p.Role), TenantID: idText(p.TenantID), UserID: idText(p.UserID), AppRole: p.AppRole,
+		Role: string(p.DBRole), TenantID: idText(p.TenantID), UserID: idText(p.UserID), AppRole: p.Role,
 		Actor: p.Actor, IP: p.IP, UserAgent: p.UserAgent,
 	}); err != nil {
 		return MapError(fmt.Errorf("set request context: %w", err))

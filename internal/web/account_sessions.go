@@ -42,7 +42,7 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	v := AccountPage{Page: s.newPage(r, "account.title")}
 	var tz string
-	if err := s.db.InReadTx(ctx, pr.DB(), func(tx pg.Tx) error {
+	if err := s.db.InReadTx(ctx, *pr, func(tx pg.Tx) error {
 		rows, err := tx.SessionList(ctx, dbsqlc.SessionListParams{
 			CurrentHash: tokenKey(s.sessions.Token(ctx)), IdleSeconds: int32(s.cfg.SessionIdleTimeout / time.Second)})
 		if err != nil {
@@ -85,7 +85,7 @@ func (s *Server) accountSessionEnd(w http.ResponseWriter, r *http.Request) error
 		return apperr.New(apperr.NotFound, "Sessão não encontrada.")
 	}
 	var n int32
-	if err := s.db.InTx(ctx, pr.DB(), func(tx pg.Tx) error {
+	if err := s.db.InTx(ctx, *pr, func(tx pg.Tx) error {
 		var err error
 		n, err = tx.SessionEnd(ctx, dbsqlc.SessionEndParams{ID: &id, KeepHash: tokenKey(s.sessions.Token(ctx))})
 		return err
@@ -105,7 +105,7 @@ func (s *Server) accountSessionsEndOthers(w http.ResponseWriter, r *http.Request
 	pr := principalFrom(r)
 	ctx := r.Context()
 	var n int32
-	if err := s.db.InTx(ctx, pr.DB(), func(tx pg.Tx) error {
+	if err := s.db.InTx(ctx, *pr, func(tx pg.Tx) error {
 		var err error
 		n, err = tx.SessionEnd(ctx, dbsqlc.SessionEndParams{KeepHash: tokenKey(s.sessions.Token(ctx))})
 		return err
@@ -173,7 +173,7 @@ func (s *Server) accountZone(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return apperr.New(apperr.Invalid, "%s", translate(s.langOf(r), "zone.invalid"))
 	}
-	if err := s.db.InTx(ctx, pr.DB(), func(tx pg.Tx) error {
+	if err := s.db.InTx(ctx, *pr, func(tx pg.Tx) error {
 		_, err := tx.UserSetOwnTimezone(ctx, name)
 		return err
 	}); err != nil {

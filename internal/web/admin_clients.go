@@ -105,7 +105,7 @@ func (s *Server) clientLines(r *http.Request) (ClientsView, error) {
 		per.From, per.To = &from, &to
 		v.From, v.To = f, t
 	}
-	rows, err := s.dash.Compare(r.Context(), principalFrom(r).DB(), per)
+	rows, err := s.dash.Compare(r.Context(), *principalFrom(r), per)
 	if err != nil {
 		return v, err
 	}

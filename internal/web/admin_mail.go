@@ -34,13 +34,13 @@ func (s *Server) adminTenantMail(w http.ResponseWriter, r *http.Request) error {
 	}
 	pr := principalFrom(r)
 	v := AdminMailView{StaffPage: s.staffPage(r, "adminmail.title"), Attempts: map[int64][]dbsqlc.MailAttemptsOfRow{}, MailEnabled: s.acct.Mail.Enabled()}
-	if v.Tenant, _, err = s.staff.Tenant(r.Context(), pr.DB(), id); err != nil {
+	if v.Tenant, _, err = s.staff.Tenant(r.Context(), *pr, id); err != nil {
 		return err
 	}
-	if v.Subscriptions, err = digest.List(r.Context(), s.db, pr.DB(), id); err != nil {
+	if v.Subscriptions, err = digest.List(r.Context(), s.db, *pr, id); err != nil {
 		return err
 	}
-	err = s.db.InReadTx(r.Context(), pr.DB(), func(tx pg.Tx) error {
+	err = s.db.InReadTx(r.Context(), *pr, func(tx pg.Tx) error {
 		var err error
 		if v.Log, err = tx.MailLog(r.Context(), dbsqlc.MailLogParams{TenantID: id, Lim: 100}); err != nil {
 			return err
@@ -72,7 +72,7 @@ func (s *Server) adminInvitationsView(r *http.Request) (AdminInvitationsView, er
 	pr := principalFrom(r)
 	v := AdminInvitationsView{StaffPage: s.staffPage(r, "adminmail.invitations"), Q: strings.ToLower(strings.TrimSpace(r.URL.Query().Get("email"))),
 		Holders: map[string]dbsqlc.UserHoldingEmailRow{}}
-	err := s.db.InReadTx(r.Context(), pr.DB(), func(tx pg.Tx) error {
+	err := s.db.InReadTx(r.Context(), *pr, func(tx pg.Tx) error {
 		var q *string
 		if v.Q != "" {
 			q = &v.Q
@@ -135,7 +135,7 @@ func (s *Server) adminInvitationResend(w http.ResponseWriter, r *http.Request) e
 		return err
 	}
 	pr := principalFrom(r)
-	return s.adminInvitationsResult(w, r, s.acct.Resend(r.Context(), pr.DB(), tid, id, ""))
+	return s.adminInvitationsResult(w, r, s.acct.Resend(r.Context(), *pr, tid, id, ""))
 }
 
 // adminUserRelease frees the address of an account (a squatted address): deactivated, sessions
@@ -146,7 +146,7 @@ func (s *Server) adminUserRelease(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	pr := principalFrom(r)
-	err = s.db.InTx(r.Context(), pr.DB(), func(tx pg.Tx) error {
+	err = s.db.InTx(r.Context(), *pr, func(tx pg.Tx) error {
 		u, err := tx.UserReleaseEmail(r.Context(), id)
 		if pg.IsNoRows(err) {
 			return apperr.New(apperr.NotFound, "Usuário não encontrado.")
@@ -167,7 +167,7 @@ func (s *Server) adminUserInvite(w http.ResponseWriter, r *http.Request) error {
 	pr := principalFrom(r)
 	email := account.NormalEmail(r.PostFormValue("email"))
 	var tenantID int64
-	err := s.db.InReadTx(r.Context(), pr.DB(), func(tx pg.Tx) error {
+	err := s.db.InReadTx(r.Context(), *pr, func(tx pg.Tx) error {
 		t, err := tx.TenantGetBySlug(r.Context(), r.PostFormValue("tenant"))
 		if pg.IsNoRows(err) {
 			return apperr.New(apperr.Invalid, "Cliente %q não encontrado.", r.PostFormValue("tenant"))
@@ -184,7 +184,7 @@ func (s *Server) adminUserInvite(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	})
 	if err == nil {
-		_, err = s.acct.Invite(r.Context(), pr.DB(), account.Invitation{TenantID: tenantID, Email: email,
+		_, err = s.acct.Invite(r.Context(), *pr, account.Invitation{TenantID: tenantID, Email: email,
 			FullName: r.PostFormValue("full_name"), Role: r.PostFormValue("role"), Language: r.PostFormValue("language"),
 			InvitedBy: "GeniAI"})
 	}

@@ -13,7 +13,7 @@ import (
 // the previous successful check (lag: how long the dashboard went without a sync) and how long
 // the run took. A folded row of quiet checks is one bar.
 func (s *Server) syncCharts(r *http.Request, v *TenantView, tenantID int64) error {
-	rows, err := s.staff.RunHistory(r.Context(), principalFrom(r).DB(), tenantID, s.now().Add(-24*time.Hour))
+	rows, err := s.staff.RunHistory(r.Context(), *principalFrom(r), tenantID, s.now().Add(-24*time.Hour))
 	if err != nil {
 		return err
 	}

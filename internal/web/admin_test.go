@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/geniai/analytics/internal/admin"
 	"github.com/geniai/analytics/internal/pgtest"
+	"github.com/geniai/analytics/internal/staff"
 )
 
 // adminHarness is dashHarness with a Chatwoot inbox list and a sync recorder plugged in.
@@ -23,8 +23,8 @@ func adminHarness(t *testing.T) (h *harness, a, b int64, synced func() []int64) 
 	var calls []int64
 	srv, err := New(Options{
 		DB: h.env.DB, Config: testConfig(), Now: h.clock.Now, Logger: slog.New(slog.NewTextHandler(testLog{t}, nil)),
-		Inboxes: func(context.Context) ([]admin.SourceInbox, error) {
-			return []admin.SourceInbox{
+		Inboxes: func(context.Context) ([]staff.SourceInbox, error) {
+			return []staff.SourceInbox{
 				{ID: 1, AccountID: 1, AccountName: "Academia A", Name: "WhatsApp Recepção", ChannelType: "Channel::Whatsapp"},
 				{ID: 3, AccountID: 2, AccountName: "Academia B", Name: "WhatsApp B", ChannelType: "Channel::Whatsapp"},
 				{ID: 9, AccountID: 3, AccountName: "Academia Nova", Name: "WhatsApp Nova", ChannelType: "Channel::Whatsapp"},

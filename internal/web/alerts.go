@@ -61,10 +61,10 @@ func (s *Server) alertsView(r *http.Request, tenantID int64, staff bool) (Alerts
 	pr := principalFrom(r)
 	v := AlertsView{Page: s.newPage(r, "alerts.title"), Staff: staff, MailEnabled: s.cfg.Mail().Enabled()}
 	var err error
-	if v.Tenant, _, err = s.staff.Tenant(r.Context(), pr.DB(), tenantID); err != nil {
+	if v.Tenant, err = s.tenantAdmin.Tenant(r.Context(), *pr, tenantID); err != nil {
 		return v, err
 	}
-	set, err := s.staff.GetSettings(r.Context(), pr.DB(), tenantID)
+	set, err := s.tenantAdmin.GetSettings(r.Context(), *pr, tenantID)
 	if err != nil {
 		return v, err
 	}
@@ -73,11 +73,11 @@ func (s *Server) alertsView(r *http.Request, tenantID int64, staff bool) (Alerts
 		v.Loc = loc
 	}
 	v.CanWrite = pr.Role == pg.AppSuperAdmin
-	if v.Settings, err = alert.Get(r.Context(), s.db, pr.DB(), tenantID); err != nil {
+	if v.Settings, err = alert.Get(r.Context(), s.db, *pr, tenantID); err != nil {
 		return v, err
 	}
 	v.Emails = v.EmailList()
-	log, err := alert.Log(r.Context(), s.db, pr.DB(), tenantID, alertLogRows)
+	log, err := alert.Log(r.Context(), s.db, *pr, tenantID, alertLogRows)
 	if err != nil {
 		return v, err
 	}
@@ -116,7 +116,7 @@ func (s *Server) settingsAlertsSave(w http.ResponseWriter, r *http.Request) erro
 		Emails: r.PostFormValue("emails"), WebhookURL: r.PostFormValue("webhook_url"),
 		NewSecret: r.PostFormValue("new_secret") != "",
 	}
-	err := s.guard.Save(r.Context(), s.db, pr.DB(), pr.TenantID, in)
+	err := s.guard.Save(r.Context(), s.db, *pr, pr.TenantID, in)
 	if err == nil {
 		http.Redirect(w, r, "/settings/alerts?saved=1", http.StatusSeeOther)
 		return nil

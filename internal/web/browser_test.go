@@ -13,11 +13,11 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/geniai/analytics/internal/admin"
 	"github.com/geniai/analytics/internal/chatwoot"
 	"github.com/geniai/analytics/internal/etl"
 	"github.com/geniai/analytics/internal/pgtest"
 	"github.com/geniai/analytics/internal/sheet/sheettest"
+	"github.com/geniai/analytics/internal/staff"
 )
 
 // demoSource creates a Chatwoot demo database for the test and returns its URL.
@@ -48,7 +48,7 @@ func liveServer(t *testing.T, src string) (*harness, *etl.Runner) {
 	runner := &etl.Runner{DB: h.env.DB, SourceURL: src}
 	srv, err := New(Options{
 		DB: h.env.DB, Config: testConfig(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Inboxes: func(ctx context.Context) ([]admin.SourceInbox, error) { return chatwoot.Inboxes(ctx, src) },
+		Inboxes: func(ctx context.Context) ([]staff.SourceInbox, error) { return chatwoot.Inboxes(ctx, src) },
 		Sync: func(ctx context.Context, id int64, full bool) error {
 			_, err := runner.RunTenant(ctx, id, full)
 			return err
@@ -143,7 +143,7 @@ func TestBrowserOnboarding(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The third gym's inboxes are the new client's.
-	var chosen []admin.SourceInbox
+	var chosen []staff.SourceInbox
 	for _, ib := range inboxes {
 		if ib.AccountID == inboxes[len(inboxes)-1].AccountID {
 			chosen = append(chosen, ib)

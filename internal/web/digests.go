@@ -49,16 +49,16 @@ func (s *Server) digestsView(r *http.Request) (DigestsPage, error) {
 	pr := principalFrom(r)
 	v := DigestsPage{Page: s.newPage(r, "digests.title"), MailEnabled: s.acct.Mail.Enabled(), IsAdmin: pr.Role == pg.AppAdmin}
 	var err error
-	if v.Subscriptions, err = digest.List(r.Context(), s.db, pr.DB(), pr.TenantID); err != nil {
+	if v.Subscriptions, err = digest.List(r.Context(), s.db, *pr, pr.TenantID); err != nil {
 		return v, err
 	}
 	if v.IsAdmin {
 		tid := pr.TenantID
-		if v.Users, err = s.staff.SearchUsers(r.Context(), pr.DB(), &tid, ""); err != nil {
+		if v.Users, err = s.staff.SearchUsers(r.Context(), *pr, &tid, ""); err != nil {
 			return v, err
 		}
 	}
-	t, _, err := s.staff.Tenant(r.Context(), pr.DB(), pr.TenantID)
+	t, _, err := s.staff.Tenant(r.Context(), *pr, pr.TenantID)
 	v.Timezone = t.Timezone
 	return v, err
 }
@@ -111,7 +111,7 @@ func (s *Server) digestsSubscribe(w http.ResponseWriter, r *http.Request) error 
 		hour = -1
 	}
 	sub.Weekday, sub.Hour = int32(wd), int32(hour)
-	_, err = digest.Subscribe(r.Context(), s.db, pr.DB(), pr.TenantID, sub)
+	_, err = digest.Subscribe(r.Context(), s.db, *pr, pr.TenantID, sub)
 	return s.digestsResult(w, r, err)
 }
 
@@ -121,7 +121,7 @@ func (s *Server) digestsUnsubscribe(w http.ResponseWriter, r *http.Request) erro
 	if err != nil || id <= 0 {
 		return apperr.New(apperr.NotFound, "Inscrição não encontrada.")
 	}
-	return s.digestsResult(w, r, digest.Unsubscribe(r.Context(), s.db, pr.DB(), pr.TenantID, id))
+	return s.digestsResult(w, r, digest.Unsubscribe(r.Context(), s.db, *pr, pr.TenantID, id))
 }
 
 // Weekdays lists ISO weekdays for the form, Monday first.

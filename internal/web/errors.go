@@ -110,3 +110,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		_, _ = w.Write([]byte(msg + "\nid: " + info.id + "\n"))
 	}
 }
+
+// notFound is the page for any unknown path of a signed-in user.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) error {
+	return apperr.New(apperr.NotFound, "Página não encontrada.")
+}

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/geniai/analytics/internal/admin"
 	"github.com/geniai/analytics/internal/pgtest"
+	"github.com/geniai/analytics/internal/staff"
 )
 
 // Fuzz targets for the parsers of the settings and admin forms, the audit filters and the CSV
@@ -85,8 +85,8 @@ func FuzzAdminForms(f *testing.F) {
 	h := newHarness(f, nil)
 	// A fake source, so onboarding and "sync now" reach their form parsing.
 	srv, err := New(Options{DB: h.env.DB, Config: testConfig(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Inboxes: func(context.Context) ([]admin.SourceInbox, error) {
-			return []admin.SourceInbox{{ID: 9001, AccountID: 90, AccountName: "Nova", Name: "WhatsApp Nova", ChannelType: "Channel::Whatsapp"}}, nil
+		Inboxes: func(context.Context) ([]staff.SourceInbox, error) {
+			return []staff.SourceInbox{{ID: 9001, AccountID: 90, AccountName: "Nova", Name: "WhatsApp Nova", ChannelType: "Channel::Whatsapp"}}, nil
 		},
 		Sync: func(context.Context, int64, bool) error { return nil },
 	})

@@ -34,7 +34,7 @@ type reqInfo struct {
 	id        string
 	userID    int64
 	tenantID  int64
-	principal *Principal
+	principal *pg.Principal
 }
 
 type ctxKey int
@@ -48,22 +48,8 @@ func infoFrom(ctx context.Context) *reqInfo {
 	return &reqInfo{}
 }
 
-// Principal is the signed-in user of a request, as re-checked in SQL.
-type Principal struct {
-	dbsqlc.PrincipalCheckRow
-	IP        string
-	UserAgent string
-}
-
-// DB returns the database principal of the user.
-func (p *Principal) DB() pg.Principal {
-	return pg.User(p.TenantID, p.UserID, p.Role, p.IP, p.UserAgent)
-}
-
-// IsStaff reports whether the user is GeniAI staff.
-func (p *Principal) IsStaff() bool { return p.Role == pg.AppSuperAdmin || p.Role == pg.AppSupport }
-
-func principalFrom(r *http.Request) *Principal { return infoFrom(r.Context()).principal }
+// principalFrom is the signed-in user of a request, as re-checked in SQL (nil before sign-in).
+func principalFrom(r *http.Request) *pg.Principal { return infoFrom(r.Context()).principal }
 
 func newRequestID() string {
 	b := make([]byte, 8)
@@ -230,7 +216,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		if l := normLang(r.URL.Query().Get("lang")); l != "" && l != s.sessions.GetString(ctx, keyLang) {
 			// A language chosen while signed in is stored (the rare request that writes it
 			// gives up the shared read transaction).
-			if err := s.storeLanguage(rr, p.DB(), l); err != nil {
+			if err := s.storeLanguage(rr, *p, l); err != nil {
 				s.fail(w, r, err)
 				return
 			}
@@ -239,7 +225,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		if touch {
 			_ = rq.End(ctx)
 			key := tokenKey(s.sessions.Token(ctx))
-			if err := s.db.InTx(ctx, p.DB(), func(tx pg.Tx) error {
+			if err := s.db.InTx(ctx, *p, func(tx pg.Tx) error {
 				return tx.SessionTouch(ctx, dbsqlc.SessionTouchParams{TokenHash: key, IP: p.IP, UserAgent: p.UserAgent})
 			}); err != nil {
 				s.log.Warn("session activity not recorded", "request_id", info.id, "error", err)
@@ -250,7 +236,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 
 // checkSession returns the principal and the request's open transaction (and ctx carrying it),
 // or a nil principal when the session must end; touch says its activity is due to be recorded.
-func (s *Server) checkSession(r *http.Request, uid int64) (*Principal, *pg.Request, context.Context, bool, error) {
+func (s *Server) checkSession(r *http.Request, uid int64) (*pg.Principal, *pg.Request, context.Context, bool, error) {
 	ctx := r.Context()
 	tid := s.sessions.GetInt64(ctx, keyTenantID)
 	role := s.sessions.GetString(ctx, keyRole)
@@ -300,12 +286,9 @@ func (s *Server) checkSession(r *http.Request, uid int64) (*Principal, *pg.Reque
 		_ = rq.End(ctx)
 		return nil, nil, ctx, false, nil
 	}
-	p := &Principal{PrincipalCheckRow: dbsqlc.PrincipalCheckRow{
-		UserID: row.UserID, TenantID: row.TenantID, Email: row.Email, FullName: row.FullName, Role: row.Role,
-		IsActive: row.IsActive, AuthVersion: row.AuthVersion, TenantStatus: row.TenantStatus, TrialEndsAt: row.TrialEndsAt,
-		TenantSlug: row.TenantSlug, TenantName: row.TenantName, IsPlatform: row.IsPlatform, Allowed: row.Allowed,
-	}, IP: ip, UserAgent: ua}
-	return p, rq, rctx, row.TouchDue, nil
+	p := pg.User(row.TenantID, row.UserID, row.Role, ip, ua)
+	p.Email, p.FullName, p.TenantSlug, p.TenantName = row.Email, row.FullName, row.TenantSlug, row.TenantName
+	return &p, rq, rctx, row.TouchDue, nil
 }
 
 // audit writes an event for p in its own transaction.

@@ -67,11 +67,11 @@ func (s *Server) adminTenantWelcome(w http.ResponseWriter, r *http.Request) erro
 	}
 	pr := principalFrom(r)
 	v := WelcomeView{StaffPage: s.staffPage(r, "admin.onboard_done")}
-	if v.Tenant, _, err = s.staff.Tenant(r.Context(), pr.DB(), id); err != nil {
+	if v.Tenant, _, err = s.staff.Tenant(r.Context(), *pr, id); err != nil {
 		return err
 	}
 	v.AdminEmail, v.Password = s.takeSecret(r, "tenant:"+strconv.FormatInt(id, 10))
-	runs, err := s.staff.Runs(r.Context(), pr.DB(), id, 500)
+	runs, err := s.staff.Runs(r.Context(), *pr, id, 500)
 	if err != nil {
 		return err
 	}

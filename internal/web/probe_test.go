@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/geniai/analytics/internal/admin"
 	"github.com/geniai/analytics/internal/pgtest"
+	"github.com/geniai/analytics/internal/staff"
 )
 
 // The hostile-input probe: every route of routes.go, parsed from the file so a
@@ -168,8 +168,8 @@ func TestHostileProbe(t *testing.T) {
 
 	// The server with a fake source, so onboarding and "sync now" have something to call.
 	srv, err := New(Options{DB: h.env.DB, Config: testConfig(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Inboxes: func(context.Context) ([]admin.SourceInbox, error) {
-			return []admin.SourceInbox{{ID: 9001, AccountID: 90, AccountName: "Nova", Name: "WhatsApp Nova", ChannelType: "Channel::Whatsapp"}}, nil
+		Inboxes: func(context.Context) ([]staff.SourceInbox, error) {
+			return []staff.SourceInbox{{ID: 9001, AccountID: 90, AccountName: "Nova", Name: "WhatsApp Nova", ChannelType: "Channel::Whatsapp"}}, nil
 		},
 		Sync: func(context.Context, int64, bool) error { return nil },
 	})

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/geniai/analytics/internal/pg"
 )
 
 //go:embed templates
@@ -23,7 +25,7 @@ type Page struct {
 	Lang      string
 	Title     string
 	RequestID string
-	User      *Principal
+	User      *pg.Principal
 	Flash     string
 	LangHref  string // this page in the other language, every parameter kept
 }

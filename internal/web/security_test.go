@@ -53,7 +53,7 @@ func TestTenantAdminChangesTimezone(t *testing.T) {
 	}{
 		"admin of another tenant": {pg.User(a, admin, pg.AppAdmin, "", ""), other},
 		"client":                  {pg.User(a, client, pg.AppClient, "", ""), a},
-		"support":                 {pg.Principal{Role: pg.RoleStaff, AppRole: pg.AppSupport, Actor: "test"}, a},
+		"support":                 {pg.Principal{DBRole: pg.RoleStaff, Role: pg.AppSupport, Actor: "test"}, a},
 	} {
 		if err := set(c.p, c.tenant); !apperr.Is(err, apperr.Forbidden) {
 			t.Errorf("%s: %v", name, err)

@@ -16,13 +16,14 @@ import (
 	"github.com/alexedwards/scs/v2"
 
 	"github.com/geniai/analytics/internal/account"
-	"github.com/geniai/analytics/internal/admin"
 	"github.com/geniai/analytics/internal/alert"
 	"github.com/geniai/analytics/internal/auth"
 	"github.com/geniai/analytics/internal/config"
 	"github.com/geniai/analytics/internal/dashboard"
 	"github.com/geniai/analytics/internal/metrics"
 	"github.com/geniai/analytics/internal/pg"
+	"github.com/geniai/analytics/internal/staff"
+	"github.com/geniai/analytics/internal/tenantadmin"
 )
 
 // Options builds a Server.
@@ -32,7 +33,7 @@ type Options struct {
 	Logger *slog.Logger     // nil: slog.Default()
 	Now    func() time.Time // nil: time.Now; tests inject a clock
 	// Inboxes lists Chatwoot's inboxes live (the onboarding wizard); nil when no source is set.
-	Inboxes func(ctx context.Context) ([]admin.SourceInbox, error)
+	Inboxes func(ctx context.Context) ([]staff.SourceInbox, error)
 	// Sync runs one tenant's ETL now ("sincronizar agora", onboarding); nil when no source is set.
 	Sync func(ctx context.Context, tenantID int64, full bool) error
 	// SessionCleanup is how often expired rows are purged from public.sessions; 0 disables it
@@ -51,24 +52,25 @@ type Options struct {
 
 // Server holds what the handlers share.
 type Server struct {
-	db        *pg.DB
-	cfg       config.Config
-	log       *slog.Logger
-	now       func() time.Time
-	sessions  *scs.SessionManager
-	store     *pgxstore.PostgresStore
-	csrf      *http.CrossOriginProtection
-	auth      *auth.Authenticator
-	pages     map[string]*template.Template
-	handler   http.Handler
-	bcryptCst int
-	dash      *dashboard.Service
-	staff     *admin.Service
-	acct      *account.Service
-	inboxes   func(ctx context.Context) ([]admin.SourceInbox, error)
-	sync      func(ctx context.Context, tenantID int64, full bool) error
-	guard     alert.Guard
-	metrics   *metrics.Metrics
+	db          *pg.DB
+	cfg         config.Config
+	log         *slog.Logger
+	now         func() time.Time
+	sessions    *scs.SessionManager
+	store       *pgxstore.PostgresStore
+	csrf        *http.CrossOriginProtection
+	auth        *auth.Authenticator
+	pages       map[string]*template.Template
+	handler     http.Handler
+	bcryptCst   int
+	dash        *dashboard.Service
+	staff       *staff.Service
+	tenantAdmin *tenantadmin.Service
+	acct        *account.Service
+	guard       alert.Guard
+	inboxes     func(ctx context.Context) ([]staff.SourceInbox, error)
+	sync        func(ctx context.Context, tenantID int64, full bool) error
+	metrics     *metrics.Metrics
 	// Chatwoot webhooks: the secret's SHA-256 (nil: the route is off), the inbox → tenant map
 	// and the debounced sync to notify.
 	webhookSecret []byte
@@ -132,7 +134,8 @@ func New(o Options) (*Server, error) {
 		s.dash.Cache = &dashboard.Cache{Max: n}
 		s.dash.OnCache = s.metrics.Cache
 	}
-	s.staff = &admin.Service{DB: o.DB, BcryptCost: s.bcryptCst}
+	s.staff = &staff.Service{DB: o.DB, BcryptCost: s.bcryptCst}
+	s.tenantAdmin = &tenantadmin.Service{DB: o.DB, BcryptCost: s.bcryptCst}
 	s.acct = &account.Service{DB: o.DB, Mail: o.Config.Mail(), BcryptCost: s.bcryptCst}
 	s.auth.Warm()
 	pages, err := parsePages()

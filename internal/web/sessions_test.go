@@ -141,12 +141,12 @@ func TestSessionRowsAreTheUsersOwn(t *testing.T) {
 				var uid int64
 				_ = rows.Scan(&uid)
 				if uid != c.want {
-					t.Errorf("%s sees a session of user %d", c.p.AppRole, uid)
+					t.Errorf("%s sees a session of user %d", c.p.Role, uid)
 				}
 				n++
 			}
 			if n != 1 {
-				t.Errorf("%s sees %d session rows, want its own 1", c.p.AppRole, n)
+				t.Errorf("%s sees %d session rows, want its own 1", c.p.Role, n)
 			}
 			return rows.Err()
 		}); err != nil {
@@ -157,7 +157,7 @@ func TestSessionRowsAreTheUsersOwn(t *testing.T) {
 			return err
 		})
 		if !apperr.Is(err, apperr.Forbidden) {
-			t.Errorf("%s reads store keys: %v", c.p.AppRole, err)
+			t.Errorf("%s reads store keys: %v", c.p.Role, err)
 		}
 	}
 }

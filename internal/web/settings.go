@@ -5,16 +5,16 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/geniai/analytics/internal/admin"
 	"github.com/geniai/analytics/internal/apperr"
 	"github.com/geniai/analytics/internal/dbsqlc"
+	"github.com/geniai/analytics/internal/tenantadmin"
 )
 
 // SettingsView is the tenant admin's settings page.
 type SettingsView struct {
 	Page
 	Tenant      dbsqlc.AppTenant
-	Settings    admin.Settings
+	Settings    tenantadmin.Settings
 	Users       []dbsqlc.UserSearchRow
 	Error       string
 	Notice      string
@@ -50,17 +50,16 @@ func (s *Server) settingsView(r *http.Request) (SettingsView, error) {
 	pr := principalFrom(r)
 	v := SettingsView{Page: s.newPage(r, "settings.title"), Timezones: commonTimezones}
 	var err error
-	if v.Tenant, _, err = s.staff.Tenant(r.Context(), pr.DB(), pr.TenantID); err != nil {
+	if v.Tenant, err = s.tenantAdmin.Tenant(r.Context(), *pr, pr.TenantID); err != nil {
 		return v, err
 	}
-	if v.Settings, err = s.staff.GetSettings(r.Context(), pr.DB(), pr.TenantID); err != nil {
+	if v.Settings, err = s.tenantAdmin.GetSettings(r.Context(), *pr, pr.TenantID); err != nil {
 		return v, err
 	}
-	tid := pr.TenantID
-	if v.Users, err = s.staff.SearchUsers(r.Context(), pr.DB(), &tid, ""); err != nil {
+	if v.Users, err = s.tenantAdmin.Users(r.Context(), *pr, pr.TenantID); err != nil {
 		return v, err
 	}
-	v.TextOnMain = admin.TextOn(v.Settings.PrimaryColor)
+	v.TextOnMain = tenantadmin.TextOn(v.Settings.PrimaryColor)
 	if v.MailEnabled = s.acct.Mail.Enabled(); v.MailEnabled {
 		if v.Invitations, err = s.pendingInvitations(r, pr.TenantID); err != nil {
 			return v, err
@@ -103,7 +102,7 @@ func (s *Server) settingsResult(w http.ResponseWriter, r *http.Request, err erro
 func (s *Server) settingsBranding(w http.ResponseWriter, r *http.Request) error {
 	pr := principalFrom(r)
 	days, _ := strconv.Atoi(r.PostFormValue("default_period_days"))
-	err := s.staff.SetBranding(r.Context(), pr.DB(), pr.TenantID, admin.Branding{
+	err := s.tenantAdmin.SetBranding(r.Context(), *pr, pr.TenantID, tenantadmin.Branding{
 		DisplayName: r.PostFormValue("display_name"), LogoURL: r.PostFormValue("logo_url"),
 		PrimaryColor: r.PostFormValue("primary_color"), SecondaryColor: r.PostFormValue("secondary_color"),
 		DefaultPeriodDays: int32(days),
@@ -113,26 +112,26 @@ func (s *Server) settingsBranding(w http.ResponseWriter, r *http.Request) error 
 
 func (s *Server) settingsTimezone(w http.ResponseWriter, r *http.Request) error {
 	pr := principalFrom(r)
-	return s.settingsResult(w, r, s.staff.SetTimezone(r.Context(), pr.DB(), pr.TenantID, r.PostFormValue("timezone")))
+	return s.settingsResult(w, r, s.tenantAdmin.SetTimezone(r.Context(), *pr, pr.TenantID, r.PostFormValue("timezone")))
 }
 
 func (s *Server) settingsFunnel(w http.ResponseWriter, r *http.Request) error {
 	pr := principalFrom(r)
-	err := s.staff.SetFunnel(r.Context(), pr.DB(), pr.TenantID, funnelFromForm(r))
+	err := s.tenantAdmin.SetFunnel(r.Context(), *pr, pr.TenantID, funnelFromForm(r))
 	return s.settingsResult(w, r, err)
 }
 
 // funnelFromForm reads funnel rules from a form (shared with the staff panel).
-func funnelFromForm(r *http.Request) admin.Funnel {
-	return admin.Funnel{
+func funnelFromForm(r *http.Request) tenantadmin.Funnel {
+	return tenantadmin.Funnel{
 		LeadAnyMessage:  r.PostFormValue("lead_any_message") != "",
-		LeadLabels:      admin.ParseLabels(r.PostFormValue("lead_labels")),
+		LeadLabels:      tenantadmin.ParseLabels(r.PostFormValue("lead_labels")),
 		LeadRegex:       strings.TrimSpace(r.PostFormValue("lead_regex")),
-		VisitLabels:     admin.ParseLabels(r.PostFormValue("visit_labels")),
+		VisitLabels:     tenantadmin.ParseLabels(r.PostFormValue("visit_labels")),
 		VisitRegex:      strings.TrimSpace(r.PostFormValue("visit_regex")),
-		ConvertedLabels: admin.ParseLabels(r.PostFormValue("converted_labels")),
+		ConvertedLabels: tenantadmin.ParseLabels(r.PostFormValue("converted_labels")),
 		ConvertedRegex:  strings.TrimSpace(r.PostFormValue("converted_regex")),
-		ExcludedLabels:  admin.ParseLabels(r.PostFormValue("excluded_labels")),
+		ExcludedLabels:  tenantadmin.ParseLabels(r.PostFormValue("excluded_labels")),
 		SLAMinutes:      slaMinutes(r.PostFormValue("sla_minutes")),
 	}
 }
@@ -168,7 +167,7 @@ func (s *Server) settingsUserCreate(w http.ResponseWriter, r *http.Request) erro
 	if err := tenantRole(role); err != nil {
 		return s.settingsResult(w, r, err)
 	}
-	u, password, err := s.staff.CreateUser(r.Context(), pr.DB(), admin.UserInput{
+	u, password, err := s.tenantAdmin.CreateUser(r.Context(), *pr, tenantadmin.UserInput{
 		TenantSlug: pr.TenantSlug, Email: r.PostFormValue("email"), FullName: r.PostFormValue("full_name"), Role: role,
 	})
 	if err != nil {
@@ -191,7 +190,7 @@ func (s *Server) ownUser(r *http.Request) (dbsqlc.UserGetRow, error) {
 	if err != nil || id <= 0 {
 		return dbsqlc.UserGetRow{}, apperr.New(apperr.NotFound, "Usuário não encontrado.")
 	}
-	u, err := s.staff.GetUser(r.Context(), pr.DB(), id)
+	u, err := s.tenantAdmin.GetUser(r.Context(), *pr, id)
 	if err == nil && u.TenantID != pr.TenantID {
 		err = apperr.New(apperr.NotFound, "Usuário não encontrado.")
 	}
@@ -208,7 +207,7 @@ func (s *Server) settingsUserUpdate(w http.ResponseWriter, r *http.Request) erro
 	if err := tenantRole(role); err != nil {
 		return s.settingsResult(w, r, err)
 	}
-	_, err = s.staff.UpdateUser(r.Context(), pr.DB(), u.ID, admin.UserEdit{
+	_, err = s.tenantAdmin.UpdateUser(r.Context(), *pr, u.ID, tenantadmin.UserEdit{
 		FullName: r.PostFormValue("full_name"), Role: role, Active: r.PostFormValue("active") != "",
 	})
 	return s.settingsResult(w, r, err)
@@ -220,7 +219,7 @@ func (s *Server) settingsUserReset(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	password, err := s.staff.ResetPassword(r.Context(), pr.DB(), u.ID)
+	password, err := s.tenantAdmin.ResetPassword(r.Context(), *pr, u.ID)
 	if err != nil {
 		return s.settingsResult(w, r, err)
 	}

@@ -18,7 +18,7 @@ import (
 // pendingInvitations lists the tenant's invitations not yet used.
 func (s *Server) pendingInvitations(r *http.Request, tenantID int64) ([]dbsqlc.InvitationsPendingRow, error) {
 	var out []dbsqlc.InvitationsPendingRow
-	err := s.db.InReadTx(r.Context(), principalFrom(r).DB(), func(tx pg.Tx) error {
+	err := s.db.InReadTx(r.Context(), *principalFrom(r), func(tx pg.Tx) error {
 		var err error
 		out, err = tx.InvitationsPending(r.Context(), tenantID)
 		return err
@@ -27,7 +27,7 @@ func (s *Server) pendingInvitations(r *http.Request, tenantID int64) ([]dbsqlc.I
 }
 
 // inviterName is how an invitation names who sent it.
-func inviterName(p *Principal) string {
+func inviterName(p *pg.Principal) string {
 	if p.FullName != "" {
 		return p.FullName
 	}
@@ -41,7 +41,7 @@ func (s *Server) settingsInvite(w http.ResponseWriter, r *http.Request) error {
 		return s.settingsResult(w, r, err)
 	}
 	email := r.PostFormValue("email")
-	_, err := s.acct.Invite(r.Context(), pr.DB(), account.Invitation{TenantID: pr.TenantID, Email: email,
+	_, err := s.acct.Invite(r.Context(), *pr, account.Invitation{TenantID: pr.TenantID, Email: email,
 		FullName: r.PostFormValue("full_name"), Role: role, Language: r.PostFormValue("language"), InvitedBy: inviterName(pr)})
 	if err != nil {
 		return s.settingsResult(w, r, err)
@@ -69,7 +69,7 @@ func (s *Server) settingsInvitationResend(w http.ResponseWriter, r *http.Request
 	if err != nil {
 		return err
 	}
-	if err := s.acct.Resend(r.Context(), pr.DB(), pr.TenantID, id, inviterName(pr)); err != nil {
+	if err := s.acct.Resend(r.Context(), *pr, pr.TenantID, id, inviterName(pr)); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/settings?saved=1", http.StatusSeeOther)
@@ -82,7 +82,7 @@ func (s *Server) settingsInvitationRevoke(w http.ResponseWriter, r *http.Request
 	if err != nil {
 		return err
 	}
-	if err := s.acct.Revoke(r.Context(), pr.DB(), pr.TenantID, id); err != nil {
+	if err := s.acct.Revoke(r.Context(), *pr, pr.TenantID, id); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/settings?saved=1", http.StatusSeeOther)

@@ -196,7 +196,7 @@ func (s *Server) viewerZone(r *http.Request) *time.Location {
 		return loadZone(defaultZone)
 	}
 	var name string
-	if err := s.db.InReadTx(r.Context(), pr.DB(), func(tx pg.Tx) error {
+	if err := s.db.InReadTx(r.Context(), *pr, func(tx pg.Tx) error {
 		var err error
 		name, err = tx.UserOwnTimezone(r.Context())
 		return err

@@ -1,4 +1,4 @@
-package admin
+package tenantadmin
 
 import (
 	"context"
@@ -253,7 +253,7 @@ func (s *Service) SetFunnel(ctx context.Context, p pg.Principal, tenantID int64,
 // SetTimezone changes the tenant's timezone; the next ETL run recomputes days and hours.
 func (s *Service) SetTimezone(ctx context.Context, p pg.Principal, tenantID int64, tz string) error {
 	tz = strings.TrimSpace(tz)
-	if err := validTimezone(tz); err != nil {
+	if err := ValidTimezone(tz); err != nil {
 		return err
 	}
 	return s.DB.InTx(ctx, p, func(tx pg.Tx) error {
@@ -263,11 +263,4 @@ func (s *Service) SetTimezone(ctx context.Context, p pg.Principal, tenantID int6
 		}
 		return err
 	})
-}
-
-func optString(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
 }

@@ -1,4 +1,4 @@
-package admin
+package staff
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"github.com/geniai/analytics/internal/auth"
 	"github.com/geniai/analytics/internal/dbsqlc"
 	"github.com/geniai/analytics/internal/pg"
+	"github.com/geniai/analytics/internal/tenantadmin"
 )
 
 // SourceInbox is a Chatwoot inbox as the onboarding wizard lists it, with the tenant it is
@@ -59,7 +60,7 @@ func (s *Service) Onboard(ctx context.Context, p pg.Principal, o Onboarding, inb
 		o.Tenant.Inboxes[i] = Inbox{ID: src.ID, AccountID: &acc, Name: src.Name, ChannelType: src.ChannelType}
 	}
 	email := auth.NormalizeEmail(o.AdminEmail)
-	if !emailRE.MatchString(email) {
+	if !tenantadmin.ValidEmail(email) {
 		return out, apperr.New(apperr.Invalid, "E-mail do administrador inválido: %q.", o.AdminEmail)
 	}
 	password := auth.GeneratePassword()

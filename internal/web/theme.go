@@ -5,35 +5,9 @@ import (
 	"net/http"
 	"regexp"
 
-	"github.com/geniai/analytics/internal/apperr"
 	"github.com/geniai/analytics/internal/dbsqlc"
 	"github.com/geniai/analytics/internal/pg"
 )
-
-// healthz says the process is up; it touches nothing else.
-func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	_, _ = w.Write([]byte("ok\n"))
-}
-
-// readyz says whether the database answers and is fully migrated.
-func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	if err := s.db.Ready(r.Context()); err != nil {
-		w.WriteHeader(http.StatusServiceUnavailable)
-		_, _ = fmt.Fprintln(w, apperr.MessageOf(err))
-		return nil
-	}
-	_, _ = w.Write([]byte("ok\n"))
-	return nil
-}
-
-// notFound is the page for any unknown path of a signed-in user.
-func (s *Server) notFound(w http.ResponseWriter, r *http.Request) error {
-	return apperr.New(apperr.NotFound, "Página não encontrada.")
-}
 
 var colorRE = regexp.MustCompile(`^#[0-9A-Fa-f]{6}$`)
 
@@ -49,7 +23,7 @@ func (s *Server) themeCSS(w http.ResponseWriter, r *http.Request) error {
 	primary, secondary := defaultPrimary, defaultSecondary
 	if !pr.IsStaff() {
 		var b dbsqlc.TenantBrandingRow
-		if err := s.db.InReadTx(r.Context(), pr.DB(), func(tx pg.Tx) error {
+		if err := s.db.InReadTx(r.Context(), *pr, func(tx pg.Tx) error {
 			var err error
 			b, err = tx.TenantBranding(r.Context())
 			return err

@@ -1,0 +1,78 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/geniai/analytics/internal/apperr"
+	"github.com/geniai/analytics/internal/staff"
+)
+
+// OnboardView is the onboarding wizard: one page, three parts (tenant, inboxes, first admin).
+type OnboardView struct {
+	StaffPage
+	Inboxes   []staff.SourceInbox
+	SourceErr string
+	Form      map[string]string
+	Chosen    map[int32]bool
+	Timezones []string
+	Zones     []Zone
+	Done      *staff.Onboarded
+}
+
+func (s *Server) onboardView(r *http.Request) OnboardView {
+	v := OnboardView{StaffPage: s.staffPage(r, "admin.onboard"), Form: map[string]string{"timezone": "America/Sao_Paulo"},
+		Chosen: map[int32]bool{}, Timezones: commonTimezones}
+	list, err := s.sourceInboxes(r.Context(), *principalFrom(r))
+	if err != nil {
+		v.SourceErr = apperr.MessageOf(err)
+	}
+	v.Inboxes = list
+	v.Zones, _ = s.Zones(r.Context())
+	return v
+}
+func (s *Server) adminOnboardForm(w http.ResponseWriter, r *http.Request) error {
+	return s.render(w, r, http.StatusOK, "admin_onboard", s.onboardView(r))
+}
+
+// adminOnboard creates the tenant, its inboxes and first admin in one transaction, shows the
+// admin's password once, and starts the first full sync.
+func (s *Server) adminOnboard(w http.ResponseWriter, r *http.Request) error {
+	v := s.onboardView(r)
+	for _, k := range []string{"name", "slug", "timezone", "admin_email", "admin_name"} {
+		v.Form[k] = strings.TrimSpace(r.PostFormValue(k))
+	}
+	v.Form["timezone"] = s.readZone(r.Context(), v.Form["timezone"])
+	in := staff.Onboarding{
+		Tenant:     staff.TenantInput{Name: v.Form["name"], Slug: v.Form["slug"], Timezone: v.Form["timezone"]},
+		AdminEmail: v.Form["admin_email"], AdminName: v.Form["admin_name"],
+	}
+	for _, raw := range r.PostForm["inbox"] {
+		id, err := strconv.ParseInt(raw, 10, 32)
+		if err != nil || id <= 0 {
+			continue
+		}
+		v.Chosen[int32(id)] = true
+		in.Tenant.Inboxes = append(in.Tenant.Inboxes, staff.Inbox{ID: int32(id)})
+	}
+	if v.SourceErr != "" {
+		v.Error = v.SourceErr
+		return s.render(w, r, http.StatusServiceUnavailable, "admin_onboard", v)
+	}
+	done, err := s.staff.Onboard(r.Context(), *principalFrom(r), in, v.Inboxes)
+	if err != nil {
+		if c := apperr.CodeOf(err); c == apperr.Invalid || c == apperr.Conflict {
+			v.Error = apperr.MessageOf(err)
+			return s.render(w, r, statusOf(err), "admin_onboard", v)
+		}
+		return err
+	}
+	id := strconv.FormatInt(done.Tenant.ID, 10)
+	s.keepSecret(r, "tenant:"+id, done.AdminEmail, done.AdminPassword)
+	if err := s.startSync(r, done.Tenant.ID, true); err != nil {
+		s.log.Warn("first sync not started", "tenant_id", done.Tenant.ID, "error", err)
+	}
+	http.Redirect(w, r, "/admin/tenants/"+id+"/welcome", http.StatusSeeOther)
+	return nil
+}
