@@ -1,20 +1,16 @@
 -- name: LoginLookup :one
 -- LoginLookup returns the account behind an e-mail for sign-in (anon only); no row when unknown.
--- locked_seconds (0: not locked) is the lock on the caller's client network; it and checked_at
--- come from the database clock; a missing trial end
--- comes back as the Unix epoch.
+-- locked_seconds (0: not locked) is the lock on the caller's client network, by the database
+-- clock; refusal is app.sign_in_refusal ('': the account may sign in).
 SELECT l.user_id::bigint AS user_id,
        l.tenant_id::bigint AS tenant_id,
        l.role::text AS role,
        l.password_hash::text AS password_hash,
-       l.is_active::boolean AS is_active,
        l.locked_seconds::integer AS locked_seconds,
-       l.tenant_status::text AS tenant_status,
-       coalesce(l.trial_ends_at, 'epoch'::timestamptz)::timestamptz AS trial_ends_at,
+       coalesce(l.refusal, '')::text AS refusal,
        l.tenant_slug::text AS tenant_slug,
        l.tenant_name::text AS tenant_name,
-       l.auth_version::integer AS auth_version,
-       l.checked_at::timestamptz AS checked_at
+       l.auth_version::integer AS auth_version
 FROM app.login_lookup(@email::text, nullif(@ip::text, '')::inet) AS l;
 
 -- name: LoginIPBlocked :one

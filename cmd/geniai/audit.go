@@ -49,7 +49,7 @@ func cmdAudit(ctx context.Context, e *env, args []string) error {
 		}
 		t, err := time.Parse("2006-01-02", d.v)
 		if err != nil {
-			return apperr.New(apperr.Invalid, "data inválida %q: use AAAA-MM-DD", d.v)
+			return apperr.New(apperr.Invalid, "err.cli.date_format", d.v)
 		}
 		t = t.AddDate(0, 0, d.add)
 		*d.dst = &t

@@ -64,7 +64,7 @@ func cmdDBBootstrap(ctx context.Context, e *env, args []string) error {
 	// An empty URL makes pgx read libpq's PG* variables, like psql does.
 	conn, err := pgx.Connect(ctx, e.getenv("ADMIN_DATABASE_URL"))
 	if err != nil {
-		return apperr.Wrap(err, apperr.Unavailable, "não foi possível conectar como administrador (ADMIN_DATABASE_URL ou PGHOST/PGUSER/...): %v", err)
+		return apperr.Wrap(err, apperr.Unavailable, "err.cli.admin_connect", err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	return script.Apply(ctx, conn, func(msg string) { fmt.Fprintln(e.stdout, msg) })

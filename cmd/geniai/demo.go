@@ -53,17 +53,17 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	case "setup":
 		return demoSetup(ctx, e, *url, *o)
 	}
-	return apperr.New(apperr.Invalid, "subcomando desconhecido: demo %s (use chatwoot ou setup)", args[0])
+	return apperr.New(apperr.Invalid, "err.cli.unknown_subcommand_use", "demo", args[0], "chatwoot, setup")
 }
 
 // demoChatwoot creates the demo Chatwoot database contents unless it already has them.
 func demoChatwoot(ctx context.Context, e *env, url string, o chatwoot.Options) error {
 	if url == "" {
-		return apperr.New(apperr.Invalid, "informe --url ou CHATWOOT_ADMIN_URL (o banco de demonstração do Chatwoot)")
+		return apperr.New(apperr.Invalid, "err.cli.demo_url")
 	}
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
-		return apperr.Wrap(err, apperr.Unavailable, "não foi possível conectar ao banco do Chatwoot de demonstração: %v", err)
+		return apperr.Wrap(err, apperr.Unavailable, "err.cli.demo_connect", err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	exists, err := cwsqlc.New(conn).DemoExists(ctx)
@@ -100,7 +100,7 @@ func demoSetup(ctx context.Context, e *env, url string, o chatwoot.Options) erro
 	defer done()
 	sys := pg.System("demo")
 	if e.cfg.ChatwootDatabaseURL == "" {
-		return apperr.New(apperr.Invalid, "falta a variável de ambiente CHATWOOT_DATABASE_URL")
+		return apperr.New(apperr.Invalid, "err.cli.missing_env", "CHATWOOT_DATABASE_URL")
 	}
 	inboxes, err := chatwoot.Inboxes(ctx, e.cfg.ChatwootDatabaseURL)
 	if err != nil {

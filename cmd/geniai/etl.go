@@ -9,6 +9,7 @@ import (
 	"github.com/geniai/analytics/internal/apperr"
 	"github.com/geniai/analytics/internal/dbsqlc"
 	"github.com/geniai/analytics/internal/etl"
+	"github.com/geniai/analytics/internal/locale"
 	"github.com/geniai/analytics/internal/pg"
 )
 
@@ -68,7 +69,7 @@ func cmdETL(ctx context.Context, e *env, args []string) error {
 				fmt.Fprintf(e.stdout, "%s: ignorado, outro processo está carregando este cliente\n", res.Slug)
 			case res.Err != nil:
 				failed++
-				fmt.Fprintf(e.stdout, "%s: FALHOU (execução %d): %s\n", res.Slug, res.RunID, apperr.MessageOf(res.Err))
+				fmt.Fprintf(e.stdout, "%s: FALHOU (execução %d): %s\n", res.Slug, res.RunID, apperr.Message(res.Err, locale.PT))
 			case res.Unchanged:
 				fmt.Fprintf(e.stdout, "%s: ok (execução %d) nada mudou no Chatwoot, em %s\n", res.Slug, res.RunID, res.Duration.Round(time.Millisecond))
 			default:
@@ -78,7 +79,7 @@ func cmdETL(ctx context.Context, e *env, args []string) error {
 			}
 		}
 		if failed > 0 {
-			return apperr.New(apperr.Unavailable, "%d cliente(s) falharam", failed)
+			return apperr.New(apperr.Unavailable, "err.cli.etl_failed", failed)
 		}
 		return nil
 	case "status":
@@ -136,5 +137,5 @@ func cmdETL(ctx context.Context, e *env, args []string) error {
 			return w.Flush()
 		})
 	}
-	return apperr.New(apperr.Invalid, "subcomando desconhecido: etl %s (use run, status ou runs)", args[0])
+	return apperr.New(apperr.Invalid, "err.cli.unknown_subcommand_use", "etl", args[0], "run, status, runs")
 }

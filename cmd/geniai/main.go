@@ -17,6 +17,7 @@ import (
 
 	"github.com/geniai/analytics/internal/apperr"
 	"github.com/geniai/analytics/internal/config"
+	"github.com/geniai/analytics/internal/locale"
 	"github.com/geniai/analytics/internal/pg"
 	"github.com/geniai/analytics/internal/staff"
 	"github.com/geniai/analytics/internal/tenantadmin"
@@ -51,7 +52,7 @@ func register(name, summary string, run func(ctx context.Context, e *env, args [
 }
 
 // errUsage marks bad command-line use; its message has already been printed.
-var errUsage = apperr.New(apperr.Invalid, "uso incorreto")
+var errUsage = apperr.New(apperr.Invalid, "err.cli.usage")
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
@@ -61,11 +62,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	cmd, ok := commands[args[0]]
 	if !ok {
 		usage(stderr)
-		return apperr.New(apperr.Invalid, "comando desconhecido: %s", args[0])
+		return apperr.New(apperr.Invalid, "err.cli.unknown_command", args[0])
 	}
 	cfg, err := config.FromEnv(getenv)
 	if err != nil {
-		return apperr.Wrap(err, apperr.Invalid, "%v", err)
+		return apperr.Wrap(err, apperr.Invalid, "err.cli.config", err)
 	}
 	return cmd.run(ctx, &env{cfg: cfg, getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}, args[1:])
 }
@@ -91,7 +92,7 @@ func exitCode(err error, stderr io.Writer) int {
 		return 0
 	}
 	if err != errUsage {
-		msg := apperr.MessageOf(err)
+		msg := apperr.Message(err, locale.PT) // the command line speaks pt-BR
 		if apperr.CodeOf(err) == apperr.Internal {
 			msg = err.Error()
 		}
@@ -131,7 +132,7 @@ func parse(fs *flag.FlagSet, args []string) error {
 
 func need(name, value string) error {
 	if strings.TrimSpace(value) == "" {
-		return apperr.New(apperr.Invalid, "falta a variável de ambiente %s", name)
+		return apperr.New(apperr.Invalid, "err.cli.missing_env", name)
 	}
 	return nil
 }

@@ -77,7 +77,7 @@ func TestCLIBadInput(t *testing.T) {
 		{"", []string{"tenant", "create", "--slug", "tz", "--name", "X", "--timezone", "Mars/Base"}, "Fuso horário"},
 		{"", []string{"tenant", "create", "--slug", "inbox", "--name", "X", "--inbox", "7"}, "já está vinculada"},
 		{"", []string{"tenant", "create", "--slug", "inbox2", "--name", "X", "--inbox", "8", "--inbox", "7"}, "já está vinculada"},
-		{"", []string{"tenant", "create", "--slug", "noname", "--name", " "}, "Informe o nome"},
+		{"", []string{"tenant", "create", "--slug", "noname", "--name", " "}, "Informe um nome"},
 		{"", []string{"tenant", "create", "--slug", "x", "--name", "X", "--inbox", "abc"}, "inválida"},
 		{"", []string{"user", "create", "--tenant", "nope", "--email", "a@b.test", "--role", "client"}, "não encontrado"},
 		{"", []string{"user", "create", "--tenant", "taken", "--email", "a@b.test", "--role", "boss"}, "Papel"},

@@ -49,7 +49,7 @@ func cmdTenant(ctx context.Context, e *env, args []string) error {
 	case "funnel":
 		return tenantFunnel(ctx, e, args)
 	}
-	return apperr.New(apperr.Invalid, "subcomando desconhecido: tenant %s", sub)
+	return apperr.New(apperr.Invalid, "err.cli.unknown_subcommand", "tenant", sub)
 }
 
 // inboxFlag collects repeated --inbox ID values.
@@ -71,13 +71,13 @@ func (f *inboxFlag) Set(v string) error {
 func tenantBySlug(ctx context.Context, svc *services, slug string) (dbsqlc.AppTenant, error) {
 	var t dbsqlc.AppTenant
 	if slug == "" {
-		return t, apperr.New(apperr.Invalid, "informe --slug")
+		return t, apperr.New(apperr.Invalid, "err.cli.need_flag", "--slug")
 	}
 	err := svc.db.InReadTx(ctx, cli, func(tx pg.Tx) error {
 		var err error
 		t, err = tx.TenantGetBySlug(ctx, slug)
 		if pg.IsNoRows(err) || err == nil && t.IsPlatform {
-			return apperr.New(apperr.NotFound, "Cliente %q não encontrado.", slug)
+			return apperr.New(apperr.NotFound, "err.tenant.not_found_slug", slug)
 		}
 		return err
 	})
@@ -228,7 +228,7 @@ func tenantUpdate(ctx context.Context, e *env, args []string) error {
 		if set(fs, "trial-ends") {
 			d, err := time.Parse("2006-01-02", *trial)
 			if err != nil {
-				return apperr.New(apperr.Invalid, "--trial-ends inválido: use AAAA-MM-DD")
+				return apperr.New(apperr.Invalid, "err.cli.trial_ends_format")
 			}
 			edit.TrialEndsAt = &d
 		}
@@ -259,7 +259,7 @@ func tenantInbox(ctx context.Context, e *env, sub string, args []string) error {
 		return err
 	}
 	if len(inboxes) != 1 {
-		return apperr.New(apperr.Invalid, "informe uma --inbox")
+		return apperr.New(apperr.Invalid, "err.cli.need_one_inbox")
 	}
 	return withTenant(ctx, e, *slug, func(svc *services, t dbsqlc.AppTenant) error {
 		if sub == "inbox-remove" {

@@ -49,7 +49,7 @@ func cmdUser(ctx context.Context, e *env, args []string) error {
 	case "update", "unlock":
 		return userUpdate(ctx, e, sub, args)
 	}
-	return apperr.New(apperr.Invalid, "subcomando desconhecido: user %s", sub)
+	return apperr.New(apperr.Invalid, "err.cli.unknown_subcommand", "user", sub)
 }
 
 func userCreate(ctx context.Context, e *env, args []string) error {
@@ -64,7 +64,7 @@ func userCreate(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if in.TenantSlug == "" || in.Email == "" || in.Role == "" {
-		return apperr.New(apperr.Invalid, "informe --tenant, --email e --role")
+		return apperr.New(apperr.Invalid, "err.cli.user_create_flags")
 	}
 	if *fromStdin {
 		pw, err := readPassword(e.stdin)
@@ -72,7 +72,7 @@ func userCreate(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		if pw == "" {
-			return apperr.New(apperr.Invalid, "a entrada padrão não trouxe uma senha")
+			return apperr.New(apperr.Invalid, "err.cli.stdin_no_password")
 		}
 		in.Password = pw
 	}
@@ -101,7 +101,7 @@ func userSetPassword(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if *email == "" {
-		return apperr.New(apperr.Invalid, "informe --email")
+		return apperr.New(apperr.Invalid, "err.cli.need_flag", "--email")
 	}
 	pw := ""
 	if *fromStdin {
@@ -110,7 +110,7 @@ func userSetPassword(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		if pw == "" {
-			return apperr.New(apperr.Invalid, "a entrada padrão não trouxe uma senha")
+			return apperr.New(apperr.Invalid, "err.cli.stdin_no_password")
 		}
 	}
 	svc, closeDB, err := openServices(ctx, e)
@@ -192,7 +192,7 @@ func userUpdate(ctx context.Context, e *env, sub string, args []string) error {
 		}
 	}
 	if u == nil {
-		return apperr.New(apperr.NotFound, "Usuário %q não encontrado.", *email)
+		return apperr.New(apperr.NotFound, "err.user.not_found_email", *email)
 	}
 	if sub == "unlock" {
 		return done(e, svc.staff.UnlockUser(ctx, cli, u.ID), "%s desbloqueado", u.Email)

@@ -252,10 +252,8 @@ CREATE TABLE analytics.conversations (
     waiting_due_at timestamp with time zone,
     window_closes_at timestamp with time zone,
     CONSTRAINT conversations_bot_messages_check CHECK ((bot_messages >= 0)),
-    CONSTRAINT conversations_check CHECK (((NOT is_visit) OR is_lead)),
-    CONSTRAINT conversations_check1 CHECK (((NOT is_converted) OR is_visit)),
-    CONSTRAINT conversations_check2 CHECK ((resolved OR (resolution_seconds IS NULL))),
     CONSTRAINT conversations_contact_messages_check CHECK ((contact_messages >= 0)),
+    CONSTRAINT conversations_converted_is_visit CHECK (((NOT is_converted) OR is_visit)),
     CONSTRAINT conversations_created_dow_check CHECK (((created_dow >= 0) AND (created_dow <= 6))),
     CONSTRAINT conversations_created_hour_check CHECK (((created_hour >= 0) AND (created_hour <= 23))),
     CONSTRAINT conversations_csat_rating_check CHECK (((csat_rating >= 1) AND (csat_rating <= 5))),
@@ -265,7 +263,9 @@ CREATE TABLE analytics.conversations (
     CONSTRAINT conversations_priority_check CHECK (((priority >= 0) AND (priority <= 3))),
     CONSTRAINT conversations_private_notes_check CHECK ((private_notes >= 0)),
     CONSTRAINT conversations_resolution_seconds_check CHECK ((resolution_seconds >= (0)::double precision)),
-    CONSTRAINT conversations_status_check CHECK (((status >= 0) AND (status <= 3)))
+    CONSTRAINT conversations_resolution_when_resolved CHECK ((resolved OR (resolution_seconds IS NULL))),
+    CONSTRAINT conversations_status_check CHECK (((status >= 0) AND (status <= 3))),
+    CONSTRAINT conversations_visit_is_lead CHECK (((NOT is_visit) OR is_lead))
 );
 
 ALTER TABLE ONLY analytics.conversations FORCE ROW LEVEL SECURITY;
@@ -996,7 +996,7 @@ CREATE TABLE analytics.daily_hist (
     metric smallint NOT NULL,
     buckets smallint[] NOT NULL,
     counts integer[] NOT NULL,
-    CONSTRAINT daily_hist_check CHECK (((cardinality(buckets) = cardinality(counts)) AND (cardinality(counts) > 0))),
+    CONSTRAINT daily_hist_buckets_match_counts CHECK (((cardinality(buckets) = cardinality(counts)) AND (cardinality(counts) > 0))),
     CONSTRAINT daily_hist_metric_check CHECK (((metric >= 1) AND (metric <= 9)))
 );
 
@@ -1215,8 +1215,8 @@ CREATE TABLE analytics.tenant_daily_hist (
     buckets smallint[] NOT NULL,
     counts integer[] NOT NULL,
     by_inbox bytea,
+    CONSTRAINT tenant_daily_hist_buckets_match_counts CHECK (((cardinality(buckets) = cardinality(counts)) AND (cardinality(counts) > 0))),
     CONSTRAINT tenant_daily_hist_by_inbox_check CHECK (((by_inbox IS NULL) OR ((metric = ANY (ARRAY[1, 5])) AND ((length(by_inbox) % 10) = 0)))),
-    CONSTRAINT tenant_daily_hist_check CHECK (((cardinality(buckets) = cardinality(counts)) AND (cardinality(counts) > 0))),
     CONSTRAINT tenant_daily_hist_metric_check CHECK (((metric >= 1) AND (metric <= 9)))
 );
 ALTER TABLE ONLY analytics.tenant_daily_hist ALTER COLUMN by_inbox SET STORAGE EXTERNAL;
@@ -1575,7 +1575,7 @@ CREATE POLICY alerts_etl_all ON analytics.alerts TO geniai_etl USING ((tenant_id
 -- Name: alerts alerts_staff_read; Type: POLICY; Schema: analytics; Owner: geniai_owner
 --
 
-CREATE POLICY alerts_staff_read ON analytics.alerts FOR SELECT TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = ANY (ARRAY['super_admin'::text, 'support'::text])));
+CREATE POLICY alerts_staff_read ON analytics.alerts FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
 
 --
 -- Name: conversations; Type: ROW SECURITY; Schema: analytics; Owner: geniai_owner
@@ -1593,7 +1593,7 @@ CREATE POLICY conversations_etl_all ON analytics.conversations TO geniai_etl USI
 -- Name: conversations conversations_staff_read; Type: POLICY; Schema: analytics; Owner: geniai_owner
 --
 
-CREATE POLICY conversations_staff_read ON analytics.conversations FOR SELECT TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = ANY (ARRAY['super_admin'::text, 'support'::text])));
+CREATE POLICY conversations_staff_read ON analytics.conversations FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
 
 --
 -- Name: conversations conversations_tenant_read; Type: POLICY; Schema: analytics; Owner: geniai_owner
@@ -1617,7 +1617,7 @@ CREATE POLICY daily_hist_etl_all ON analytics.daily_hist TO geniai_etl USING ((t
 -- Name: daily_hist daily_hist_staff_read; Type: POLICY; Schema: analytics; Owner: geniai_owner
 --
 
-CREATE POLICY daily_hist_staff_read ON analytics.daily_hist FOR SELECT TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = ANY (ARRAY['super_admin'::text, 'support'::text])));
+CREATE POLICY daily_hist_staff_read ON analytics.daily_hist FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
 
 --
 -- Name: daily_hist daily_hist_tenant_read; Type: POLICY; Schema: analytics; Owner: geniai_owner
@@ -1641,7 +1641,7 @@ CREATE POLICY daily_labels_etl_all ON analytics.daily_labels TO geniai_etl USING
 -- Name: daily_labels daily_labels_staff_read; Type: POLICY; Schema: analytics; Owner: geniai_owner
 --
 
-CREATE POLICY daily_labels_staff_read ON analytics.daily_labels FOR SELECT TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = ANY (ARRAY['super_admin'::text, 'support'::text])));
+CREATE POLICY daily_labels_staff_read ON analytics.daily_labels FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
 
 --
 -- Name: daily_labels daily_labels_tenant_read; Type: POLICY; Schema: analytics; Owner: geniai_owner
@@ -1665,7 +1665,7 @@ CREATE POLICY daily_stats_etl_all ON analytics.daily_stats TO geniai_etl USING (
 -- Name: daily_stats daily_stats_staff_read; Type: POLICY; Schema: analytics; Owner: geniai_owner
 --
 
-CREATE POLICY daily_stats_staff_read ON analytics.daily_stats FOR SELECT TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = ANY (ARRAY['super_admin'::text, 'support'::text])));
+CREATE POLICY daily_stats_staff_read ON analytics.daily_stats FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
 
 --
 -- Name: daily_stats daily_stats_tenant_read; Type: POLICY; Schema: analytics; Owner: geniai_owner
@@ -1689,7 +1689,7 @@ CREATE POLICY inboxes_etl_all ON analytics.inboxes TO geniai_etl USING ((tenant_
 -- Name: inboxes inboxes_staff_read; Type: POLICY; Schema: analytics; Owner: geniai_owner
 --
 
-CREATE POLICY inboxes_staff_read ON analytics.inboxes FOR SELECT TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = ANY (ARRAY['super_admin'::text, 'support'::text])));
+CREATE POLICY inboxes_staff_read ON analytics.inboxes FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
 
 --
 -- Name: inboxes inboxes_tenant_read; Type: POLICY; Schema: analytics; Owner: geniai_owner
@@ -1713,7 +1713,7 @@ CREATE POLICY tenant_daily_hist_etl_all ON analytics.tenant_daily_hist TO geniai
 -- Name: tenant_daily_hist tenant_daily_hist_staff_read; Type: POLICY; Schema: analytics; Owner: geniai_owner
 --
 
-CREATE POLICY tenant_daily_hist_staff_read ON analytics.tenant_daily_hist FOR SELECT TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = ANY (ARRAY['super_admin'::text, 'support'::text])));
+CREATE POLICY tenant_daily_hist_staff_read ON analytics.tenant_daily_hist FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
 
 --
 -- Name: tenant_daily_hist tenant_daily_hist_tenant_read; Type: POLICY; Schema: analytics; Owner: geniai_owner
@@ -1737,7 +1737,7 @@ CREATE POLICY tenant_daily_labels_etl_all ON analytics.tenant_daily_labels TO ge
 -- Name: tenant_daily_labels tenant_daily_labels_staff_read; Type: POLICY; Schema: analytics; Owner: geniai_owner
 --
 
-CREATE POLICY tenant_daily_labels_staff_read ON analytics.tenant_daily_labels FOR SELECT TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = ANY (ARRAY['super_admin'::text, 'support'::text])));
+CREATE POLICY tenant_daily_labels_staff_read ON analytics.tenant_daily_labels FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
 
 --
 -- Name: tenant_daily_labels tenant_daily_labels_tenant_read; Type: POLICY; Schema: analytics; Owner: geniai_owner
@@ -1761,7 +1761,7 @@ CREATE POLICY tenant_daily_stats_etl_all ON analytics.tenant_daily_stats TO geni
 -- Name: tenant_daily_stats tenant_daily_stats_staff_read; Type: POLICY; Schema: analytics; Owner: geniai_owner
 --
 
-CREATE POLICY tenant_daily_stats_staff_read ON analytics.tenant_daily_stats FOR SELECT TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = ANY (ARRAY['super_admin'::text, 'support'::text])));
+CREATE POLICY tenant_daily_stats_staff_read ON analytics.tenant_daily_stats FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
 
 --
 -- Name: tenant_daily_stats tenant_daily_stats_tenant_read; Type: POLICY; Schema: analytics; Owner: geniai_owner
@@ -1785,7 +1785,7 @@ CREATE POLICY transcripts_etl_all ON analytics.transcripts TO geniai_etl USING (
 -- Name: transcripts transcripts_staff_read; Type: POLICY; Schema: analytics; Owner: geniai_owner
 --
 
-CREATE POLICY transcripts_staff_read ON analytics.transcripts FOR SELECT TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = ANY (ARRAY['super_admin'::text, 'support'::text])));
+CREATE POLICY transcripts_staff_read ON analytics.transcripts FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
 
 --
 -- Name: transcripts transcripts_tenant_read; Type: POLICY; Schema: analytics; Owner: geniai_owner

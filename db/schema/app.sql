@@ -50,7 +50,7 @@ CREATE FUNCTION app.alert_mail_info(p_tenant_id bigint, p_mail_id bigint) RETURN
     FROM app.mail_outbox m
     WHERE m.tenant_id = p_tenant_id AND m.id = p_mail_id
       AND ((app.current_tenant_id() = p_tenant_id AND app.current_app_role() = 'admin')
-           OR app.current_app_role() IN ('super_admin', 'support'))
+           OR app.is_staff(app.current_app_role()))
 $$;
 
 
@@ -236,10 +236,10 @@ BEGIN
         RAISE EXCEPTION 'invitation link invalid, used or expired' USING ERRCODE = 'invalid_authorization_specification';
     END IF;
     IF EXISTS (SELECT FROM app.users u WHERE u.email = v_inv.email) THEN
-        RAISE EXCEPTION 'that e-mail already has an account' USING ERRCODE = 'unique_violation', CONSTRAINT = 'users_email_key';
+        RAISE EXCEPTION 'that e-mail already has an account' USING ERRCODE = 'unique_violation', CONSTRAINT = 'users_email_unique';
     END IF;
     IF NOT EXISTS (SELECT FROM app.tenants t WHERE t.id = v_inv.tenant_id
-                   AND (t.status = 'active' OR (t.status = 'trial' AND t.trial_ends_at > pg_catalog.now()))) THEN
+                   AND app.sign_in_refusal(true, t.status, t.trial_ends_at) IS NULL) THEN
         RAISE EXCEPTION 'tenant may not sign in' USING ERRCODE = 'invalid_authorization_specification';
     END IF;
     INSERT INTO app.users (tenant_id, email, password_hash, full_name, role, language)
@@ -309,10 +309,10 @@ BEGIN
     SELECT u.tenant_id INTO v_other FROM app.users u WHERE u.email = v_email;
     IF FOUND AND v_other = p_tenant_id THEN
         RAISE EXCEPTION 'this tenant already has a user with that e-mail'
-            USING ERRCODE = 'unique_violation', CONSTRAINT = 'users_email_key';
+            USING ERRCODE = 'unique_violation', CONSTRAINT = 'users_email_unique';
     END IF;
     v_held := FOUND;
-    IF (SELECT t.is_platform FROM app.tenants t WHERE t.id = p_tenant_id) IS DISTINCT FROM (p_role IN ('super_admin', 'support')) THEN
+    IF (SELECT t.is_platform FROM app.tenants t WHERE t.id = p_tenant_id) IS DISTINCT FROM app.is_staff(p_role) THEN
         RAISE EXCEPTION 'role % is not allowed in this tenant', p_role
             USING ERRCODE = 'check_violation', CONSTRAINT = 'users_role_matches_tenant';
     END IF;
@@ -459,6 +459,23 @@ ALTER FUNCTION app.invitation_revoke(p_tenant_id bigint, p_id bigint) OWNER TO g
 --
 
 COMMENT ON FUNCTION app.invitation_revoke(p_tenant_id bigint, p_id bigint) IS 'Withdraws a pending invitation and cancels its queued e-mail; false when there is none for the caller.';
+
+--
+-- Name: is_staff(text); Type: FUNCTION; Schema: app; Owner: geniai_owner
+--
+
+CREATE FUNCTION app.is_staff(p_role text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT p_role IN ('super_admin', 'support') $$;
+
+
+ALTER FUNCTION app.is_staff(p_role text) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION is_staff(p_role text); Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION app.is_staff(p_role text) IS 'The one definition of GeniAI staff: the app roles super_admin and support. Policies call it on app.current_app_role().';
 
 --
 -- Name: is_valid_regex(text); Type: FUNCTION; Schema: app; Owner: geniai_owner
@@ -744,13 +761,13 @@ COMMENT ON FUNCTION app.login_locked_until(p_email text, p_ip inet) IS 'Internal
 -- Name: login_lookup(text, inet); Type: FUNCTION; Schema: app; Owner: geniai_owner
 --
 
-CREATE FUNCTION app.login_lookup(p_email text, p_ip inet) RETURNS TABLE(user_id bigint, tenant_id bigint, role text, password_hash text, is_active boolean, locked_seconds integer, tenant_status text, trial_ends_at timestamp with time zone, tenant_slug text, tenant_name text, auth_version integer, checked_at timestamp with time zone)
+CREATE FUNCTION app.login_lookup(p_email text, p_ip inet) RETURNS TABLE(user_id bigint, tenant_id bigint, role text, password_hash text, locked_seconds integer, refusal text, tenant_slug text, tenant_name text, auth_version integer)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    SELECT u.id, u.tenant_id, u.role, u.password_hash, u.is_active,
+    SELECT u.id, u.tenant_id, u.role, u.password_hash,
            app.login_retry_seconds(app.login_locked_until(p_email, p_ip)),
-           t.status, t.trial_ends_at, t.slug, t.name, u.auth_version, pg_catalog.now()
+           app.sign_in_refusal(u.is_active, t.status, t.trial_ends_at), t.slug, t.name, u.auth_version
     FROM app.users u
     JOIN app.tenants t ON t.id = u.tenant_id
     WHERE u.email = pg_catalog.lower(pg_catalog.btrim(p_email))
@@ -763,7 +780,7 @@ ALTER FUNCTION app.login_lookup(p_email text, p_ip inet) OWNER TO geniai_owner;
 -- Name: FUNCTION login_lookup(p_email text, p_ip inet); Type: COMMENT; Schema: app; Owner: geniai_owner
 --
 
-COMMENT ON FUNCTION app.login_lookup(p_email text, p_ip inet) IS 'Sign-in: the account behind an e-mail (with its bcrypt hash, its lock on the caller''s network and tenant status by the database clock), or no row.';
+COMMENT ON FUNCTION app.login_lookup(p_email text, p_ip inet) IS 'Sign-in: the account behind an e-mail (with its bcrypt hash, its lock on the caller''s network and app.sign_in_refusal, by the database clock), or no row.';
 
 --
 -- Name: login_network(inet); Type: FUNCTION; Schema: app; Owner: geniai_owner
@@ -971,7 +988,7 @@ CREATE FUNCTION app.login_watch(p_limit integer) RETURNS TABLE(user_id bigint, t
         FROM app.users u
         JOIN app.login_failures f ON f.email_hash = app.login_email_hash(u.email)
         WHERE f.last_failure_at >= pg_catalog.now() - interval '24 hours'
-          AND app.current_app_role() IN ('super_admin', 'support')
+          AND app.is_staff(app.current_app_role())
         GROUP BY u.id, u.tenant_id, u.email
     )
     SELECT w.id, w.tenant_id, w.email, w.failures, w.networks, w.locked_networks, w.locked_until,
@@ -1194,8 +1211,7 @@ CREATE FUNCTION app.mail_recipient_ok(p_user_id bigint) RETURNS boolean
     AS $$
     SELECT p_user_id IS NULL OR EXISTS (
         SELECT FROM app.users u JOIN app.tenants t ON t.id = u.tenant_id
-        WHERE u.id = p_user_id AND u.is_active
-          AND (t.status = 'active' OR (t.status = 'trial' AND t.trial_ends_at > pg_catalog.now())))
+        WHERE u.id = p_user_id AND app.sign_in_refusal(u.is_active, t.status, t.trial_ends_at) IS NULL)
 $$;
 
 
@@ -1414,8 +1430,7 @@ BEGIN
     FROM app.users u
     JOIN app.tenants t ON t.id = u.tenant_id
     LEFT JOIN app.tenant_settings s ON s.tenant_id = u.tenant_id
-    WHERE u.email = v_email AND u.is_active
-      AND (t.status = 'active' OR (t.status = 'trial' AND t.trial_ends_at > v_now));
+    WHERE u.email = v_email AND app.sign_in_refusal(u.is_active, t.status, t.trial_ends_at) IS NULL;
     v_found := FOUND;
     IF NOT v_found OR v_mailn > 3 THEN
         IF v_found THEN
@@ -1458,11 +1473,9 @@ CREATE FUNCTION app.principal_check(p_user_id bigint, p_auth_version integer) RE
     AS $$
     SELECT u.id, u.tenant_id, u.email, u.full_name, u.role, u.is_active, u.auth_version,
            t.status, t.trial_ends_at, t.slug, t.name, t.is_platform,
-           u.is_active
+           app.sign_in_refusal(u.is_active, t.status, t.trial_ends_at) IS NULL
            AND u.auth_version = p_auth_version
            AND u.tenant_id = app.current_tenant_id()
-           AND (t.status = 'active'
-                OR (t.status = 'trial' AND t.trial_ends_at > pg_catalog.now()))
     FROM app.users u
     JOIN app.tenants t ON t.id = u.tenant_id
     WHERE u.id = p_user_id
@@ -1771,6 +1784,32 @@ ALTER FUNCTION app.session_touch(p_token_hash text, p_ip inet, p_user_agent text
 COMMENT ON FUNCTION app.session_touch(p_token_hash text, p_ip inet, p_user_agent text) IS 'Records activity (time, IP, browser) on a session of the context user, at most once a minute.';
 
 --
+-- Name: sign_in_refusal(boolean, text, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: geniai_owner
+--
+
+CREATE FUNCTION app.sign_in_refusal(p_is_active boolean, p_tenant_status text, p_trial_ends_at timestamp with time zone) RETURNS text
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+    SELECT CASE
+        WHEN NOT p_is_active THEN 'inactive'
+        WHEN p_tenant_status = 'active' THEN NULL
+        WHEN p_tenant_status = 'trial' AND p_trial_ends_at > pg_catalog.now() THEN NULL
+        WHEN p_tenant_status = 'trial' THEN 'trial_ended'
+        WHEN p_tenant_status IN ('suspended', 'cancelled') THEN p_tenant_status
+        ELSE 'not_active'
+    END
+$$;
+
+
+ALTER FUNCTION app.sign_in_refusal(p_is_active boolean, p_tenant_status text, p_trial_ends_at timestamp with time zone) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION sign_in_refusal(p_is_active boolean, p_tenant_status text, p_trial_ends_at timestamp with time zone); Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION app.sign_in_refusal(p_is_active boolean, p_tenant_status text, p_trial_ends_at timestamp with time zone) IS 'The one rule of who may sign in and stay signed in: NULL when the user is active and the tenant active or in an unexpired trial (database clock); otherwise why not: inactive, suspended, cancelled, trial_ended, not_active. Used by app.login_lookup, app.principal_check, app.invitation_accept, app.password_reset_request and app.mail_recipient_ok.';
+
+--
 -- Name: tenant_set_timezone(bigint, text); Type: FUNCTION; Schema: app; Owner: geniai_owner
 --
 
@@ -2062,7 +2101,7 @@ BEGIN
     IF platform IS NULL THEN
         RETURN NEW; -- the foreign key reports the unknown tenant
     END IF;
-    IF platform <> (NEW.role IN ('super_admin', 'support')) THEN
+    IF platform <> app.is_staff(NEW.role) THEN
         RAISE EXCEPTION 'role % is not allowed in this tenant', NEW.role
             USING ERRCODE = 'check_violation', CONSTRAINT = 'users_role_matches_tenant';
     END IF;
@@ -2101,15 +2140,15 @@ CREATE TABLE app.tenant_settings (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     sla_seconds integer DEFAULT 300 NOT NULL,
     lead_exclusion_labels text[] DEFAULT '{}'::text[] NOT NULL,
-    CONSTRAINT tenant_settings_converted_regex_check CHECK (app.is_valid_regex(converted_regex)),
-    CONSTRAINT tenant_settings_default_period_days_check CHECK ((default_period_days = ANY (ARRAY[1, 7, 30, 90, 365]))),
-    CONSTRAINT tenant_settings_display_name_check CHECK ((length(display_name) <= 120)),
-    CONSTRAINT tenant_settings_lead_regex_check CHECK (app.is_valid_regex(lead_regex)),
-    CONSTRAINT tenant_settings_logo_url_check CHECK (((logo_url ~ '^https?://[^\s"''<>]+$'::text) AND (length(logo_url) <= 500))),
-    CONSTRAINT tenant_settings_primary_color_check CHECK ((primary_color ~ '^#[0-9A-Fa-f]{6}$'::text)),
-    CONSTRAINT tenant_settings_secondary_color_check CHECK ((secondary_color ~ '^#[0-9A-Fa-f]{6}$'::text)),
-    CONSTRAINT tenant_settings_sla_seconds_check CHECK (((sla_seconds >= 60) AND (sla_seconds <= 604800))),
-    CONSTRAINT tenant_settings_visit_regex_check CHECK (app.is_valid_regex(visit_regex))
+    CONSTRAINT tenant_settings_converted_regex_valid CHECK (app.is_valid_regex(converted_regex)),
+    CONSTRAINT tenant_settings_default_period_known CHECK ((default_period_days = ANY (ARRAY[1, 7, 30, 90, 365]))),
+    CONSTRAINT tenant_settings_display_name_length CHECK ((length(display_name) <= 120)),
+    CONSTRAINT tenant_settings_lead_regex_valid CHECK (app.is_valid_regex(lead_regex)),
+    CONSTRAINT tenant_settings_logo_url_format CHECK (((logo_url ~ '^https?://[^\s"''<>]+$'::text) AND (length(logo_url) <= 500))),
+    CONSTRAINT tenant_settings_primary_color_format CHECK ((primary_color ~ '^#[0-9A-Fa-f]{6}$'::text)),
+    CONSTRAINT tenant_settings_secondary_color_format CHECK ((secondary_color ~ '^#[0-9A-Fa-f]{6}$'::text)),
+    CONSTRAINT tenant_settings_sla_seconds_range CHECK (((sla_seconds >= 60) AND (sla_seconds <= 604800))),
+    CONSTRAINT tenant_settings_visit_regex_valid CHECK (app.is_valid_regex(visit_regex))
 );
 
 ALTER TABLE ONLY app.tenant_settings FORCE ROW LEVEL SECURITY;
@@ -2183,7 +2222,7 @@ CREATE TABLE app.alert_attempts (
     finished_at timestamp with time zone,
     http_status integer,
     error text,
-    CONSTRAINT alert_attempts_attempt_check CHECK ((attempt >= 1))
+    CONSTRAINT alert_attempts_attempt_positive CHECK ((attempt >= 1))
 );
 
 ALTER TABLE ONLY app.alert_attempts FORCE ROW LEVEL SECURITY;
@@ -2219,11 +2258,11 @@ CREATE TABLE app.alert_deliveries (
     last_error text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     delivered_at timestamp with time zone,
-    CONSTRAINT alert_deliveries_attempts_check CHECK ((attempts >= 0)),
-    CONSTRAINT alert_deliveries_channel_check CHECK ((channel = ANY (ARRAY['email'::text, 'webhook'::text]))),
-    CONSTRAINT alert_deliveries_max_attempts_check CHECK (((max_attempts >= 1) AND (max_attempts <= 50))),
+    CONSTRAINT alert_deliveries_attempts_nonnegative CHECK ((attempts >= 0)),
+    CONSTRAINT alert_deliveries_channel_known CHECK ((channel = ANY (ARRAY['email'::text, 'webhook'::text]))),
+    CONSTRAINT alert_deliveries_max_attempts_range CHECK (((max_attempts >= 1) AND (max_attempts <= 50))),
     CONSTRAINT alert_deliveries_payload CHECK (((channel = 'webhook'::text) = (payload IS NOT NULL))),
-    CONSTRAINT alert_deliveries_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'sending'::text, 'delivered'::text, 'failed'::text])))
+    CONSTRAINT alert_deliveries_status_known CHECK ((status = ANY (ARRAY['queued'::text, 'sending'::text, 'delivered'::text, 'failed'::text])))
 );
 
 ALTER TABLE ONLY app.alert_deliveries FORCE ROW LEVEL SECURITY;
@@ -2280,9 +2319,9 @@ CREATE TABLE app.alert_settings (
     webhook_url text,
     webhook_secret text NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT alert_settings_email_to_check CHECK (((cardinality(email_to) <= 20) AND app.alert_emails_valid(email_to))),
-    CONSTRAINT alert_settings_webhook_secret_check CHECK ((webhook_secret ~ '^[0-9a-f]{64}$'::text)),
-    CONSTRAINT alert_settings_webhook_url_check CHECK (((webhook_url ~ '^https://[^\s/?#@]+(/[^\s]*)?$'::text) AND (length(webhook_url) <= 500)))
+    CONSTRAINT alert_settings_emails_valid CHECK (((cardinality(email_to) <= 20) AND app.alert_emails_valid(email_to))),
+    CONSTRAINT alert_settings_webhook_secret_format CHECK ((webhook_secret ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT alert_settings_webhook_url_format CHECK (((webhook_url ~ '^https://[^\s/?#@]+(/[^\s]*)?$'::text) AND (length(webhook_url) <= 500)))
 );
 
 ALTER TABLE ONLY app.alert_settings FORCE ROW LEVEL SECURITY;
@@ -2332,7 +2371,7 @@ CREATE TABLE app.digest_deliveries (
     scheduled_for timestamp with time zone NOT NULL,
     mail_id bigint,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT digest_deliveries_check CHECK ((period_end >= period_start))
+    CONSTRAINT digest_deliveries_period_ordered CHECK ((period_end >= period_start))
 );
 
 ALTER TABLE ONLY app.digest_deliveries FORCE ROW LEVEL SECURITY;
@@ -2366,10 +2405,10 @@ CREATE TABLE app.digest_subscriptions (
     unsubscribe_key text DEFAULT encode(sha256(convert_to(((gen_random_uuid())::text || (gen_random_uuid())::text), 'UTF8'::name)), 'hex'::text) NOT NULL,
     created_by bigint,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT digest_subscriptions_frequency_check CHECK ((frequency = ANY (ARRAY['daily'::text, 'weekly'::text, 'monthly'::text]))),
-    CONSTRAINT digest_subscriptions_hour_check CHECK (((hour >= 0) AND (hour <= 23))),
-    CONSTRAINT digest_subscriptions_unsubscribe_key_check CHECK ((unsubscribe_key ~ '^[0-9a-f]{64}$'::text)),
-    CONSTRAINT digest_subscriptions_weekday_check CHECK (((weekday >= 1) AND (weekday <= 7)))
+    CONSTRAINT digest_subscriptions_frequency_known CHECK ((frequency = ANY (ARRAY['daily'::text, 'weekly'::text, 'monthly'::text]))),
+    CONSTRAINT digest_subscriptions_hour_range CHECK (((hour >= 0) AND (hour <= 23))),
+    CONSTRAINT digest_subscriptions_unsubscribe_key_format CHECK ((unsubscribe_key ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT digest_subscriptions_weekday_range CHECK (((weekday >= 1) AND (weekday <= 7)))
 );
 
 ALTER TABLE ONLY app.digest_subscriptions FORCE ROW LEVEL SECURITY;
@@ -2439,11 +2478,11 @@ CREATE TABLE app.invitations (
     user_id bigint,
     revoked_at timestamp with time zone,
     held boolean DEFAULT false NOT NULL,
-    CONSTRAINT invitations_email_check CHECK (((email = lower(email)) AND (email ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'::text) AND (length(email) <= 254))),
-    CONSTRAINT invitations_full_name_check CHECK ((length(full_name) <= 120)),
-    CONSTRAINT invitations_language_check CHECK ((language = ANY (ARRAY['pt-BR'::text, 'en'::text]))),
-    CONSTRAINT invitations_role_check CHECK ((role = ANY (ARRAY['client'::text, 'admin'::text, 'super_admin'::text, 'support'::text]))),
-    CONSTRAINT invitations_token_hash_check CHECK ((length(token_hash) = 32))
+    CONSTRAINT invitations_email_format CHECK (((email = lower(email)) AND (email ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'::text) AND (length(email) <= 254))),
+    CONSTRAINT invitations_full_name_length CHECK ((length(full_name) <= 120)),
+    CONSTRAINT invitations_language_known CHECK ((language = ANY (ARRAY['pt-BR'::text, 'en'::text]))),
+    CONSTRAINT invitations_role_known CHECK ((role = ANY (ARRAY['client'::text, 'admin'::text, 'super_admin'::text, 'support'::text]))),
+    CONSTRAINT invitations_token_hash_length CHECK ((length(token_hash) = 32))
 );
 
 ALTER TABLE ONLY app.invitations FORCE ROW LEVEL SECURITY;
@@ -2499,9 +2538,9 @@ CREATE TABLE app.login_failures (
     locked_until timestamp with time zone,
     lockout_count integer DEFAULT 0 NOT NULL,
     last_failure_at timestamp with time zone NOT NULL,
-    CONSTRAINT login_failures_email_hash_check CHECK ((length(email_hash) = 32)),
-    CONSTRAINT login_failures_failed_attempts_check CHECK ((failed_attempts >= 0)),
-    CONSTRAINT login_failures_lockout_count_check CHECK ((lockout_count >= 0))
+    CONSTRAINT login_failures_email_hash_length CHECK ((length(email_hash) = 32)),
+    CONSTRAINT login_failures_failed_attempts_nonnegative CHECK ((failed_attempts >= 0)),
+    CONSTRAINT login_failures_lockout_count_nonnegative CHECK ((lockout_count >= 0))
 );
 
 ALTER TABLE ONLY app.login_failures FORCE ROW LEVEL SECURITY;
@@ -2547,7 +2586,7 @@ CREATE TABLE app.login_throttle (
     ip inet NOT NULL,
     window_start timestamp with time zone NOT NULL,
     failures integer DEFAULT 0 NOT NULL,
-    CONSTRAINT login_throttle_failures_check CHECK ((failures >= 0))
+    CONSTRAINT login_throttle_failures_nonnegative CHECK ((failures >= 0))
 );
 
 ALTER TABLE ONLY app.login_throttle FORCE ROW LEVEL SECURITY;
@@ -2585,10 +2624,10 @@ CREATE TABLE app.mail_attachments (
     content_type text NOT NULL,
     content_id text,
     data bytea NOT NULL,
-    CONSTRAINT mail_attachments_content_id_check CHECK ((content_id ~ '^[A-Za-z0-9._-]{1,100}$'::text)),
-    CONSTRAINT mail_attachments_content_type_check CHECK ((content_type ~ '^[a-z]+/[a-zA-Z0-9.+-]+$'::text)),
-    CONSTRAINT mail_attachments_filename_check CHECK ((((length(filename) >= 1) AND (length(filename) <= 200)) AND (filename !~ '[/\\\r\n]'::text))),
-    CONSTRAINT mail_attachments_position_check CHECK (("position" >= 0))
+    CONSTRAINT mail_attachments_content_id_format CHECK ((content_id ~ '^[A-Za-z0-9._-]{1,100}$'::text)),
+    CONSTRAINT mail_attachments_content_type_format CHECK ((content_type ~ '^[a-z]+/[a-zA-Z0-9.+-]+$'::text)),
+    CONSTRAINT mail_attachments_filename_safe CHECK ((((length(filename) >= 1) AND (length(filename) <= 200)) AND (filename !~ '[/\\\r\n]'::text))),
+    CONSTRAINT mail_attachments_position_nonnegative CHECK (("position" >= 0))
 );
 
 ALTER TABLE ONLY app.mail_attachments FORCE ROW LEVEL SECURITY;
@@ -2614,8 +2653,8 @@ CREATE TABLE app.mail_attempts (
     finished_at timestamp with time zone,
     outcome text,
     error text,
-    CONSTRAINT mail_attempts_attempt_check CHECK ((attempt >= 1)),
-    CONSTRAINT mail_attempts_outcome_check CHECK ((outcome = ANY (ARRAY['sent'::text, 'error'::text, 'unknown'::text, 'cancelled'::text])))
+    CONSTRAINT mail_attempts_attempt_positive CHECK ((attempt >= 1)),
+    CONSTRAINT mail_attempts_outcome_known CHECK ((outcome = ANY (ARRAY['sent'::text, 'error'::text, 'unknown'::text, 'cancelled'::text])))
 );
 
 ALTER TABLE ONLY app.mail_attempts FORCE ROW LEVEL SECURITY;
@@ -2660,16 +2699,16 @@ CREATE TABLE app.mail_outbox (
     last_error text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     sent_at timestamp with time zone,
-    CONSTRAINT mail_outbox_attempts_check CHECK ((attempts >= 0)),
-    CONSTRAINT mail_outbox_headers_check CHECK ((jsonb_typeof(headers) = 'object'::text)),
-    CONSTRAINT mail_outbox_kind_check CHECK ((kind ~ '^[a-z][a-z0-9_.]{0,39}$'::text)),
-    CONSTRAINT mail_outbox_max_attempts_check CHECK (((max_attempts >= 1) AND (max_attempts <= 50))),
-    CONSTRAINT mail_outbox_message_id_check CHECK ((message_id ~ '^<[^<>@\s]+@[^<>@\s]+>$'::text)),
-    CONSTRAINT mail_outbox_ref_check CHECK ((length(ref) <= 200)),
-    CONSTRAINT mail_outbox_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'sending'::text, 'sent'::text, 'failed'::text, 'cancelled'::text]))),
-    CONSTRAINT mail_outbox_subject_check CHECK (((length(subject) >= 1) AND (length(subject) <= 300))),
-    CONSTRAINT mail_outbox_to_address_check CHECK (((to_address ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'::text) AND (length(to_address) <= 254))),
-    CONSTRAINT mail_outbox_to_name_check CHECK ((length(to_name) <= 200))
+    CONSTRAINT mail_outbox_attempts_nonnegative CHECK ((attempts >= 0)),
+    CONSTRAINT mail_outbox_headers_object CHECK ((jsonb_typeof(headers) = 'object'::text)),
+    CONSTRAINT mail_outbox_kind_format CHECK ((kind ~ '^[a-z][a-z0-9_.]{0,39}$'::text)),
+    CONSTRAINT mail_outbox_max_attempts_range CHECK (((max_attempts >= 1) AND (max_attempts <= 50))),
+    CONSTRAINT mail_outbox_message_id_format CHECK ((message_id ~ '^<[^<>@\s]+@[^<>@\s]+>$'::text)),
+    CONSTRAINT mail_outbox_ref_length CHECK ((length(ref) <= 200)),
+    CONSTRAINT mail_outbox_status_known CHECK ((status = ANY (ARRAY['queued'::text, 'sending'::text, 'sent'::text, 'failed'::text, 'cancelled'::text]))),
+    CONSTRAINT mail_outbox_subject_length CHECK (((length(subject) >= 1) AND (length(subject) <= 300))),
+    CONSTRAINT mail_outbox_to_address_format CHECK (((to_address ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'::text) AND (length(to_address) <= 254))),
+    CONSTRAINT mail_outbox_to_name_length CHECK ((length(to_name) <= 200))
 );
 
 ALTER TABLE ONLY app.mail_outbox FORCE ROW LEVEL SECURITY;
@@ -2746,8 +2785,8 @@ CREATE TABLE app.password_reset_throttle (
     key_hash bytea NOT NULL,
     window_start timestamp with time zone NOT NULL,
     requests integer DEFAULT 0 NOT NULL,
-    CONSTRAINT password_reset_throttle_key_hash_check CHECK ((length(key_hash) = 32)),
-    CONSTRAINT password_reset_throttle_requests_check CHECK ((requests >= 0))
+    CONSTRAINT password_reset_throttle_key_hash_length CHECK ((length(key_hash) = 32)),
+    CONSTRAINT password_reset_throttle_requests_nonnegative CHECK ((requests >= 0))
 );
 
 ALTER TABLE ONLY app.password_reset_throttle FORCE ROW LEVEL SECURITY;
@@ -2776,7 +2815,7 @@ CREATE TABLE app.password_resets (
     mailed boolean DEFAULT false NOT NULL,
     used_at timestamp with time zone,
     requested_ip inet,
-    CONSTRAINT password_resets_token_hash_check CHECK ((length(token_hash) = 32))
+    CONSTRAINT password_resets_token_hash_length CHECK ((length(token_hash) = 32))
 );
 
 ALTER TABLE ONLY app.password_resets FORCE ROW LEVEL SECURITY;
@@ -2872,12 +2911,12 @@ CREATE TABLE app.tenants (
     is_platform boolean DEFAULT false NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT tenants_check CHECK (((status <> 'trial'::text) OR (trial_ends_at IS NOT NULL))),
-    CONSTRAINT tenants_name_check CHECK (((length(btrim(name)) >= 1) AND (length(btrim(name)) <= 120))),
-    CONSTRAINT tenants_plan_check CHECK ((plan = ANY (ARRAY['basic'::text, 'pro'::text, 'enterprise'::text]))),
-    CONSTRAINT tenants_slug_check CHECK ((slug ~ '^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$'::text)),
-    CONSTRAINT tenants_status_check CHECK ((status = ANY (ARRAY['active'::text, 'trial'::text, 'suspended'::text, 'cancelled'::text]))),
-    CONSTRAINT tenants_timezone_check CHECK (app.is_valid_timezone(timezone))
+    CONSTRAINT tenants_name_length CHECK (((length(btrim(name)) >= 1) AND (length(btrim(name)) <= 120))),
+    CONSTRAINT tenants_plan_known CHECK ((plan = ANY (ARRAY['basic'::text, 'pro'::text, 'enterprise'::text]))),
+    CONSTRAINT tenants_slug_format CHECK ((slug ~ '^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$'::text)),
+    CONSTRAINT tenants_status_known CHECK ((status = ANY (ARRAY['active'::text, 'trial'::text, 'suspended'::text, 'cancelled'::text]))),
+    CONSTRAINT tenants_timezone_known CHECK (app.is_valid_timezone(timezone)),
+    CONSTRAINT tenants_trial_has_end CHECK (((status <> 'trial'::text) OR (trial_ends_at IS NOT NULL)))
 );
 
 ALTER TABLE ONLY app.tenants FORCE ROW LEVEL SECURITY;
@@ -2942,7 +2981,7 @@ CREATE TABLE app.user_sessions (
     expires_at timestamp with time zone NOT NULL,
     ip inet,
     user_agent text DEFAULT ''::text NOT NULL,
-    CONSTRAINT user_sessions_user_agent_check CHECK ((length(user_agent) <= 500))
+    CONSTRAINT user_sessions_user_agent_length CHECK ((length(user_agent) <= 500))
 );
 
 ALTER TABLE ONLY app.user_sessions FORCE ROW LEVEL SECURITY;
@@ -3016,15 +3055,15 @@ CREATE TABLE app.users (
     login_alert_at timestamp with time zone,
     language text DEFAULT 'pt-BR'::text NOT NULL,
     timezone text DEFAULT 'America/Sao_Paulo'::text NOT NULL,
-    CONSTRAINT users_auth_version_check CHECK ((auth_version >= 1)),
-    CONSTRAINT users_email_check CHECK (((email = lower(email)) AND (email ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'::text) AND (length(email) <= 254))),
-    CONSTRAINT users_failed_attempts_check CHECK ((failed_attempts >= 0)),
-    CONSTRAINT users_full_name_check CHECK ((length(full_name) <= 120)),
-    CONSTRAINT users_language_check CHECK ((language = ANY (ARRAY['pt-BR'::text, 'en'::text]))),
-    CONSTRAINT users_lockout_count_check CHECK ((lockout_count >= 0)),
-    CONSTRAINT users_password_hash_check CHECK ((password_hash ~ '^\$2[aby]\$'::text)),
-    CONSTRAINT users_role_check CHECK ((role = ANY (ARRAY['client'::text, 'admin'::text, 'super_admin'::text, 'support'::text]))),
-    CONSTRAINT users_timezone_check CHECK (app.is_valid_timezone(timezone))
+    CONSTRAINT users_auth_version_positive CHECK ((auth_version >= 1)),
+    CONSTRAINT users_email_format CHECK (((email = lower(email)) AND (email ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'::text) AND (length(email) <= 254))),
+    CONSTRAINT users_failed_attempts_nonnegative CHECK ((failed_attempts >= 0)),
+    CONSTRAINT users_full_name_length CHECK ((length(full_name) <= 120)),
+    CONSTRAINT users_language_known CHECK ((language = ANY (ARRAY['pt-BR'::text, 'en'::text]))),
+    CONSTRAINT users_lockout_count_nonnegative CHECK ((lockout_count >= 0)),
+    CONSTRAINT users_password_hash_bcrypt CHECK ((password_hash ~ '^\$2[aby]\$'::text)),
+    CONSTRAINT users_role_known CHECK ((role = ANY (ARRAY['client'::text, 'admin'::text, 'super_admin'::text, 'support'::text]))),
+    CONSTRAINT users_timezone_known CHECK (app.is_valid_timezone(timezone))
 );
 
 ALTER TABLE ONLY app.users FORCE ROW LEVEL SECURITY;
@@ -3141,18 +3180,18 @@ ALTER TABLE ONLY app.digest_deliveries
     ADD CONSTRAINT digest_deliveries_pkey PRIMARY KEY (tenant_id, subscription_id, period_start);
 
 --
+-- Name: digest_subscriptions digest_subscriptions_one_per_frequency; Type: CONSTRAINT; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE ONLY app.digest_subscriptions
+    ADD CONSTRAINT digest_subscriptions_one_per_frequency UNIQUE (tenant_id, user_id, frequency);
+
+--
 -- Name: digest_subscriptions digest_subscriptions_pkey; Type: CONSTRAINT; Schema: app; Owner: geniai_owner
 --
 
 ALTER TABLE ONLY app.digest_subscriptions
     ADD CONSTRAINT digest_subscriptions_pkey PRIMARY KEY (tenant_id, id);
-
---
--- Name: digest_subscriptions digest_subscriptions_tenant_id_user_id_frequency_key; Type: CONSTRAINT; Schema: app; Owner: geniai_owner
---
-
-ALTER TABLE ONLY app.digest_subscriptions
-    ADD CONSTRAINT digest_subscriptions_tenant_id_user_id_frequency_key UNIQUE (tenant_id, user_id, frequency);
 
 --
 -- Name: invitations invitations_pkey; Type: CONSTRAINT; Schema: app; Owner: geniai_owner
@@ -3162,11 +3201,11 @@ ALTER TABLE ONLY app.invitations
     ADD CONSTRAINT invitations_pkey PRIMARY KEY (tenant_id, id);
 
 --
--- Name: invitations invitations_token_hash_key; Type: CONSTRAINT; Schema: app; Owner: geniai_owner
+-- Name: invitations invitations_token_hash_unique; Type: CONSTRAINT; Schema: app; Owner: geniai_owner
 --
 
 ALTER TABLE ONLY app.invitations
-    ADD CONSTRAINT invitations_token_hash_key UNIQUE (token_hash);
+    ADD CONSTRAINT invitations_token_hash_unique UNIQUE (token_hash);
 
 --
 -- Name: login_failures login_failures_pkey; Type: CONSTRAINT; Schema: app; Owner: geniai_owner
@@ -3197,11 +3236,11 @@ ALTER TABLE ONLY app.mail_attempts
     ADD CONSTRAINT mail_attempts_pkey PRIMARY KEY (tenant_id, message_id, attempt);
 
 --
--- Name: mail_outbox mail_outbox_message_id_key; Type: CONSTRAINT; Schema: app; Owner: geniai_owner
+-- Name: mail_outbox mail_outbox_message_id_unique; Type: CONSTRAINT; Schema: app; Owner: geniai_owner
 --
 
 ALTER TABLE ONLY app.mail_outbox
-    ADD CONSTRAINT mail_outbox_message_id_key UNIQUE (message_id);
+    ADD CONSTRAINT mail_outbox_message_id_unique UNIQUE (message_id);
 
 --
 -- Name: mail_outbox mail_outbox_pkey; Type: CONSTRAINT; Schema: app; Owner: geniai_owner
@@ -3225,18 +3264,18 @@ ALTER TABLE ONLY app.password_resets
     ADD CONSTRAINT password_resets_pkey PRIMARY KEY (tenant_id, id);
 
 --
--- Name: password_resets password_resets_token_hash_key; Type: CONSTRAINT; Schema: app; Owner: geniai_owner
+-- Name: password_resets password_resets_token_hash_unique; Type: CONSTRAINT; Schema: app; Owner: geniai_owner
 --
 
 ALTER TABLE ONLY app.password_resets
-    ADD CONSTRAINT password_resets_token_hash_key UNIQUE (token_hash);
+    ADD CONSTRAINT password_resets_token_hash_unique UNIQUE (token_hash);
 
 --
--- Name: tenant_inboxes tenant_inboxes_inbox_id_key; Type: CONSTRAINT; Schema: app; Owner: geniai_owner
+-- Name: tenant_inboxes tenant_inboxes_inbox_unique; Type: CONSTRAINT; Schema: app; Owner: geniai_owner
 --
 
 ALTER TABLE ONLY app.tenant_inboxes
-    ADD CONSTRAINT tenant_inboxes_inbox_id_key UNIQUE (inbox_id);
+    ADD CONSTRAINT tenant_inboxes_inbox_unique UNIQUE (inbox_id);
 
 --
 -- Name: tenant_inboxes tenant_inboxes_pkey; Type: CONSTRAINT; Schema: app; Owner: geniai_owner
@@ -3281,11 +3320,11 @@ ALTER TABLE ONLY app.tenants
     ADD CONSTRAINT tenants_pkey PRIMARY KEY (id);
 
 --
--- Name: tenants tenants_slug_key; Type: CONSTRAINT; Schema: app; Owner: geniai_owner
+-- Name: tenants tenants_slug_unique; Type: CONSTRAINT; Schema: app; Owner: geniai_owner
 --
 
 ALTER TABLE ONLY app.tenants
-    ADD CONSTRAINT tenants_slug_key UNIQUE (slug);
+    ADD CONSTRAINT tenants_slug_unique UNIQUE (slug);
 
 --
 -- Name: user_sessions user_sessions_pkey; Type: CONSTRAINT; Schema: app; Owner: geniai_owner
@@ -3295,18 +3334,18 @@ ALTER TABLE ONLY app.user_sessions
     ADD CONSTRAINT user_sessions_pkey PRIMARY KEY (id);
 
 --
--- Name: user_sessions user_sessions_token_hash_key; Type: CONSTRAINT; Schema: app; Owner: geniai_owner
+-- Name: user_sessions user_sessions_token_hash_unique; Type: CONSTRAINT; Schema: app; Owner: geniai_owner
 --
 
 ALTER TABLE ONLY app.user_sessions
-    ADD CONSTRAINT user_sessions_token_hash_key UNIQUE (token_hash);
+    ADD CONSTRAINT user_sessions_token_hash_unique UNIQUE (token_hash);
 
 --
--- Name: users users_email_key; Type: CONSTRAINT; Schema: app; Owner: geniai_owner
+-- Name: users users_email_unique; Type: CONSTRAINT; Schema: app; Owner: geniai_owner
 --
 
 ALTER TABLE ONLY app.users
-    ADD CONSTRAINT users_email_key UNIQUE (email);
+    ADD CONSTRAINT users_email_unique UNIQUE (email);
 
 --
 -- Name: users users_pkey; Type: CONSTRAINT; Schema: app; Owner: geniai_owner
@@ -3623,7 +3662,7 @@ CREATE POLICY alert_attempts_staff_insert ON app.alert_attempts FOR INSERT TO ge
 -- Name: alert_attempts alert_attempts_staff_read; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY alert_attempts_staff_read ON app.alert_attempts FOR SELECT TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = ANY (ARRAY['super_admin'::text, 'support'::text])));
+CREATE POLICY alert_attempts_staff_read ON app.alert_attempts FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
 
 --
 -- Name: alert_attempts alert_attempts_staff_update; Type: POLICY; Schema: app; Owner: geniai_owner
@@ -3659,7 +3698,7 @@ CREATE POLICY alert_deliveries_etl_read ON app.alert_deliveries FOR SELECT TO ge
 -- Name: alert_deliveries alert_deliveries_staff_read; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY alert_deliveries_staff_read ON app.alert_deliveries FOR SELECT TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = ANY (ARRAY['super_admin'::text, 'support'::text])));
+CREATE POLICY alert_deliveries_staff_read ON app.alert_deliveries FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
 
 --
 -- Name: alert_deliveries alert_deliveries_staff_update; Type: POLICY; Schema: app; Owner: geniai_owner
@@ -3707,7 +3746,7 @@ CREATE POLICY alert_settings_staff_insert ON app.alert_settings FOR INSERT TO ge
 -- Name: alert_settings alert_settings_staff_read; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY alert_settings_staff_read ON app.alert_settings FOR SELECT TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = ANY (ARRAY['super_admin'::text, 'support'::text])));
+CREATE POLICY alert_settings_staff_read ON app.alert_settings FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
 
 --
 -- Name: alert_settings alert_settings_staff_update; Type: POLICY; Schema: app; Owner: geniai_owner
@@ -3725,7 +3764,7 @@ ALTER TABLE app.digest_deliveries ENABLE ROW LEVEL SECURITY;
 -- Name: digest_deliveries digest_deliveries_staff_read; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY digest_deliveries_staff_read ON app.digest_deliveries FOR SELECT TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = ANY (ARRAY['super_admin'::text, 'support'::text])));
+CREATE POLICY digest_deliveries_staff_read ON app.digest_deliveries FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
 
 --
 -- Name: digest_deliveries digest_deliveries_tenant_insert; Type: POLICY; Schema: app; Owner: geniai_owner
@@ -3767,7 +3806,7 @@ CREATE POLICY digest_subscriptions_staff_delete ON app.digest_subscriptions FOR 
 -- Name: digest_subscriptions digest_subscriptions_staff_read; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY digest_subscriptions_staff_read ON app.digest_subscriptions FOR SELECT TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = ANY (ARRAY['super_admin'::text, 'support'::text])));
+CREATE POLICY digest_subscriptions_staff_read ON app.digest_subscriptions FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
 
 --
 -- Name: digest_subscriptions digest_subscriptions_tenant_delete; Type: POLICY; Schema: app; Owner: geniai_owner
@@ -3809,7 +3848,7 @@ CREATE POLICY invitations_owner_all ON app.invitations TO geniai_owner USING (tr
 -- Name: invitations invitations_staff_read; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY invitations_staff_read ON app.invitations FOR SELECT TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = ANY (ARRAY['super_admin'::text, 'support'::text])));
+CREATE POLICY invitations_staff_read ON app.invitations FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
 
 --
 -- Name: invitations invitations_tenant_admin_read; Type: POLICY; Schema: app; Owner: geniai_owner
@@ -3857,7 +3896,7 @@ CREATE POLICY mail_attachments_owner_all ON app.mail_attachments TO geniai_owner
 -- Name: mail_attachments mail_attachments_staff_read; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY mail_attachments_staff_read ON app.mail_attachments FOR SELECT TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = ANY (ARRAY['super_admin'::text, 'support'::text])));
+CREATE POLICY mail_attachments_staff_read ON app.mail_attachments FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
 
 --
 -- Name: mail_attempts; Type: ROW SECURITY; Schema: app; Owner: geniai_owner
@@ -3875,7 +3914,7 @@ CREATE POLICY mail_attempts_staff_insert ON app.mail_attempts FOR INSERT TO geni
 -- Name: mail_attempts mail_attempts_staff_read; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY mail_attempts_staff_read ON app.mail_attempts FOR SELECT TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = ANY (ARRAY['super_admin'::text, 'support'::text])));
+CREATE POLICY mail_attempts_staff_read ON app.mail_attempts FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
 
 --
 -- Name: mail_attempts mail_attempts_staff_update; Type: POLICY; Schema: app; Owner: geniai_owner
@@ -3899,7 +3938,7 @@ CREATE POLICY mail_outbox_owner_all ON app.mail_outbox TO geniai_owner USING (tr
 -- Name: mail_outbox mail_outbox_staff_read; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY mail_outbox_staff_read ON app.mail_outbox FOR SELECT TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = ANY (ARRAY['super_admin'::text, 'support'::text])));
+CREATE POLICY mail_outbox_staff_read ON app.mail_outbox FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
 
 --
 -- Name: mail_outbox mail_outbox_staff_update; Type: POLICY; Schema: app; Owner: geniai_owner
@@ -3935,7 +3974,7 @@ CREATE POLICY password_resets_owner_all ON app.password_resets TO geniai_owner U
 -- Name: password_resets password_resets_staff_read; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY password_resets_staff_read ON app.password_resets FOR SELECT TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = ANY (ARRAY['super_admin'::text, 'support'::text])));
+CREATE POLICY password_resets_staff_read ON app.password_resets FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
 
 --
 -- Name: tenant_inboxes; Type: ROW SECURITY; Schema: app; Owner: geniai_owner
@@ -3965,7 +4004,7 @@ CREATE POLICY tenant_inboxes_staff_insert ON app.tenant_inboxes FOR INSERT TO ge
 -- Name: tenant_inboxes tenant_inboxes_staff_read; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY tenant_inboxes_staff_read ON app.tenant_inboxes FOR SELECT TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = ANY (ARRAY['super_admin'::text, 'support'::text])));
+CREATE POLICY tenant_inboxes_staff_read ON app.tenant_inboxes FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
 
 --
 -- Name: tenant_inboxes tenant_inboxes_tenant_read; Type: POLICY; Schema: app; Owner: geniai_owner
@@ -4001,7 +4040,7 @@ CREATE POLICY tenant_settings_staff_insert ON app.tenant_settings FOR INSERT TO 
 -- Name: tenant_settings tenant_settings_staff_read; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY tenant_settings_staff_read ON app.tenant_settings FOR SELECT TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = ANY (ARRAY['super_admin'::text, 'support'::text])));
+CREATE POLICY tenant_settings_staff_read ON app.tenant_settings FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
 
 --
 -- Name: tenant_settings tenant_settings_staff_update; Type: POLICY; Schema: app; Owner: geniai_owner
@@ -4055,7 +4094,7 @@ CREATE POLICY tenants_staff_insert ON app.tenants FOR INSERT TO geniai_staff WIT
 -- Name: tenants tenants_staff_read; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY tenants_staff_read ON app.tenants FOR SELECT TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = ANY (ARRAY['super_admin'::text, 'support'::text])));
+CREATE POLICY tenants_staff_read ON app.tenants FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
 
 --
 -- Name: tenants tenants_staff_update; Type: POLICY; Schema: app; Owner: geniai_owner
@@ -4109,7 +4148,7 @@ CREATE POLICY users_staff_insert ON app.users FOR INSERT TO geniai_staff WITH CH
 -- Name: users users_staff_read; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY users_staff_read ON app.users FOR SELECT TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = ANY (ARRAY['super_admin'::text, 'support'::text])));
+CREATE POLICY users_staff_read ON app.users FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
 
 --
 -- Name: users users_staff_update; Type: POLICY; Schema: app; Owner: geniai_owner
@@ -4256,6 +4295,16 @@ GRANT ALL ON FUNCTION app.invitation_resend(p_tenant_id bigint, p_id bigint, p_t
 REVOKE ALL ON FUNCTION app.invitation_revoke(p_tenant_id bigint, p_id bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.invitation_revoke(p_tenant_id bigint, p_id bigint) TO geniai_tenant;
 GRANT ALL ON FUNCTION app.invitation_revoke(p_tenant_id bigint, p_id bigint) TO geniai_staff;
+
+--
+-- Name: FUNCTION is_staff(p_role text); Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION app.is_staff(p_role text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.is_staff(p_role text) TO geniai_tenant;
+GRANT ALL ON FUNCTION app.is_staff(p_role text) TO geniai_staff;
+GRANT ALL ON FUNCTION app.is_staff(p_role text) TO geniai_etl;
+GRANT ALL ON FUNCTION app.is_staff(p_role text) TO geniai_anon;
 
 --
 -- Name: FUNCTION is_valid_regex(re text); Type: ACL; Schema: app; Owner: geniai_owner
@@ -4518,6 +4567,13 @@ GRANT ALL ON FUNCTION app.session_start(p_token_hash text, p_lifetime_seconds in
 REVOKE ALL ON FUNCTION app.session_touch(p_token_hash text, p_ip inet, p_user_agent text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.session_touch(p_token_hash text, p_ip inet, p_user_agent text) TO geniai_tenant;
 GRANT ALL ON FUNCTION app.session_touch(p_token_hash text, p_ip inet, p_user_agent text) TO geniai_staff;
+
+--
+-- Name: FUNCTION sign_in_refusal(p_is_active boolean, p_tenant_status text, p_trial_ends_at timestamp with time zone); Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION app.sign_in_refusal(p_is_active boolean, p_tenant_status text, p_trial_ends_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.sign_in_refusal(p_is_active boolean, p_tenant_status text, p_trial_ends_at timestamp with time zone) TO geniai_staff;
 
 --
 -- Name: FUNCTION tenant_set_timezone(p_tenant_id bigint, p_timezone text); Type: ACL; Schema: app; Owner: geniai_owner

@@ -163,7 +163,7 @@ BEGIN
     END IF;
     -- Only staff may log for a tenant other than their context's; a tenant or loader context
     -- without a tenant may log nothing (a forgotten context must not reach any tenant's trail).
-    IF coalesce(role, '') NOT IN ('super_admin', 'support')
+    IF NOT coalesce(app.is_staff(role), false)
        AND ((ctx_tenant IS NOT NULL AND p_tenant_id IS NOT NULL AND p_tenant_id <> ctx_tenant)
             OR (ctx_tenant IS NULL AND current_setting('role') IN ('geniai_tenant', 'geniai_etl'))) THEN
         RAISE EXCEPTION 'cannot write an audit event for another tenant'
@@ -414,7 +414,7 @@ CREATE POLICY events_owner_read ON audit.events FOR SELECT TO geniai_owner USING
 -- Name: events events_staff_read; Type: POLICY; Schema: audit; Owner: geniai_owner
 --
 
-CREATE POLICY events_staff_read ON audit.events FOR SELECT TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = ANY (ARRAY['super_admin'::text, 'support'::text])));
+CREATE POLICY events_staff_read ON audit.events FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
 
 --
 -- Name: events events_tenant_admin_read; Type: POLICY; Schema: audit; Owner: geniai_owner

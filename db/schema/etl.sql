@@ -1058,11 +1058,11 @@ CREATE TABLE etl.runs (
     unchanged boolean DEFAULT false NOT NULL,
     checks integer DEFAULT 1 NOT NULL,
     last_check_at timestamp with time zone,
-    CONSTRAINT runs_check CHECK (((status = 'running'::text) = (finished_at IS NULL))),
-    CONSTRAINT runs_check1 CHECK (((status <> 'failed'::text) OR (error IS NOT NULL))),
     CONSTRAINT runs_checks_check CHECK (((checks >= 1) AND ((checks = 1) OR unchanged))),
     CONSTRAINT runs_deleted_check CHECK ((deleted >= 0)),
     CONSTRAINT runs_extracted_check CHECK ((extracted >= 0)),
+    CONSTRAINT runs_failed_has_error CHECK (((status <> 'failed'::text) OR (error IS NOT NULL))),
+    CONSTRAINT runs_finished_unless_running CHECK (((status = 'running'::text) = (finished_at IS NULL))),
     CONSTRAINT runs_inserted_check CHECK ((inserted >= 0)),
     CONSTRAINT runs_messages_check CHECK ((messages >= 0)),
     CONSTRAINT runs_status_check CHECK ((status = ANY (ARRAY['running'::text, 'succeeded'::text, 'failed'::text, 'stale'::text]))),
@@ -1408,7 +1408,7 @@ CREATE POLICY runs_etl_all ON etl.runs TO geniai_etl USING ((tenant_id = ( SELEC
 -- Name: runs runs_staff_read; Type: POLICY; Schema: etl; Owner: geniai_owner
 --
 
-CREATE POLICY runs_staff_read ON etl.runs FOR SELECT TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = ANY (ARRAY['super_admin'::text, 'support'::text])));
+CREATE POLICY runs_staff_read ON etl.runs FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
 
 --
 -- Name: runs runs_tenant_read; Type: POLICY; Schema: etl; Owner: geniai_owner
@@ -1432,7 +1432,7 @@ CREATE POLICY watermarks_etl_all ON etl.watermarks TO geniai_etl USING ((tenant_
 -- Name: watermarks watermarks_staff_read; Type: POLICY; Schema: etl; Owner: geniai_owner
 --
 
-CREATE POLICY watermarks_staff_read ON etl.watermarks FOR SELECT TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = ANY (ARRAY['super_admin'::text, 'support'::text])));
+CREATE POLICY watermarks_staff_read ON etl.watermarks FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
 
 --
 -- Name: watermarks watermarks_tenant_read; Type: POLICY; Schema: etl; Owner: geniai_owner

@@ -81,23 +81,23 @@ var emailRE = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
 // same tenant.
 func (s *Service) Invite(ctx context.Context, p pg.Principal, in Invitation) (int64, error) {
 	if !s.Mail.Enabled() {
-		return 0, apperr.New(apperr.Invalid, "Convites por e-mail precisam de SMTP_URL configurado.")
+		return 0, apperr.New(apperr.Invalid, "err.invitation.mail_disabled")
 	}
 	in.Email = auth.NormalizeEmail(in.Email)
 	in.FullName = strings.TrimSpace(in.FullName)
 	in.Language = Lang(in.Language)
 	if !emailRE.MatchString(in.Email) || len(in.Email) > 254 {
-		return 0, apperr.New(apperr.Invalid, "E-mail %q inválido.", in.Email)
+		return 0, apperr.New(apperr.Invalid, "err.constraint.invitations_email_format")
 	}
 	if len([]rune(in.FullName)) > 120 {
-		return 0, apperr.New(apperr.Invalid, "Nome longo demais (até 120 caracteres).")
+		return 0, apperr.New(apperr.Invalid, "err.constraint.invitations_full_name_length")
 	}
 	token, hash := NewToken()
 	var id int64
 	err := s.DB.InTx(ctx, p, func(tx pg.Tx) error {
 		b, err := tx.MailBrandOf(ctx, in.TenantID)
 		if pg.IsNoRows(err) {
-			return apperr.New(apperr.NotFound, "Cliente não encontrado.")
+			return apperr.New(apperr.NotFound, "err.tenant.not_found")
 		} else if err != nil {
 			return err
 		}
@@ -113,7 +113,7 @@ func (s *Service) Invite(ctx context.Context, p pg.Principal, in Invitation) (in
 		return err
 	})
 	if isUniqueEmail(err) {
-		return 0, apperr.New(apperr.Conflict, "Já existe um usuário com esse e-mail neste cliente.")
+		return 0, apperr.New(apperr.Conflict, "err.invitation.user_exists")
 	}
 	return id, err
 }
@@ -121,13 +121,13 @@ func (s *Service) Invite(ctx context.Context, p pg.Principal, in Invitation) (in
 // Resend gives a pending invitation a new link (24 hours) and queues it again.
 func (s *Service) Resend(ctx context.Context, p pg.Principal, tenantID, id int64, invitedBy string) error {
 	if !s.Mail.Enabled() {
-		return apperr.New(apperr.Invalid, "Convites por e-mail precisam de SMTP_URL configurado.")
+		return apperr.New(apperr.Invalid, "err.invitation.mail_disabled")
 	}
 	token, hash := NewToken()
 	return s.DB.InTx(ctx, p, func(tx pg.Tx) error {
 		inv, err := tx.InvitationGet(ctx, dbsqlc.InvitationGetParams{TenantID: tenantID, ID: id})
 		if pg.IsNoRows(err) {
-			return apperr.New(apperr.NotFound, "Convite não encontrado.")
+			return apperr.New(apperr.NotFound, "err.invitation.not_found")
 		} else if err != nil {
 			return err
 		}
@@ -143,7 +143,7 @@ func (s *Service) Resend(ctx context.Context, p pg.Principal, tenantID, id int64
 		ok, err := tx.InvitationResend(ctx, dbsqlc.InvitationResendParams{TenantID: tenantID, ID: id, TokenHash: hash,
 			Subject: msg.Subject, TextBody: msg.Text, HtmlBody: msg.HTML, MessageID: mail.NewMessageID(s.Mail.From)})
 		if err == nil && !ok {
-			err = apperr.New(apperr.NotFound, "Convite não encontrado ou já usado.")
+			err = apperr.New(apperr.NotFound, "err.invitation.not_found_or_used")
 		}
 		return err
 	})
@@ -154,7 +154,7 @@ func (s *Service) Revoke(ctx context.Context, p pg.Principal, tenantID, id int64
 	return s.DB.InTx(ctx, p, func(tx pg.Tx) error {
 		ok, err := tx.InvitationRevoke(ctx, dbsqlc.InvitationRevokeParams{TenantID: tenantID, ID: id})
 		if err == nil && !ok {
-			err = apperr.New(apperr.NotFound, "Convite não encontrado ou já usado.")
+			err = apperr.New(apperr.NotFound, "err.invitation.not_found_or_used")
 		}
 		return err
 	})
@@ -191,7 +191,7 @@ func (s *Service) InvitationState(ctx context.Context, p pg.Principal, token str
 }
 
 // ErrLinkInvalid means a link that is unknown, used, expired or superseded.
-var ErrLinkInvalid = apperr.New(apperr.Invalid, "Este link não é mais válido: ele expirou, já foi usado ou foi substituído. Peça um novo.")
+var ErrLinkInvalid = apperr.New(apperr.Invalid, "err.link.invalid")
 
 // AcceptInvitation creates the account of a valid invitation with the chosen password.
 func (s *Service) AcceptInvitation(ctx context.Context, p pg.Principal, token, password, confirm string) (string, error) {
@@ -217,7 +217,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, p pg.Principal, token, p
 	})
 	switch {
 	case isUniqueEmail(err):
-		return "", apperr.New(apperr.Conflict, "Este e-mail já tem uma conta. Entre com ela ou use “Esqueci minha senha”.")
+		return "", apperr.New(apperr.Conflict, "err.invitation.account_exists")
 	case isBadLink(err):
 		return "", ErrLinkInvalid
 	}
@@ -226,7 +226,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, p pg.Principal, token, p
 
 func (s *Service) newPasswordHash(password, confirm, email string) (string, error) {
 	if password != confirm {
-		return "", apperr.New(apperr.Invalid, "A confirmação não confere com a nova senha.")
+		return "", apperr.New(apperr.Invalid, "password.mismatch")
 	}
 	if err := auth.ValidatePassword(password, email); err != nil {
 		return "", err
@@ -238,11 +238,11 @@ func (s *Service) newPasswordHash(password, confirm, email string) (string, erro
 // the address has an account (nil), except when the client IP is throttled (TooMany).
 func (s *Service) RequestReset(ctx context.Context, p pg.Principal, email, ip string) error {
 	if !s.Mail.Enabled() {
-		return apperr.New(apperr.Invalid, "A recuperação de senha por e-mail não está configurada neste servidor.")
+		return apperr.New(apperr.Invalid, "err.reset.mail_disabled")
 	}
 	email = auth.NormalizeEmail(email)
 	if !emailRE.MatchString(email) || len(email) > 254 {
-		return apperr.New(apperr.Invalid, "Informe um e-mail válido.")
+		return apperr.New(apperr.Invalid, "forgot.invalid_email")
 	}
 	token, hash := NewToken()
 	return s.DB.InTx(ctx, p, func(tx pg.Tx) error {
@@ -252,7 +252,7 @@ func (s *Service) RequestReset(ctx context.Context, p pg.Principal, email, ip st
 		}
 		switch r.Outcome {
 		case "ip_throttled":
-			return apperr.New(apperr.TooMany, "Muitos pedidos de recuperação deste endereço. Tente de novo em %d minutos.", (r.RetrySeconds+59)/60)
+			return apperr.New(apperr.TooMany, "err.reset.throttled", (r.RetrySeconds+59)/60)
 		case "ok":
 		default:
 			// Render anyway, so an unknown address costs about the same time as a known one.
@@ -318,7 +318,7 @@ func (s *Service) CompleteReset(ctx context.Context, p pg.Principal, token, pass
 func isUniqueEmail(err error) bool {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
-		return pe.Code == "23505" && pe.ConstraintName == "users_email_key"
+		return pe.Code == "23505" && pe.ConstraintName == "users_email_unique"
 	}
 	return false
 }

@@ -68,7 +68,7 @@ func ParseEmails(s string) ([]string, error) {
 		e := strings.ToLower(strings.TrimSpace(f))
 		a, err := mail.ParseAddress(e)
 		if err != nil || a.Address != e || len(e) > 254 || !strings.Contains(e[strings.LastIndexByte(e, '@')+1:], ".") {
-			return nil, apperr.New(apperr.Invalid, "Endereço de e-mail inválido: %q.", clipText(f, 80))
+			return nil, apperr.New(apperr.Invalid, "err.alert.email_invalid", clipText(f, 80))
 		}
 		if !seen[e] {
 			seen[e] = true
@@ -76,7 +76,7 @@ func ParseEmails(s string) ([]string, error) {
 		}
 	}
 	if len(out) > MaxEmails {
-		return nil, apperr.New(apperr.Invalid, "No máximo %d endereços de e-mail.", MaxEmails)
+		return nil, apperr.New(apperr.Invalid, "err.alert.too_many_emails", MaxEmails)
 	}
 	return out, nil
 }
@@ -97,7 +97,7 @@ func (g Guard) Save(ctx context.Context, db *pg.DB, p pg.Principal, tenantID int
 		hook = &u
 	}
 	if (in.SLAEnabled || in.WindowEnabled) && len(emails) == 0 && hook == nil {
-		return apperr.New(apperr.Invalid, "Informe ao menos um e-mail ou um webhook para receber os alertas.")
+		return apperr.New(apperr.Invalid, "err.alert.no_destination")
 	}
 	return db.InTx(ctx, p, func(tx pg.Tx) error {
 		cur, err := tx.AlertSettingsGet(ctx, tenantID)

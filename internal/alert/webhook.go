@@ -123,19 +123,19 @@ func (g Guard) CheckURL(ctx context.Context, raw string) error {
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil || u.Host == "" || u.Opaque != "":
-		return apperr.New(apperr.Invalid, "Endereço do webhook inválido: use uma URL completa, como https://exemplo.com.br/alertas.")
+		return apperr.New(apperr.Invalid, "err.webhook.url_invalid")
 	case u.Scheme != "https":
-		return apperr.New(apperr.Invalid, "O webhook precisa de um endereço https://.")
+		return apperr.New(apperr.Invalid, "err.webhook.https_required")
 	case u.User != nil || u.Fragment != "" || len(raw) > 500:
-		return apperr.New(apperr.Invalid, "Endereço do webhook inválido: sem usuário, senha ou #fragmento, com até 500 caracteres.")
+		return apperr.New(apperr.Invalid, "err.webhook.url_parts")
 	}
 	host := u.Hostname()
 	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
-		return apperr.New(apperr.Invalid, "O webhook não pode apontar para este servidor (localhost).")
+		return apperr.New(apperr.Invalid, "err.webhook.localhost")
 	}
 	if ip, err := netip.ParseAddr(host); err == nil {
 		if !g.allowed(ip) {
-			return apperr.New(apperr.Invalid, "O webhook não pode apontar para um endereço privado, local ou de loopback (%s).", ip)
+			return apperr.New(apperr.Invalid, "err.webhook.private_address", ip)
 		}
 		return nil
 	}
@@ -143,11 +143,11 @@ func (g Guard) CheckURL(ctx context.Context, raw string) error {
 	defer cancel()
 	ips, err := g.resolve(rctx, host)
 	if err != nil || len(ips) == 0 {
-		return apperr.New(apperr.Invalid, "Não foi possível encontrar o endereço %q do webhook.", host)
+		return apperr.New(apperr.Invalid, "err.webhook.unresolved", host)
 	}
 	for _, ip := range ips {
 		if !g.allowed(ip) {
-			return apperr.New(apperr.Invalid, "O webhook não pode apontar para um endereço privado, local ou de loopback (%s resolve para %s).", host, ip)
+			return apperr.New(apperr.Invalid, "err.webhook.private_resolved", host, ip)
 		}
 	}
 	return nil

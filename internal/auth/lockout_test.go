@@ -9,6 +9,7 @@ import (
 	"github.com/geniai/analytics/internal/apperr"
 	"github.com/geniai/analytics/internal/auth"
 	"github.com/geniai/analytics/internal/dbsqlc"
+	"github.com/geniai/analytics/internal/locale"
 	"github.com/geniai/analytics/internal/pg"
 	"github.com/geniai/analytics/internal/pgtest"
 )
@@ -39,7 +40,7 @@ func TestLockoutCannotBeWeaponised(t *testing.T) {
 		for _, ip := range []string{c.attacker, c.neighbour} {
 			err := login("a@acme.com.br", pw, ip)
 			var te *auth.ThrottledError
-			if !apperr.Is(err, apperr.TooMany) || apperr.MessageOf(err) != auth.MsgBadCredentials {
+			if !apperr.Is(err, apperr.TooMany) || apperr.Message(err, locale.PT) != locale.Translate(locale.PT, auth.KeyBadCredentials) {
 				t.Fatalf("%s: want the generic lockout, got %v", ip, err)
 			} else if !asThrottled(err, &te) || te.RetryAfter < 14*time.Minute || te.RetryAfter > 15*time.Minute {
 				t.Fatalf("%s: retry after %v", ip, te)
@@ -175,10 +176,10 @@ func TestWeakPasswordsRefused(t *testing.T) {
 		"anasouzaanasouza":        "repete",
 	} {
 		err := auth.ValidatePassword(pw, "ana.souza@acme.com.br")
-		if !apperr.Is(err, apperr.Invalid) || !strings.Contains(apperr.MessageOf(err), why) || !strings.Contains(apperr.MessageOf(err), "frase") {
+		if !apperr.Is(err, apperr.Invalid) || !strings.Contains(apperr.Message(err, locale.PT), why) || !strings.Contains(apperr.Message(err, locale.PT), "frase") {
 			t.Errorf("%q: %v (want a refusal saying %q and what to do)", pw, err, why)
 		}
-		if err != nil && strings.Contains(apperr.MessageOf(err), pw) {
+		if err != nil && strings.Contains(apperr.Message(err, locale.PT), pw) {
 			t.Errorf("%q: the message repeats the password", pw)
 		}
 	}

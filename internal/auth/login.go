@@ -14,9 +14,9 @@ import (
 	"github.com/geniai/analytics/internal/pg"
 )
 
-// MsgBadCredentials is the one answer to every wrong-credential case: unknown e-mail, wrong
+// KeyBadCredentials is the one answer to every wrong-credential case: unknown e-mail, wrong
 // password, locked account and throttled IP, so none of them tells an attacker anything.
-const MsgBadCredentials = "E-mail ou senha inválidos."
+const KeyBadCredentials = "err.login.bad_credentials"
 
 // Input limits: bound the work a single request can cause.
 const (
@@ -48,10 +48,12 @@ type ThrottledError struct {
 	RetryAfter time.Duration
 }
 
-func (e *ThrottledError) Error() string { return "too_many: " + MsgBadCredentials }
+func (e *ThrottledError) Error() string { return "too_many: " + KeyBadCredentials }
 
 // Unwrap lets apperr see a TooMany error with the generic message.
-func (e *ThrottledError) Unwrap() error { return apperr.New(apperr.TooMany, MsgBadCredentials) }
+func (e *ThrottledError) Unwrap() error {
+	return apperr.New(apperr.TooMany, "err.login.bad_credentials")
+}
 
 // Authenticator signs people in against the login SQL functions.
 type Authenticator struct {
@@ -61,7 +63,7 @@ type Authenticator struct {
 	once  sync.Once
 }
 
-var errBad = apperr.New(apperr.Unauthorized, MsgBadCredentials)
+var errBad = apperr.New(apperr.Unauthorized, "err.login.bad_credentials")
 
 // dummyHash is a hash of a random password at the configured cost, compared against when the
 // e-mail is unknown so the response takes as long as for a real account.
@@ -89,7 +91,7 @@ func (a *Authenticator) Warm() { a.dummyHash() }
 func (a *Authenticator) Login(ctx context.Context, at Attempt) (Account, error) {
 	at.Email = NormalizeEmail(at.Email)
 	if at.Email == "" || at.Password == "" {
-		return Account{}, apperr.New(apperr.Invalid, "Informe o e-mail e a senha.")
+		return Account{}, apperr.New(apperr.Invalid, "err.login.missing")
 	}
 	if len(at.Email) > MaxEmailBytes || len(at.Password) > MaxLoginPasswordBytes {
 		a.compare(a.dummyHash(), at.Password)
@@ -145,7 +147,7 @@ func (a *Authenticator) Login(ctx context.Context, at Attempt) (Account, error) 
 		}
 		return Account{}, errBad
 	}
-	if err := Refusal(row.IsActive, row.TenantStatus, row.TrialEndsAt, row.CheckedAt); err != nil {
+	if err := Refusal(row.Refusal); err != nil {
 		return Account{}, err
 	}
 	var retry int32
@@ -180,18 +182,20 @@ func (a *Authenticator) compare(hash, password string) bool {
 }
 
 // Refusal explains, after a correct password, why an account may not sign in; nil when it may.
-func Refusal(isActive bool, tenantStatus string, trialEndsAt, now time.Time) error {
-	switch {
-	case !isActive:
-		return apperr.New(apperr.Forbidden, "Seu acesso foi desativado. Fale com o administrador da sua empresa.")
-	case tenantStatus == "suspended":
-		return apperr.New(apperr.Forbidden, "O acesso da sua empresa está suspenso no momento. Fale com a GeniAI para reativá-lo.")
-	case tenantStatus == "cancelled":
-		return apperr.New(apperr.Forbidden, "A assinatura da sua empresa foi encerrada. Fale com a GeniAI se quiser voltar.")
-	case tenantStatus == "trial" && !trialEndsAt.After(now):
-		return apperr.New(apperr.Forbidden, "O período de teste da sua empresa terminou. Fale com a GeniAI para contratar.")
-	case tenantStatus != "active" && tenantStatus != "trial":
-		return apperr.New(apperr.Forbidden, "O acesso da sua empresa não está ativo.")
+// The decision is app.sign_in_refusal's (the same rule app.principal_check applies on every
+// request); this only turns its reason into a message.
+func Refusal(reason string) error {
+	switch reason {
+	case "":
+		return nil
+	case "inactive":
+		return apperr.New(apperr.Forbidden, "err.login.refused.inactive")
+	case "suspended":
+		return apperr.New(apperr.Forbidden, "err.login.refused.suspended")
+	case "cancelled":
+		return apperr.New(apperr.Forbidden, "err.login.refused.cancelled")
+	case "trial_ended":
+		return apperr.New(apperr.Forbidden, "err.login.refused.trial_ended")
 	}
-	return nil
+	return apperr.New(apperr.Forbidden, "err.login.refused.not_active")
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/geniai/analytics/internal/apperr"
 	"github.com/geniai/analytics/internal/auth"
 	"github.com/geniai/analytics/internal/dbsqlc"
+	"github.com/geniai/analytics/internal/locale"
 	"github.com/geniai/analytics/internal/pg"
 	"github.com/geniai/analytics/internal/pgtest"
 )
@@ -272,7 +273,7 @@ func TestLoginTimeIsTheDatabases(t *testing.T) {
 	if got := locked(); !got.Equal(lockedUntil) {
 		t.Fatalf("lockout moved: %v → %v", lockedUntil, got)
 	}
-	if _, err := au.Login(ctx, auth.Attempt{Email: "a@acme.com.br", Password: pw, IP: "192.0.2.9"}); !apperr.Is(err, apperr.TooMany) || apperr.MessageOf(err) != auth.MsgBadCredentials {
+	if _, err := au.Login(ctx, auth.Attempt{Email: "a@acme.com.br", Password: pw, IP: "192.0.2.9"}); !apperr.Is(err, apperr.TooMany) || apperr.Message(err, locale.PT) != locale.Translate(locale.PT, auth.KeyBadCredentials) {
 		t.Fatalf("want a lockout with the generic message, got %v", err)
 	}
 	if _, err := au.Login(ctx, auth.Attempt{Email: "a@acme.com.br", Password: pw, IP: "192.0.2.50"}); !apperr.Is(err, apperr.TooMany) {
@@ -291,27 +292,67 @@ func TestLoginTimeIsTheDatabases(t *testing.T) {
 	}
 }
 
-func TestRefusal(t *testing.T) {
+// TestSignInRefusal: app.sign_in_refusal is the one rule of who may sign in (and stay signed in),
+// by the database clock; sign-in (app.login_lookup) and the per-request app.principal_check both
+// call it and neither spells the rule again; auth.Refusal only turns its reason into a message.
+func TestSignInRefusal(t *testing.T) {
 	t.Parallel()
-	now := time.Now()
+	env := pgtest.New(t)
+	su := pgtest.Conn(t, env.SuperURL)
+	ctx := context.Background()
 	for _, c := range []struct {
 		active bool
 		status string
-		trial  time.Time
-		ok     bool
+		trial  string // interval from now; "" for no trial end
+		want   string
 	}{
-		{true, "active", time.Time{}, true},
-		{true, "trial", now.Add(time.Hour), true},
-		{true, "trial", now.Add(-time.Hour), false},
-		{true, "suspended", time.Time{}, false},
-		{true, "cancelled", time.Time{}, false},
-		{false, "active", time.Time{}, false},
-		{true, "weird", time.Time{}, false},
+		{true, "active", "", ""},
+		{true, "trial", "1 hour", ""},
+		{true, "trial", "-1 hour", "trial_ended"},
+		{true, "trial", "", "trial_ended"},
+		{true, "suspended", "", "suspended"},
+		{true, "cancelled", "", "cancelled"},
+		{false, "active", "", "inactive"},
+		{false, "suspended", "", "inactive"},
+		{true, "weird", "", "not_active"},
 	} {
-		err := auth.Refusal(c.active, c.status, c.trial, now)
-		if (err == nil) != c.ok || (err != nil && !apperr.Is(err, apperr.Forbidden)) {
-			t.Errorf("%+v: %v", c, err)
+		var reason string
+		if err := su.QueryRow(ctx, `SELECT coalesce(app.sign_in_refusal($1, $2, now() + nullif($3, '')::interval), '')`,
+			c.active, c.status, c.trial).Scan(&reason); err != nil {
+			t.Fatal(err)
 		}
+		if reason != c.want {
+			t.Errorf("%+v: refusal %q", c, reason)
+		}
+		err := auth.Refusal(reason)
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%+v: refused: %v", c, err)
+		case c.want != "" && (!apperr.Is(err, apperr.Forbidden) || apperr.KeyOf(err) != "err.login.refused."+c.want):
+			t.Errorf("%+v: want Forbidden err.login.refused.%s, got %v", c, c.want, err)
+		}
+	}
+	rows, err := su.Query(ctx, `
+		SELECT p.proname, p.prosrc ~ 'sign_in_refusal', p.prosrc ~ '''trial''' OR p.prosrc ~ 'is_active\s+AND'
+		FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+		WHERE n.nspname = 'app' AND p.proname IN ('login_lookup', 'principal_check')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	for rows.Next() {
+		var name string
+		var calls, spells bool
+		if err := rows.Scan(&name, &calls, &spells); err != nil {
+			t.Fatal(err)
+		}
+		seen++
+		if !calls || spells {
+			t.Errorf("app.%s: calls app.sign_in_refusal %t, spells the rule itself %t", name, calls, spells)
+		}
+	}
+	if rows.Err() != nil || seen != 2 {
+		t.Fatalf("read %d functions: %v", seen, rows.Err())
 	}
 }
 

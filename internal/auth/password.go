@@ -32,13 +32,13 @@ var passwordContext = []string{"geniai", "analytics", "senha", "academia", "muda
 // ValidatePassword checks a new password against the policy; email may be empty.
 func ValidatePassword(password, email string) error {
 	if utf8.RuneCountInString(password) < MinPasswordChars {
-		return apperr.New(apperr.Invalid, "A senha precisa ter pelo menos %d caracteres.", MinPasswordChars)
+		return apperr.New(apperr.Invalid, "err.password.too_short", MinPasswordChars)
 	}
 	if len(password) > MaxPasswordBytes {
-		return apperr.New(apperr.Invalid, "A senha pode ter no máximo %d bytes (cerca de %d caracteres sem acento).", MaxPasswordBytes, MaxPasswordBytes)
+		return apperr.New(apperr.Invalid, "err.password.too_long", MaxPasswordBytes, MaxPasswordBytes)
 	}
 	if email != "" && strings.EqualFold(strings.TrimSpace(password), strings.TrimSpace(email)) {
-		return apperr.New(apperr.Invalid, "A senha não pode ser igual ao e-mail.")
+		return apperr.New(apperr.Invalid, "err.password.is_email")
 	}
 	inputs := append([]string{}, passwordContext...)
 	if email = strings.ToLower(strings.TrimSpace(email)); email != "" {
@@ -49,15 +49,14 @@ func ValidatePassword(password, email string) error {
 		}
 	}
 	if r := zxcvbn.PasswordStrength(password, inputs); r.Score < MinPasswordScore {
-		return apperr.New(apperr.Invalid, "Senha fácil de adivinhar: %s. Use uma frase de três ou quatro palavras que só você associaria "+
-			"(por exemplo, \"café sábado bicicleta azul\"), ou misture palavras, números e símbolos sem seguir o teclado.", weakness(r.Sequence))
+		return apperr.New(apperr.Invalid, "err.password.guessable", weakness(r.Sequence))
 	}
 	return nil
 }
 
 // weakness says, in a few words, what makes a password guessable: the longest part of it that
 // zxcvbn recognised (never the part itself, which would end up on screens and in logs).
-func weakness(seq []*match.Match) string {
+func weakness(seq []*match.Match) apperr.Text {
 	var worst *match.Match
 	for _, m := range seq {
 		if m.Pattern != "bruteforce" && (worst == nil || m.J-m.I > worst.J-worst.I) {
@@ -65,27 +64,27 @@ func weakness(seq []*match.Match) string {
 		}
 	}
 	if worst == nil {
-		return "é curta ou previsível demais"
+		return apperr.Text("password.weakness.short")
 	}
 	switch worst.Pattern {
 	case "repeat":
-		return "repete o mesmo trecho"
+		return apperr.Text("password.weakness.repeat")
 	case "sequence":
-		return "contém uma sequência (como 1234 ou abcd)"
+		return apperr.Text("password.weakness.sequence")
 	case "spatial":
-		return "segue as teclas vizinhas do teclado (como qwerty)"
+		return apperr.Text("password.weakness.keyboard")
 	case "date", "regex":
-		return "contém uma data ou um ano"
+		return apperr.Text("password.weakness.date")
 	case "dictionary":
 		switch worst.DictionaryName {
 		case "passwords":
-			return "contém uma das senhas mais usadas"
+			return apperr.Text("password.weakness.common")
 		case "user_inputs":
-			return "contém seu e-mail, nome, o nome da empresa ou palavras do próprio sistema"
+			return apperr.Text("password.weakness.personal")
 		}
-		return "é feita de palavras ou nomes comuns"
+		return apperr.Text("password.weakness.words")
 	}
-	return "é previsível demais"
+	return apperr.Text("password.weakness.predictable")
 }
 
 // Hash hashes a password with bcrypt at cost (raised to MinBcryptCost if lower).
@@ -95,7 +94,7 @@ func Hash(password string, cost int) (string, error) {
 	}
 	h, err := bcrypt.GenerateFromPassword([]byte(password), cost)
 	if err != nil {
-		return "", apperr.Wrap(err, apperr.Invalid, "Senha inválida.")
+		return "", apperr.Wrap(err, apperr.Invalid, "err.password.invalid")
 	}
 	return string(h), nil
 }

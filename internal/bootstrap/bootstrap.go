@@ -97,7 +97,7 @@ func (s Script) Apply(ctx context.Context, conn *pgx.Conn, progress func(string)
 
 // explain turns the server's refusal into one line an operator can act on.
 func explain(err error) error {
-	return apperr.Wrap(err, apperr.Invalid, "o servidor recusou o bootstrap: %v", err)
+	return apperr.Wrap(err, apperr.Invalid, "err.bootstrap.refused", err)
 }
 
 func createDatabase(name string) string {
@@ -236,13 +236,13 @@ GRANT CONNECT ON DATABASE %[4]s TO %[2]s;
 // to Chatwoot's database, as a superuser or as the owner of Chatwoot's tables with CREATEROLE.
 func ChatwootReader(role, schema, password string) (Script, error) {
 	if !identRe.MatchString(role) {
-		return Script{}, apperr.New(apperr.Invalid, "nome de papel inválido: %q (letras minúsculas, dígitos e _)", role)
+		return Script{}, apperr.New(apperr.Invalid, "err.bootstrap.role_name", role)
 	}
 	if !identRe.MatchString(schema) {
-		return Script{}, apperr.New(apperr.Invalid, "nome de esquema inválido: %q (letras minúsculas, dígitos e _)", schema)
+		return Script{}, apperr.New(apperr.Invalid, "err.bootstrap.schema_name", schema)
 	}
 	if strings.HasPrefix(role, "geniai_") {
-		return Script{}, apperr.New(apperr.Invalid, "o papel do Chatwoot não pode começar com geniai_ (os papéis geniai_* são do banco da GeniAI)")
+		return Script{}, apperr.New(apperr.Invalid, "err.bootstrap.chatwoot_role")
 	}
 	if err := checkPassword("CHATWOOT_READER_PASSWORD", password); err != nil {
 		return Script{}, err
@@ -299,7 +299,7 @@ var identRe = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 
 func checkDatabase(name string) error {
 	if !identRe.MatchString(name) {
-		return apperr.New(apperr.Invalid, "nome de banco inválido: %q (letras minúsculas, dígitos e _, até 63)", name)
+		return apperr.New(apperr.Invalid, "err.bootstrap.database_name", name)
 	}
 	return nil
 }
@@ -308,14 +308,14 @@ func checkDatabase(name string) error {
 // unchanged by SASLprep (so every client derives the verifier's keys), and safe in a shell.
 func checkPassword(env, pw string) error {
 	if pw == "" {
-		return apperr.New(apperr.Invalid, "falta a variável de ambiente %s (a senha que você escolheu para o papel)", env)
+		return apperr.New(apperr.Invalid, "err.bootstrap.password_missing", env)
 	}
 	if len(pw) < 16 || len(pw) > 128 {
-		return apperr.New(apperr.Invalid, "%s: use de 16 a 128 caracteres (tem %d)", env, len(pw))
+		return apperr.New(apperr.Invalid, "err.bootstrap.password_length", env, len(pw))
 	}
 	for _, c := range []byte(pw) {
 		if c < 0x21 || c > 0x7e {
-			return apperr.New(apperr.Invalid, "%s: use só caracteres ASCII visíveis, sem espaços nem acentos", env)
+			return apperr.New(apperr.Invalid, "err.bootstrap.password_chars", env)
 		}
 	}
 	return nil

@@ -19,12 +19,12 @@ func Inboxes(ctx context.Context, url string) ([]staff.SourceInbox, error) {
 	defer cancel()
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
-		return nil, apperr.Wrap(err, apperr.Unavailable, "Não foi possível conectar ao banco do Chatwoot para listar as caixas de entrada.")
+		return nil, apperr.Wrap(err, apperr.Unavailable, "err.chatwoot.connect")
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	rows, err := cwsqlc.New(conn).InboxList(ctx)
 	if err != nil {
-		return nil, apperr.Wrap(fmt.Errorf("chatwoot: inbox list: %w", err), apperr.Unavailable, "O banco do Chatwoot não respondeu à lista de caixas de entrada.")
+		return nil, apperr.Wrap(fmt.Errorf("chatwoot: inbox list: %w", err), apperr.Unavailable, "err.chatwoot.inbox_list")
 	}
 	out := make([]staff.SourceInbox, len(rows))
 	for i, r := range rows {

@@ -251,7 +251,7 @@ func (d *Dashboard) ChartTable(name string, tr Translate) ([]sheet.Column, [][]s
 			add(count(int64(i+1)), count(n))
 		}
 	default:
-		return nil, nil, apperr.New(apperr.NotFound, "Gráfico desconhecido: %q.", clip(name))
+		return nil, nil, apperr.New(apperr.NotFound, "err.chart.unknown", clip(name))
 	}
 	return cols, rows, nil
 }

@@ -124,7 +124,7 @@ func ParseCursor(s string) (Cursor, error) {
 			}
 		}
 	}
-	return Cursor{}, apperr.New(apperr.Invalid, "Posição de página inválida; volte à primeira página.")
+	return Cursor{}, apperr.New(apperr.Invalid, "err.filter.cursor")
 }
 
 // Days is the number of days in the period.
@@ -143,17 +143,13 @@ var channelRE = regexp.MustCompile(`^Channel::[A-Za-z]{1,40}$`)
 
 // Parse reads a filter from URL parameters. today is the current date in the tenant's timezone,
 // defaultDays the tenant's default period, inboxes the tenant's inbox ids (an unknown inbox is an
-// error, never a way to look at another tenant's data). Every error is an apperr.Invalid with a
-// message in Portuguese.
+// error, never a way to look at another tenant's data). Every error is an apperr.Invalid.
 func Parse(v url.Values, today time.Time, defaultDays int, inboxes []int32) (Filter, error) {
 	f := Filter{PageSize: DefaultPageSize}
 	today = time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, time.UTC)
-	bad := func(format string, args ...any) (Filter, error) {
-		return Filter{}, apperr.New(apperr.Invalid, format, args...)
-	}
 	for k, vs := range v {
 		if len(vs) > 1 && k != "inbox" {
-			return bad("O parâmetro %q aparece mais de uma vez.", k)
+			return Filter{}, apperr.New(apperr.Invalid, "err.filter.repeated", k)
 		}
 	}
 	from, to := strings.TrimSpace(v.Get("from")), strings.TrimSpace(v.Get("to"))
@@ -164,20 +160,20 @@ func Parse(v url.Values, today time.Time, defaultDays int, inboxes []int32) (Fil
 	if from != "" || to != "" {
 		switch {
 		case from == "" || to == "":
-			dateErr = apperr.New(apperr.Invalid, "Informe as datas inicial e final do período.")
+			dateErr = apperr.New(apperr.Invalid, "err.filter.dates_required")
 		default:
 			var err1, err2 error
 			f.From, err1 = parseDate(from)
 			f.To, err2 = parseDate(to)
 			switch {
 			case err1 != nil:
-				dateErr = apperr.New(apperr.Invalid, "Data inicial inválida: %q. Use o formato AAAA-MM-DD ou DD/MM/AAAA.", clip(from))
+				dateErr = apperr.New(apperr.Invalid, "err.filter.from", clip(from))
 			case err2 != nil:
-				dateErr = apperr.New(apperr.Invalid, "Data final inválida: %q. Use o formato AAAA-MM-DD ou DD/MM/AAAA.", clip(to))
+				dateErr = apperr.New(apperr.Invalid, "err.filter.to", clip(to))
 			case f.From.After(f.To):
-				dateErr = apperr.New(apperr.Invalid, "A data inicial (%s) é posterior à data final (%s).", f.From.Format("02/01/2006"), f.To.Format("02/01/2006"))
+				dateErr = apperr.New(apperr.Invalid, "err.filter.date_order", f.From.Format("02/01/2006"), f.To.Format("02/01/2006"))
 			case f.Days() > MaxRangeDays:
-				dateErr = apperr.New(apperr.Invalid, "O período pode ter no máximo 2 anos (%d dias); o pedido tem %d.", MaxRangeDays, f.Days())
+				dateErr = apperr.New(apperr.Invalid, "err.filter.range_too_long", MaxRangeDays, f.Days())
 			}
 		}
 	}
@@ -194,7 +190,7 @@ func Parse(v url.Values, today time.Time, defaultDays int, inboxes []int32) (Fil
 			}
 		}
 		if days <= 0 {
-			return bad("Período %q desconhecido: use today, 7d, 30d, 90d ou 365d.", clip(preset))
+			return Filter{}, apperr.New(apperr.Invalid, "err.filter.period", clip(preset))
 		}
 		f.Preset = preset
 		f.To = today
@@ -212,7 +208,7 @@ func Parse(v url.Values, today time.Time, defaultDays int, inboxes []int32) (Fil
 		}
 		id, err := strconv.ParseInt(s, 10, 32)
 		if err != nil || !known[int32(id)] {
-			return bad("Caixa de entrada desconhecida: %q.", clip(s))
+			return Filter{}, apperr.New(apperr.Invalid, "err.filter.inbox", clip(s))
 		}
 		if !seen[int32(id)] {
 			seen[int32(id)] = true
@@ -222,41 +218,41 @@ func Parse(v url.Values, today time.Time, defaultDays int, inboxes []int32) (Fil
 	sort.Slice(f.Inboxes, func(i, j int) bool { return f.Inboxes[i] < f.Inboxes[j] })
 
 	if f.Channel = v.Get("channel"); f.Channel != "" && !channelRE.MatchString(f.Channel) {
-		return bad("Canal desconhecido: %q.", clip(f.Channel))
+		return Filter{}, apperr.New(apperr.Invalid, "err.filter.channel", clip(f.Channel))
 	}
 	if f.Label = strings.TrimSpace(v.Get("label")); utf8.RuneCountInString(f.Label) > MaxLabelChars || !utf8.ValidString(f.Label) {
-		return bad("Etiqueta inválida.")
+		return Filter{}, apperr.New(apperr.Invalid, "err.filter.label")
 	}
 	if f.Status = v.Get("status"); f.Status != "" {
 		if _, ok := Statuses[f.Status]; !ok {
-			return bad("Situação desconhecida: %q. Use open, resolved, pending ou snoozed.", clip(f.Status))
+			return Filter{}, apperr.New(apperr.Invalid, "err.filter.status", clip(f.Status))
 		}
 	}
 	if f.Stage = v.Get("stage"); f.Stage != "" && !contains(Stages, f.Stage) {
-		return bad("Etapa do funil desconhecida: %q.", clip(f.Stage))
+		return Filter{}, apperr.New(apperr.Invalid, "err.filter.stage", clip(f.Stage))
 	}
 	if f.Flag = v.Get("flag"); f.Flag != "" && !contains(Flags, f.Flag) {
-		return bad("Filtro desconhecido: %q.", clip(f.Flag))
+		return Filter{}, apperr.New(apperr.Invalid, "err.filter.flag", clip(f.Flag))
 	}
-	var err error
-	if f.FRT, err = smallParam(v, "frt", 0, 6, "Faixa de tempo de resposta"); err != nil {
-		return Filter{}, err
+	var ok bool
+	if f.FRT, ok = smallParam(v, "frt", 0, 6); !ok {
+		return Filter{}, apperr.New(apperr.Invalid, "err.filter.frt", clip(v.Get("frt")), 0, 6)
 	}
-	if f.DOW, err = smallParam(v, "dow", 0, 6, "Dia da semana"); err != nil {
-		return Filter{}, err
+	if f.DOW, ok = smallParam(v, "dow", 0, 6); !ok {
+		return Filter{}, apperr.New(apperr.Invalid, "err.filter.dow", clip(v.Get("dow")), 0, 6)
 	}
-	if f.Hour, err = smallParam(v, "hour", 0, 23, "Hora"); err != nil {
-		return Filter{}, err
+	if f.Hour, ok = smallParam(v, "hour", 0, 23); !ok {
+		return Filter{}, apperr.New(apperr.Invalid, "err.filter.hour", clip(v.Get("hour")), 0, 23)
 	}
-	if f.CSAT, err = smallParam(v, "csat", 1, 5, "Nota de satisfação"); err != nil {
-		return Filter{}, err
+	if f.CSAT, ok = smallParam(v, "csat", 1, 5); !ok {
+		return Filter{}, apperr.New(apperr.Invalid, "err.filter.csat", clip(v.Get("csat")), 1, 5)
 	}
 	f.Search = strings.TrimSpace(v.Get("q"))
 	if !utf8.ValidString(f.Search) || strings.ContainsRune(f.Search, 0) {
-		return bad("A busca contém caracteres inválidos.")
+		return Filter{}, apperr.New(apperr.Invalid, "err.filter.search_chars")
 	}
 	if utf8.RuneCountInString(f.Search) > MaxSearchChars {
-		return bad("A busca pode ter no máximo %d caracteres.", MaxSearchChars)
+		return Filter{}, apperr.New(apperr.Invalid, "err.filter.search_too_long", MaxSearchChars)
 	}
 	f.Stacked = v.Get("stack") == "inbox"
 	switch v.Get("hours") {
@@ -264,15 +260,15 @@ func Parse(v url.Values, today time.Time, defaultDays int, inboxes []int32) (Fil
 	case "business":
 		f.Business = true
 	default:
-		return bad("Tempo desconhecido: %q. Use hours=business para contar só o horário de atendimento.", clip(v.Get("hours")))
+		return Filter{}, apperr.New(apperr.Invalid, "err.filter.hours", clip(v.Get("hours")))
 	}
 	if f.Grain = v.Get("group"); f.Grain != "" && !contains(Grains, f.Grain) {
-		return bad("Agrupamento desconhecido: %q. Use day, week ou month.", clip(f.Grain))
+		return Filter{}, apperr.New(apperr.Invalid, "err.filter.grain", clip(f.Grain))
 	}
 	if s := v.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > MaxPageSize {
-			return bad("Tamanho de página inválido: use de 1 a %d.", MaxPageSize)
+			return Filter{}, apperr.New(apperr.Invalid, "err.filter.page_size", MaxPageSize)
 		}
 		f.PageSize = n
 	}
@@ -292,7 +288,7 @@ func Parse(v url.Values, today time.Time, defaultDays int, inboxes []int32) (Fil
 	}
 	if s := v.Get("sort"); s != "" {
 		if !contains(Sorts, strings.TrimPrefix(s, "-")) {
-			return bad("Ordem desconhecida: %q. Use created, first_reply, first_human_reply, csat ou stage (com - antes para decrescente).", clip(s))
+			return Filter{}, apperr.New(apperr.Invalid, "err.filter.sort", clip(s))
 		}
 		if s != "-created" {
 			f.Sort = s
@@ -332,17 +328,18 @@ func parseDate(s string) (time.Time, error) {
 	return time.Parse("02/01/2006", s)
 }
 
-func smallParam(v url.Values, name string, lo, hi int, what string) (*int16, error) {
+// smallParam reads an optional small integer in [lo, hi]; ok is false for anything else.
+func smallParam(v url.Values, name string, lo, hi int) (x *int16, ok bool) {
 	s := v.Get(name)
 	if s == "" {
-		return nil, nil
+		return nil, true
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < lo || n > hi {
-		return nil, apperr.New(apperr.Invalid, "%s inválido(a): %q (de %d a %d).", what, clip(s), lo, hi)
+		return nil, false
 	}
-	x := int16(n)
-	return &x, nil
+	y := int16(n)
+	return &y, true
 }
 
 func contains(list []string, s string) bool {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/geniai/analytics/internal/apperr"
+	"github.com/geniai/analytics/internal/locale"
 )
 
 var today = time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC)
@@ -74,7 +75,7 @@ func TestParseInvalid(t *testing.T) {
 	} {
 		v, _ := url.ParseQuery(tc.q)
 		_, err := Parse(v, today, 30, []int32{1, 2})
-		if !apperr.Is(err, apperr.Invalid) || !strings.Contains(apperr.MessageOf(err), tc.want) {
+		if !apperr.Is(err, apperr.Invalid) || !strings.Contains(apperr.Message(err, locale.PT), tc.want) {
 			t.Errorf("%q: got %v, want an Invalid error mentioning %q", tc.q, err, tc.want)
 		}
 	}
@@ -104,7 +105,7 @@ func FuzzParse(f *testing.F) {
 		}
 		flt, err := Parse(v, today, 30, []int32{1, 2, 3})
 		if err != nil {
-			if !apperr.Is(err, apperr.Invalid) || apperr.MessageOf(err) == "" {
+			if !apperr.Is(err, apperr.Invalid) || apperr.Message(err, locale.PT) == "" {
 				t.Fatalf("%q: error %v is not a clear Invalid error", q, err)
 			}
 			return

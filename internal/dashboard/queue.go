@@ -42,12 +42,9 @@ func (c QueueCursor) String() string {
 // unknown one is an error). Errors are apperr.Invalid with a message in Portuguese.
 func ParseQueue(v url.Values, inboxes []int32) (QueueFilter, error) {
 	f := QueueFilter{PageSize: DefaultPageSize}
-	bad := func(format string, args ...any) (QueueFilter, error) {
-		return QueueFilter{}, apperr.New(apperr.Invalid, format, args...)
-	}
 	for k, vs := range v {
 		if len(vs) > 1 && k != "inbox" {
-			return bad("O parâmetro %q aparece mais de uma vez.", k)
+			return QueueFilter{}, apperr.New(apperr.Invalid, "err.filter.repeated", k)
 		}
 	}
 	known := make(map[int32]bool, len(inboxes))
@@ -61,7 +58,7 @@ func ParseQueue(v url.Values, inboxes []int32) (QueueFilter, error) {
 		}
 		id, err := strconv.ParseInt(s, 10, 32)
 		if err != nil || !known[int32(id)] {
-			return bad("Caixa de entrada desconhecida: %q.", clip(s))
+			return QueueFilter{}, apperr.New(apperr.Invalid, "err.filter.inbox", clip(s))
 		}
 		if !seen[int32(id)] {
 			seen[int32(id)] = true
@@ -70,12 +67,12 @@ func ParseQueue(v url.Values, inboxes []int32) (QueueFilter, error) {
 	}
 	sort.Slice(f.Inboxes, func(i, j int) bool { return f.Inboxes[i] < f.Inboxes[j] })
 	if f.State = v.Get("state"); f.State != "" && !contains(QueueStates, f.State) {
-		return bad("Situação da fila desconhecida: %q. Use past_sla, window_closing ou window_closed.", clip(f.State))
+		return QueueFilter{}, apperr.New(apperr.Invalid, "err.queue.state", clip(f.State))
 	}
 	if s := v.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > MaxPageSize {
-			return bad("Tamanho de página inválido: use de 1 a %d.", MaxPageSize)
+			return QueueFilter{}, apperr.New(apperr.Invalid, "err.filter.page_size", MaxPageSize)
 		}
 		f.PageSize = n
 	}
@@ -84,7 +81,7 @@ func ParseQueue(v url.Values, inboxes []int32) (QueueFilter, error) {
 		us, err1 := strconv.ParseInt(at, 10, 64)
 		n, err2 := strconv.ParseInt(id, 10, 32)
 		if !ok || err1 != nil || err2 != nil || n <= 0 {
-			return bad("Posição de página inválida; volte à primeira página.")
+			return QueueFilter{}, apperr.New(apperr.Invalid, "err.filter.cursor")
 		}
 		f.After = &QueueCursor{Since: time.UnixMicro(us).UTC(), ID: int32(n)}
 	}

@@ -441,7 +441,7 @@ func (s *Service) Detail(ctx context.Context, p pg.Principal, tenantID int64, co
 		var err error
 		d.Conversation, err = tx.ConversationGet(ctx, dbsqlc.ConversationGetParams{TenantID: tenantID, ConversationID: conversationID})
 		if pg.IsNoRows(err) {
-			return apperr.New(apperr.NotFound, "Conversa não encontrada.")
+			return apperr.New(apperr.NotFound, "err.conversation.not_found")
 		} else if err != nil {
 			return err
 		}

@@ -75,7 +75,7 @@ func (s *Service) LoadTenant(ctx context.Context, p pg.Principal, tenantID int64
 	err := s.DB.InReadTx(ctx, p, func(tx pg.Tx) error {
 		var err error
 		if t.AppTenant, err = tx.TenantGetByID(ctx, tenantID); pg.IsNoRows(err) || err == nil && t.IsPlatform {
-			return apperr.New(apperr.NotFound, "Cliente não encontrado.")
+			return apperr.New(apperr.NotFound, "err.tenant.not_found")
 		} else if err != nil {
 			return err
 		}

@@ -77,14 +77,11 @@ SELECT l.user_id::bigint AS user_id,
        l.tenant_id::bigint AS tenant_id,
        l.role::text AS role,
        l.password_hash::text AS password_hash,
-       l.is_active::boolean AS is_active,
        l.locked_seconds::integer AS locked_seconds,
-       l.tenant_status::text AS tenant_status,
-       coalesce(l.trial_ends_at, 'epoch'::timestamptz)::timestamptz AS trial_ends_at,
+       coalesce(l.refusal, '')::text AS refusal,
        l.tenant_slug::text AS tenant_slug,
        l.tenant_name::text AS tenant_name,
-       l.auth_version::integer AS auth_version,
-       l.checked_at::timestamptz AS checked_at
+       l.auth_version::integer AS auth_version
 FROM app.login_lookup($1::text, nullif($2::text, '')::inet) AS l
 `
 
@@ -94,24 +91,20 @@ type LoginLookupParams struct {
 }
 
 type LoginLookupRow struct {
-	UserID        int64     `json:"user_id"`
-	TenantID      int64     `json:"tenant_id"`
-	Role          string    `json:"role"`
-	PasswordHash  string    `json:"password_hash"`
-	IsActive      bool      `json:"is_active"`
-	LockedSeconds int32     `json:"locked_seconds"`
-	TenantStatus  string    `json:"tenant_status"`
-	TrialEndsAt   time.Time `json:"trial_ends_at"`
-	TenantSlug    string    `json:"tenant_slug"`
-	TenantName    string    `json:"tenant_name"`
-	AuthVersion   int32     `json:"auth_version"`
-	CheckedAt     time.Time `json:"checked_at"`
+	UserID        int64  `json:"user_id"`
+	TenantID      int64  `json:"tenant_id"`
+	Role          string `json:"role"`
+	PasswordHash  string `json:"password_hash"`
+	LockedSeconds int32  `json:"locked_seconds"`
+	Refusal       string `json:"refusal"`
+	TenantSlug    string `json:"tenant_slug"`
+	TenantName    string `json:"tenant_name"`
+	AuthVersion   int32  `json:"auth_version"`
 }
 
 // LoginLookup returns the account behind an e-mail for sign-in (anon only); no row when unknown.
-// locked_seconds (0: not locked) is the lock on the caller's client network; it and checked_at
-// come from the database clock; a missing trial end
-// comes back as the Unix epoch.
+// locked_seconds (0: not locked) is the lock on the caller's client network, by the database
+// clock; refusal is app.sign_in_refusal (”: the account may sign in).
 func (q *Queries) LoginLookup(ctx context.Context, arg LoginLookupParams) (LoginLookupRow, error) {
 	row := q.db.QueryRow(ctx, loginLookup, arg.Email, arg.IP)
 	var i LoginLookupRow
@@ -120,14 +113,11 @@ func (q *Queries) LoginLookup(ctx context.Context, arg LoginLookupParams) (Login
 		&i.TenantID,
 		&i.Role,
 		&i.PasswordHash,
-		&i.IsActive,
 		&i.LockedSeconds,
-		&i.TenantStatus,
-		&i.TrialEndsAt,
+		&i.Refusal,
 		&i.TenantSlug,
 		&i.TenantName,
 		&i.AuthVersion,
-		&i.CheckedAt,
 	)
 	return i, err
 }

@@ -246,9 +246,8 @@ type Querier interface {
 	// LoginIPBlocked is the number of seconds until a throttled IP may try again (0: allowed).
 	LoginIPBlocked(ctx context.Context, ip string) (int32, error)
 	// LoginLookup returns the account behind an e-mail for sign-in (anon only); no row when unknown.
-	// locked_seconds (0: not locked) is the lock on the caller's client network; it and checked_at
-	// come from the database clock; a missing trial end
-	// comes back as the Unix epoch.
+	// locked_seconds (0: not locked) is the lock on the caller's client network, by the database
+	// clock; refusal is app.sign_in_refusal ('': the account may sign in).
 	LoginLookup(ctx context.Context, arg LoginLookupParams) (LoginLookupRow, error)
 	// LoginSucceed resets the failure counters, stamps the last login and audits login.success; on a
 	// locked account it changes nothing and returns the seconds it stays locked (0: signed in).

@@ -25,16 +25,16 @@ func (s *Subscription) Validate() error {
 	switch s.Frequency {
 	case "daily", "weekly", "monthly":
 	default:
-		return apperr.New(apperr.Invalid, "Frequência inválida: use diária, semanal ou mensal.")
+		return apperr.New(apperr.Invalid, "err.constraint.digest_subscriptions_frequency_known")
 	}
 	if s.Weekday == 0 {
 		s.Weekday = 1
 	}
 	if s.Weekday < 1 || s.Weekday > 7 {
-		return apperr.New(apperr.Invalid, "Dia da semana inválido.")
+		return apperr.New(apperr.Invalid, "err.constraint.digest_subscriptions_weekday_range")
 	}
 	if s.Hour < 0 || s.Hour > 23 {
-		return apperr.New(apperr.Invalid, "Hora inválida: use de 0 a 23.")
+		return apperr.New(apperr.Invalid, "err.constraint.digest_subscriptions_hour_range")
 	}
 	return nil
 }
@@ -70,7 +70,7 @@ func Subscribe(ctx context.Context, db *pg.DB, p pg.Principal, tenantID int64, s
 	})
 	if apperr.Is(err, apperr.Invalid) || apperr.Is(err, apperr.Forbidden) {
 		// A user of another tenant (foreign key) or someone a client may not subscribe.
-		return 0, apperr.New(apperr.NotFound, "Usuário não encontrado.")
+		return 0, apperr.New(apperr.NotFound, "err.user.not_found")
 	}
 	return id, err
 }
@@ -83,7 +83,7 @@ func Unsubscribe(ctx context.Context, db *pg.DB, p pg.Principal, tenantID, id in
 			return err
 		}
 		if n == 0 {
-			return apperr.New(apperr.NotFound, "Inscrição não encontrada.")
+			return apperr.New(apperr.NotFound, "err.subscription.not_found")
 		}
 		if _, err := tx.MailCancel(ctx, dbsqlc.MailCancelParams{TenantID: tenantID, Ref: "digest:" + strconv.FormatInt(id, 10), Reason: "unsubscribed"}); err != nil {
 			return err

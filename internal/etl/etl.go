@@ -28,6 +28,7 @@ import (
 	"github.com/geniai/analytics/internal/apperr"
 	"github.com/geniai/analytics/internal/chatwoot/cwsqlc"
 	"github.com/geniai/analytics/internal/dbsqlc"
+	"github.com/geniai/analytics/internal/locale"
 	"github.com/geniai/analytics/internal/pg"
 )
 
@@ -145,9 +146,7 @@ func (r *Runner) timedOut(err error) error {
 	var pe *pgconn.PgError
 	var src fromSource
 	if errors.As(err, &pe) && pe.Code == "57014" && !errors.As(err, &src) {
-		return apperr.Wrap(err, apperr.Unavailable,
-			"um comando da carga passou do limite de %s (ETL_STATEMENT_TIMEOUT) e foi cancelado; nada foi gravado / ETL statement timeout",
-			r.statementTimeout())
+		return apperr.Wrap(err, apperr.Unavailable, "err.etl.statement_timeout", r.statementTimeout())
 	}
 	return err
 }
@@ -176,11 +175,11 @@ type source struct {
 // openSource connects read-only with a statement timeout and checks the columns the ETL reads.
 func (r *Runner) openSource(ctx context.Context) (*source, error) {
 	if strings.TrimSpace(r.SourceURL) == "" {
-		return nil, apperr.New(apperr.Invalid, "CHATWOOT_DATABASE_URL não configurada / source URL not set")
+		return nil, apperr.New(apperr.Invalid, "err.etl.source_url_missing")
 	}
 	cfg, err := pgx.ParseConfig(r.SourceURL)
 	if err != nil {
-		return nil, apperr.Wrap(err, apperr.Invalid, "CHATWOOT_DATABASE_URL inválida / invalid source URL: %v", err)
+		return nil, apperr.Wrap(err, apperr.Invalid, "err.etl.source_url_invalid", err)
 	}
 	timeout := r.SourceTimeout
 	if timeout <= 0 {
@@ -201,7 +200,7 @@ func (r *Runner) openSource(ctx context.Context) (*source, error) {
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return nil, apperr.Wrap(err, apperr.Unavailable,
-			"não foi possível conectar ao banco do Chatwoot / Chatwoot source unreachable: %s", shortErr(err))
+			"err.etl.source_unreachable", shortErr(err))
 	}
 	s := &source{conn: conn, q: cwsqlc.New(conn)}
 	if err := s.checkColumns(ctx); err != nil {
@@ -237,7 +236,7 @@ func (s *source) checkColumns(ctx context.Context) error {
 	}
 	if len(missing) > 0 {
 		return apperr.New(apperr.Invalid,
-			"coluna ausente no banco do Chatwoot (versão antiga?) / missing source column: %s", strings.Join(missing, ", "))
+			"err.etl.source_column_missing", strings.Join(missing, ", "))
 	}
 	return nil
 }
@@ -258,16 +257,16 @@ func sourceError(err error) error {
 		switch pe.Code {
 		case "57014":
 			return apperr.Wrap(err, apperr.Unavailable,
-				"consulta ao Chatwoot excedeu o tempo limite (ETL_STATEMENT_TIMEOUT) / source query timed out")
+				"err.etl.source_timeout")
 		case "42703", "42P01":
 			return apperr.Wrap(err, apperr.Invalid,
-				"esquema do Chatwoot incompatível / incompatible source schema: %s", pe.Message)
+				"err.etl.source_schema", pe.Message)
 		}
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return apperr.Wrap(err, apperr.Unavailable, "execução interrompida / run interrupted")
+		return apperr.Wrap(err, apperr.Unavailable, "err.etl.interrupted")
 	}
-	return apperr.Wrap(err, apperr.Unavailable, "falha ao ler o Chatwoot / source read failed: %s", shortErr(err))
+	return apperr.Wrap(err, apperr.Unavailable, "err.etl.source_read", shortErr(err))
 }
 
 func shortErr(err error) string {
@@ -278,15 +277,16 @@ func shortErr(err error) string {
 	return s
 }
 
-// failureMessage is what the run row records: the person-facing message plus the cause.
+// failureMessage is what the run row records: the person-facing message plus the cause, in
+// pt-BR and English ("… / …"), since the row is read later by people of either language.
 func failureMessage(err error) string {
 	var ae *apperr.Error
 	if errors.As(err, &ae) {
-		msg := ae.Message
+		key, args := ae.Key, ae.Args
 		if ae.Code == apperr.Internal && ae.Err != nil {
-			msg = "erro interno / internal error: " + shortErr(ae.Err)
+			key, args = "err.etl.internal", []any{shortErr(ae.Err)}
 		}
-		return msg
+		return locale.Translate(locale.PT, key, args...) + " / " + locale.Translate(locale.EN, key, args...)
 	}
 	return shortErr(err)
 }

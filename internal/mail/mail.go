@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/mail"
 	"net/url"
@@ -59,7 +60,7 @@ type File struct {
 // repeat carries the same one. Returns the outbox id.
 func Enqueue(ctx context.Context, tx pg.Tx, from string, m Message) (int64, error) {
 	if m.TenantID == 0 || m.Kind == "" || m.To == "" || m.Subject == "" {
-		return 0, apperr.New(apperr.Internal, "mail: message without tenant, kind, recipient or subject")
+		return 0, apperr.Wrap(errors.New("mail: message without tenant, kind, recipient or subject"), apperr.Internal, apperr.KeyInternal)
 	}
 	headers, err := json.Marshal(orEmpty(m.Headers))
 	if err != nil {

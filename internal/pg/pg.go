@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -36,6 +37,13 @@ const (
 	AppSupport    = "support"
 )
 
+// StaffRoles are the app roles of GeniAI staff: the one definition in Go, as app.is_staff is in
+// SQL (TestStaffDefinedOnce holds the two together).
+var StaffRoles = []string{AppSuperAdmin, AppSupport}
+
+// IsStaffRole reports whether an app role is GeniAI staff.
+func IsStaffRole(role string) bool { return slices.Contains(StaffRoles, role) }
+
 // Principal is who is asking, the one identity type of the application: the database role to
 // switch to and the identity policies read, and for a signed-in user what the pages show of them
 // (filled from app.principal_check on every request).
@@ -59,7 +67,7 @@ type Principal struct {
 }
 
 // IsStaff reports whether the principal acts as GeniAI staff.
-func (p Principal) IsStaff() bool { return p.Role == AppSuperAdmin || p.Role == AppSupport }
+func (p Principal) IsStaff() bool { return IsStaffRole(p.Role) }
 
 // Anon is the principal before sign-in: it may only call the login functions.
 func Anon(ip, userAgent string) Principal {
@@ -69,7 +77,7 @@ func Anon(ip, userAgent string) Principal {
 // User is the principal of a signed-in user; the database role follows the app role.
 func User(tenantID, userID int64, appRole, ip, userAgent string) Principal {
 	role := RoleTenant
-	if appRole == AppSuperAdmin || appRole == AppSupport {
+	if IsStaffRole(appRole) {
 		role = RoleStaff
 	}
 	return Principal{DBRole: role, TenantID: tenantID, UserID: userID, Role: appRole, IP: ip, UserAgent: userAgent}
@@ -135,7 +143,7 @@ func Open(ctx context.Context, url string, o Options) (*DB, error) {
 func poolConfig(url string, o Options) (*pgxpool.Config, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
-		return nil, apperr.Wrap(err, apperr.Invalid, "URL de banco inválida: %v", err)
+		return nil, apperr.Wrap(err, apperr.Invalid, "err.db.bad_url", err)
 	}
 	if o.MaxConns > 0 {
 		cfg.MaxConns = o.MaxConns
@@ -228,7 +236,7 @@ type beginner interface {
 
 func inTx(ctx context.Context, b beginner, p Principal, opts pgx.TxOptions, fn func(tx Tx) error) (err error) {
 	if !p.valid() {
-		return apperr.New(apperr.Internal, "principal without a database role")
+		return apperr.Wrap(errors.New("principal without a database role"), apperr.Internal, apperr.KeyInternal)
 	}
 	tx, err := b.BeginTx(ctx, opts)
 	if err != nil {
@@ -281,7 +289,7 @@ func (db *DB) Ready(ctx context.Context) error {
 		return err
 	}
 	if int(version) != want {
-		return apperr.New(apperr.Unavailable, "banco de dados na versão %d de %d: rode `geniai migrate`", version, want)
+		return apperr.New(apperr.Unavailable, "err.db.not_migrated", version, want)
 	}
 	return nil
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/geniai/analytics/internal/auth"
 	"github.com/geniai/analytics/internal/dbsqlc"
 	"github.com/geniai/analytics/internal/pg"
-	"github.com/geniai/analytics/internal/tenantadmin"
 )
 
 // SourceInbox is a Chatwoot inbox as the onboarding wizard lists it, with the tenant it is
@@ -45,7 +44,7 @@ func (s *Service) Onboard(ctx context.Context, p pg.Principal, o Onboarding, inb
 		return out, err
 	}
 	if len(o.Tenant.Inboxes) == 0 {
-		return out, apperr.New(apperr.Invalid, "Escolha ao menos uma caixa de entrada do Chatwoot.")
+		return out, apperr.New(apperr.Invalid, "err.onboard.no_inbox")
 	}
 	byID := map[int32]SourceInbox{}
 	for _, ib := range inboxes {
@@ -54,15 +53,12 @@ func (s *Service) Onboard(ctx context.Context, p pg.Principal, o Onboarding, inb
 	for i, ib := range o.Tenant.Inboxes {
 		src, ok := byID[ib.ID]
 		if !ok {
-			return out, apperr.New(apperr.Invalid, "A caixa de entrada %d não existe no Chatwoot.", ib.ID)
+			return out, apperr.New(apperr.Invalid, "err.onboard.inbox_unknown", ib.ID)
 		}
 		acc := src.AccountID
 		o.Tenant.Inboxes[i] = Inbox{ID: src.ID, AccountID: &acc, Name: src.Name, ChannelType: src.ChannelType}
 	}
-	email := auth.NormalizeEmail(o.AdminEmail)
-	if !tenantadmin.ValidEmail(email) {
-		return out, apperr.New(apperr.Invalid, "E-mail do administrador inválido: %q.", o.AdminEmail)
-	}
+	email := auth.NormalizeEmail(o.AdminEmail) // its format is the constraint users_email_format
 	password := auth.GeneratePassword()
 	hash, err := auth.Hash(password, s.BcryptCost)
 	if err != nil {

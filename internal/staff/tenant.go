@@ -6,14 +6,12 @@ package staff
 
 import (
 	"context"
-	"regexp"
 	"strings"
 	"time"
 
 	"github.com/geniai/analytics/internal/apperr"
 	"github.com/geniai/analytics/internal/dbsqlc"
 	"github.com/geniai/analytics/internal/pg"
-	"github.com/geniai/analytics/internal/tenantadmin"
 )
 
 // Service runs staff actions as the given principal.
@@ -41,10 +39,10 @@ type Inbox struct {
 	ChannelType string
 }
 
-var slugRE = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$`)
-
-// Validate checks the input before any SQL runs, with messages a person understands; the
-// database constraints check the same rules again.
+// Validate fills the defaults and checks the inbox list, which no constraint sees as a whole.
+// The slug, name, status, plan, timezone and trial rules are app.tenants' constraints
+// (tenants_slug_format, tenants_name_length, ...): checked once, by the database, in the
+// transaction that writes.
 func (in *TenantInput) Validate() error {
 	in.Slug = strings.TrimSpace(in.Slug)
 	in.Name = strings.TrimSpace(in.Name)
@@ -58,24 +56,13 @@ func (in *TenantInput) Validate() error {
 	if in.Status == "" {
 		in.Status = "active"
 	}
-	switch {
-	case in.Name == "":
-		return apperr.New(apperr.Invalid, "Informe o nome do cliente.")
-	case len([]rune(in.Name)) > 120:
-		return apperr.New(apperr.Invalid, "Nome muito longo (máximo de 120 caracteres).")
-	case !slugRE.MatchString(in.Slug):
-		return apperr.New(apperr.Invalid, "Identificador (slug) %q inválido: use de 1 a 40 letras minúsculas, números e hífens, sem hífen no início ou no fim.", in.Slug)
-	}
-	if err := tenantadmin.ValidTimezone(in.Timezone); err != nil {
-		return err
-	}
 	seen := map[int32]bool{}
 	for _, ib := range in.Inboxes {
 		if ib.ID <= 0 {
-			return apperr.New(apperr.Invalid, "Caixa de entrada %d inválida.", ib.ID)
+			return apperr.New(apperr.Invalid, "err.inbox.invalid", ib.ID)
 		}
 		if seen[ib.ID] {
-			return apperr.New(apperr.Invalid, "Caixa de entrada %d informada duas vezes.", ib.ID)
+			return apperr.New(apperr.Invalid, "err.inbox.duplicate", ib.ID)
 		}
 		seen[ib.ID] = true
 	}
@@ -110,7 +97,7 @@ func (s *Service) CreateTenant(ctx context.Context, p pg.Principal, in TenantInp
 func mapInbox(ctx context.Context, tx pg.Tx, tenantID int64, ib Inbox) error {
 	owner, err := tx.TenantInboxOwner(ctx, ib.ID)
 	if err == nil {
-		return apperr.New(apperr.Conflict, "A caixa de entrada %d já está vinculada ao cliente %q.", ib.ID, owner)
+		return apperr.New(apperr.Conflict, "err.inbox.taken", ib.ID, owner)
 	}
 	if !pg.IsNoRows(err) {
 		return err
@@ -151,7 +138,7 @@ func (s *Service) Tenant(ctx context.Context, p pg.Principal, id int64) (dbsqlc.
 	err := s.DB.InReadTx(ctx, p, func(tx pg.Tx) error {
 		var err error
 		if t, err = tx.TenantGetByID(ctx, id); pg.IsNoRows(err) || err == nil && t.IsPlatform {
-			return apperr.New(apperr.NotFound, "Cliente não encontrado.")
+			return apperr.New(apperr.NotFound, "err.tenant.not_found")
 		} else if err != nil {
 			return err
 		}
@@ -170,36 +157,20 @@ type TenantEdit struct {
 	Timezone    string
 }
 
-var statuses = map[string]bool{"active": true, "trial": true, "suspended": true, "cancelled": true}
-var plans = map[string]bool{"basic": true, "pro": true, "enterprise": true}
-
-// UpdateTenant saves a tenant's name, status, plan, trial end and timezone. Suspending or
-// cancelling takes effect at each of its users' next request (the principal is re-checked).
+// UpdateTenant saves a tenant's name, status, plan, trial end and timezone (each checked by a
+// constraint of app.tenants). Suspending or cancelling takes effect at each of its users' next
+// request (the principal is re-checked).
 func (s *Service) UpdateTenant(ctx context.Context, p pg.Principal, id int64, e TenantEdit) (dbsqlc.AppTenant, error) {
 	var t dbsqlc.AppTenant
 	e.Name = strings.TrimSpace(e.Name)
-	switch {
-	case e.Name == "":
-		return t, apperr.New(apperr.Invalid, "Informe o nome do cliente.")
-	case len([]rune(e.Name)) > 120:
-		return t, apperr.New(apperr.Invalid, "Nome muito longo (máximo de 120 caracteres).")
-	case !statuses[e.Status]:
-		return t, apperr.New(apperr.Invalid, "Situação %q inválida: use active, trial, suspended ou cancelled.", e.Status)
-	case !plans[e.Plan]:
-		return t, apperr.New(apperr.Invalid, "Plano %q inválido: use basic, pro ou enterprise.", e.Plan)
-	case e.Status == "trial" && e.TrialEndsAt == nil:
-		return t, apperr.New(apperr.Invalid, "Um cliente em teste precisa de data de fim do teste.")
-	}
-	if err := tenantadmin.ValidTimezone(e.Timezone); err != nil {
-		return t, err
-	}
+	e.Timezone = strings.TrimSpace(e.Timezone)
 	err := s.DB.InTx(ctx, p, func(tx pg.Tx) error {
 		var err error
 		t, err = tx.AdminTenantUpdate(ctx, dbsqlc.AdminTenantUpdateParams{
 			ID: id, Name: e.Name, Status: e.Status, Plan: e.Plan, TrialEndsAt: e.TrialEndsAt, Timezone: e.Timezone,
 		})
 		if pg.IsNoRows(err) {
-			return apperr.New(apperr.NotFound, "Cliente não encontrado.")
+			return apperr.New(apperr.NotFound, "err.tenant.not_found")
 		}
 		return err
 	})
@@ -218,11 +189,11 @@ func (s *Service) SetStatus(ctx context.Context, p pg.Principal, id int64, statu
 // MapInbox maps one more Chatwoot inbox to a tenant; its data arrives at the next sync.
 func (s *Service) MapInbox(ctx context.Context, p pg.Principal, tenantID int64, ib Inbox) error {
 	if ib.ID <= 0 {
-		return apperr.New(apperr.Invalid, "Caixa de entrada %d inválida.", ib.ID)
+		return apperr.New(apperr.Invalid, "err.inbox.invalid", ib.ID)
 	}
 	return s.DB.InTx(ctx, p, func(tx pg.Tx) error {
 		if _, err := tx.TenantGetByID(ctx, tenantID); pg.IsNoRows(err) {
-			return apperr.New(apperr.NotFound, "Cliente não encontrado.")
+			return apperr.New(apperr.NotFound, "err.tenant.not_found")
 		} else if err != nil {
 			return err
 		}
@@ -235,7 +206,7 @@ func (s *Service) UnmapInbox(ctx context.Context, p pg.Principal, tenantID int64
 	return s.DB.InTx(ctx, p, func(tx pg.Tx) error {
 		n, err := tx.AdminTenantInboxRemove(ctx, dbsqlc.AdminTenantInboxRemoveParams{TenantID: tenantID, InboxID: inboxID})
 		if err == nil && n == 0 {
-			return apperr.New(apperr.NotFound, "Essa caixa de entrada não está vinculada a esse cliente.")
+			return apperr.New(apperr.NotFound, "err.inbox.not_mapped")
 		}
 		return err
 	})

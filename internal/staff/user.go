@@ -15,7 +15,7 @@ func (s *Service) SearchUsers(ctx context.Context, p pg.Principal, tenantID *int
 	var rows []dbsqlc.UserSearchRow
 	q = strings.TrimSpace(q)
 	if len([]rune(q)) > 100 {
-		return nil, apperr.New(apperr.Invalid, "A busca pode ter no máximo 100 caracteres.")
+		return nil, apperr.New(apperr.Invalid, "err.user.search_too_long")
 	}
 	err := s.DB.InReadTx(ctx, p, func(tx pg.Tx) error {
 		var err error
@@ -42,7 +42,7 @@ func (s *Service) UnlockUser(ctx context.Context, p pg.Principal, id int64) erro
 	return s.DB.InTx(ctx, p, func(tx pg.Tx) error {
 		_, err := tx.UserUnlock(ctx, id)
 		if pg.IsNoRows(err) {
-			return apperr.New(apperr.NotFound, "Usuário não encontrado.")
+			return apperr.New(apperr.NotFound, "err.user.not_found")
 		}
 		return err
 	})
@@ -64,7 +64,7 @@ func (s *Service) SetPassword(ctx context.Context, p pg.Principal, email, passwo
 	err = s.DB.InTx(ctx, p, func(tx pg.Tx) error {
 		u, err := tx.UserGetByEmail(ctx, email)
 		if pg.IsNoRows(err) {
-			return apperr.New(apperr.NotFound, "Usuário %q não encontrado.", email)
+			return apperr.New(apperr.NotFound, "err.user.not_found_email", email)
 		} else if err != nil {
 			return err
 		}

@@ -3,7 +3,6 @@ package tenantadmin
 import (
 	"context"
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -22,45 +21,41 @@ type Branding struct {
 	DefaultPeriodDays int32
 }
 
-var colorRE = regexp.MustCompile(`^#[0-9A-Fa-f]{6}$`)
-var logoRE = regexp.MustCompile(`^https?://[^\s"'<>]+$`)
-
 // MinAccentContrast is the WCAG contrast the secondary colour needs against the white page
 // (3:1, the level for graphics and large text), so bars and links stay visible.
 const MinAccentContrast = 3.0
 
-// Validate checks branding with messages a person understands.
+// Validate normalises branding and checks what no constraint of app.tenant_settings checks: a
+// display name is given and the accent colour reads on white. The formats of the colours and the
+// logo address, the name's length and the default period are the table's constraints.
 func (b *Branding) Validate() error {
 	b.DisplayName = strings.TrimSpace(b.DisplayName)
 	b.LogoURL = strings.TrimSpace(b.LogoURL)
 	b.PrimaryColor = strings.ToUpper(strings.TrimSpace(b.PrimaryColor))
 	b.SecondaryColor = strings.ToUpper(strings.TrimSpace(b.SecondaryColor))
-	switch {
-	case b.DisplayName == "":
-		return apperr.New(apperr.Invalid, "Informe o nome de exibição.")
-	case utf8.RuneCountInString(b.DisplayName) > 120:
-		return apperr.New(apperr.Invalid, "Nome de exibição muito longo (máximo de 120 caracteres).")
-	case b.LogoURL != "" && (!logoRE.MatchString(b.LogoURL) || len(b.LogoURL) > 500):
-		return apperr.New(apperr.Invalid, "Endereço do logotipo inválido: use uma URL http(s) de até 500 caracteres.")
-	case !colorRE.MatchString(b.PrimaryColor):
-		return apperr.New(apperr.Invalid, "Cor principal inválida: use o formato #RRGGBB (por exemplo #0F766E).")
-	case !colorRE.MatchString(b.SecondaryColor):
-		return apperr.New(apperr.Invalid, "Cor secundária inválida: use o formato #RRGGBB (por exemplo #B45309).")
+	if b.DisplayName == "" {
+		return apperr.New(apperr.Invalid, "err.branding.display_name_required")
 	}
-	if c := Contrast(b.SecondaryColor, "#FFFFFF"); c < MinAccentContrast {
-		return apperr.New(apperr.Invalid, "A cor secundária %s fica ilegível sobre o fundo branco (contraste %.1f:1; o mínimo é %.0f:1). Escolha um tom mais escuro.", b.SecondaryColor, c, MinAccentContrast)
-	}
-	switch b.DefaultPeriodDays {
-	case 1, 7, 30, 90, 365:
-	default:
-		return apperr.New(apperr.Invalid, "Período padrão inválido: use 1, 7, 30, 90 ou 365 dias.")
+	if _, ok := rgb(b.SecondaryColor); ok { // a malformed colour is the constraint's to report
+		if c := Contrast(b.SecondaryColor, "#FFFFFF"); c < MinAccentContrast {
+			return apperr.New(apperr.Invalid, "err.branding.low_contrast", b.SecondaryColor, c, MinAccentContrast)
+		}
 	}
 	return nil
 }
 
-// luminance is the WCAG relative luminance of #RRGGBB.
+// rgb reads #RRGGBB; ok is false for anything else.
+func rgb(hex string) (uint64, bool) {
+	if len(hex) != 7 || hex[0] != '#' {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(hex[1:], 16, 32)
+	return v, err == nil
+}
+
+// luminance is the WCAG relative luminance of #RRGGBB (black for anything else).
 func luminance(hex string) float64 {
-	v, _ := strconv.ParseUint(strings.TrimPrefix(hex, "#"), 16, 32)
+	v, _ := rgb(hex)
 	ch := func(c uint64) float64 {
 		s := float64(c) / 255
 		if s <= 0.03928 {
@@ -122,8 +117,8 @@ func ParseLabels(s string) []string {
 	return out
 }
 
-// Validate checks the rules; regular expressions are checked again by the database (the same
-// engine that will run them), see ValidateRegex.
+// Validate checks the rules' sizes and that a lead has a rule; whether a regular expression
+// compiles is the constraint's (tenant_settings_*_regex_valid: the engine that will run it).
 func (f *Funnel) Validate() error {
 	for _, ls := range []*[]string{&f.LeadLabels, &f.VisitLabels, &f.ConvertedLabels, &f.ExcludedLabels} {
 		if *ls == nil {
@@ -131,48 +126,53 @@ func (f *Funnel) Validate() error {
 		}
 	}
 	if f.SLAMinutes != 0 && (f.SLAMinutes < 1 || f.SLAMinutes > MaxSLAMinutes) {
-		return apperr.New(apperr.Invalid, "Meta de SLA inválida: use de 1 a %d minutos em horário de atendimento.", MaxSLAMinutes)
+		return apperr.New(apperr.Invalid, "err.funnel.sla_minutes", MaxSLAMinutes)
 	}
 	for _, ls := range [][]string{f.LeadLabels, f.VisitLabels, f.ConvertedLabels, f.ExcludedLabels} {
 		if len(ls) > 50 {
-			return apperr.New(apperr.Invalid, "Use no máximo 50 etiquetas por etapa.")
+			return apperr.New(apperr.Invalid, "err.funnel.too_many_labels")
 		}
 		for _, l := range ls {
 			if utf8.RuneCountInString(l) > 100 {
-				return apperr.New(apperr.Invalid, "Etiqueta muito longa: %q.", l)
+				return apperr.New(apperr.Invalid, "err.funnel.label_too_long", l)
 			}
 		}
 	}
-	for _, r := range f.regexes() {
-		if len(r.re) > 500 {
-			return apperr.New(apperr.Invalid, "A expressão regular de %s pode ter no máximo 500 caracteres.", r.stage)
-		}
+	switch {
+	case len(f.LeadRegex) > 500:
+		return apperr.New(apperr.Invalid, "err.funnel.lead_regex_too_long")
+	case len(f.VisitRegex) > 500:
+		return apperr.New(apperr.Invalid, "err.funnel.visit_regex_too_long")
+	case len(f.ConvertedRegex) > 500:
+		return apperr.New(apperr.Invalid, "err.funnel.converted_regex_too_long")
 	}
 	if !f.LeadAnyMessage && len(f.LeadLabels) == 0 && f.LeadRegex == "" {
-		return apperr.New(apperr.Invalid, "Defina ao menos uma regra para lead (qualquer mensagem do contato, etiquetas ou expressão regular).")
+		return apperr.New(apperr.Invalid, "err.funnel.lead_rule_required")
 	}
 	return nil
 }
 
-type stageRegex struct{ re, stage string }
+// stageRegex is a stage's regular expression and the stage's name, for messages.
+type stageRegex struct {
+	re    string
+	stage apperr.Text
+}
 
 func (f *Funnel) regexes() []stageRegex {
-	return []stageRegex{{f.LeadRegex, "lead"}, {f.VisitRegex, "visita"}, {f.ConvertedRegex, "matrícula"}}
+	return []stageRegex{{f.LeadRegex, apperr.Text("funnel.stage.lead")}, {f.VisitRegex, apperr.Text("funnel.stage.visit")},
+		{f.ConvertedRegex, apperr.Text("funnel.stage.converted")}}
 }
 
 // regexRefusal explains why a funnel rule using construct (what app.regex_refusal found) is
 // refused: it would let one message stall the tenant's sync.
-func regexRefusal(stage, construct string) error {
-	if strings.HasPrefix(construct, `\`) {
-		return apperr.New(apperr.Invalid, "A expressão regular de %s usa a referência anterior %s, que pode travar a sincronização com mensagens longas. "+
-			"Reescreva sem ela: repita o trecho desejado em vez de referenciá-lo.", stage, construct)
+func regexRefusal(stage apperr.Text, construct string) error {
+	switch {
+	case strings.HasPrefix(construct, `\`):
+		return apperr.New(apperr.Invalid, "err.funnel.regex_backref", stage, construct)
+	case strings.HasPrefix(construct, "(?<"):
+		return apperr.New(apperr.Invalid, "err.funnel.regex_lookbehind", stage, construct)
 	}
-	kind := "um lookahead"
-	if strings.HasPrefix(construct, "(?<") {
-		kind = "um lookbehind"
-	}
-	return apperr.New(apperr.Invalid, "A expressão regular de %s usa %s (%s…), que pode travar a sincronização com mensagens longas. "+
-		"Reescreva sem ele, descrevendo o que a mensagem deve conter.", stage, kind, construct)
+	return apperr.New(apperr.Invalid, "err.funnel.regex_lookahead", stage, construct)
 }
 
 // Settings is what the settings pages edit.
@@ -185,7 +185,7 @@ func (s *Service) GetSettings(ctx context.Context, p pg.Principal, tenantID int6
 		var err error
 		out, err = tx.SettingsGet(ctx, tenantID)
 		if pg.IsNoRows(err) {
-			return apperr.New(apperr.NotFound, "Cliente não encontrado.")
+			return apperr.New(apperr.NotFound, "err.tenant.not_found")
 		}
 		return err
 	})
@@ -203,7 +203,7 @@ func (s *Service) SetBranding(ctx context.Context, p pg.Principal, tenantID int6
 			PrimaryColor: b.PrimaryColor, SecondaryColor: b.SecondaryColor, DefaultPeriodDays: b.DefaultPeriodDays,
 		})
 		if pg.IsNoRows(err) {
-			return apperr.New(apperr.NotFound, "Cliente não encontrado.")
+			return apperr.New(apperr.NotFound, "err.tenant.not_found")
 		}
 		return err
 	})
@@ -231,7 +231,7 @@ func (s *Service) SetFunnel(ctx context.Context, p pg.Principal, tenantID int64,
 		if f.SLAMinutes == 0 {
 			cur, err := tx.SettingsGet(ctx, tenantID)
 			if pg.IsNoRows(err) {
-				return apperr.New(apperr.NotFound, "Cliente não encontrado.")
+				return apperr.New(apperr.NotFound, "err.tenant.not_found")
 			} else if err != nil {
 				return err
 			}
@@ -244,22 +244,20 @@ func (s *Service) SetFunnel(ctx context.Context, p pg.Principal, tenantID int64,
 			LeadExclusionLabels: f.ExcludedLabels, SlaSeconds: f.SLAMinutes * 60,
 		})
 		if pg.IsNoRows(err) {
-			return apperr.New(apperr.NotFound, "Cliente não encontrado.")
+			return apperr.New(apperr.NotFound, "err.tenant.not_found")
 		}
 		return err
 	})
 }
 
-// SetTimezone changes the tenant's timezone; the next ETL run recomputes days and hours.
+// SetTimezone changes the tenant's timezone; the next ETL run recomputes days and hours. The
+// name is checked by the constraint tenants_timezone_known (PostgreSQL's own zone list).
 func (s *Service) SetTimezone(ctx context.Context, p pg.Principal, tenantID int64, tz string) error {
 	tz = strings.TrimSpace(tz)
-	if err := ValidTimezone(tz); err != nil {
-		return err
-	}
 	return s.DB.InTx(ctx, p, func(tx pg.Tx) error {
 		_, err := tx.TenantTimezoneSet(ctx, dbsqlc.TenantTimezoneSetParams{ID: tenantID, Timezone: tz})
 		if pg.IsNoRows(err) {
-			return apperr.New(apperr.NotFound, "Cliente não encontrado.")
+			return apperr.New(apperr.NotFound, "err.tenant.not_found")
 		}
 		return err
 	})

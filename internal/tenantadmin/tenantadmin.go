@@ -6,8 +6,6 @@ package tenantadmin
 
 import (
 	"context"
-	"strings"
-	"time"
 
 	"github.com/geniai/analytics/internal/apperr"
 	"github.com/geniai/analytics/internal/dbsqlc"
@@ -26,19 +24,11 @@ func (s *Service) Tenant(ctx context.Context, p pg.Principal, id int64) (dbsqlc.
 	err := s.DB.InReadTx(ctx, p, func(tx pg.Tx) error {
 		var err error
 		if t, err = tx.TenantGetByID(ctx, id); pg.IsNoRows(err) || err == nil && t.IsPlatform {
-			return apperr.New(apperr.NotFound, "Cliente não encontrado.")
+			return apperr.New(apperr.NotFound, "err.tenant.not_found")
 		}
 		return err
 	})
 	return t, err
-}
-
-// ValidTimezone accepts IANA zone names (America/Sao_Paulo, UTC), not abbreviations or offsets.
-func ValidTimezone(tz string) error {
-	if _, err := time.LoadLocation(tz); err != nil || tz == "" || tz == "Local" || !strings.Contains(tz, "/") && tz != "UTC" {
-		return apperr.New(apperr.Invalid, "Fuso horário %q desconhecido: use um nome IANA como America/Sao_Paulo.", tz)
-	}
-	return nil
 }
 
 func optString(s string) *string {

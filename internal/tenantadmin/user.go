@@ -2,7 +2,6 @@ package tenantadmin
 
 import (
 	"context"
-	"regexp"
 	"strings"
 
 	"github.com/geniai/analytics/internal/apperr"
@@ -20,20 +19,14 @@ type UserInput struct {
 	Password   string // "" means generate one
 }
 
-var validRoles = map[string]bool{"client": true, "admin": true, "super_admin": true, "support": true}
-
 // CreateUser creates a user in the tenant with the given slug. It returns the user and the
-// password, generated when none was given, to be shown exactly once.
+// password, generated when none was given, to be shown exactly once. The e-mail's format, the
+// role and the name's length are the table's constraints (users_email_format, users_role_known,
+// users_full_name_length), checked once, by the database.
 func (s *Service) CreateUser(ctx context.Context, p pg.Principal, in UserInput) (dbsqlc.UserCreateRow, string, error) {
 	var u dbsqlc.UserCreateRow
 	in.Email = auth.NormalizeEmail(in.Email)
 	in.FullName = strings.TrimSpace(in.FullName)
-	if !validRoles[in.Role] {
-		return u, "", apperr.New(apperr.Invalid, "Papel %q desconhecido: use client, admin, super_admin ou support.", in.Role)
-	}
-	if !emailRE.MatchString(in.Email) {
-		return u, "", apperr.New(apperr.Invalid, "E-mail %q inválido.", in.Email)
-	}
 	password := in.Password
 	if password == "" {
 		password = auth.GeneratePassword()
@@ -48,7 +41,7 @@ func (s *Service) CreateUser(ctx context.Context, p pg.Principal, in UserInput) 
 	err = s.DB.InTx(ctx, p, func(tx pg.Tx) error {
 		t, err := tx.TenantGetBySlug(ctx, in.TenantSlug)
 		if pg.IsNoRows(err) {
-			return apperr.New(apperr.NotFound, "Cliente %q não encontrado.", in.TenantSlug)
+			return apperr.New(apperr.NotFound, "err.tenant.not_found_slug", in.TenantSlug)
 		} else if err != nil {
 			return err
 		}
@@ -59,11 +52,6 @@ func (s *Service) CreateUser(ctx context.Context, p pg.Principal, in UserInput) 
 	})
 	return u, password, err
 }
-
-var emailRE = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
-
-// ValidEmail reports whether email looks like an address (one @, a dot in the domain).
-func ValidEmail(email string) bool { return emailRE.MatchString(email) }
 
 // Users lists the users of one tenant, for its settings page.
 func (s *Service) Users(ctx context.Context, p pg.Principal, tenantID int64) ([]dbsqlc.UserSearchRow, error) {
@@ -83,25 +71,19 @@ type UserEdit struct {
 	Active   bool
 }
 
-// UpdateUser changes a user's name, role or active flag; deactivating ends their sessions.
-// allowedRoles limits the roles the caller may give (a tenant admin: admin and client).
+// UpdateUser changes a user's name, role or active flag; deactivating ends their sessions. The
+// role and the name's length are checked by the table's constraints.
 func (s *Service) UpdateUser(ctx context.Context, p pg.Principal, id int64, e UserEdit) (dbsqlc.UserUpdateRow, error) {
 	var u dbsqlc.UserUpdateRow
 	e.FullName = strings.TrimSpace(e.FullName)
-	if !validRoles[e.Role] {
-		return u, apperr.New(apperr.Invalid, "Papel %q desconhecido.", e.Role)
-	}
-	if len([]rune(e.FullName)) > 120 {
-		return u, apperr.New(apperr.Invalid, "Nome muito longo (máximo de 120 caracteres).")
-	}
 	if p.UserID == id && (!e.Active || e.Role != p.Role) {
-		return u, apperr.New(apperr.Invalid, "Você não pode desativar a própria conta nem mudar o próprio papel.")
+		return u, apperr.New(apperr.Invalid, "err.user.self_change")
 	}
 	err := s.DB.InTx(ctx, p, func(tx pg.Tx) error {
 		var err error
 		u, err = tx.UserUpdate(ctx, dbsqlc.UserUpdateParams{ID: id, FullName: e.FullName, Role: e.Role, IsActive: e.Active})
 		if pg.IsNoRows(err) {
-			return apperr.New(apperr.NotFound, "Usuário não encontrado.")
+			return apperr.New(apperr.NotFound, "err.user.not_found")
 		}
 		return err
 	})
@@ -115,7 +97,7 @@ func (s *Service) GetUser(ctx context.Context, p pg.Principal, id int64) (dbsqlc
 		var err error
 		u, err = tx.UserGet(ctx, id)
 		if pg.IsNoRows(err) {
-			return apperr.New(apperr.NotFound, "Usuário não encontrado.")
+			return apperr.New(apperr.NotFound, "err.user.not_found")
 		}
 		return err
 	})
@@ -133,7 +115,7 @@ func (s *Service) ResetPassword(ctx context.Context, p pg.Principal, id int64) (
 	err = s.DB.InTx(ctx, p, func(tx pg.Tx) error {
 		_, err := tx.UserSetPassword(ctx, dbsqlc.UserSetPasswordParams{ID: id, PasswordHash: hash})
 		if pg.IsNoRows(err) {
-			return apperr.New(apperr.NotFound, "Usuário não encontrado.")
+			return apperr.New(apperr.NotFound, "err.user.not_found")
 		}
 		return err
 	})

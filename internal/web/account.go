@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/geniai/analytics/internal/apperr"
 	"github.com/geniai/analytics/internal/auth"
 	"github.com/geniai/analytics/internal/dbsqlc"
 	"github.com/geniai/analytics/internal/pg"
@@ -42,7 +41,7 @@ func (s *Server) passwordSubmit(w http.ResponseWriter, r *http.Request) error {
 		return s.render(w, r, http.StatusUnprocessableEntity, "password", page)
 	}
 	if err := auth.ValidatePassword(next, pr.Email); err != nil {
-		return fail(apperr.MessageOf(err))
+		return fail(page.Err(err))
 	}
 	if next != confirm {
 		return fail(page.T("password.mismatch"))

@@ -82,7 +82,7 @@ func (s *Server) accountSessionEnd(w http.ResponseWriter, r *http.Request) error
 	ctx := r.Context()
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return apperr.New(apperr.NotFound, "Sessão não encontrada.")
+		return apperr.New(apperr.NotFound, "err.session.not_found")
 	}
 	var n int32
 	if err := s.db.InTx(ctx, *pr, func(tx pg.Tx) error {
@@ -93,7 +93,7 @@ func (s *Server) accountSessionEnd(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	if n == 0 {
-		return apperr.New(apperr.NotFound, "Sessão não encontrada.")
+		return apperr.New(apperr.NotFound, "err.session.not_found")
 	}
 	http.Redirect(w, r, "/account?ended=1", http.StatusSeeOther)
 	return nil
@@ -171,7 +171,7 @@ func (s *Server) accountZone(w http.ResponseWriter, r *http.Request) error {
 	}
 	name, ok := ParseZone(r.PostFormValue("timezone"), zones)
 	if !ok {
-		return apperr.New(apperr.Invalid, "%s", translate(s.langOf(r), "zone.invalid"))
+		return apperr.New(apperr.Invalid, "zone.invalid")
 	}
 	if err := s.db.InTx(ctx, *pr, func(tx pg.Tx) error {
 		_, err := tx.UserSetOwnTimezone(ctx, name)

@@ -46,7 +46,7 @@ func (s *Server) auditQuery(r *http.Request) (staff.AuditQuery, map[string]strin
 		}
 		n, err := strconv.ParseInt(form[name], 10, 64)
 		if err != nil || n <= 0 {
-			return nil, apperr.New(apperr.Invalid, "Filtro %q inválido.", name)
+			return nil, apperr.New(apperr.Invalid, "err.audit.filter", name)
 		}
 		return &n, nil
 	}
@@ -58,16 +58,16 @@ func (s *Server) auditQuery(r *http.Request) (staff.AuditQuery, map[string]strin
 		return aq, form, err
 	}
 	if len(form["action"]) > 60 {
-		return aq, form, apperr.New(apperr.Invalid, "Ação muito longa.")
+		return aq, form, apperr.New(apperr.Invalid, "err.audit.action_too_long")
 	}
 	aq.Action = form["action"]
 	if len(form["person"]) > 100 {
-		return aq, form, apperr.New(apperr.Invalid, "Nome ou e-mail muito longo.")
+		return aq, form, apperr.New(apperr.Invalid, "err.audit.person_too_long")
 	}
 	aq.Person = form["person"]
 	if k := form["kind"]; k != "" {
 		if !slices.Contains(auditKinds, k) {
-			return aq, form, apperr.New(apperr.Invalid, "Ação desconhecida: %q.", k)
+			return aq, form, apperr.New(apperr.Invalid, "err.audit.kind", k)
 		}
 		aq.Kind = k
 	}
@@ -82,13 +82,13 @@ func (s *Server) auditQuery(r *http.Request) (staff.AuditQuery, map[string]strin
 		}
 		t, err := time.ParseInLocation("2006-01-02", form[d.key], zone)
 		if err != nil {
-			return aq, form, apperr.New(apperr.Invalid, "Data inválida: %q. Use AAAA-MM-DD.", form[d.key])
+			return aq, form, apperr.New(apperr.Invalid, "err.audit.date", form[d.key])
 		}
 		t = t.AddDate(0, 0, d.add)
 		*d.dst = &t
 	}
 	if aq.Since != nil && aq.Until != nil && !aq.Since.Before(*aq.Until) {
-		return aq, form, apperr.New(apperr.Invalid, "A data inicial é posterior à final.")
+		return aq, form, apperr.New(apperr.Invalid, "err.audit.date_order")
 	}
 	if form["before"] != "" {
 		c, err := dashboard.ParseCursor(form["before"])

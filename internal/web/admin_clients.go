@@ -70,7 +70,7 @@ func clientsQuery(r *http.Request) (days int, sortKey string, desc bool, err err
 	if p := q.Get("period"); p != "" {
 		n, perr := strconv.Atoi(strings.TrimSuffix(p, "d"))
 		if perr != nil || (n != 7 && n != 30 && n != 90) {
-			return 0, "", false, apperr.New(apperr.Invalid, "Período inválido: use 7d, 30d ou 90d.")
+			return 0, "", false, apperr.New(apperr.Invalid, "err.clients.period")
 		}
 		days = n
 	}
@@ -83,7 +83,7 @@ func clientsQuery(r *http.Request) (days int, sortKey string, desc bool, err err
 			ok = ok || m.Key == sortKey
 		}
 		if !ok {
-			return 0, "", false, apperr.New(apperr.Invalid, "Ordenação inválida: %q.", s)
+			return 0, "", false, apperr.New(apperr.Invalid, "err.clients.sort", s)
 		}
 	}
 	return days, sortKey, desc, nil
@@ -100,7 +100,7 @@ func (s *Server) clientLines(r *http.Request) (ClientsView, error) {
 		from, ferr := time.Parse("2006-01-02", f)
 		to, terr := time.Parse("2006-01-02", t)
 		if ferr != nil || terr != nil || to.Before(from) || to.Sub(from) > 366*24*time.Hour {
-			return v, apperr.New(apperr.Invalid, "Período inválido: informe de e até como AAAA-MM-DD, até um ano, com o início antes do fim.")
+			return v, apperr.New(apperr.Invalid, "err.clients.range")
 		}
 		per.From, per.To = &from, &to
 		v.From, v.To = f, t

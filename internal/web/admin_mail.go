@@ -121,7 +121,7 @@ func (s *Server) adminInvitationsResult(w http.ResponseWriter, r *http.Request, 
 	if verr != nil {
 		return verr
 	}
-	v.Error = apperr.MessageOf(err)
+	v.Error = v.Err(err)
 	return s.render(w, r, statusOf(err), "admin_invitations", v)
 }
 
@@ -149,7 +149,7 @@ func (s *Server) adminUserRelease(w http.ResponseWriter, r *http.Request) error 
 	err = s.db.InTx(r.Context(), *pr, func(tx pg.Tx) error {
 		u, err := tx.UserReleaseEmail(r.Context(), id)
 		if pg.IsNoRows(err) {
-			return apperr.New(apperr.NotFound, "Usuário não encontrado.")
+			return apperr.New(apperr.NotFound, "err.user.not_found")
 		} else if err != nil {
 			return err
 		}
@@ -170,14 +170,14 @@ func (s *Server) adminUserInvite(w http.ResponseWriter, r *http.Request) error {
 	err := s.db.InReadTx(r.Context(), *pr, func(tx pg.Tx) error {
 		t, err := tx.TenantGetBySlug(r.Context(), r.PostFormValue("tenant"))
 		if pg.IsNoRows(err) {
-			return apperr.New(apperr.Invalid, "Cliente %q não encontrado.", r.PostFormValue("tenant"))
+			return apperr.New(apperr.Invalid, "err.tenant.not_found_slug", r.PostFormValue("tenant"))
 		} else if err != nil {
 			return err
 		}
 		tenantID = t.ID
 		u, err := tx.UserHoldingEmail(r.Context(), email)
 		if err == nil {
-			return apperr.New(apperr.Conflict, "Esse e-mail já tem conta no cliente %s.", u.TenantName)
+			return apperr.New(apperr.Conflict, "err.invitation.held_by", u.TenantName)
 		} else if !pg.IsNoRows(err) {
 			return err
 		}

@@ -26,7 +26,7 @@ func (s *Server) onboardView(r *http.Request) OnboardView {
 		Chosen: map[int32]bool{}, Timezones: commonTimezones}
 	list, err := s.sourceInboxes(r.Context(), *principalFrom(r))
 	if err != nil {
-		v.SourceErr = apperr.MessageOf(err)
+		v.SourceErr = v.Err(err)
 	}
 	v.Inboxes = list
 	v.Zones, _ = s.Zones(r.Context())
@@ -63,7 +63,7 @@ func (s *Server) adminOnboard(w http.ResponseWriter, r *http.Request) error {
 	done, err := s.staff.Onboard(r.Context(), *principalFrom(r), in, v.Inboxes)
 	if err != nil {
 		if c := apperr.CodeOf(err); c == apperr.Invalid || c == apperr.Conflict {
-			v.Error = apperr.MessageOf(err)
+			v.Error = v.Err(err)
 			return s.render(w, r, statusOf(err), "admin_onboard", v)
 		}
 		return err

@@ -29,7 +29,7 @@ func (s *Server) adminTenantSync(w http.ResponseWriter, r *http.Request) error {
 // asked for it.
 func (s *Server) startSync(r *http.Request, tenantID int64, full bool) error {
 	if s.sync == nil {
-		return apperr.New(apperr.Unavailable, "A sincronização não está configurada (CHATWOOT_DATABASE_URL).")
+		return apperr.New(apperr.Unavailable, "err.sync.not_configured")
 	}
 	pr := principalFrom(r)
 	if err := s.staff.LogEvent(r.Context(), *pr, tenantID, "etl.sync_requested", "tenants", strconv.FormatInt(tenantID, 10)); err != nil {
@@ -83,7 +83,7 @@ func (s *Server) adminSyncAll(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if s.sync == nil {
-		return apperr.New(apperr.Unavailable, "A sincronização não está configurada (CHATWOOT_DATABASE_URL).")
+		return apperr.New(apperr.Unavailable, "err.sync.not_configured")
 	}
 	ids := make([]int64, 0, len(rows))
 	for _, row := range rows {

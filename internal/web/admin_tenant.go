@@ -66,7 +66,7 @@ func (v TenantView) RunDuration(r dbsqlc.EtlRunsRecentRow) string {
 func pathTenant(r *http.Request) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue("tenant"), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, apperr.New(apperr.NotFound, "Cliente não encontrado.")
+		return 0, apperr.New(apperr.NotFound, "err.tenant.not_found")
 	}
 	return id, nil
 }
@@ -93,7 +93,7 @@ func (s *Server) tenantView(r *http.Request, id int64) (TenantView, error) {
 	}
 	if v.CanWrite {
 		if all, err := s.sourceInboxes(ctx, *pr); err != nil {
-			v.SourceErr = apperr.MessageOf(err)
+			v.SourceErr = v.Err(err)
 		} else {
 			for _, ib := range all {
 				if ib.MappedTo == "" {
@@ -108,7 +108,7 @@ func (s *Server) tenantView(r *http.Request, id int64) (TenantView, error) {
 // sourceInboxes lists Chatwoot's inboxes live, marking those already mapped.
 func (s *Server) sourceInboxes(ctx context.Context, p pg.Principal) ([]staff.SourceInbox, error) {
 	if s.inboxes == nil {
-		return nil, apperr.New(apperr.Unavailable, "CHATWOOT_DATABASE_URL não configurada: não é possível listar as caixas de entrada.")
+		return nil, apperr.New(apperr.Unavailable, "err.chatwoot.not_configured")
 	}
 	list, err := s.inboxes(ctx)
 	if err != nil {
@@ -143,7 +143,7 @@ func (s *Server) adminResult(w http.ResponseWriter, r *http.Request, id int64, e
 	if verr != nil {
 		return verr
 	}
-	v.Error = apperr.MessageOf(err)
+	v.Error = v.Err(err)
 	return s.render(w, r, statusOf(err), "admin_tenant", v)
 }
 func (s *Server) adminTenantEdit(w http.ResponseWriter, r *http.Request) error {
@@ -155,7 +155,7 @@ func (s *Server) adminTenantEdit(w http.ResponseWriter, r *http.Request) error {
 	if d := strings.TrimSpace(r.PostFormValue("trial_ends_at")); d != "" {
 		t, perr := time.Parse("2006-01-02", d)
 		if perr != nil {
-			return s.adminResult(w, r, id, apperr.New(apperr.Invalid, "Data de fim do teste inválida."))
+			return s.adminResult(w, r, id, apperr.New(apperr.Invalid, "err.tenant.trial_end_date"))
 		}
 		trial = &t
 	}
@@ -172,7 +172,7 @@ func (s *Server) adminTenantStatus(w http.ResponseWriter, r *http.Request) error
 	}
 	status := r.PostFormValue("status")
 	if status != "active" && r.PostFormValue("confirm") == "" {
-		return s.adminResult(w, r, id, apperr.New(apperr.Invalid, "Confirme a mudança de situação marcando a caixa de confirmação."))
+		return s.adminResult(w, r, id, apperr.New(apperr.Invalid, "err.tenant.confirm_status"))
 	}
 	_, err = s.staff.SetStatus(r.Context(), *principalFrom(r), id, status)
 	return s.adminResult(w, r, id, err)
@@ -184,7 +184,7 @@ func (s *Server) adminTenantInboxAdd(w http.ResponseWriter, r *http.Request) err
 	}
 	ib, err := strconv.ParseInt(r.PostFormValue("inbox_id"), 10, 32)
 	if err != nil || ib <= 0 {
-		return s.adminResult(w, r, id, apperr.New(apperr.Invalid, "Escolha uma caixa de entrada."))
+		return s.adminResult(w, r, id, apperr.New(apperr.Invalid, "err.inbox.choose"))
 	}
 	in := staff.Inbox{ID: int32(ib)}
 	if list, err := s.sourceInboxes(r.Context(), *principalFrom(r)); err == nil {
@@ -204,7 +204,7 @@ func (s *Server) adminTenantInboxRemove(w http.ResponseWriter, r *http.Request) 
 	}
 	ib, err := strconv.ParseInt(r.PathValue("inbox"), 10, 32)
 	if err != nil {
-		return apperr.New(apperr.NotFound, "Caixa de entrada não encontrada.")
+		return apperr.New(apperr.NotFound, "err.inbox.not_found")
 	}
 	return s.adminResult(w, r, id, s.staff.UnmapInbox(r.Context(), *principalFrom(r), id, int32(ib)))
 }

@@ -164,7 +164,7 @@ func TestOnboardingBadInput(t *testing.T) {
 		{func(v url.Values) { v.Set("slug", "academia-a") }, http.StatusConflict, "Já existe um cliente com esse identificador"},
 		{func(v url.Values) { v.Set("inbox", "3") }, http.StatusConflict, "já está vinculada"},
 		{func(v url.Values) { v.Set("timezone", "Mars/Olympus") }, http.StatusUnprocessableEntity, "Fuso horário"},
-		{func(v url.Values) { v.Set("name", "  ") }, http.StatusUnprocessableEntity, "Informe o nome"},
+		{func(v url.Values) { v.Set("name", "  ") }, http.StatusUnprocessableEntity, "Informe um nome"},
 		{func(v url.Values) { v.Set("slug", "Academia Nova!") }, http.StatusUnprocessableEntity, "slug"},
 		{func(v url.Values) { v.Del("inbox") }, http.StatusUnprocessableEntity, "ao menos uma caixa"},
 		{func(v url.Values) { v.Set("inbox", "77") }, http.StatusUnprocessableEntity, "não existe no Chatwoot"},

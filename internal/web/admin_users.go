@@ -63,7 +63,7 @@ func (s *Server) usersResult(w http.ResponseWriter, r *http.Request, err error, 
 	}
 	status := http.StatusOK
 	if err != nil {
-		v.Error, status = apperr.MessageOf(err), statusOf(err)
+		v.Error, status = v.Err(err), statusOf(err)
 	}
 	return s.render(w, r, status, "admin_users", v)
 }
@@ -83,7 +83,7 @@ func (s *Server) adminUserCreate(w http.ResponseWriter, r *http.Request) error {
 func pathUser(r *http.Request) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, apperr.New(apperr.NotFound, "Usuário não encontrado.")
+		return 0, apperr.New(apperr.NotFound, "err.user.not_found")
 	}
 	return id, nil
 }

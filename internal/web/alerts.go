@@ -128,7 +128,7 @@ func (s *Server) settingsAlertsSave(w http.ResponseWriter, r *http.Request) erro
 	if verr != nil {
 		return verr
 	}
-	v.Error = apperr.MessageOf(err)
+	v.Error = v.Err(err)
 	v.Settings.SLAEnabled, v.Settings.WindowEnabled = in.SLAEnabled, in.WindowEnabled
 	v.Settings.WebhookURL, v.Emails = strings.TrimSpace(in.WebhookURL), in.Emails
 	return s.render(w, r, statusOf(err), "alerts", v)

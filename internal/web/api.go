@@ -26,15 +26,18 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 	return enc.Encode(v)
 }
 
+// apiError is the body of every API error: the code, the message key (stable, for programs) and
+// the message in the request's language (?lang=, then Accept-Language, then the session; pt-BR).
 type apiError struct {
 	Code      string `json:"code"`
+	Key       string `json:"key"`
 	Message   string `json:"message"`
 	RequestID string `json:"request_id"`
 }
 
 func (s *Server) failJSON(w http.ResponseWriter, r *http.Request, status int, err error, msg string) {
 	_ = writeJSON(w, status, map[string]apiError{"error": {
-		Code: string(apperr.CodeOf(err)), Message: msg, RequestID: infoFrom(r.Context()).id,
+		Code: string(apperr.CodeOf(err)), Key: apperr.KeyOf(err), Message: msg, RequestID: infoFrom(r.Context()).id,
 	}})
 }
 
@@ -192,7 +195,7 @@ func (s *Server) apiConversation(w http.ResponseWriter, r *http.Request) error {
 	}
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 32)
 	if err != nil || id <= 0 {
-		return apperr.New(apperr.NotFound, "Conversa não encontrada.")
+		return apperr.New(apperr.NotFound, "err.conversation.not_found")
 	}
 	d, err := s.dash.Detail(r.Context(), sc.db, sc.Tenant.ID, int32(id))
 	if err != nil {

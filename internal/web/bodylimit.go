@@ -36,10 +36,10 @@ func (e statusError) Unwrap() error { return e.error }
 
 var (
 	errBodyTooLarge = statusError{http.StatusRequestEntityTooLarge,
-		apperr.New(apperr.Invalid, "O envio passou do limite de %d KB e foi recusado. Encurte os textos e tente de novo.", maxFormBytes>>10)}
+		apperr.New(apperr.Invalid, "err.form.too_large", maxFormBytes>>10)}
 	errUploadRefused = statusError{http.StatusUnsupportedMediaType,
-		apperr.New(apperr.Invalid, "Envio de arquivos não é aceito aqui.")}
-	errBadForm = apperr.New(apperr.Invalid, "Formulário inválido.")
+		apperr.New(apperr.Invalid, "err.form.upload_refused")}
+	errBadForm = apperr.New(apperr.Invalid, "err.form.invalid")
 )
 
 func (s *Server) limitBodies(next http.Handler) http.Handler {

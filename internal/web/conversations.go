@@ -196,7 +196,7 @@ func (s *Server) conversationPage(w http.ResponseWriter, r *http.Request) error 
 	}
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 32)
 	if err != nil || id <= 0 {
-		return apperr.New(apperr.NotFound, "Conversa não encontrada.")
+		return apperr.New(apperr.NotFound, "err.conversation.not_found")
 	}
 	d, err := s.dash.Detail(r.Context(), sc.db, sc.Tenant.ID, int32(id))
 	if err != nil {

@@ -197,6 +197,40 @@ func TestDashboardBadInput(t *testing.T) {
 	expectStatus(t, anon, http.StatusUnauthorized, `"code": "unauthorized"`)
 }
 
+// TestErrorsInTheRequestsLanguage: an error is one message key, rendered in the request's
+// language: pt-BR by default (whatever the browser prefers), English on ?lang=en or after
+// choosing it; the JSON API also honours Accept-Language and gives the key itself.
+func TestErrorsInTheRequestsLanguage(t *testing.T) {
+	t.Parallel()
+	h, _, _ := dashHarness(t)
+	c := h.browser()
+	c.mustLogin("cliente@a.test", pw, "/dashboard")
+	accept := func(path, lang string) response {
+		req, _ := http.NewRequest("GET", h.ts.URL+path, nil)
+		req.Header.Set("Accept-Language", lang)
+		return c.do(req)
+	}
+	// A page: pt-BR even for an English browser; English when chosen.
+	expectStatus(t, accept("/dashboard?period=bogus", "en-US,en;q=0.9"), http.StatusBadRequest, "Período &#34;bogus&#34; desconhecido")
+	expectStatus(t, c.get("/dashboard?period=bogus&lang=en"), http.StatusBadRequest, "Unknown period &#34;bogus&#34;")
+	// The API: the key for programs, the message in the client's language.
+	res := accept("/api/v1/dashboard/summary?period=bogus", "en-US,en;q=0.9")
+	var body struct {
+		Error struct{ Code, Key, Message string }
+	}
+	if err := json.Unmarshal([]byte(res.body), &body); err != nil || res.StatusCode != http.StatusBadRequest {
+		t.Fatalf("API error: %d %v %.200s", res.StatusCode, err, res.body)
+	}
+	if body.Error.Code != "invalid" || body.Error.Key != "err.filter.period" || body.Error.Message != `Unknown period "bogus": use today, 7d, 30d, 90d or 365d.` {
+		t.Errorf("API error in English: %+v", body.Error)
+	}
+	res = accept("/api/v1/conversations/999999999", "pt-BR")
+	expectStatus(t, res, http.StatusNotFound, `"message": "Página não encontrada."`)
+	expectStatus(t, res, http.StatusNotFound, `"key": "err.page.not_found"`)
+	// The choice sticks in the session: a later page without ?lang= is English.
+	expectStatus(t, c.get("/dashboard?from=2026-03-01&to=2026-01-01"), http.StatusBadRequest, "is after the end date")
+}
+
 func TestSettingsRolesAndAudit(t *testing.T) {
 	t.Parallel()
 	h, a, _ := dashHarness(t)

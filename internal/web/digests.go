@@ -31,7 +31,7 @@ func (p DigestsPage) Schedule(s dbsqlc.DigestSubscriptionsRow) string {
 	case "daily":
 		return p.T("digests.every_day") + " " + hour
 	case "weekly":
-		return p.T("digests.every_week") + " " + p.T("weekday."+strconv.Itoa(int(s.Weekday))) + " " + hour
+		return p.T("digests.every_week") + " " + p.T("digests.weekday."+strconv.Itoa(int(s.Weekday))) + " " + hour
 	}
 	return p.T("digests.every_month") + " " + hour
 }
@@ -88,20 +88,20 @@ func (s *Server) digestsResult(w http.ResponseWriter, r *http.Request, err error
 	if verr != nil {
 		return verr
 	}
-	v.Error = apperr.MessageOf(err)
+	v.Error = v.Err(err)
 	return s.render(w, r, statusOf(err), "digests", v)
 }
 
 func (s *Server) digestsSubscribe(w http.ResponseWriter, r *http.Request) error {
 	pr := principalFrom(r)
 	if !s.acct.Mail.Enabled() {
-		return apperr.New(apperr.Invalid, "Este servidor não envia e-mails (SMTP_URL não configurado).")
+		return apperr.New(apperr.Invalid, "err.mail.disabled")
 	}
 	sub := digest.Subscription{UserID: pr.UserID, Frequency: r.PostFormValue("frequency")}
 	if u := r.PostFormValue("user_id"); u != "" && pr.Role == pg.AppAdmin {
 		id, err := strconv.ParseInt(u, 10, 64)
 		if err != nil {
-			return s.digestsResult(w, r, apperr.New(apperr.NotFound, "Usuário não encontrado."))
+			return s.digestsResult(w, r, apperr.New(apperr.NotFound, "err.user.not_found"))
 		}
 		sub.UserID = id
 	}
@@ -119,7 +119,7 @@ func (s *Server) digestsUnsubscribe(w http.ResponseWriter, r *http.Request) erro
 	pr := principalFrom(r)
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return apperr.New(apperr.NotFound, "Inscrição não encontrada.")
+		return apperr.New(apperr.NotFound, "err.subscription.not_found")
 	}
 	return s.digestsResult(w, r, digest.Unsubscribe(r.Context(), s.db, *pr, pr.TenantID, id))
 }

@@ -15,7 +15,7 @@ import (
 // handlerFunc is a page handler: it writes a response or returns an error for the wrapper.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
-var errCrossOrigin = apperr.New(apperr.Forbidden, "Pedido recusado: ele veio de outro site.")
+var errCrossOrigin = apperr.New(apperr.Forbidden, "err.request.cross_origin")
 
 // retryAfter reports how long a throttled client should wait, when the error says so.
 func retryAfter(err error) time.Duration {
@@ -91,13 +91,12 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if status == http.StatusUnprocessableEntity && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 		status = http.StatusBadRequest
 	}
-	msg := apperr.MessageOf(err)
 	p := s.newPage(r, "error.title")
+	msg := p.Err(err)
 	if status == http.StatusNotFound {
-		msg = p.T("error.not_found")
-	}
-	if status == http.StatusInternalServerError {
-		msg = p.T("error.internal")
+		// One message for every 404: another tenant's id must read like a missing one.
+		err = apperr.Wrap(err, apperr.NotFound, "err.page.not_found")
+		msg = p.Err(err)
 	}
 	if isAPI(r) {
 		s.failJSON(w, r, status, err, msg)
@@ -113,5 +112,5 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 
 // notFound is the page for any unknown path of a signed-in user.
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) error {
-	return apperr.New(apperr.NotFound, "Página não encontrada.")
+	return apperr.New(apperr.NotFound, "err.page.not_found")
 }

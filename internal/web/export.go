@@ -13,6 +13,7 @@ import (
 	"github.com/geniai/analytics/internal/apperr"
 	"github.com/geniai/analytics/internal/dashboard"
 	"github.com/geniai/analytics/internal/dbsqlc"
+	"github.com/geniai/analytics/internal/locale"
 	"github.com/geniai/analytics/internal/pg"
 	"github.com/geniai/analytics/internal/sheet"
 )
@@ -28,7 +29,7 @@ func exportFormat(w http.ResponseWriter, r *http.Request, name string) (sheet.Fo
 	if i := strings.LastIndexByte(name, '.'); i >= 0 {
 		var ok bool
 		if f, ok = sheet.ParseFormat(name[i:]); !ok {
-			return "", false, apperr.New(apperr.NotFound, "Formato de arquivo desconhecido: baixe .xlsx ou .csv.")
+			return "", false, apperr.New(apperr.NotFound, "err.export.file_format")
 		}
 	}
 	q := r.URL.Query()
@@ -48,7 +49,7 @@ func exportFormat(w http.ResponseWriter, r *http.Request, name string) (sheet.Fo
 		}
 		fallthrough
 	default:
-		return "", false, apperr.New(apperr.Invalid, "Formato desconhecido: baixe .xlsx ou .csv.")
+		return "", false, apperr.New(apperr.Invalid, "err.export.format")
 	}
 	return f, false, nil
 }
@@ -183,7 +184,7 @@ func (s *Server) chartExport(w http.ResponseWriter, r *http.Request) error {
 	}
 	name = strings.TrimSuffix(name, format.Ext())
 	if !contains(dashboard.Charts, name) {
-		return apperr.New(apperr.NotFound, "Gráfico desconhecido.")
+		return apperr.New(apperr.NotFound, "err.chart.unknown", name)
 	}
 	d, err := s.dash.Load(r.Context(), sc.db, sc.Tenant.ID, f)
 	if err != nil {
@@ -266,11 +267,8 @@ func (s *Server) ConversationsXLSX(ctx context.Context, p pg.Principal, tenantID
 	if err != nil {
 		return "", nil, err
 	}
-	if normLang(lang) == "" {
-		lang = langPT
-	}
 	var b bytes.Buffer
-	if _, err := s.writeConversations(ctx, p, t, f, normLang(lang), sheet.XLSX, &b); err != nil {
+	if _, err := s.writeConversations(ctx, p, t, f, locale.Normalize(lang), sheet.XLSX, &b); err != nil {
 		return "", nil, exportError(err)
 	}
 	return exportName(t, "conversas", f) + sheet.XLSX.Ext(), b.Bytes(), nil
@@ -279,7 +277,7 @@ func (s *Server) ConversationsXLSX(ctx context.Context, p pg.Principal, tenantID
 // exportError turns a sheet too long for Excel into a message for the reader.
 func exportError(err error) error {
 	if errors.Is(err, sheet.ErrTooManyRows) {
-		return apperr.New(apperr.Invalid, "São mais de 1.048.575 conversas, o máximo de uma planilha do Excel: escolha um período menor ou baixe o CSV.")
+		return apperr.New(apperr.Invalid, "err.export.too_many_rows")
 	}
 	return err
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/geniai/analytics/internal/apperr"
 	"github.com/geniai/analytics/internal/auth"
+	"github.com/geniai/analytics/internal/locale"
 )
 
 // FuzzLoginForm posts arbitrary bodies to /login: no input may produce a 500, and a session is
@@ -67,7 +68,7 @@ func FuzzErrorWrapper(f *testing.F) {
 		// page's own markup (a bare "<" is in every HTML page).
 		shown := "MSG[" + msg + "]MSG"
 		if int(c) < len(codes) {
-			err = apperr.New(codes[c], "%s", shown)
+			err = apperr.New(codes[c], "err.db.bad_url", shown) // a message with an argument shows it
 		} else if c%2 == 0 {
 			err = errors.New(marker + msg)
 		} else {
@@ -94,9 +95,9 @@ func FuzzErrorWrapper(f *testing.F) {
 
 func catalogText() string {
 	var b strings.Builder
-	for _, m := range catalog {
-		for k, v := range m {
-			b.WriteString(k + v)
+	for _, lang := range locale.Languages {
+		for _, k := range locale.Keys(lang) {
+			b.WriteString(k + locale.Translate(lang, k))
 		}
 	}
 	return b.String() + "<!doctype html>500 · Algo deu errado Código do pedido Voltar ao início GeniAI Analytics"

@@ -20,7 +20,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Cache-Control", "no-store")
 	if err := s.db.Ready(r.Context()); err != nil {
 		w.WriteHeader(http.StatusServiceUnavailable)
-		_, _ = fmt.Fprintln(w, apperr.MessageOf(err))
+		_, _ = fmt.Fprintln(w, apperr.Message(err, langPT))
 		return nil
 	}
 	_, _ = w.Write([]byte("ok\n"))

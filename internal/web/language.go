@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/geniai/analytics/internal/locale"
 	"github.com/geniai/analytics/internal/pg"
 )
 
@@ -21,7 +22,8 @@ const keyLang = "lang"
 // chosenLang is the language last chosen on this device, or "" when none was.
 func (s *Server) chosenLang(r *http.Request) string {
 	if c, err := r.Cookie(s.langCookie()); err == nil {
-		return normLang(c.Value)
+		l, _ := locale.Match(c.Value)
+		return l
 	}
 	return ""
 }
@@ -33,7 +35,8 @@ func syncLanguage(ctx context.Context, tx pg.Tx, chosen string) (string, error) 
 		return chosen, tx.UserSetOwnLanguage(ctx, chosen)
 	}
 	stored, err := tx.UserOwnLanguage(ctx)
-	return normLang(stored), err
+	l, _ := locale.Match(stored)
+	return l, err
 }
 
 // storeLanguage saves l as the signed-in user's language. r's context may carry the request's

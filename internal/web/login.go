@@ -48,7 +48,8 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 		if d := retryAfter(err); d > 0 {
 			w.Header().Set("Retry-After", retrySeconds(d))
 		}
-		page := LoginPage{Page: s.newPage(r, "login.title"), Email: auth.NormalizeEmail(email), Error: apperr.MessageOf(err)}
+		page := LoginPage{Page: s.newPage(r, "login.title"), Email: auth.NormalizeEmail(email)}
+		page.Error = page.Err(err)
 		return s.render(w, r, status, "login", page)
 	}
 	ctx := r.Context()
@@ -81,7 +82,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 func homeFor(role string) string {
-	if role == pg.AppSuperAdmin || role == pg.AppSupport {
+	if pg.IsStaffRole(role) {
 		return "/admin"
 	}
 	return "/dashboard"

@@ -11,6 +11,7 @@ import (
 
 	"github.com/geniai/analytics/internal/auth"
 	"github.com/geniai/analytics/internal/config"
+	"github.com/geniai/analytics/internal/locale"
 )
 
 func TestLoginSuccessRedirectsByRole(t *testing.T) {
@@ -65,7 +66,7 @@ func TestLoginFailuresShareOneMessage(t *testing.T) {
 	}
 	for _, c := range cases {
 		res := h.browser().login(c.email, c.password)
-		expectStatus(t, res, http.StatusUnauthorized, auth.MsgBadCredentials)
+		expectStatus(t, res, http.StatusUnauthorized, locale.Translate(locale.PT, auth.KeyBadCredentials))
 		if sessionSetCookie(res) != nil {
 			t.Errorf("%s: a session cookie was set", c.name)
 		}
@@ -122,28 +123,28 @@ func TestLockoutAfterFiveFailuresAndRelease(t *testing.T) {
 	uid := h.user(tid, "ana@acme.com.br", "client", pw)
 	b := h.browser()
 	for i := 1; i <= 4; i++ {
-		expectStatus(t, b.login("ana@acme.com.br", "wrong-"+strconv.Itoa(i)), 401, auth.MsgBadCredentials)
+		expectStatus(t, b.login("ana@acme.com.br", "wrong-"+strconv.Itoa(i)), 401, locale.Translate(locale.PT, auth.KeyBadCredentials))
 	}
 	res := b.login("ana@acme.com.br", "wrong-5")
-	expectStatus(t, res, http.StatusTooManyRequests, auth.MsgBadCredentials)
+	expectStatus(t, res, http.StatusTooManyRequests, locale.Translate(locale.PT, auth.KeyBadCredentials))
 	if n := h.auditCount("login.lockout", uid); n != 1 {
 		t.Fatalf("login.lockout events: %d", n)
 	}
 	// Locked: even the right password gets the generic message and a Retry-After.
 	res = b.login("ana@acme.com.br", pw)
-	expectStatus(t, res, http.StatusTooManyRequests, auth.MsgBadCredentials)
+	expectStatus(t, res, http.StatusTooManyRequests, locale.Translate(locale.PT, auth.KeyBadCredentials))
 	ra, _ := strconv.Atoi(res.Header.Get("Retry-After"))
 	if ra < 14*60 || ra > 15*60 {
 		t.Fatalf("Retry-After %q", res.Header.Get("Retry-After"))
 	}
 	// The server's clock does not reach SQL: moving it on releases nothing.
 	h.clock.Advance(365 * 24 * time.Hour)
-	expectStatus(t, b.login("ana@acme.com.br", pw), http.StatusTooManyRequests, auth.MsgBadCredentials)
+	expectStatus(t, b.login("ana@acme.com.br", pw), http.StatusTooManyRequests, locale.Translate(locale.PT, auth.KeyBadCredentials))
 	h.clock.Advance(-365 * 24 * time.Hour)
 	// Time passes for the database (the lock ages): one minute left, then none.
 	h.exec(`UPDATE app.login_failures SET locked_until = now() + interval '60 seconds' WHERE email_hash = app.login_email_hash('ana@acme.com.br')`)
 	res = b.login("ana@acme.com.br", pw)
-	expectStatus(t, res, http.StatusTooManyRequests, auth.MsgBadCredentials)
+	expectStatus(t, res, http.StatusTooManyRequests, locale.Translate(locale.PT, auth.KeyBadCredentials))
 	if ra, _ := strconv.Atoi(res.Header.Get("Retry-After")); ra <= 0 || ra > 60 {
 		t.Fatalf("Retry-After %q", res.Header.Get("Retry-After"))
 	}
@@ -204,7 +205,7 @@ func TestUnknownEmailLocksLikeARealOne(t *testing.T) {
 				t.Fatalf("Retry-After %q", r.Header.Get("Retry-After"))
 			}
 		}
-		expectStatus(t, g, want, auth.MsgBadCredentials)
+		expectStatus(t, g, want, locale.Translate(locale.PT, auth.KeyBadCredentials))
 	}
 	// Locked, with the same time left: the same answer, even with the right password.
 	// Real time passes between the two requests here, so Retry-After is compared within a few
@@ -270,12 +271,12 @@ func TestIPThrottle(t *testing.T) {
 	// 30 failures within the window block the IP, for every account, with the generic message.
 	h.exec(`UPDATE app.login_throttle SET failures = 30 WHERE ip = '127.0.0.1'`)
 	res := b.login("ana@acme.com.br", pw)
-	expectStatus(t, res, http.StatusTooManyRequests, auth.MsgBadCredentials)
+	expectStatus(t, res, http.StatusTooManyRequests, locale.Translate(locale.PT, auth.KeyBadCredentials))
 	if ra, _ := strconv.Atoi(res.Header.Get("Retry-After")); ra <= 0 || ra > 600 {
 		t.Fatalf("Retry-After %q", res.Header.Get("Retry-After"))
 	}
 	h.clock.Advance(11 * time.Minute) // the server's clock changes nothing
-	expectStatus(t, b.login("ana@acme.com.br", pw), http.StatusTooManyRequests, auth.MsgBadCredentials)
+	expectStatus(t, b.login("ana@acme.com.br", pw), http.StatusTooManyRequests, locale.Translate(locale.PT, auth.KeyBadCredentials))
 	h.exec(`UPDATE app.login_throttle SET window_start = window_start - interval '10 minutes' WHERE ip = '127.0.0.1'`)
 	b.mustLogin("ana@acme.com.br", pw, "/dashboard")
 }
@@ -462,7 +463,7 @@ func TestPasswordChangeEndsOtherSessions(t *testing.T) {
 	if n := h.auditCount("password.change", uid); n != 1 {
 		t.Fatalf("password.change events: %d", n)
 	}
-	expectStatus(t, h.browser().login("ana@acme.com.br", pw), 401, auth.MsgBadCredentials)
+	expectStatus(t, h.browser().login("ana@acme.com.br", pw), 401, locale.Translate(locale.PT, auth.KeyBadCredentials))
 	h.browser().mustLogin("ana@acme.com.br", next, "/dashboard")
 }
 
@@ -499,7 +500,7 @@ func TestPasswordChangeWrongCurrentCountsAsFailure(t *testing.T) {
 	// Locked: the right current password is not even compared, and sign-in is locked too.
 	right := url.Values{"current": {pw}, "new": {next}, "confirm": {next}}
 	expectStatus(t, a.post("/account/password", right), http.StatusTooManyRequests, "Muitas tentativas")
-	expectStatus(t, h.browser().login("ana@acme.com.br", pw), http.StatusTooManyRequests, auth.MsgBadCredentials)
+	expectStatus(t, h.browser().login("ana@acme.com.br", pw), http.StatusTooManyRequests, locale.Translate(locale.PT, auth.KeyBadCredentials))
 	// The open session itself goes on (a lockout must not let others end it).
 	expectStatus(t, a.get("/dashboard"), 200, "Escola acme")
 	if n := h.auditCount("password.change", uid); n != 0 {

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/geniai/analytics/internal/apperr"
 	"github.com/geniai/analytics/internal/dbsqlc"
+	"github.com/geniai/analytics/internal/locale"
 	"github.com/geniai/analytics/internal/pg"
 )
 
@@ -119,7 +121,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 				}
 				s.log.Error("panic", "request_id", infoFrom(r.Context()).id, "panic", v, "stack", string(debug.Stack()))
 				w.Header().Set("Connection", "close")
-				s.fail(w, r, apperr.New(apperr.Internal, "panic"))
+				s.fail(w, r, apperr.Wrap(fmt.Errorf("panic: %v", v), apperr.Internal, apperr.KeyInternal))
 			}
 		}()
 		next.ServeHTTP(w, r)
@@ -213,7 +215,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		info := infoFrom(ctx)
 		info.principal, info.userID, info.tenantID = p, p.UserID, p.TenantID
 		rr := r.WithContext(rctx)
-		if l := normLang(r.URL.Query().Get("lang")); l != "" && l != s.sessions.GetString(ctx, keyLang) {
+		if l, ok := locale.Match(r.URL.Query().Get("lang")); ok && l != s.sessions.GetString(ctx, keyLang) {
 			// A language chosen while signed in is stored (the rare request that writes it
 			// gives up the shared read transaction).
 			if err := s.storeLanguage(rr, *p, l); err != nil {
@@ -313,7 +315,7 @@ func (s *Server) requireUser(h handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		if principalFrom(r) == nil {
 			if isAPI(r) {
-				return apperr.New(apperr.Unauthorized, "Sessão ausente ou expirada: entre novamente.")
+				return apperr.New(apperr.Unauthorized, "err.session.expired")
 			}
 			http.Redirect(w, r, "/login", http.StatusSeeOther)
 			return nil
@@ -331,7 +333,7 @@ func (s *Server) requireRole(h handlerFunc, roles ...string) handlerFunc {
 				return h(w, r)
 			}
 		}
-		return apperr.New(apperr.NotFound, "Página não encontrada.")
+		return apperr.New(apperr.NotFound, "err.page.not_found")
 	}
 }
 
@@ -339,7 +341,7 @@ func (s *Server) requireRole(h handlerFunc, roles ...string) handlerFunc {
 // visitor choosing a language must not cost a row in the session store.
 func (s *Server) lang(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if l := normLang(r.URL.Query().Get("lang")); l != "" {
+		if l, ok := locale.Match(r.URL.Query().Get("lang")); ok {
 			if c, err := r.Cookie(s.langCookie()); err != nil || c.Value != l {
 				http.SetCookie(w, &http.Cookie{
 					Name: s.langCookie(), Value: l, Path: "/", MaxAge: 365 * 24 * 3600,

@@ -104,7 +104,7 @@ func (s *Server) linkFailed(w http.ResponseWriter, r *http.Request, kind, token 
 		p.Invalid = true
 		status = http.StatusGone
 	} else {
-		p.Error = apperr.MessageOf(err)
+		p.Error = p.Err(err)
 		var st account.LinkState
 		if kind == "invite" {
 			st, _ = s.acct.InvitationState(r.Context(), pg.Anon(s.clientIP(r), userAgent(r)), token)

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/geniai/analytics/internal/apperr"
+	"github.com/geniai/analytics/internal/locale"
 	"github.com/geniai/analytics/internal/pg"
 )
 
@@ -32,6 +34,9 @@ type Page struct {
 
 // T translates key into the page's language (pt-BR when missing).
 func (p Page) T(key string) string { return translate(p.Lang, key) }
+
+// Err is the message of err for the person reading the page, in the page's language.
+func (p Page) Err(err error) string { return apperr.Message(err, p.Lang) }
 
 // Num formats an integer the pt-BR way (1.234.567), or the English way.
 func (p Page) Num(n int64) string { return formatInt(n, p.Lang) }
@@ -113,53 +118,40 @@ func staticHandler() http.Handler {
 	})
 }
 
-// Languages.
+// Languages: the page constants stay short in templates and format helpers.
 const (
-	langPT = "pt-BR"
-	langEN = "en"
+	langPT = locale.PT
+	langEN = locale.EN
 )
 
-func normLang(l string) string {
-	switch strings.ToLower(l) {
-	case "pt", "pt-br", "pt_br":
-		return langPT
-	case "en", "en-us", "en-gb":
-		return langEN
-	}
-	return ""
-}
-
-// langOf picks ?lang=, then a signed-in user's stored language (language.go), then the language
-// cookie; pt-BR otherwise. The product speaks Portuguese by default whatever the browser's
-// Accept-Language says; English is one click away.
+// langOf picks ?lang=, then (JSON API only) the client's Accept-Language, then a signed-in
+// user's stored language (language.go), then the language cookie; pt-BR otherwise. Pages speak
+// Portuguese by default whatever the browser's Accept-Language says; English is one click away.
+// A JSON API client has no language switch, so its Accept-Language header counts.
 func (s *Server) langOf(r *http.Request) string {
-	if l := normLang(r.URL.Query().Get("lang")); l != "" {
+	if l, ok := locale.Match(r.URL.Query().Get("lang")); ok {
 		return l
 	}
+	if isAPI(r) {
+		if l, ok := locale.FromAcceptLanguage(r.Header.Get("Accept-Language")); ok {
+			return l
+		}
+	}
 	if principalFrom(r) != nil {
-		if l := normLang(s.sessions.GetString(r.Context(), keyLang)); l != "" {
+		if l, ok := locale.Match(s.sessions.GetString(r.Context(), keyLang)); ok {
 			return l
 		}
 	}
 	if c, err := r.Cookie(s.langCookie()); err == nil {
-		if l := normLang(c.Value); l != "" {
+		if l, ok := locale.Match(c.Value); ok {
 			return l
 		}
 	}
 	return langPT
 }
 
-func translate(lang, key string) string {
-	if lang == langEN {
-		if v, ok := catalog[langEN][key]; ok {
-			return v
-		}
-	}
-	if v, ok := catalog[langPT][key]; ok {
-		return v
-	}
-	return key
-}
+// translate is the page text of key in lang.
+func translate(lang, key string) string { return locale.Translate(lang, key) }
 
 func formatInt(n int64, lang string) string {
 	sep := "."

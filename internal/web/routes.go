@@ -36,7 +36,7 @@ func (s *Server) routes() http.Handler {
 		return page(s.requireUser(s.requireRole(h, allowed...)))
 	}
 	tenantRoles := []string{pg.AppClient, pg.AppAdmin}
-	staffRoles := []string{pg.AppSuperAdmin, pg.AppSupport}
+	staffRoles := pg.StaffRoles
 
 	mux.Handle("GET /login", page(s.loginForm))
 	mux.Handle("POST /login", page(s.loginSubmit))

@@ -95,7 +95,7 @@ func (s *Server) settingsResult(w http.ResponseWriter, r *http.Request, err erro
 	if verr != nil {
 		return verr
 	}
-	v.Error = apperr.MessageOf(err)
+	v.Error = v.Err(err)
 	return s.render(w, r, statusOf(err), "settings", v)
 }
 
@@ -153,7 +153,7 @@ func slaMinutes(s string) int32 {
 // tenantRole limits the roles a tenant admin may give.
 func tenantRole(role string) error {
 	if role != "admin" && role != "client" {
-		return apperr.New(apperr.Invalid, "Papel inválido: use admin ou client.")
+		return apperr.New(apperr.Invalid, "err.user.tenant_role")
 	}
 	return nil
 }
@@ -188,11 +188,11 @@ func (s *Server) ownUser(r *http.Request) (dbsqlc.UserGetRow, error) {
 	pr := principalFrom(r)
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return dbsqlc.UserGetRow{}, apperr.New(apperr.NotFound, "Usuário não encontrado.")
+		return dbsqlc.UserGetRow{}, apperr.New(apperr.NotFound, "err.user.not_found")
 	}
 	u, err := s.tenantAdmin.GetUser(r.Context(), *pr, id)
 	if err == nil && u.TenantID != pr.TenantID {
-		err = apperr.New(apperr.NotFound, "Usuário não encontrado.")
+		err = apperr.New(apperr.NotFound, "err.user.not_found")
 	}
 	return u, err
 }

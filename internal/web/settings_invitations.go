@@ -58,7 +58,7 @@ func (s *Server) settingsInvite(w http.ResponseWriter, r *http.Request) error {
 func invitationID(r *http.Request) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, apperr.New(apperr.NotFound, "Convite não encontrado.")
+		return 0, apperr.New(apperr.NotFound, "err.invitation.not_found")
 	}
 	return id, nil
 }

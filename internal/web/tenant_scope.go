@@ -30,13 +30,13 @@ func (s *Server) scope(r *http.Request) (*tenantScope, error) {
 	if raw := r.PathValue("tenant"); raw != "" {
 		id, err := strconv.ParseInt(raw, 10, 64)
 		if err != nil || id <= 0 || !pr.IsStaff() {
-			return nil, apperr.New(apperr.NotFound, "Página não encontrada.")
+			return nil, apperr.New(apperr.NotFound, "err.page.not_found")
 		}
 		tenantID = id
 		sc.Base = "/admin/tenants/" + raw
 		sc.ViewedBy = true
 	} else if pr.IsStaff() {
-		return nil, apperr.New(apperr.NotFound, "Página não encontrada.")
+		return nil, apperr.New(apperr.NotFound, "err.page.not_found")
 	}
 	t, err := s.dash.LoadTenant(r.Context(), sc.db, tenantID)
 	if err != nil {
@@ -142,7 +142,7 @@ func (s *Server) pageFilter(r *http.Request) (*tenantScope, dashboard.Filter, pr
 	var de *dashboard.DateError
 	if errors.As(err, &de) {
 		f, err = de.Fallback, nil
-		pr.date = apperr.MessageOf(de.Err)
+		pr.date = apperr.Message(de.Err, s.langOf(r))
 	}
 	if err != nil {
 		return sc, f, pr, err

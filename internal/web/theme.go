@@ -3,13 +3,10 @@ package web
 import (
 	"fmt"
 	"net/http"
-	"regexp"
 
 	"github.com/geniai/analytics/internal/dbsqlc"
 	"github.com/geniai/analytics/internal/pg"
 )
-
-var colorRE = regexp.MustCompile(`^#[0-9A-Fa-f]{6}$`)
 
 const (
 	defaultPrimary   = "#0F766E"
@@ -17,7 +14,8 @@ const (
 )
 
 // themeCSS is the tenant's colours as CSS variables: a stylesheet, so the CSP needs no inline
-// style. Colours are checked again here; the database constraint is the first check.
+// style. A stored colour is #RRGGBB by the constraints tenant_settings_*_color_format, the one
+// place that format is checked; with no settings row the defaults apply.
 func (s *Server) themeCSS(w http.ResponseWriter, r *http.Request) error {
 	pr := principalFrom(r)
 	primary, secondary := defaultPrimary, defaultSecondary
@@ -30,10 +28,10 @@ func (s *Server) themeCSS(w http.ResponseWriter, r *http.Request) error {
 		}); err != nil && !pg.IsNoRows(err) {
 			return err
 		}
-		if colorRE.MatchString(b.PrimaryColor) {
+		if b.PrimaryColor != "" {
 			primary = b.PrimaryColor
 		}
-		if colorRE.MatchString(b.SecondaryColor) {
+		if b.SecondaryColor != "" {
 			secondary = b.SecondaryColor
 		}
 	}
