@@ -12,6 +12,7 @@ import (
 
 	"github.com/geniai/analytics/internal/chartpng"
 	"github.com/geniai/analytics/internal/dashboard"
+	"github.com/geniai/analytics/internal/locale"
 	"github.com/geniai/analytics/internal/mail"
 	"github.com/geniai/analytics/internal/pg"
 	"github.com/geniai/analytics/internal/sheet"
@@ -274,49 +275,16 @@ func Render(in Input) (mail.Message, error) {
 	return msg, nil
 }
 
+// texts is the digest's wording in lang, from the catalogue (internal/locale, keys mail.digest.*),
+// keyed without the prefix for the template.
 func texts(lang string) map[string]string {
-	if lang == "en" {
-		return textsEN
+	t := map[string]string{}
+	for _, k := range locale.Keys(locale.PT) {
+		if name, ok := strings.CutPrefix(k, "mail.digest."); ok {
+			t[name] = locale.Translate(lang, k)
+		}
 	}
-	return textsPT
-}
-
-var textsPT = map[string]string{
-	"conversations": "Conversas", "leads": "Leads", "visits": "Visitas agendadas", "conversions": "Matrículas",
-	"unanswered_leads": "Leads sem resposta", "first_reply_p50": "1ª resposta (mediana)",
-	"first_human_reply_p50": "1ª resposta humana (mediana)", "resolution_rate": "Taxa de resolução",
-	"csat": "Satisfação (CSAT 4–5)", "indicator": "Indicador", "period": "No período", "previous": "Anterior",
-	"previous.short": "antes:", "change": "Variação",
-	"chart.daily": "Conversas e leads por dia", "chart.hourly": "Conversas por hora do dia", "chart.funnel": "Funil",
-	"chart.frt":   "Tempo até a 1ª resposta",
-	"title.daily": "Resumo do dia — %s", "title.weekly": "Resumo da semana — %s", "title.monthly": "Resumo do mês — %s",
-	"subject.daily": "Resumo diário de %s: %s", "subject.weekly": "Resumo semanal de %s: %s", "subject.monthly": "Resumo mensal de %s: %s",
-	"lead":       "Como foi o atendimento de %s em %s, comparado com o período anterior de mesma duração.",
-	"lead.empty": "Nenhuma conversa de %s em %s.",
-	"unanswered": "%s leads deste período ficaram sem nenhuma resposta.", "see_them": "Ver quais",
-	"open_dashboard": "Abrir o painel deste período",
-	"attached":       "Em anexo, as conversas do período (%s).",
-	"footer":         "Você recebe este resumo em %s porque se inscreveu (ou foi inscrito) no painel.",
-	"unsubscribe":    "Cancelar a inscrição neste resumo",
-}
-
-var textsEN = map[string]string{
-	"conversations": "Conversations", "leads": "Leads", "visits": "Visits scheduled", "conversions": "Sign-ups",
-	"unanswered_leads": "Unanswered leads", "first_reply_p50": "First reply (median)",
-	"first_human_reply_p50": "First human reply (median)", "resolution_rate": "Resolution rate",
-	"csat": "Satisfaction (CSAT 4–5)", "indicator": "Figure", "period": "This period", "previous": "Before",
-	"previous.short": "before:", "change": "Change",
-	"chart.daily": "Conversations and leads per day", "chart.hourly": "Conversations by hour of day", "chart.funnel": "Funnel",
-	"chart.frt":   "Time to first reply",
-	"title.daily": "Daily summary — %s", "title.weekly": "Weekly summary — %s", "title.monthly": "Monthly summary — %s",
-	"subject.daily": "%s daily summary: %s", "subject.weekly": "%s weekly summary: %s", "subject.monthly": "%s monthly summary: %s",
-	"lead":       "How %s handled its conversations in %s, against the previous period of the same length.",
-	"lead.empty": "No conversations for %s in %s.",
-	"unanswered": "%s leads of this period got no answer at all.", "see_them": "See which",
-	"open_dashboard": "Open the dashboard for this period",
-	"attached":       "Attached: the period's conversations (%s).",
-	"footer":         "You get this summary at %s because you subscribed (or were subscribed) on the dashboard.",
-	"unsubscribe":    "Unsubscribe from this summary",
+	return t
 }
 
 func number(lang string, n int64) string {
