@@ -285,3 +285,6 @@ func (s *Server) readZone(ctx context.Context, input string) string {
 	}
 	return strings.TrimSpace(input)
 }
+
+// ZoneNow is the reader's zone's current offset ("UTC−3").
+func (p StaffPage) ZoneNow() string { return zoneSuffix(time.Now(), p.Loc) }
