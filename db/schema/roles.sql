@@ -6,6 +6,7 @@
 
 CREATE ROLE geniai_anon NOLOGIN NOINHERIT;
 CREATE ROLE geniai_authenticator LOGIN NOINHERIT;
+CREATE ROLE geniai_backup LOGIN INHERIT BYPASSRLS;
 CREATE ROLE geniai_etl NOLOGIN NOINHERIT;
 CREATE ROLE geniai_owner LOGIN INHERIT CREATEROLE;
 CREATE ROLE geniai_staff NOLOGIN NOINHERIT;
@@ -15,3 +16,4 @@ GRANT geniai_anon TO geniai_authenticator;
 GRANT geniai_etl TO geniai_authenticator;
 GRANT geniai_staff TO geniai_authenticator;
 GRANT geniai_tenant TO geniai_authenticator;
+GRANT pg_read_all_data TO geniai_backup;
