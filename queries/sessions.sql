@@ -46,7 +46,3 @@ SELECT app.session_end(sqlc.narg('id')::bigint, @keep_hash::text)::integer AS en
 -- name: SessionLogout :exec
 -- SessionLogout forgets the listed session the context user signs out of.
 SELECT app.session_logout(@token_hash::text);
-
--- name: AccountTimezone :one
--- AccountTimezone is the context user's tenant's timezone (the account page shows times in it).
-SELECT t.timezone FROM app.tenants t WHERE t.id = app.current_tenant_id();

@@ -61,3 +61,8 @@ ORDER BY i.inbox_id;
 -- RegexRefusal names the first construct of a funnel regular expression that would make matching
 -- backtrack (a back-reference or a lookaround), or '' when it has none.
 SELECT coalesce(app.regex_refusal(@re::text), '')::text AS construct;
+
+-- name: TenantSlugRefusal :one
+-- TenantSlugRefusal says why a slug cannot be a new client's identifier: format, taken, or ""
+-- when it is free (staff; the onboarding wizard's live check).
+SELECT coalesce(app.tenant_slug_refusal(@slug::text), '')::text AS refusal;

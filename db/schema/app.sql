@@ -1871,6 +1871,44 @@ ALTER FUNCTION app.tenant_settings_bump_rules() OWNER TO geniai_owner;
 COMMENT ON FUNCTION app.tenant_settings_bump_rules() IS 'BEFORE UPDATE on tenant_settings: a changed funnel rule, exclusion label list or SLA target bumps rules_version.';
 
 --
+-- Name: tenant_slug_refusal(text); Type: FUNCTION; Schema: app; Owner: geniai_owner
+--
+
+CREATE FUNCTION app.tenant_slug_refusal(p_slug text) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    rule text;
+    ok boolean;
+BEGIN
+    IF p_slug IS NULL THEN
+        RETURN 'format';
+    END IF;
+    SELECT pg_get_expr(c.conbin, c.conrelid) INTO STRICT rule
+    FROM pg_constraint c
+    WHERE c.conrelid = 'app.tenants'::regclass AND c.conname = 'tenants_slug_format';
+    EXECUTE format('SELECT %s FROM (SELECT $1::text AS slug) AS tenants', rule) INTO ok USING p_slug;
+    IF ok IS NOT TRUE THEN
+        RETURN 'format';
+    END IF;
+    IF EXISTS (SELECT FROM app.tenants t WHERE t.slug = p_slug) THEN
+        RETURN 'taken';
+    END IF;
+    RETURN NULL;
+END
+$_$;
+
+
+ALTER FUNCTION app.tenant_slug_refusal(p_slug text) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION tenant_slug_refusal(p_slug text); Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION app.tenant_slug_refusal(p_slug text) IS 'Why a slug cannot be a new client''s identifier: format (the CHECK constraint tenants_slug_format, evaluated from its catalogued expression), taken (a tenant the caller sees has it), or NULL when it is free. For the onboarding wizard''s live check; the INSERT still enforces both.';
+
+--
 -- Name: tenants_create_settings(); Type: FUNCTION; Schema: app; Owner: geniai_owner
 --
 
@@ -4588,6 +4626,13 @@ GRANT ALL ON FUNCTION app.tenant_set_timezone(p_tenant_id bigint, p_timezone tex
 --
 
 REVOKE ALL ON FUNCTION app.tenant_settings_bump_rules() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tenant_slug_refusal(p_slug text); Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION app.tenant_slug_refusal(p_slug text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.tenant_slug_refusal(p_slug text) TO geniai_staff;
 
 --
 -- Name: FUNCTION tenants_create_settings(); Type: ACL; Schema: app; Owner: geniai_owner

@@ -12,8 +12,6 @@ import (
 )
 
 type Querier interface {
-	// AccountTimezone is the context user's tenant's timezone (the account page shows times in it).
-	AccountTimezone(ctx context.Context) (string, error)
 	// AdminTenantInboxRemove unmaps an inbox from a tenant; its data leaves at the next sync.
 	AdminTenantInboxRemove(ctx context.Context, arg AdminTenantInboxRemoveParams) (int64, error)
 	// Staff queries (the admin panel and the geniai CLI share them). They run as geniai_staff: RLS
@@ -409,6 +407,9 @@ type Querier interface {
 	TenantList(ctx context.Context) ([]TenantListRow, error)
 	// TenantSLASeconds is the tenant's SLA target for the first wait for a person (business seconds).
 	TenantSLASeconds(ctx context.Context, tenantID int64) (int32, error)
+	// TenantSlugRefusal says why a slug cannot be a new client's identifier: format, taken, or ""
+	// when it is free (staff; the onboarding wizard's live check).
+	TenantSlugRefusal(ctx context.Context, slug string) (string, error)
 	// TenantTimezoneSet changes the timezone days and hours are computed in, through the function
 	// that lets the tenant's own admin (or a super_admin) do it and no one else; no row when there
 	// is no such client tenant.

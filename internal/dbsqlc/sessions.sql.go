@@ -10,18 +10,6 @@ import (
 	"time"
 )
 
-const accountTimezone = `-- name: AccountTimezone :one
-SELECT t.timezone FROM app.tenants t WHERE t.id = app.current_tenant_id()
-`
-
-// AccountTimezone is the context user's tenant's timezone (the account page shows times in it).
-func (q *Queries) AccountTimezone(ctx context.Context) (string, error) {
-	row := q.db.QueryRow(ctx, accountTimezone)
-	var timezone string
-	err := row.Scan(&timezone)
-	return timezone, err
-}
-
 const sessionCheck = `-- name: SessionCheck :one
 SELECT c.user_id::bigint AS user_id,
        c.tenant_id::bigint AS tenant_id,

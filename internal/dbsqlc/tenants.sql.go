@@ -311,3 +311,16 @@ func (q *Queries) TenantList(ctx context.Context) ([]TenantListRow, error) {
 	}
 	return items, nil
 }
+
+const tenantSlugRefusal = `-- name: TenantSlugRefusal :one
+SELECT coalesce(app.tenant_slug_refusal($1::text), '')::text AS refusal
+`
+
+// TenantSlugRefusal says why a slug cannot be a new client's identifier: format, taken, or ""
+// when it is free (staff; the onboarding wizard's live check).
+func (q *Queries) TenantSlugRefusal(ctx context.Context, slug string) (string, error) {
+	row := q.db.QueryRow(ctx, tenantSlugRefusal, slug)
+	var refusal string
+	err := row.Scan(&refusal)
+	return refusal, err
+}

@@ -43,6 +43,13 @@ func (s *Service) Onboard(ctx context.Context, p pg.Principal, o Onboarding, inb
 	if err := o.Tenant.Validate(); err != nil {
 		return out, err
 	}
+	if o.Tenant.Slug == "" && o.Tenant.Name != "" { // left blank: the name's suggestion
+		c, err := s.CheckSlug(ctx, p, "", o.Tenant.Name)
+		if err != nil {
+			return out, err
+		}
+		o.Tenant.Slug = c.Slug
+	}
 	if len(o.Tenant.Inboxes) == 0 {
 		return out, apperr.New(apperr.Invalid, "err.onboard.no_inbox")
 	}

@@ -44,6 +44,11 @@ func (s *Server) adminOnboard(w http.ResponseWriter, r *http.Request) error {
 		v.Form[k] = strings.TrimSpace(r.PostFormValue(k))
 	}
 	v.Form["timezone"] = s.readZone(r.Context(), v.Form["timezone"])
+	if v.Form["slug"] == "" && v.Form["name"] != "" { // left blank (no JavaScript): the name's suggestion
+		if c, err := s.staff.CheckSlug(r.Context(), *principalFrom(r), "", v.Form["name"]); err == nil {
+			v.Form["slug"] = c.Slug
+		}
+	}
 	in := staff.Onboarding{
 		Tenant:     staff.TenantInput{Name: v.Form["name"], Slug: v.Form["slug"], Timezone: v.Form["timezone"]},
 		AdminEmail: v.Form["admin_email"], AdminName: v.Form["admin_name"],
@@ -75,4 +80,35 @@ func (s *Server) adminOnboard(w http.ResponseWriter, r *http.Request) error {
 	}
 	http.Redirect(w, r, "/admin/tenants/"+id+"/welcome", http.StatusSeeOther)
 	return nil
+}
+
+// SlugAnswer is the onboarding wizard's live check of an identifier (GET /admin/tenants/slug).
+type SlugAnswer struct {
+	Slug      string `json:"slug"`
+	Free      bool   `json:"free"`
+	Suggested bool   `json:"suggested"`     // derived from the name: no slug was given
+	Key       string `json:"key,omitempty"` // why not, as a message key
+	Message   string `json:"message"`       // the answer in the request's language
+}
+
+// adminSlugCheck answers ?slug= (is it free and well formed?) or, with no slug, ?name= (the
+// suggestion from the name, the first free one). Read-only, so it is not audited.
+func (s *Server) adminSlugCheck(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	slug, name := strings.TrimSpace(q.Get("slug")), strings.TrimSpace(q.Get("name"))
+	if len(slug) > 200 || len(name) > 500 {
+		return apperr.New(apperr.Invalid, "err.constraint.tenants_slug_format")
+	}
+	c, err := s.staff.CheckSlug(r.Context(), *principalFrom(r), slug, name)
+	if err != nil {
+		return err
+	}
+	lang := s.langOf(r)
+	a := SlugAnswer{Slug: c.Slug, Free: c.Free, Suggested: c.Suggested, Key: c.Reason}
+	if c.Free {
+		a.Message = translate(lang, "admin.slug_free")
+	} else {
+		a.Message = translate(lang, c.Reason)
+	}
+	return writeJSON(w, http.StatusOK, a)
 }

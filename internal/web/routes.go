@@ -104,6 +104,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /admin", roles(s.adminOverview, staffRoles...))
 	mux.Handle("GET /admin/tenants/new", roles(s.adminOnboardForm, pg.AppSuperAdmin))
 	mux.Handle("POST /admin/tenants", roles(s.adminOnboard, pg.AppSuperAdmin))
+	mux.Handle("GET /admin/tenants/slug", roles(s.adminSlugCheck, staffRoles...))
 	mux.Handle("GET /admin/tenants/{tenant}", roles(s.adminTenant, staffRoles...))
 	mux.Handle("POST /admin/tenants/{tenant}", roles(s.adminTenantEdit, pg.AppSuperAdmin))
 	mux.Handle("POST /admin/tenants/{tenant}/status", roles(s.adminTenantStatus, pg.AppSuperAdmin))

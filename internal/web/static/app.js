@@ -28,3 +28,31 @@ document.querySelectorAll("table[data-grid]").forEach(function (table) {
     rows[nr][nc].focus();
   });
 });
+// The onboarding wizard: the identifier (slug) follows the name until the operator edits it, and
+// is checked live (GET /admin/tenants/slug). Without JavaScript, a blank slug is the server's
+// suggestion from the name.
+(function () {
+  var form = document.querySelector("form[data-slug-check]");
+  if (!form) return;
+  var name = form.elements.name, slug = form.elements.slug, out = document.getElementById("slug-status");
+  var edited = slug.value !== "", timer = 0, seq = 0;
+  function check() {
+    if (!slug.value && !name.value) { out.textContent = ""; slug.setCustomValidity(""); return; }
+    var q = edited ? "slug=" + encodeURIComponent(slug.value) : "name=" + encodeURIComponent(name.value);
+    var n = ++seq;
+    fetch(form.getAttribute("data-slug-check") + "?" + q, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (a) {
+        if (!a || n !== seq) return;
+        if (!edited) slug.value = a.slug;
+        out.textContent = a.slug && !edited ? a.slug + " — " + a.message : a.message;
+        out.className = "small " + (a.free ? "ok" : "danger");
+        slug.setCustomValidity(a.free ? "" : a.message);
+      })
+      .catch(function () { });
+  }
+  function later() { clearTimeout(timer); timer = setTimeout(check, 250); }
+  name.addEventListener("input", function () { if (!edited) later(); });
+  slug.addEventListener("input", function () { edited = slug.value !== ""; later(); });
+  if (name.value || slug.value) check();
+})();
