@@ -3,6 +3,7 @@ package digest
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"regexp"
 	"strconv"
 
@@ -20,23 +21,17 @@ type Subscription struct {
 	Hour      int32  // 0-23, tenant's timezone
 }
 
-// Validate checks a subscription form; messages are for the person who filled it.
-func (s *Subscription) Validate() error {
-	switch s.Frequency {
-	case "daily", "weekly", "monthly":
-	default:
-		return apperr.New(apperr.Invalid, "err.constraint.digest_subscriptions_frequency_known")
+// The schedule's rules live in the table's CHECKs (digest_subscriptions_frequency_known,
+// _weekday_range, _hour_range), whose named messages answer a bad form. Go keeps only what the
+// database cannot say: the default weekday (Monday) of a form that sends none, and numbers too
+// large for the smallint columns, which would otherwise wrap around into a valid value.
+
+// smallint is v for a smallint column, or -1 (refused by the column's CHECK) when it does not fit.
+func smallint(v int32) int16 {
+	if v < math.MinInt16 || v > math.MaxInt16 {
+		return -1
 	}
-	if s.Weekday == 0 {
-		s.Weekday = 1
-	}
-	if s.Weekday < 1 || s.Weekday > 7 {
-		return apperr.New(apperr.Invalid, "err.constraint.digest_subscriptions_weekday_range")
-	}
-	if s.Hour < 0 || s.Hour > 23 {
-		return apperr.New(apperr.Invalid, "err.constraint.digest_subscriptions_hour_range")
-	}
-	return nil
+	return int16(v)
 }
 
 // List is the tenant's subscriptions the caller may see (their own; all for a tenant admin and
@@ -54,21 +49,21 @@ func List(ctx context.Context, db *pg.DB, p pg.Principal, tenantID int64) ([]dbs
 // Subscribe creates (or changes the schedule of) a subscription, audited. A user subscribes
 // themselves; a tenant admin anyone of the tenant (the database refuses anything else).
 func Subscribe(ctx context.Context, db *pg.DB, p pg.Principal, tenantID int64, s Subscription) (int64, error) {
-	if err := s.Validate(); err != nil {
-		return 0, err
+	if s.Weekday == 0 {
+		s.Weekday = 1
 	}
 	var id int64
 	err := db.InTx(ctx, p, func(tx pg.Tx) error {
 		var err error
 		id, err = tx.DigestSubscribe(ctx, dbsqlc.DigestSubscribeParams{TenantID: tenantID, UserID: s.UserID,
-			Frequency: s.Frequency, Weekday: int16(s.Weekday), Hour: int16(s.Hour)})
+			Frequency: s.Frequency, Weekday: smallint(s.Weekday), Hour: smallint(s.Hour)})
 		if err != nil {
 			return err
 		}
 		return audit(ctx, tx, "digest.subscribe", id, map[string]any{"user_id": s.UserID, "frequency": s.Frequency,
 			"weekday": s.Weekday, "hour": s.Hour})
 	})
-	if apperr.Is(err, apperr.Invalid) || apperr.Is(err, apperr.Forbidden) {
+	if apperr.KeyOf(err) == pg.ConstraintKeyPrefix+"digest_subscriptions_tenant_id_user_id_fkey" || apperr.Is(err, apperr.Forbidden) {
 		// A user of another tenant (foreign key) or someone a client may not subscribe.
 		return 0, apperr.New(apperr.NotFound, "err.user.not_found")
 	}

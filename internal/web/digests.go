@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/geniai/analytics/internal/apperr"
@@ -105,13 +106,8 @@ func (s *Server) digestsSubscribe(w http.ResponseWriter, r *http.Request) error 
 		}
 		sub.UserID = id
 	}
-	wd, _ := strconv.Atoi(r.PostFormValue("weekday"))
-	hour, err := strconv.Atoi(r.PostFormValue("hour"))
-	if err != nil {
-		hour = -1
-	}
-	sub.Weekday, sub.Hour = int32(wd), int32(hour)
-	_, err = digest.Subscribe(r.Context(), s.db, *pr, pr.TenantID, sub)
+	sub.Weekday, sub.Hour = formSmallint(r.PostFormValue("weekday"), 0), formSmallint(r.PostFormValue("hour"), -1)
+	_, err := digest.Subscribe(r.Context(), s.db, *pr, pr.TenantID, sub)
 	return s.digestsResult(w, r, err)
 }
 
@@ -137,4 +133,18 @@ func (p DigestsPage) Day(iso string) string {
 		return iso
 	}
 	return t.Format("02/01/2006")
+}
+
+// formSmallint reads a small whole number from a form: empty is def, anything else that is not a
+// number in smallint range is -1, which the column's CHECK refuses with its own message.
+func formSmallint(v string, def int32) int32 {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.ParseInt(v, 10, 16)
+	if err != nil {
+		return -1
+	}
+	return int32(n)
 }
