@@ -99,3 +99,12 @@ SELECT u.id, u.tenant_id, t.slug AS tenant_slug, t.name AS tenant_name, u.email,
 FROM app.users u
 JOIN app.tenants t ON t.id = u.tenant_id
 WHERE u.email = @email;
+
+-- name: PasswordResetIssue :one
+-- PasswordResetIssue stores a reset link sent for someone by staff or their tenant admin; no row
+-- when the caller may not manage the user, refusal when the account could not sign in.
+SELECT coalesce(r.refusal, '')::text AS refusal, r.email::text AS email, r.full_name::text AS full_name,
+       r.language::text AS language, r.tenant_name::text AS tenant_name,
+       coalesce(r.primary_color, '')::text AS primary_color, coalesce(r.secondary_color, '')::text AS secondary_color,
+       coalesce(r.logo_url, '')::text AS logo_url, coalesce(r.expires_at, now())::timestamptz AS expires_at
+FROM app.password_reset_issue(@user_id::bigint, @token_hash::bytea) AS r;

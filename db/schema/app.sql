@@ -1316,6 +1316,54 @@ ALTER FUNCTION app.password_reset_complete(p_token_hash bytea, p_password_hash t
 COMMENT ON FUNCTION app.password_reset_complete(p_token_hash bytea, p_password_hash text) IS 'Sets a new password through a valid reset link (anonymous); ends every session and open link of the user; audited as password_reset.complete.';
 
 --
+-- Name: password_reset_issue(bigint, bytea); Type: FUNCTION; Schema: app; Owner: geniai_owner
+--
+
+CREATE FUNCTION app.password_reset_issue(p_user_id bigint, p_token_hash bytea) RETURNS TABLE(refusal text, email text, full_name text, language text, tenant_name text, primary_color text, secondary_color text, logo_url text, expires_at timestamp with time zone)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v_u   record;
+    v_exp timestamptz := pg_catalog.now() + interval '1 hour';
+BEGIN
+    SELECT u.id, u.tenant_id, u.email, u.full_name, u.language, u.role, u.auth_version,
+           coalesce(nullif(s.display_name, ''), t.name) AS tenant_name, s.primary_color, s.secondary_color, s.logo_url,
+           app.sign_in_refusal(u.is_active, t.status, t.trial_ends_at) AS refusal
+    INTO v_u
+    FROM app.users u
+    JOIN app.tenants t ON t.id = u.tenant_id
+    LEFT JOIN app.tenant_settings s ON s.tenant_id = u.tenant_id
+    WHERE u.id = p_user_id;
+    IF NOT FOUND OR NOT app.invitation_caller_may(v_u.tenant_id, v_u.role) THEN
+        RETURN;
+    END IF;
+    IF v_u.refusal IS NOT NULL THEN
+        RETURN QUERY SELECT v_u.refusal, v_u.email, v_u.full_name, v_u.language, v_u.tenant_name,
+                            v_u.primary_color, v_u.secondary_color, v_u.logo_url, NULL::timestamptz;
+        RETURN;
+    END IF;
+    INSERT INTO app.password_resets (tenant_id, user_id, token_hash, auth_version, expires_at, requested_ip)
+    VALUES (v_u.tenant_id, v_u.id, p_token_hash, v_u.auth_version, v_exp,
+            nullif(pg_catalog.current_setting('geniai.ip', true), '')::inet);
+    PERFORM audit.log('password_reset.send', 'user', v_u.id::text, NULL,
+                      pg_catalog.jsonb_build_object('email', v_u.email, 'expires_at', v_exp), v_u.tenant_id);
+    RETURN QUERY SELECT NULL::text, v_u.email, v_u.full_name, v_u.language, v_u.tenant_name,
+                        v_u.primary_color, v_u.secondary_color, v_u.logo_url, v_exp;
+END
+$$;
+
+
+ALTER FUNCTION app.password_reset_issue(p_user_id bigint, p_token_hash bytea) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION password_reset_issue(p_user_id bigint, p_token_hash bytea); Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION app.password_reset_issue(p_user_id bigint, p_token_hash bytea) IS 'A reset link sent for someone (super_admin: anyone; tenant admin: client/admin of their tenant): stores a one-hour reset and returns what its e-mail needs; no row when the caller may not manage the user; refusal set (and nothing stored) when the account could not sign in. Audited as password_reset.send.';
+
+--
 -- Name: password_reset_lookup(bytea); Type: FUNCTION; Schema: app; Owner: geniai_owner
 --
 
@@ -4505,6 +4553,14 @@ REVOKE ALL ON FUNCTION app.password_reset_complete(p_token_hash bytea, p_passwor
 GRANT ALL ON FUNCTION app.password_reset_complete(p_token_hash bytea, p_password_hash text) TO geniai_anon;
 
 --
+-- Name: FUNCTION password_reset_issue(p_user_id bigint, p_token_hash bytea); Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION app.password_reset_issue(p_user_id bigint, p_token_hash bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.password_reset_issue(p_user_id bigint, p_token_hash bytea) TO geniai_staff;
+GRANT ALL ON FUNCTION app.password_reset_issue(p_user_id bigint, p_token_hash bytea) TO geniai_tenant;
+
+--
 -- Name: FUNCTION password_reset_lookup(p_token_hash bytea); Type: ACL; Schema: app; Owner: geniai_owner
 --
 
@@ -4517,6 +4573,8 @@ GRANT ALL ON FUNCTION app.password_reset_lookup(p_token_hash bytea) TO geniai_an
 
 REVOKE ALL ON FUNCTION app.password_reset_mail(p_token_hash bytea, p_subject text, p_text text, p_html text, p_message_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.password_reset_mail(p_token_hash bytea, p_subject text, p_text text, p_html text, p_message_id text) TO geniai_anon;
+GRANT ALL ON FUNCTION app.password_reset_mail(p_token_hash bytea, p_subject text, p_text text, p_html text, p_message_id text) TO geniai_staff;
+GRANT ALL ON FUNCTION app.password_reset_mail(p_token_hash bytea, p_subject text, p_text text, p_html text, p_message_id text) TO geniai_tenant;
 
 --
 -- Name: FUNCTION password_reset_request(p_email text, p_ip inet, p_token_hash bytea); Type: ACL; Schema: app; Owner: geniai_owner

@@ -53,11 +53,19 @@ func invitationMessage(in Invitation, brand mail.Brand, link string) (rendered, 
 }
 
 func resetMessage(lang, name string, brand mail.Brand, link string) (rendered, error) {
+	return resetByMessage(lang, name, "", brand, link)
+}
+
+// resetByMessage is the reset e-mail; by, when set, names who sent the link for the person.
+func resetByMessage(lang, name, by string, brand mail.Brand, link string) (rendered, error) {
 	tr := func(key string, args ...any) string { return locale.Translate(lang, key, args...) }
 	p := mail.Page{Lang: lang, Brand: brand}
 	p.Preheader = tr("mail.reset.preheader")
 	p.Title = tr("mail.reset.title")
 	p.Intro = []string{hello(lang, name) + ".", tr("mail.reset.intro")}
+	if by != "" {
+		p.Intro[1] = tr("mail.reset.intro_by", by)
+	}
 	p.Button = &mail.Button{Label: tr("mail.reset.button"), URL: link}
 	p.After = []string{tr("mail.reset.after")}
 	p.Footer = []string{tr("mail.reset.footer", brand.Name)}

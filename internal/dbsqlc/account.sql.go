@@ -340,6 +340,50 @@ func (q *Queries) PasswordResetComplete(ctx context.Context, arg PasswordResetCo
 	return i, err
 }
 
+const passwordResetIssue = `-- name: PasswordResetIssue :one
+SELECT coalesce(r.refusal, '')::text AS refusal, r.email::text AS email, r.full_name::text AS full_name,
+       r.language::text AS language, r.tenant_name::text AS tenant_name,
+       coalesce(r.primary_color, '')::text AS primary_color, coalesce(r.secondary_color, '')::text AS secondary_color,
+       coalesce(r.logo_url, '')::text AS logo_url, coalesce(r.expires_at, now())::timestamptz AS expires_at
+FROM app.password_reset_issue($1::bigint, $2::bytea) AS r
+`
+
+type PasswordResetIssueParams struct {
+	UserID    int64  `json:"user_id"`
+	TokenHash []byte `json:"token_hash"`
+}
+
+type PasswordResetIssueRow struct {
+	Refusal        string    `json:"refusal"`
+	Email          string    `json:"email"`
+	FullName       string    `json:"full_name"`
+	Language       string    `json:"language"`
+	TenantName     string    `json:"tenant_name"`
+	PrimaryColor   string    `json:"primary_color"`
+	SecondaryColor string    `json:"secondary_color"`
+	LogoURL        string    `json:"logo_url"`
+	ExpiresAt      time.Time `json:"expires_at"`
+}
+
+// PasswordResetIssue stores a reset link sent for someone by staff or their tenant admin; no row
+// when the caller may not manage the user, refusal when the account could not sign in.
+func (q *Queries) PasswordResetIssue(ctx context.Context, arg PasswordResetIssueParams) (PasswordResetIssueRow, error) {
+	row := q.db.QueryRow(ctx, passwordResetIssue, arg.UserID, arg.TokenHash)
+	var i PasswordResetIssueRow
+	err := row.Scan(
+		&i.Refusal,
+		&i.Email,
+		&i.FullName,
+		&i.Language,
+		&i.TenantName,
+		&i.PrimaryColor,
+		&i.SecondaryColor,
+		&i.LogoURL,
+		&i.ExpiresAt,
+	)
+	return i, err
+}
+
 const passwordResetLookup = `-- name: PasswordResetLookup :one
 SELECT l.valid::boolean AS valid, l.email::text AS email, l.language::text AS language
 FROM app.password_reset_lookup($1::bytea) AS l

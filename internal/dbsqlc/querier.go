@@ -283,6 +283,9 @@ type Querier interface {
 	MailStatusCounts(ctx context.Context) ([]MailStatusCountsRow, error)
 	// PasswordResetComplete sets the new password through a valid reset link (anonymous).
 	PasswordResetComplete(ctx context.Context, arg PasswordResetCompleteParams) (PasswordResetCompleteRow, error)
+	// PasswordResetIssue stores a reset link sent for someone by staff or their tenant admin; no row
+	// when the caller may not manage the user, refusal when the account could not sign in.
+	PasswordResetIssue(ctx context.Context, arg PasswordResetIssueParams) (PasswordResetIssueRow, error)
 	// PasswordResetLookup tells whether a reset link is still valid (anonymous).
 	PasswordResetLookup(ctx context.Context, tokenHash []byte) (PasswordResetLookupRow, error)
 	// PasswordResetMail queues the e-mail of the reset just requested (once per link).
