@@ -21,14 +21,9 @@ const slugMax = 40
 // characters. A suggestion only: whether a slug is acceptable is the database's rule
 // (tenants_slug_format), asked through CheckSlug.
 func SlugFromName(name string) string {
-	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
-	plain, _, err := transform.String(t, name)
-	if err != nil {
-		plain = name
-	}
 	var b strings.Builder
 	hyphen := false
-	for _, r := range strings.ToLower(plain) {
+	for _, r := range Fold(name) {
 		switch {
 		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
 			if hyphen && b.Len() > 0 {
@@ -50,6 +45,16 @@ func SlugFromName(name string) string {
 		}
 	}
 	return trimSlug(b.String(), slugMax)
+}
+
+// Fold is text as a search compares it: accents stripped and lower case ("Recepção" → "recepcao").
+func Fold(s string) string {
+	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+	plain, _, err := transform.String(t, s)
+	if err != nil {
+		plain = s
+	}
+	return strings.ToLower(plain)
 }
 
 func trimSlug(s string, n int) string {

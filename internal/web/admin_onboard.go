@@ -13,6 +13,9 @@ import (
 type OnboardView struct {
 	StaffPage
 	Inboxes   []staff.SourceInbox
+	Groups    []InboxGroup // Inboxes by Chatwoot account, filtered by Query
+	Query     string
+	Hidden    []int32 // chosen inboxes the filter leaves out, still submitted
 	SourceErr string
 	Form      map[string]string
 	Chosen    map[int32]bool
@@ -32,8 +35,25 @@ func (s *Server) onboardView(r *http.Request) OnboardView {
 	v.Zones, _ = s.Zones(r.Context())
 	return v
 }
+
+// adminOnboardForm is the empty wizard, or — when the inbox filter was submitted without
+// JavaScript (a GET of the whole form) — the wizard as filled in, with the inboxes filtered.
 func (s *Server) adminOnboardForm(w http.ResponseWriter, r *http.Request) error {
-	return s.render(w, r, http.StatusOK, "admin_onboard", s.onboardView(r))
+	v := s.onboardView(r)
+	q := r.URL.Query()
+	for _, k := range []string{"name", "slug", "timezone", "admin_email", "admin_name"} {
+		if val := strings.TrimSpace(q.Get(k)); val != "" {
+			v.Form[k] = val
+		}
+	}
+	for _, raw := range q["inbox"] {
+		if id, err := strconv.ParseInt(raw, 10, 32); err == nil && id > 0 {
+			v.Chosen[int32(id)] = true
+		}
+	}
+	v.Query = strings.TrimSpace(q.Get("q"))
+	v.Groups, v.Hidden = groupInboxes(v.Inboxes, v.Query, v.Chosen)
+	return s.render(w, r, http.StatusOK, "admin_onboard", v)
 }
 
 // adminOnboard creates the tenant, its inboxes and first admin in one transaction, shows the
@@ -61,6 +81,7 @@ func (s *Server) adminOnboard(w http.ResponseWriter, r *http.Request) error {
 		v.Chosen[int32(id)] = true
 		in.Tenant.Inboxes = append(in.Tenant.Inboxes, staff.Inbox{ID: int32(id)})
 	}
+	v.Groups, v.Hidden = groupInboxes(v.Inboxes, "", v.Chosen)
 	if v.SourceErr != "" {
 		v.Error = v.SourceErr
 		return s.render(w, r, http.StatusServiceUnavailable, "admin_onboard", v)

@@ -20,7 +20,6 @@ type TenantView struct {
 	StaffPage
 	Tenant    dbsqlc.AppTenant
 	Inboxes   []dbsqlc.AppTenantInbox
-	Available []staff.SourceInbox
 	SourceErr string
 	Settings  tenantadmin.Settings
 	Users     []dbsqlc.UserSearchRow
@@ -31,6 +30,10 @@ type TenantView struct {
 	LagChart  chart.Bars // the last day's runs: time since the previous successful check, seconds
 	DurChart  chart.Bars // and each run's duration, milliseconds
 	HasRuns   bool
+
+	Available  []InboxGroup // Chatwoot's inboxes by account (others' marked as taken), filtered by InboxQuery
+	FreeCount  int          // how many of them can be mapped
+	InboxQuery string
 }
 
 // SLAMinutes is the tenant's SLA target in minutes, for its input.
@@ -95,10 +98,16 @@ func (s *Server) tenantView(r *http.Request, id int64) (TenantView, error) {
 		if all, err := s.sourceInboxes(ctx, *pr); err != nil {
 			v.SourceErr = v.Err(err)
 		} else {
+			others := all[:0]
 			for _, ib := range all {
-				if ib.MappedTo == "" {
-					v.Available = append(v.Available, ib)
+				if ib.MappedTo != v.Tenant.Slug { // this client's own are listed above
+					others = append(others, ib)
 				}
+			}
+			v.InboxQuery = strings.TrimSpace(r.URL.Query().Get("q"))
+			v.Available, _ = groupInboxes(others, v.InboxQuery, nil)
+			for _, g := range v.Available {
+				v.FreeCount += int(g.Free)
 			}
 		}
 	}

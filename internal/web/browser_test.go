@@ -157,6 +157,9 @@ func TestBrowserOnboarding(t *testing.T) {
 		chromedp.Navigate(base + "/admin/tenants/new"),
 		chromedp.WaitVisible(`form.wizard`),
 		chromedp.SendKeys(`input[name=name]`, chosen[0].AccountName),
+		// the slug is suggested from the name; the operator types their own instead
+		chromedp.Poll[chromedp.Void](`document.querySelector('#slug-status').textContent !== ''`),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('input[name=slug]').value = ''`),
 		chromedp.SendKeys(`input[name=slug]`, "nova-academia"),
 		chromedp.SendKeys(`input[name=admin_email]`, "dono@nova.test"),
 		chromedp.SendKeys(`input[name=admin_name]`, "Dono da Academia"),

@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"reflect"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -76,3 +79,79 @@ func TestSlugSuggestedAndChecked(t *testing.T) {
 		t.Errorf("tenant admin: %d", res.StatusCode)
 	}
 }
+
+// TestInboxesGroupedAndFiltered: the wizard and the mapping page list Chatwoot's inboxes by
+// account (name and id), another client's marked and not selectable, and filter them by text
+// without JavaScript (accents and case ignored), keeping what was typed and chosen.
+func TestInboxesGroupedAndFiltered(t *testing.T) {
+	t.Parallel()
+	h, a, _, _ := adminHarness(t)
+	c := h.browser()
+	c.mustLogin("staff@geniai.test", pw, "/admin")
+	checkbox := regexp.MustCompile(`<input type="checkbox" name="inbox" value="(\d+)"\s*(disabled)?`)
+	boxes := func(body string) (ids []string, disabled map[string]bool) {
+		disabled = map[string]bool{}
+		for _, m := range checkbox.FindAllStringSubmatch(body, -1) {
+			ids = append(ids, m[1])
+			disabled[m[1]] = m[2] != ""
+		}
+		return ids, disabled
+	}
+	res := c.get("/admin/tenants/new")
+	expectStatus(t, res, http.StatusOK, "<legend>Academia A")
+	ids, disabled := boxes(res.body)
+	if got := strings.Join(ids, ","); got != "1,3,10,9" { // by account name, then inbox name
+		t.Errorf("inbox order %s", got)
+	}
+	if !disabled["1"] || !disabled["3"] || disabled["9"] || disabled["10"] {
+		t.Errorf("taken inboxes must be disabled, free ones not: %v", disabled)
+	}
+	for _, want := range []string{"conta #1", "conta #3 · 2 livres", "já vinculada a academia-a", "já vinculada a academia-b", `formaction="/admin/tenants/new"`} {
+		if !strings.Contains(res.body, want) {
+			t.Errorf("wizard lacks %q", want)
+		}
+	}
+	if strings.Index(res.body, "<legend>Academia A") > strings.Index(res.body, "<legend>Academia Nova") {
+		t.Error("accounts not in name order")
+	}
+	// No JavaScript: the filter is a GET of the whole form; what was typed and chosen stays.
+	res = c.get("/admin/tenants/new?" + url.Values{"q": {"INSTAGRAM nova"}, "name": {"Academia Nova"}, "admin_email": {"dono@nova.test"}, "inbox": {"9"}}.Encode())
+	ids, _ = boxes(res.body)
+	if strings.Join(ids, ",") != "10" || !strings.Contains(res.body, `<input type="hidden" name="inbox" value="9">`) ||
+		!strings.Contains(res.body, `value="Academia Nova"`) || !strings.Contains(res.body, `value="dono@nova.test"`) {
+		t.Errorf("filtered wizard: boxes %v\n%.2000s", ids, res.body)
+	}
+	if res = c.get("/admin/tenants/new?q=recepcao"); !reflect.DeepEqual(first(boxes(res.body)), []string{"1"}) {
+		t.Errorf("accents ignored: %v", first(boxes(res.body)))
+	}
+	res = c.get("/admin/tenants/new?q=nada-disso")
+	if ids, _ := boxes(res.body); len(ids) != 0 || !strings.Contains(res.body, "Nenhuma caixa encontrada.</p>") || strings.Contains(res.body, "data-filter-empty hidden") {
+		t.Errorf("no match: %v", ids)
+	}
+	// The mapping page: this client's own inboxes are listed above, not offered; another
+	// client's are shown as taken and cannot be chosen.
+	ta := "/admin/tenants/" + strconv.FormatInt(a, 10)
+	res = c.get(ta)
+	option := regexp.MustCompile(`<option value="(\d+)" data-filter-item data-text="[^"]*"\s*(disabled)?>`)
+	var opts []string
+	for _, m := range option.FindAllStringSubmatch(res.body, -1) {
+		opts = append(opts, m[1]+m[2])
+	}
+	if strings.Join(opts, ",") != "3disabled,10,9" || !strings.Contains(res.body, `<optgroup label="Academia Nova · conta #3"`) {
+		t.Errorf("mapping page options %v", opts)
+	}
+	res = c.get(ta + "?q=whatsapp")
+	opts = opts[:0]
+	for _, m := range option.FindAllStringSubmatch(res.body, -1) {
+		opts = append(opts, m[1])
+	}
+	if strings.Join(opts, ",") != "3,9" {
+		t.Errorf("filtered mapping page options %v", opts)
+	}
+	// Mapping a taken inbox is still refused by the database, whatever the page offered.
+	if res = c.post(ta+"/inboxes", url.Values{"inbox_id": {"3"}}); res.StatusCode != http.StatusConflict {
+		t.Errorf("mapping a taken inbox: %d", res.StatusCode)
+	}
+}
+
+func first[A, B any](a A, _ B) A { return a }

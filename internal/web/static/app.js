@@ -56,3 +56,39 @@ document.querySelectorAll("table[data-grid]").forEach(function (table) {
   slug.addEventListener("input", function () { edited = slug.value !== ""; later(); });
   if (name.value || slug.value) check();
 })();
+// Inbox pickers (the onboarding wizard, a client's inbox mapping): the search box filters the
+// inboxes as you type, accents and case ignored, every word must match (data-text is folded by
+// the server); an account with nothing left is hidden. Without JavaScript the box is a GET filter.
+document.querySelectorAll("[data-inbox-filter]").forEach(function (box) {
+  var input = box.querySelector("[data-filter-input]");
+  if (!input) return;
+  var button = box.querySelector("[data-filter-button]");
+  if (button) button.remove(); // Enter must not submit the filter: the list follows the typing
+  var select = box.querySelector("[data-filter-select]");
+  var empty = box.querySelector("[data-filter-empty]");
+  function fold(s) { return s.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase(); }
+  function apply() {
+    var words = fold(input.value).split(/\s+/).filter(Boolean), shown = 0;
+    box.querySelectorAll("[data-filter-item]").forEach(function (el) {
+      var text = el.getAttribute("data-text") || "";
+      var ok = words.every(function (w) { return text.indexOf(w) >= 0; });
+      el.hidden = !ok;
+      if (ok && !(el.tagName === "OPTION" && el.disabled)) shown++;
+    });
+    box.querySelectorAll("[data-filter-group]").forEach(function (g) {
+      g.hidden = !g.querySelector("[data-filter-item]:not([hidden])");
+    });
+    if (empty) empty.hidden = shown > 0;
+    if (select) {
+      var cur = select.selectedOptions[0];
+      if (!cur || cur.hidden || cur.disabled) {
+        var first = select.querySelector("option[data-filter-item]:not([hidden]):not([disabled])");
+        if (first) select.value = first.value;
+      }
+      select.disabled = shown === 0;
+    }
+  }
+  input.addEventListener("input", apply);
+  input.addEventListener("keydown", function (e) { if (e.key === "Enter") e.preventDefault(); });
+  apply();
+});
