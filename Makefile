@@ -24,6 +24,8 @@ BENCH_PORT ?= 54328
 # the bench cluster is sized like a small production server (fsync on); settings take effect on start
 BENCH_PG_OPTS ?= -c shared_buffers=2GB -c effective_cache_size=8GB -c maintenance_work_mem=512MB -c max_wal_size=8GB -c checkpoint_timeout=15min -c wal_compression=on
 SCALE     ?= full
+# extra geniai-bench flags, e.g. BENCH_ARGS='--skip fuzz,isolation,whale --keep'
+BENCH_ARGS ?=
 # Citus (db/citus): a coordinator and two workers. The test cluster's ports follow TEST_PORT, so
 # runs with different TEST_PORTs never share a cluster; override them all at once if needed.
 CITUS_DIR  := .data/citus-test
@@ -174,7 +176,7 @@ bench: ## benchmark report in bench/results/ on its own PostgreSQL: SCALE=full (
 	trap 'db/pgcluster.sh stop $(BENCH_DIR)' EXIT
 	db/pgcluster.sh bootstrap $(BENCH_DIR) geniai chatwoot
 	set -a; . $(BENCH_DIR)/env; set +a
-	$(BENCH_BIN) --scale $(SCALE) --out bench/results
+	$(BENCH_BIN) --scale $(SCALE) --out bench/results $(BENCH_ARGS)
 
 .PHONY: bench/readme
 bench/readme: $(BENCH_BIN) ## rewrite README's Numbers section from bench/results/latest.md

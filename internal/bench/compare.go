@@ -22,7 +22,8 @@ const compareTenants = 1000
 // (AdminTenantOverview), side by side with one tenant's own dashboard for 30 days. A scale with
 // fewer tenants is topped up with clones of its loaded tenants' tenant-level rollups (real
 // histograms, new ids), so the figure is taken at 1,000 tenants at any scale; the clones have
-// no conversations, inboxes or users and come after every other phase.
+// no conversations, inboxes or users and come after every other phase. Last, the same pages
+// through the real server as a signed-in staff user (/admin, /admin/clients): staffPagesHTTP.
 func (r *run) comparePhase(ctx context.Context) error {
 	sc := r.cfg.Scale
 	clones, err := r.cloneTenants(ctx, compareTenants)
@@ -88,7 +89,7 @@ func (r *run) comparePhase(ctx context.Context) error {
 		r.rep.add("staff panel", "comparison of 1,000 clients ÷ one median tenant's 30-day dashboard (p50 ÷ p50)",
 			dur30.pct(50)/one.pct(50), "×", nil, fmt.Sprintf("dashboard p50 %.1f ms; %s", one.pct(50), note))
 	}
-	return nil
+	return r.staffPagesHTTP(ctx, note)
 }
 
 // cloneTenants tops the client tenants up to total with clones of the loaded tenants'

@@ -19,6 +19,7 @@ type Row struct {
 	Target  string   `json:"target,omitempty"` // e.g. "≤ 50 ms"; "" when none was stated
 	Pass    *bool    `json:"pass,omitempty"`   // nil without a target
 	Note    string   `json:"note,omitempty"`
+	Load    string   `json:"load,omitempty"` // 1-minute load average when the figure was taken
 }
 
 // Report is one bench run.
@@ -56,7 +57,7 @@ func atLeast(x float64) *target { return &target{le: false, limit: x} }
 
 // add appends a measured figure, judged against t when t is not nil.
 func (r *Report) add(section, metric string, v float64, unit string, t *target, note string) {
-	row := Row{Section: section, Metric: metric, Value: &v, Unit: unit, Note: note}
+	row := Row{Section: section, Metric: metric, Value: &v, Unit: unit, Note: note, Load: load1()}
 	if t != nil {
 		ok := v <= t.limit
 		sym := "≤"
@@ -72,14 +73,14 @@ func (r *Report) add(section, metric string, v float64, unit string, t *target, 
 
 // addCheck appends a pass/fail outcome (fuzzing, the isolation test).
 func (r *Report) addCheck(section, metric string, ok bool, note string) {
-	row := Row{Section: section, Metric: metric, Pass: &ok, Target: "pass", Note: note}
+	row := Row{Section: section, Metric: metric, Pass: &ok, Target: "pass", Note: note, Load: load1()}
 	r.Rows = append(r.Rows, row)
 }
 
 // addMissing records a figure that could not be measured and why.
 func (r *Report) addMissing(section, metric, unit, target, why string) {
 	f := false
-	row := Row{Section: section, Metric: metric, Unit: unit, Target: target, Note: why}
+	row := Row{Section: section, Metric: metric, Unit: unit, Target: target, Note: why, Load: load1()}
 	if target != "" {
 		row.Pass = &f
 	}
@@ -138,12 +139,12 @@ func (r *Report) Markdown() string {
 		if busy(r.Machine.LoadStart, r.Machine.Cores) || busy(r.Machine.LoadEnd, r.Machine.Cores) {
 			b.WriteString(" — above the core count: other work shared the machine, so the figures are pessimistic")
 		}
-		b.WriteString(".\n\n")
+		b.WriteString(". The load column is the 1-minute load average when each figure was taken.\n\n")
 	}
 	if s, ok := r.Params["summary"].(string); ok && s != "" {
 		fmt.Fprintf(&b, "%s\n\n", s)
 	}
-	b.WriteString("| area | figure | value | target | | notes |\n|---|---|---:|---|:-:|---|\n")
+	b.WriteString("| area | figure | value | target | | load | notes |\n|---|---|---:|---|:-:|---:|---|\n")
 	for _, row := range r.Rows {
 		val := "—"
 		if row.Value != nil {
@@ -163,7 +164,7 @@ func (r *Report) Markdown() string {
 				mark = "✅"
 			}
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", cell(row.Section), cell(row.Metric), val, cell(tgt), mark, cell(row.Note))
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", cell(row.Section), cell(row.Metric), val, cell(tgt), mark, row.Load, cell(row.Note))
 	}
 	if len(r.Logs) > 0 {
 		b.WriteString("\nIsolation-under-load log lines (verbatim):\n\n```\n")

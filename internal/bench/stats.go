@@ -89,6 +89,15 @@ func loadAvg() string {
 	return strings.Join(f[:3], " ")
 }
 
+// load1 is the 1-minute load average alone ("" when unknown).
+func load1() string {
+	f := strings.Fields(loadAvg())
+	if len(f) == 0 {
+		return ""
+	}
+	return f[0]
+}
+
 // busy reports whether the 1-minute load in la exceeds cores.
 func busy(la string, cores int) bool {
 	f := strings.Fields(la)
