@@ -68,8 +68,8 @@ SELECT audit.log(@action::text, @entity::text, @entity_id::text, NULL::jsonb,
                  sqlc.narg('details')::jsonb)::bigint AS id;
 
 -- name: TenantBranding :one
--- TenantBranding is the display name and colours of the context tenant.
-SELECT s.display_name, s.primary_color, s.secondary_color
+-- TenantBranding is the display name, colours and logo address of the context tenant.
+SELECT s.display_name, s.primary_color, s.secondary_color, s.logo_url
 FROM app.tenant_settings s
 WHERE s.tenant_id = app.current_tenant_id();
 

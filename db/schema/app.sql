@@ -2230,7 +2230,7 @@ CREATE TABLE app.tenant_settings (
     CONSTRAINT tenant_settings_default_period_known CHECK ((default_period_days = ANY (ARRAY[1, 7, 30, 90, 365]))),
     CONSTRAINT tenant_settings_display_name_length CHECK ((length(display_name) <= 120)),
     CONSTRAINT tenant_settings_lead_regex_valid CHECK (app.is_valid_regex(lead_regex)),
-    CONSTRAINT tenant_settings_logo_url_format CHECK (((logo_url ~ '^https?://[^\s"''<>]+$'::text) AND (length(logo_url) <= 500))),
+    CONSTRAINT tenant_settings_logo_url_https_image CHECK (((logo_url ~* '^https://([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]*[a-z0-9](:[0-9]{1,5})?(/[a-z0-9._~%+=@-]+)*/[a-z0-9._~%+=@-]*\.(png|jpe?g|gif|webp|avif)(\?[^\s"''<>#]*)?$'::text) AND (length(logo_url) <= 500))),
     CONSTRAINT tenant_settings_primary_color_format CHECK ((primary_color ~ '^#[0-9A-Fa-f]{6}$'::text)),
     CONSTRAINT tenant_settings_secondary_color_format CHECK ((secondary_color ~ '^#[0-9A-Fa-f]{6}$'::text)),
     CONSTRAINT tenant_settings_sla_seconds_range CHECK (((sla_seconds >= 60) AND (sla_seconds <= 604800))),

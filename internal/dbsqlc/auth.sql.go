@@ -203,22 +203,28 @@ func (q *Queries) PrincipalCheck(ctx context.Context, arg PrincipalCheckParams) 
 }
 
 const tenantBranding = `-- name: TenantBranding :one
-SELECT s.display_name, s.primary_color, s.secondary_color
+SELECT s.display_name, s.primary_color, s.secondary_color, s.logo_url
 FROM app.tenant_settings s
 WHERE s.tenant_id = app.current_tenant_id()
 `
 
 type TenantBrandingRow struct {
-	DisplayName    string `json:"display_name"`
-	PrimaryColor   string `json:"primary_color"`
-	SecondaryColor string `json:"secondary_color"`
+	DisplayName    string  `json:"display_name"`
+	PrimaryColor   string  `json:"primary_color"`
+	SecondaryColor string  `json:"secondary_color"`
+	LogoURL        *string `json:"logo_url"`
 }
 
-// TenantBranding is the display name and colours of the context tenant.
+// TenantBranding is the display name, colours and logo address of the context tenant.
 func (q *Queries) TenantBranding(ctx context.Context) (TenantBrandingRow, error) {
 	row := q.db.QueryRow(ctx, tenantBranding)
 	var i TenantBrandingRow
-	err := row.Scan(&i.DisplayName, &i.PrimaryColor, &i.SecondaryColor)
+	err := row.Scan(
+		&i.DisplayName,
+		&i.PrimaryColor,
+		&i.SecondaryColor,
+		&i.LogoURL,
+	)
 	return i, err
 }
 

@@ -379,7 +379,7 @@ type Querier interface {
 	// SettingsUpdateFunnel changes the funnel rules, the lead exclusion labels and the SLA target; a
 	// trigger bumps rules_version so the next ETL run re-applies them to the whole history.
 	SettingsUpdateFunnel(ctx context.Context, arg SettingsUpdateFunnelParams) (SettingsUpdateFunnelRow, error)
-	// TenantBranding is the display name and colours of the context tenant.
+	// TenantBranding is the display name, colours and logo address of the context tenant.
 	TenantBranding(ctx context.Context) (TenantBrandingRow, error)
 	// TenantCount counts the client tenants visible to the context (staff: all).
 	TenantCount(ctx context.Context) (int32, error)

@@ -129,7 +129,7 @@ func TestBodyLimits(t *testing.T) {
 	if !strings.Contains(res.body, `"error"`) {
 		t.Errorf("API refusal is not JSON: %.200s", res.body)
 	}
-	ok := admin.post("/settings/branding", url.Values{"display_name": {"Academia Acme"}, "logo_url": {"https://x.example/" + strings.Repeat("a", 400)},
+	ok := admin.post("/settings/branding", url.Values{"display_name": {"Academia Acme"}, "logo_url": {"https://x.example/" + strings.Repeat("a", 400) + ".png"},
 		"primary_color": {"#0F766E"}, "secondary_color": {"#B45309"}, "default_period_days": {"30"}, "pad": {strings.Repeat("p", maxFormBytes-2000)}})
 	expectRedirect(t, ok, "/settings?saved=1")
 }

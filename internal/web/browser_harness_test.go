@@ -33,7 +33,7 @@ type tab struct {
 
 // chrome starts Debian's headless Chromium (make test installs it) with downloads saved into the
 // test's artifacts directory, named by the download's id, and download events on.
-func chrome(t *testing.T) *tab {
+func chrome(t *testing.T, extra ...chromedp.ExecAllocatorOption) *tab {
 	t.Helper()
 	path, err := exec.LookPath("chromium")
 	if err != nil {
@@ -47,6 +47,7 @@ func chrome(t *testing.T) *tab {
 		chromedp.DisableGPU, chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
 		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1366, 1000))
+	opts = append(opts, extra...)
 	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	t.Cleanup(cancel)
 	// The first call that needs the browser, and the first that needs the tab, bind their lives

@@ -1,13 +1,21 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -67,7 +75,30 @@ func TestBrowserLayoutAndAccessibility(t *testing.T) {
 	// A light yellow brand: axe's colour-contrast rule checks the text chosen on it and from it.
 	h.exec(`UPDATE app.tenant_settings SET primary_color = '#FFEB3B', secondary_color = '#FFF59D' WHERE tenant_id = $1`, a)
 	h.user(h.platform(), "staff@geniai.test", "super_admin", pw)
-	b := chrome(t)
+	// The client's logo, served over https from its own host name (Chromium resolves it to a
+	// local TLS server and trusts its test certificate).
+	logoSrv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/marca/logo.png" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "image/png")
+		_, _ = w.Write(testLogo())
+	}))
+	t.Cleanup(logoSrv.Close)
+	h.exec(`UPDATE app.tenant_settings SET display_name = 'Academia Alfa', logo_url = 'https://logo.academia-a.test/marca/logo.png' WHERE tenant_id = $1`, a)
+	b := chrome(t, chromedp.Flag("host-resolver-rules", fmt.Sprintf("MAP logo.academia-a.test 127.0.0.1:%d", logoSrv.Listener.Addr().(*net.TCPAddr).Port)),
+		chromedp.Flag("ignore-certificate-errors", true))
+	logo := func(name, want string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			got, err := chromedp.Evaluate[string](logoJS)(ctx, tg)
+			if err == nil && got != want {
+				t.Errorf("%s: header logo %q, want %q", name, got, want)
+			}
+			return err
+		})
+	}
+	const shown, nameOnly = "logo:Academia Alfa", "name:Academia Alfa"
 	axe := axeSource(t)
 	base := h.ts.URL
 	check := func(name string) chromedp.Action[chromedp.Void] {
@@ -107,16 +138,20 @@ func TestBrowserLayoutAndAccessibility(t *testing.T) {
 		b.do(p("sign in"), chromedp.EmulateViewport(vp.w, vp.h), signIn(base, "admin@a.test", pw, `.kpis`))
 		b.do(p("dashboard"), chromedp.Navigate(base+"/dashboard?"+period),
 			chromedp.WaitVisible(`.kpis`),
+			logo(p("dashboard"), shown),
 			check(p("1-dashboard")))
 		b.do(p("list"), chromedp.Navigate(base+"/conversations?"+period),
 			chromedp.WaitVisible(`.total`),
+			logo(p("list"), shown),
 			check(p("2-list")),
 			into(&detail, chromedp.AttributeValue(`td.id a`, "href")))
 		b.do(p("conversation"), chromedp.Navigate(base+detail.Value),
 			chromedp.WaitVisible(`h1`),
+			logo(p("conversation"), shown),
 			check(p("3-conversation")))
 		b.do(p("settings"), chromedp.Navigate(base+"/settings"),
 			chromedp.WaitVisible(`form`),
+			logo(p("settings"), shown),
 			check(p("4-settings")))
 		// A heatmap cell → its conversations → back to the dashboard: the cell's weekday and
 		// hour are chips there, not a hidden filter.
@@ -128,11 +163,48 @@ func TestBrowserLayoutAndAccessibility(t *testing.T) {
 			check(p("5-dashboard-drilled")))
 		b.do(p("sign out"), loads(chromedp.Click(`form[action="/logout"] button`), `input[name=email]`))
 		b.do(p("staff panel"), signIn(base, "staff@geniai.test", pw, `.admin-tabs`),
+			logo(p("admin"), "none"),
 			check(p("6-admin")))
+		b.do(p("staff views as the client"), chromedp.Navigate(fmt.Sprintf("%s/admin/tenants/%d/dashboard?%s", base, a, period)),
+			chromedp.WaitVisible(`.kpis`),
+			logo(p("view as client"), shown),
+			check(p("7-view-as-client")))
 		b.do(p("staff signs out"), loads(chromedp.Click(`form[action="/logout"] button`), `input[name=email]`))
 		if !strings.Contains(chipsText, "Segunda, ") || !strings.Contains(chipsText, "Limpar tudo") {
 			t.Errorf("%s: after a Monday heatmap cell the dashboard's chips read %q", vp.name, chipsText)
 		}
 	}
+	// A logo address that no longer answers: the header shows the client's name.
+	h.exec(`UPDATE app.tenant_settings SET logo_url = 'https://logo.academia-a.test/marca/gone.png' WHERE tenant_id = $1`, a)
+	b.do("broken logo", chromedp.EmulateViewport(390, 844), signIn(base, "admin@a.test", pw, `.kpis`),
+		chromedp.Sleep(300*time.Millisecond),
+		logo("broken logo", nameOnly),
+		check("phone-8-broken-logo"))
 	fmt.Fprintln(os.Stderr, "screenshots in", b.dir)
+}
+
+// logoJS reads the header: the client's logo when it loaded (with its text alternative), its
+// name when there is none or it failed, or "none".
+const logoJS = `(() => {
+  const img = document.querySelector("header img.client-logo");
+  if (img) return img.complete && img.naturalWidth > 0 ? "logo:" + img.alt : "broken";
+  const n = document.querySelector("header .client-name");
+  return n ? "name:" + n.textContent : "none";
+})()`
+
+// testLogo is a 160×48 PNG: a gym's logo as far as the page can tell.
+func testLogo() []byte {
+	img := image.NewRGBA(image.Rect(0, 0, 160, 48))
+	for y := 0; y < 48; y++ {
+		for x := 0; x < 160; x++ {
+			c := color.RGBA{0x1d, 0x4e, 0xd8, 0xff}
+			if (x/16+y/16)%2 == 0 {
+				c = color.RGBA{0xf5, 0x9e, 0x0b, 0xff}
+			}
+			img.Set(x, y, c)
+		}
+	}
+	var buf bytes.Buffer
+	_ = png.Encode(&buf, img)
+	return buf.Bytes()
 }

@@ -128,7 +128,11 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 	})
 }
 
-const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; " +
+// imgSrc is the policy's img-src: the app's own images only; a page showing the client's logo
+// adds exactly that address (pageCSP).
+const imgSrc = "img-src 'self'"
+
+const csp = "default-src 'self'; script-src 'self'; style-src 'self'; " + imgSrc + "; " +
 	"frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
 
 // hsts asks browsers to use HTTPS only, for two years, once the server is known to sit behind

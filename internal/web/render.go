@@ -30,6 +30,7 @@ type Page struct {
 	User      *pg.Principal
 	Flash     string
 	LangHref  string // this page in the other language, every parameter kept
+	Brand     *Brand // the client's name and logo in the header (tenant pages only)
 }
 
 // T translates key into the page's language (pt-BR when missing).
@@ -46,6 +47,7 @@ func (p Page) Date(t time.Time) string { return formatDate(t, p.Lang) }
 
 func (s *Server) newPage(r *http.Request, titleKey string) Page {
 	p := Page{Lang: s.langOf(r), RequestID: infoFrom(r.Context()).id, User: principalFrom(r)}
+	p.Brand = s.userBrand(r, p.User)
 	p.Title = p.T(titleKey)
 	other := langEN
 	if p.Lang == langEN {
@@ -97,6 +99,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
+	if p, ok := data.(brandCSP); ok {
+		h.Set("Content-Security-Policy", p.csp())
+	}
 	w.WriteHeader(status)
 	_, err := buf.WriteTo(w)
 	return err

@@ -127,6 +127,7 @@ func (p TenantPage) Selected(id int32) bool {
 func (p TenantPage) Loc() *time.Location { return p.Scope.Tenant.Loc }
 func (s *Server) tenantPage(r *http.Request, titleKey, path string, sc *tenantScope, f dashboard.Filter) TenantPage {
 	tp := TenantPage{Page: s.newPage(r, titleKey), Scope: sc, Filter: f, Path: path, Today: sc.Tenant.Today(s.now()), ChatwootURL: s.cfg.ChatwootURL}
+	tp.Brand = tenantBrand(sc.Tenant)
 	for _, p := range dashboard.Presets {
 		tp.Presets = append(tp.Presets, p.Key)
 	}

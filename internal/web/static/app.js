@@ -92,3 +92,15 @@ document.querySelectorAll("[data-inbox-filter]").forEach(function (box) {
   input.addEventListener("keydown", function (e) { if (e.key === "Enter") e.preventDefault(); });
   apply();
 });
+// A client logo that does not load (a wrong or vanished address) gives way to the client's name,
+// as the page shows when no logo is set; without this script the browser shows the alt text.
+document.querySelectorAll("img.client-logo").forEach(function (img) {
+  function fallback() {
+    var name = document.createElement("span");
+    name.className = "client-name";
+    name.textContent = img.alt;
+    img.replaceWith(name);
+  }
+  if (img.complete && img.naturalWidth === 0) fallback();
+  else img.addEventListener("error", fallback);
+});
