@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/geniai/analytics/internal/account"
 	"github.com/geniai/analytics/internal/apperr"
 	"github.com/geniai/analytics/internal/auth"
 	"github.com/geniai/analytics/internal/dbsqlc"
@@ -23,16 +24,22 @@ type SourceInbox struct {
 
 // Onboarding is a new client in one step: the tenant, its inboxes and its first admin.
 type Onboarding struct {
-	Tenant     TenantInput
-	AdminEmail string
-	AdminName  string
+	Tenant        TenantInput
+	AdminEmail    string
+	AdminName     string
+	AdminLanguage string // of the invitation e-mail (and so of the account it creates)
+	// Invite, when set (outgoing mail configured), invites the first admin inside the
+	// onboarding's transaction instead of creating the account with a generated password.
+	Invite func(ctx context.Context, tx pg.Tx, in account.Invitation) (account.Invited, error)
 }
 
-// Onboarded is the result: the tenant and the admin's generated password, shown once.
+// Onboarded is the result: the tenant and either the invitation sent to the first admin or the
+// admin's generated password, shown once.
 type Onboarded struct {
 	Tenant        dbsqlc.AppTenant
 	AdminEmail    string
 	AdminPassword string
+	Invitation    *account.Invited
 }
 
 // Onboard creates the tenant, maps its inboxes and creates its first admin user in ONE
@@ -65,13 +72,16 @@ func (s *Service) Onboard(ctx context.Context, p pg.Principal, o Onboarding, inb
 		acc := src.AccountID
 		o.Tenant.Inboxes[i] = Inbox{ID: src.ID, AccountID: &acc, Name: src.Name, ChannelType: src.ChannelType}
 	}
-	email := auth.NormalizeEmail(o.AdminEmail) // its format is the constraint users_email_format
-	password := auth.GeneratePassword()
-	hash, err := auth.Hash(password, s.BcryptCost)
-	if err != nil {
-		return out, err
+	email := auth.NormalizeEmail(o.AdminEmail) // its format is the constraint users_email_format (invitations_email_format)
+	var password, hash string
+	if o.Invite == nil {
+		password = auth.GeneratePassword()
+		var err error
+		if hash, err = auth.Hash(password, s.BcryptCost); err != nil {
+			return out, err
+		}
 	}
-	err = s.DB.InTx(ctx, p, func(tx pg.Tx) error {
+	err := s.DB.InTx(ctx, p, func(tx pg.Tx) error {
 		t, err := tx.TenantCreate(ctx, dbsqlc.TenantCreateParams{
 			Slug: o.Tenant.Slug, Name: o.Tenant.Name, Status: o.Tenant.Status, TrialEndsAt: o.Tenant.TrialEndsAt,
 			Plan: o.Tenant.Plan, Timezone: o.Tenant.Timezone,
@@ -84,7 +94,14 @@ func (s *Service) Onboard(ctx context.Context, p pg.Principal, o Onboarding, inb
 				return err
 			}
 		}
-		if _, err := tx.UserCreate(ctx, dbsqlc.UserCreateParams{
+		if o.Invite != nil {
+			inv, err := o.Invite(ctx, tx, account.Invitation{TenantID: t.ID, Email: email, FullName: o.AdminName,
+				Role: "admin", Language: o.AdminLanguage, InvitedBy: "GeniAI"})
+			if err != nil {
+				return err
+			}
+			out.Invitation = &inv
+		} else if _, err := tx.UserCreate(ctx, dbsqlc.UserCreateParams{
 			TenantID: t.ID, Email: email, PasswordHash: hash, FullName: strings.TrimSpace(o.AdminName), Role: "admin",
 		}); err != nil {
 			return err

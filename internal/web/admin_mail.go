@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/geniai/analytics/internal/apperr"
 	"github.com/geniai/analytics/internal/dbsqlc"
 	"github.com/geniai/analytics/internal/digest"
+	"github.com/geniai/analytics/internal/locale"
 	"github.com/geniai/analytics/internal/pg"
 )
 
@@ -135,7 +137,20 @@ func (s *Server) adminInvitationResend(w http.ResponseWriter, r *http.Request) e
 		return err
 	}
 	pr := principalFrom(r)
-	return s.adminInvitationsResult(w, r, s.acct.Resend(r.Context(), *pr, tid, id, ""))
+	if err := s.acct.Resend(r.Context(), *pr, tid, id, ""); err != nil || r.PostFormValue("back") != "welcome" {
+		return s.adminInvitationsResult(w, r, err)
+	}
+	// From the page after onboarding: back there, saying where it went and until when.
+	lang := s.langOf(r)
+	if inv, err := s.pendingInvitations(r, tid); err == nil {
+		for _, x := range inv {
+			if x.ID == id {
+				s.staffNotice(r, locale.Translate(lang, "welcome.invitation_resent", x.Email, formatAt(lang, x.ExpiresAt, s.viewerZone(r))))
+			}
+		}
+	}
+	http.Redirect(w, r, "/admin/tenants/"+strconv.FormatInt(tid, 10)+"/welcome", http.StatusSeeOther)
+	return nil
 }
 
 // adminUserRelease frees the address of an account (a squatted address): deactivated, sessions
@@ -146,6 +161,16 @@ func (s *Server) adminUserRelease(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	pr := principalFrom(r)
+	u, err := s.tenantAdmin.GetUser(r.Context(), *pr, id)
+	if err != nil {
+		return err
+	}
+	lang := s.langOf(r)
+	if ok, err := s.confirmed(w, r, "/admin/invitations?email="+url.QueryEscape(u.Email), "adminmail.invitations",
+		locale.Translate(lang, "confirm.release.question", u.Email), locale.Translate(lang, "confirm.release.consequence"),
+		locale.Translate(lang, "confirm.release.button")); !ok {
+		return err
+	}
 	err = s.db.InTx(r.Context(), *pr, func(tx pg.Tx) error {
 		u, err := tx.UserReleaseEmail(r.Context(), id)
 		if pg.IsNoRows(err) {

@@ -22,11 +22,12 @@ type OnboardView struct {
 	Timezones []string
 	Zones     []Zone
 	Done      *staff.Onboarded
+	MailOn    bool // the first admin is invited by e-mail (SMTP configured)
 }
 
 func (s *Server) onboardView(r *http.Request) OnboardView {
 	v := OnboardView{StaffPage: s.staffPage(r, "admin.onboard"), Form: map[string]string{"timezone": "America/Sao_Paulo"},
-		Chosen: map[int32]bool{}, Timezones: commonTimezones}
+		Chosen: map[int32]bool{}, Timezones: commonTimezones, MailOn: s.acct.Mail.Enabled()}
 	list, err := s.sourceInboxes(r.Context(), *principalFrom(r))
 	if err != nil {
 		v.SourceErr = v.Err(err)
@@ -56,11 +57,12 @@ func (s *Server) adminOnboardForm(w http.ResponseWriter, r *http.Request) error 
 	return s.render(w, r, http.StatusOK, "admin_onboard", v)
 }
 
-// adminOnboard creates the tenant, its inboxes and first admin in one transaction, shows the
-// admin's password once, and starts the first full sync.
+// adminOnboard creates the tenant, its inboxes and first admin in one transaction — with
+// outgoing mail the admin is invited by e-mail, without it their password is shown once — and
+// starts the first full sync.
 func (s *Server) adminOnboard(w http.ResponseWriter, r *http.Request) error {
 	v := s.onboardView(r)
-	for _, k := range []string{"name", "slug", "timezone", "admin_email", "admin_name"} {
+	for _, k := range []string{"name", "slug", "timezone", "admin_email", "admin_name", "admin_language"} {
 		v.Form[k] = strings.TrimSpace(r.PostFormValue(k))
 	}
 	v.Form["timezone"] = s.readZone(r.Context(), v.Form["timezone"])
@@ -71,7 +73,10 @@ func (s *Server) adminOnboard(w http.ResponseWriter, r *http.Request) error {
 	}
 	in := staff.Onboarding{
 		Tenant:     staff.TenantInput{Name: v.Form["name"], Slug: v.Form["slug"], Timezone: v.Form["timezone"]},
-		AdminEmail: v.Form["admin_email"], AdminName: v.Form["admin_name"],
+		AdminEmail: v.Form["admin_email"], AdminName: v.Form["admin_name"], AdminLanguage: v.Form["admin_language"],
+	}
+	if v.MailOn {
+		in.Invite = s.acct.InviteIn
 	}
 	for _, raw := range r.PostForm["inbox"] {
 		id, err := strconv.ParseInt(raw, 10, 32)
@@ -95,7 +100,9 @@ func (s *Server) adminOnboard(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id := strconv.FormatInt(done.Tenant.ID, 10)
-	s.keepSecret(r, "tenant:"+id, done.AdminEmail, done.AdminPassword)
+	if done.AdminPassword != "" {
+		s.keepSecret(r, "tenant:"+id, done.AdminEmail, done.AdminPassword)
+	}
 	if err := s.startSync(r, done.Tenant.ID, true); err != nil {
 		s.log.Warn("first sync not started", "tenant_id", done.Tenant.ID, "error", err)
 	}

@@ -34,6 +34,9 @@ func (s *Server) staffPage(r *http.Request, titleKey string) StaffPage {
 	if r.URL.Query().Get("saved") != "" {
 		p.Notice = p.T("settings.saved")
 	}
+	if n := s.sessions.PopString(r.Context(), keyFlash+"_staff"); n != "" {
+		p.Notice = n
+	}
 	return p
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/geniai/analytics/internal/apperr"
 	"github.com/geniai/analytics/internal/chart"
 	"github.com/geniai/analytics/internal/dbsqlc"
+	"github.com/geniai/analytics/internal/locale"
 	"github.com/geniai/analytics/internal/pg"
 	"github.com/geniai/analytics/internal/staff"
 	"github.com/geniai/analytics/internal/tenantadmin"
@@ -180,8 +181,17 @@ func (s *Server) adminTenantStatus(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	status := r.PostFormValue("status")
-	if status != "active" && r.PostFormValue("confirm") == "" {
-		return s.adminResult(w, r, id, apperr.New(apperr.Invalid, "err.tenant.confirm_status"))
+	if status == "suspended" || status == "cancelled" {
+		t, _, err := s.staff.Tenant(r.Context(), *principalFrom(r), id)
+		if err != nil {
+			return err
+		}
+		lang := s.langOf(r)
+		if ok, err := s.confirmed(w, r, "/admin/tenants/"+strconv.FormatInt(id, 10), "admin.tenant",
+			locale.Translate(lang, "confirm."+status+".question", t.Name), locale.Translate(lang, "confirm."+status+".consequence"),
+			locale.Translate(lang, "confirm."+status+".button")); !ok {
+			return err
+		}
 	}
 	_, err = s.staff.SetStatus(r.Context(), *principalFrom(r), id, status)
 	return s.adminResult(w, r, id, err)
@@ -214,6 +224,25 @@ func (s *Server) adminTenantInboxRemove(w http.ResponseWriter, r *http.Request) 
 	ib, err := strconv.ParseInt(r.PathValue("inbox"), 10, 32)
 	if err != nil {
 		return apperr.New(apperr.NotFound, "err.inbox.not_found")
+	}
+	t, inboxes, err := s.staff.Tenant(r.Context(), *principalFrom(r), id)
+	if err != nil {
+		return err
+	}
+	name := ""
+	for _, x := range inboxes {
+		if x.InboxID == int32(ib) {
+			name = x.InboxName
+		}
+	}
+	if name == "" {
+		return apperr.New(apperr.NotFound, "err.inbox.not_found")
+	}
+	lang := s.langOf(r)
+	if ok, err := s.confirmed(w, r, "/admin/tenants/"+strconv.FormatInt(id, 10), "admin.tenant",
+		locale.Translate(lang, "confirm.unmap.question", name, t.Name), locale.Translate(lang, "confirm.unmap.consequence"),
+		locale.Translate(lang, "confirm.unmap.button")); !ok {
+		return err
 	}
 	return s.adminResult(w, r, id, s.staff.UnmapInbox(r.Context(), *principalFrom(r), id, int32(ib)))
 }

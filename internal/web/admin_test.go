@@ -81,15 +81,15 @@ func TestAdminRoleMatrix(t *testing.T) {
 		{"/admin/tenants/" + ta, url.Values{"name": {"Renamed"}, "status": {"active"}, "plan": {"pro"}, "timezone": {"UTC"}}},
 		{"/admin/tenants/" + ta + "/status", url.Values{"status": {"suspended"}, "confirm": {"1"}}},
 		{"/admin/tenants/" + ta + "/inboxes", url.Values{"inbox_id": {"10"}}},
-		{"/admin/tenants/" + ta + "/inboxes/1/delete", nil},
+		{"/admin/tenants/" + ta + "/inboxes/1/delete", url.Values{"confirm": {"1"}}},
 		{"/admin/tenants/" + ta + "/branding", url.Values{"display_name": {"Z"}, "primary_color": {"#000000"}, "secondary_color": {"#1D4ED8"}, "default_period_days": {"7"}}},
 		{"/admin/tenants/" + ta + "/funnel", url.Values{"lead_any_message": {"1"}}},
 		{"/admin/tenants/" + ta + "/sync", nil},
 		{"/admin/sync", nil},
 		{"/admin/users", url.Values{"tenant": {"academia-a"}, "email": {"new@a.test"}, "role": {"client"}}},
-		{"/admin/users/" + uid, url.Values{"full_name": {"N"}, "role": {"client"}}},
+		{"/admin/users/" + uid, url.Values{"full_name": {"N"}, "role": {"client"}, "confirm": {"1"}}},
 		{"/admin/users/" + uid + "/unlock", nil},
-		{"/admin/users/" + uid + "/reset-password", nil},
+		{"/admin/users/" + uid + "/reset-password", url.Values{"confirm": {"1"}}},
 	}
 	snapshot := func() string {
 		var s string

@@ -2,12 +2,14 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/geniai/analytics/internal/apperr"
 	"github.com/geniai/analytics/internal/dbsqlc"
+	"github.com/geniai/analytics/internal/locale"
 	"github.com/geniai/analytics/internal/tenantadmin"
 )
 
@@ -20,6 +22,7 @@ type UsersView struct {
 	Platform int64
 	Password string
 	PwFor    string
+	MailOn   bool // resets send a link (SMTP configured) rather than show a password
 }
 
 // Locked reports whether a user is locked out now.
@@ -28,7 +31,8 @@ func (v UsersView) Locked(u dbsqlc.UserSearchRow) bool {
 }
 func (s *Server) usersView(r *http.Request) (UsersView, error) {
 	pr := principalFrom(r)
-	v := UsersView{StaffPage: s.staffPage(r, "admin.users"), Q: strings.TrimSpace(r.URL.Query().Get("q")), Platform: pr.TenantID}
+	v := UsersView{StaffPage: s.staffPage(r, "admin.users"), Q: strings.TrimSpace(r.URL.Query().Get("q")), Platform: pr.TenantID,
+		MailOn: s.acct.Mail.Enabled()}
 	var err error
 	if v.Users, err = s.staff.SearchUsers(r.Context(), *pr, nil, v.Q); err != nil {
 		return v, err
@@ -92,8 +96,24 @@ func (s *Server) adminUserUpdate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.tenantAdmin.UpdateUser(r.Context(), *principalFrom(r), id, tenantadmin.UserEdit{
-		FullName: r.PostFormValue("full_name"), Role: r.PostFormValue("role"), Active: r.PostFormValue("active") != "",
+	pr := principalFrom(r)
+	active := r.PostFormValue("active") != ""
+	if !active {
+		u, err := s.tenantAdmin.GetUser(r.Context(), *pr, id)
+		if err != nil {
+			return err
+		}
+		if u.IsActive {
+			lang := s.langOf(r)
+			if ok, err := s.confirmed(w, r, "/admin/users?q="+url.QueryEscape(u.Email), "admin.users",
+				locale.Translate(lang, "confirm.deactivate.question", u.Email), locale.Translate(lang, "confirm.deactivate.consequence"),
+				locale.Translate(lang, "confirm.deactivate.button")); !ok {
+				return err
+			}
+		}
+	}
+	_, err = s.tenantAdmin.UpdateUser(r.Context(), *pr, id, tenantadmin.UserEdit{
+		FullName: r.PostFormValue("full_name"), Role: r.PostFormValue("role"), Active: active,
 	})
 	return s.usersResult(w, r, err, "", "")
 }
@@ -104,16 +124,41 @@ func (s *Server) adminUserUnlock(w http.ResponseWriter, r *http.Request) error {
 	}
 	return s.usersResult(w, r, s.staff.UnlockUser(r.Context(), *principalFrom(r), id), "", "")
 }
+
+// adminUserReset is "Enviar link de redefinição" with outgoing mail (a one-hour link in the
+// user's language, through the queue, audited), "Gerar nova senha" without (a password shown
+// once); either after a confirmation step.
 func (s *Server) adminUserReset(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathUser(r)
 	if err != nil {
 		return err
 	}
-	u, err := s.tenantAdmin.GetUser(r.Context(), *principalFrom(r), id)
+	pr := principalFrom(r)
+	u, err := s.tenantAdmin.GetUser(r.Context(), *pr, id)
 	if err != nil {
 		return err
 	}
-	password, err := s.tenantAdmin.ResetPassword(r.Context(), *principalFrom(r), id)
+	lang := s.langOf(r)
+	back := "/admin/users?q=" + url.QueryEscape(u.Email)
+	mailOn := s.acct.Mail.Enabled()
+	what := "reset_password"
+	if mailOn {
+		what = "reset_link"
+	}
+	if ok, err := s.confirmed(w, r, back, "admin.users", locale.Translate(lang, "confirm."+what+".question", u.Email),
+		locale.Translate(lang, "confirm."+what+".consequence"), locale.Translate(lang, "confirm."+what+".button")); !ok {
+		return err
+	}
+	if mailOn {
+		sent, err := s.acct.SendReset(r.Context(), *pr, id, inviterName(pr))
+		if err != nil {
+			return s.usersResult(w, r, err, "", "")
+		}
+		s.staffNotice(r, locale.Translate(lang, "admin.reset_link_sent", sent.Email, formatAt(lang, sent.ExpiresAt, s.viewerZone(r))))
+		http.Redirect(w, r, back, http.StatusSeeOther)
+		return nil
+	}
+	password, err := s.tenantAdmin.ResetPassword(r.Context(), *pr, id)
 	if err != nil {
 		return s.usersResult(w, r, err, "", "")
 	}

@@ -417,7 +417,7 @@ func TestAdminResolvesASquattedAddress(t *testing.T) {
 	st := m.browser()
 	st.mustLogin("staff@geniai.test", pw, "/admin")
 	expectStatus(t, st.get("/admin/invitations"), http.StatusOK, "Escola academia-b")
-	expectRedirect(t, st.post("/admin/users/"+itoa(squatter)+"/release", nil), "/admin/invitations?saved=1")
+	expectRedirect(t, st.post("/admin/users/"+itoa(squatter)+"/release", url.Values{"confirm": {"1"}}), "/admin/invitations?saved=1")
 	var inv int64
 	_ = m.super.QueryRow(context.Background(), `SELECT id FROM app.invitations WHERE tenant_id = $1`, a).Scan(&inv)
 	expectRedirect(t, st.post("/admin/invitations/"+itoa(a)+"/"+itoa(inv)+"/resend", nil), "/admin/invitations?saved=1")

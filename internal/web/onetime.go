@@ -48,15 +48,18 @@ func (s *Server) takeSecret(r *http.Request, scope string) (email, password stri
 	return parts[2], parts[3]
 }
 
-// WelcomeView is the page after onboarding: the first admin's password (once), then the first
+// WelcomeView is the page after onboarding: the first admin's invitation (with mail) or password
+// (once, without), then the first
 // sync's own progress and result — never a later run's — and the way into the dashboard.
 type WelcomeView struct {
 	StaffPage
 	Tenant          dbsqlc.AppTenant
 	AdminEmail      string
 	Password        string
-	Run             *dbsqlc.EtlRunsRecentRow // the tenant's first run; nil until it starts
-	Waiting         bool                     // refresh until the first run ends
+	MailOn          bool
+	Invitations     []dbsqlc.InvitationsPendingRow // the tenant's pending invitations (the first admin's)
+	Run             *dbsqlc.EtlRunsRecentRow       // the tenant's first run; nil until it starts
+	Waiting         bool                           // refresh until the first run ends
 	DurationSeconds float64
 }
 
@@ -71,6 +74,13 @@ func (s *Server) adminTenantWelcome(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	v.AdminEmail, v.Password = s.takeSecret(r, "tenant:"+strconv.FormatInt(id, 10))
+	// The invitation is the database's state, not a one-time secret: a reload shows it again
+	// (and sends nothing); after a resend, its new expiry.
+	if v.MailOn = s.acct.Mail.Enabled(); v.MailOn {
+		if v.Invitations, err = s.pendingInvitations(r, id); err != nil {
+			return err
+		}
+	}
 	runs, err := s.staff.Runs(r.Context(), *pr, id, 500)
 	if err != nil {
 		return err
