@@ -5,7 +5,8 @@ SELECT app.session_start(@token_hash::text, @lifetime_seconds::integer, nullif(@
 -- name: SessionCheck :one
 -- SessionCheck re-validates the context user and their session on every request: allowed only
 -- while the user may sign in and the session is alive (auth_version, absolute expiry, idle
--- timeout, all by the database clock); touch_due says its activity should be recorded.
+-- timeout, all by the database clock); touch_due says its activity should be recorded, refusal
+-- why the account may no longer sign in (app.sign_in_refusal; "" when it may).
 SELECT c.user_id::bigint AS user_id,
        c.tenant_id::bigint AS tenant_id,
        c.email::text AS email,
@@ -20,7 +21,8 @@ SELECT c.user_id::bigint AS user_id,
        c.is_platform::boolean AS is_platform,
        coalesce(c.allowed, false)::boolean AS allowed,
        coalesce(c.session_id, 0)::bigint AS session_id,
-       coalesce(c.touch_due, false)::boolean AS touch_due
+       coalesce(c.touch_due, false)::boolean AS touch_due,
+       coalesce(app.sign_in_refusal(c.is_active, c.tenant_status, c.trial_ends_at), '')::text AS refusal
 FROM app.session_check(@user_id::bigint, @auth_version::integer, @token_hash::text, @idle_seconds::integer) AS c;
 
 -- name: SessionTouch :exec

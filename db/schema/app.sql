@@ -4670,6 +4670,7 @@ GRANT ALL ON FUNCTION app.session_touch(p_token_hash text, p_ip inet, p_user_age
 
 REVOKE ALL ON FUNCTION app.sign_in_refusal(p_is_active boolean, p_tenant_status text, p_trial_ends_at timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.sign_in_refusal(p_is_active boolean, p_tenant_status text, p_trial_ends_at timestamp with time zone) TO geniai_staff;
+GRANT ALL ON FUNCTION app.sign_in_refusal(p_is_active boolean, p_tenant_status text, p_trial_ends_at timestamp with time zone) TO geniai_tenant;
 
 --
 -- Name: FUNCTION tenant_set_timezone(p_tenant_id bigint, p_timezone text); Type: ACL; Schema: app; Owner: geniai_owner

@@ -357,7 +357,8 @@ type Querier interface {
 	SchemaVersion(ctx context.Context) (int32, error)
 	// SessionCheck re-validates the context user and their session on every request: allowed only
 	// while the user may sign in and the session is alive (auth_version, absolute expiry, idle
-	// timeout, all by the database clock); touch_due says its activity should be recorded.
+	// timeout, all by the database clock); touch_due says its activity should be recorded, refusal
+	// why the account may no longer sign in (app.sign_in_refusal; "" when it may).
 	SessionCheck(ctx context.Context, arg SessionCheckParams) (SessionCheckRow, error)
 	// SessionEnd ends one session of the context user by id, or (id NULL) all but the one keyed
 	// keep_hash; returns how many ended.

@@ -25,7 +25,8 @@ SELECT c.user_id::bigint AS user_id,
        c.is_platform::boolean AS is_platform,
        coalesce(c.allowed, false)::boolean AS allowed,
        coalesce(c.session_id, 0)::bigint AS session_id,
-       coalesce(c.touch_due, false)::boolean AS touch_due
+       coalesce(c.touch_due, false)::boolean AS touch_due,
+       coalesce(app.sign_in_refusal(c.is_active, c.tenant_status, c.trial_ends_at), '')::text AS refusal
 FROM app.session_check($1::bigint, $2::integer, $3::text, $4::integer) AS c
 `
 
@@ -52,11 +53,13 @@ type SessionCheckRow struct {
 	Allowed      bool      `json:"allowed"`
 	SessionID    int64     `json:"session_id"`
 	TouchDue     bool      `json:"touch_due"`
+	Refusal      string    `json:"refusal"`
 }
 
 // SessionCheck re-validates the context user and their session on every request: allowed only
 // while the user may sign in and the session is alive (auth_version, absolute expiry, idle
-// timeout, all by the database clock); touch_due says its activity should be recorded.
+// timeout, all by the database clock); touch_due says its activity should be recorded, refusal
+// why the account may no longer sign in (app.sign_in_refusal; "" when it may).
 func (q *Queries) SessionCheck(ctx context.Context, arg SessionCheckParams) (SessionCheckRow, error) {
 	row := q.db.QueryRow(ctx, sessionCheck,
 		arg.UserID,
@@ -81,6 +84,7 @@ func (q *Queries) SessionCheck(ctx context.Context, arg SessionCheckParams) (Ses
 		&i.Allowed,
 		&i.SessionID,
 		&i.TouchDue,
+		&i.Refusal,
 	)
 	return i, err
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -51,4 +52,22 @@ func TestBrowserWizardSlugAndInboxes(t *testing.T) {
 		void(`document.querySelector('select[name=inbox_id]').value === '10' && document.querySelector('select[name=inbox_id] option[value="9"]').hidden`),
 		b.shot("04-tenant-inboxes-1440"),
 		chromedp.EmulateViewport(390, 844), b.shot("05-tenant-inboxes-390"))
+}
+
+// TestBrowserSessionEnded: in Chromium, a client user whose client GeniAI suspends mid-session
+// reads why on the next click, not a bare login page. Shot at 1440×900 and 390×844.
+func TestBrowserSessionEnded(t *testing.T) {
+	h, a, _ := dashHarness(t)
+	b := chrome(t)
+	base := h.ts.URL
+	var msg string
+	b.do("sign in", chromedp.EmulateViewport(1440, 900), signIn(base, "cliente@a.test", pw, `.kpis`))
+	h.exec(`UPDATE app.tenants SET status = 'suspended' WHERE id = $1`, a)
+	b.do("the next click says why", loads(chromedp.Navigate(base+"/conversations"), `p.alert`),
+		into(&msg, chromedp.Text(`p.alert`)), b.shot("01-ended-1440"),
+		chromedp.EmulateViewport(390, 844), b.shot("02-ended-390"))
+	if want := "O acesso de academia-a ao GeniAI Analytics foi suspenso pela GeniAI"; !strings.Contains(msg, want) {
+		t.Errorf("message %q, want %q", msg, want)
+	}
+	b.do("then the login page", chromedp.EmulateViewport(1440, 900), loads(chromedp.Click(`main a.button[href="/login"]`), `input[name=password]`))
 }

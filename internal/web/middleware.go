@@ -199,14 +199,25 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		p, rq, rctx, touch, err := s.checkSession(r, uid)
+		p, rq, rctx, touch, refusal, err := s.checkSession(r, uid)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
 		if p == nil {
+			if refusal.Reason != "" && !isAPI(r) && !wantsPage(r) {
+				// An asset or a script's fetch continues anonymous and leaves the session for
+				// the next page, which says why it ended.
+				next.ServeHTTP(w, r)
+				return
+			}
+			lang := s.sessions.GetString(ctx, keyLang)
 			if err := s.sessions.Destroy(ctx); err != nil {
 				s.fail(w, r, pg.MapError(err))
+				return
+			}
+			if refusal.Reason != "" {
+				s.sessionEnded(w, r, refusal, lang)
 				return
 			}
 			next.ServeHTTP(w, r)
@@ -241,8 +252,9 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 }
 
 // checkSession returns the principal and the request's open transaction (and ctx carrying it),
-// or a nil principal when the session must end; touch says its activity is due to be recorded.
-func (s *Server) checkSession(r *http.Request, uid int64) (*pg.Principal, *pg.Request, context.Context, bool, error) {
+// or a nil principal when the session must end; touch says its activity is due to be recorded,
+// refusal why the account may no longer sign in (app.sign_in_refusal), when that is why.
+func (s *Server) checkSession(r *http.Request, uid int64) (_ *pg.Principal, _ *pg.Request, _ context.Context, touch bool, refusal sessionRefusal, _ error) {
 	ctx := r.Context()
 	tid := s.sessions.GetInt64(ctx, keyTenantID)
 	role := s.sessions.GetString(ctx, keyRole)
@@ -252,19 +264,19 @@ func (s *Server) checkSession(r *http.Request, uid int64) (*pg.Principal, *pg.Re
 
 	if oldUA := s.sessions.GetString(ctx, keyUA); oldUA != ua && s.cfg.HijackUserAgent != "off" {
 		if err := s.audit(ctx, dbp, "session.hijack_user_agent", uid, map[string]string{"old_user_agent": oldUA, "new_user_agent": ua}); err != nil {
-			return nil, nil, ctx, false, err
+			return nil, nil, ctx, false, sessionRefusal{}, err
 		}
 		if s.cfg.HijackUserAgent == "destroy" {
-			return nil, nil, ctx, false, nil
+			return nil, nil, ctx, false, sessionRefusal{}, nil
 		}
 		s.sessions.Put(ctx, keyUA, ua)
 	}
 	if oldIP := s.sessions.GetString(ctx, keyIP); oldIP != ip && s.cfg.HijackIP != "off" {
 		if err := s.audit(ctx, dbp, "session.ip_changed", uid, map[string]string{"old_ip": oldIP, "new_ip": ip}); err != nil {
-			return nil, nil, ctx, false, err
+			return nil, nil, ctx, false, sessionRefusal{}, err
 		}
 		if s.cfg.HijackIP == "destroy" {
-			return nil, nil, ctx, false, nil
+			return nil, nil, ctx, false, sessionRefusal{}, nil
 		}
 		s.sessions.Put(ctx, keyIP, ip)
 	}
@@ -284,17 +296,17 @@ func (s *Server) checkSession(r *http.Request, uid int64) (*pg.Principal, *pg.Re
 		return err
 	})
 	if err != nil {
-		return nil, nil, ctx, false, err
+		return nil, nil, ctx, false, sessionRefusal{}, err
 	}
 	// The role in the session chose the database role; a role changed since sign-in (or a staff
 	// member moved) ends the session rather than running under a stale role.
 	if !found || !row.Allowed || row.Role != role || row.TenantID != tid {
 		_ = rq.End(ctx)
-		return nil, nil, ctx, false, nil
+		return nil, nil, ctx, false, sessionRefusal{Reason: row.Refusal, Tenant: row.TenantName}, nil
 	}
 	p := pg.User(row.TenantID, row.UserID, row.Role, ip, ua)
 	p.Email, p.FullName, p.TenantSlug, p.TenantName = row.Email, row.FullName, row.TenantSlug, row.TenantName
-	return &p, rq, rctx, row.TouchDue, nil
+	return &p, rq, rctx, row.TouchDue, sessionRefusal{}, nil
 }
 
 // audit writes an event for p in its own transaction.
