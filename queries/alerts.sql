@@ -115,3 +115,9 @@ SELECT count(*) FILTER (WHERE d.status = 'queued')::bigint AS queued,
            AS oldest_due_seconds
 FROM app.alert_deliveries d
 WHERE d.channel = 'webhook' AND d.status IN ('queued', 'sending');
+
+-- name: AlertRecipientLanguages :many
+-- AlertRecipientLanguages is the stored language of the alert addresses that are users of the
+-- tenant in context.
+SELECT r.email::text AS email, r.language::text AS language
+FROM app.alert_recipient_languages(@emails::text[]) AS r;

@@ -63,6 +63,29 @@ ALTER FUNCTION app.alert_mail_info(p_tenant_id bigint, p_mail_id bigint) OWNER T
 COMMENT ON FUNCTION app.alert_mail_info(p_tenant_id bigint, p_mail_id bigint) IS 'State, attempts and last error of an alert e-mail in the mail queue, for the tenant''s admins and staff.';
 
 --
+-- Name: alert_recipient_languages(text[]); Type: FUNCTION; Schema: app; Owner: geniai_owner
+--
+
+CREATE FUNCTION app.alert_recipient_languages(p_emails text[]) RETURNS TABLE(email text, language text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT u.email, u.language
+    FROM app.users u
+    WHERE u.tenant_id = app.current_tenant_id()
+      AND u.email IN (SELECT pg_catalog.lower(pg_catalog.btrim(e)) FROM pg_catalog.unnest(p_emails) AS e)
+$$;
+
+
+ALTER FUNCTION app.alert_recipient_languages(p_emails text[]) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION alert_recipient_languages(p_emails text[]); Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION app.alert_recipient_languages(p_emails text[]) IS 'Alert e-mails: the stored language of those addresses that are users of the tenant in context (lower-case e-mail); others are not returned.';
+
+--
 -- Name: current_app_role(); Type: FUNCTION; Schema: app; Owner: geniai_owner
 --
 
@@ -4285,6 +4308,13 @@ GRANT ALL ON FUNCTION app.alert_emails_valid(a text[]) TO geniai_etl;
 REVOKE ALL ON FUNCTION app.alert_mail_info(p_tenant_id bigint, p_mail_id bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.alert_mail_info(p_tenant_id bigint, p_mail_id bigint) TO geniai_tenant;
 GRANT ALL ON FUNCTION app.alert_mail_info(p_tenant_id bigint, p_mail_id bigint) TO geniai_staff;
+
+--
+-- Name: FUNCTION alert_recipient_languages(p_emails text[]); Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION app.alert_recipient_languages(p_emails text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.alert_recipient_languages(p_emails text[]) TO geniai_etl;
 
 --
 -- Name: FUNCTION current_app_role(); Type: ACL; Schema: app; Owner: geniai_owner

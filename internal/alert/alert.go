@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/geniai/analytics/internal/dbsqlc"
+	"github.com/geniai/analytics/internal/locale"
 	"github.com/geniai/analytics/internal/mail"
 	"github.com/geniai/analytics/internal/pg"
 )
@@ -105,6 +106,17 @@ func (e *Evaluator) Tenant(ctx context.Context, tenantID int64) (int, error) {
 		for _, ib := range inboxes {
 			names[ib.InboxID] = ib.InboxName
 		}
+		// Each address's stored language, when it is a user of the tenant; Portuguese otherwise.
+		langOf := map[string]string{}
+		if e.MailFrom != "" && len(set.EmailTo) > 0 {
+			rows, err := tx.AlertRecipientLanguages(ctx, set.EmailTo)
+			if err != nil {
+				return err
+			}
+			for _, r := range rows {
+				langOf[r.Email] = r.Language
+			}
+		}
 		for _, a := range alerts {
 			p := e.payload(a, info, names[a.InboxID])
 			if set.WebhookUrl != nil {
@@ -123,8 +135,9 @@ func (e *Evaluator) Tenant(ctx context.Context, tenantID int64) (int, error) {
 				continue
 			}
 			for _, to := range set.EmailTo {
-				subject, text := Message(p, info.DisplayName)
-				html, err := messageHTML(p, info)
+				lang := langOf[strings.ToLower(strings.TrimSpace(to))]
+				subject, text := Message(lang, p, info.DisplayName)
+				html, err := messageHTML(lang, p, info)
 				if err != nil {
 					return err
 				}
@@ -180,60 +193,81 @@ func ChatwootLink(base string, account, display int32) string {
 	return fmt.Sprintf("%s/app/accounts/%d/conversations/%d", strings.TrimRight(base, "/"), account, display)
 }
 
-// Message is an alert e-mail's subject and plain text, in Portuguese.
-func Message(p Payload, tenantName string) (subject, text string) {
+// message is what an alert e-mail says, in one language.
+type message struct {
+	Subject  string
+	Lines    []string // what happened
+	Inbox    string
+	Chatwoot string // "Abrir no Chatwoot: <url>"
+	Product  string // "Ver no GeniAI Analytics: <url>"
+	Footer   string // who sends it and where to change it
+}
+
+func compose(lang string, p Payload, tenantName string) message {
+	lang = locale.Normalize(lang)
+	tr := func(key string, args ...any) string { return locale.Translate(lang, key, args...) }
 	c := p.Conversation
 	who := c.ContactName
 	if who == "" {
-		who = "Contato sem nome"
+		who = tr("alert.mail.no_name")
 	}
-	var b strings.Builder
+	var m message
 	switch p.Type {
 	case EventName(KindWindow):
-		left := "menos de 2 h"
+		left := tr("alert.mail.window.soon")
 		if c.WindowClosesAt != nil {
 			left = Duration(c.WindowClosesAt.Sub(p.SyncedAt))
 		}
-		subject = fmt.Sprintf("Janela do WhatsApp fecha em %s: %s (conversa #%d)", left, who, c.DisplayID)
-		fmt.Fprintf(&b, "A janela de 24 h do WhatsApp da conversa #%d com %s fecha em %s e ninguém respondeu à última mensagem.\n", c.DisplayID, who, left)
-		b.WriteString("Depois disso, só um modelo de mensagem pago alcança o contato.\n")
+		m.Subject = tr("alert.mail.window.subject", left, who, c.DisplayID)
+		m.Lines = []string{tr("alert.mail.window.body", c.DisplayID, who, left), tr("alert.mail.window.after")}
 	default:
-		subject = fmt.Sprintf("Aguardando atendimento além do SLA: %s (conversa #%d)", who, c.DisplayID)
-		fmt.Fprintf(&b, "%s aguarda uma pessoa na conversa #%d há %s em horário comercial; o SLA é de %s.\n",
-			who, c.DisplayID, Duration(time.Duration(c.WaitBusinessSeconds*float64(time.Second))), Duration(time.Duration(c.SLASeconds)*time.Second))
+		m.Subject = tr("alert.mail.sla.subject", who, c.DisplayID)
+		m.Lines = []string{tr("alert.mail.sla.body", who, c.DisplayID,
+			Duration(time.Duration(c.WaitBusinessSeconds*float64(time.Second))), Duration(time.Duration(c.SLASeconds)*time.Second))}
 	}
-	fmt.Fprintf(&b, "\nCaixa de entrada: %s\n", c.InboxName)
+	m.Inbox = tr("alert.mail.inbox", c.InboxName)
 	if c.ChatwootURL != "" {
-		fmt.Fprintf(&b, "Abrir no Chatwoot: %s\n", c.ChatwootURL)
+		m.Chatwoot = tr("alert.mail.open_chatwoot") + ": " + c.ChatwootURL
 	}
 	if c.URL != "" {
-		fmt.Fprintf(&b, "Ver no GeniAI Analytics: %s\n", c.URL)
+		m.Product = tr("alert.mail.open_product") + ": " + c.URL
 	}
-	fmt.Fprintf(&b, "\n%s · alertas do GeniAI Analytics (configure em Configurações → Alertas).\n", tenantName)
-	return subject, b.String()
+	m.Footer = tr("alert.mail.footer", tenantName)
+	return m
+}
+
+// Message is an alert e-mail's subject and plain text in lang (pt-BR or en; the recipient's
+// stored language).
+func Message(lang string, p Payload, tenantName string) (subject, text string) {
+	m := compose(lang, p, tenantName)
+	var b strings.Builder
+	for _, l := range m.Lines {
+		b.WriteString(l + "\n")
+	}
+	b.WriteString("\n" + m.Inbox + "\n")
+	for _, l := range []string{m.Chatwoot, m.Product} {
+		if l != "" {
+			b.WriteString(l + "\n")
+		}
+	}
+	b.WriteString("\n" + m.Footer + "\n")
+	return m.Subject, b.String()
 }
 
 // messageHTML is the alert e-mail in the tenant's colours (the mail layout): the same words as
 // Message, a button to open the conversation in Chatwoot (else in the product).
-func messageHTML(p Payload, info dbsqlc.AlertTenantInfoRow) (string, error) {
-	subject, text := Message(p, info.DisplayName)
-	paras := strings.Split(strings.TrimSpace(text), "\n")
-	page := mail.Page{Lang: "pt-BR", Brand: mail.Brand{Name: info.DisplayName, Primary: info.PrimaryColor,
-		Secondary: info.SecondaryColor, LogoURL: info.LogoURL}, Title: subject, Preheader: paras[0]}
-	for i, line := range paras {
-		switch line = strings.TrimSpace(line); {
-		case line == "" || strings.HasPrefix(line, "Abrir no Chatwoot:") || strings.HasPrefix(line, "Ver no GeniAI"):
-		case i == len(paras)-1:
-			page.Footer = append(page.Footer, line) // who sends it and where to change it
-		default:
-			page.Intro = append(page.Intro, line)
-		}
-	}
+func messageHTML(lang string, p Payload, info dbsqlc.AlertTenantInfoRow) (string, error) {
+	lang = locale.Normalize(lang)
+	m := compose(lang, p, info.DisplayName)
+	page := mail.Page{Lang: lang, Brand: mail.Brand{Name: info.DisplayName, Primary: info.PrimaryColor,
+		Secondary: info.SecondaryColor, LogoURL: info.LogoURL}, Title: m.Subject, Preheader: m.Lines[0]}
+	page.Intro = append(append(page.Intro, m.Lines...), m.Inbox)
+	page.Footer = []string{m.Footer}
 	switch c := p.Conversation; {
 	case c.ChatwootURL != "":
-		page.Button = &mail.Button{Label: "Abrir no Chatwoot", URL: c.ChatwootURL}
+		page.Button = &mail.Button{Label: locale.Translate(lang, "alert.mail.open_chatwoot"), URL: c.ChatwootURL}
 	case c.URL != "":
-		page.Button = &mail.Button{Label: "Ver a conversa", URL: c.URL}
+		page.Button = &mail.Button{Label: locale.Translate(lang, "alert.mail.view_conversation"), URL: c.URL}
 	}
 	return page.HTML()
 }

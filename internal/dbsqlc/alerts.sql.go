@@ -143,6 +143,38 @@ func (q *Queries) AlertDeliveryLog(ctx context.Context, arg AlertDeliveryLogPara
 	return items, nil
 }
 
+const alertRecipientLanguages = `-- name: AlertRecipientLanguages :many
+SELECT r.email::text AS email, r.language::text AS language
+FROM app.alert_recipient_languages($1::text[]) AS r
+`
+
+type AlertRecipientLanguagesRow struct {
+	Email    string `json:"email"`
+	Language string `json:"language"`
+}
+
+// AlertRecipientLanguages is the stored language of the alert addresses that are users of the
+// tenant in context.
+func (q *Queries) AlertRecipientLanguages(ctx context.Context, emails []string) ([]AlertRecipientLanguagesRow, error) {
+	rows, err := q.db.Query(ctx, alertRecipientLanguages, emails)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []AlertRecipientLanguagesRow{}
+	for rows.Next() {
+		var i AlertRecipientLanguagesRow
+		if err := rows.Scan(&i.Email, &i.Language); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const alertSettingsGet = `-- name: AlertSettingsGet :one
 
 SELECT tenant_id, sla_enabled, window_enabled, email_to, webhook_url, webhook_secret, updated_at

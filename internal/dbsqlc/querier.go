@@ -34,6 +34,9 @@ type Querier interface {
 	// staff (row-level security; an e-mail's state, attempts and error come from the mail queue; its
 	// delivered_at is NULL: the mail queue's send log has it).
 	AlertDeliveryLog(ctx context.Context, arg AlertDeliveryLogParams) ([]AlertDeliveryLogRow, error)
+	// AlertRecipientLanguages is the stored language of the alert addresses that are users of the
+	// tenant in context.
+	AlertRecipientLanguages(ctx context.Context, emails []string) ([]AlertRecipientLanguagesRow, error)
 	// Alerts (docs/alerts.md): settings, firing, the webhook delivery queue and the delivery log.
 	// AlertSettingsGet reads a tenant's alert settings (no row: alerts never configured).
 	AlertSettingsGet(ctx context.Context, tenantID int64) (AppAlertSetting, error)
