@@ -513,7 +513,7 @@ COMMENT ON COLUMN analytics.conversations.window_closes_at IS 'WhatsApp inboxes 
 
 CREATE FUNCTION analytics.conversation_filter(p_tenant_id bigint, p_from date, p_to date, p_inboxes integer[] DEFAULT NULL::integer[], p_channel text DEFAULT NULL::text, p_label text DEFAULT NULL::text, p_status smallint DEFAULT NULL::smallint, p_stage text DEFAULT NULL::text, p_flag text DEFAULT NULL::text, p_frt_bucket smallint DEFAULT NULL::smallint, p_dow smallint DEFAULT NULL::smallint, p_hour smallint DEFAULT NULL::smallint, p_csat smallint DEFAULT NULL::smallint, p_search text DEFAULT NULL::text, p_business boolean DEFAULT false) RETURNS SETOF analytics.conversations
     LANGUAGE sql STABLE
-    AS $$
+    AS $_$
     SELECT c.*
     FROM analytics.conversations c
     WHERE c.tenant_id = p_tenant_id
@@ -555,11 +555,17 @@ CREATE FUNCTION analytics.conversation_filter(p_tenant_id bigint, p_from date, p
       AND (p_hour IS NULL OR c.created_hour = p_hour)
       AND (p_csat IS NULL OR c.csat_rating = p_csat)
       AND (p_search IS NULL
-           OR c.contact_name ILIKE '%' || analytics.like_escape(p_search) || '%'
-           OR (length(regexp_replace(p_search, '\D', '', 'g')) >= 3
-               AND c.contact_phone LIKE '%' || regexp_replace(p_search, '\D', '', 'g') || '%')
-           OR c.search @@ analytics.search_query(p_search))
-$$;
+           -- "#1374" is the conversation number (Chatwoot's display id) and nothing else.
+           OR (p_search ~ '^#\s*[0-9]{1,9}$'
+               AND c.display_id = substring(p_search FROM '[0-9]+')::integer)
+           OR (p_search !~ '^#\s*[0-9]{1,9}$'
+               AND (-- A bare number is also a conversation number.
+                    (p_search ~ '^[0-9]{1,9}$' AND c.display_id = p_search::integer)
+                    OR c.contact_name ILIKE '%' || analytics.like_escape(p_search) || '%'
+                    OR (length(regexp_replace(p_search, '\D', '', 'g')) >= 3
+                        AND c.contact_phone LIKE '%' || regexp_replace(p_search, '\D', '', 'g') || '%')
+                    OR c.search @@ analytics.search_query(p_search))))
+$_$;
 
 
 ALTER FUNCTION analytics.conversation_filter(p_tenant_id bigint, p_from date, p_to date, p_inboxes integer[], p_channel text, p_label text, p_status smallint, p_stage text, p_flag text, p_frt_bucket smallint, p_dow smallint, p_hour smallint, p_csat smallint, p_search text, p_business boolean) OWNER TO geniai_owner;
@@ -568,7 +574,7 @@ ALTER FUNCTION analytics.conversation_filter(p_tenant_id bigint, p_from date, p_
 -- Name: FUNCTION conversation_filter(p_tenant_id bigint, p_from date, p_to date, p_inboxes integer[], p_channel text, p_label text, p_status smallint, p_stage text, p_flag text, p_frt_bucket smallint, p_dow smallint, p_hour smallint, p_csat smallint, p_search text, p_business boolean); Type: COMMENT; Schema: analytics; Owner: geniai_owner
 --
 
-COMMENT ON FUNCTION analytics.conversation_filter(p_tenant_id bigint, p_from date, p_to date, p_inboxes integer[], p_channel text, p_label text, p_status smallint, p_stage text, p_flag text, p_frt_bucket smallint, p_dow smallint, p_hour smallint, p_csat smallint, p_search text, p_business boolean) IS 'The conversations behind a dashboard number: tenant, created_day period (tenant timezone), inboxes, channel, label, status, funnel stage, metric flag (SLA flags at the tenant''s target and sync time), first-reply bucket (of business time when p_business), weekday, hour, CSAT rating and search. NULL means no filter.';
+COMMENT ON FUNCTION analytics.conversation_filter(p_tenant_id bigint, p_from date, p_to date, p_inboxes integer[], p_channel text, p_label text, p_status smallint, p_stage text, p_flag text, p_frt_bucket smallint, p_dow smallint, p_hour smallint, p_csat smallint, p_search text, p_business boolean) IS 'The conversations behind a dashboard number: tenant, created_day period (tenant timezone), inboxes, channel, label, status, funnel stage, metric flag (SLA flags at the tenant''s target and sync time), first-reply bucket (of business time when p_business), weekday, hour, CSAT rating and search (#123: that conversation number only; a bare number: conversation number, phone digits or words). NULL means no filter.';
 
 --
 -- Name: frt_bucket(double precision); Type: FUNCTION; Schema: analytics; Owner: geniai_owner

@@ -468,3 +468,18 @@ func (f Filter) String() string {
 	}
 	return fmt.Sprintf("%s a %s", f.From.Format("02/01/2006"), f.To.Format("02/01/2006"))
 }
+
+// conversationNumber is a search for a conversation number: "#1374" (that conversation only) or
+// a bare "1374" (that conversation, phones and words). analytics.conversation_filter does the
+// matching; this names the search for its chip.
+var conversationNumber = regexp.MustCompile(`^(#\s*)?([0-9]{1,9})$`)
+
+// ConversationNumber reports the conversation number a search names ("" when it names none) and
+// whether it names that conversation only (it starts with #).
+func ConversationNumber(search string) (n string, only bool) {
+	m := conversationNumber.FindStringSubmatch(search)
+	if m == nil {
+		return "", false
+	}
+	return m[2], m[1] != ""
+}

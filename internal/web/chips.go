@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/geniai/analytics/internal/dashboard"
+	"github.com/geniai/analytics/internal/locale"
 )
 
 // Chip is one active filter shown above a tenant page, with the link that removes it.
@@ -69,7 +70,13 @@ func (p TenantPage) Chips() []Chip {
 		add(p.T("filter.business"), func(g *dashboard.Filter) { g.Business = false })
 	}
 	if f.Search != "" {
-		add(p.T("chip.search")+": "+f.Search, func(g *dashboard.Filter) { g.Search = "" })
+		label := p.T("chip.search") + ": " + f.Search
+		if n, only := dashboard.ConversationNumber(f.Search); n != "" && only {
+			label = locale.Translate(p.Lang, "chip.conversation_number", n)
+		} else if n != "" {
+			label = locale.Translate(p.Lang, "chip.search_number", n)
+		}
+		add(label, func(g *dashboard.Filter) { g.Search = "" })
 	}
 	return out
 }

@@ -1,0 +1,60 @@
+package web
+
+import (
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestSearchConversationNumber: "#37" in the list's search finds conversation 37 and nothing
+// else, named "Conversa nº 37" in its chip (and in English); a bare "37" finds conversation 37
+// among the others it matches (names, phones, words), with a chip that says so; the dashboard
+// keeps the search as the same chip.
+func TestSearchConversationNumber(t *testing.T) {
+	t.Parallel()
+	h, _, _ := dashHarness(t)
+	c := h.browser()
+	c.mustLogin("cliente@a.test", pw, "/dashboard")
+	ids := regexp.MustCompile(`<td class="id"><a href="[^"]*">#(\d+)<`)
+	found := func(body string) []string {
+		var out []string
+		for _, m := range ids.FindAllStringSubmatch(body, -1) {
+			out = append(out, m[1])
+		}
+		return out
+	}
+	list := c.get("/conversations?" + period + "&q=" + url.QueryEscape("#37"))
+	if got := found(list.body); len(got) != 1 || got[0] != "37" || between(list.body, `<strong class="total">`, "<") != "1" {
+		t.Errorf("#37 found %v (total %s), want conversation 37 only", got, between(list.body, `<strong class="total">`, "<"))
+	}
+	if _, ok := chips(t, list.body)["Conversa nº 37"]; !ok {
+		t.Errorf("#37: chips %v", chips(t, list.body))
+	}
+	bare := c.get("/conversations?" + period + "&q=37&limit=100")
+	got := found(bare.body)
+	if len(got) < 2 || !contains(got, "37") || !contains(got, "137") {
+		t.Errorf("bare 37 found %v, want conversation 37 and the contacts named with 37", got)
+	}
+	if _, ok := chips(t, bare.body)["Busca: 37 (nº da conversa, telefone ou palavras)"]; !ok {
+		t.Errorf("bare 37: chips %v", chips(t, bare.body))
+	}
+	dash := c.get("/dashboard?" + period + "&q=" + url.QueryEscape("#37"))
+	if _, ok := chips(t, dash.body)["Conversa nº 37"]; !ok {
+		t.Errorf("dashboard: chips %v", chips(t, dash.body))
+	}
+	if none := c.get("/conversations?" + period + "&q=" + url.QueryEscape("#99999")); len(found(none.body)) != 0 {
+		t.Errorf("#99999 found %v", found(none.body))
+	}
+	if en := c.get("/conversations?" + period + "&lang=en&q=" + url.QueryEscape("# 37")); !strings.Contains(strings.Join(keys(chips(t, en.body)), "|"), "Conversation #37") {
+		t.Errorf("English chip: %v", chips(t, en.body))
+	}
+}
+
+func keys(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
