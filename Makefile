@@ -15,6 +15,8 @@ DEV_REPLICA_DIR  := .data/dev-replica
 DEV_REPLICA_PORT ?= $(shell echo $$(( $(DEV_PORT) + 1 )))
 TEST_REPLICA_DIR := .data/test-replica
 TEST_REPLICA_PORT ?= $(shell echo $$(( $(TEST_PORT) + 1 )))
+# go test's whole-run limit; a busy shared machine may need more (CI has the machine to itself)
+GO_TEST_TIMEOUT ?= 30m
 TOOLS_DIR := .data/tools
 # make run's local mail catcher (used when SMTP_URL is not set): SMTP and its web page
 MAIL_SMTP_PORT ?= 1025
@@ -146,7 +148,7 @@ test: ## every check: gofmt, vet, sqlc diff and vet, squawk, sealed migrations, 
 		echo "(after a rebase onto new migrations, too)."; exit 1; }
 	echo "== sqlc vet"; VET_DATABASE_URL="$$owner_url" $(GO) tool sqlc vet
 	echo "== pgTAP"; db/tests/run.sh "$$super_url"
-	echo "== go test"; TEST_ARTIFACTS=$(CURDIR)/test-artifacts $(GO) test -race -count=1 -timeout 30m ./...
+	echo "== go test"; TEST_ARTIFACTS=$(CURDIR)/test-artifacts $(GO) test -race -count=1 -timeout $(GO_TEST_TIMEOUT) ./...
 	echo "== Citus"; $(MAKE) test/citus
 
 .PHONY: test/citus
