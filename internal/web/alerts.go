@@ -31,7 +31,7 @@ type AlertsView struct {
 	MailEnabled bool
 	SLA         string         // the tenant's SLA target, for the help line
 	CanWrite    bool           // the staff navigation's "new client" link
-	Loc         *time.Location // the tenant's timezone, for the log's times
+	Loc         *time.Location // the reader's own zone, for the log's times (shown with the offset)
 	Error       string
 	Notice      string
 }
@@ -69,9 +69,7 @@ func (s *Server) alertsView(r *http.Request, tenantID int64, staff bool) (Alerts
 		return v, err
 	}
 	v.SLA = alert.Duration(time.Duration(set.SlaSeconds) * time.Second)
-	if loc, err := time.LoadLocation(v.Tenant.Timezone); err == nil {
-		v.Loc = loc
-	}
+	v.Loc = s.viewerZone(r)
 	v.CanWrite = pr.Role == pg.AppSuperAdmin
 	if v.Settings, err = alert.Get(r.Context(), s.db, *pr, tenantID); err != nil {
 		return v, err

@@ -142,12 +142,9 @@ type ConversationView struct {
 // Status is the localised name of the conversation's status.
 func (v ConversationView) Status() string { return v.T("status." + statusKey(v.D.Conversation.Status)) }
 
-// At is an optional instant in the tenant's timezone ("—" when absent).
+// At is an optional instant in the reader's zone, with its offset ("—" when absent).
 func (v ConversationView) At(t *time.Time) string {
-	if t == nil {
-		return "—"
-	}
-	return formatDateTime(v.Lang, *t, v.Loc())
+	return formatAtPtr(v.Lang, t, v.Reader)
 }
 
 // HumanWait describes the first wait for a person: how long (calendar and business time) and its

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/geniai/analytics/internal/apperr"
 	"github.com/geniai/analytics/internal/dashboard"
@@ -80,9 +81,9 @@ func exportName(t *dashboard.Tenant, what string, f dashboard.Filter) string {
 }
 
 // exportTable is a table with the header block every export carries: tenant, period, active
-// filters, when it was made, in the reader's language.
+// filters, when it was made (in the reader's zone, with its offset), in the reader's language.
 // The KPIs also say which period they are compared with.
-func (s *Server) exportTable(lang string, tenant *dashboard.Tenant, f dashboard.Filter, name string, cols []sheet.Column) sheet.Table {
+func (s *Server) exportTable(lang string, reader *time.Location, tenant *dashboard.Tenant, f dashboard.Filter, name string, cols []sheet.Column) sheet.Table {
 	tr := func(k string) string { return translate(lang, k) }
 	period := func(f dashboard.Filter) sheet.Value {
 		return sheet.Str(formatDay(lang, f.From) + " " + tr("export.about.to") + " " + formatDay(lang, f.To))
@@ -94,7 +95,7 @@ func (s *Server) exportTable(lang string, tenant *dashboard.Tenant, f dashboard.
 		t.About = append(t.About, sheet.Field{Label: tr("export.about.compared"), Value: period(f.Previous())})
 	}
 	t.About = append(t.About, sheet.Field{Label: tr("export.about.filters"), Value: sheet.Str(describeFilter(lang, tenant, f))},
-		sheet.Field{Label: tr("export.about.generated"), Value: sheet.Time(s.now())})
+		sheet.Field{Label: tr("export.about.generated"), Value: sheet.Str(formatAt(lang, s.now(), reader))})
 	if lang == langEN {
 		t.Locale = sheet.English
 	}
@@ -198,7 +199,7 @@ func (s *Server) chartExport(w http.ResponseWriter, r *http.Request) error {
 	if err := s.auditView(r, sc, "export:"+name); err != nil {
 		return err
 	}
-	t := s.exportTable(lang, sc.Tenant, f, name, cols)
+	t := s.exportTable(lang, s.viewerZone(r), sc.Tenant, f, name, cols)
 	if d.Approx && (name == "kpis" || name == "inboxes") {
 		t.About = append(t.About, sheet.Field{Label: translate(lang, "export.about.note"), Value: sheet.Str(translate(lang, "dashboard.approx"))})
 	}
@@ -244,7 +245,7 @@ func (s *Server) conversationsExport(w http.ResponseWriter, r *http.Request) err
 func (s *Server) writeConversations(ctx context.Context, p pg.Principal, t *dashboard.Tenant, f dashboard.Filter, lang string,
 	format sheet.Format, out io.Writer) (int, error) {
 	ex := dashboard.NewConversationExport(t, func(k string) string { return translate(lang, k) })
-	sw, err := sheet.New(out, format, s.exportTable(lang, t, f, "conversations", ex.Columns))
+	sw, err := sheet.New(out, format, s.exportTable(lang, s.zoneOf(ctx, p), t, f, "conversations", ex.Columns))
 	if err != nil {
 		return 0, err
 	}

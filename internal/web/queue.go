@@ -56,12 +56,9 @@ func (v QueueView) StateCount(state string) int64 {
 	return c.Awaiting
 }
 
-// At is an optional instant in the tenant's timezone ("—" when absent).
+// At is an optional instant in the reader's zone, with its offset ("—" when absent).
 func (v QueueView) At(t *time.Time) string {
-	if t == nil {
-		return "—"
-	}
-	return formatDateTime(v.Lang, *t, v.Loc())
+	return formatAtPtr(v.Lang, t, v.Reader)
 }
 
 // SLA is the tenant's SLA target, as a duration.

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/geniai/analytics/internal/apperr"
 	"github.com/geniai/analytics/internal/dbsqlc"
@@ -24,6 +25,8 @@ type SettingsView struct {
 	TextOnMain  string
 	MailEnabled bool // users are added by invitation
 	Invitations []dbsqlc.InvitationsPendingRow
+
+	Loc *time.Location // the reader's own zone: last sign-ins and expiries are shown in it, with the offset
 }
 
 // Labels joins a label list for a text input.
@@ -48,7 +51,7 @@ var commonTimezones = []string{"America/Sao_Paulo", "America/Manaus", "America/C
 
 func (s *Server) settingsView(r *http.Request) (SettingsView, error) {
 	pr := principalFrom(r)
-	v := SettingsView{Page: s.newPage(r, "settings.title"), Timezones: commonTimezones}
+	v := SettingsView{Page: s.newPage(r, "settings.title"), Timezones: commonTimezones, Loc: s.viewerZone(r)}
 	var err error
 	if v.Tenant, err = s.tenantAdmin.Tenant(r.Context(), *pr, pr.TenantID); err != nil {
 		return v, err

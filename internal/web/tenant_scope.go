@@ -81,6 +81,9 @@ type TenantPage struct {
 	Today   time.Time // the tenant's date, for the preset links
 	// ChatwootURL is CHATWOOT_URL: conversations link into Chatwoot when it is set.
 	ChatwootURL string
+	// Reader is the reader's own zone (app.users.timezone): timestamps on the page are shown in
+	// it, with the offset; the tenant's zone (Loc) decides its days.
+	Reader *time.Location
 	// Problems of the request answered on the page itself, the previous results kept: a date
 	// that does not parse or a half-filled period, a label that names none or several of the
 	// tenant's labels, parameters no page understands.
@@ -127,6 +130,7 @@ func (p TenantPage) Selected(id int32) bool {
 func (p TenantPage) Loc() *time.Location { return p.Scope.Tenant.Loc }
 func (s *Server) tenantPage(r *http.Request, titleKey, path string, sc *tenantScope, f dashboard.Filter) TenantPage {
 	tp := TenantPage{Page: s.newPage(r, titleKey), Scope: sc, Filter: f, Path: path, Today: sc.Tenant.Today(s.now()), ChatwootURL: s.cfg.ChatwootURL}
+	tp.Reader = s.viewerZone(r)
 	tp.Brand = tenantBrand(sc.Tenant)
 	for _, p := range dashboard.Presets {
 		tp.Presets = append(tp.Presets, p.Key)

@@ -195,10 +195,15 @@ func (s *Server) viewerZone(r *http.Request) *time.Location {
 	if pr == nil {
 		return loadZone(defaultZone)
 	}
+	return s.zoneOf(r.Context(), *pr)
+}
+
+// zoneOf is p's own zone (app.users.timezone), São Paulo when p is no user (a system job).
+func (s *Server) zoneOf(ctx context.Context, p pg.Principal) *time.Location {
 	var name string
-	if err := s.db.InReadTx(r.Context(), *pr, func(tx pg.Tx) error {
+	if err := s.db.InReadTx(ctx, p, func(tx pg.Tx) error {
 		var err error
-		name, err = tx.UserOwnTimezone(r.Context())
+		name, err = tx.UserOwnTimezone(ctx)
 		return err
 	}); err != nil {
 		return loadZone(defaultZone)
