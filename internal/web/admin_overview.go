@@ -57,7 +57,12 @@ type OverviewView struct {
 	TotalPrev, TotalUsers int64
 	Chart                 chart.Bars
 	Watch                 []dbsqlc.LoginWatchRow // accounts locked on some network or under attack
+
+	StaleAfter time.Duration // a tenant is flagged "atrasada" when its last success is older
 }
+
+// StaleText is the flag's threshold in words ("3 min"), for the legend under the table.
+func (v OverviewView) StaleText() string { return v.LagText(&v.StaleAfter) }
 
 // staleAfter is how old a last success may be before the overview flags a tenant: three sync
 // intervals (a day when the server runs no scheduler).
@@ -83,6 +88,7 @@ func (s *Server) adminOverview(w http.ResponseWriter, r *http.Request) error {
 	}
 	q := r.URL.Query()
 	v := OverviewView{StaffPage: s.staffPage(r, "admin.title"), Sort: q.Get("sort"), Q: strings.TrimSpace(q.Get("q")), Status: q.Get("status")}
+	v.StaleAfter = s.staleAfter()
 	if v.Watch, err = s.staff.LoginWatch(r.Context(), *pr, 20); err != nil {
 		return err
 	}

@@ -155,3 +155,22 @@ func TestInboxesGroupedAndFiltered(t *testing.T) {
 }
 
 func first[A, B any](a A, _ B) A { return a }
+
+// TestOverviewExplainsHealthFlags: the overview says what each health flag means, with the
+// stale threshold (three sync intervals) as a duration.
+func TestOverviewExplainsHealthFlags(t *testing.T) {
+	t.Parallel()
+	h, _, _ := dashHarness(t)
+	c := h.browser()
+	c.mustLogin("suporte@geniai.test", pw, "/admin")
+	res := c.get("/admin")
+	expectStatus(t, res, http.StatusOK, `id="health-legend"`)
+	for _, want := range []string{"três intervalos de sincronização", "a última execução terminou com erro", "nenhuma sincronização terminou ainda"} {
+		if !strings.Contains(res.body, want) {
+			t.Errorf("overview legend lacks %q", want)
+		}
+	}
+	if strings.Contains(res.body, "%!") {
+		t.Error("a format verb left in the legend")
+	}
+}
