@@ -33,6 +33,15 @@ BENCH_ARGS ?=
 CITUS_DIR  := .data/citus-test
 CITUS_TEST_PORT ?= $(shell echo $$(( $(TEST_PORT) + 1000 )))
 CITUS_TEST_WORKER_PORTS ?= $(shell echo $$(( $(TEST_PORT) + 1100 )) $$(( $(TEST_PORT) + 1200 )))
+# The bench's cluster, next to the single-node bench server (fsync on, like it).
+CITUS_BENCH_DIR := .data/bench-citus
+CITUS_BENCH_PORT ?= $(shell echo $$(( $(BENCH_PORT) + 1000 )))
+CITUS_BENCH_WORKER_PORTS ?= $(shell echo $$(( $(BENCH_PORT) + 1100 )) $$(( $(BENCH_PORT) + 1200 )))
+CITUS_BENCH_PG_OPTS ?= -c shared_buffers=1GB -c effective_cache_size=4GB -c maintenance_work_mem=256MB -c max_wal_size=4GB -c checkpoint_timeout=15min -c wal_compression=on
+# make run/citus: a persistent local cluster beside the dev one.
+CITUS_DEV_DIR := .data/citus-dev
+CITUS_DEV_PORT ?= $(shell echo $$(( $(DEV_PORT) + 1000 )))
+CITUS_DEV_WORKER_PORTS ?= $(shell echo $$(( $(DEV_PORT) + 1100 )) $$(( $(DEV_PORT) + 1200 )))
 BIN       := bin/geniai
 BENCH_BIN := bin/geniai-bench
 SQUAWK    := $(TOOLS_DIR)/node_modules/.bin/squawk
@@ -101,6 +110,19 @@ run: ## run the product with demo data (a local PostgreSQL under .data/ unless D
 	fi
 	$(BIN) serve
 
+.PHONY: run/citus
+run/citus: ## run the product with demo data on a local Citus cluster (a coordinator and two workers under .data/citus-dev)
+	$(MAKE) deps EXTRA_APT=openssl
+	$(MAKE) build
+	db/citus/build.sh
+	db/citus/cluster.sh start $(CITUS_DEV_DIR) $(CITUS_DEV_PORT) $(CITUS_DEV_WORKER_PORTS)
+	db/citus/cluster.sh bootstrap $(CITUS_DEV_DIR) geniai chatwoot
+	set -a; . $(CITUS_DEV_DIR)/env; set +a
+	$(BIN) migrate --quiet
+	$(BIN) db distribute --quiet
+	$(BIN) demo setup
+	exec $(BIN) serve
+
 .PHONY: test
 test: ## every check: gofmt, vet, sqlc diff and vet, squawk, sealed migrations, schema dump, pgTAP, go test -race (starts its own PostgreSQL)
 	# Two full runs on one machine would fight over its cores (and race tests time out): a second
@@ -163,20 +185,45 @@ test/citus: ## the Citus suite on a throwaway coordinator and two workers (build
 	db/citus/cluster.sh start $(CITUS_DIR) $(CITUS_TEST_PORT) $(CITUS_TEST_WORKER_PORTS) --ephemeral
 	db/citus/cluster.sh bootstrap $(CITUS_DIR) geniai_citus
 	set -a; . $(CITUS_DIR)/env; set +a
+	echo "== Citus: migrate and distribute"
 	$(GO) run ./cmd/geniai migrate --quiet
+	$(GO) run ./cmd/geniai db distribute --shards 8 --quiet
 	super_url="postgres:///geniai_citus?host=$$PGCLUSTER_SOCKET&port=$$PGCLUSTER_PORT&user=postgres"
 	# client_min_messages: Citus warns that the fixtures' temporary helpers stay on the coordinator
 	echo "== Citus: pgTAP"; PGOPTIONS="-c client_min_messages=error" PGTAP_EXTRA=citus db/tests/run.sh "$$super_url"
+	# Go tests that run on the cluster: one package at a time (a test database is a clone on every
+	# node), no race detector (the single-node run has it). -tags citus adds the cluster's own tests.
+	echo "== Citus: go test"
+	export TEST_DATABASE_URL="$$PGSUPER_URL" TEST_CITUS_WORKER_URLS="$$CITUS_WORKER_URLS" TEST_CITUS_TLS="$$CITUS_BASE/tls"
+	export TEST_ARTIFACTS=$(CURDIR)/test-artifacts
+	$(GO) test -tags citus -p 1 -count=1 -timeout 30m -run 'TestCitus' ./internal/pg ./internal/bench
+	# The ETL (oracle, incremental, deletions, rules, rollups), the e-mail queue and the alerts
+	# (coordinator-local queues in transactions that also read tenants' shards).
+	$(GO) test -tags citus -p 1 -count=1 -timeout 30m ./internal/etl ./internal/mail ./internal/alert
+	# The dashboard (equality with plain SQL and the oracle, drill-downs, the queue, one worker per
+	# tenant) and the digests. TestHistEncodingsAgree alters a column's storage, which Citus does
+	# not support on a distributed table; it runs on the single node.
+	$(GO) test -tags citus -p 1 -count=1 -timeout 30m -skip 'TestHistEncodingsAgree' ./internal/dashboard ./internal/digest
+	$(GO) test -tags citus -p 1 -count=1 -timeout 30m -run 'TestIsolationUnderLoad' ./internal/web
 	echo "== Citus: done in $$(( $$(date +%s) - start )) s"
 
 .PHONY: bench
-bench: ## benchmark report in bench/results/ on its own PostgreSQL: SCALE=full (100 tenants, 1M conversations), SCALE=clients (1,000 tenants, 1M), SCALE=medium (120k; the export at 100,000 rows) or SCALE=small
-	$(MAKE) deps
+bench: ## benchmark report in bench/results/ on its own PostgreSQL and Citus cluster: SCALE=full (100 tenants, 1M conversations), SCALE=clients (1,000 tenants, 1M), SCALE=medium (120k; the export at 100,000 rows) or SCALE=small
+	$(MAKE) deps EXTRA_APT=openssl
 	$(MAKE) build $(BENCH_BIN)
+	db/citus/build.sh
 	db/pgcluster.sh stop $(BENCH_DIR) 2>/dev/null || true
+	db/citus/cluster.sh stop $(CITUS_BENCH_DIR) 2>/dev/null || true
+	rm -rf "$$(readlink -f $(CITUS_BENCH_DIR)/nodes 2>/dev/null || true)" $(CITUS_BENCH_DIR)
 	PGCLUSTER_OPTS='$(BENCH_PG_OPTS)' db/pgcluster.sh start $(BENCH_DIR) $(BENCH_PORT)
-	trap 'db/pgcluster.sh stop $(BENCH_DIR)' EXIT
+	trap 'db/pgcluster.sh stop $(BENCH_DIR); db/citus/cluster.sh stop $(CITUS_BENCH_DIR)' EXIT
+	# The Citus cluster measured beside the single node (the citus phase), on the same machine.
+	CITUS_CLUSTER_OPTS='$(CITUS_BENCH_PG_OPTS)' db/citus/cluster.sh start $(CITUS_BENCH_DIR) $(CITUS_BENCH_PORT) $(CITUS_BENCH_WORKER_PORTS)
+	db/citus/cluster.sh bootstrap $(CITUS_BENCH_DIR) geniai_bench
 	db/pgcluster.sh bootstrap $(BENCH_DIR) geniai chatwoot
+	export CITUS_DATABASE_URL="$$(. $(CITUS_BENCH_DIR)/env; echo "$$DATABASE_URL")"
+	export CITUS_MIGRATION_DATABASE_URL="$$(. $(CITUS_BENCH_DIR)/env; echo "$$MIGRATION_DATABASE_URL")"
+	export CITUS_WORKERS=$(words $(CITUS_BENCH_WORKER_PORTS))
 	set -a; . $(BENCH_DIR)/env; set +a
 	$(BENCH_BIN) --scale $(SCALE) --out bench/results $(BENCH_ARGS)
 
@@ -243,3 +290,4 @@ db/reset: ## stop and delete the dev cluster (all local data)
 .PHONY: clean
 clean: ## stop local clusters and remove build output
 	for d in $(DEV_REPLICA_DIR) $(DEV_DIR) $(TEST_REPLICA_DIR) $(TEST_DIR); do db/pgcluster.sh stop $$d || true; done; rm -rf bin
+	db/citus/cluster.sh stop $(CITUS_DEV_DIR) 2>/dev/null || true

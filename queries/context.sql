@@ -1,13 +1,10 @@
 -- name: ContextSet :exec
--- ContextSet is the first statement of every transaction: it switches to a database role and sets
--- the request identity, all transaction-locally, so nothing survives into the next transaction.
-SELECT set_config('role', @role::text, true),
-       set_config('geniai.tenant_id', @tenant_id::text, true),
-       set_config('geniai.user_id', @user_id::text, true),
-       set_config('geniai.app_role', @app_role::text, true),
-       set_config('geniai.actor', @actor::text, true),
-       set_config('geniai.ip', @ip::text, true),
-       set_config('geniai.user_agent', @user_agent::text, true);
+-- ContextSet is the first statement of every transaction: app.set_context switches to a database
+-- role and sets the request identity, all transaction-locally (SET LOCAL, which Citus replays on
+-- the workers), so nothing survives into the next transaction. NULL ids and a NULL role mean unset
+-- and "keep the current role".
+SELECT app.set_context(sqlc.narg('role')::text, sqlc.narg('tenant_id')::bigint, sqlc.narg('user_id')::bigint,
+                       @app_role::text, @actor::text, @ip::text, @user_agent::text);
 
 -- name: ContextCurrent :one
 -- ContextCurrent reports the identity the database sees (tests and diagnostics).

@@ -1,6 +1,8 @@
--- Dashboard and explorer queries. Every one selects FROM analytics.conversation_filter(...), the
--- single definition of "the conversations behind a number", so a KPI and its drill-down list
--- always agree. Percentiles come back as NaN when there is nothing to rank (sqlc cannot type a
+-- Dashboard and explorer queries. Every one selects the tenant's conversations of the period that
+-- pass analytics.conversation_matches(...), the single definition of "the conversations behind a
+-- number", so a KPI and its drill-down list always agree (a predicate on the table, not a
+-- set-returning function: Citus routes a query to the tenant's shard only when it sees the table).
+-- Percentiles come back as NaN when there is nothing to rank (sqlc cannot type a
 -- nullable aggregate); internal/dashboard turns NaN into "no value".
 
 -- name: DashboardSummary :one
@@ -33,20 +35,36 @@ SELECT count(*)::bigint AS conversations,
        coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY CASE WHEN @business::boolean THEN c.human_wait_business_seconds ELSE c.human_wait_seconds END), 'NaN')::float8 AS human_wait_p90,
        count(*) FILTER (WHERE analytics.sla_state(c.human_wait_from, c.human_wait_reply_at, c.human_wait_business_seconds, c.human_wait_due_at, x.sla_seconds, x.synced_at) = 'within')::bigint AS sla_within,
        count(*) FILTER (WHERE analytics.sla_state(c.human_wait_from, c.human_wait_reply_at, c.human_wait_business_seconds, c.human_wait_due_at, x.sla_seconds, x.synced_at) = 'missed')::bigint AS sla_missed
-FROM analytics.conversation_filter(@tenant_id, @from_day, @to_day, sqlc.narg('inboxes')::integer[], sqlc.narg('channel'),
-        sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'), sqlc.narg('flag'), sqlc.narg('frt_bucket'),
-        sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search'), @business::boolean) c
+FROM analytics.conversations c
 CROSS JOIN (SELECT (SELECT ts.sla_seconds FROM app.tenant_settings ts WHERE ts.tenant_id = @tenant_id) AS sla_seconds,
-                   (SELECT w.source_checked_at FROM etl.watermarks w WHERE w.tenant_id = @tenant_id) AS synced_at) x;
+                   (SELECT w.source_checked_at FROM etl.watermarks w WHERE w.tenant_id = @tenant_id) AS synced_at) x
+WHERE c.tenant_id = @tenant_id AND c.created_day BETWEEN @from_day AND @to_day
+  AND analytics.conversation_matches(c.inbox_id, c.channel_type, c.labels, c.status, c.is_lead, c.is_visit, c.is_converted,
+        c.unanswered, c.first_reply_seconds, c.first_reply_business_seconds, c.first_human_reply_seconds,
+        c.resolved, c.bot_resolved, c.bot_messages, c.handoff, c.handoff_requested_at, c.human_wait_seconds,
+        c.human_wait_from, c.human_wait_reply_at, c.human_wait_business_seconds, c.human_wait_due_at,
+        c.csat_rating, c.created_dow, c.created_hour, c.contact_name, c.contact_phone, c.search, c.display_id,
+        sqlc.narg('inboxes')::integer[], sqlc.narg('channel'), sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'),
+        sqlc.narg('flag'), sqlc.narg('frt_bucket'), sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search'),
+        @business::boolean, x.sla_seconds, x.synced_at);
 
 -- name: DashboardDaily :many
 -- DashboardDaily is the daily volume per inbox (the page sums inboxes unless stacked).
 SELECT c.created_day AS day, c.inbox_id,
        count(*)::bigint AS conversations,
        count(*) FILTER (WHERE c.is_lead)::bigint AS leads
-FROM analytics.conversation_filter(@tenant_id, @from_day, @to_day, sqlc.narg('inboxes')::integer[], sqlc.narg('channel'),
-        sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'), sqlc.narg('flag'), sqlc.narg('frt_bucket'),
-        sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search'), @business::boolean) c
+FROM analytics.conversations c
+CROSS JOIN (SELECT (SELECT ts.sla_seconds FROM app.tenant_settings ts WHERE ts.tenant_id = @tenant_id) AS sla_seconds,
+                   (SELECT w.source_checked_at FROM etl.watermarks w WHERE w.tenant_id = @tenant_id) AS synced_at) x
+WHERE c.tenant_id = @tenant_id AND c.created_day BETWEEN @from_day AND @to_day
+  AND analytics.conversation_matches(c.inbox_id, c.channel_type, c.labels, c.status, c.is_lead, c.is_visit, c.is_converted,
+        c.unanswered, c.first_reply_seconds, c.first_reply_business_seconds, c.first_human_reply_seconds,
+        c.resolved, c.bot_resolved, c.bot_messages, c.handoff, c.handoff_requested_at, c.human_wait_seconds,
+        c.human_wait_from, c.human_wait_reply_at, c.human_wait_business_seconds, c.human_wait_due_at,
+        c.csat_rating, c.created_dow, c.created_hour, c.contact_name, c.contact_phone, c.search, c.display_id,
+        sqlc.narg('inboxes')::integer[], sqlc.narg('channel'), sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'),
+        sqlc.narg('flag'), sqlc.narg('frt_bucket'), sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search'),
+        @business::boolean, x.sla_seconds, x.synced_at)
 GROUP BY c.created_day, c.inbox_id
 ORDER BY c.created_day, c.inbox_id;
 
@@ -54,19 +72,37 @@ ORDER BY c.created_day, c.inbox_id;
 -- DashboardFirstReplyBuckets is the first-reply time distribution (analytics.frt_bucket).
 SELECT analytics.frt_bucket(CASE WHEN @business::boolean THEN c.first_reply_business_seconds ELSE c.first_reply_seconds END)::smallint AS bucket,
        count(*)::bigint AS conversations
-FROM analytics.conversation_filter(@tenant_id, @from_day, @to_day, sqlc.narg('inboxes')::integer[], sqlc.narg('channel'),
-        sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'), sqlc.narg('flag'), sqlc.narg('frt_bucket'),
-        sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search'), @business::boolean) c
-WHERE c.first_reply_seconds IS NOT NULL
+FROM analytics.conversations c
+CROSS JOIN (SELECT (SELECT ts.sla_seconds FROM app.tenant_settings ts WHERE ts.tenant_id = @tenant_id) AS sla_seconds,
+                   (SELECT w.source_checked_at FROM etl.watermarks w WHERE w.tenant_id = @tenant_id) AS synced_at) x
+WHERE c.tenant_id = @tenant_id AND c.created_day BETWEEN @from_day AND @to_day
+  AND analytics.conversation_matches(c.inbox_id, c.channel_type, c.labels, c.status, c.is_lead, c.is_visit, c.is_converted,
+        c.unanswered, c.first_reply_seconds, c.first_reply_business_seconds, c.first_human_reply_seconds,
+        c.resolved, c.bot_resolved, c.bot_messages, c.handoff, c.handoff_requested_at, c.human_wait_seconds,
+        c.human_wait_from, c.human_wait_reply_at, c.human_wait_business_seconds, c.human_wait_due_at,
+        c.csat_rating, c.created_dow, c.created_hour, c.contact_name, c.contact_phone, c.search, c.display_id,
+        sqlc.narg('inboxes')::integer[], sqlc.narg('channel'), sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'),
+        sqlc.narg('flag'), sqlc.narg('frt_bucket'), sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search'),
+        @business::boolean, x.sla_seconds, x.synced_at)
+  AND c.first_reply_seconds IS NOT NULL
 GROUP BY 1
 ORDER BY 1;
 
 -- name: DashboardHeatmap :many
 -- DashboardHeatmap counts conversations by weekday (0 = Sunday) and hour, tenant timezone.
 SELECT c.created_dow AS dow, c.created_hour AS hour, count(*)::bigint AS conversations
-FROM analytics.conversation_filter(@tenant_id, @from_day, @to_day, sqlc.narg('inboxes')::integer[], sqlc.narg('channel'),
-        sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'), sqlc.narg('flag'), sqlc.narg('frt_bucket'),
-        sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search'), @business::boolean) c
+FROM analytics.conversations c
+CROSS JOIN (SELECT (SELECT ts.sla_seconds FROM app.tenant_settings ts WHERE ts.tenant_id = @tenant_id) AS sla_seconds,
+                   (SELECT w.source_checked_at FROM etl.watermarks w WHERE w.tenant_id = @tenant_id) AS synced_at) x
+WHERE c.tenant_id = @tenant_id AND c.created_day BETWEEN @from_day AND @to_day
+  AND analytics.conversation_matches(c.inbox_id, c.channel_type, c.labels, c.status, c.is_lead, c.is_visit, c.is_converted,
+        c.unanswered, c.first_reply_seconds, c.first_reply_business_seconds, c.first_human_reply_seconds,
+        c.resolved, c.bot_resolved, c.bot_messages, c.handoff, c.handoff_requested_at, c.human_wait_seconds,
+        c.human_wait_from, c.human_wait_reply_at, c.human_wait_business_seconds, c.human_wait_due_at,
+        c.csat_rating, c.created_dow, c.created_hour, c.contact_name, c.contact_phone, c.search, c.display_id,
+        sqlc.narg('inboxes')::integer[], sqlc.narg('channel'), sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'),
+        sqlc.narg('flag'), sqlc.narg('frt_bucket'), sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search'),
+        @business::boolean, x.sla_seconds, x.synced_at)
 GROUP BY c.created_dow, c.created_hour
 ORDER BY c.created_dow, c.created_hour;
 
@@ -79,9 +115,18 @@ SELECT c.inbox_id, max(c.channel_type)::text AS channel_type,
        count(*) FILTER (WHERE c.is_converted)::bigint AS conversions,
        count(*) FILTER (WHERE c.unanswered AND c.is_lead)::bigint AS unanswered_leads,
        coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY CASE WHEN @business::boolean THEN c.first_reply_business_seconds ELSE c.first_reply_seconds END), 'NaN')::float8 AS first_reply_p50
-FROM analytics.conversation_filter(@tenant_id, @from_day, @to_day, sqlc.narg('inboxes')::integer[], sqlc.narg('channel'),
-        sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'), sqlc.narg('flag'), sqlc.narg('frt_bucket'),
-        sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search'), @business::boolean) c
+FROM analytics.conversations c
+CROSS JOIN (SELECT (SELECT ts.sla_seconds FROM app.tenant_settings ts WHERE ts.tenant_id = @tenant_id) AS sla_seconds,
+                   (SELECT w.source_checked_at FROM etl.watermarks w WHERE w.tenant_id = @tenant_id) AS synced_at) x
+WHERE c.tenant_id = @tenant_id AND c.created_day BETWEEN @from_day AND @to_day
+  AND analytics.conversation_matches(c.inbox_id, c.channel_type, c.labels, c.status, c.is_lead, c.is_visit, c.is_converted,
+        c.unanswered, c.first_reply_seconds, c.first_reply_business_seconds, c.first_human_reply_seconds,
+        c.resolved, c.bot_resolved, c.bot_messages, c.handoff, c.handoff_requested_at, c.human_wait_seconds,
+        c.human_wait_from, c.human_wait_reply_at, c.human_wait_business_seconds, c.human_wait_due_at,
+        c.csat_rating, c.created_dow, c.created_hour, c.contact_name, c.contact_phone, c.search, c.display_id,
+        sqlc.narg('inboxes')::integer[], sqlc.narg('channel'), sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'),
+        sqlc.narg('flag'), sqlc.narg('frt_bucket'), sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search'),
+        @business::boolean, x.sla_seconds, x.synced_at)
 GROUP BY c.inbox_id
 ORDER BY count(*) DESC, c.inbox_id;
 
@@ -91,20 +136,38 @@ SELECT l.label::text AS label,
        count(*)::bigint AS conversations,
        count(*) FILTER (WHERE c.is_lead)::bigint AS leads,
        count(*) FILTER (WHERE c.is_converted)::bigint AS conversions
-FROM analytics.conversation_filter(@tenant_id, @from_day, @to_day, sqlc.narg('inboxes')::integer[], sqlc.narg('channel'),
-        sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'), sqlc.narg('flag'), sqlc.narg('frt_bucket'),
-        sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search'), @business::boolean) c
+FROM analytics.conversations c
+CROSS JOIN (SELECT (SELECT ts.sla_seconds FROM app.tenant_settings ts WHERE ts.tenant_id = @tenant_id) AS sla_seconds,
+                   (SELECT w.source_checked_at FROM etl.watermarks w WHERE w.tenant_id = @tenant_id) AS synced_at) x
 CROSS JOIN LATERAL unnest(c.labels) AS l(label)
+WHERE c.tenant_id = @tenant_id AND c.created_day BETWEEN @from_day AND @to_day
+  AND analytics.conversation_matches(c.inbox_id, c.channel_type, c.labels, c.status, c.is_lead, c.is_visit, c.is_converted,
+        c.unanswered, c.first_reply_seconds, c.first_reply_business_seconds, c.first_human_reply_seconds,
+        c.resolved, c.bot_resolved, c.bot_messages, c.handoff, c.handoff_requested_at, c.human_wait_seconds,
+        c.human_wait_from, c.human_wait_reply_at, c.human_wait_business_seconds, c.human_wait_due_at,
+        c.csat_rating, c.created_dow, c.created_hour, c.contact_name, c.contact_phone, c.search, c.display_id,
+        sqlc.narg('inboxes')::integer[], sqlc.narg('channel'), sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'),
+        sqlc.narg('flag'), sqlc.narg('frt_bucket'), sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search'),
+        @business::boolean, x.sla_seconds, x.synced_at)
 GROUP BY l.label
 ORDER BY count(*) DESC, l.label;
 
 -- name: DashboardCSAT :many
 -- DashboardCSAT is the distribution of latest CSAT ratings.
 SELECT c.csat_rating::smallint AS rating, count(*)::bigint AS conversations
-FROM analytics.conversation_filter(@tenant_id, @from_day, @to_day, sqlc.narg('inboxes')::integer[], sqlc.narg('channel'),
-        sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'), sqlc.narg('flag'), sqlc.narg('frt_bucket'),
-        sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search'), @business::boolean) c
-WHERE c.csat_rating IS NOT NULL
+FROM analytics.conversations c
+CROSS JOIN (SELECT (SELECT ts.sla_seconds FROM app.tenant_settings ts WHERE ts.tenant_id = @tenant_id) AS sla_seconds,
+                   (SELECT w.source_checked_at FROM etl.watermarks w WHERE w.tenant_id = @tenant_id) AS synced_at) x
+WHERE c.tenant_id = @tenant_id AND c.created_day BETWEEN @from_day AND @to_day
+  AND analytics.conversation_matches(c.inbox_id, c.channel_type, c.labels, c.status, c.is_lead, c.is_visit, c.is_converted,
+        c.unanswered, c.first_reply_seconds, c.first_reply_business_seconds, c.first_human_reply_seconds,
+        c.resolved, c.bot_resolved, c.bot_messages, c.handoff, c.handoff_requested_at, c.human_wait_seconds,
+        c.human_wait_from, c.human_wait_reply_at, c.human_wait_business_seconds, c.human_wait_due_at,
+        c.csat_rating, c.created_dow, c.created_hour, c.contact_name, c.contact_phone, c.search, c.display_id,
+        sqlc.narg('inboxes')::integer[], sqlc.narg('channel'), sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'),
+        sqlc.narg('flag'), sqlc.narg('frt_bucket'), sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search'),
+        @business::boolean, x.sla_seconds, x.synced_at)
+  AND c.csat_rating IS NOT NULL
 GROUP BY c.csat_rating
 ORDER BY c.csat_rating;
 
@@ -120,21 +183,37 @@ SELECT c.conversation_id, c.display_id, c.inbox_id, c.channel_type, c.status, c.
        coalesce(analytics.sla_state(c.human_wait_from, c.human_wait_reply_at, c.human_wait_business_seconds,
                                     c.human_wait_due_at, x.sla_seconds, x.synced_at), '')::text AS sla,
        c.waiting_since, c.window_closes_at
-FROM analytics.conversation_filter(@tenant_id, @from_day, @to_day, sqlc.narg('inboxes')::integer[], sqlc.narg('channel'),
-        sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'), sqlc.narg('flag'), sqlc.narg('frt_bucket'),
-        sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search'), @business::boolean) c
+FROM analytics.conversations c
 CROSS JOIN (SELECT (SELECT ts.sla_seconds FROM app.tenant_settings ts WHERE ts.tenant_id = @tenant_id) AS sla_seconds,
                    (SELECT w.source_checked_at FROM etl.watermarks w WHERE w.tenant_id = @tenant_id) AS synced_at) x
-WHERE (sqlc.narg('after_created')::timestamptz IS NULL
+WHERE c.tenant_id = @tenant_id AND c.created_day BETWEEN @from_day AND @to_day
+  AND analytics.conversation_matches(c.inbox_id, c.channel_type, c.labels, c.status, c.is_lead, c.is_visit, c.is_converted,
+        c.unanswered, c.first_reply_seconds, c.first_reply_business_seconds, c.first_human_reply_seconds,
+        c.resolved, c.bot_resolved, c.bot_messages, c.handoff, c.handoff_requested_at, c.human_wait_seconds,
+        c.human_wait_from, c.human_wait_reply_at, c.human_wait_business_seconds, c.human_wait_due_at,
+        c.csat_rating, c.created_dow, c.created_hour, c.contact_name, c.contact_phone, c.search, c.display_id,
+        sqlc.narg('inboxes')::integer[], sqlc.narg('channel'), sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'),
+        sqlc.narg('flag'), sqlc.narg('frt_bucket'), sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search'),
+        @business::boolean, x.sla_seconds, x.synced_at)
+  AND (sqlc.narg('after_created')::timestamptz IS NULL
        OR (c.created_at, c.conversation_id) < (sqlc.narg('after_created')::timestamptz, sqlc.narg('after_id')::integer))
 ORDER BY c.created_at DESC, c.conversation_id DESC
 LIMIT @page_size;
 
 -- name: ConversationCount :one
 -- ConversationCount counts the filtered conversations (the list header and drill-down checks).
-SELECT count(*)::bigint FROM analytics.conversation_filter(@tenant_id, @from_day, @to_day, sqlc.narg('inboxes')::integer[], sqlc.narg('channel'),
-        sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'), sqlc.narg('flag'), sqlc.narg('frt_bucket'),
-        sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search'), @business::boolean) c;
+SELECT count(*)::bigint FROM analytics.conversations c
+CROSS JOIN (SELECT (SELECT ts.sla_seconds FROM app.tenant_settings ts WHERE ts.tenant_id = @tenant_id) AS sla_seconds,
+                   (SELECT w.source_checked_at FROM etl.watermarks w WHERE w.tenant_id = @tenant_id) AS synced_at) x
+WHERE c.tenant_id = @tenant_id AND c.created_day BETWEEN @from_day AND @to_day
+  AND analytics.conversation_matches(c.inbox_id, c.channel_type, c.labels, c.status, c.is_lead, c.is_visit, c.is_converted,
+        c.unanswered, c.first_reply_seconds, c.first_reply_business_seconds, c.first_human_reply_seconds,
+        c.resolved, c.bot_resolved, c.bot_messages, c.handoff, c.handoff_requested_at, c.human_wait_seconds,
+        c.human_wait_from, c.human_wait_reply_at, c.human_wait_business_seconds, c.human_wait_due_at,
+        c.csat_rating, c.created_dow, c.created_hour, c.contact_name, c.contact_phone, c.search, c.display_id,
+        sqlc.narg('inboxes')::integer[], sqlc.narg('channel'), sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'),
+        sqlc.narg('flag'), sqlc.narg('frt_bucket'), sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search'),
+        @business::boolean, x.sla_seconds, x.synced_at);
 
 -- name: ConversationGet :one
 -- ConversationGet is one conversation with every metric; RLS hides other tenants' rows.
@@ -151,7 +230,9 @@ SELECT c.conversation_id, c.display_id, c.account_id, c.inbox_id, c.channel_type
                                     c.human_wait_due_at, ts.sla_seconds, w.source_checked_at), '')::text AS sla,
        ts.sla_seconds, c.waiting_since, c.waiting_due_at, c.window_closes_at, w.source_checked_at AS synced_at
 FROM analytics.conversations c
-JOIN app.tenant_settings ts ON ts.tenant_id = c.tenant_id
+-- The settings as a one-row sub-select, not a join: a coordinator table on Citus, evaluated there
+-- first and sent to the tenant's worker with the rest of the statement.
+CROSS JOIN (SELECT s.sla_seconds FROM app.tenant_settings s WHERE s.tenant_id = @tenant_id) ts
 LEFT JOIN etl.watermarks w ON w.tenant_id = c.tenant_id
 WHERE c.tenant_id = @tenant_id AND c.conversation_id = @conversation_id;
 
@@ -177,6 +258,9 @@ ORDER BY i.inbox_name, i.inbox_id;
 -- settings last changed (timezone, funnel rules, branding), its inboxes as the filters list them,
 -- and the last successful sync (shown, not part of the version). No row: the tenant is not
 -- visible to the asker.
+-- The watermark through etl.watermark_of, not a join: on Citus app.* are coordinator tables and
+-- etl.watermarks is distributed, which Citus cannot join in one statement with an outer join; the
+-- function runs its read as one router query on the tenant's worker.
 SELECT tn.updated_at AS tenant_updated_at,
        ts.updated_at AS settings_updated_at,
        coalesce(w.data_version, 0)::bigint AS data_version,
@@ -185,7 +269,7 @@ SELECT tn.updated_at AS tenant_updated_at,
        w.last_success_at
 FROM app.tenants tn
 LEFT JOIN app.tenant_settings ts ON ts.tenant_id = tn.id
-LEFT JOIN etl.watermarks w ON w.tenant_id = tn.id
+LEFT JOIN LATERAL etl.watermark_of(tn.id) w ON true
 WHERE tn.id = @tenant_id;
 
 -- name: TenantLastSync :one
@@ -267,9 +351,18 @@ SELECT coalesce(c.inbox_id, 0)::integer AS inbox_id, grouping(c.inbox_id)::integ
        coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY CASE WHEN @business::boolean THEN c.resolution_business_seconds ELSE c.resolution_seconds END), 'NaN')::float8 AS resolution_p50,
        coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY CASE WHEN @business::boolean THEN c.human_wait_business_seconds ELSE c.human_wait_seconds END), 'NaN')::float8 AS human_wait_p50,
        coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY CASE WHEN @business::boolean THEN c.human_wait_business_seconds ELSE c.human_wait_seconds END), 'NaN')::float8 AS human_wait_p90
-FROM analytics.conversation_filter(@tenant_id, @from_day, @to_day, sqlc.narg('inboxes')::integer[], sqlc.narg('channel'),
-        sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'), sqlc.narg('flag'), sqlc.narg('frt_bucket'),
-        sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search'), @business::boolean) c
+FROM analytics.conversations c
+CROSS JOIN (SELECT (SELECT ts.sla_seconds FROM app.tenant_settings ts WHERE ts.tenant_id = @tenant_id) AS sla_seconds,
+                   (SELECT w.source_checked_at FROM etl.watermarks w WHERE w.tenant_id = @tenant_id) AS synced_at) x
+WHERE c.tenant_id = @tenant_id AND c.created_day BETWEEN @from_day AND @to_day
+  AND analytics.conversation_matches(c.inbox_id, c.channel_type, c.labels, c.status, c.is_lead, c.is_visit, c.is_converted,
+        c.unanswered, c.first_reply_seconds, c.first_reply_business_seconds, c.first_human_reply_seconds,
+        c.resolved, c.bot_resolved, c.bot_messages, c.handoff, c.handoff_requested_at, c.human_wait_seconds,
+        c.human_wait_from, c.human_wait_reply_at, c.human_wait_business_seconds, c.human_wait_due_at,
+        c.csat_rating, c.created_dow, c.created_hour, c.contact_name, c.contact_phone, c.search, c.display_id,
+        sqlc.narg('inboxes')::integer[], sqlc.narg('channel'), sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'),
+        sqlc.narg('flag'), sqlc.narg('frt_bucket'), sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search'),
+        @business::boolean, x.sla_seconds, x.synced_at)
 GROUP BY GROUPING SETS ((), (c.inbox_id))
 ORDER BY 2 DESC, 1;
 
@@ -374,9 +467,18 @@ FROM (SELECT f.*,
                 ELSE (extract(epoch FROM f.created_at) * 1000000)::bigint END),
               9223372036854775807)::bigint AS sort_key,
             (extract(epoch FROM f.created_at) * 1000000)::bigint AS created_us
-      FROM analytics.conversation_filter(sqlc.arg('tenant_id'), sqlc.arg('from_day'), sqlc.arg('to_day'), sqlc.narg('inboxes')::integer[], sqlc.narg('channel'),
-            sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'), sqlc.narg('flag'), sqlc.narg('frt_bucket'),
-            sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search')) f) c
+      FROM analytics.conversations f
+            CROSS JOIN (SELECT (SELECT ts.sla_seconds FROM app.tenant_settings ts WHERE ts.tenant_id = sqlc.arg('tenant_id')) AS sla_seconds,
+                               (SELECT w.source_checked_at FROM etl.watermarks w WHERE w.tenant_id = sqlc.arg('tenant_id')) AS synced_at) x
+            WHERE f.tenant_id = sqlc.arg('tenant_id') AND f.created_day BETWEEN sqlc.arg('from_day') AND sqlc.arg('to_day')
+              AND analytics.conversation_matches(f.inbox_id, f.channel_type, f.labels, f.status, f.is_lead, f.is_visit, f.is_converted,
+                    f.unanswered, f.first_reply_seconds, f.first_reply_business_seconds, f.first_human_reply_seconds,
+                    f.resolved, f.bot_resolved, f.bot_messages, f.handoff, f.handoff_requested_at, f.human_wait_seconds,
+                    f.human_wait_from, f.human_wait_reply_at, f.human_wait_business_seconds, f.human_wait_due_at,
+                    f.csat_rating, f.created_dow, f.created_hour, f.contact_name, f.contact_phone, f.search, f.display_id,
+                    sqlc.narg('inboxes')::integer[], sqlc.narg('channel'), sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'),
+                    sqlc.narg('flag'), sqlc.narg('frt_bucket'), sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search'),
+                    false, x.sla_seconds, x.synced_at)) c
 WHERE (sqlc.narg('after_key')::bigint IS NULL
        OR (sqlc.arg('rev')::bigint * c.sort_key, sqlc.arg('rev')::bigint * -c.created_us, sqlc.arg('rev')::bigint * -c.conversation_id::bigint)
           > (sqlc.arg('rev')::bigint * sqlc.narg('after_key')::bigint, sqlc.arg('rev')::bigint * -sqlc.narg('after_us')::bigint,
@@ -397,9 +499,18 @@ FROM (SELECT f.*,
                 ELSE (extract(epoch FROM f.created_at) * 1000000)::bigint END),
               9223372036854775807)::bigint AS sort_key,
             (extract(epoch FROM f.created_at) * 1000000)::bigint AS created_us
-      FROM analytics.conversation_filter(sqlc.arg('tenant_id'), sqlc.arg('from_day'), sqlc.arg('to_day'), sqlc.narg('inboxes')::integer[], sqlc.narg('channel'),
-            sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'), sqlc.narg('flag'), sqlc.narg('frt_bucket'),
-            sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search')) f) c
+      FROM analytics.conversations f
+            CROSS JOIN (SELECT (SELECT ts.sla_seconds FROM app.tenant_settings ts WHERE ts.tenant_id = sqlc.arg('tenant_id')) AS sla_seconds,
+                               (SELECT w.source_checked_at FROM etl.watermarks w WHERE w.tenant_id = sqlc.arg('tenant_id')) AS synced_at) x
+            WHERE f.tenant_id = sqlc.arg('tenant_id') AND f.created_day BETWEEN sqlc.arg('from_day') AND sqlc.arg('to_day')
+              AND analytics.conversation_matches(f.inbox_id, f.channel_type, f.labels, f.status, f.is_lead, f.is_visit, f.is_converted,
+                    f.unanswered, f.first_reply_seconds, f.first_reply_business_seconds, f.first_human_reply_seconds,
+                    f.resolved, f.bot_resolved, f.bot_messages, f.handoff, f.handoff_requested_at, f.human_wait_seconds,
+                    f.human_wait_from, f.human_wait_reply_at, f.human_wait_business_seconds, f.human_wait_due_at,
+                    f.csat_rating, f.created_dow, f.created_hour, f.contact_name, f.contact_phone, f.search, f.display_id,
+                    sqlc.narg('inboxes')::integer[], sqlc.narg('channel'), sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'),
+                    sqlc.narg('flag'), sqlc.narg('frt_bucket'), sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search'),
+                    false, x.sla_seconds, x.synced_at)) c
 WHERE (c.sort_key, -c.created_us, -c.conversation_id::bigint)
       < (sqlc.arg('at_key')::bigint, -sqlc.arg('at_us')::bigint, -sqlc.arg('at_id')::bigint);
 
@@ -407,9 +518,18 @@ WHERE (c.sort_key, -c.created_us, -c.conversation_id::bigint)
 -- ConversationByNumber finds the period's filtered conversations whose Chatwoot number is n (a
 -- search for "#1374" or a bare 1374 lists them first).
 SELECT c.conversation_id, c.display_id, c.inbox_id, c.contact_name, c.created_at
-FROM analytics.conversation_filter(sqlc.arg('tenant_id'), sqlc.arg('from_day'), sqlc.arg('to_day'), sqlc.narg('inboxes')::integer[], sqlc.narg('channel'),
-        sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'), sqlc.narg('flag'), sqlc.narg('frt_bucket'),
-        sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), NULL::text) c
-WHERE c.display_id = sqlc.arg('number')::integer
+FROM analytics.conversations c
+CROSS JOIN (SELECT (SELECT ts.sla_seconds FROM app.tenant_settings ts WHERE ts.tenant_id = sqlc.arg('tenant_id')) AS sla_seconds,
+                   (SELECT w.source_checked_at FROM etl.watermarks w WHERE w.tenant_id = sqlc.arg('tenant_id')) AS synced_at) x
+WHERE c.tenant_id = sqlc.arg('tenant_id') AND c.created_day BETWEEN sqlc.arg('from_day') AND sqlc.arg('to_day')
+  AND analytics.conversation_matches(c.inbox_id, c.channel_type, c.labels, c.status, c.is_lead, c.is_visit, c.is_converted,
+        c.unanswered, c.first_reply_seconds, c.first_reply_business_seconds, c.first_human_reply_seconds,
+        c.resolved, c.bot_resolved, c.bot_messages, c.handoff, c.handoff_requested_at, c.human_wait_seconds,
+        c.human_wait_from, c.human_wait_reply_at, c.human_wait_business_seconds, c.human_wait_due_at,
+        c.csat_rating, c.created_dow, c.created_hour, c.contact_name, c.contact_phone, c.search, c.display_id,
+        sqlc.narg('inboxes')::integer[], sqlc.narg('channel'), sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'),
+        sqlc.narg('flag'), sqlc.narg('frt_bucket'), sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), NULL::text,
+        false, x.sla_seconds, x.synced_at)
+  AND c.display_id = sqlc.arg('number')::integer
 ORDER BY c.created_at DESC
 LIMIT 5;

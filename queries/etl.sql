@@ -11,7 +11,7 @@ SELECT pg_advisory_unlock(@class::integer, @tenant_id::integer) AS released;
 -- EtlRunsMarkStale closes runs of the tenant left running by a process that died; called while
 -- holding the tenant's lock, so no live runner owns them.
 UPDATE etl.runs
-SET status = 'stale', finished_at = clock_timestamp(), error = 'o processo parou antes de terminar'
+SET status = 'stale', finished_at = statement_timestamp(), error = 'o processo parou antes de terminar'
 WHERE tenant_id = @tenant_id AND status = 'running';
 
 -- name: EtlRunStart :one
@@ -23,7 +23,7 @@ RETURNING id, started_at;
 -- name: EtlRunFail :exec
 -- EtlRunFail marks a run failed with the reason shown to operators.
 UPDATE etl.runs
-SET status = 'failed', finished_at = clock_timestamp(), error = @error::text
+SET status = 'failed', finished_at = statement_timestamp(), error = @error::text
 WHERE tenant_id = @tenant_id AND id = @id AND status = 'running';
 
 -- name: EtlTenantInboxIDs :many
@@ -42,14 +42,14 @@ ORDER BY id;
 
 -- name: EtlStageIDsCopy :copyfrom
 -- EtlStageIDsCopy streams the source id set of a run into staging.
-INSERT INTO etl.stage_ids (run_id, conversation_id, updated_at)
-VALUES (@run_id, @conversation_id, @updated_at);
+INSERT INTO etl.stage_ids (tenant_id, run_id, conversation_id, updated_at)
+VALUES (@tenant_id, @run_id, @conversation_id, @updated_at);
 
 -- name: EtlStageConversationsCopy :copyfrom
 -- EtlStageConversationsCopy streams extracted conversations of a run, each with its public
 -- transcript (parallel arrays, oldest first), into staging.
 INSERT INTO etl.stage_conversations (
-    run_id, chunk, conversation_id, account_id, inbox_id, display_id, channel_type, status, priority,
+    tenant_id, run_id, chunk, conversation_id, account_id, inbox_id, display_id, channel_type, status, priority,
     contact_id, contact_name, contact_phone, assignee_id, team_id, labels, created_at, updated_at,
     last_activity_at, contact_messages, bot_messages, human_messages, private_notes,
     first_contact_at, first_reply_at, first_human_reply_at, last_message_at, handoff,
@@ -57,7 +57,7 @@ INSERT INTO etl.stage_conversations (
     message_senders, message_types, message_contents, message_deleted, handoff_requested_at,
     last_contact_at, last_human_at, waiting_contact_at, human_wait_from, human_wait_reply_at)
 VALUES (
-    @run_id, @chunk, @conversation_id, @account_id, @inbox_id, @display_id, @channel_type, @status, @priority,
+    @tenant_id, @run_id, @chunk, @conversation_id, @account_id, @inbox_id, @display_id, @channel_type, @status, @priority,
     @contact_id, @contact_name, @contact_phone, @assignee_id, @team_id, @labels, @created_at, @updated_at,
     @last_activity_at, @contact_messages, @bot_messages, @human_messages, @private_notes,
     @first_contact_at, @first_reply_at, @first_human_reply_at, @last_message_at, @handoff,
@@ -74,7 +74,7 @@ SELECT s.conversation_id
 FROM etl.stage_ids s
 LEFT JOIN analytics.conversations c
        ON c.tenant_id = @tenant_id AND c.conversation_id = s.conversation_id
-WHERE s.run_id = @run_id
+WHERE s.tenant_id = @tenant_id AND s.run_id = @run_id
   AND (@full_load::boolean
        OR coalesce((SELECT w.reread_all FROM etl.watermarks w WHERE w.tenant_id = @tenant_id), false)
        OR c.conversation_id IS NULL
@@ -104,19 +104,20 @@ SELECT etl.merge_chunk(@run_id::bigint, @chunk::integer);
 -- descriptions (channel, timezone, opening hours: @inbox_ids and their @inbox_signatures from
 -- the source, ordered by inbox) are those stored: then the run has nothing to read.
 SELECT EXISTS (
-    SELECT
+    -- The platform tables are read in uncorrelated subqueries: on Citus they live on the
+    -- coordinator, which evaluates those first and sends the rest to the tenant's worker.
+    SELECT 1
     FROM etl.watermarks w
-    JOIN app.tenants tn ON tn.id = w.tenant_id
-    JOIN app.tenant_settings ts ON ts.tenant_id = w.tenant_id
     WHERE w.tenant_id = @tenant_id
       AND w.source_count = @conversations::bigint
       -- Hash sums compare modulo the prime, in [0, prime) (the caller normalises @hash): a sum of
       -- per-inbox sums may differ from the stored one by a multiple of it.
       AND mod(mod(w.source_hash::numeric, 9223372036854775783) + 9223372036854775783, 9223372036854775783) = @hash::bigint
-      AND w.timezone = tn.timezone AND w.rules_version = ts.rules_version
+      AND w.timezone = (SELECT tn.timezone FROM app.tenants tn WHERE tn.id = @tenant_id)
+      AND w.rules_version = (SELECT ts.rules_version FROM app.tenant_settings ts WHERE ts.tenant_id = @tenant_id)
       AND w.source_checked_at IS NOT NULL AND NOT w.reread_all
-      AND ARRAY(SELECT ib.inbox_id FROM analytics.inboxes ib WHERE ib.tenant_id = w.tenant_id ORDER BY ib.inbox_id) = @inbox_ids::integer[]
-      AND ARRAY(SELECT ib.signature FROM analytics.inboxes ib WHERE ib.tenant_id = w.tenant_id ORDER BY ib.inbox_id) = @inbox_signatures::text[]
+      AND ARRAY(SELECT ib.inbox_id FROM analytics.inboxes ib WHERE ib.tenant_id = @tenant_id ORDER BY ib.inbox_id) = @inbox_ids::integer[]
+      AND ARRAY(SELECT ib.signature FROM analytics.inboxes ib WHERE ib.tenant_id = @tenant_id ORDER BY ib.inbox_id) = @inbox_signatures::text[]
       AND (sqlc.narg('max_updated_at')::timestamptz IS NULL
            OR sqlc.narg('max_updated_at')::timestamptz < w.source_checked_at - make_interval(secs => @overlap_seconds::double precision))
 ) AS unchanged;
@@ -162,13 +163,7 @@ SELECT t.id AS tenant_id, t.slug, w.last_success_at, w.source_updated_at,
        coalesce(r.messages, 0)::integer AS messages
 FROM app.tenants t
 LEFT JOIN etl.watermarks w ON w.tenant_id = t.id
-LEFT JOIN LATERAL (
-    SELECT rr.id, rr.status, rr.started_at, rr.finished_at, rr.error, rr.extracted, rr.inserted,
-           rr.updated, rr.deleted, rr.messages
-    FROM etl.runs rr
-    WHERE rr.tenant_id = t.id
-    ORDER BY rr.started_at DESC, rr.id DESC
-    LIMIT 1
-) r ON true
+-- A per-tenant function, not a LATERAL subquery: on Citus it is one query on the tenant's worker.
+LEFT JOIN LATERAL etl.latest_run(t.id) r ON true
 WHERE NOT t.is_platform
 ORDER BY t.slug;

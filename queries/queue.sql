@@ -25,7 +25,9 @@ SELECT c.conversation_id, c.display_id, c.account_id, c.inbox_id, c.channel_type
        coalesce(tr.message_contents[lc.i], '')::text AS last_contact_message,
        coalesce(tr.message_deleted[lc.i], false)::boolean AS last_contact_message_deleted
 FROM analytics.conversations c
-JOIN app.tenants tn ON tn.id = c.tenant_id
+-- The tenant's timezone as a one-row sub-select, not a join: app.tenants is a coordinator table on
+-- Citus, which evaluates the sub-select first and sends its value to the tenant's worker.
+CROSS JOIN (SELECT t.timezone FROM app.tenants t WHERE t.id = @tenant_id) tn
 LEFT JOIN analytics.inboxes ib ON ib.tenant_id = c.tenant_id AND ib.inbox_id = c.inbox_id
 LEFT JOIN analytics.transcripts tr ON tr.tenant_id = c.tenant_id AND tr.conversation_id = c.conversation_id
 LEFT JOIN LATERAL (SELECT analytics.last_index_of(tr.message_senders, 'contact') AS i) lc ON true

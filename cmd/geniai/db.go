@@ -11,15 +11,19 @@ import (
 )
 
 func init() {
-	register("db", "instalação num PostgreSQL existente: db bootstrap (papéis, banco, leitor do Chatwoot, backup)", cmdDB)
+	register("db", "banco de dados: db bootstrap (papéis, banco, leitor do Chatwoot, backup num PostgreSQL existente), db distribute (distribui as tabelas num cluster Citus)", cmdDB)
 }
 
 func cmdDB(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 || args[0] != "bootstrap" {
-		fmt.Fprintln(e.stderr, "uso: geniai db bootstrap [--database geniai] [--chatwoot | --backup] [--apply]")
-		return errUsage
+	switch {
+	case len(args) > 0 && args[0] == "bootstrap":
+		return cmdDBBootstrap(ctx, e, args[1:])
+	case len(args) > 0 && args[0] == "distribute":
+		return cmdDBDistribute(ctx, e, args[1:])
 	}
-	return cmdDBBootstrap(ctx, e, args[1:])
+	fmt.Fprintln(e.stderr, "uso: geniai db bootstrap [--database geniai] [--chatwoot | --backup] [--apply]")
+	fmt.Fprintln(e.stderr, "     geniai db distribute [--shards N] [--quiet]")
+	return errUsage
 }
 
 // cmdDBBootstrap prints (or applies) one of the bootstrap scripts. Passwords come from the

@@ -4,7 +4,9 @@
 # bench. Citus itself comes from db/citus/build.sh.
 #
 #   db/citus/cluster.sh start DIR PORT WORKER_PORT... [--ephemeral]
-#        initialise (first time) and start the coordinator on PORT and a worker on each WORKER_PORT
+#        initialise (first time) and start the coordinator on PORT and a worker on each WORKER_PORT;
+#        --ephemeral turns off fsync and friends (tests only); CITUS_CLUSTER_OPTS adds server
+#        settings (-c k=v ...) to every node
 #   db/citus/cluster.sh bootstrap DIR DB [DB...]
 #        login roles (generated passwords) and databases; the first DB becomes a Citus database
 #        (extension on every node, workers registered); the others stay plain coordinator
@@ -129,7 +131,7 @@ cmd_start() {
 	tls_init "$tls"
 	local names=(coordinator) ports=("$port") i
 	for i in "${!wports[@]}"; do names+=("worker$((i + 1))"); ports+=("${wports[$i]}"); done
-	local workers=""
+	local workers="" wurls=""
 	for i in "${!names[@]}"; do
 		local name=${names[$i]} p=${ports[$i]} node data kind cert
 		node=$base/$name
@@ -168,13 +170,17 @@ cmd_start() {
 			as_owner "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 -o "$opts" start >/dev/null ||
 				{ tail -20 "$data/server.log" >&2; die "$name did not start"; }
 		fi
-		if [ "$kind" = worker ]; then workers+="${workers:+ }$p"; fi
+		if [ "$kind" = worker ]; then
+			workers+="${workers:+ }$p"
+			wurls+="${wurls:+ }postgres:///postgres?host=$data/sock&port=$p&user=postgres"
+		fi
 	done
 	{
 		echo "PGCLUSTER_PORT='$port'"
 		echo "PGCLUSTER_SOCKET='$base/coordinator/pg/sock'"
 		echo "PGSUPER_URL='postgres:///postgres?host=$base/coordinator/pg/sock&port=$port&user=postgres'"
 		echo "CITUS_WORKER_PORTS='$workers'"
+		echo "CITUS_WORKER_URLS='$wurls'"
 		echo "CITUS_BASE='$base'"
 	} >"$dir/cluster.env"
 }

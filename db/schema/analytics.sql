@@ -190,6 +190,510 @@ ALTER FUNCTION analytics.contact_texts(senders text[], contents text[]) OWNER TO
 COMMENT ON FUNCTION analytics.contact_texts(senders text[], contents text[]) IS 'Texts of the contact''s messages of a transcript (parallel senders and contents arrays), in order; what funnel regular expressions match.';
 
 --
+-- Name: conversation_matches(integer, text, text[], smallint, boolean, boolean, boolean, boolean, double precision, double precision, double precision, boolean, boolean, integer, boolean, timestamp with time zone, double precision, timestamp with time zone, timestamp with time zone, double precision, timestamp with time zone, smallint, smallint, smallint, text, text, tsvector, integer, integer[], text, text, smallint, text, text, smallint, smallint, smallint, smallint, text, boolean, integer, timestamp with time zone); Type: FUNCTION; Schema: analytics; Owner: geniai_owner
+--
+
+CREATE FUNCTION analytics.conversation_matches(c_inbox_id integer, c_channel_type text, c_labels text[], c_status smallint, c_is_lead boolean, c_is_visit boolean, c_is_converted boolean, c_unanswered boolean, c_first_reply_seconds double precision, c_first_reply_business_seconds double precision, c_first_human_reply_seconds double precision, c_resolved boolean, c_bot_resolved boolean, c_bot_messages integer, c_handoff boolean, c_handoff_requested_at timestamp with time zone, c_human_wait_seconds double precision, c_human_wait_from timestamp with time zone, c_human_wait_reply_at timestamp with time zone, c_human_wait_business_seconds double precision, c_human_wait_due_at timestamp with time zone, c_csat_rating smallint, c_created_dow smallint, c_created_hour smallint, c_contact_name text, c_contact_phone text, c_search tsvector, c_display_id integer, p_inboxes integer[], p_channel text, p_label text, p_status smallint, p_stage text, p_flag text, p_frt_bucket smallint, p_dow smallint, p_hour smallint, p_csat smallint, p_search text, p_business boolean, p_sla_seconds integer, p_synced_at timestamp with time zone) RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $_$
+    SELECT (p_inboxes IS NULL OR c_inbox_id = ANY (p_inboxes))
+       AND (p_channel IS NULL OR c_channel_type = p_channel)
+       AND (p_label IS NULL OR c_labels @> ARRAY[p_label])
+       AND (p_status IS NULL OR c_status = p_status)
+       AND (p_stage IS NULL
+            OR (p_stage = 'lead' AND c_is_lead)
+            OR (p_stage = 'visit' AND c_is_visit)
+            OR (p_stage = 'converted' AND c_is_converted)
+            OR (p_stage = 'none' AND NOT c_is_lead))
+       AND (p_flag IS NULL
+            OR (p_flag = 'unanswered' AND c_unanswered)
+            OR (p_flag = 'unanswered_lead' AND c_unanswered AND c_is_lead)
+            OR (p_flag = 'replied' AND c_first_reply_seconds IS NOT NULL)
+            OR (p_flag = 'human_replied' AND c_first_human_reply_seconds IS NOT NULL)
+            OR (p_flag = 'resolved' AND c_resolved)
+            OR (p_flag = 'bot_resolved' AND c_bot_resolved)
+            OR (p_flag = 'with_bot' AND c_bot_messages > 0)
+            OR (p_flag = 'handoff' AND c_handoff)
+            OR (p_flag = 'csat' AND c_csat_rating IS NOT NULL)
+            OR (p_flag = 'satisfied' AND c_csat_rating >= 4)
+            OR (p_flag = 'handoff_requested' AND c_handoff_requested_at IS NOT NULL)
+            OR (p_flag = 'human_wait' AND c_human_wait_seconds IS NOT NULL)
+            -- 'sla' any state, 'sla_within' and 'sla_missed' one: 'sla_' || state starts with the
+            -- flag exactly then (a NULL state, no first wait judged, matches none).
+            OR (p_flag IN ('sla', 'sla_within', 'sla_missed')
+                AND starts_with(coalesce('sla_' || analytics.sla_state(c_human_wait_from, c_human_wait_reply_at,
+                                                                       c_human_wait_business_seconds, c_human_wait_due_at,
+                                                                       p_sla_seconds, p_synced_at), ''), p_flag)))
+       AND (p_frt_bucket IS NULL
+            OR analytics.frt_bucket(CASE WHEN p_business THEN c_first_reply_business_seconds ELSE c_first_reply_seconds END) = p_frt_bucket)
+       AND (p_dow IS NULL OR c_created_dow = p_dow)
+       AND (p_hour IS NULL OR c_created_hour = p_hour)
+       AND (p_csat IS NULL OR c_csat_rating = p_csat)
+       AND (p_search IS NULL
+            -- "#1374" is the conversation number (Chatwoot's display id) and nothing else.
+            OR (p_search ~ '^#\s*[0-9]{1,9}$'
+                AND c_display_id = substring(p_search FROM '[0-9]+')::integer)
+            OR (p_search !~ '^#\s*[0-9]{1,9}$'
+                AND (-- A bare number is also a conversation number.
+                     (p_search ~ '^[0-9]{1,9}$' AND c_display_id = p_search::integer)
+                     OR c_contact_name ILIKE '%' || analytics.like_escape(p_search) || '%'
+                     OR (length(regexp_replace(p_search, '\D', '', 'g')) >= 3
+                         AND c_contact_phone LIKE '%' || regexp_replace(p_search, '\D', '', 'g') || '%')
+                     OR c_search @@ analytics.search_query(p_search))))
+$_$;
+
+
+ALTER FUNCTION analytics.conversation_matches(c_inbox_id integer, c_channel_type text, c_labels text[], c_status smallint, c_is_lead boolean, c_is_visit boolean, c_is_converted boolean, c_unanswered boolean, c_first_reply_seconds double precision, c_first_reply_business_seconds double precision, c_first_human_reply_seconds double precision, c_resolved boolean, c_bot_resolved boolean, c_bot_messages integer, c_handoff boolean, c_handoff_requested_at timestamp with time zone, c_human_wait_seconds double precision, c_human_wait_from timestamp with time zone, c_human_wait_reply_at timestamp with time zone, c_human_wait_business_seconds double precision, c_human_wait_due_at timestamp with time zone, c_csat_rating smallint, c_created_dow smallint, c_created_hour smallint, c_contact_name text, c_contact_phone text, c_search tsvector, c_display_id integer, p_inboxes integer[], p_channel text, p_label text, p_status smallint, p_stage text, p_flag text, p_frt_bucket smallint, p_dow smallint, p_hour smallint, p_csat smallint, p_search text, p_business boolean, p_sla_seconds integer, p_synced_at timestamp with time zone) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION conversation_matches(c_inbox_id integer, c_channel_type text, c_labels text[], c_status smallint, c_is_lead boolean, c_is_visit boolean, c_is_converted boolean, c_unanswered boolean, c_first_reply_seconds double precision, c_first_reply_business_seconds double precision, c_first_human_reply_seconds double precision, c_resolved boolean, c_bot_resolved boolean, c_bot_messages integer, c_handoff boolean, c_handoff_requested_at timestamp with time zone, c_human_wait_seconds double precision, c_human_wait_from timestamp with time zone, c_human_wait_reply_at timestamp with time zone, c_human_wait_business_seconds double precision, c_human_wait_due_at timestamp with time zone, c_csat_rating smallint, c_created_dow smallint, c_created_hour smallint, c_contact_name text, c_contact_phone text, c_search tsvector, c_display_id integer, p_inboxes integer[], p_channel text, p_label text, p_status smallint, p_stage text, p_flag text, p_frt_bucket smallint, p_dow smallint, p_hour smallint, p_csat smallint, p_search text, p_business boolean, p_sla_seconds integer, p_synced_at timestamp with time zone); Type: COMMENT; Schema: analytics; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION analytics.conversation_matches(c_inbox_id integer, c_channel_type text, c_labels text[], c_status smallint, c_is_lead boolean, c_is_visit boolean, c_is_converted boolean, c_unanswered boolean, c_first_reply_seconds double precision, c_first_reply_business_seconds double precision, c_first_human_reply_seconds double precision, c_resolved boolean, c_bot_resolved boolean, c_bot_messages integer, c_handoff boolean, c_handoff_requested_at timestamp with time zone, c_human_wait_seconds double precision, c_human_wait_from timestamp with time zone, c_human_wait_reply_at timestamp with time zone, c_human_wait_business_seconds double precision, c_human_wait_due_at timestamp with time zone, c_csat_rating smallint, c_created_dow smallint, c_created_hour smallint, c_contact_name text, c_contact_phone text, c_search tsvector, c_display_id integer, p_inboxes integer[], p_channel text, p_label text, p_status smallint, p_stage text, p_flag text, p_frt_bucket smallint, p_dow smallint, p_hour smallint, p_csat smallint, p_search text, p_business boolean, p_sla_seconds integer, p_synced_at timestamp with time zone) IS 'Whether a conversation (its columns) passes the dashboard''s filters: the single definition of the conversations behind every number, chart and list, applied to analytics.conversations with the tenant and period.';
+
+--
+-- Name: frt_bucket(double precision); Type: FUNCTION; Schema: analytics; Owner: geniai_owner
+--
+
+CREATE FUNCTION analytics.frt_bucket(seconds double precision) RETURNS smallint
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT CASE
+        WHEN seconds IS NULL THEN NULL
+        WHEN seconds < 60 THEN 0
+        WHEN seconds < 300 THEN 1
+        WHEN seconds < 900 THEN 2
+        WHEN seconds < 3600 THEN 3
+        WHEN seconds < 14400 THEN 4
+        WHEN seconds < 86400 THEN 5
+        ELSE 6
+    END::smallint
+$$;
+
+
+ALTER FUNCTION analytics.frt_bucket(seconds double precision) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION frt_bucket(seconds double precision); Type: COMMENT; Schema: analytics; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION analytics.frt_bucket(seconds double precision) IS 'First-reply distribution bucket: 0 <1m, 1 1-5m, 2 5-15m, 3 15-60m, 4 1-4h, 5 4-24h, 6 >24h.';
+
+--
+-- Name: hist_bucket(double precision); Type: FUNCTION; Schema: analytics; Owner: geniai_owner
+--
+
+CREATE FUNCTION analytics.hist_bucket(seconds double precision) RETURNS smallint
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS $$ SELECT least(floor(ln(1 + greatest(seconds, 0)) / ln(1.05)), 399)::smallint $$;
+
+
+ALTER FUNCTION analytics.hist_bucket(seconds double precision) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION hist_bucket(seconds double precision); Type: COMMENT; Schema: analytics; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION analytics.hist_bucket(seconds double precision) IS 'Log-scale histogram bucket (5% wide) of a duration in seconds; NULL for NULL.';
+
+--
+-- Name: inbox_hist_entries(bytea); Type: FUNCTION; Schema: analytics; Owner: geniai_owner
+--
+
+CREATE FUNCTION analytics.inbox_hist_entries(packed bytea) RETURNS TABLE(inbox_id integer, bucket smallint, conversations integer)
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS $$
+    SELECT (get_byte(packed, o) * 16777216::bigint + get_byte(packed, o + 1) * 65536
+            + get_byte(packed, o + 2) * 256 + get_byte(packed, o + 3))::integer,
+           (get_byte(packed, o + 4) * 256 + get_byte(packed, o + 5))::smallint,
+           (get_byte(packed, o + 6) * 16777216::bigint + get_byte(packed, o + 7) * 65536
+            + get_byte(packed, o + 8) * 256 + get_byte(packed, o + 9))::integer
+    FROM generate_series(0, length(packed) - 10, 10) AS o
+    $$;
+
+
+ALTER FUNCTION analytics.inbox_hist_entries(packed bytea) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION inbox_hist_entries(packed bytea); Type: COMMENT; Schema: analytics; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION analytics.inbox_hist_entries(packed bytea) IS 'Entries (inbox, bucket, conversations) of a packed analytics.tenant_daily_hist.by_inbox.';
+
+--
+-- Name: is_open_at(timestamp with time zone, text, integer[]); Type: FUNCTION; Schema: analytics; Owner: geniai_owner
+--
+
+CREATE FUNCTION analytics.is_open_at(t timestamp with time zone, tz text, week integer[]) RETURNS boolean
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    AS $$
+DECLARE
+    s bigint;
+    k integer;
+    r bigint;
+BEGIN
+    IF week IS NULL THEN
+        RETURN true;
+    END IF;
+    s := analytics.wall_us(t, tz);
+    k := 1 + ((s / 86400000000) % 7)::integer;
+    r := s % 86400000000;
+    RETURN r >= week[k] * 1000000::bigint AND r < week[7 + k] * 1000000::bigint;
+END
+$$;
+
+
+ALTER FUNCTION analytics.is_open_at(t timestamp with time zone, tz text, week integer[]) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION is_open_at(t timestamp with time zone, tz text, week integer[]); Type: COMMENT; Schema: analytics; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION analytics.is_open_at(t timestamp with time zone, tz text, week integer[]) IS 'True when instant t falls inside the opening hours (always, when week is NULL).';
+
+--
+-- Name: last_index_of(text[], text); Type: FUNCTION; Schema: analytics; Owner: geniai_owner
+--
+
+CREATE FUNCTION analytics.last_index_of(a text[], x text) RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT max(n)::integer FROM unnest(a) WITH ORDINALITY AS e(v, n) WHERE e.v = x $$;
+
+
+ALTER FUNCTION analytics.last_index_of(a text[], x text) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION last_index_of(a text[], x text); Type: COMMENT; Schema: analytics; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION analytics.last_index_of(a text[], x text) IS 'Position (1-based) of the last element of a equal to x; NULL when none is.';
+
+--
+-- Name: like_escape(text); Type: FUNCTION; Schema: analytics; Owner: geniai_owner
+--
+
+CREATE FUNCTION analytics.like_escape(s text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT replace(replace(replace(s, '\', '\\'), '%', '\%'), '_', '\_') $$;
+
+
+ALTER FUNCTION analytics.like_escape(s text) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION like_escape(s text); Type: COMMENT; Schema: analytics; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION analytics.like_escape(s text) IS 'Escapes \, % and _ so user search text matches literally in LIKE/ILIKE.';
+
+--
+-- Name: open_us(bigint, integer[]); Type: FUNCTION; Schema: analytics; Owner: geniai_owner
+--
+
+CREATE FUNCTION analytics.open_us(s bigint, week integer[]) RETURNS bigint
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT (s / 604800000000) * week[22] * 1000000::bigint
+         + week[15 + ((s / 86400000000) % 7)::integer] * 1000000::bigint
+         + least(greatest(s % 86400000000 - week[1 + ((s / 86400000000) % 7)::integer] * 1000000::bigint, 0),
+                 (week[8 + ((s / 86400000000) % 7)::integer] - week[1 + ((s / 86400000000) % 7)::integer]) * 1000000::bigint)
+$$;
+
+
+ALTER FUNCTION analytics.open_us(s bigint, week integer[]) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION open_us(s bigint, week integer[]); Type: COMMENT; Schema: analytics; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION analytics.open_us(s bigint, week integer[]) IS 'Open microseconds of an opening-hours week from the wall-clock epoch (analytics.wall_us) to s.';
+
+--
+-- Name: search_document(text, text[]); Type: FUNCTION; Schema: analytics; Owner: geniai_owner
+--
+
+CREATE FUNCTION analytics.search_document(contact_name text, texts text[]) RETURNS tsvector
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT array_to_tsvector(ARRAY(
+        SELECT w
+        FROM (SELECT w, sum(octet_length(w) + 1) OVER (ORDER BY w COLLATE "C") AS used
+              FROM (SELECT DISTINCT w
+                    FROM regexp_split_to_table(analytics.search_fold(coalesce(contact_name, '') || ' ' || coalesce(array_to_string(texts, ' '), '')),
+                                               '[^[:alnum:]]+') w
+                    WHERE w <> '' AND length(w) <= 100) words) budget
+        -- A tsvector holds at most 1 MB: the first 256 kB of words in byte order, as the ETL keeps.
+        WHERE used <= 262144))
+$$;
+
+
+ALTER FUNCTION analytics.search_document(contact_name text, texts text[]) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION search_document(contact_name text, texts text[]); Type: COMMENT; Schema: analytics; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION analytics.search_document(contact_name text, texts text[]) IS 'Search document of a conversation: distinct folded words of the contact name and public messages (the ETL stages the same words, computed in Go).';
+
+--
+-- Name: search_fold(text); Type: FUNCTION; Schema: analytics; Owner: geniai_owner
+--
+
+CREATE FUNCTION analytics.search_fold(s text) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS $$ SELECT lower(translate(s, 'áàâãäéèêëíìîïóòôõöúùûüçñÁÀÂÃÄÉÈÊËÍÌÎÏÓÒÔÕÖÚÙÛÜÇÑ',
+                                     'aaaaaeeeeiiiiooooouuuucnaaaaaeeeeiiiiooooouuuucn')) $$;
+
+
+ALTER FUNCTION analytics.search_fold(s text) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION search_fold(s text); Type: COMMENT; Schema: analytics; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION analytics.search_fold(s text) IS 'Search folding: Portuguese accents removed (both cases, so it holds under any LC_CTYPE, even C), then lower case; internal/etl folds alike.';
+
+--
+-- Name: search_query(text); Type: FUNCTION; Schema: analytics; Owner: geniai_owner
+--
+
+CREATE FUNCTION analytics.search_query(q text) RETURNS tsquery
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS $$
+    SELECT CASE WHEN w = '' THEN NULL ELSE to_tsquery('simple', w) END
+    FROM (SELECT array_to_string(ARRAY(
+              SELECT left(t, 200) || ':*'
+              FROM regexp_split_to_table(analytics.search_fold(q), '[^[:alnum:]]+') t
+              -- One-character prefixes match nearly every document of every tenant (one GIN
+              -- index serves them all): they are left out.
+              WHERE length(t) >= 2), ' & ') AS w) words
+$$;
+
+
+ALTER FUNCTION analytics.search_query(q text) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION search_query(q text); Type: COMMENT; Schema: analytics; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION analytics.search_query(q text) IS 'Search query from user text: each folded alphanumeric word of 2 or more characters as a prefix, all required; NULL when none.';
+
+--
+-- Name: sla_state(timestamp with time zone, timestamp with time zone, double precision, timestamp with time zone, integer, timestamp with time zone); Type: FUNCTION; Schema: analytics; Owner: geniai_owner
+--
+
+CREATE FUNCTION analytics.sla_state(human_wait_from timestamp with time zone, human_wait_reply_at timestamp with time zone, human_wait_business_seconds double precision, human_wait_due_at timestamp with time zone, sla_seconds integer, synced_at timestamp with time zone) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT CASE
+        WHEN human_wait_from IS NULL THEN NULL
+        WHEN human_wait_reply_at IS NOT NULL THEN CASE WHEN human_wait_business_seconds <= sla_seconds THEN 'within' ELSE 'missed' END
+        WHEN human_wait_due_at < synced_at THEN 'missed'
+    END
+$$;
+
+
+ALTER FUNCTION analytics.sla_state(human_wait_from timestamp with time zone, human_wait_reply_at timestamp with time zone, human_wait_business_seconds double precision, human_wait_due_at timestamp with time zone, sla_seconds integer, synced_at timestamp with time zone) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION sla_state(human_wait_from timestamp with time zone, human_wait_reply_at timestamp with time zone, human_wait_business_seconds double precision, human_wait_due_at timestamp with time zone, sla_seconds integer, synced_at timestamp with time zone); Type: COMMENT; Schema: analytics; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION analytics.sla_state(human_wait_from timestamp with time zone, human_wait_reply_at timestamp with time zone, human_wait_business_seconds double precision, human_wait_due_at timestamp with time zone, sla_seconds integer, synced_at timestamp with time zone) IS 'SLA of a first wait for a person: within, missed, or NULL (no first wait, or unanswered and not yet past the target at the sync time).';
+
+--
+-- Name: tenant_activity(bigint, date); Type: FUNCTION; Schema: analytics; Owner: geniai_owner
+--
+
+CREATE FUNCTION analytics.tenant_activity(p_tenant bigint, p_today date, OUT conversations bigint, OUT leads bigint, OUT prev_conversations bigint, OUT prev_leads bigint) RETURNS record
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+    SELECT sum(d.conversations) FILTER (WHERE d.day > p_today - 30),
+           sum(d.leads) FILTER (WHERE d.day > p_today - 30),
+           sum(d.conversations) FILTER (WHERE d.day <= p_today - 30),
+           sum(d.leads) FILTER (WHERE d.day <= p_today - 30)
+      INTO conversations, leads, prev_conversations, prev_leads
+      FROM analytics.tenant_daily_stats d
+     WHERE d.tenant_id = p_tenant AND d.day > p_today - 60 AND d.day <= p_today;
+END
+$$;
+
+
+ALTER FUNCTION analytics.tenant_activity(p_tenant bigint, p_today date, OUT conversations bigint, OUT leads bigint, OUT prev_conversations bigint, OUT prev_leads bigint) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION tenant_activity(p_tenant bigint, p_today date, OUT conversations bigint, OUT leads bigint, OUT prev_conversations bigint, OUT prev_leads bigint); Type: COMMENT; Schema: analytics; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION analytics.tenant_activity(p_tenant bigint, p_today date, OUT conversations bigint, OUT leads bigint, OUT prev_conversations bigint, OUT prev_leads bigint) IS 'A tenant''s conversations and leads in the 30 days up to p_today and the 30 before (NULL when none); the caller''s row-level security applies.';
+
+--
+-- Name: waiting_since(smallint, timestamp with time zone, timestamp with time zone, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: analytics; Owner: geniai_owner
+--
+
+CREATE FUNCTION analytics.waiting_since(status smallint, last_contact_at timestamp with time zone, last_human_at timestamp with time zone, waiting_contact_at timestamp with time zone, handoff_requested_at timestamp with time zone) RETURNS timestamp with time zone
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT CASE WHEN status = 0 AND last_contact_at IS NOT NULL AND (last_human_at IS NULL OR last_contact_at > last_human_at)
+                THEN greatest(waiting_contact_at,
+                              CASE WHEN last_human_at IS NULL OR handoff_requested_at > last_human_at THEN handoff_requested_at END)
+           END
+$$;
+
+
+ALTER FUNCTION analytics.waiting_since(status smallint, last_contact_at timestamp with time zone, last_human_at timestamp with time zone, waiting_contact_at timestamp with time zone, handoff_requested_at timestamp with time zone) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION waiting_since(status smallint, last_contact_at timestamp with time zone, last_human_at timestamp with time zone, waiting_contact_at timestamp with time zone, handoff_requested_at timestamp with time zone); Type: COMMENT; Schema: analytics; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION analytics.waiting_since(status smallint, last_contact_at timestamp with time zone, last_human_at timestamp with time zone, waiting_contact_at timestamp with time zone, handoff_requested_at timestamp with time zone) IS 'When an open conversation started awaiting a person (NULL: not awaiting); waiting_contact_at is the first contact message after the latest human message (the first contact message when no human wrote).';
+
+--
+-- Name: wall_us(timestamp with time zone, text); Type: FUNCTION; Schema: analytics; Owner: geniai_owner
+--
+
+CREATE FUNCTION analytics.wall_us(t timestamp with time zone, tz text) RETURNS bigint
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT round(date_part('epoch', (t AT TIME ZONE tz) - timestamp '2000-01-02') * 1000000)::bigint $$;
+
+
+ALTER FUNCTION analytics.wall_us(t timestamp with time zone, tz text) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION wall_us(t timestamp with time zone, tz text); Type: COMMENT; Schema: analytics; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION analytics.wall_us(t timestamp with time zone, tz text) IS 'Local wall-clock time of t in tz, in microseconds since Sunday 2000-01-02 00:00 local.';
+
+--
+-- Name: week_hours(integer[], boolean[], boolean[], integer[], integer[], integer[], integer[]); Type: FUNCTION; Schema: analytics; Owner: geniai_owner
+--
+
+CREATE FUNCTION analytics.week_hours(days integer[], closed boolean[], open_all boolean[], open_hour integer[], open_minutes integer[], close_hour integer[], close_minutes integer[]) RETURNS integer[]
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    AS $$
+DECLARE
+    o  integer[] := array_fill(0, ARRAY[7]);
+    c  integer[] := array_fill(0, ARRAY[7]);
+    op integer;
+    cl integer;
+    k  integer;
+    p  integer := 0;
+    w  integer[];
+BEGIN
+    FOR i IN 1 .. coalesce(cardinality(days), 0) LOOP
+        k := days[i];
+        CONTINUE WHEN k IS NULL OR k NOT BETWEEN 0 AND 6;
+        o[k + 1] := 0;
+        c[k + 1] := 0;
+        IF coalesce(closed[i], false) THEN
+            CONTINUE;
+        ELSIF coalesce(open_all[i], false) THEN
+            c[k + 1] := 86400;
+        ELSIF open_hour[i] BETWEEN 0 AND 23 AND open_minutes[i] BETWEEN 0 AND 59
+              AND close_hour[i] BETWEEN 0 AND 23 AND close_minutes[i] BETWEEN 0 AND 59 THEN
+            op := open_hour[i] * 3600 + open_minutes[i] * 60;
+            cl := CASE WHEN close_hour[i] = 23 AND close_minutes[i] = 59 THEN 86400
+                       ELSE close_hour[i] * 3600 + close_minutes[i] * 60 END;
+            IF cl > op THEN
+                o[k + 1] := op;
+                c[k + 1] := cl;
+            END IF;
+        END IF;
+    END LOOP;
+    w := o || c;
+    FOR d IN 1 .. 7 LOOP
+        w := w || p;
+        p := p + c[d] - o[d];
+    END LOOP;
+    RETURN w || p;
+END
+$$;
+
+
+ALTER FUNCTION analytics.week_hours(days integer[], closed boolean[], open_all boolean[], open_hour integer[], open_minutes integer[], close_hour integer[], close_minutes integer[]) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION week_hours(days integer[], closed boolean[], open_all boolean[], open_hour integer[], open_minutes integer[], close_hour integer[], close_minutes integer[]); Type: COMMENT; Schema: analytics; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION analytics.week_hours(days integer[], closed boolean[], open_all boolean[], open_hour integer[], open_minutes integer[], close_hour integer[], close_minutes integer[]) IS 'An inbox''s opening hours (integer[22], see analytics.inboxes.week) from its Chatwoot working_hours rows.';
+
+--
+-- Name: window_closes_at(text, timestamp with time zone); Type: FUNCTION; Schema: analytics; Owner: geniai_owner
+--
+
+CREATE FUNCTION analytics.window_closes_at(channel_type text, last_contact_at timestamp with time zone) RETURNS timestamp with time zone
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT CASE WHEN channel_type = 'Channel::Whatsapp' THEN last_contact_at + interval '24 hours' END $$;
+
+
+ALTER FUNCTION analytics.window_closes_at(channel_type text, last_contact_at timestamp with time zone) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION window_closes_at(channel_type text, last_contact_at timestamp with time zone); Type: COMMENT; Schema: analytics; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION analytics.window_closes_at(channel_type text, last_contact_at timestamp with time zone) IS 'End of the WhatsApp 24-hour window (WhatsApp inboxes only; NULL for other channels).';
+
+--
+-- Name: alerts; Type: TABLE; Schema: analytics; Owner: geniai_owner
+--
+
+CREATE TABLE analytics.alerts (
+    tenant_id bigint NOT NULL,
+    conversation_id integer NOT NULL,
+    kind text NOT NULL,
+    episode timestamp with time zone NOT NULL,
+    event_id uuid DEFAULT gen_random_uuid() NOT NULL,
+    fired_at timestamp with time zone DEFAULT now() NOT NULL,
+    synced_at timestamp with time zone NOT NULL,
+    inbox_id integer NOT NULL,
+    account_id integer NOT NULL,
+    display_id integer NOT NULL,
+    contact_name text NOT NULL,
+    wait_business_seconds double precision NOT NULL,
+    window_closes_at timestamp with time zone,
+    CONSTRAINT alerts_kind_check CHECK ((kind = ANY (ARRAY['sla'::text, 'window'::text])))
+);
+
+ALTER TABLE ONLY analytics.alerts FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE analytics.alerts OWNER TO geniai_owner;
+
+--
+-- Name: TABLE alerts; Type: COMMENT; Schema: analytics; Owner: geniai_owner
+--
+
+COMMENT ON TABLE analytics.alerts IS 'Every alert fired: one per conversation, condition (kind) and waiting episode (the key); written only by etl.fire_alerts.';
+
+--
+-- Name: COLUMN alerts.kind; Type: COMMENT; Schema: analytics; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN analytics.alerts.kind IS 'sla: the wait passed the SLA target; window: the WhatsApp window closes within 2 hours.';
+
+--
+-- Name: COLUMN alerts.episode; Type: COMMENT; Schema: analytics; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN analytics.alerts.episode IS 'waiting_since of the wait that fired it: a conversation that needs a person again alerts again.';
+
+--
+-- Name: COLUMN alerts.event_id; Type: COMMENT; Schema: analytics; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN analytics.alerts.event_id IS 'Identifies the alert to receivers (X-GeniAI-Event-Id), the same on every delivery attempt.';
+
+--
+-- Name: COLUMN alerts.synced_at; Type: COMMENT; Schema: analytics; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN analytics.alerts.synced_at IS 'The sync time the conditions were evaluated at.';
+
+--
 -- Name: conversations; Type: TABLE; Schema: analytics; Owner: geniai_owner
 --
 
@@ -506,490 +1010,6 @@ COMMENT ON COLUMN analytics.conversations.waiting_due_at IS 'Awaiting only: the 
 --
 
 COMMENT ON COLUMN analytics.conversations.window_closes_at IS 'WhatsApp inboxes only: the contact''s last message + 24 h, when free-form replies stop being allowed.';
-
---
--- Name: conversation_filter(bigint, date, date, integer[], text, text, smallint, text, text, smallint, smallint, smallint, smallint, text, boolean); Type: FUNCTION; Schema: analytics; Owner: geniai_owner
---
-
-CREATE FUNCTION analytics.conversation_filter(p_tenant_id bigint, p_from date, p_to date, p_inboxes integer[] DEFAULT NULL::integer[], p_channel text DEFAULT NULL::text, p_label text DEFAULT NULL::text, p_status smallint DEFAULT NULL::smallint, p_stage text DEFAULT NULL::text, p_flag text DEFAULT NULL::text, p_frt_bucket smallint DEFAULT NULL::smallint, p_dow smallint DEFAULT NULL::smallint, p_hour smallint DEFAULT NULL::smallint, p_csat smallint DEFAULT NULL::smallint, p_search text DEFAULT NULL::text, p_business boolean DEFAULT false) RETURNS SETOF analytics.conversations
-    LANGUAGE sql STABLE
-    AS $_$
-    SELECT c.*
-    FROM analytics.conversations c
-    WHERE c.tenant_id = p_tenant_id
-      AND c.created_day BETWEEN p_from AND p_to
-      AND (p_inboxes IS NULL OR c.inbox_id = ANY (p_inboxes))
-      AND (p_channel IS NULL OR c.channel_type = p_channel)
-      AND (p_label IS NULL OR c.labels @> ARRAY[p_label])
-      AND (p_status IS NULL OR c.status = p_status)
-      AND (p_stage IS NULL
-           OR (p_stage = 'lead' AND c.is_lead)
-           OR (p_stage = 'visit' AND c.is_visit)
-           OR (p_stage = 'converted' AND c.is_converted)
-           OR (p_stage = 'none' AND NOT c.is_lead))
-      AND (p_flag IS NULL
-           OR (p_flag = 'unanswered' AND c.unanswered)
-           OR (p_flag = 'unanswered_lead' AND c.unanswered AND c.is_lead)
-           OR (p_flag = 'replied' AND c.first_reply_seconds IS NOT NULL)
-           OR (p_flag = 'human_replied' AND c.first_human_reply_seconds IS NOT NULL)
-           OR (p_flag = 'resolved' AND c.resolved)
-           OR (p_flag = 'bot_resolved' AND c.bot_resolved)
-           OR (p_flag = 'with_bot' AND c.bot_messages > 0)
-           OR (p_flag = 'handoff' AND c.handoff)
-           OR (p_flag = 'csat' AND c.csat_rating IS NOT NULL)
-           OR (p_flag = 'satisfied' AND c.csat_rating >= 4)
-           OR (p_flag = 'handoff_requested' AND c.handoff_requested_at IS NOT NULL)
-           OR (p_flag = 'human_wait' AND c.human_wait_seconds IS NOT NULL)
-           OR (p_flag IN ('sla', 'sla_within', 'sla_missed')
-               AND analytics.sla_state(c.human_wait_from, c.human_wait_reply_at, c.human_wait_business_seconds, c.human_wait_due_at,
-                                       (SELECT ts.sla_seconds FROM app.tenant_settings ts WHERE ts.tenant_id = p_tenant_id),
-                                       (SELECT w.source_checked_at FROM etl.watermarks w WHERE w.tenant_id = p_tenant_id))
-                   = CASE p_flag WHEN 'sla_within' THEN 'within' WHEN 'sla_missed' THEN 'missed' END
-               OR (p_flag = 'sla'
-                   AND analytics.sla_state(c.human_wait_from, c.human_wait_reply_at, c.human_wait_business_seconds, c.human_wait_due_at,
-                                           (SELECT ts.sla_seconds FROM app.tenant_settings ts WHERE ts.tenant_id = p_tenant_id),
-                                           (SELECT w.source_checked_at FROM etl.watermarks w WHERE w.tenant_id = p_tenant_id)) IS NOT NULL)))
-      AND (p_frt_bucket IS NULL
-           OR analytics.frt_bucket(CASE WHEN p_business THEN c.first_reply_business_seconds ELSE c.first_reply_seconds END) = p_frt_bucket)
-      AND (p_dow IS NULL OR c.created_dow = p_dow)
-      AND (p_hour IS NULL OR c.created_hour = p_hour)
-      AND (p_csat IS NULL OR c.csat_rating = p_csat)
-      AND (p_search IS NULL
-           -- "#1374" is the conversation number (Chatwoot's display id) and nothing else.
-           OR (p_search ~ '^#\s*[0-9]{1,9}$'
-               AND c.display_id = substring(p_search FROM '[0-9]+')::integer)
-           OR (p_search !~ '^#\s*[0-9]{1,9}$'
-               AND (-- A bare number is also a conversation number.
-                    (p_search ~ '^[0-9]{1,9}$' AND c.display_id = p_search::integer)
-                    OR c.contact_name ILIKE '%' || analytics.like_escape(p_search) || '%'
-                    OR (length(regexp_replace(p_search, '\D', '', 'g')) >= 3
-                        AND c.contact_phone LIKE '%' || regexp_replace(p_search, '\D', '', 'g') || '%')
-                    OR c.search @@ analytics.search_query(p_search))))
-$_$;
-
-
-ALTER FUNCTION analytics.conversation_filter(p_tenant_id bigint, p_from date, p_to date, p_inboxes integer[], p_channel text, p_label text, p_status smallint, p_stage text, p_flag text, p_frt_bucket smallint, p_dow smallint, p_hour smallint, p_csat smallint, p_search text, p_business boolean) OWNER TO geniai_owner;
-
---
--- Name: FUNCTION conversation_filter(p_tenant_id bigint, p_from date, p_to date, p_inboxes integer[], p_channel text, p_label text, p_status smallint, p_stage text, p_flag text, p_frt_bucket smallint, p_dow smallint, p_hour smallint, p_csat smallint, p_search text, p_business boolean); Type: COMMENT; Schema: analytics; Owner: geniai_owner
---
-
-COMMENT ON FUNCTION analytics.conversation_filter(p_tenant_id bigint, p_from date, p_to date, p_inboxes integer[], p_channel text, p_label text, p_status smallint, p_stage text, p_flag text, p_frt_bucket smallint, p_dow smallint, p_hour smallint, p_csat smallint, p_search text, p_business boolean) IS 'The conversations behind a dashboard number: tenant, created_day period (tenant timezone), inboxes, channel, label, status, funnel stage, metric flag (SLA flags at the tenant''s target and sync time), first-reply bucket (of business time when p_business), weekday, hour, CSAT rating and search (#123: that conversation number only; a bare number: conversation number, phone digits or words). NULL means no filter.';
-
---
--- Name: frt_bucket(double precision); Type: FUNCTION; Schema: analytics; Owner: geniai_owner
---
-
-CREATE FUNCTION analytics.frt_bucket(seconds double precision) RETURNS smallint
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$
-    SELECT CASE
-        WHEN seconds IS NULL THEN NULL
-        WHEN seconds < 60 THEN 0
-        WHEN seconds < 300 THEN 1
-        WHEN seconds < 900 THEN 2
-        WHEN seconds < 3600 THEN 3
-        WHEN seconds < 14400 THEN 4
-        WHEN seconds < 86400 THEN 5
-        ELSE 6
-    END::smallint
-$$;
-
-
-ALTER FUNCTION analytics.frt_bucket(seconds double precision) OWNER TO geniai_owner;
-
---
--- Name: FUNCTION frt_bucket(seconds double precision); Type: COMMENT; Schema: analytics; Owner: geniai_owner
---
-
-COMMENT ON FUNCTION analytics.frt_bucket(seconds double precision) IS 'First-reply distribution bucket: 0 <1m, 1 1-5m, 2 5-15m, 3 15-60m, 4 1-4h, 5 4-24h, 6 >24h.';
-
---
--- Name: hist_bucket(double precision); Type: FUNCTION; Schema: analytics; Owner: geniai_owner
---
-
-CREATE FUNCTION analytics.hist_bucket(seconds double precision) RETURNS smallint
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    AS $$ SELECT least(floor(ln(1 + greatest(seconds, 0)) / ln(1.05)), 399)::smallint $$;
-
-
-ALTER FUNCTION analytics.hist_bucket(seconds double precision) OWNER TO geniai_owner;
-
---
--- Name: FUNCTION hist_bucket(seconds double precision); Type: COMMENT; Schema: analytics; Owner: geniai_owner
---
-
-COMMENT ON FUNCTION analytics.hist_bucket(seconds double precision) IS 'Log-scale histogram bucket (5% wide) of a duration in seconds; NULL for NULL.';
-
---
--- Name: inbox_hist_entries(bytea); Type: FUNCTION; Schema: analytics; Owner: geniai_owner
---
-
-CREATE FUNCTION analytics.inbox_hist_entries(packed bytea) RETURNS TABLE(inbox_id integer, bucket smallint, conversations integer)
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    AS $$
-    SELECT (get_byte(packed, o) * 16777216::bigint + get_byte(packed, o + 1) * 65536
-            + get_byte(packed, o + 2) * 256 + get_byte(packed, o + 3))::integer,
-           (get_byte(packed, o + 4) * 256 + get_byte(packed, o + 5))::smallint,
-           (get_byte(packed, o + 6) * 16777216::bigint + get_byte(packed, o + 7) * 65536
-            + get_byte(packed, o + 8) * 256 + get_byte(packed, o + 9))::integer
-    FROM generate_series(0, length(packed) - 10, 10) AS o
-    $$;
-
-
-ALTER FUNCTION analytics.inbox_hist_entries(packed bytea) OWNER TO geniai_owner;
-
---
--- Name: FUNCTION inbox_hist_entries(packed bytea); Type: COMMENT; Schema: analytics; Owner: geniai_owner
---
-
-COMMENT ON FUNCTION analytics.inbox_hist_entries(packed bytea) IS 'Entries (inbox, bucket, conversations) of a packed analytics.tenant_daily_hist.by_inbox.';
-
---
--- Name: is_open_at(timestamp with time zone, text, integer[]); Type: FUNCTION; Schema: analytics; Owner: geniai_owner
---
-
-CREATE FUNCTION analytics.is_open_at(t timestamp with time zone, tz text, week integer[]) RETURNS boolean
-    LANGUAGE plpgsql STABLE PARALLEL SAFE
-    AS $$
-DECLARE
-    s bigint;
-    k integer;
-    r bigint;
-BEGIN
-    IF week IS NULL THEN
-        RETURN true;
-    END IF;
-    s := analytics.wall_us(t, tz);
-    k := 1 + ((s / 86400000000) % 7)::integer;
-    r := s % 86400000000;
-    RETURN r >= week[k] * 1000000::bigint AND r < week[7 + k] * 1000000::bigint;
-END
-$$;
-
-
-ALTER FUNCTION analytics.is_open_at(t timestamp with time zone, tz text, week integer[]) OWNER TO geniai_owner;
-
---
--- Name: FUNCTION is_open_at(t timestamp with time zone, tz text, week integer[]); Type: COMMENT; Schema: analytics; Owner: geniai_owner
---
-
-COMMENT ON FUNCTION analytics.is_open_at(t timestamp with time zone, tz text, week integer[]) IS 'True when instant t falls inside the opening hours (always, when week is NULL).';
-
---
--- Name: last_index_of(text[], text); Type: FUNCTION; Schema: analytics; Owner: geniai_owner
---
-
-CREATE FUNCTION analytics.last_index_of(a text[], x text) RETURNS integer
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$ SELECT max(n)::integer FROM unnest(a) WITH ORDINALITY AS e(v, n) WHERE e.v = x $$;
-
-
-ALTER FUNCTION analytics.last_index_of(a text[], x text) OWNER TO geniai_owner;
-
---
--- Name: FUNCTION last_index_of(a text[], x text); Type: COMMENT; Schema: analytics; Owner: geniai_owner
---
-
-COMMENT ON FUNCTION analytics.last_index_of(a text[], x text) IS 'Position (1-based) of the last element of a equal to x; NULL when none is.';
-
---
--- Name: like_escape(text); Type: FUNCTION; Schema: analytics; Owner: geniai_owner
---
-
-CREATE FUNCTION analytics.like_escape(s text) RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$ SELECT replace(replace(replace(s, '\', '\\'), '%', '\%'), '_', '\_') $$;
-
-
-ALTER FUNCTION analytics.like_escape(s text) OWNER TO geniai_owner;
-
---
--- Name: FUNCTION like_escape(s text); Type: COMMENT; Schema: analytics; Owner: geniai_owner
---
-
-COMMENT ON FUNCTION analytics.like_escape(s text) IS 'Escapes \, % and _ so user search text matches literally in LIKE/ILIKE.';
-
---
--- Name: open_us(bigint, integer[]); Type: FUNCTION; Schema: analytics; Owner: geniai_owner
---
-
-CREATE FUNCTION analytics.open_us(s bigint, week integer[]) RETURNS bigint
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$
-    SELECT (s / 604800000000) * week[22] * 1000000::bigint
-         + week[15 + ((s / 86400000000) % 7)::integer] * 1000000::bigint
-         + least(greatest(s % 86400000000 - week[1 + ((s / 86400000000) % 7)::integer] * 1000000::bigint, 0),
-                 (week[8 + ((s / 86400000000) % 7)::integer] - week[1 + ((s / 86400000000) % 7)::integer]) * 1000000::bigint)
-$$;
-
-
-ALTER FUNCTION analytics.open_us(s bigint, week integer[]) OWNER TO geniai_owner;
-
---
--- Name: FUNCTION open_us(s bigint, week integer[]); Type: COMMENT; Schema: analytics; Owner: geniai_owner
---
-
-COMMENT ON FUNCTION analytics.open_us(s bigint, week integer[]) IS 'Open microseconds of an opening-hours week from the wall-clock epoch (analytics.wall_us) to s.';
-
---
--- Name: search_document(text, text[]); Type: FUNCTION; Schema: analytics; Owner: geniai_owner
---
-
-CREATE FUNCTION analytics.search_document(contact_name text, texts text[]) RETURNS tsvector
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$
-    SELECT array_to_tsvector(ARRAY(
-        SELECT w
-        FROM (SELECT w, sum(octet_length(w) + 1) OVER (ORDER BY w COLLATE "C") AS used
-              FROM (SELECT DISTINCT w
-                    FROM regexp_split_to_table(analytics.search_fold(coalesce(contact_name, '') || ' ' || coalesce(array_to_string(texts, ' '), '')),
-                                               '[^[:alnum:]]+') w
-                    WHERE w <> '' AND length(w) <= 100) words) budget
-        -- A tsvector holds at most 1 MB: the first 256 kB of words in byte order, as the ETL keeps.
-        WHERE used <= 262144))
-$$;
-
-
-ALTER FUNCTION analytics.search_document(contact_name text, texts text[]) OWNER TO geniai_owner;
-
---
--- Name: FUNCTION search_document(contact_name text, texts text[]); Type: COMMENT; Schema: analytics; Owner: geniai_owner
---
-
-COMMENT ON FUNCTION analytics.search_document(contact_name text, texts text[]) IS 'Search document of a conversation: distinct folded words of the contact name and public messages (the ETL stages the same words, computed in Go).';
-
---
--- Name: search_fold(text); Type: FUNCTION; Schema: analytics; Owner: geniai_owner
---
-
-CREATE FUNCTION analytics.search_fold(s text) RETURNS text
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    AS $$ SELECT lower(translate(s, 'áàâãäéèêëíìîïóòôõöúùûüçñÁÀÂÃÄÉÈÊËÍÌÎÏÓÒÔÕÖÚÙÛÜÇÑ',
-                                     'aaaaaeeeeiiiiooooouuuucnaaaaaeeeeiiiiooooouuuucn')) $$;
-
-
-ALTER FUNCTION analytics.search_fold(s text) OWNER TO geniai_owner;
-
---
--- Name: FUNCTION search_fold(s text); Type: COMMENT; Schema: analytics; Owner: geniai_owner
---
-
-COMMENT ON FUNCTION analytics.search_fold(s text) IS 'Search folding: Portuguese accents removed (both cases, so it holds under any LC_CTYPE, even C), then lower case; internal/etl folds alike.';
-
---
--- Name: search_query(text); Type: FUNCTION; Schema: analytics; Owner: geniai_owner
---
-
-CREATE FUNCTION analytics.search_query(q text) RETURNS tsquery
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    AS $$
-    SELECT CASE WHEN w = '' THEN NULL ELSE to_tsquery('simple', w) END
-    FROM (SELECT array_to_string(ARRAY(
-              SELECT left(t, 200) || ':*'
-              FROM regexp_split_to_table(analytics.search_fold(q), '[^[:alnum:]]+') t
-              -- One-character prefixes match nearly every document of every tenant (one GIN
-              -- index serves them all): they are left out.
-              WHERE length(t) >= 2), ' & ') AS w) words
-$$;
-
-
-ALTER FUNCTION analytics.search_query(q text) OWNER TO geniai_owner;
-
---
--- Name: FUNCTION search_query(q text); Type: COMMENT; Schema: analytics; Owner: geniai_owner
---
-
-COMMENT ON FUNCTION analytics.search_query(q text) IS 'Search query from user text: each folded alphanumeric word of 2 or more characters as a prefix, all required; NULL when none.';
-
---
--- Name: sla_state(timestamp with time zone, timestamp with time zone, double precision, timestamp with time zone, integer, timestamp with time zone); Type: FUNCTION; Schema: analytics; Owner: geniai_owner
---
-
-CREATE FUNCTION analytics.sla_state(human_wait_from timestamp with time zone, human_wait_reply_at timestamp with time zone, human_wait_business_seconds double precision, human_wait_due_at timestamp with time zone, sla_seconds integer, synced_at timestamp with time zone) RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$
-    SELECT CASE
-        WHEN human_wait_from IS NULL THEN NULL
-        WHEN human_wait_reply_at IS NOT NULL THEN CASE WHEN human_wait_business_seconds <= sla_seconds THEN 'within' ELSE 'missed' END
-        WHEN human_wait_due_at < synced_at THEN 'missed'
-    END
-$$;
-
-
-ALTER FUNCTION analytics.sla_state(human_wait_from timestamp with time zone, human_wait_reply_at timestamp with time zone, human_wait_business_seconds double precision, human_wait_due_at timestamp with time zone, sla_seconds integer, synced_at timestamp with time zone) OWNER TO geniai_owner;
-
---
--- Name: FUNCTION sla_state(human_wait_from timestamp with time zone, human_wait_reply_at timestamp with time zone, human_wait_business_seconds double precision, human_wait_due_at timestamp with time zone, sla_seconds integer, synced_at timestamp with time zone); Type: COMMENT; Schema: analytics; Owner: geniai_owner
---
-
-COMMENT ON FUNCTION analytics.sla_state(human_wait_from timestamp with time zone, human_wait_reply_at timestamp with time zone, human_wait_business_seconds double precision, human_wait_due_at timestamp with time zone, sla_seconds integer, synced_at timestamp with time zone) IS 'SLA of a first wait for a person: within, missed, or NULL (no first wait, or unanswered and not yet past the target at the sync time).';
-
---
--- Name: waiting_since(smallint, timestamp with time zone, timestamp with time zone, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: analytics; Owner: geniai_owner
---
-
-CREATE FUNCTION analytics.waiting_since(status smallint, last_contact_at timestamp with time zone, last_human_at timestamp with time zone, waiting_contact_at timestamp with time zone, handoff_requested_at timestamp with time zone) RETURNS timestamp with time zone
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$
-    SELECT CASE WHEN status = 0 AND last_contact_at IS NOT NULL AND (last_human_at IS NULL OR last_contact_at > last_human_at)
-                THEN greatest(waiting_contact_at,
-                              CASE WHEN last_human_at IS NULL OR handoff_requested_at > last_human_at THEN handoff_requested_at END)
-           END
-$$;
-
-
-ALTER FUNCTION analytics.waiting_since(status smallint, last_contact_at timestamp with time zone, last_human_at timestamp with time zone, waiting_contact_at timestamp with time zone, handoff_requested_at timestamp with time zone) OWNER TO geniai_owner;
-
---
--- Name: FUNCTION waiting_since(status smallint, last_contact_at timestamp with time zone, last_human_at timestamp with time zone, waiting_contact_at timestamp with time zone, handoff_requested_at timestamp with time zone); Type: COMMENT; Schema: analytics; Owner: geniai_owner
---
-
-COMMENT ON FUNCTION analytics.waiting_since(status smallint, last_contact_at timestamp with time zone, last_human_at timestamp with time zone, waiting_contact_at timestamp with time zone, handoff_requested_at timestamp with time zone) IS 'When an open conversation started awaiting a person (NULL: not awaiting); waiting_contact_at is the first contact message after the latest human message (the first contact message when no human wrote).';
-
---
--- Name: wall_us(timestamp with time zone, text); Type: FUNCTION; Schema: analytics; Owner: geniai_owner
---
-
-CREATE FUNCTION analytics.wall_us(t timestamp with time zone, tz text) RETURNS bigint
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$ SELECT round(date_part('epoch', (t AT TIME ZONE tz) - timestamp '2000-01-02') * 1000000)::bigint $$;
-
-
-ALTER FUNCTION analytics.wall_us(t timestamp with time zone, tz text) OWNER TO geniai_owner;
-
---
--- Name: FUNCTION wall_us(t timestamp with time zone, tz text); Type: COMMENT; Schema: analytics; Owner: geniai_owner
---
-
-COMMENT ON FUNCTION analytics.wall_us(t timestamp with time zone, tz text) IS 'Local wall-clock time of t in tz, in microseconds since Sunday 2000-01-02 00:00 local.';
-
---
--- Name: week_hours(integer[], boolean[], boolean[], integer[], integer[], integer[], integer[]); Type: FUNCTION; Schema: analytics; Owner: geniai_owner
---
-
-CREATE FUNCTION analytics.week_hours(days integer[], closed boolean[], open_all boolean[], open_hour integer[], open_minutes integer[], close_hour integer[], close_minutes integer[]) RETURNS integer[]
-    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-    AS $$
-DECLARE
-    o  integer[] := array_fill(0, ARRAY[7]);
-    c  integer[] := array_fill(0, ARRAY[7]);
-    op integer;
-    cl integer;
-    k  integer;
-    p  integer := 0;
-    w  integer[];
-BEGIN
-    FOR i IN 1 .. coalesce(cardinality(days), 0) LOOP
-        k := days[i];
-        CONTINUE WHEN k IS NULL OR k NOT BETWEEN 0 AND 6;
-        o[k + 1] := 0;
-        c[k + 1] := 0;
-        IF coalesce(closed[i], false) THEN
-            CONTINUE;
-        ELSIF coalesce(open_all[i], false) THEN
-            c[k + 1] := 86400;
-        ELSIF open_hour[i] BETWEEN 0 AND 23 AND open_minutes[i] BETWEEN 0 AND 59
-              AND close_hour[i] BETWEEN 0 AND 23 AND close_minutes[i] BETWEEN 0 AND 59 THEN
-            op := open_hour[i] * 3600 + open_minutes[i] * 60;
-            cl := CASE WHEN close_hour[i] = 23 AND close_minutes[i] = 59 THEN 86400
-                       ELSE close_hour[i] * 3600 + close_minutes[i] * 60 END;
-            IF cl > op THEN
-                o[k + 1] := op;
-                c[k + 1] := cl;
-            END IF;
-        END IF;
-    END LOOP;
-    w := o || c;
-    FOR d IN 1 .. 7 LOOP
-        w := w || p;
-        p := p + c[d] - o[d];
-    END LOOP;
-    RETURN w || p;
-END
-$$;
-
-
-ALTER FUNCTION analytics.week_hours(days integer[], closed boolean[], open_all boolean[], open_hour integer[], open_minutes integer[], close_hour integer[], close_minutes integer[]) OWNER TO geniai_owner;
-
---
--- Name: FUNCTION week_hours(days integer[], closed boolean[], open_all boolean[], open_hour integer[], open_minutes integer[], close_hour integer[], close_minutes integer[]); Type: COMMENT; Schema: analytics; Owner: geniai_owner
---
-
-COMMENT ON FUNCTION analytics.week_hours(days integer[], closed boolean[], open_all boolean[], open_hour integer[], open_minutes integer[], close_hour integer[], close_minutes integer[]) IS 'An inbox''s opening hours (integer[22], see analytics.inboxes.week) from its Chatwoot working_hours rows.';
-
---
--- Name: window_closes_at(text, timestamp with time zone); Type: FUNCTION; Schema: analytics; Owner: geniai_owner
---
-
-CREATE FUNCTION analytics.window_closes_at(channel_type text, last_contact_at timestamp with time zone) RETURNS timestamp with time zone
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$ SELECT CASE WHEN channel_type = 'Channel::Whatsapp' THEN last_contact_at + interval '24 hours' END $$;
-
-
-ALTER FUNCTION analytics.window_closes_at(channel_type text, last_contact_at timestamp with time zone) OWNER TO geniai_owner;
-
---
--- Name: FUNCTION window_closes_at(channel_type text, last_contact_at timestamp with time zone); Type: COMMENT; Schema: analytics; Owner: geniai_owner
---
-
-COMMENT ON FUNCTION analytics.window_closes_at(channel_type text, last_contact_at timestamp with time zone) IS 'End of the WhatsApp 24-hour window (WhatsApp inboxes only; NULL for other channels).';
-
---
--- Name: alerts; Type: TABLE; Schema: analytics; Owner: geniai_owner
---
-
-CREATE TABLE analytics.alerts (
-    tenant_id bigint NOT NULL,
-    conversation_id integer NOT NULL,
-    kind text NOT NULL,
-    episode timestamp with time zone NOT NULL,
-    event_id uuid DEFAULT gen_random_uuid() NOT NULL,
-    fired_at timestamp with time zone DEFAULT now() NOT NULL,
-    synced_at timestamp with time zone NOT NULL,
-    inbox_id integer NOT NULL,
-    account_id integer NOT NULL,
-    display_id integer NOT NULL,
-    contact_name text NOT NULL,
-    wait_business_seconds double precision NOT NULL,
-    window_closes_at timestamp with time zone,
-    CONSTRAINT alerts_kind_check CHECK ((kind = ANY (ARRAY['sla'::text, 'window'::text])))
-);
-
-ALTER TABLE ONLY analytics.alerts FORCE ROW LEVEL SECURITY;
-
-
-ALTER TABLE analytics.alerts OWNER TO geniai_owner;
-
---
--- Name: TABLE alerts; Type: COMMENT; Schema: analytics; Owner: geniai_owner
---
-
-COMMENT ON TABLE analytics.alerts IS 'Every alert fired: one per conversation, condition (kind) and waiting episode (the key); written only by etl.fire_alerts.';
-
---
--- Name: COLUMN alerts.kind; Type: COMMENT; Schema: analytics; Owner: geniai_owner
---
-
-COMMENT ON COLUMN analytics.alerts.kind IS 'sla: the wait passed the SLA target; window: the WhatsApp window closes within 2 hours.';
-
---
--- Name: COLUMN alerts.episode; Type: COMMENT; Schema: analytics; Owner: geniai_owner
---
-
-COMMENT ON COLUMN analytics.alerts.episode IS 'waiting_since of the wait that fired it: a conversation that needs a person again alerts again.';
-
---
--- Name: COLUMN alerts.event_id; Type: COMMENT; Schema: analytics; Owner: geniai_owner
---
-
-COMMENT ON COLUMN analytics.alerts.event_id IS 'Identifies the alert to receivers (X-GeniAI-Event-Id), the same on every delivery attempt.';
-
---
--- Name: COLUMN alerts.synced_at; Type: COMMENT; Schema: analytics; Owner: geniai_owner
---
-
-COMMENT ON COLUMN analytics.alerts.synced_at IS 'The sync time the conditions were evaluated at.';
 
 --
 -- Name: daily_hist; Type: TABLE; Schema: analytics; Owner: geniai_owner
@@ -1569,19 +1589,19 @@ ALTER TABLE analytics.alerts ENABLE ROW LEVEL SECURITY;
 -- Name: alerts alerts_admin_read; Type: POLICY; Schema: analytics; Owner: geniai_owner
 --
 
-CREATE POLICY alerts_admin_read ON analytics.alerts FOR SELECT TO geniai_tenant USING (((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)) AND (( SELECT app.current_app_role() AS current_app_role) = 'admin'::text)));
+CREATE POLICY alerts_admin_read ON analytics.alerts FOR SELECT TO geniai_tenant USING (((tenant_id = app.current_tenant_id()) AND (app.current_app_role() = 'admin'::text)));
 
 --
 -- Name: alerts alerts_etl_all; Type: POLICY; Schema: analytics; Owner: geniai_owner
 --
 
-CREATE POLICY alerts_etl_all ON analytics.alerts TO geniai_etl USING ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)));
+CREATE POLICY alerts_etl_all ON analytics.alerts TO geniai_etl USING ((tenant_id = app.current_tenant_id())) WITH CHECK ((tenant_id = app.current_tenant_id()));
 
 --
 -- Name: alerts alerts_staff_read; Type: POLICY; Schema: analytics; Owner: geniai_owner
 --
 
-CREATE POLICY alerts_staff_read ON analytics.alerts FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
+CREATE POLICY alerts_staff_read ON analytics.alerts FOR SELECT TO geniai_staff USING (app.is_staff(app.current_app_role()));
 
 --
 -- Name: conversations; Type: ROW SECURITY; Schema: analytics; Owner: geniai_owner
@@ -1593,19 +1613,19 @@ ALTER TABLE analytics.conversations ENABLE ROW LEVEL SECURITY;
 -- Name: conversations conversations_etl_all; Type: POLICY; Schema: analytics; Owner: geniai_owner
 --
 
-CREATE POLICY conversations_etl_all ON analytics.conversations TO geniai_etl USING ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)));
+CREATE POLICY conversations_etl_all ON analytics.conversations TO geniai_etl USING ((tenant_id = app.current_tenant_id())) WITH CHECK ((tenant_id = app.current_tenant_id()));
 
 --
 -- Name: conversations conversations_staff_read; Type: POLICY; Schema: analytics; Owner: geniai_owner
 --
 
-CREATE POLICY conversations_staff_read ON analytics.conversations FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
+CREATE POLICY conversations_staff_read ON analytics.conversations FOR SELECT TO geniai_staff USING (app.is_staff(app.current_app_role()));
 
 --
 -- Name: conversations conversations_tenant_read; Type: POLICY; Schema: analytics; Owner: geniai_owner
 --
 
-CREATE POLICY conversations_tenant_read ON analytics.conversations FOR SELECT TO geniai_tenant USING ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)));
+CREATE POLICY conversations_tenant_read ON analytics.conversations FOR SELECT TO geniai_tenant USING ((tenant_id = app.current_tenant_id()));
 
 --
 -- Name: daily_hist; Type: ROW SECURITY; Schema: analytics; Owner: geniai_owner
@@ -1617,19 +1637,19 @@ ALTER TABLE analytics.daily_hist ENABLE ROW LEVEL SECURITY;
 -- Name: daily_hist daily_hist_etl_all; Type: POLICY; Schema: analytics; Owner: geniai_owner
 --
 
-CREATE POLICY daily_hist_etl_all ON analytics.daily_hist TO geniai_etl USING ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)));
+CREATE POLICY daily_hist_etl_all ON analytics.daily_hist TO geniai_etl USING ((tenant_id = app.current_tenant_id())) WITH CHECK ((tenant_id = app.current_tenant_id()));
 
 --
 -- Name: daily_hist daily_hist_staff_read; Type: POLICY; Schema: analytics; Owner: geniai_owner
 --
 
-CREATE POLICY daily_hist_staff_read ON analytics.daily_hist FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
+CREATE POLICY daily_hist_staff_read ON analytics.daily_hist FOR SELECT TO geniai_staff USING (app.is_staff(app.current_app_role()));
 
 --
 -- Name: daily_hist daily_hist_tenant_read; Type: POLICY; Schema: analytics; Owner: geniai_owner
 --
 
-CREATE POLICY daily_hist_tenant_read ON analytics.daily_hist FOR SELECT TO geniai_tenant USING ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)));
+CREATE POLICY daily_hist_tenant_read ON analytics.daily_hist FOR SELECT TO geniai_tenant USING ((tenant_id = app.current_tenant_id()));
 
 --
 -- Name: daily_labels; Type: ROW SECURITY; Schema: analytics; Owner: geniai_owner
@@ -1641,19 +1661,19 @@ ALTER TABLE analytics.daily_labels ENABLE ROW LEVEL SECURITY;
 -- Name: daily_labels daily_labels_etl_all; Type: POLICY; Schema: analytics; Owner: geniai_owner
 --
 
-CREATE POLICY daily_labels_etl_all ON analytics.daily_labels TO geniai_etl USING ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)));
+CREATE POLICY daily_labels_etl_all ON analytics.daily_labels TO geniai_etl USING ((tenant_id = app.current_tenant_id())) WITH CHECK ((tenant_id = app.current_tenant_id()));
 
 --
 -- Name: daily_labels daily_labels_staff_read; Type: POLICY; Schema: analytics; Owner: geniai_owner
 --
 
-CREATE POLICY daily_labels_staff_read ON analytics.daily_labels FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
+CREATE POLICY daily_labels_staff_read ON analytics.daily_labels FOR SELECT TO geniai_staff USING (app.is_staff(app.current_app_role()));
 
 --
 -- Name: daily_labels daily_labels_tenant_read; Type: POLICY; Schema: analytics; Owner: geniai_owner
 --
 
-CREATE POLICY daily_labels_tenant_read ON analytics.daily_labels FOR SELECT TO geniai_tenant USING ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)));
+CREATE POLICY daily_labels_tenant_read ON analytics.daily_labels FOR SELECT TO geniai_tenant USING ((tenant_id = app.current_tenant_id()));
 
 --
 -- Name: daily_stats; Type: ROW SECURITY; Schema: analytics; Owner: geniai_owner
@@ -1665,19 +1685,19 @@ ALTER TABLE analytics.daily_stats ENABLE ROW LEVEL SECURITY;
 -- Name: daily_stats daily_stats_etl_all; Type: POLICY; Schema: analytics; Owner: geniai_owner
 --
 
-CREATE POLICY daily_stats_etl_all ON analytics.daily_stats TO geniai_etl USING ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)));
+CREATE POLICY daily_stats_etl_all ON analytics.daily_stats TO geniai_etl USING ((tenant_id = app.current_tenant_id())) WITH CHECK ((tenant_id = app.current_tenant_id()));
 
 --
 -- Name: daily_stats daily_stats_staff_read; Type: POLICY; Schema: analytics; Owner: geniai_owner
 --
 
-CREATE POLICY daily_stats_staff_read ON analytics.daily_stats FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
+CREATE POLICY daily_stats_staff_read ON analytics.daily_stats FOR SELECT TO geniai_staff USING (app.is_staff(app.current_app_role()));
 
 --
 -- Name: daily_stats daily_stats_tenant_read; Type: POLICY; Schema: analytics; Owner: geniai_owner
 --
 
-CREATE POLICY daily_stats_tenant_read ON analytics.daily_stats FOR SELECT TO geniai_tenant USING ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)));
+CREATE POLICY daily_stats_tenant_read ON analytics.daily_stats FOR SELECT TO geniai_tenant USING ((tenant_id = app.current_tenant_id()));
 
 --
 -- Name: inboxes; Type: ROW SECURITY; Schema: analytics; Owner: geniai_owner
@@ -1689,19 +1709,19 @@ ALTER TABLE analytics.inboxes ENABLE ROW LEVEL SECURITY;
 -- Name: inboxes inboxes_etl_all; Type: POLICY; Schema: analytics; Owner: geniai_owner
 --
 
-CREATE POLICY inboxes_etl_all ON analytics.inboxes TO geniai_etl USING ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)));
+CREATE POLICY inboxes_etl_all ON analytics.inboxes TO geniai_etl USING ((tenant_id = app.current_tenant_id())) WITH CHECK ((tenant_id = app.current_tenant_id()));
 
 --
 -- Name: inboxes inboxes_staff_read; Type: POLICY; Schema: analytics; Owner: geniai_owner
 --
 
-CREATE POLICY inboxes_staff_read ON analytics.inboxes FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
+CREATE POLICY inboxes_staff_read ON analytics.inboxes FOR SELECT TO geniai_staff USING (app.is_staff(app.current_app_role()));
 
 --
 -- Name: inboxes inboxes_tenant_read; Type: POLICY; Schema: analytics; Owner: geniai_owner
 --
 
-CREATE POLICY inboxes_tenant_read ON analytics.inboxes FOR SELECT TO geniai_tenant USING ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)));
+CREATE POLICY inboxes_tenant_read ON analytics.inboxes FOR SELECT TO geniai_tenant USING ((tenant_id = app.current_tenant_id()));
 
 --
 -- Name: tenant_daily_hist; Type: ROW SECURITY; Schema: analytics; Owner: geniai_owner
@@ -1713,19 +1733,19 @@ ALTER TABLE analytics.tenant_daily_hist ENABLE ROW LEVEL SECURITY;
 -- Name: tenant_daily_hist tenant_daily_hist_etl_all; Type: POLICY; Schema: analytics; Owner: geniai_owner
 --
 
-CREATE POLICY tenant_daily_hist_etl_all ON analytics.tenant_daily_hist TO geniai_etl USING ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)));
+CREATE POLICY tenant_daily_hist_etl_all ON analytics.tenant_daily_hist TO geniai_etl USING ((tenant_id = app.current_tenant_id())) WITH CHECK ((tenant_id = app.current_tenant_id()));
 
 --
 -- Name: tenant_daily_hist tenant_daily_hist_staff_read; Type: POLICY; Schema: analytics; Owner: geniai_owner
 --
 
-CREATE POLICY tenant_daily_hist_staff_read ON analytics.tenant_daily_hist FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
+CREATE POLICY tenant_daily_hist_staff_read ON analytics.tenant_daily_hist FOR SELECT TO geniai_staff USING (app.is_staff(app.current_app_role()));
 
 --
 -- Name: tenant_daily_hist tenant_daily_hist_tenant_read; Type: POLICY; Schema: analytics; Owner: geniai_owner
 --
 
-CREATE POLICY tenant_daily_hist_tenant_read ON analytics.tenant_daily_hist FOR SELECT TO geniai_tenant USING ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)));
+CREATE POLICY tenant_daily_hist_tenant_read ON analytics.tenant_daily_hist FOR SELECT TO geniai_tenant USING ((tenant_id = app.current_tenant_id()));
 
 --
 -- Name: tenant_daily_labels; Type: ROW SECURITY; Schema: analytics; Owner: geniai_owner
@@ -1737,19 +1757,19 @@ ALTER TABLE analytics.tenant_daily_labels ENABLE ROW LEVEL SECURITY;
 -- Name: tenant_daily_labels tenant_daily_labels_etl_all; Type: POLICY; Schema: analytics; Owner: geniai_owner
 --
 
-CREATE POLICY tenant_daily_labels_etl_all ON analytics.tenant_daily_labels TO geniai_etl USING ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)));
+CREATE POLICY tenant_daily_labels_etl_all ON analytics.tenant_daily_labels TO geniai_etl USING ((tenant_id = app.current_tenant_id())) WITH CHECK ((tenant_id = app.current_tenant_id()));
 
 --
 -- Name: tenant_daily_labels tenant_daily_labels_staff_read; Type: POLICY; Schema: analytics; Owner: geniai_owner
 --
 
-CREATE POLICY tenant_daily_labels_staff_read ON analytics.tenant_daily_labels FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
+CREATE POLICY tenant_daily_labels_staff_read ON analytics.tenant_daily_labels FOR SELECT TO geniai_staff USING (app.is_staff(app.current_app_role()));
 
 --
 -- Name: tenant_daily_labels tenant_daily_labels_tenant_read; Type: POLICY; Schema: analytics; Owner: geniai_owner
 --
 
-CREATE POLICY tenant_daily_labels_tenant_read ON analytics.tenant_daily_labels FOR SELECT TO geniai_tenant USING ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)));
+CREATE POLICY tenant_daily_labels_tenant_read ON analytics.tenant_daily_labels FOR SELECT TO geniai_tenant USING ((tenant_id = app.current_tenant_id()));
 
 --
 -- Name: tenant_daily_stats; Type: ROW SECURITY; Schema: analytics; Owner: geniai_owner
@@ -1761,19 +1781,19 @@ ALTER TABLE analytics.tenant_daily_stats ENABLE ROW LEVEL SECURITY;
 -- Name: tenant_daily_stats tenant_daily_stats_etl_all; Type: POLICY; Schema: analytics; Owner: geniai_owner
 --
 
-CREATE POLICY tenant_daily_stats_etl_all ON analytics.tenant_daily_stats TO geniai_etl USING ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)));
+CREATE POLICY tenant_daily_stats_etl_all ON analytics.tenant_daily_stats TO geniai_etl USING ((tenant_id = app.current_tenant_id())) WITH CHECK ((tenant_id = app.current_tenant_id()));
 
 --
 -- Name: tenant_daily_stats tenant_daily_stats_staff_read; Type: POLICY; Schema: analytics; Owner: geniai_owner
 --
 
-CREATE POLICY tenant_daily_stats_staff_read ON analytics.tenant_daily_stats FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
+CREATE POLICY tenant_daily_stats_staff_read ON analytics.tenant_daily_stats FOR SELECT TO geniai_staff USING (app.is_staff(app.current_app_role()));
 
 --
 -- Name: tenant_daily_stats tenant_daily_stats_tenant_read; Type: POLICY; Schema: analytics; Owner: geniai_owner
 --
 
-CREATE POLICY tenant_daily_stats_tenant_read ON analytics.tenant_daily_stats FOR SELECT TO geniai_tenant USING ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)));
+CREATE POLICY tenant_daily_stats_tenant_read ON analytics.tenant_daily_stats FOR SELECT TO geniai_tenant USING ((tenant_id = app.current_tenant_id()));
 
 --
 -- Name: transcripts; Type: ROW SECURITY; Schema: analytics; Owner: geniai_owner
@@ -1785,19 +1805,19 @@ ALTER TABLE analytics.transcripts ENABLE ROW LEVEL SECURITY;
 -- Name: transcripts transcripts_etl_all; Type: POLICY; Schema: analytics; Owner: geniai_owner
 --
 
-CREATE POLICY transcripts_etl_all ON analytics.transcripts TO geniai_etl USING ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)));
+CREATE POLICY transcripts_etl_all ON analytics.transcripts TO geniai_etl USING ((tenant_id = app.current_tenant_id())) WITH CHECK ((tenant_id = app.current_tenant_id()));
 
 --
 -- Name: transcripts transcripts_staff_read; Type: POLICY; Schema: analytics; Owner: geniai_owner
 --
 
-CREATE POLICY transcripts_staff_read ON analytics.transcripts FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
+CREATE POLICY transcripts_staff_read ON analytics.transcripts FOR SELECT TO geniai_staff USING (app.is_staff(app.current_app_role()));
 
 --
 -- Name: transcripts transcripts_tenant_read; Type: POLICY; Schema: analytics; Owner: geniai_owner
 --
 
-CREATE POLICY transcripts_tenant_read ON analytics.transcripts FOR SELECT TO geniai_tenant USING ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)));
+CREATE POLICY transcripts_tenant_read ON analytics.transcripts FOR SELECT TO geniai_tenant USING ((tenant_id = app.current_tenant_id()));
 
 --
 -- Name: SCHEMA analytics; Type: ACL; Schema: -; Owner: geniai_owner
@@ -1849,6 +1869,160 @@ GRANT ALL ON FUNCTION analytics.business_seconds_by_day(a timestamp with time zo
 
 REVOKE ALL ON FUNCTION analytics.contact_texts(senders text[], contents text[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION analytics.contact_texts(senders text[], contents text[]) TO geniai_etl;
+
+--
+-- Name: FUNCTION conversation_matches(c_inbox_id integer, c_channel_type text, c_labels text[], c_status smallint, c_is_lead boolean, c_is_visit boolean, c_is_converted boolean, c_unanswered boolean, c_first_reply_seconds double precision, c_first_reply_business_seconds double precision, c_first_human_reply_seconds double precision, c_resolved boolean, c_bot_resolved boolean, c_bot_messages integer, c_handoff boolean, c_handoff_requested_at timestamp with time zone, c_human_wait_seconds double precision, c_human_wait_from timestamp with time zone, c_human_wait_reply_at timestamp with time zone, c_human_wait_business_seconds double precision, c_human_wait_due_at timestamp with time zone, c_csat_rating smallint, c_created_dow smallint, c_created_hour smallint, c_contact_name text, c_contact_phone text, c_search tsvector, c_display_id integer, p_inboxes integer[], p_channel text, p_label text, p_status smallint, p_stage text, p_flag text, p_frt_bucket smallint, p_dow smallint, p_hour smallint, p_csat smallint, p_search text, p_business boolean, p_sla_seconds integer, p_synced_at timestamp with time zone); Type: ACL; Schema: analytics; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION analytics.conversation_matches(c_inbox_id integer, c_channel_type text, c_labels text[], c_status smallint, c_is_lead boolean, c_is_visit boolean, c_is_converted boolean, c_unanswered boolean, c_first_reply_seconds double precision, c_first_reply_business_seconds double precision, c_first_human_reply_seconds double precision, c_resolved boolean, c_bot_resolved boolean, c_bot_messages integer, c_handoff boolean, c_handoff_requested_at timestamp with time zone, c_human_wait_seconds double precision, c_human_wait_from timestamp with time zone, c_human_wait_reply_at timestamp with time zone, c_human_wait_business_seconds double precision, c_human_wait_due_at timestamp with time zone, c_csat_rating smallint, c_created_dow smallint, c_created_hour smallint, c_contact_name text, c_contact_phone text, c_search tsvector, c_display_id integer, p_inboxes integer[], p_channel text, p_label text, p_status smallint, p_stage text, p_flag text, p_frt_bucket smallint, p_dow smallint, p_hour smallint, p_csat smallint, p_search text, p_business boolean, p_sla_seconds integer, p_synced_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION analytics.conversation_matches(c_inbox_id integer, c_channel_type text, c_labels text[], c_status smallint, c_is_lead boolean, c_is_visit boolean, c_is_converted boolean, c_unanswered boolean, c_first_reply_seconds double precision, c_first_reply_business_seconds double precision, c_first_human_reply_seconds double precision, c_resolved boolean, c_bot_resolved boolean, c_bot_messages integer, c_handoff boolean, c_handoff_requested_at timestamp with time zone, c_human_wait_seconds double precision, c_human_wait_from timestamp with time zone, c_human_wait_reply_at timestamp with time zone, c_human_wait_business_seconds double precision, c_human_wait_due_at timestamp with time zone, c_csat_rating smallint, c_created_dow smallint, c_created_hour smallint, c_contact_name text, c_contact_phone text, c_search tsvector, c_display_id integer, p_inboxes integer[], p_channel text, p_label text, p_status smallint, p_stage text, p_flag text, p_frt_bucket smallint, p_dow smallint, p_hour smallint, p_csat smallint, p_search text, p_business boolean, p_sla_seconds integer, p_synced_at timestamp with time zone) TO geniai_tenant;
+GRANT ALL ON FUNCTION analytics.conversation_matches(c_inbox_id integer, c_channel_type text, c_labels text[], c_status smallint, c_is_lead boolean, c_is_visit boolean, c_is_converted boolean, c_unanswered boolean, c_first_reply_seconds double precision, c_first_reply_business_seconds double precision, c_first_human_reply_seconds double precision, c_resolved boolean, c_bot_resolved boolean, c_bot_messages integer, c_handoff boolean, c_handoff_requested_at timestamp with time zone, c_human_wait_seconds double precision, c_human_wait_from timestamp with time zone, c_human_wait_reply_at timestamp with time zone, c_human_wait_business_seconds double precision, c_human_wait_due_at timestamp with time zone, c_csat_rating smallint, c_created_dow smallint, c_created_hour smallint, c_contact_name text, c_contact_phone text, c_search tsvector, c_display_id integer, p_inboxes integer[], p_channel text, p_label text, p_status smallint, p_stage text, p_flag text, p_frt_bucket smallint, p_dow smallint, p_hour smallint, p_csat smallint, p_search text, p_business boolean, p_sla_seconds integer, p_synced_at timestamp with time zone) TO geniai_staff;
+
+--
+-- Name: FUNCTION frt_bucket(seconds double precision); Type: ACL; Schema: analytics; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION analytics.frt_bucket(seconds double precision) FROM PUBLIC;
+GRANT ALL ON FUNCTION analytics.frt_bucket(seconds double precision) TO geniai_tenant;
+GRANT ALL ON FUNCTION analytics.frt_bucket(seconds double precision) TO geniai_staff;
+GRANT ALL ON FUNCTION analytics.frt_bucket(seconds double precision) TO geniai_etl;
+
+--
+-- Name: FUNCTION hist_bucket(seconds double precision); Type: ACL; Schema: analytics; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION analytics.hist_bucket(seconds double precision) FROM PUBLIC;
+GRANT ALL ON FUNCTION analytics.hist_bucket(seconds double precision) TO geniai_tenant;
+GRANT ALL ON FUNCTION analytics.hist_bucket(seconds double precision) TO geniai_staff;
+GRANT ALL ON FUNCTION analytics.hist_bucket(seconds double precision) TO geniai_etl;
+
+--
+-- Name: FUNCTION inbox_hist_entries(packed bytea); Type: ACL; Schema: analytics; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION analytics.inbox_hist_entries(packed bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION analytics.inbox_hist_entries(packed bytea) TO geniai_tenant;
+GRANT ALL ON FUNCTION analytics.inbox_hist_entries(packed bytea) TO geniai_staff;
+GRANT ALL ON FUNCTION analytics.inbox_hist_entries(packed bytea) TO geniai_etl;
+
+--
+-- Name: FUNCTION is_open_at(t timestamp with time zone, tz text, week integer[]); Type: ACL; Schema: analytics; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION analytics.is_open_at(t timestamp with time zone, tz text, week integer[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION analytics.is_open_at(t timestamp with time zone, tz text, week integer[]) TO geniai_tenant;
+GRANT ALL ON FUNCTION analytics.is_open_at(t timestamp with time zone, tz text, week integer[]) TO geniai_staff;
+GRANT ALL ON FUNCTION analytics.is_open_at(t timestamp with time zone, tz text, week integer[]) TO geniai_etl;
+
+--
+-- Name: FUNCTION last_index_of(a text[], x text); Type: ACL; Schema: analytics; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION analytics.last_index_of(a text[], x text) FROM PUBLIC;
+GRANT ALL ON FUNCTION analytics.last_index_of(a text[], x text) TO geniai_tenant;
+GRANT ALL ON FUNCTION analytics.last_index_of(a text[], x text) TO geniai_staff;
+GRANT ALL ON FUNCTION analytics.last_index_of(a text[], x text) TO geniai_etl;
+
+--
+-- Name: FUNCTION like_escape(s text); Type: ACL; Schema: analytics; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION analytics.like_escape(s text) FROM PUBLIC;
+GRANT ALL ON FUNCTION analytics.like_escape(s text) TO geniai_tenant;
+GRANT ALL ON FUNCTION analytics.like_escape(s text) TO geniai_staff;
+
+--
+-- Name: FUNCTION open_us(s bigint, week integer[]); Type: ACL; Schema: analytics; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION analytics.open_us(s bigint, week integer[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION analytics.open_us(s bigint, week integer[]) TO geniai_tenant;
+GRANT ALL ON FUNCTION analytics.open_us(s bigint, week integer[]) TO geniai_staff;
+GRANT ALL ON FUNCTION analytics.open_us(s bigint, week integer[]) TO geniai_etl;
+
+--
+-- Name: FUNCTION search_document(contact_name text, texts text[]); Type: ACL; Schema: analytics; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION analytics.search_document(contact_name text, texts text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION analytics.search_document(contact_name text, texts text[]) TO geniai_etl;
+
+--
+-- Name: FUNCTION search_fold(s text); Type: ACL; Schema: analytics; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION analytics.search_fold(s text) FROM PUBLIC;
+GRANT ALL ON FUNCTION analytics.search_fold(s text) TO geniai_tenant;
+GRANT ALL ON FUNCTION analytics.search_fold(s text) TO geniai_staff;
+GRANT ALL ON FUNCTION analytics.search_fold(s text) TO geniai_etl;
+
+--
+-- Name: FUNCTION search_query(q text); Type: ACL; Schema: analytics; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION analytics.search_query(q text) FROM PUBLIC;
+GRANT ALL ON FUNCTION analytics.search_query(q text) TO geniai_tenant;
+GRANT ALL ON FUNCTION analytics.search_query(q text) TO geniai_staff;
+
+--
+-- Name: FUNCTION sla_state(human_wait_from timestamp with time zone, human_wait_reply_at timestamp with time zone, human_wait_business_seconds double precision, human_wait_due_at timestamp with time zone, sla_seconds integer, synced_at timestamp with time zone); Type: ACL; Schema: analytics; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION analytics.sla_state(human_wait_from timestamp with time zone, human_wait_reply_at timestamp with time zone, human_wait_business_seconds double precision, human_wait_due_at timestamp with time zone, sla_seconds integer, synced_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION analytics.sla_state(human_wait_from timestamp with time zone, human_wait_reply_at timestamp with time zone, human_wait_business_seconds double precision, human_wait_due_at timestamp with time zone, sla_seconds integer, synced_at timestamp with time zone) TO geniai_tenant;
+GRANT ALL ON FUNCTION analytics.sla_state(human_wait_from timestamp with time zone, human_wait_reply_at timestamp with time zone, human_wait_business_seconds double precision, human_wait_due_at timestamp with time zone, sla_seconds integer, synced_at timestamp with time zone) TO geniai_staff;
+GRANT ALL ON FUNCTION analytics.sla_state(human_wait_from timestamp with time zone, human_wait_reply_at timestamp with time zone, human_wait_business_seconds double precision, human_wait_due_at timestamp with time zone, sla_seconds integer, synced_at timestamp with time zone) TO geniai_etl;
+
+--
+-- Name: FUNCTION tenant_activity(p_tenant bigint, p_today date, OUT conversations bigint, OUT leads bigint, OUT prev_conversations bigint, OUT prev_leads bigint); Type: ACL; Schema: analytics; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION analytics.tenant_activity(p_tenant bigint, p_today date, OUT conversations bigint, OUT leads bigint, OUT prev_conversations bigint, OUT prev_leads bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION analytics.tenant_activity(p_tenant bigint, p_today date, OUT conversations bigint, OUT leads bigint, OUT prev_conversations bigint, OUT prev_leads bigint) TO geniai_staff;
+
+--
+-- Name: FUNCTION waiting_since(status smallint, last_contact_at timestamp with time zone, last_human_at timestamp with time zone, waiting_contact_at timestamp with time zone, handoff_requested_at timestamp with time zone); Type: ACL; Schema: analytics; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION analytics.waiting_since(status smallint, last_contact_at timestamp with time zone, last_human_at timestamp with time zone, waiting_contact_at timestamp with time zone, handoff_requested_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION analytics.waiting_since(status smallint, last_contact_at timestamp with time zone, last_human_at timestamp with time zone, waiting_contact_at timestamp with time zone, handoff_requested_at timestamp with time zone) TO geniai_tenant;
+GRANT ALL ON FUNCTION analytics.waiting_since(status smallint, last_contact_at timestamp with time zone, last_human_at timestamp with time zone, waiting_contact_at timestamp with time zone, handoff_requested_at timestamp with time zone) TO geniai_staff;
+GRANT ALL ON FUNCTION analytics.waiting_since(status smallint, last_contact_at timestamp with time zone, last_human_at timestamp with time zone, waiting_contact_at timestamp with time zone, handoff_requested_at timestamp with time zone) TO geniai_etl;
+
+--
+-- Name: FUNCTION wall_us(t timestamp with time zone, tz text); Type: ACL; Schema: analytics; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION analytics.wall_us(t timestamp with time zone, tz text) FROM PUBLIC;
+GRANT ALL ON FUNCTION analytics.wall_us(t timestamp with time zone, tz text) TO geniai_tenant;
+GRANT ALL ON FUNCTION analytics.wall_us(t timestamp with time zone, tz text) TO geniai_staff;
+GRANT ALL ON FUNCTION analytics.wall_us(t timestamp with time zone, tz text) TO geniai_etl;
+
+--
+-- Name: FUNCTION week_hours(days integer[], closed boolean[], open_all boolean[], open_hour integer[], open_minutes integer[], close_hour integer[], close_minutes integer[]); Type: ACL; Schema: analytics; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION analytics.week_hours(days integer[], closed boolean[], open_all boolean[], open_hour integer[], open_minutes integer[], close_hour integer[], close_minutes integer[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION analytics.week_hours(days integer[], closed boolean[], open_all boolean[], open_hour integer[], open_minutes integer[], close_hour integer[], close_minutes integer[]) TO geniai_tenant;
+GRANT ALL ON FUNCTION analytics.week_hours(days integer[], closed boolean[], open_all boolean[], open_hour integer[], open_minutes integer[], close_hour integer[], close_minutes integer[]) TO geniai_staff;
+GRANT ALL ON FUNCTION analytics.week_hours(days integer[], closed boolean[], open_all boolean[], open_hour integer[], open_minutes integer[], close_hour integer[], close_minutes integer[]) TO geniai_etl;
+
+--
+-- Name: FUNCTION window_closes_at(channel_type text, last_contact_at timestamp with time zone); Type: ACL; Schema: analytics; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION analytics.window_closes_at(channel_type text, last_contact_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION analytics.window_closes_at(channel_type text, last_contact_at timestamp with time zone) TO geniai_tenant;
+GRANT ALL ON FUNCTION analytics.window_closes_at(channel_type text, last_contact_at timestamp with time zone) TO geniai_staff;
+GRANT ALL ON FUNCTION analytics.window_closes_at(channel_type text, last_contact_at timestamp with time zone) TO geniai_etl;
+
+--
+-- Name: TABLE alerts; Type: ACL; Schema: analytics; Owner: geniai_owner
+--
+
+GRANT SELECT ON TABLE analytics.alerts TO geniai_tenant;
+GRANT SELECT ON TABLE analytics.alerts TO geniai_staff;
+GRANT SELECT,INSERT ON TABLE analytics.alerts TO geniai_etl;
 
 --
 -- Name: TABLE conversations; Type: ACL; Schema: analytics; Owner: geniai_owner
@@ -2187,153 +2361,6 @@ GRANT UPDATE(waiting_due_at) ON TABLE analytics.conversations TO geniai_etl;
 --
 
 GRANT UPDATE(window_closes_at) ON TABLE analytics.conversations TO geniai_etl;
-
---
--- Name: FUNCTION conversation_filter(p_tenant_id bigint, p_from date, p_to date, p_inboxes integer[], p_channel text, p_label text, p_status smallint, p_stage text, p_flag text, p_frt_bucket smallint, p_dow smallint, p_hour smallint, p_csat smallint, p_search text, p_business boolean); Type: ACL; Schema: analytics; Owner: geniai_owner
---
-
-REVOKE ALL ON FUNCTION analytics.conversation_filter(p_tenant_id bigint, p_from date, p_to date, p_inboxes integer[], p_channel text, p_label text, p_status smallint, p_stage text, p_flag text, p_frt_bucket smallint, p_dow smallint, p_hour smallint, p_csat smallint, p_search text, p_business boolean) FROM PUBLIC;
-GRANT ALL ON FUNCTION analytics.conversation_filter(p_tenant_id bigint, p_from date, p_to date, p_inboxes integer[], p_channel text, p_label text, p_status smallint, p_stage text, p_flag text, p_frt_bucket smallint, p_dow smallint, p_hour smallint, p_csat smallint, p_search text, p_business boolean) TO geniai_tenant;
-GRANT ALL ON FUNCTION analytics.conversation_filter(p_tenant_id bigint, p_from date, p_to date, p_inboxes integer[], p_channel text, p_label text, p_status smallint, p_stage text, p_flag text, p_frt_bucket smallint, p_dow smallint, p_hour smallint, p_csat smallint, p_search text, p_business boolean) TO geniai_staff;
-
---
--- Name: FUNCTION frt_bucket(seconds double precision); Type: ACL; Schema: analytics; Owner: geniai_owner
---
-
-REVOKE ALL ON FUNCTION analytics.frt_bucket(seconds double precision) FROM PUBLIC;
-GRANT ALL ON FUNCTION analytics.frt_bucket(seconds double precision) TO geniai_tenant;
-GRANT ALL ON FUNCTION analytics.frt_bucket(seconds double precision) TO geniai_staff;
-GRANT ALL ON FUNCTION analytics.frt_bucket(seconds double precision) TO geniai_etl;
-
---
--- Name: FUNCTION hist_bucket(seconds double precision); Type: ACL; Schema: analytics; Owner: geniai_owner
---
-
-REVOKE ALL ON FUNCTION analytics.hist_bucket(seconds double precision) FROM PUBLIC;
-GRANT ALL ON FUNCTION analytics.hist_bucket(seconds double precision) TO geniai_tenant;
-GRANT ALL ON FUNCTION analytics.hist_bucket(seconds double precision) TO geniai_staff;
-GRANT ALL ON FUNCTION analytics.hist_bucket(seconds double precision) TO geniai_etl;
-
---
--- Name: FUNCTION inbox_hist_entries(packed bytea); Type: ACL; Schema: analytics; Owner: geniai_owner
---
-
-REVOKE ALL ON FUNCTION analytics.inbox_hist_entries(packed bytea) FROM PUBLIC;
-GRANT ALL ON FUNCTION analytics.inbox_hist_entries(packed bytea) TO geniai_tenant;
-GRANT ALL ON FUNCTION analytics.inbox_hist_entries(packed bytea) TO geniai_staff;
-GRANT ALL ON FUNCTION analytics.inbox_hist_entries(packed bytea) TO geniai_etl;
-
---
--- Name: FUNCTION is_open_at(t timestamp with time zone, tz text, week integer[]); Type: ACL; Schema: analytics; Owner: geniai_owner
---
-
-REVOKE ALL ON FUNCTION analytics.is_open_at(t timestamp with time zone, tz text, week integer[]) FROM PUBLIC;
-GRANT ALL ON FUNCTION analytics.is_open_at(t timestamp with time zone, tz text, week integer[]) TO geniai_tenant;
-GRANT ALL ON FUNCTION analytics.is_open_at(t timestamp with time zone, tz text, week integer[]) TO geniai_staff;
-GRANT ALL ON FUNCTION analytics.is_open_at(t timestamp with time zone, tz text, week integer[]) TO geniai_etl;
-
---
--- Name: FUNCTION last_index_of(a text[], x text); Type: ACL; Schema: analytics; Owner: geniai_owner
---
-
-REVOKE ALL ON FUNCTION analytics.last_index_of(a text[], x text) FROM PUBLIC;
-GRANT ALL ON FUNCTION analytics.last_index_of(a text[], x text) TO geniai_tenant;
-GRANT ALL ON FUNCTION analytics.last_index_of(a text[], x text) TO geniai_staff;
-GRANT ALL ON FUNCTION analytics.last_index_of(a text[], x text) TO geniai_etl;
-
---
--- Name: FUNCTION like_escape(s text); Type: ACL; Schema: analytics; Owner: geniai_owner
---
-
-REVOKE ALL ON FUNCTION analytics.like_escape(s text) FROM PUBLIC;
-GRANT ALL ON FUNCTION analytics.like_escape(s text) TO geniai_tenant;
-GRANT ALL ON FUNCTION analytics.like_escape(s text) TO geniai_staff;
-
---
--- Name: FUNCTION open_us(s bigint, week integer[]); Type: ACL; Schema: analytics; Owner: geniai_owner
---
-
-REVOKE ALL ON FUNCTION analytics.open_us(s bigint, week integer[]) FROM PUBLIC;
-GRANT ALL ON FUNCTION analytics.open_us(s bigint, week integer[]) TO geniai_tenant;
-GRANT ALL ON FUNCTION analytics.open_us(s bigint, week integer[]) TO geniai_staff;
-GRANT ALL ON FUNCTION analytics.open_us(s bigint, week integer[]) TO geniai_etl;
-
---
--- Name: FUNCTION search_document(contact_name text, texts text[]); Type: ACL; Schema: analytics; Owner: geniai_owner
---
-
-REVOKE ALL ON FUNCTION analytics.search_document(contact_name text, texts text[]) FROM PUBLIC;
-GRANT ALL ON FUNCTION analytics.search_document(contact_name text, texts text[]) TO geniai_etl;
-
---
--- Name: FUNCTION search_fold(s text); Type: ACL; Schema: analytics; Owner: geniai_owner
---
-
-REVOKE ALL ON FUNCTION analytics.search_fold(s text) FROM PUBLIC;
-GRANT ALL ON FUNCTION analytics.search_fold(s text) TO geniai_tenant;
-GRANT ALL ON FUNCTION analytics.search_fold(s text) TO geniai_staff;
-GRANT ALL ON FUNCTION analytics.search_fold(s text) TO geniai_etl;
-
---
--- Name: FUNCTION search_query(q text); Type: ACL; Schema: analytics; Owner: geniai_owner
---
-
-REVOKE ALL ON FUNCTION analytics.search_query(q text) FROM PUBLIC;
-GRANT ALL ON FUNCTION analytics.search_query(q text) TO geniai_tenant;
-GRANT ALL ON FUNCTION analytics.search_query(q text) TO geniai_staff;
-
---
--- Name: FUNCTION sla_state(human_wait_from timestamp with time zone, human_wait_reply_at timestamp with time zone, human_wait_business_seconds double precision, human_wait_due_at timestamp with time zone, sla_seconds integer, synced_at timestamp with time zone); Type: ACL; Schema: analytics; Owner: geniai_owner
---
-
-REVOKE ALL ON FUNCTION analytics.sla_state(human_wait_from timestamp with time zone, human_wait_reply_at timestamp with time zone, human_wait_business_seconds double precision, human_wait_due_at timestamp with time zone, sla_seconds integer, synced_at timestamp with time zone) FROM PUBLIC;
-GRANT ALL ON FUNCTION analytics.sla_state(human_wait_from timestamp with time zone, human_wait_reply_at timestamp with time zone, human_wait_business_seconds double precision, human_wait_due_at timestamp with time zone, sla_seconds integer, synced_at timestamp with time zone) TO geniai_tenant;
-GRANT ALL ON FUNCTION analytics.sla_state(human_wait_from timestamp with time zone, human_wait_reply_at timestamp with time zone, human_wait_business_seconds double precision, human_wait_due_at timestamp with time zone, sla_seconds integer, synced_at timestamp with time zone) TO geniai_staff;
-GRANT ALL ON FUNCTION analytics.sla_state(human_wait_from timestamp with time zone, human_wait_reply_at timestamp with time zone, human_wait_business_seconds double precision, human_wait_due_at timestamp with time zone, sla_seconds integer, synced_at timestamp with time zone) TO geniai_etl;
-
---
--- Name: FUNCTION waiting_since(status smallint, last_contact_at timestamp with time zone, last_human_at timestamp with time zone, waiting_contact_at timestamp with time zone, handoff_requested_at timestamp with time zone); Type: ACL; Schema: analytics; Owner: geniai_owner
---
-
-REVOKE ALL ON FUNCTION analytics.waiting_since(status smallint, last_contact_at timestamp with time zone, last_human_at timestamp with time zone, waiting_contact_at timestamp with time zone, handoff_requested_at timestamp with time zone) FROM PUBLIC;
-GRANT ALL ON FUNCTION analytics.waiting_since(status smallint, last_contact_at timestamp with time zone, last_human_at timestamp with time zone, waiting_contact_at timestamp with time zone, handoff_requested_at timestamp with time zone) TO geniai_tenant;
-GRANT ALL ON FUNCTION analytics.waiting_since(status smallint, last_contact_at timestamp with time zone, last_human_at timestamp with time zone, waiting_contact_at timestamp with time zone, handoff_requested_at timestamp with time zone) TO geniai_staff;
-GRANT ALL ON FUNCTION analytics.waiting_since(status smallint, last_contact_at timestamp with time zone, last_human_at timestamp with time zone, waiting_contact_at timestamp with time zone, handoff_requested_at timestamp with time zone) TO geniai_etl;
-
---
--- Name: FUNCTION wall_us(t timestamp with time zone, tz text); Type: ACL; Schema: analytics; Owner: geniai_owner
---
-
-REVOKE ALL ON FUNCTION analytics.wall_us(t timestamp with time zone, tz text) FROM PUBLIC;
-GRANT ALL ON FUNCTION analytics.wall_us(t timestamp with time zone, tz text) TO geniai_tenant;
-GRANT ALL ON FUNCTION analytics.wall_us(t timestamp with time zone, tz text) TO geniai_staff;
-GRANT ALL ON FUNCTION analytics.wall_us(t timestamp with time zone, tz text) TO geniai_etl;
-
---
--- Name: FUNCTION week_hours(days integer[], closed boolean[], open_all boolean[], open_hour integer[], open_minutes integer[], close_hour integer[], close_minutes integer[]); Type: ACL; Schema: analytics; Owner: geniai_owner
---
-
-REVOKE ALL ON FUNCTION analytics.week_hours(days integer[], closed boolean[], open_all boolean[], open_hour integer[], open_minutes integer[], close_hour integer[], close_minutes integer[]) FROM PUBLIC;
-GRANT ALL ON FUNCTION analytics.week_hours(days integer[], closed boolean[], open_all boolean[], open_hour integer[], open_minutes integer[], close_hour integer[], close_minutes integer[]) TO geniai_tenant;
-GRANT ALL ON FUNCTION analytics.week_hours(days integer[], closed boolean[], open_all boolean[], open_hour integer[], open_minutes integer[], close_hour integer[], close_minutes integer[]) TO geniai_staff;
-GRANT ALL ON FUNCTION analytics.week_hours(days integer[], closed boolean[], open_all boolean[], open_hour integer[], open_minutes integer[], close_hour integer[], close_minutes integer[]) TO geniai_etl;
-
---
--- Name: FUNCTION window_closes_at(channel_type text, last_contact_at timestamp with time zone); Type: ACL; Schema: analytics; Owner: geniai_owner
---
-
-REVOKE ALL ON FUNCTION analytics.window_closes_at(channel_type text, last_contact_at timestamp with time zone) FROM PUBLIC;
-GRANT ALL ON FUNCTION analytics.window_closes_at(channel_type text, last_contact_at timestamp with time zone) TO geniai_tenant;
-GRANT ALL ON FUNCTION analytics.window_closes_at(channel_type text, last_contact_at timestamp with time zone) TO geniai_staff;
-GRANT ALL ON FUNCTION analytics.window_closes_at(channel_type text, last_contact_at timestamp with time zone) TO geniai_etl;
-
---
--- Name: TABLE alerts; Type: ACL; Schema: analytics; Owner: geniai_owner
---
-
-GRANT SELECT ON TABLE analytics.alerts TO geniai_tenant;
-GRANT SELECT ON TABLE analytics.alerts TO geniai_staff;
-GRANT SELECT,INSERT ON TABLE analytics.alerts TO geniai_etl;
 
 --
 -- Name: TABLE daily_hist; Type: ACL; Schema: analytics; Owner: geniai_owner

@@ -86,6 +86,105 @@ ALTER FUNCTION app.alert_recipient_languages(p_emails text[]) OWNER TO geniai_ow
 COMMENT ON FUNCTION app.alert_recipient_languages(p_emails text[]) IS 'Alert e-mails: the stored language of those addresses that are users of the tenant in context (lower-case e-mail); others are not returned.';
 
 --
+-- Name: citus_force_rls(regclass, boolean); Type: FUNCTION; Schema: app; Owner: geniai_owner
+--
+
+CREATE FUNCTION app.citus_force_rls(p_table regclass, p_force boolean) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    EXECUTE format('ALTER TABLE %s %s ROW LEVEL SECURITY', p_table, CASE WHEN p_force THEN 'FORCE' ELSE 'NO FORCE' END);
+END
+$$;
+
+
+ALTER FUNCTION app.citus_force_rls(p_table regclass, p_force boolean) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION citus_force_rls(p_table regclass, p_force boolean); Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION app.citus_force_rls(p_table regclass, p_force boolean) IS '`geniai db distribute`: forces (or, around the copy of existing rows into shards, stops forcing) row-level security on a table.';
+
+--
+-- Name: citus_placement_plan(); Type: FUNCTION; Schema: app; Owner: geniai_owner
+--
+
+CREATE FUNCTION app.citus_placement_plan() RETURNS TABLE(table_name text, placement text, colocate_with text, citus_table_type text, rls_forced boolean)
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+    RETURN QUERY
+    SELECT p.table_name, p.placement, p.colocate_with, coalesce(ct.citus_table_type, '')::text, c.relforcerowsecurity
+      FROM app.table_placement p
+      JOIN pg_class c ON c.oid = to_regclass(p.table_name)
+      LEFT JOIN citus_tables ct ON ct.table_name = to_regclass(p.table_name)
+     WHERE to_regclass(p.table_name) IS NOT NULL
+     ORDER BY p.placement <> 'distributed', p.colocate_with <> 'none', p.table_name;
+END
+$$;
+
+
+ALTER FUNCTION app.citus_placement_plan() OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION citus_placement_plan(); Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION app.citus_placement_plan() IS '`geniai db distribute`: every classified table with its current Citus table type, in the order to handle them.';
+
+--
+-- Name: citus_role_logins(); Type: FUNCTION; Schema: app; Owner: geniai_owner
+--
+
+CREATE FUNCTION app.citus_role_logins() RETURNS TABLE(node text, result text)
+    LANGUAGE plpgsql
+    AS $_$
+DECLARE
+    r text;
+BEGIN
+    PERFORM set_config('citus.enable_alter_role_propagation', 'off', true);
+    FOREACH r IN ARRAY ARRAY['geniai_anon', 'geniai_tenant', 'geniai_staff', 'geniai_etl'] LOOP
+        EXECUTE format('ALTER ROLE %I NOLOGIN', r);
+    END LOOP;
+    node := 'coordinator'; result := 'NOLOGIN';
+    RETURN NEXT;
+    RETURN QUERY EXECUTE $q$
+        SELECT w.nodename || ':' || w.nodeport, CASE WHEN w.success THEN 'LOGIN' ELSE w.result END
+          FROM run_command_on_workers('SET citus.enable_alter_role_propagation = off; '
+               'ALTER ROLE geniai_anon LOGIN; ALTER ROLE geniai_tenant LOGIN; '
+               'ALTER ROLE geniai_staff LOGIN; ALTER ROLE geniai_etl LOGIN') w
+         ORDER BY 1 $q$;
+END
+$_$;
+
+
+ALTER FUNCTION app.citus_role_logins() OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION citus_role_logins(); Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION app.citus_role_logins() IS '`geniai db distribute`: the request roles NOLOGIN on the coordinator and LOGIN on every worker, node by node (Citus copies ALTER ROLE to every node otherwise).';
+
+--
+-- Name: citus_version(); Type: FUNCTION; Schema: app; Owner: geniai_owner
+--
+
+CREATE FUNCTION app.citus_version() RETURNS text
+    LANGUAGE sql STABLE
+    AS $$ SELECT coalesce((SELECT extversion FROM pg_extension WHERE extname = 'citus'), '') $$;
+
+
+ALTER FUNCTION app.citus_version() OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION citus_version(); Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION app.citus_version() IS 'Version of the Citus extension in this database, empty without Citus.';
+
+--
 -- Name: current_app_role(); Type: FUNCTION; Schema: app; Owner: geniai_owner
 --
 
@@ -1855,6 +1954,49 @@ ALTER FUNCTION app.session_touch(p_token_hash text, p_ip inet, p_user_agent text
 COMMENT ON FUNCTION app.session_touch(p_token_hash text, p_ip inet, p_user_agent text) IS 'Records activity (time, IP, browser) on a session of the context user, at most once a minute.';
 
 --
+-- Name: set_context(text, bigint, bigint, text, text, text, text); Type: FUNCTION; Schema: app; Owner: geniai_owner
+--
+
+CREATE FUNCTION app.set_context(p_role text, p_tenant_id bigint, p_user_id bigint, p_app_role text, p_actor text, p_ip text, p_user_agent text) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF p_role IS NOT NULL AND p_role NOT IN ('geniai_anon', 'geniai_tenant', 'geniai_staff', 'geniai_etl') THEN
+        RAISE EXCEPTION 'set_context: % is not a request role', quote_literal(p_role)
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF coalesce(p_app_role, '') NOT IN ('', 'client', 'admin') AND NOT app.is_staff(p_app_role) THEN
+        RAISE EXCEPTION 'set_context: % is not an app role', quote_literal(p_app_role)
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF p_tenant_id < 0 OR p_user_id < 0 THEN
+        RAISE EXCEPTION 'set_context: ids are positive' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- On Citus: replay the SET LOCALs below on every worker the transaction reaches. Without
+    -- Citus this only defines a placeholder setting.
+    SET LOCAL citus.propagate_set_commands = 'local';
+    EXECUTE format('SET LOCAL geniai.tenant_id = %L', coalesce(nullif(p_tenant_id, 0)::text, ''));
+    EXECUTE format('SET LOCAL geniai.user_id = %L', coalesce(nullif(p_user_id, 0)::text, ''));
+    EXECUTE format('SET LOCAL geniai.app_role = %L', coalesce(p_app_role, ''));
+    EXECUTE format('SET LOCAL geniai.actor = %L', coalesce(p_actor, ''));
+    EXECUTE format('SET LOCAL geniai.ip = %L', coalesce(p_ip, ''));
+    EXECUTE format('SET LOCAL geniai.user_agent = %L', coalesce(p_user_agent, ''));
+    IF p_role IS NOT NULL THEN
+        PERFORM set_config('role', p_role, true);
+    END IF;
+END
+$$;
+
+
+ALTER FUNCTION app.set_context(p_role text, p_tenant_id bigint, p_user_id bigint, p_app_role text, p_actor text, p_ip text, p_user_agent text) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION set_context(p_role text, p_tenant_id bigint, p_user_id bigint, p_app_role text, p_actor text, p_ip text, p_user_agent text); Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION app.set_context(p_role text, p_tenant_id bigint, p_user_id bigint, p_app_role text, p_actor text, p_ip text, p_user_agent text) IS 'First statement of every transaction: switches to a request role and sets the identity (tenant, user, app role, actor, ip, user agent) transaction-locally with SET LOCAL, which Citus replays on the workers. The only place SET LOCAL literals are produced.';
+
+--
 -- Name: sign_in_refusal(boolean, text, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: geniai_owner
 --
 
@@ -2022,6 +2164,33 @@ ALTER FUNCTION app.touch_updated_at() OWNER TO geniai_owner;
 --
 
 COMMENT ON FUNCTION app.touch_updated_at() IS 'BEFORE UPDATE trigger: stamps updated_at.';
+
+--
+-- Name: unclassified_tables(); Type: FUNCTION; Schema: app; Owner: geniai_owner
+--
+
+CREATE FUNCTION app.unclassified_tables() RETURNS SETOF text
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT format('%I.%I', n.nspname, c.relname)
+      FROM pg_class c
+      JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+       AND n.nspname IN ('app', 'analytics', 'etl', 'audit', 'public')
+       AND NOT EXISTS (SELECT FROM pg_depend d
+                        WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+       AND NOT EXISTS (SELECT FROM app.table_placement p WHERE to_regclass(p.table_name) = c.oid)
+     ORDER BY 1
+$$;
+
+
+ALTER FUNCTION app.unclassified_tables() OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION unclassified_tables(); Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION app.unclassified_tables() IS 'Tables of the product that app.table_placement does not classify (a catalog test requires none).';
 
 --
 -- Name: user_own_password_check(); Type: FUNCTION; Schema: app; Owner: geniai_owner
@@ -2964,6 +3133,41 @@ ALTER TABLE app.password_resets ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY
 );
 
 --
+-- Name: table_placement; Type: TABLE; Schema: app; Owner: geniai_owner
+--
+
+CREATE TABLE app.table_placement (
+    table_name text NOT NULL,
+    placement text NOT NULL,
+    colocate_with text,
+    reason text NOT NULL,
+    CONSTRAINT table_placement_colocation CHECK (((placement = 'distributed'::text) = (colocate_with IS NOT NULL))),
+    CONSTRAINT table_placement_known CHECK ((placement = ANY (ARRAY['distributed'::text, 'reference'::text, 'coordinator'::text]))),
+    CONSTRAINT table_placement_reason CHECK ((length(reason) >= 20))
+);
+
+
+ALTER TABLE app.table_placement OWNER TO geniai_owner;
+
+--
+-- Name: TABLE table_placement; Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON TABLE app.table_placement IS 'Where each table lives on a Citus cluster and why: distributed by tenant_id (co-located with analytics.conversations), reference (a copy on every node) or coordinator (a plain table on the coordinator only). Every table of the product has a row (a catalog test enforces it); `geniai db distribute` applies it. A migration that creates a table adds its row.';
+
+--
+-- Name: COLUMN table_placement.table_name; Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN app.table_placement.table_name IS 'Schema-qualified table name, as regclass prints it.';
+
+--
+-- Name: COLUMN table_placement.colocate_with; Type: COMMENT; Schema: app; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN app.table_placement.colocate_with IS 'Distributed tables: the table whose shards this one''s follow (analytics.conversations for tenant data), or none for a co-location group of its own.';
+
+--
 -- Name: tenant_inboxes; Type: TABLE; Schema: app; Owner: geniai_owner
 --
 
@@ -3380,6 +3584,13 @@ ALTER TABLE ONLY app.password_resets
     ADD CONSTRAINT password_resets_token_hash_unique UNIQUE (token_hash);
 
 --
+-- Name: table_placement table_placement_pkey; Type: CONSTRAINT; Schema: app; Owner: geniai_owner
+--
+
+ALTER TABLE ONLY app.table_placement
+    ADD CONSTRAINT table_placement_pkey PRIMARY KEY (table_name);
+
+--
 -- Name: tenant_inboxes tenant_inboxes_inbox_unique; Type: CONSTRAINT; Schema: app; Owner: geniai_owner
 --
 
@@ -3759,25 +3970,25 @@ ALTER TABLE app.alert_attempts ENABLE ROW LEVEL SECURITY;
 -- Name: alert_attempts alert_attempts_admin_read; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY alert_attempts_admin_read ON app.alert_attempts FOR SELECT TO geniai_tenant USING (((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)) AND (( SELECT app.current_app_role() AS current_app_role) = 'admin'::text)));
+CREATE POLICY alert_attempts_admin_read ON app.alert_attempts FOR SELECT TO geniai_tenant USING (((tenant_id = app.current_tenant_id()) AND (app.current_app_role() = 'admin'::text)));
 
 --
 -- Name: alert_attempts alert_attempts_staff_insert; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY alert_attempts_staff_insert ON app.alert_attempts FOR INSERT TO geniai_staff WITH CHECK ((( SELECT app.current_app_role() AS current_app_role) = 'super_admin'::text));
+CREATE POLICY alert_attempts_staff_insert ON app.alert_attempts FOR INSERT TO geniai_staff WITH CHECK ((app.current_app_role() = 'super_admin'::text));
 
 --
 -- Name: alert_attempts alert_attempts_staff_read; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY alert_attempts_staff_read ON app.alert_attempts FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
+CREATE POLICY alert_attempts_staff_read ON app.alert_attempts FOR SELECT TO geniai_staff USING (app.is_staff(app.current_app_role()));
 
 --
 -- Name: alert_attempts alert_attempts_staff_update; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY alert_attempts_staff_update ON app.alert_attempts FOR UPDATE TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = 'super_admin'::text)) WITH CHECK ((( SELECT app.current_app_role() AS current_app_role) = 'super_admin'::text));
+CREATE POLICY alert_attempts_staff_update ON app.alert_attempts FOR UPDATE TO geniai_staff USING ((app.current_app_role() = 'super_admin'::text)) WITH CHECK ((app.current_app_role() = 'super_admin'::text));
 
 --
 -- Name: alert_deliveries; Type: ROW SECURITY; Schema: app; Owner: geniai_owner
@@ -3789,31 +4000,31 @@ ALTER TABLE app.alert_deliveries ENABLE ROW LEVEL SECURITY;
 -- Name: alert_deliveries alert_deliveries_admin_read; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY alert_deliveries_admin_read ON app.alert_deliveries FOR SELECT TO geniai_tenant USING (((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)) AND (( SELECT app.current_app_role() AS current_app_role) = 'admin'::text)));
+CREATE POLICY alert_deliveries_admin_read ON app.alert_deliveries FOR SELECT TO geniai_tenant USING (((tenant_id = app.current_tenant_id()) AND (app.current_app_role() = 'admin'::text)));
 
 --
 -- Name: alert_deliveries alert_deliveries_etl_insert; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY alert_deliveries_etl_insert ON app.alert_deliveries FOR INSERT TO geniai_etl WITH CHECK ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)));
+CREATE POLICY alert_deliveries_etl_insert ON app.alert_deliveries FOR INSERT TO geniai_etl WITH CHECK ((tenant_id = app.current_tenant_id()));
 
 --
 -- Name: alert_deliveries alert_deliveries_etl_read; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY alert_deliveries_etl_read ON app.alert_deliveries FOR SELECT TO geniai_etl USING ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)));
+CREATE POLICY alert_deliveries_etl_read ON app.alert_deliveries FOR SELECT TO geniai_etl USING ((tenant_id = app.current_tenant_id()));
 
 --
 -- Name: alert_deliveries alert_deliveries_staff_read; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY alert_deliveries_staff_read ON app.alert_deliveries FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
+CREATE POLICY alert_deliveries_staff_read ON app.alert_deliveries FOR SELECT TO geniai_staff USING (app.is_staff(app.current_app_role()));
 
 --
 -- Name: alert_deliveries alert_deliveries_staff_update; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY alert_deliveries_staff_update ON app.alert_deliveries FOR UPDATE TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = 'super_admin'::text)) WITH CHECK ((( SELECT app.current_app_role() AS current_app_role) = 'super_admin'::text));
+CREATE POLICY alert_deliveries_staff_update ON app.alert_deliveries FOR UPDATE TO geniai_staff USING ((app.current_app_role() = 'super_admin'::text)) WITH CHECK ((app.current_app_role() = 'super_admin'::text));
 
 --
 -- Name: alert_settings; Type: ROW SECURITY; Schema: app; Owner: geniai_owner
@@ -3825,43 +4036,43 @@ ALTER TABLE app.alert_settings ENABLE ROW LEVEL SECURITY;
 -- Name: alert_settings alert_settings_admin_insert; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY alert_settings_admin_insert ON app.alert_settings FOR INSERT TO geniai_tenant WITH CHECK (((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)) AND (( SELECT app.current_app_role() AS current_app_role) = 'admin'::text)));
+CREATE POLICY alert_settings_admin_insert ON app.alert_settings FOR INSERT TO geniai_tenant WITH CHECK (((tenant_id = app.current_tenant_id()) AND (app.current_app_role() = 'admin'::text)));
 
 --
 -- Name: alert_settings alert_settings_admin_read; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY alert_settings_admin_read ON app.alert_settings FOR SELECT TO geniai_tenant USING (((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)) AND (( SELECT app.current_app_role() AS current_app_role) = 'admin'::text)));
+CREATE POLICY alert_settings_admin_read ON app.alert_settings FOR SELECT TO geniai_tenant USING (((tenant_id = app.current_tenant_id()) AND (app.current_app_role() = 'admin'::text)));
 
 --
 -- Name: alert_settings alert_settings_admin_update; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY alert_settings_admin_update ON app.alert_settings FOR UPDATE TO geniai_tenant USING (((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)) AND (( SELECT app.current_app_role() AS current_app_role) = 'admin'::text))) WITH CHECK (((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)) AND (( SELECT app.current_app_role() AS current_app_role) = 'admin'::text)));
+CREATE POLICY alert_settings_admin_update ON app.alert_settings FOR UPDATE TO geniai_tenant USING (((tenant_id = app.current_tenant_id()) AND (app.current_app_role() = 'admin'::text))) WITH CHECK (((tenant_id = app.current_tenant_id()) AND (app.current_app_role() = 'admin'::text)));
 
 --
 -- Name: alert_settings alert_settings_etl_read; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY alert_settings_etl_read ON app.alert_settings FOR SELECT TO geniai_etl USING ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)));
+CREATE POLICY alert_settings_etl_read ON app.alert_settings FOR SELECT TO geniai_etl USING ((tenant_id = app.current_tenant_id()));
 
 --
 -- Name: alert_settings alert_settings_staff_insert; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY alert_settings_staff_insert ON app.alert_settings FOR INSERT TO geniai_staff WITH CHECK ((( SELECT app.current_app_role() AS current_app_role) = 'super_admin'::text));
+CREATE POLICY alert_settings_staff_insert ON app.alert_settings FOR INSERT TO geniai_staff WITH CHECK ((app.current_app_role() = 'super_admin'::text));
 
 --
 -- Name: alert_settings alert_settings_staff_read; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY alert_settings_staff_read ON app.alert_settings FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
+CREATE POLICY alert_settings_staff_read ON app.alert_settings FOR SELECT TO geniai_staff USING (app.is_staff(app.current_app_role()));
 
 --
 -- Name: alert_settings alert_settings_staff_update; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY alert_settings_staff_update ON app.alert_settings FOR UPDATE TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = 'super_admin'::text)) WITH CHECK ((( SELECT app.current_app_role() AS current_app_role) = 'super_admin'::text));
+CREATE POLICY alert_settings_staff_update ON app.alert_settings FOR UPDATE TO geniai_staff USING ((app.current_app_role() = 'super_admin'::text)) WITH CHECK ((app.current_app_role() = 'super_admin'::text));
 
 --
 -- Name: digest_deliveries; Type: ROW SECURITY; Schema: app; Owner: geniai_owner
@@ -3873,25 +4084,25 @@ ALTER TABLE app.digest_deliveries ENABLE ROW LEVEL SECURITY;
 -- Name: digest_deliveries digest_deliveries_staff_read; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY digest_deliveries_staff_read ON app.digest_deliveries FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
+CREATE POLICY digest_deliveries_staff_read ON app.digest_deliveries FOR SELECT TO geniai_staff USING (app.is_staff(app.current_app_role()));
 
 --
 -- Name: digest_deliveries digest_deliveries_tenant_insert; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY digest_deliveries_tenant_insert ON app.digest_deliveries FOR INSERT TO geniai_tenant WITH CHECK ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)));
+CREATE POLICY digest_deliveries_tenant_insert ON app.digest_deliveries FOR INSERT TO geniai_tenant WITH CHECK ((tenant_id = app.current_tenant_id()));
 
 --
 -- Name: digest_deliveries digest_deliveries_tenant_read; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY digest_deliveries_tenant_read ON app.digest_deliveries FOR SELECT TO geniai_tenant USING ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)));
+CREATE POLICY digest_deliveries_tenant_read ON app.digest_deliveries FOR SELECT TO geniai_tenant USING ((tenant_id = app.current_tenant_id()));
 
 --
 -- Name: digest_deliveries digest_deliveries_tenant_update; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY digest_deliveries_tenant_update ON app.digest_deliveries FOR UPDATE TO geniai_tenant USING ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)));
+CREATE POLICY digest_deliveries_tenant_update ON app.digest_deliveries FOR UPDATE TO geniai_tenant USING ((tenant_id = app.current_tenant_id())) WITH CHECK ((tenant_id = app.current_tenant_id()));
 
 --
 -- Name: digest_subscriptions; Type: ROW SECURITY; Schema: app; Owner: geniai_owner
@@ -3909,37 +4120,37 @@ CREATE POLICY digest_subscriptions_owner_all ON app.digest_subscriptions TO geni
 -- Name: digest_subscriptions digest_subscriptions_staff_delete; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY digest_subscriptions_staff_delete ON app.digest_subscriptions FOR DELETE TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = 'super_admin'::text));
+CREATE POLICY digest_subscriptions_staff_delete ON app.digest_subscriptions FOR DELETE TO geniai_staff USING ((app.current_app_role() = 'super_admin'::text));
 
 --
 -- Name: digest_subscriptions digest_subscriptions_staff_read; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY digest_subscriptions_staff_read ON app.digest_subscriptions FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
+CREATE POLICY digest_subscriptions_staff_read ON app.digest_subscriptions FOR SELECT TO geniai_staff USING (app.is_staff(app.current_app_role()));
 
 --
 -- Name: digest_subscriptions digest_subscriptions_tenant_delete; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY digest_subscriptions_tenant_delete ON app.digest_subscriptions FOR DELETE TO geniai_tenant USING (((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)) AND ((user_id = ( SELECT app.current_user_id() AS current_user_id)) OR (( SELECT app.current_app_role() AS current_app_role) = 'admin'::text))));
+CREATE POLICY digest_subscriptions_tenant_delete ON app.digest_subscriptions FOR DELETE TO geniai_tenant USING (((tenant_id = app.current_tenant_id()) AND ((user_id = app.current_user_id()) OR (app.current_app_role() = 'admin'::text))));
 
 --
 -- Name: digest_subscriptions digest_subscriptions_tenant_insert; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY digest_subscriptions_tenant_insert ON app.digest_subscriptions FOR INSERT TO geniai_tenant WITH CHECK (((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)) AND ((user_id = ( SELECT app.current_user_id() AS current_user_id)) OR (( SELECT app.current_app_role() AS current_app_role) = 'admin'::text)) AND (created_by = ( SELECT app.current_user_id() AS current_user_id))));
+CREATE POLICY digest_subscriptions_tenant_insert ON app.digest_subscriptions FOR INSERT TO geniai_tenant WITH CHECK (((tenant_id = app.current_tenant_id()) AND ((user_id = app.current_user_id()) OR (app.current_app_role() = 'admin'::text)) AND (created_by = app.current_user_id())));
 
 --
 -- Name: digest_subscriptions digest_subscriptions_tenant_read; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY digest_subscriptions_tenant_read ON app.digest_subscriptions FOR SELECT TO geniai_tenant USING (((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)) AND ((user_id = ( SELECT app.current_user_id() AS current_user_id)) OR (( SELECT app.current_app_role() AS current_app_role) = 'admin'::text))));
+CREATE POLICY digest_subscriptions_tenant_read ON app.digest_subscriptions FOR SELECT TO geniai_tenant USING (((tenant_id = app.current_tenant_id()) AND ((user_id = app.current_user_id()) OR (app.current_app_role() = 'admin'::text))));
 
 --
 -- Name: digest_subscriptions digest_subscriptions_tenant_update; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY digest_subscriptions_tenant_update ON app.digest_subscriptions FOR UPDATE TO geniai_tenant USING (((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)) AND ((user_id = ( SELECT app.current_user_id() AS current_user_id)) OR (( SELECT app.current_app_role() AS current_app_role) = 'admin'::text)))) WITH CHECK (((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)) AND ((user_id = ( SELECT app.current_user_id() AS current_user_id)) OR (( SELECT app.current_app_role() AS current_app_role) = 'admin'::text))));
+CREATE POLICY digest_subscriptions_tenant_update ON app.digest_subscriptions FOR UPDATE TO geniai_tenant USING (((tenant_id = app.current_tenant_id()) AND ((user_id = app.current_user_id()) OR (app.current_app_role() = 'admin'::text)))) WITH CHECK (((tenant_id = app.current_tenant_id()) AND ((user_id = app.current_user_id()) OR (app.current_app_role() = 'admin'::text))));
 
 --
 -- Name: invitations; Type: ROW SECURITY; Schema: app; Owner: geniai_owner
@@ -3957,13 +4168,13 @@ CREATE POLICY invitations_owner_all ON app.invitations TO geniai_owner USING (tr
 -- Name: invitations invitations_staff_read; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY invitations_staff_read ON app.invitations FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
+CREATE POLICY invitations_staff_read ON app.invitations FOR SELECT TO geniai_staff USING (app.is_staff(app.current_app_role()));
 
 --
 -- Name: invitations invitations_tenant_admin_read; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY invitations_tenant_admin_read ON app.invitations FOR SELECT TO geniai_tenant USING (((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)) AND (( SELECT app.current_app_role() AS current_app_role) = 'admin'::text)));
+CREATE POLICY invitations_tenant_admin_read ON app.invitations FOR SELECT TO geniai_tenant USING (((tenant_id = app.current_tenant_id()) AND (app.current_app_role() = 'admin'::text)));
 
 --
 -- Name: login_failures; Type: ROW SECURITY; Schema: app; Owner: geniai_owner
@@ -4005,7 +4216,7 @@ CREATE POLICY mail_attachments_owner_all ON app.mail_attachments TO geniai_owner
 -- Name: mail_attachments mail_attachments_staff_read; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY mail_attachments_staff_read ON app.mail_attachments FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
+CREATE POLICY mail_attachments_staff_read ON app.mail_attachments FOR SELECT TO geniai_staff USING (app.is_staff(app.current_app_role()));
 
 --
 -- Name: mail_attempts; Type: ROW SECURITY; Schema: app; Owner: geniai_owner
@@ -4017,19 +4228,19 @@ ALTER TABLE app.mail_attempts ENABLE ROW LEVEL SECURITY;
 -- Name: mail_attempts mail_attempts_staff_insert; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY mail_attempts_staff_insert ON app.mail_attempts FOR INSERT TO geniai_staff WITH CHECK ((( SELECT app.current_app_role() AS current_app_role) = 'super_admin'::text));
+CREATE POLICY mail_attempts_staff_insert ON app.mail_attempts FOR INSERT TO geniai_staff WITH CHECK ((app.current_app_role() = 'super_admin'::text));
 
 --
 -- Name: mail_attempts mail_attempts_staff_read; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY mail_attempts_staff_read ON app.mail_attempts FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
+CREATE POLICY mail_attempts_staff_read ON app.mail_attempts FOR SELECT TO geniai_staff USING (app.is_staff(app.current_app_role()));
 
 --
 -- Name: mail_attempts mail_attempts_staff_update; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY mail_attempts_staff_update ON app.mail_attempts FOR UPDATE TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = 'super_admin'::text)) WITH CHECK ((( SELECT app.current_app_role() AS current_app_role) = 'super_admin'::text));
+CREATE POLICY mail_attempts_staff_update ON app.mail_attempts FOR UPDATE TO geniai_staff USING ((app.current_app_role() = 'super_admin'::text)) WITH CHECK ((app.current_app_role() = 'super_admin'::text));
 
 --
 -- Name: mail_outbox; Type: ROW SECURITY; Schema: app; Owner: geniai_owner
@@ -4047,13 +4258,13 @@ CREATE POLICY mail_outbox_owner_all ON app.mail_outbox TO geniai_owner USING (tr
 -- Name: mail_outbox mail_outbox_staff_read; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY mail_outbox_staff_read ON app.mail_outbox FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
+CREATE POLICY mail_outbox_staff_read ON app.mail_outbox FOR SELECT TO geniai_staff USING (app.is_staff(app.current_app_role()));
 
 --
 -- Name: mail_outbox mail_outbox_staff_update; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY mail_outbox_staff_update ON app.mail_outbox FOR UPDATE TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = 'super_admin'::text)) WITH CHECK ((( SELECT app.current_app_role() AS current_app_role) = 'super_admin'::text));
+CREATE POLICY mail_outbox_staff_update ON app.mail_outbox FOR UPDATE TO geniai_staff USING ((app.current_app_role() = 'super_admin'::text)) WITH CHECK ((app.current_app_role() = 'super_admin'::text));
 
 --
 -- Name: password_reset_throttle; Type: ROW SECURITY; Schema: app; Owner: geniai_owner
@@ -4083,7 +4294,7 @@ CREATE POLICY password_resets_owner_all ON app.password_resets TO geniai_owner U
 -- Name: password_resets password_resets_staff_read; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY password_resets_staff_read ON app.password_resets FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
+CREATE POLICY password_resets_staff_read ON app.password_resets FOR SELECT TO geniai_staff USING (app.is_staff(app.current_app_role()));
 
 --
 -- Name: tenant_inboxes; Type: ROW SECURITY; Schema: app; Owner: geniai_owner
@@ -4095,31 +4306,31 @@ ALTER TABLE app.tenant_inboxes ENABLE ROW LEVEL SECURITY;
 -- Name: tenant_inboxes tenant_inboxes_etl_read; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY tenant_inboxes_etl_read ON app.tenant_inboxes FOR SELECT TO geniai_etl USING ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)));
+CREATE POLICY tenant_inboxes_etl_read ON app.tenant_inboxes FOR SELECT TO geniai_etl USING ((tenant_id = app.current_tenant_id()));
 
 --
 -- Name: tenant_inboxes tenant_inboxes_staff_delete; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY tenant_inboxes_staff_delete ON app.tenant_inboxes FOR DELETE TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = 'super_admin'::text));
+CREATE POLICY tenant_inboxes_staff_delete ON app.tenant_inboxes FOR DELETE TO geniai_staff USING ((app.current_app_role() = 'super_admin'::text));
 
 --
 -- Name: tenant_inboxes tenant_inboxes_staff_insert; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY tenant_inboxes_staff_insert ON app.tenant_inboxes FOR INSERT TO geniai_staff WITH CHECK ((( SELECT app.current_app_role() AS current_app_role) = 'super_admin'::text));
+CREATE POLICY tenant_inboxes_staff_insert ON app.tenant_inboxes FOR INSERT TO geniai_staff WITH CHECK ((app.current_app_role() = 'super_admin'::text));
 
 --
 -- Name: tenant_inboxes tenant_inboxes_staff_read; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY tenant_inboxes_staff_read ON app.tenant_inboxes FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
+CREATE POLICY tenant_inboxes_staff_read ON app.tenant_inboxes FOR SELECT TO geniai_staff USING (app.is_staff(app.current_app_role()));
 
 --
 -- Name: tenant_inboxes tenant_inboxes_tenant_read; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY tenant_inboxes_tenant_read ON app.tenant_inboxes FOR SELECT TO geniai_tenant USING ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)));
+CREATE POLICY tenant_inboxes_tenant_read ON app.tenant_inboxes FOR SELECT TO geniai_tenant USING ((tenant_id = app.current_tenant_id()));
 
 --
 -- Name: tenant_settings; Type: ROW SECURITY; Schema: app; Owner: geniai_owner
@@ -4131,7 +4342,7 @@ ALTER TABLE app.tenant_settings ENABLE ROW LEVEL SECURITY;
 -- Name: tenant_settings tenant_settings_etl_read; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY tenant_settings_etl_read ON app.tenant_settings FOR SELECT TO geniai_etl USING ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)));
+CREATE POLICY tenant_settings_etl_read ON app.tenant_settings FOR SELECT TO geniai_etl USING ((tenant_id = app.current_tenant_id()));
 
 --
 -- Name: tenant_settings tenant_settings_owner_read; Type: POLICY; Schema: app; Owner: geniai_owner
@@ -4143,31 +4354,31 @@ CREATE POLICY tenant_settings_owner_read ON app.tenant_settings FOR SELECT TO ge
 -- Name: tenant_settings tenant_settings_staff_insert; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY tenant_settings_staff_insert ON app.tenant_settings FOR INSERT TO geniai_staff WITH CHECK ((( SELECT app.current_app_role() AS current_app_role) = 'super_admin'::text));
+CREATE POLICY tenant_settings_staff_insert ON app.tenant_settings FOR INSERT TO geniai_staff WITH CHECK ((app.current_app_role() = 'super_admin'::text));
 
 --
 -- Name: tenant_settings tenant_settings_staff_read; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY tenant_settings_staff_read ON app.tenant_settings FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
+CREATE POLICY tenant_settings_staff_read ON app.tenant_settings FOR SELECT TO geniai_staff USING (app.is_staff(app.current_app_role()));
 
 --
 -- Name: tenant_settings tenant_settings_staff_update; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY tenant_settings_staff_update ON app.tenant_settings FOR UPDATE TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = 'super_admin'::text)) WITH CHECK ((( SELECT app.current_app_role() AS current_app_role) = 'super_admin'::text));
+CREATE POLICY tenant_settings_staff_update ON app.tenant_settings FOR UPDATE TO geniai_staff USING ((app.current_app_role() = 'super_admin'::text)) WITH CHECK ((app.current_app_role() = 'super_admin'::text));
 
 --
 -- Name: tenant_settings tenant_settings_tenant_admin_update; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY tenant_settings_tenant_admin_update ON app.tenant_settings FOR UPDATE TO geniai_tenant USING (((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)) AND (( SELECT app.current_app_role() AS current_app_role) = 'admin'::text))) WITH CHECK (((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)) AND (( SELECT app.current_app_role() AS current_app_role) = 'admin'::text)));
+CREATE POLICY tenant_settings_tenant_admin_update ON app.tenant_settings FOR UPDATE TO geniai_tenant USING (((tenant_id = app.current_tenant_id()) AND (app.current_app_role() = 'admin'::text))) WITH CHECK (((tenant_id = app.current_tenant_id()) AND (app.current_app_role() = 'admin'::text)));
 
 --
 -- Name: tenant_settings tenant_settings_tenant_read; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY tenant_settings_tenant_read ON app.tenant_settings FOR SELECT TO geniai_tenant USING ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)));
+CREATE POLICY tenant_settings_tenant_read ON app.tenant_settings FOR SELECT TO geniai_tenant USING ((tenant_id = app.current_tenant_id()));
 
 --
 -- Name: tenants; Type: ROW SECURITY; Schema: app; Owner: geniai_owner
@@ -4197,25 +4408,25 @@ CREATE POLICY tenants_owner_update ON app.tenants FOR UPDATE TO geniai_owner USI
 -- Name: tenants tenants_staff_insert; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY tenants_staff_insert ON app.tenants FOR INSERT TO geniai_staff WITH CHECK (((( SELECT app.current_app_role() AS current_app_role) = 'super_admin'::text) AND (NOT is_platform)));
+CREATE POLICY tenants_staff_insert ON app.tenants FOR INSERT TO geniai_staff WITH CHECK (((app.current_app_role() = 'super_admin'::text) AND (NOT is_platform)));
 
 --
 -- Name: tenants tenants_staff_read; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY tenants_staff_read ON app.tenants FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
+CREATE POLICY tenants_staff_read ON app.tenants FOR SELECT TO geniai_staff USING (app.is_staff(app.current_app_role()));
 
 --
 -- Name: tenants tenants_staff_update; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY tenants_staff_update ON app.tenants FOR UPDATE TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = 'super_admin'::text)) WITH CHECK ((( SELECT app.current_app_role() AS current_app_role) = 'super_admin'::text));
+CREATE POLICY tenants_staff_update ON app.tenants FOR UPDATE TO geniai_staff USING ((app.current_app_role() = 'super_admin'::text)) WITH CHECK ((app.current_app_role() = 'super_admin'::text));
 
 --
 -- Name: tenants tenants_tenant_read; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY tenants_tenant_read ON app.tenants FOR SELECT TO geniai_tenant USING ((id = ( SELECT app.current_tenant_id() AS current_tenant_id)));
+CREATE POLICY tenants_tenant_read ON app.tenants FOR SELECT TO geniai_tenant USING ((id = app.current_tenant_id()));
 
 --
 -- Name: user_sessions; Type: ROW SECURITY; Schema: app; Owner: geniai_owner
@@ -4227,7 +4438,7 @@ ALTER TABLE app.user_sessions ENABLE ROW LEVEL SECURITY;
 -- Name: user_sessions user_sessions_own_read; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY user_sessions_own_read ON app.user_sessions FOR SELECT TO geniai_tenant, geniai_staff USING ((user_id = ( SELECT app.current_user_id() AS current_user_id)));
+CREATE POLICY user_sessions_own_read ON app.user_sessions FOR SELECT TO geniai_tenant, geniai_staff USING ((user_id = app.current_user_id()));
 
 --
 -- Name: user_sessions user_sessions_owner_all; Type: POLICY; Schema: app; Owner: geniai_owner
@@ -4251,37 +4462,37 @@ CREATE POLICY users_owner_all ON app.users TO geniai_owner USING (true) WITH CHE
 -- Name: users users_staff_insert; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY users_staff_insert ON app.users FOR INSERT TO geniai_staff WITH CHECK ((( SELECT app.current_app_role() AS current_app_role) = 'super_admin'::text));
+CREATE POLICY users_staff_insert ON app.users FOR INSERT TO geniai_staff WITH CHECK ((app.current_app_role() = 'super_admin'::text));
 
 --
 -- Name: users users_staff_read; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY users_staff_read ON app.users FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
+CREATE POLICY users_staff_read ON app.users FOR SELECT TO geniai_staff USING (app.is_staff(app.current_app_role()));
 
 --
 -- Name: users users_staff_update; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY users_staff_update ON app.users FOR UPDATE TO geniai_staff USING ((( SELECT app.current_app_role() AS current_app_role) = 'super_admin'::text)) WITH CHECK ((( SELECT app.current_app_role() AS current_app_role) = 'super_admin'::text));
+CREATE POLICY users_staff_update ON app.users FOR UPDATE TO geniai_staff USING ((app.current_app_role() = 'super_admin'::text)) WITH CHECK ((app.current_app_role() = 'super_admin'::text));
 
 --
 -- Name: users users_tenant_admin_insert; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY users_tenant_admin_insert ON app.users FOR INSERT TO geniai_tenant WITH CHECK (((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)) AND (( SELECT app.current_app_role() AS current_app_role) = 'admin'::text) AND (role = ANY (ARRAY['admin'::text, 'client'::text]))));
+CREATE POLICY users_tenant_admin_insert ON app.users FOR INSERT TO geniai_tenant WITH CHECK (((tenant_id = app.current_tenant_id()) AND (app.current_app_role() = 'admin'::text) AND (role = ANY (ARRAY['admin'::text, 'client'::text]))));
 
 --
 -- Name: users users_tenant_admin_update; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY users_tenant_admin_update ON app.users FOR UPDATE TO geniai_tenant USING (((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)) AND (( SELECT app.current_app_role() AS current_app_role) = 'admin'::text))) WITH CHECK (((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)) AND (( SELECT app.current_app_role() AS current_app_role) = 'admin'::text) AND (role = ANY (ARRAY['admin'::text, 'client'::text]))));
+CREATE POLICY users_tenant_admin_update ON app.users FOR UPDATE TO geniai_tenant USING (((tenant_id = app.current_tenant_id()) AND (app.current_app_role() = 'admin'::text))) WITH CHECK (((tenant_id = app.current_tenant_id()) AND (app.current_app_role() = 'admin'::text) AND (role = ANY (ARRAY['admin'::text, 'client'::text]))));
 
 --
 -- Name: users users_tenant_read; Type: POLICY; Schema: app; Owner: geniai_owner
 --
 
-CREATE POLICY users_tenant_read ON app.users FOR SELECT TO geniai_tenant USING ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)));
+CREATE POLICY users_tenant_read ON app.users FOR SELECT TO geniai_tenant USING ((tenant_id = app.current_tenant_id()));
 
 --
 -- Name: SCHEMA app; Type: ACL; Schema: -; Owner: geniai_owner
@@ -4291,6 +4502,7 @@ GRANT USAGE ON SCHEMA app TO geniai_anon;
 GRANT USAGE ON SCHEMA app TO geniai_tenant;
 GRANT USAGE ON SCHEMA app TO geniai_staff;
 GRANT USAGE ON SCHEMA app TO geniai_etl;
+GRANT USAGE ON SCHEMA app TO geniai_authenticator;
 
 --
 -- Name: FUNCTION alert_emails_valid(a text[]); Type: ACL; Schema: app; Owner: geniai_owner
@@ -4315,6 +4527,30 @@ GRANT ALL ON FUNCTION app.alert_mail_info(p_tenant_id bigint, p_mail_id bigint) 
 
 REVOKE ALL ON FUNCTION app.alert_recipient_languages(p_emails text[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION app.alert_recipient_languages(p_emails text[]) TO geniai_etl;
+
+--
+-- Name: FUNCTION citus_force_rls(p_table regclass, p_force boolean); Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION app.citus_force_rls(p_table regclass, p_force boolean) FROM PUBLIC;
+
+--
+-- Name: FUNCTION citus_placement_plan(); Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION app.citus_placement_plan() FROM PUBLIC;
+
+--
+-- Name: FUNCTION citus_role_logins(); Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION app.citus_role_logins() FROM PUBLIC;
+
+--
+-- Name: FUNCTION citus_version(); Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION app.citus_version() FROM PUBLIC;
 
 --
 -- Name: FUNCTION current_app_role(); Type: ACL; Schema: app; Owner: geniai_owner
@@ -4421,6 +4657,7 @@ GRANT ALL ON FUNCTION app.is_staff(p_role text) TO geniai_tenant;
 GRANT ALL ON FUNCTION app.is_staff(p_role text) TO geniai_staff;
 GRANT ALL ON FUNCTION app.is_staff(p_role text) TO geniai_etl;
 GRANT ALL ON FUNCTION app.is_staff(p_role text) TO geniai_anon;
+GRANT ALL ON FUNCTION app.is_staff(p_role text) TO geniai_authenticator;
 
 --
 -- Name: FUNCTION is_valid_regex(re text); Type: ACL; Schema: app; Owner: geniai_owner
@@ -4695,6 +4932,17 @@ GRANT ALL ON FUNCTION app.session_touch(p_token_hash text, p_ip inet, p_user_age
 GRANT ALL ON FUNCTION app.session_touch(p_token_hash text, p_ip inet, p_user_agent text) TO geniai_staff;
 
 --
+-- Name: FUNCTION set_context(p_role text, p_tenant_id bigint, p_user_id bigint, p_app_role text, p_actor text, p_ip text, p_user_agent text); Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION app.set_context(p_role text, p_tenant_id bigint, p_user_id bigint, p_app_role text, p_actor text, p_ip text, p_user_agent text) FROM PUBLIC;
+GRANT ALL ON FUNCTION app.set_context(p_role text, p_tenant_id bigint, p_user_id bigint, p_app_role text, p_actor text, p_ip text, p_user_agent text) TO geniai_authenticator;
+GRANT ALL ON FUNCTION app.set_context(p_role text, p_tenant_id bigint, p_user_id bigint, p_app_role text, p_actor text, p_ip text, p_user_agent text) TO geniai_anon;
+GRANT ALL ON FUNCTION app.set_context(p_role text, p_tenant_id bigint, p_user_id bigint, p_app_role text, p_actor text, p_ip text, p_user_agent text) TO geniai_tenant;
+GRANT ALL ON FUNCTION app.set_context(p_role text, p_tenant_id bigint, p_user_id bigint, p_app_role text, p_actor text, p_ip text, p_user_agent text) TO geniai_staff;
+GRANT ALL ON FUNCTION app.set_context(p_role text, p_tenant_id bigint, p_user_id bigint, p_app_role text, p_actor text, p_ip text, p_user_agent text) TO geniai_etl;
+
+--
 -- Name: FUNCTION sign_in_refusal(p_is_active boolean, p_tenant_status text, p_trial_ends_at timestamp with time zone); Type: ACL; Schema: app; Owner: geniai_owner
 --
 
@@ -4734,6 +4982,12 @@ REVOKE ALL ON FUNCTION app.tenants_create_settings() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION app.touch_updated_at() FROM PUBLIC;
+
+--
+-- Name: FUNCTION unclassified_tables(); Type: ACL; Schema: app; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION app.unclassified_tables() FROM PUBLIC;
 
 --
 -- Name: FUNCTION user_own_password_check(); Type: ACL; Schema: app; Owner: geniai_owner

@@ -414,13 +414,13 @@ CREATE POLICY events_owner_read ON audit.events FOR SELECT TO geniai_owner USING
 -- Name: events events_staff_read; Type: POLICY; Schema: audit; Owner: geniai_owner
 --
 
-CREATE POLICY events_staff_read ON audit.events FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
+CREATE POLICY events_staff_read ON audit.events FOR SELECT TO geniai_staff USING (app.is_staff(app.current_app_role()));
 
 --
 -- Name: events events_tenant_admin_read; Type: POLICY; Schema: audit; Owner: geniai_owner
 --
 
-CREATE POLICY events_tenant_admin_read ON audit.events FOR SELECT TO geniai_tenant USING (((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)) AND (( SELECT app.current_app_role() AS current_app_role) = 'admin'::text)));
+CREATE POLICY events_tenant_admin_read ON audit.events FOR SELECT TO geniai_tenant USING (((tenant_id = app.current_tenant_id()) AND (app.current_app_role() = 'admin'::text)));
 
 --
 -- Name: SCHEMA audit; Type: ACL; Schema: -; Owner: geniai_owner

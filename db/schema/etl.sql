@@ -17,6 +17,30 @@ ALTER SCHEMA etl OWNER TO geniai_owner;
 COMMENT ON SCHEMA etl IS 'ETL bookkeeping: runs, watermarks, UNLOGGED staging.';
 
 --
+-- Name: funnel_rules; Type: TYPE; Schema: etl; Owner: geniai_owner
+--
+
+CREATE TYPE etl.funnel_rules AS (
+	lead_any_message boolean,
+	lead_labels text[],
+	lead_regex text,
+	visit_labels text[],
+	visit_regex text,
+	converted_labels text[],
+	converted_regex text,
+	lead_exclusion_labels text[]
+);
+
+
+ALTER TYPE etl.funnel_rules OWNER TO geniai_owner;
+
+--
+-- Name: TYPE funnel_rules; Type: COMMENT; Schema: etl; Owner: geniai_owner
+--
+
+COMMENT ON TYPE etl.funnel_rules IS 'A tenant''s funnel rules (the funnel columns of app.tenant_settings), as the funnel functions take them.';
+
+--
 -- Name: apply_business_hours(bigint, integer[]); Type: FUNCTION; Schema: etl; Owner: geniai_owner
 --
 
@@ -29,6 +53,7 @@ DECLARE
     t   bigint := app.current_tenant_id();
     tz  text;
     sla integer;
+    v_n bigint;
 BEGIN
     SELECT tn.timezone INTO STRICT tz FROM app.tenants tn WHERE tn.id = t;
     SELECT ts.sla_seconds INTO STRICT sla FROM app.tenant_settings ts WHERE ts.tenant_id = t;
@@ -54,10 +79,14 @@ BEGIN
           AND (c.first_reply_business_seconds, c.first_human_reply_business_seconds, c.resolution_business_seconds,
                c.human_wait_business_seconds, c.human_wait_due_at, c.waiting_due_at)
               IS DISTINCT FROM (x.frb, x.fhb, x.rb, x.hwb, x.hwd, x.wd)
-        RETURNING c.created_day
+        RETURNING c.tenant_id, c.created_day
+    ), days AS (
+        INSERT INTO etl.stage_days (tenant_id, run_id, day)
+        SELECT DISTINCT up.tenant_id, p_run_id, up.created_day FROM up
+        RETURNING 1
     )
-    INSERT INTO etl.stage_days (run_id, day)
-    SELECT DISTINCT p_run_id, up.created_day FROM up;
+    -- A SELECT over the writing CTEs: Citus sends the statement whole to the tenant's worker.
+    SELECT count(*) INTO v_n FROM days;
 END
 $$;
 
@@ -152,6 +181,7 @@ DECLARE
     t      bigint := app.current_tenant_id();
     s      app.alert_settings;
     synced timestamptz;
+    tz_t   text;
 BEGIN
     IF t IS NULL THEN
         RAISE EXCEPTION 'etl.fire_alerts: no tenant in context' USING ERRCODE = 'insufficient_privilege';
@@ -161,6 +191,7 @@ BEGIN
        OR (cardinality(s.email_to) = 0 AND s.webhook_url IS NULL) THEN
         RETURN;
     END IF;
+    SELECT tn.timezone INTO tz_t FROM app.tenants tn WHERE tn.id = t;
     SELECT w.source_checked_at INTO synced FROM etl.watermarks w WHERE w.tenant_id = t;
     IF synced IS NULL THEN
         RETURN;
@@ -168,18 +199,16 @@ BEGIN
     RETURN QUERY
     WITH cand AS (
         SELECT c.conversation_id, 'sla'::text AS kind, c.waiting_since, c.inbox_id, c.account_id, c.display_id,
-               c.contact_name, c.window_closes_at, coalesce(ib.timezone, tn.timezone) AS tz, ib.week
+               c.contact_name, c.window_closes_at, coalesce(ib.timezone, tz_t) AS tz, ib.week
         FROM analytics.conversations c
-        JOIN app.tenants tn ON tn.id = c.tenant_id
         LEFT JOIN analytics.inboxes ib ON ib.tenant_id = c.tenant_id AND ib.inbox_id = c.inbox_id
         WHERE s.sla_enabled AND c.tenant_id = t AND c.waiting_since IS NOT NULL
           AND c.waiting_due_at < synced AND c.waiting_due_at >= synced - interval '24 hours'
-          AND analytics.is_open_at(synced, coalesce(ib.timezone, tn.timezone), ib.week)
+          AND analytics.is_open_at(synced, coalesce(ib.timezone, tz_t), ib.week)
         UNION ALL
         SELECT c.conversation_id, 'window'::text, c.waiting_since, c.inbox_id, c.account_id, c.display_id,
-               c.contact_name, c.window_closes_at, coalesce(ib.timezone, tn.timezone), ib.week
+               c.contact_name, c.window_closes_at, coalesce(ib.timezone, tz_t), ib.week
         FROM analytics.conversations c
-        JOIN app.tenants tn ON tn.id = c.tenant_id
         LEFT JOIN analytics.inboxes ib ON ib.tenant_id = c.tenant_id AND ib.inbox_id = c.inbox_id
         WHERE s.window_enabled AND c.tenant_id = t AND c.waiting_since IS NOT NULL
           AND c.window_closes_at > synced AND c.window_closes_at <= synced + interval '2 hours'
@@ -207,10 +236,27 @@ ALTER FUNCTION etl.fire_alerts() OWNER TO geniai_owner;
 COMMENT ON FUNCTION etl.fire_alerts() IS 'Inserts the alerts due for the current tenant at its sync time (once per conversation, kind and waiting episode) and returns the event ids of those this call inserted.';
 
 --
--- Name: funnel_stage(app.tenant_settings, text[], text[], integer); Type: FUNCTION; Schema: etl; Owner: geniai_owner
+-- Name: funnel_rules(app.tenant_settings); Type: FUNCTION; Schema: etl; Owner: geniai_owner
 --
 
-CREATE FUNCTION etl.funnel_stage(s app.tenant_settings, labels text[], contact_texts text[], contact_messages integer) RETURNS smallint
+CREATE FUNCTION etl.funnel_rules(s app.tenant_settings) RETURNS etl.funnel_rules
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT ROW(s.lead_any_message, s.lead_labels, s.lead_regex, s.visit_labels, s.visit_regex, s.converted_labels, s.converted_regex, s.lead_exclusion_labels)::etl.funnel_rules $$;
+
+
+ALTER FUNCTION etl.funnel_rules(s app.tenant_settings) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION funnel_rules(s app.tenant_settings); Type: COMMENT; Schema: etl; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION etl.funnel_rules(s app.tenant_settings) IS 'The funnel rules of a settings row.';
+
+--
+-- Name: funnel_stage(etl.funnel_rules, text[], text[], integer); Type: FUNCTION; Schema: etl; Owner: geniai_owner
+--
+
+CREATE FUNCTION etl.funnel_stage(s etl.funnel_rules, labels text[], contact_texts text[], contact_messages integer) RETURNS smallint
     LANGUAGE sql STABLE PARALLEL SAFE
     AS $$
     SELECT CASE WHEN labels && s.lead_exclusion_labels THEN 0 ELSE greatest(etl.funnel_stage_labels(s, labels, contact_messages), CASE
@@ -228,19 +274,19 @@ CREATE FUNCTION etl.funnel_stage(s app.tenant_settings, labels text[], contact_t
 $$;
 
 
-ALTER FUNCTION etl.funnel_stage(s app.tenant_settings, labels text[], contact_texts text[], contact_messages integer) OWNER TO geniai_owner;
+ALTER FUNCTION etl.funnel_stage(s etl.funnel_rules, labels text[], contact_texts text[], contact_messages integer) OWNER TO geniai_owner;
 
 --
--- Name: FUNCTION funnel_stage(s app.tenant_settings, labels text[], contact_texts text[], contact_messages integer); Type: COMMENT; Schema: etl; Owner: geniai_owner
+-- Name: FUNCTION funnel_stage(s etl.funnel_rules, labels text[], contact_texts text[], contact_messages integer); Type: COMMENT; Schema: etl; Owner: geniai_owner
 --
 
-COMMENT ON FUNCTION etl.funnel_stage(s app.tenant_settings, labels text[], contact_texts text[], contact_messages integer) IS 'Funnel stage (0 none, 1 lead, 2 visit, 3 converted) of a conversation from its labels and contact messages (each on its first etl.funnel_text_cap() characters) under the tenant''s rules; 0 with a lead exclusion label.';
+COMMENT ON FUNCTION etl.funnel_stage(s etl.funnel_rules, labels text[], contact_texts text[], contact_messages integer) IS 'Funnel stage (0 none, 1 lead, 2 visit, 3 converted) of a conversation from its labels and contact messages (each on its first etl.funnel_text_cap() characters) under the tenant''s rules; 0 with a lead exclusion label.';
 
 --
--- Name: funnel_stage_labels(app.tenant_settings, text[], integer); Type: FUNCTION; Schema: etl; Owner: geniai_owner
+-- Name: funnel_stage_labels(etl.funnel_rules, text[], integer); Type: FUNCTION; Schema: etl; Owner: geniai_owner
 --
 
-CREATE FUNCTION etl.funnel_stage_labels(s app.tenant_settings, labels text[], contact_messages integer) RETURNS smallint
+CREATE FUNCTION etl.funnel_stage_labels(s etl.funnel_rules, labels text[], contact_messages integer) RETURNS smallint
     LANGUAGE sql STABLE PARALLEL SAFE
     AS $$
     SELECT CASE
@@ -253,13 +299,13 @@ CREATE FUNCTION etl.funnel_stage_labels(s app.tenant_settings, labels text[], co
 $$;
 
 
-ALTER FUNCTION etl.funnel_stage_labels(s app.tenant_settings, labels text[], contact_messages integer) OWNER TO geniai_owner;
+ALTER FUNCTION etl.funnel_stage_labels(s etl.funnel_rules, labels text[], contact_messages integer) OWNER TO geniai_owner;
 
 --
--- Name: FUNCTION funnel_stage_labels(s app.tenant_settings, labels text[], contact_messages integer); Type: COMMENT; Schema: etl; Owner: geniai_owner
+-- Name: FUNCTION funnel_stage_labels(s etl.funnel_rules, labels text[], contact_messages integer); Type: COMMENT; Schema: etl; Owner: geniai_owner
 --
 
-COMMENT ON FUNCTION etl.funnel_stage_labels(s app.tenant_settings, labels text[], contact_messages integer) IS 'Funnel stage (0-3) reached by labels and the "any contact message" lead rule alone (no regular expressions).';
+COMMENT ON FUNCTION etl.funnel_stage_labels(s etl.funnel_rules, labels text[], contact_messages integer) IS 'Funnel stage (0-3) reached by labels and the "any contact message" lead rule alone (no regular expressions).';
 
 --
 -- Name: funnel_text_cap(); Type: FUNCTION; Schema: etl; Owner: geniai_owner
@@ -279,6 +325,122 @@ ALTER FUNCTION etl.funnel_text_cap() OWNER TO geniai_owner;
 COMMENT ON FUNCTION etl.funnel_text_cap() IS 'Funnel regular expressions see the first 2,000 characters of each contact message.';
 
 --
+-- Name: runs; Type: TABLE; Schema: etl; Owner: geniai_owner
+--
+
+CREATE TABLE etl.runs (
+    tenant_id bigint NOT NULL,
+    id bigint NOT NULL,
+    started_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    finished_at timestamp with time zone,
+    status text DEFAULT 'running'::text NOT NULL,
+    full_load boolean DEFAULT false NOT NULL,
+    extracted integer DEFAULT 0 NOT NULL,
+    inserted integer DEFAULT 0 NOT NULL,
+    updated integer DEFAULT 0 NOT NULL,
+    deleted integer DEFAULT 0 NOT NULL,
+    messages integer DEFAULT 0 NOT NULL,
+    error text,
+    worker text DEFAULT ''::text NOT NULL,
+    unchanged boolean DEFAULT false NOT NULL,
+    checks integer DEFAULT 1 NOT NULL,
+    last_check_at timestamp with time zone,
+    CONSTRAINT runs_checks_check CHECK (((checks >= 1) AND ((checks = 1) OR unchanged))),
+    CONSTRAINT runs_deleted_check CHECK ((deleted >= 0)),
+    CONSTRAINT runs_extracted_check CHECK ((extracted >= 0)),
+    CONSTRAINT runs_failed_has_error CHECK (((status <> 'failed'::text) OR (error IS NOT NULL))),
+    CONSTRAINT runs_finished_unless_running CHECK (((status = 'running'::text) = (finished_at IS NULL))),
+    CONSTRAINT runs_inserted_check CHECK ((inserted >= 0)),
+    CONSTRAINT runs_messages_check CHECK ((messages >= 0)),
+    CONSTRAINT runs_status_check CHECK ((status = ANY (ARRAY['running'::text, 'succeeded'::text, 'failed'::text, 'stale'::text]))),
+    CONSTRAINT runs_updated_check CHECK ((updated >= 0))
+);
+
+ALTER TABLE ONLY etl.runs FORCE ROW LEVEL SECURITY;
+
+
+ALTER TABLE etl.runs OWNER TO geniai_owner;
+
+--
+-- Name: TABLE runs; Type: COMMENT; Schema: etl; Owner: geniai_owner
+--
+
+COMMENT ON TABLE etl.runs IS 'Every ETL run of a tenant: when, how it ended, what it changed, and why it failed.';
+
+--
+-- Name: COLUMN runs.status; Type: COMMENT; Schema: etl; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN etl.runs.status IS 'running; succeeded; failed (error says why); stale (the process died, found by a later run).';
+
+--
+-- Name: COLUMN runs.full_load; Type: COMMENT; Schema: etl; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN etl.runs.full_load IS 'True for --full runs that ignore the watermark.';
+
+--
+-- Name: COLUMN runs.extracted; Type: COMMENT; Schema: etl; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN etl.runs.extracted IS 'Conversations read from Chatwoot.';
+
+--
+-- Name: COLUMN runs.messages; Type: COMMENT; Schema: etl; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN etl.runs.messages IS 'Transcript messages the run wrote: every message of a new conversation, and for a stored one each staged message its stored transcript lacked or held otherwise.';
+
+--
+-- Name: COLUMN runs.worker; Type: COMMENT; Schema: etl; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN etl.runs.worker IS 'host:pid of the process that ran it.';
+
+--
+-- Name: COLUMN runs.unchanged; Type: COMMENT; Schema: etl; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN etl.runs.unchanged IS 'The run found the source unchanged (fingerprint equal) and read nothing.';
+
+--
+-- Name: COLUMN runs.checks; Type: COMMENT; Schema: etl; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN etl.runs.checks IS 'Consecutive unchanged checks this row stands for (1 for every other run).';
+
+--
+-- Name: COLUMN runs.last_check_at; Type: COMMENT; Schema: etl; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN etl.runs.last_check_at IS 'When the latest of those checks finished (unchanged runs; NULL otherwise).';
+
+--
+-- Name: latest_run(bigint); Type: FUNCTION; Schema: etl; Owner: geniai_owner
+--
+
+CREATE FUNCTION etl.latest_run(p_tenant bigint) RETURNS SETOF etl.runs
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+    RETURN QUERY
+    SELECT rr.* FROM etl.runs rr
+     WHERE rr.tenant_id = p_tenant
+     ORDER BY rr.started_at DESC, rr.id DESC
+     LIMIT 1;
+END
+$$;
+
+
+ALTER FUNCTION etl.latest_run(p_tenant bigint) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION latest_run(p_tenant bigint); Type: COMMENT; Schema: etl; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION etl.latest_run(p_tenant bigint) IS 'The tenant''s most recent ETL run (none if it never ran); the caller''s row-level security applies.';
+
+--
 -- Name: merge_chunk(bigint, integer); Type: FUNCTION; Schema: etl; Owner: geniai_owner
 --
 
@@ -291,6 +453,7 @@ CREATE FUNCTION etl.merge_chunk(p_run_id bigint, p_chunk integer) RETURNS void
 DECLARE
     t          bigint := app.current_tenant_id();
     s          app.tenant_settings;
+    rules      etl.funnel_rules;
     tz         text;
     sla        integer;
     has_regex  boolean;
@@ -310,11 +473,12 @@ BEGIN
         RAISE EXCEPTION 'etl.merge_chunk: run % is not a running run of tenant %', p_run_id, t
             USING ERRCODE = 'insufficient_privilege';
     END IF;
-    SELECT count(*)::integer INTO v_extract FROM etl.stage_conversations sc WHERE sc.run_id = p_run_id AND sc.chunk = p_chunk;
+    SELECT count(*)::integer INTO v_extract FROM etl.stage_conversations sc WHERE sc.tenant_id = t AND sc.run_id = p_run_id AND sc.chunk = p_chunk;
     IF v_extract = 0 THEN
         RETURN;
     END IF;
     SELECT * INTO STRICT s FROM app.tenant_settings ts WHERE ts.tenant_id = t;
+    rules := etl.funnel_rules(s);
     SELECT tn.timezone INTO STRICT tz FROM app.tenants tn WHERE tn.id = t;
     sla := s.sla_seconds;
     -- Contact texts are only gathered when a rule has a regular expression.
@@ -326,7 +490,7 @@ BEGIN
     -- tenant's rows are all new, its statistics say it has none, and a join planned from that side
     -- rescans the chunk for every row already inserted (minutes per chunk on a large tenant).
     v_existing := etl.stored_conversations(t, ARRAY(
-        SELECT sc.conversation_id FROM etl.stage_conversations sc WHERE sc.run_id = p_run_id AND sc.chunk = p_chunk));
+        SELECT sc.conversation_id FROM etl.stage_conversations sc WHERE sc.tenant_id = t AND sc.run_id = p_run_id AND sc.chunk = p_chunk));
 
     -- Days that lose rows: current days of stored conversations about to change.
     IF cardinality(v_existing) > 0 THEN
@@ -351,8 +515,8 @@ BEGIN
         WITH x AS (
             SELECT sc.*,
                    (sc.created_at AT TIME ZONE tz) AS local_created,
-                   CASE WHEN has_regex THEN etl.funnel_stage(s, sc.labels, analytics.contact_texts(sc.message_senders, sc.message_contents), sc.contact_messages)
-                        ELSE etl.funnel_stage_labels(s, sc.labels, sc.contact_messages) END AS stage,
+                   CASE WHEN has_regex THEN etl.funnel_stage(rules, sc.labels, analytics.contact_texts(sc.message_senders, sc.message_contents), sc.contact_messages)
+                        ELSE etl.funnel_stage_labels(rules, sc.labels, sc.contact_messages) END AS stage,
                    array_to_tsvector(sc.search_words) AS search,
                    r.resolved_at, ib.week, h.itz,
                    CASE WHEN ib.week IS NOT NULL THEN analytics.wall_us(sc.first_contact_at, h.itz) END AS w_first_contact,
@@ -368,10 +532,10 @@ BEGIN
             LEFT JOIN analytics.inboxes ib ON ib.tenant_id = t AND ib.inbox_id = sc.inbox_id
             CROSS JOIN LATERAL (SELECT coalesce(ib.timezone, tz) AS itz) h
             CROSS JOIN LATERAL (SELECT CASE WHEN sc.status = 1 THEN coalesce(sc.resolved_event_at, sc.last_activity_at) END AS resolved_at) r
-            WHERE sc.run_id = p_run_id AND sc.chunk = p_chunk
+            WHERE sc.tenant_id = t AND sc.run_id = p_run_id AND sc.chunk = p_chunk
             OFFSET 0
         ), src AS (
-            SELECT t AS tenant_id, x.conversation_id, x.account_id, x.inbox_id, x.display_id, x.channel_type,
+            SELECT x.tenant_id, x.conversation_id, x.account_id, x.inbox_id, x.display_id, x.channel_type,
                    x.status, x.priority, x.contact_id, x.contact_name, x.contact_phone, x.assignee_id, x.team_id,
                    x.labels, x.created_at, x.updated_at AS source_updated_at, x.last_activity_at,
                    x.local_created::date AS created_day,
@@ -463,7 +627,7 @@ BEGIN
                    x.human_wait_due_at, x.waiting_since, x.waiting_due_at, x.window_closes_at)
             RETURNING c.created_day
         ), ins AS (
-            INSERT INTO analytics.conversations (
+            INSERT INTO analytics.conversations AS nc (
                 tenant_id, conversation_id, account_id, inbox_id, display_id, channel_type, status, priority,
                 contact_id, contact_name, contact_phone, assignee_id, team_id, labels, created_at,
                 source_updated_at, last_activity_at, created_day, created_hour, created_dow,
@@ -478,7 +642,7 @@ BEGIN
             SELECT x.*
             FROM src x
             WHERE NOT EXISTS (SELECT FROM unnest(v_existing) e WHERE e = x.conversation_id)
-            RETURNING created_day
+            RETURNING nc.created_day
         )
         SELECT (SELECT count(*)::integer FROM ins), (SELECT count(*)::integer FROM up),
                ARRAY(SELECT created_day FROM ins UNION SELECT created_day FROM up) || v_days
@@ -486,14 +650,14 @@ BEGIN
 
         -- Transcripts of new conversations: plain INSERT, one row each.
         WITH ins AS (
-            INSERT INTO analytics.transcripts (tenant_id, conversation_id, message_ids, message_created_at,
-                                               message_senders, message_types, message_contents, message_deleted)
-            SELECT t, sc.conversation_id, sc.message_ids, sc.message_created_at, sc.message_senders,
+            INSERT INTO analytics.transcripts AS tr (tenant_id, conversation_id, message_ids, message_created_at,
+                                                     message_senders, message_types, message_contents, message_deleted)
+            SELECT sc.tenant_id, sc.conversation_id, sc.message_ids, sc.message_created_at, sc.message_senders,
                    sc.message_types, sc.message_contents, sc.message_deleted
             FROM etl.stage_conversations sc
-            WHERE sc.run_id = p_run_id AND sc.chunk = p_chunk
+            WHERE sc.tenant_id = t AND sc.run_id = p_run_id AND sc.chunk = p_chunk
               AND NOT EXISTS (SELECT FROM unnest(v_existing) e WHERE e = sc.conversation_id)
-            RETURNING cardinality(message_ids) AS n
+            RETURNING cardinality(tr.message_ids) AS n
         )
         SELECT coalesce(sum(ins.n), 0)::integer INTO v_msgs FROM ins;
 
@@ -506,7 +670,7 @@ BEGIN
                   FROM etl.stage_conversations sc,
                        unnest(sc.message_ids, sc.message_created_at, sc.message_senders, sc.message_types,
                               sc.message_contents, sc.message_deleted) AS m(id, created_at, sender, message_type, content, deleted)
-                  WHERE sc.run_id = p_run_id AND sc.chunk = p_chunk AND sc.conversation_id = ANY (v_existing)
+                  WHERE sc.tenant_id = t AND sc.run_id = p_run_id AND sc.chunk = p_chunk AND sc.conversation_id = ANY (v_existing)
                   EXCEPT ALL
                   SELECT tr.conversation_id, m.*
                   FROM analytics.transcripts tr,
@@ -517,10 +681,10 @@ BEGIN
 
             INSERT INTO analytics.transcripts AS tr (tenant_id, conversation_id, message_ids, message_created_at,
                                                      message_senders, message_types, message_contents, message_deleted)
-            SELECT t, sc.conversation_id, sc.message_ids, sc.message_created_at, sc.message_senders,
+            SELECT sc.tenant_id, sc.conversation_id, sc.message_ids, sc.message_created_at, sc.message_senders,
                    sc.message_types, sc.message_contents, sc.message_deleted
             FROM etl.stage_conversations sc
-            WHERE sc.run_id = p_run_id AND sc.chunk = p_chunk AND sc.conversation_id = ANY (v_existing)
+            WHERE sc.tenant_id = t AND sc.run_id = p_run_id AND sc.chunk = p_chunk AND sc.conversation_id = ANY (v_existing)
             ON CONFLICT (tenant_id, conversation_id) DO UPDATE SET
                 message_ids = EXCLUDED.message_ids, message_created_at = EXCLUDED.message_created_at,
                 message_senders = EXCLUDED.message_senders, message_types = EXCLUDED.message_types,
@@ -532,8 +696,8 @@ BEGIN
         END IF;
     END;
 
-    INSERT INTO etl.stage_days (run_id, day)
-    SELECT DISTINCT p_run_id, d FROM unnest(v_days) d WHERE d IS NOT NULL;
+    INSERT INTO etl.stage_days (tenant_id, run_id, day)
+    SELECT DISTINCT t, p_run_id, d FROM unnest(v_days) d WHERE d IS NOT NULL;
 
     UPDATE etl.runs r
     SET extracted = r.extracted + v_extract, inserted = r.inserted + v_ins, updated = r.updated + v_upd,
@@ -564,6 +728,7 @@ CREATE FUNCTION etl.merge_run(p_run_id bigint) RETURNS void
 DECLARE
     t          bigint := app.current_tenant_id();
     s          app.tenant_settings;
+    rules      etl.funnel_rules;
     tz         text;
     w          etl.watermarks;
     rebuild    boolean;
@@ -572,6 +737,7 @@ DECLARE
     v_days     date[];
     v_del      integer;
     v_max      timestamptz;
+    v_now      timestamptz;
 BEGIN
     IF t IS NULL THEN
         RAISE EXCEPTION 'etl.merge_run: no tenant in context' USING ERRCODE = 'insufficient_privilege';
@@ -582,6 +748,7 @@ BEGIN
             USING ERRCODE = 'insufficient_privilege';
     END IF;
     SELECT * INTO STRICT s FROM app.tenant_settings ts WHERE ts.tenant_id = t;
+    rules := etl.funnel_rules(s);
     SELECT tn.timezone INTO STRICT tz FROM app.tenants tn WHERE tn.id = t;
     SELECT * INTO w FROM etl.watermarks wm WHERE wm.tenant_id = t;
     -- Rebuild history when the timezone or the rules differ from what the stored rows used
@@ -602,11 +769,11 @@ BEGIN
     v_gone := ARRAY(
         SELECT c.conversation_id FROM analytics.conversations c WHERE c.tenant_id = t
         EXCEPT
-        SELECT si.conversation_id FROM etl.stage_ids si WHERE si.run_id = p_run_id);
+        SELECT si.conversation_id FROM etl.stage_ids si WHERE si.tenant_id = t AND si.run_id = p_run_id);
 
     -- Days that lose rows: current days of conversations about to disappear.
-    INSERT INTO etl.stage_days (run_id, day)
-    SELECT DISTINCT p_run_id, c.created_day
+    INSERT INTO etl.stage_days (tenant_id, run_id, day)
+    SELECT DISTINCT c.tenant_id, p_run_id, c.created_day
     FROM analytics.conversations c
     WHERE c.tenant_id = t AND c.conversation_id IN (SELECT unnest(v_gone));
 
@@ -620,7 +787,7 @@ BEGIN
         WHERE c.tenant_id = t AND c.conversation_id IN (SELECT unnest(v_gone));
     END IF;
 
-    v_days := ARRAY(SELECT DISTINCT sd.day FROM etl.stage_days sd WHERE sd.run_id = p_run_id);
+    v_days := ARRAY(SELECT DISTINCT sd.day FROM etl.stage_days sd WHERE sd.tenant_id = t AND sd.run_id = p_run_id);
 
     IF rebuild THEN
         -- Timezone, funnel rules, exclusion labels or SLA target changed: recompute from stored
@@ -629,12 +796,12 @@ BEGIN
             SELECT c.conversation_id,
                    (c.created_at AT TIME ZONE tz) AS local_created,
                    CASE WHEN has_regex THEN
-                       etl.funnel_stage(s, c.labels,
+                       etl.funnel_stage(rules, c.labels,
                            coalesce((SELECT analytics.contact_texts(tr.message_senders, tr.message_contents)
                                      FROM analytics.transcripts tr
                                      WHERE tr.tenant_id = t AND tr.conversation_id = c.conversation_id), '{}'),
                            c.contact_messages)
-                   ELSE etl.funnel_stage_labels(s, c.labels, c.contact_messages) END AS stage
+                   ELSE etl.funnel_stage_labels(rules, c.labels, c.contact_messages) END AS stage
             FROM analytics.conversations c
             WHERE c.tenant_id = t
         )
@@ -656,14 +823,16 @@ BEGIN
         PERFORM etl.refresh_daily_stats(v_days);
     END IF;
 
-    SELECT max(si.updated_at) INTO v_max FROM etl.stage_ids si WHERE si.run_id = p_run_id;
+    SELECT max(si.updated_at) INTO v_max FROM etl.stage_ids si WHERE si.tenant_id = t AND si.run_id = p_run_id;
 
+    -- Citus refuses a volatile function in an UPDATE of a distributed table: the clock is read once.
+    v_now := clock_timestamp();
     UPDATE etl.runs r
-    SET status = 'succeeded', finished_at = clock_timestamp(), deleted = v_del
+    SET status = 'succeeded', finished_at = v_now, deleted = v_del
     WHERE r.tenant_id = t AND r.id = p_run_id;
 
     INSERT INTO etl.watermarks AS wm (tenant_id, source_updated_at, last_success_at, last_run_id, updated_at, timezone, rules_version, reread_all)
-    VALUES (t, v_max, clock_timestamp(), p_run_id, clock_timestamp(), tz, s.rules_version, false)
+    VALUES (t, v_max, v_now, p_run_id, v_now, tz, s.rules_version, false)
     ON CONFLICT (tenant_id) DO UPDATE SET
         source_updated_at = greatest(wm.source_updated_at, EXCLUDED.source_updated_at),
         last_success_at = EXCLUDED.last_success_at, last_run_id = EXCLUDED.last_run_id,
@@ -671,9 +840,9 @@ BEGIN
         reread_all = false;
 
     -- Staging never outlives the transaction that filled it.
-    DELETE FROM etl.stage_conversations sc WHERE sc.run_id = p_run_id;
-    DELETE FROM etl.stage_days sd WHERE sd.run_id = p_run_id;
-    DELETE FROM etl.stage_ids si WHERE si.run_id = p_run_id;
+    DELETE FROM etl.stage_conversations sc WHERE sc.tenant_id = t AND sc.run_id = p_run_id;
+    DELETE FROM etl.stage_days sd WHERE sd.tenant_id = t AND sd.run_id = p_run_id;
+    DELETE FROM etl.stage_ids si WHERE si.tenant_id = t AND si.run_id = p_run_id;
 END
 $$;
 
@@ -720,6 +889,7 @@ CREATE FUNCTION etl.refresh_inbox_rollups(p_days date[]) RETURNS void
 DECLARE
     t   bigint := app.current_tenant_id();
     sla integer;
+    v_n bigint;
 BEGIN
     SELECT ts.sla_seconds INTO sla FROM app.tenant_settings ts WHERE ts.tenant_id = t;
     DELETE FROM analytics.daily_stats d
@@ -845,17 +1015,24 @@ BEGIN
         SELECT t, k.day, k.inbox_id, k.metric, array_agg(k.bucket ORDER BY k.bucket), array_agg(k.n ORDER BY k.bucket)
         FROM counted k
         GROUP BY k.day, k.inbox_id, k.metric
+        RETURNING 1
+    ), tenant_level AS (
+        INSERT INTO analytics.tenant_daily_hist (tenant_id, day, metric, buckets, counts, by_inbox)
+        SELECT t, s.day, s.metric, s.buckets, s.counts, b.by_inbox
+        FROM (SELECT x.day, x.metric, array_agg(x.bucket ORDER BY x.bucket) AS buckets, array_agg(x.n ORDER BY x.bucket) AS counts
+              FROM (SELECT k.day, k.metric, k.bucket, sum(k.n)::integer AS n FROM counted k GROUP BY 1, 2, 3) x
+              GROUP BY x.day, x.metric) s
+        LEFT JOIN (SELECT k.day, k.metric, string_agg(int4send(k.inbox_id) || int2send(k.bucket) || int4send(k.n), ''::bytea
+                                                      ORDER BY k.inbox_id, k.bucket) AS by_inbox
+                   FROM counted k
+                   WHERE k.metric IN (1, 5)
+                   GROUP BY k.day, k.metric) b ON b.metric = s.metric AND b.day = s.day
+        RETURNING 1
     )
-    INSERT INTO analytics.tenant_daily_hist (tenant_id, day, metric, buckets, counts, by_inbox)
-    SELECT t, s.day, s.metric, s.buckets, s.counts, b.by_inbox
-    FROM (SELECT x.day, x.metric, array_agg(x.bucket ORDER BY x.bucket) AS buckets, array_agg(x.n ORDER BY x.bucket) AS counts
-          FROM (SELECT k.day, k.metric, k.bucket, sum(k.n)::integer AS n FROM counted k GROUP BY 1, 2, 3) x
-          GROUP BY x.day, x.metric) s
-    LEFT JOIN (SELECT k.day, k.metric, string_agg(int4send(k.inbox_id) || int2send(k.bucket) || int4send(k.n), ''::bytea
-                                                  ORDER BY k.inbox_id, k.bucket) AS by_inbox
-               FROM counted k
-               WHERE k.metric IN (1, 5)
-               GROUP BY k.day, k.metric) b ON b.metric = s.metric AND b.day = s.day;
+    -- A SELECT over the writing CTEs, not an INSERT ... SELECT: Citus sends the whole statement to
+    -- the tenant's worker (an INSERT ... SELECT it could not push down would COPY through the
+    -- coordinator, which row-level security refuses).
+    SELECT (SELECT count(*) FROM per_inbox) + (SELECT count(*) FROM tenant_level) INTO v_n;
 
     DELETE FROM analytics.daily_labels d
     WHERE d.tenant_id = t AND (p_days IS NULL OR d.day = ANY (p_days));
@@ -887,48 +1064,59 @@ CREATE FUNCTION etl.refresh_tenant_rollups(p_days date[]) RETURNS void
     SET search_path TO 'pg_catalog'
     AS $$
 DECLARE
-    t bigint := app.current_tenant_id();
+    t   bigint := app.current_tenant_id();
+    v_n bigint;
 BEGIN
     DELETE FROM analytics.tenant_daily_stats d
     WHERE d.tenant_id = t AND (p_days IS NULL OR d.day = ANY (p_days));
-    INSERT INTO analytics.tenant_daily_stats (tenant_id, day, inbox_id,
-        conversations, leads, visits, conversions, unanswered, unanswered_leads, resolved,
-        bot_resolved, handoffs, with_bot, first_reply_count, first_reply_sum, first_reply_lt_1m,
-        first_reply_1m_5m, first_reply_5m_15m, first_reply_15m_1h, first_reply_1h_4h,
-        first_reply_4h_24h, first_reply_gt_24h, first_human_reply_count, first_human_reply_sum,
-        resolution_count, resolution_sum, csat_responses, csat_satisfied, csat_1, csat_2, csat_3,
-        csat_4, csat_5,
-        first_reply_business_sum, first_reply_business_lt_1m, first_reply_business_1m_5m,
-        first_reply_business_5m_15m, first_reply_business_15m_1h, first_reply_business_1h_4h,
-        first_reply_business_4h_24h, first_reply_business_gt_24h, first_human_reply_business_sum,
-        resolution_business_sum, handoff_requests, human_wait_count, human_wait_sum,
-        human_wait_business_sum, sla_within, sla_late)
-    SELECT t, d.day, 0,
-           sum(d.conversations), sum(d.leads), sum(d.visits), sum(d.conversions),
-           sum(d.unanswered), sum(d.unanswered_leads), sum(d.resolved), sum(d.bot_resolved),
-           sum(d.handoffs), sum(d.with_bot), sum(d.first_reply_count), sum(d.first_reply_sum::numeric)::float8,
-           sum(d.first_reply_lt_1m), sum(d.first_reply_1m_5m), sum(d.first_reply_5m_15m),
-           sum(d.first_reply_15m_1h), sum(d.first_reply_1h_4h), sum(d.first_reply_4h_24h),
-           sum(d.first_reply_gt_24h), sum(d.first_human_reply_count), sum(d.first_human_reply_sum::numeric)::float8,
-           sum(d.resolution_count), sum(d.resolution_sum::numeric)::float8, sum(d.csat_responses),
-           sum(d.csat_satisfied), sum(d.csat_1), sum(d.csat_2), sum(d.csat_3), sum(d.csat_4),
-           sum(d.csat_5),
-           sum(d.first_reply_business_sum::numeric)::float8, sum(d.first_reply_business_lt_1m), sum(d.first_reply_business_1m_5m),
-           sum(d.first_reply_business_5m_15m), sum(d.first_reply_business_15m_1h), sum(d.first_reply_business_1h_4h),
-           sum(d.first_reply_business_4h_24h), sum(d.first_reply_business_gt_24h), sum(d.first_human_reply_business_sum::numeric)::float8,
-           sum(d.resolution_business_sum::numeric)::float8, sum(d.handoff_requests), sum(d.human_wait_count), sum(d.human_wait_sum::numeric)::float8,
-           sum(d.human_wait_business_sum::numeric)::float8, sum(d.sla_within), sum(d.sla_late)
-    FROM analytics.daily_stats d
-    WHERE d.tenant_id = t AND (p_days IS NULL OR d.day = ANY (p_days))
-    GROUP BY d.day;
+    -- A SELECT over a writing CTE: Citus sends it whole to the tenant's worker.
+    WITH ins AS (
+        INSERT INTO analytics.tenant_daily_stats (tenant_id, day, inbox_id,
+            conversations, leads, visits, conversions, unanswered, unanswered_leads, resolved,
+            bot_resolved, handoffs, with_bot, first_reply_count, first_reply_sum, first_reply_lt_1m,
+            first_reply_1m_5m, first_reply_5m_15m, first_reply_15m_1h, first_reply_1h_4h,
+            first_reply_4h_24h, first_reply_gt_24h, first_human_reply_count, first_human_reply_sum,
+            resolution_count, resolution_sum, csat_responses, csat_satisfied, csat_1, csat_2, csat_3,
+            csat_4, csat_5,
+            first_reply_business_sum, first_reply_business_lt_1m, first_reply_business_1m_5m,
+            first_reply_business_5m_15m, first_reply_business_15m_1h, first_reply_business_1h_4h,
+            first_reply_business_4h_24h, first_reply_business_gt_24h, first_human_reply_business_sum,
+            resolution_business_sum, handoff_requests, human_wait_count, human_wait_sum,
+            human_wait_business_sum, sla_within, sla_late)
+        SELECT t, d.day, 0,
+               sum(d.conversations), sum(d.leads), sum(d.visits), sum(d.conversions),
+               sum(d.unanswered), sum(d.unanswered_leads), sum(d.resolved), sum(d.bot_resolved),
+               sum(d.handoffs), sum(d.with_bot), sum(d.first_reply_count), sum(d.first_reply_sum::numeric)::float8,
+               sum(d.first_reply_lt_1m), sum(d.first_reply_1m_5m), sum(d.first_reply_5m_15m),
+               sum(d.first_reply_15m_1h), sum(d.first_reply_1h_4h), sum(d.first_reply_4h_24h),
+               sum(d.first_reply_gt_24h), sum(d.first_human_reply_count), sum(d.first_human_reply_sum::numeric)::float8,
+               sum(d.resolution_count), sum(d.resolution_sum::numeric)::float8, sum(d.csat_responses),
+               sum(d.csat_satisfied), sum(d.csat_1), sum(d.csat_2), sum(d.csat_3), sum(d.csat_4),
+               sum(d.csat_5),
+               sum(d.first_reply_business_sum::numeric)::float8, sum(d.first_reply_business_lt_1m), sum(d.first_reply_business_1m_5m),
+               sum(d.first_reply_business_5m_15m), sum(d.first_reply_business_15m_1h), sum(d.first_reply_business_1h_4h),
+               sum(d.first_reply_business_4h_24h), sum(d.first_reply_business_gt_24h), sum(d.first_human_reply_business_sum::numeric)::float8,
+               sum(d.resolution_business_sum::numeric)::float8, sum(d.handoff_requests), sum(d.human_wait_count), sum(d.human_wait_sum::numeric)::float8,
+               sum(d.human_wait_business_sum::numeric)::float8, sum(d.sla_within), sum(d.sla_late)
+        FROM analytics.daily_stats d
+        WHERE d.tenant_id = t AND (p_days IS NULL OR d.day = ANY (p_days))
+        GROUP BY d.day
+        RETURNING 1
+    )
+    SELECT count(*) INTO v_n FROM ins;
 
     DELETE FROM analytics.tenant_daily_labels d
     WHERE d.tenant_id = t AND (p_days IS NULL OR d.day = ANY (p_days));
-    INSERT INTO analytics.tenant_daily_labels (tenant_id, day, inbox_id, label, conversations, leads, conversions)
-    SELECT t, d.day, 0, d.label, sum(d.conversations), sum(d.leads), sum(d.conversions)
-    FROM analytics.daily_labels d
-    WHERE d.tenant_id = t AND (p_days IS NULL OR d.day = ANY (p_days))
-    GROUP BY d.day, d.label;
+    -- A SELECT over a writing CTE: Citus sends it whole to the tenant's worker.
+    WITH ins AS (
+        INSERT INTO analytics.tenant_daily_labels (tenant_id, day, inbox_id, label, conversations, leads, conversions)
+        SELECT t, d.day, 0, d.label, sum(d.conversations), sum(d.leads), sum(d.conversions)
+        FROM analytics.daily_labels d
+        WHERE d.tenant_id = t AND (p_days IS NULL OR d.day = ANY (p_days))
+        GROUP BY d.day, d.label
+        RETURNING 1
+    )
+    SELECT count(*) INTO v_n FROM ins;
 END
 $$;
 
@@ -946,13 +1134,25 @@ COMMENT ON FUNCTION etl.refresh_tenant_rollups(p_days date[]) IS 'Rebuilds tenan
 --
 
 CREATE FUNCTION etl.stored_conversations(p_tenant bigint, p_ids integer[]) RETURNS integer[]
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET plan_cache_mode TO 'force_generic_plan'
-    AS $$
-    SELECT coalesce(array_agg(c.conversation_id), '{}')
-    FROM unnest(p_ids) AS i(id)
-    JOIN analytics.conversations c ON c.tenant_id = p_tenant AND c.conversation_id = i.id
-$$;
+    AS $_$
+DECLARE
+    v integer[];
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname = 'citus') THEN
+        SELECT coalesce(array_agg(c.conversation_id), '{}') INTO v
+          FROM unnest(p_ids) AS i(id)
+          JOIN analytics.conversations c ON c.tenant_id = p_tenant AND c.conversation_id = i.id;
+    ELSE
+        EXECUTE 'SELECT coalesce(array_agg(c.conversation_id), ''{}'')
+                   FROM unnest($2) AS i(id)
+                   JOIN analytics.conversations c ON c.tenant_id = $1 AND c.conversation_id = i.id'
+           INTO v USING p_tenant, p_ids;
+    END IF;
+    RETURN v;
+END
+$_$;
 
 
 ALTER FUNCTION etl.stored_conversations(p_tenant bigint, p_ids integer[]) OWNER TO geniai_owner;
@@ -973,6 +1173,8 @@ CREATE FUNCTION etl.sync_inboxes(p_run_id bigint, p_ids integer[], p_channels te
     AS $$
 DECLARE
     t       bigint := app.current_tenant_id();
+    mine    integer[];
+    known   text[];
     changed integer[];
 BEGIN
     IF t IS NULL THEN
@@ -983,9 +1185,16 @@ BEGIN
         RAISE EXCEPTION 'etl.sync_inboxes: run % is not a running run of tenant %', p_run_id, t
             USING ERRCODE = 'insufficient_privilege';
     END IF;
+    -- The tenant's inboxes, read from the coordinator's table before the statement that writes its
+    -- shards (Citus cannot join a coordinator table into a statement it sends to a worker), and
+    -- each timezone checked alone: app.is_valid_timezone traps an error, which inside a statement
+    -- that keeps worker connections busy would make Citus abort the transaction.
+    mine := ARRAY(SELECT ti.inbox_id FROM app.tenant_inboxes ti WHERE ti.tenant_id = t);
+    known := ARRAY(SELECT CASE WHEN app.is_valid_timezone(z.tz) THEN z.tz END
+                     FROM unnest(p_timezones) WITH ORDINALITY AS z(tz, n) ORDER BY z.n);
     WITH src AS (
         SELECT i.id AS inbox_id, coalesce(i.channel, '') AS channel_type, coalesce(i.tz, '') AS source_timezone,
-               CASE WHEN app.is_valid_timezone(i.tz) THEN i.tz END AS timezone,
+               i.known AS timezone,
                coalesce(i.enabled, false) AS hours_enabled,
                CASE WHEN coalesce(i.enabled, false) THEN
                    (SELECT analytics.week_hours(array_agg(w.day ORDER BY w.n), array_agg(w.closed ORDER BY w.n),
@@ -997,9 +1206,9 @@ BEGIN
                     WHERE w.inbox = i.id)
                END AS week,
                i.sig AS signature
-        FROM unnest(p_ids, p_channels, p_timezones, p_enabled, p_signatures) AS i(id, channel, tz, enabled, sig)
+        FROM unnest(p_ids, p_channels, p_timezones, p_enabled, p_signatures, known) AS i(id, channel, tz, enabled, sig, known)
         -- only the tenant's inboxes, whatever the caller passed
-        WHERE i.id IN (SELECT ti.inbox_id FROM app.tenant_inboxes ti WHERE ti.tenant_id = t)
+        WHERE i.id = ANY (mine)
     ), up AS (
         INSERT INTO analytics.inboxes AS ib (tenant_id, inbox_id, channel_type, source_timezone, timezone, hours_enabled,
                                              week, signature, synced_at)
@@ -1036,243 +1245,6 @@ ALTER FUNCTION etl.sync_inboxes(p_run_id bigint, p_ids integer[], p_channels tex
 --
 
 COMMENT ON FUNCTION etl.sync_inboxes(p_run_id bigint, p_ids integer[], p_channels text[], p_timezones text[], p_enabled boolean[], p_signatures text[], p_wh_inboxes integer[], p_wh_days integer[], p_wh_closed boolean[], p_wh_open_all boolean[], p_wh_open_hours integer[], p_wh_open_minutes integer[], p_wh_close_hours integer[], p_wh_close_minutes integer[]) IS 'Stores the current tenant''s inboxes (channel, timezone, opening hours) as read from the source and re-applies the opening hours of those that changed; returns the inboxes whose timezone is unknown.';
-
---
--- Name: runs; Type: TABLE; Schema: etl; Owner: geniai_owner
---
-
-CREATE TABLE etl.runs (
-    tenant_id bigint NOT NULL,
-    id bigint NOT NULL,
-    started_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
-    finished_at timestamp with time zone,
-    status text DEFAULT 'running'::text NOT NULL,
-    full_load boolean DEFAULT false NOT NULL,
-    extracted integer DEFAULT 0 NOT NULL,
-    inserted integer DEFAULT 0 NOT NULL,
-    updated integer DEFAULT 0 NOT NULL,
-    deleted integer DEFAULT 0 NOT NULL,
-    messages integer DEFAULT 0 NOT NULL,
-    error text,
-    worker text DEFAULT ''::text NOT NULL,
-    unchanged boolean DEFAULT false NOT NULL,
-    checks integer DEFAULT 1 NOT NULL,
-    last_check_at timestamp with time zone,
-    CONSTRAINT runs_checks_check CHECK (((checks >= 1) AND ((checks = 1) OR unchanged))),
-    CONSTRAINT runs_deleted_check CHECK ((deleted >= 0)),
-    CONSTRAINT runs_extracted_check CHECK ((extracted >= 0)),
-    CONSTRAINT runs_failed_has_error CHECK (((status <> 'failed'::text) OR (error IS NOT NULL))),
-    CONSTRAINT runs_finished_unless_running CHECK (((status = 'running'::text) = (finished_at IS NULL))),
-    CONSTRAINT runs_inserted_check CHECK ((inserted >= 0)),
-    CONSTRAINT runs_messages_check CHECK ((messages >= 0)),
-    CONSTRAINT runs_status_check CHECK ((status = ANY (ARRAY['running'::text, 'succeeded'::text, 'failed'::text, 'stale'::text]))),
-    CONSTRAINT runs_updated_check CHECK ((updated >= 0))
-);
-
-ALTER TABLE ONLY etl.runs FORCE ROW LEVEL SECURITY;
-
-
-ALTER TABLE etl.runs OWNER TO geniai_owner;
-
---
--- Name: TABLE runs; Type: COMMENT; Schema: etl; Owner: geniai_owner
---
-
-COMMENT ON TABLE etl.runs IS 'Every ETL run of a tenant: when, how it ended, what it changed, and why it failed.';
-
---
--- Name: COLUMN runs.status; Type: COMMENT; Schema: etl; Owner: geniai_owner
---
-
-COMMENT ON COLUMN etl.runs.status IS 'running; succeeded; failed (error says why); stale (the process died, found by a later run).';
-
---
--- Name: COLUMN runs.full_load; Type: COMMENT; Schema: etl; Owner: geniai_owner
---
-
-COMMENT ON COLUMN etl.runs.full_load IS 'True for --full runs that ignore the watermark.';
-
---
--- Name: COLUMN runs.extracted; Type: COMMENT; Schema: etl; Owner: geniai_owner
---
-
-COMMENT ON COLUMN etl.runs.extracted IS 'Conversations read from Chatwoot.';
-
---
--- Name: COLUMN runs.messages; Type: COMMENT; Schema: etl; Owner: geniai_owner
---
-
-COMMENT ON COLUMN etl.runs.messages IS 'Transcript messages the run wrote: every message of a new conversation, and for a stored one each staged message its stored transcript lacked or held otherwise.';
-
---
--- Name: COLUMN runs.worker; Type: COMMENT; Schema: etl; Owner: geniai_owner
---
-
-COMMENT ON COLUMN etl.runs.worker IS 'host:pid of the process that ran it.';
-
---
--- Name: COLUMN runs.unchanged; Type: COMMENT; Schema: etl; Owner: geniai_owner
---
-
-COMMENT ON COLUMN etl.runs.unchanged IS 'The run found the source unchanged (fingerprint equal) and read nothing.';
-
---
--- Name: COLUMN runs.checks; Type: COMMENT; Schema: etl; Owner: geniai_owner
---
-
-COMMENT ON COLUMN etl.runs.checks IS 'Consecutive unchanged checks this row stands for (1 for every other run).';
-
---
--- Name: COLUMN runs.last_check_at; Type: COMMENT; Schema: etl; Owner: geniai_owner
---
-
-COMMENT ON COLUMN etl.runs.last_check_at IS 'When the latest of those checks finished (unchanged runs; NULL otherwise).';
-
---
--- Name: runs_id_seq; Type: SEQUENCE; Schema: etl; Owner: geniai_owner
---
-
-ALTER TABLE etl.runs ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
-    SEQUENCE NAME etl.runs_id_seq
-    START WITH 1
-    INCREMENT BY 1
-    NO MINVALUE
-    NO MAXVALUE
-    CACHE 1
-);
-
---
--- Name: stage_conversations; Type: TABLE; Schema: etl; Owner: geniai_owner
---
-
-CREATE UNLOGGED TABLE etl.stage_conversations (
-    run_id bigint NOT NULL,
-    chunk integer NOT NULL,
-    conversation_id integer NOT NULL,
-    account_id integer NOT NULL,
-    inbox_id integer NOT NULL,
-    display_id integer NOT NULL,
-    channel_type text NOT NULL,
-    status smallint NOT NULL,
-    priority smallint,
-    contact_id bigint,
-    contact_name text NOT NULL,
-    contact_phone text NOT NULL,
-    assignee_id integer,
-    team_id bigint,
-    labels text[] NOT NULL,
-    created_at timestamp with time zone NOT NULL,
-    updated_at timestamp with time zone NOT NULL,
-    last_activity_at timestamp with time zone NOT NULL,
-    contact_messages integer NOT NULL,
-    bot_messages integer NOT NULL,
-    human_messages integer NOT NULL,
-    private_notes integer NOT NULL,
-    first_contact_at timestamp with time zone,
-    first_reply_at timestamp with time zone,
-    first_human_reply_at timestamp with time zone,
-    last_message_at timestamp with time zone,
-    handoff boolean NOT NULL,
-    resolved_event_at timestamp with time zone,
-    csat_rating smallint,
-    csat_at timestamp with time zone,
-    search_words text[] DEFAULT '{}'::text[] NOT NULL,
-    message_ids integer[] DEFAULT '{}'::integer[] NOT NULL,
-    message_created_at timestamp with time zone[] DEFAULT '{}'::timestamp with time zone[] NOT NULL,
-    message_senders text[] DEFAULT '{}'::text[] NOT NULL,
-    message_types smallint[] DEFAULT '{}'::smallint[] NOT NULL,
-    message_contents text[] DEFAULT '{}'::text[] NOT NULL,
-    message_deleted boolean[] DEFAULT '{}'::boolean[] NOT NULL,
-    handoff_requested_at timestamp with time zone,
-    last_contact_at timestamp with time zone,
-    last_human_at timestamp with time zone,
-    waiting_contact_at timestamp with time zone,
-    human_wait_from timestamp with time zone,
-    human_wait_reply_at timestamp with time zone
-)
-WITH (toast_tuple_target='8160');
-
-
-ALTER TABLE etl.stage_conversations OWNER TO geniai_owner;
-
---
--- Name: TABLE stage_conversations; Type: COMMENT; Schema: etl; Owner: geniai_owner
---
-
-COMMENT ON TABLE etl.stage_conversations IS 'Staging: per-conversation aggregates extracted from Chatwoot for one run.';
-
---
--- Name: COLUMN stage_conversations.chunk; Type: COMMENT; Schema: etl; Owner: geniai_owner
---
-
-COMMENT ON COLUMN etl.stage_conversations.chunk IS 'Extraction batch within the run (etl.merge_chunk merges one).';
-
---
--- Name: COLUMN stage_conversations.last_message_at; Type: COMMENT; Schema: etl; Owner: geniai_owner
---
-
-COMMENT ON COLUMN etl.stage_conversations.last_message_at IS 'Latest contact, bot or human public message; activity and template messages excluded on purpose.';
-
---
--- Name: COLUMN stage_conversations.csat_rating; Type: COMMENT; Schema: etl; Owner: geniai_owner
---
-
-COMMENT ON COLUMN etl.stage_conversations.csat_rating IS 'Latest CSAT rating 1-5, NULL without an answer (the source query sends 0 for "none": sqlc loses the nullability of its LEFT JOIN; the ETL maps 0 to NULL before COPY).';
-
---
--- Name: COLUMN stage_conversations.search_words; Type: COMMENT; Schema: etl; Owner: geniai_owner
---
-
-COMMENT ON COLUMN etl.stage_conversations.search_words IS 'Distinct folded words of the contact name and public messages (internal/etl), the search document to be.';
-
---
--- Name: COLUMN stage_conversations.message_ids; Type: COMMENT; Schema: etl; Owner: geniai_owner
---
-
-COMMENT ON COLUMN etl.stage_conversations.message_ids IS 'The public transcript (message_* arrays, parallel, oldest first), grouped and ordered by internal/etl; analytics.transcripts to be.';
-
---
--- Name: COLUMN stage_conversations.waiting_contact_at; Type: COMMENT; Schema: etl; Owner: geniai_owner
---
-
-COMMENT ON COLUMN etl.stage_conversations.waiting_contact_at IS 'The first contact message after the latest human message (the first contact message when no human wrote).';
-
---
--- Name: stage_days; Type: TABLE; Schema: etl; Owner: geniai_owner
---
-
-CREATE UNLOGGED TABLE etl.stage_days (
-    run_id bigint NOT NULL,
-    day date NOT NULL
-);
-
-
-ALTER TABLE etl.stage_days OWNER TO geniai_owner;
-
---
--- Name: TABLE stage_days; Type: COMMENT; Schema: etl; Owner: geniai_owner
---
-
-COMMENT ON TABLE etl.stage_days IS 'Staging: days whose daily_stats a run must rebuild (old and new creation days of the conversations it changed).';
-
---
--- Name: stage_ids; Type: TABLE; Schema: etl; Owner: geniai_owner
---
-
-CREATE UNLOGGED TABLE etl.stage_ids (
-    run_id bigint NOT NULL,
-    conversation_id integer NOT NULL,
-    updated_at timestamp with time zone NOT NULL
-);
-
-
-ALTER TABLE etl.stage_ids OWNER TO geniai_owner;
-
---
--- Name: TABLE stage_ids; Type: COMMENT; Schema: etl; Owner: geniai_owner
---
-
-COMMENT ON TABLE etl.stage_ids IS 'Staging: every source conversation id of the tenant''s mapped inboxes for one run (deletion reconcile, change detection).';
 
 --
 -- Name: watermarks; Type: TABLE; Schema: etl; Owner: geniai_owner
@@ -1353,6 +1325,195 @@ COMMENT ON COLUMN etl.watermarks.reread_all IS 'The next run extracts every conv
 COMMENT ON COLUMN etl.watermarks.data_version IS 'Incremented in the transaction of every run that merged data: cached dashboard results of an older version are stale.';
 
 --
+-- Name: watermark_of(bigint); Type: FUNCTION; Schema: etl; Owner: geniai_owner
+--
+
+CREATE FUNCTION etl.watermark_of(p_tenant bigint) RETURNS SETOF etl.watermarks
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog'
+    AS $$
+BEGIN
+    RETURN QUERY SELECT w.* FROM etl.watermarks w WHERE w.tenant_id = p_tenant;
+END
+$$;
+
+
+ALTER FUNCTION etl.watermark_of(p_tenant bigint) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION watermark_of(p_tenant bigint); Type: COMMENT; Schema: etl; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION etl.watermark_of(p_tenant bigint) IS 'The tenant''s ETL watermark (no row before its first sync, or when row-level security hides it).';
+
+--
+-- Name: runs_id_seq; Type: SEQUENCE; Schema: etl; Owner: geniai_owner
+--
+
+ALTER TABLE etl.runs ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME etl.runs_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: stage_conversations; Type: TABLE; Schema: etl; Owner: geniai_owner
+--
+
+CREATE UNLOGGED TABLE etl.stage_conversations (
+    run_id bigint NOT NULL,
+    chunk integer NOT NULL,
+    conversation_id integer NOT NULL,
+    account_id integer NOT NULL,
+    inbox_id integer NOT NULL,
+    display_id integer NOT NULL,
+    channel_type text NOT NULL,
+    status smallint NOT NULL,
+    priority smallint,
+    contact_id bigint,
+    contact_name text NOT NULL,
+    contact_phone text NOT NULL,
+    assignee_id integer,
+    team_id bigint,
+    labels text[] NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    updated_at timestamp with time zone NOT NULL,
+    last_activity_at timestamp with time zone NOT NULL,
+    contact_messages integer NOT NULL,
+    bot_messages integer NOT NULL,
+    human_messages integer NOT NULL,
+    private_notes integer NOT NULL,
+    first_contact_at timestamp with time zone,
+    first_reply_at timestamp with time zone,
+    first_human_reply_at timestamp with time zone,
+    last_message_at timestamp with time zone,
+    handoff boolean NOT NULL,
+    resolved_event_at timestamp with time zone,
+    csat_rating smallint,
+    csat_at timestamp with time zone,
+    search_words text[] DEFAULT '{}'::text[] NOT NULL,
+    message_ids integer[] DEFAULT '{}'::integer[] NOT NULL,
+    message_created_at timestamp with time zone[] DEFAULT '{}'::timestamp with time zone[] NOT NULL,
+    message_senders text[] DEFAULT '{}'::text[] NOT NULL,
+    message_types smallint[] DEFAULT '{}'::smallint[] NOT NULL,
+    message_contents text[] DEFAULT '{}'::text[] NOT NULL,
+    message_deleted boolean[] DEFAULT '{}'::boolean[] NOT NULL,
+    handoff_requested_at timestamp with time zone,
+    last_contact_at timestamp with time zone,
+    last_human_at timestamp with time zone,
+    waiting_contact_at timestamp with time zone,
+    human_wait_from timestamp with time zone,
+    human_wait_reply_at timestamp with time zone,
+    tenant_id bigint NOT NULL
+)
+WITH (toast_tuple_target='8160');
+
+
+ALTER TABLE etl.stage_conversations OWNER TO geniai_owner;
+
+--
+-- Name: TABLE stage_conversations; Type: COMMENT; Schema: etl; Owner: geniai_owner
+--
+
+COMMENT ON TABLE etl.stage_conversations IS 'Staging: per-conversation aggregates extracted from Chatwoot for one run.';
+
+--
+-- Name: COLUMN stage_conversations.chunk; Type: COMMENT; Schema: etl; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN etl.stage_conversations.chunk IS 'Extraction batch within the run (etl.merge_chunk merges one).';
+
+--
+-- Name: COLUMN stage_conversations.last_message_at; Type: COMMENT; Schema: etl; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN etl.stage_conversations.last_message_at IS 'Latest contact, bot or human public message; activity and template messages excluded on purpose.';
+
+--
+-- Name: COLUMN stage_conversations.csat_rating; Type: COMMENT; Schema: etl; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN etl.stage_conversations.csat_rating IS 'Latest CSAT rating 1-5, NULL without an answer (the source query sends 0 for "none": sqlc loses the nullability of its LEFT JOIN; the ETL maps 0 to NULL before COPY).';
+
+--
+-- Name: COLUMN stage_conversations.search_words; Type: COMMENT; Schema: etl; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN etl.stage_conversations.search_words IS 'Distinct folded words of the contact name and public messages (internal/etl), the search document to be.';
+
+--
+-- Name: COLUMN stage_conversations.message_ids; Type: COMMENT; Schema: etl; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN etl.stage_conversations.message_ids IS 'The public transcript (message_* arrays, parallel, oldest first), grouped and ordered by internal/etl; analytics.transcripts to be.';
+
+--
+-- Name: COLUMN stage_conversations.waiting_contact_at; Type: COMMENT; Schema: etl; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN etl.stage_conversations.waiting_contact_at IS 'The first contact message after the latest human message (the first contact message when no human wrote).';
+
+--
+-- Name: COLUMN stage_conversations.tenant_id; Type: COMMENT; Schema: etl; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN etl.stage_conversations.tenant_id IS 'Tenant of the run (the distribution column on Citus).';
+
+--
+-- Name: stage_days; Type: TABLE; Schema: etl; Owner: geniai_owner
+--
+
+CREATE UNLOGGED TABLE etl.stage_days (
+    run_id bigint NOT NULL,
+    day date NOT NULL,
+    tenant_id bigint NOT NULL
+);
+
+
+ALTER TABLE etl.stage_days OWNER TO geniai_owner;
+
+--
+-- Name: TABLE stage_days; Type: COMMENT; Schema: etl; Owner: geniai_owner
+--
+
+COMMENT ON TABLE etl.stage_days IS 'Staging: days whose daily_stats a run must rebuild (old and new creation days of the conversations it changed).';
+
+--
+-- Name: COLUMN stage_days.tenant_id; Type: COMMENT; Schema: etl; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN etl.stage_days.tenant_id IS 'Tenant of the run (the distribution column on Citus).';
+
+--
+-- Name: stage_ids; Type: TABLE; Schema: etl; Owner: geniai_owner
+--
+
+CREATE UNLOGGED TABLE etl.stage_ids (
+    run_id bigint NOT NULL,
+    conversation_id integer NOT NULL,
+    updated_at timestamp with time zone NOT NULL,
+    tenant_id bigint NOT NULL
+);
+
+
+ALTER TABLE etl.stage_ids OWNER TO geniai_owner;
+
+--
+-- Name: TABLE stage_ids; Type: COMMENT; Schema: etl; Owner: geniai_owner
+--
+
+COMMENT ON TABLE etl.stage_ids IS 'Staging: every source conversation id of the tenant''s mapped inboxes for one run (deletion reconcile, change detection).';
+
+--
+-- Name: COLUMN stage_ids.tenant_id; Type: COMMENT; Schema: etl; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN etl.stage_ids.tenant_id IS 'Tenant of the run (the distribution column on Citus).';
+
+--
 -- Name: runs runs_pkey; Type: CONSTRAINT; Schema: etl; Owner: geniai_owner
 --
 
@@ -1364,14 +1525,14 @@ ALTER TABLE ONLY etl.runs
 --
 
 ALTER TABLE ONLY etl.stage_conversations
-    ADD CONSTRAINT stage_conversations_pkey PRIMARY KEY (run_id, conversation_id);
+    ADD CONSTRAINT stage_conversations_pkey PRIMARY KEY (tenant_id, run_id, conversation_id);
 
 --
 -- Name: stage_ids stage_ids_pkey; Type: CONSTRAINT; Schema: etl; Owner: geniai_owner
 --
 
 ALTER TABLE ONLY etl.stage_ids
-    ADD CONSTRAINT stage_ids_pkey PRIMARY KEY (run_id, conversation_id);
+    ADD CONSTRAINT stage_ids_pkey PRIMARY KEY (tenant_id, run_id, conversation_id);
 
 --
 -- Name: watermarks watermarks_pkey; Type: CONSTRAINT; Schema: etl; Owner: geniai_owner
@@ -1390,7 +1551,7 @@ CREATE INDEX runs_tenant_started_idx ON etl.runs USING btree (tenant_id, started
 -- Name: stage_conversations_chunk_idx; Type: INDEX; Schema: etl; Owner: geniai_owner
 --
 
-CREATE INDEX stage_conversations_chunk_idx ON etl.stage_conversations USING btree (run_id, chunk);
+CREATE INDEX stage_conversations_chunk_idx ON etl.stage_conversations USING btree (tenant_id, run_id, chunk);
 
 --
 -- Name: runs; Type: ROW SECURITY; Schema: etl; Owner: geniai_owner
@@ -1402,19 +1563,19 @@ ALTER TABLE etl.runs ENABLE ROW LEVEL SECURITY;
 -- Name: runs runs_etl_all; Type: POLICY; Schema: etl; Owner: geniai_owner
 --
 
-CREATE POLICY runs_etl_all ON etl.runs TO geniai_etl USING ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)));
+CREATE POLICY runs_etl_all ON etl.runs TO geniai_etl USING ((tenant_id = app.current_tenant_id())) WITH CHECK ((tenant_id = app.current_tenant_id()));
 
 --
 -- Name: runs runs_staff_read; Type: POLICY; Schema: etl; Owner: geniai_owner
 --
 
-CREATE POLICY runs_staff_read ON etl.runs FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
+CREATE POLICY runs_staff_read ON etl.runs FOR SELECT TO geniai_staff USING (app.is_staff(app.current_app_role()));
 
 --
 -- Name: runs runs_tenant_read; Type: POLICY; Schema: etl; Owner: geniai_owner
 --
 
-CREATE POLICY runs_tenant_read ON etl.runs FOR SELECT TO geniai_tenant USING ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)));
+CREATE POLICY runs_tenant_read ON etl.runs FOR SELECT TO geniai_tenant USING ((tenant_id = app.current_tenant_id()));
 
 --
 -- Name: watermarks; Type: ROW SECURITY; Schema: etl; Owner: geniai_owner
@@ -1426,19 +1587,19 @@ ALTER TABLE etl.watermarks ENABLE ROW LEVEL SECURITY;
 -- Name: watermarks watermarks_etl_all; Type: POLICY; Schema: etl; Owner: geniai_owner
 --
 
-CREATE POLICY watermarks_etl_all ON etl.watermarks TO geniai_etl USING ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id))) WITH CHECK ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)));
+CREATE POLICY watermarks_etl_all ON etl.watermarks TO geniai_etl USING ((tenant_id = app.current_tenant_id())) WITH CHECK ((tenant_id = app.current_tenant_id()));
 
 --
 -- Name: watermarks watermarks_staff_read; Type: POLICY; Schema: etl; Owner: geniai_owner
 --
 
-CREATE POLICY watermarks_staff_read ON etl.watermarks FOR SELECT TO geniai_staff USING (app.is_staff(( SELECT app.current_app_role() AS current_app_role)));
+CREATE POLICY watermarks_staff_read ON etl.watermarks FOR SELECT TO geniai_staff USING (app.is_staff(app.current_app_role()));
 
 --
 -- Name: watermarks watermarks_tenant_read; Type: POLICY; Schema: etl; Owner: geniai_owner
 --
 
-CREATE POLICY watermarks_tenant_read ON etl.watermarks FOR SELECT TO geniai_tenant USING ((tenant_id = ( SELECT app.current_tenant_id() AS current_tenant_id)));
+CREATE POLICY watermarks_tenant_read ON etl.watermarks FOR SELECT TO geniai_tenant USING ((tenant_id = app.current_tenant_id()));
 
 --
 -- Name: SCHEMA etl; Type: ACL; Schema: -; Owner: geniai_owner
@@ -1477,18 +1638,25 @@ REVOKE ALL ON FUNCTION etl.fire_alerts() FROM PUBLIC;
 GRANT ALL ON FUNCTION etl.fire_alerts() TO geniai_etl;
 
 --
--- Name: FUNCTION funnel_stage(s app.tenant_settings, labels text[], contact_texts text[], contact_messages integer); Type: ACL; Schema: etl; Owner: geniai_owner
+-- Name: FUNCTION funnel_rules(s app.tenant_settings); Type: ACL; Schema: etl; Owner: geniai_owner
 --
 
-REVOKE ALL ON FUNCTION etl.funnel_stage(s app.tenant_settings, labels text[], contact_texts text[], contact_messages integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION etl.funnel_stage(s app.tenant_settings, labels text[], contact_texts text[], contact_messages integer) TO geniai_etl;
+REVOKE ALL ON FUNCTION etl.funnel_rules(s app.tenant_settings) FROM PUBLIC;
+GRANT ALL ON FUNCTION etl.funnel_rules(s app.tenant_settings) TO geniai_etl;
 
 --
--- Name: FUNCTION funnel_stage_labels(s app.tenant_settings, labels text[], contact_messages integer); Type: ACL; Schema: etl; Owner: geniai_owner
+-- Name: FUNCTION funnel_stage(s etl.funnel_rules, labels text[], contact_texts text[], contact_messages integer); Type: ACL; Schema: etl; Owner: geniai_owner
 --
 
-REVOKE ALL ON FUNCTION etl.funnel_stage_labels(s app.tenant_settings, labels text[], contact_messages integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION etl.funnel_stage_labels(s app.tenant_settings, labels text[], contact_messages integer) TO geniai_etl;
+REVOKE ALL ON FUNCTION etl.funnel_stage(s etl.funnel_rules, labels text[], contact_texts text[], contact_messages integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION etl.funnel_stage(s etl.funnel_rules, labels text[], contact_texts text[], contact_messages integer) TO geniai_etl;
+
+--
+-- Name: FUNCTION funnel_stage_labels(s etl.funnel_rules, labels text[], contact_messages integer); Type: ACL; Schema: etl; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION etl.funnel_stage_labels(s etl.funnel_rules, labels text[], contact_messages integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION etl.funnel_stage_labels(s etl.funnel_rules, labels text[], contact_messages integer) TO geniai_etl;
 
 --
 -- Name: FUNCTION funnel_text_cap(); Type: ACL; Schema: etl; Owner: geniai_owner
@@ -1496,6 +1664,117 @@ GRANT ALL ON FUNCTION etl.funnel_stage_labels(s app.tenant_settings, labels text
 
 REVOKE ALL ON FUNCTION etl.funnel_text_cap() FROM PUBLIC;
 GRANT ALL ON FUNCTION etl.funnel_text_cap() TO geniai_etl;
+
+--
+-- Name: TABLE runs; Type: ACL; Schema: etl; Owner: geniai_owner
+--
+
+GRANT SELECT ON TABLE etl.runs TO geniai_tenant;
+GRANT SELECT ON TABLE etl.runs TO geniai_staff;
+GRANT SELECT,DELETE ON TABLE etl.runs TO geniai_etl;
+
+--
+-- Name: COLUMN runs.tenant_id; Type: ACL; Schema: etl; Owner: geniai_owner
+--
+
+GRANT INSERT(tenant_id) ON TABLE etl.runs TO geniai_etl;
+
+--
+-- Name: COLUMN runs.id; Type: ACL; Schema: etl; Owner: geniai_owner
+--
+
+GRANT INSERT(id) ON TABLE etl.runs TO geniai_etl;
+
+--
+-- Name: COLUMN runs.started_at; Type: ACL; Schema: etl; Owner: geniai_owner
+--
+
+GRANT INSERT(started_at) ON TABLE etl.runs TO geniai_etl;
+
+--
+-- Name: COLUMN runs.finished_at; Type: ACL; Schema: etl; Owner: geniai_owner
+--
+
+GRANT UPDATE(finished_at) ON TABLE etl.runs TO geniai_etl;
+
+--
+-- Name: COLUMN runs.status; Type: ACL; Schema: etl; Owner: geniai_owner
+--
+
+GRANT INSERT(status),UPDATE(status) ON TABLE etl.runs TO geniai_etl;
+
+--
+-- Name: COLUMN runs.full_load; Type: ACL; Schema: etl; Owner: geniai_owner
+--
+
+GRANT INSERT(full_load) ON TABLE etl.runs TO geniai_etl;
+
+--
+-- Name: COLUMN runs.extracted; Type: ACL; Schema: etl; Owner: geniai_owner
+--
+
+GRANT INSERT(extracted),UPDATE(extracted) ON TABLE etl.runs TO geniai_etl;
+
+--
+-- Name: COLUMN runs.inserted; Type: ACL; Schema: etl; Owner: geniai_owner
+--
+
+GRANT INSERT(inserted),UPDATE(inserted) ON TABLE etl.runs TO geniai_etl;
+
+--
+-- Name: COLUMN runs.updated; Type: ACL; Schema: etl; Owner: geniai_owner
+--
+
+GRANT INSERT(updated),UPDATE(updated) ON TABLE etl.runs TO geniai_etl;
+
+--
+-- Name: COLUMN runs.deleted; Type: ACL; Schema: etl; Owner: geniai_owner
+--
+
+GRANT INSERT(deleted),UPDATE(deleted) ON TABLE etl.runs TO geniai_etl;
+
+--
+-- Name: COLUMN runs.messages; Type: ACL; Schema: etl; Owner: geniai_owner
+--
+
+GRANT INSERT(messages),UPDATE(messages) ON TABLE etl.runs TO geniai_etl;
+
+--
+-- Name: COLUMN runs.error; Type: ACL; Schema: etl; Owner: geniai_owner
+--
+
+GRANT UPDATE(error) ON TABLE etl.runs TO geniai_etl;
+
+--
+-- Name: COLUMN runs.worker; Type: ACL; Schema: etl; Owner: geniai_owner
+--
+
+GRANT INSERT(worker) ON TABLE etl.runs TO geniai_etl;
+
+--
+-- Name: COLUMN runs.unchanged; Type: ACL; Schema: etl; Owner: geniai_owner
+--
+
+GRANT INSERT(unchanged),UPDATE(unchanged) ON TABLE etl.runs TO geniai_etl;
+
+--
+-- Name: COLUMN runs.checks; Type: ACL; Schema: etl; Owner: geniai_owner
+--
+
+GRANT INSERT(checks),UPDATE(checks) ON TABLE etl.runs TO geniai_etl;
+
+--
+-- Name: COLUMN runs.last_check_at; Type: ACL; Schema: etl; Owner: geniai_owner
+--
+
+GRANT UPDATE(last_check_at) ON TABLE etl.runs TO geniai_etl;
+
+--
+-- Name: FUNCTION latest_run(p_tenant bigint); Type: ACL; Schema: etl; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION etl.latest_run(p_tenant bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION etl.latest_run(p_tenant bigint) TO geniai_staff;
 
 --
 -- Name: FUNCTION merge_chunk(p_run_id bigint, p_chunk integer); Type: ACL; Schema: etl; Owner: geniai_owner
@@ -1545,116 +1824,6 @@ GRANT ALL ON FUNCTION etl.stored_conversations(p_tenant bigint, p_ids integer[])
 
 REVOKE ALL ON FUNCTION etl.sync_inboxes(p_run_id bigint, p_ids integer[], p_channels text[], p_timezones text[], p_enabled boolean[], p_signatures text[], p_wh_inboxes integer[], p_wh_days integer[], p_wh_closed boolean[], p_wh_open_all boolean[], p_wh_open_hours integer[], p_wh_open_minutes integer[], p_wh_close_hours integer[], p_wh_close_minutes integer[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION etl.sync_inboxes(p_run_id bigint, p_ids integer[], p_channels text[], p_timezones text[], p_enabled boolean[], p_signatures text[], p_wh_inboxes integer[], p_wh_days integer[], p_wh_closed boolean[], p_wh_open_all boolean[], p_wh_open_hours integer[], p_wh_open_minutes integer[], p_wh_close_hours integer[], p_wh_close_minutes integer[]) TO geniai_etl;
-
---
--- Name: TABLE runs; Type: ACL; Schema: etl; Owner: geniai_owner
---
-
-GRANT SELECT ON TABLE etl.runs TO geniai_tenant;
-GRANT SELECT ON TABLE etl.runs TO geniai_staff;
-GRANT SELECT,DELETE ON TABLE etl.runs TO geniai_etl;
-
---
--- Name: COLUMN runs.tenant_id; Type: ACL; Schema: etl; Owner: geniai_owner
---
-
-GRANT INSERT(tenant_id) ON TABLE etl.runs TO geniai_etl;
-
---
--- Name: COLUMN runs.finished_at; Type: ACL; Schema: etl; Owner: geniai_owner
---
-
-GRANT UPDATE(finished_at) ON TABLE etl.runs TO geniai_etl;
-
---
--- Name: COLUMN runs.status; Type: ACL; Schema: etl; Owner: geniai_owner
---
-
-GRANT UPDATE(status) ON TABLE etl.runs TO geniai_etl;
-
---
--- Name: COLUMN runs.full_load; Type: ACL; Schema: etl; Owner: geniai_owner
---
-
-GRANT INSERT(full_load) ON TABLE etl.runs TO geniai_etl;
-
---
--- Name: COLUMN runs.extracted; Type: ACL; Schema: etl; Owner: geniai_owner
---
-
-GRANT UPDATE(extracted) ON TABLE etl.runs TO geniai_etl;
-
---
--- Name: COLUMN runs.inserted; Type: ACL; Schema: etl; Owner: geniai_owner
---
-
-GRANT UPDATE(inserted) ON TABLE etl.runs TO geniai_etl;
-
---
--- Name: COLUMN runs.updated; Type: ACL; Schema: etl; Owner: geniai_owner
---
-
-GRANT UPDATE(updated) ON TABLE etl.runs TO geniai_etl;
-
---
--- Name: COLUMN runs.deleted; Type: ACL; Schema: etl; Owner: geniai_owner
---
-
-GRANT UPDATE(deleted) ON TABLE etl.runs TO geniai_etl;
-
---
--- Name: COLUMN runs.messages; Type: ACL; Schema: etl; Owner: geniai_owner
---
-
-GRANT UPDATE(messages) ON TABLE etl.runs TO geniai_etl;
-
---
--- Name: COLUMN runs.error; Type: ACL; Schema: etl; Owner: geniai_owner
---
-
-GRANT UPDATE(error) ON TABLE etl.runs TO geniai_etl;
-
---
--- Name: COLUMN runs.worker; Type: ACL; Schema: etl; Owner: geniai_owner
---
-
-GRANT INSERT(worker) ON TABLE etl.runs TO geniai_etl;
-
---
--- Name: COLUMN runs.unchanged; Type: ACL; Schema: etl; Owner: geniai_owner
---
-
-GRANT UPDATE(unchanged) ON TABLE etl.runs TO geniai_etl;
-
---
--- Name: COLUMN runs.checks; Type: ACL; Schema: etl; Owner: geniai_owner
---
-
-GRANT UPDATE(checks) ON TABLE etl.runs TO geniai_etl;
-
---
--- Name: COLUMN runs.last_check_at; Type: ACL; Schema: etl; Owner: geniai_owner
---
-
-GRANT UPDATE(last_check_at) ON TABLE etl.runs TO geniai_etl;
-
---
--- Name: TABLE stage_conversations; Type: ACL; Schema: etl; Owner: geniai_owner
---
-
-GRANT SELECT,INSERT,DELETE ON TABLE etl.stage_conversations TO geniai_etl;
-
---
--- Name: TABLE stage_days; Type: ACL; Schema: etl; Owner: geniai_owner
---
-
-GRANT SELECT,INSERT,DELETE ON TABLE etl.stage_days TO geniai_etl;
-
---
--- Name: TABLE stage_ids; Type: ACL; Schema: etl; Owner: geniai_owner
---
-
-GRANT SELECT,INSERT,DELETE ON TABLE etl.stage_ids TO geniai_etl;
 
 --
 -- Name: TABLE watermarks; Type: ACL; Schema: etl; Owner: geniai_owner
@@ -1729,3 +1898,29 @@ GRANT UPDATE(reread_all) ON TABLE etl.watermarks TO geniai_etl;
 --
 
 GRANT UPDATE(data_version) ON TABLE etl.watermarks TO geniai_etl;
+
+--
+-- Name: FUNCTION watermark_of(p_tenant bigint); Type: ACL; Schema: etl; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION etl.watermark_of(p_tenant bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION etl.watermark_of(p_tenant bigint) TO geniai_tenant;
+GRANT ALL ON FUNCTION etl.watermark_of(p_tenant bigint) TO geniai_staff;
+
+--
+-- Name: TABLE stage_conversations; Type: ACL; Schema: etl; Owner: geniai_owner
+--
+
+GRANT SELECT,INSERT,DELETE ON TABLE etl.stage_conversations TO geniai_etl;
+
+--
+-- Name: TABLE stage_days; Type: ACL; Schema: etl; Owner: geniai_owner
+--
+
+GRANT SELECT,INSERT,DELETE ON TABLE etl.stage_days TO geniai_etl;
+
+--
+-- Name: TABLE stage_ids; Type: ACL; Schema: etl; Owner: geniai_owner
+--
+
+GRANT SELECT,INSERT,DELETE ON TABLE etl.stage_ids TO geniai_etl;

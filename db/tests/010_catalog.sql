@@ -224,8 +224,9 @@ SELECT set_has(
              ('geniai_authenticator'), ('public')$$,
     '(i, j) the grantees checked include every request role, the authenticator and PUBLIC');
 
--- (k) The authenticator's only privileges are on public.sessions, and geniai_anon has none on any
--- relation (before login it may only execute the login functions) (docs/security.md).
+-- (k) The authenticator's only privileges are on public.sessions and app.set_context (the first
+-- statement of every transaction, which switches role), and geniai_anon has none on any relation
+-- (before login it may only execute the login functions) (docs/security.md).
 CREATE TEMP VIEW relation_privileges AS
 SELECT r.rolname, c.oid, format('%I.%I', n.nspname, c.relname) AS name, p.priv
   FROM pg_class c
@@ -252,7 +253,9 @@ SELECT is_empty($$
       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
      WHERE (n.nspname IN ('app', 'analytics', 'etl', 'audit') OR p.proowner = 'geniai_owner'::regrole)
        AND has_function_privilege('geniai_authenticator', p.oid, 'EXECUTE')
-$$, '(k) geniai_authenticator can execute none of our functions');
+       AND p.oid NOT IN ('app.set_context(text, bigint, bigint, text, text, text, text)'::regprocedure,
+                         'app.is_staff(text)'::regprocedure)
+$$, '(k) geniai_authenticator can execute none of our functions but app.set_context (and app.is_staff, which it checks the app role with)');
 
 -- (l) The backup role (`geniai db bootstrap --backup`) is the one exception to (g) and (j): pg_dump
 -- must read every row past forced RLS. It reads everything through pg_read_all_data and nothing

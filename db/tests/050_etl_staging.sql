@@ -7,6 +7,9 @@
 -- (and dropped) at the end shows that each rule fails when broken.
 --
 -- Run by db/tests/run.sh (pg_prove) as a superuser, in one transaction that is rolled back.
+--
+-- citus: its catalog rules hold for the coordinator as written here; its writes by role are in
+-- citus/030_isolation.sql (etl.runs and etl.watermarks are in the isolation table list).
 
 BEGIN;
 \ir fixtures.psql

@@ -1,4 +1,4 @@
--- Conversation search (analytics.conversation_filter's p_search): "#1374" is that conversation
+-- Conversation search (analytics.conversation_matches's p_search): "#1374" is that conversation
 -- number only; a bare number is also a conversation number, beside phones and words.
 --
 -- Run by db/tests/run.sh (pg_prove) as a superuser, in one transaction that is rolled back.
@@ -17,9 +17,21 @@ SELECT pg_temp.fx(t), id, 1, inbox, display, 0, name, phone, array_to_tsvector(w
                ('a', 990001, 14, 4, 'Bia', '+5511888880000', '{nada}'),
                ('b', 990002, 11, 1374, 'Outro', '+5521999990000', '{oi}')) v (t, inbox, id, display, name, phone, words);
 
-CREATE FUNCTION pg_temp.found(p_tenant text, p_q text) RETURNS integer[] LANGUAGE sql AS $$
-    SELECT coalesce(array_agg(display_id ORDER BY display_id), '{}')
-      FROM analytics.conversation_filter(pg_temp.fx(p_tenant), current_date - 1, current_date, p_search => p_q)
+-- PL/pgSQL, not SQL: Citus cannot plan a parameterised SQL function over a distributed table.
+CREATE FUNCTION pg_temp.found(p_tenant text, p_q text) RETURNS integer[] LANGUAGE plpgsql AS $$
+DECLARE
+    t bigint := pg_temp.fx(p_tenant); -- read here: the query runs on a worker, which has no pg_temp.fx
+BEGIN
+    RETURN (SELECT coalesce(array_agg(c.display_id ORDER BY c.display_id), '{}')
+      FROM analytics.conversations c
+     WHERE c.tenant_id = t AND c.created_day BETWEEN current_date - 1 AND current_date
+       AND analytics.conversation_matches(c.inbox_id, c.channel_type, c.labels, c.status, c.is_lead, c.is_visit, c.is_converted,
+             c.unanswered, c.first_reply_seconds, c.first_reply_business_seconds, c.first_human_reply_seconds,
+             c.resolved, c.bot_resolved, c.bot_messages, c.handoff, c.handoff_requested_at, c.human_wait_seconds,
+             c.human_wait_from, c.human_wait_reply_at, c.human_wait_business_seconds, c.human_wait_due_at,
+             c.csat_rating, c.created_dow, c.created_hour, c.contact_name, c.contact_phone, c.search, c.display_id,
+             NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, p_q, false, NULL, NULL));
+END
 $$;
 
 SELECT is(pg_temp.found('a', '#1374'), '{1374}', '#1374 finds conversation 1374 only, not the phone or the word with those digits');

@@ -470,7 +470,7 @@ func (f Filter) String() string {
 }
 
 // conversationNumber is a search for a conversation number: "#1374" (that conversation only) or
-// a bare "1374" (that conversation, phones and words). analytics.conversation_filter does the
+// a bare "1374" (that conversation, phones and words). analytics.conversation_matches does the
 // matching; this names the search for its chip.
 var conversationNumber = regexp.MustCompile(`^(#\s*)?([0-9]{1,9})$`)
 

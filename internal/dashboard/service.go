@@ -285,6 +285,18 @@ type Page struct {
 func (s *Service) List(ctx context.Context, p pg.Principal, tenantID int64, f Filter) (*Page, error) {
 	pg_ := &Page{Filter: f}
 	err := s.DB.InReadTx(ctx, p, func(tx pg.Tx) error {
+		var err error
+		pg_, err = s.ListIn(ctx, tx, tenantID, f)
+		return err
+	})
+	return pg_, err
+}
+
+// ListIn is List in a transaction the caller opened (the Citus check that a tenant's list reaches
+// one worker reads the dashboard and the list in one).
+func (s *Service) ListIn(ctx context.Context, tx pg.Tx, tenantID int64, f Filter) (*Page, error) {
+	pg_ := &Page{Filter: f}
+	err := func() error {
 		if err := tx.PlanPerCall(ctx); err != nil {
 			return err
 		}
@@ -350,7 +362,7 @@ func (s *Service) List(ctx context.Context, p pg.Principal, tenantID int64, f Fi
 		var err error
 		pg_.Total, err = s.count(ctx, tx, tenantID, f)
 		return err
-	})
+	}()
 	return pg_, err
 }
 

@@ -52,22 +52,9 @@ SELECT t.id, t.slug, t.name, t.status, t.plan, t.trial_ends_at, t.timezone, t.cr
         END)::text AS health
 FROM app.tenants t
 CROSS JOIN LATERAL (SELECT ($1::timestamptz AT TIME ZONE t.timezone)::date AS today) k
-LEFT JOIN LATERAL (
-    SELECT sum(d.conversations) FILTER (WHERE d.day > k.today - 30) AS conversations,
-           sum(d.leads) FILTER (WHERE d.day > k.today - 30) AS leads,
-           sum(d.conversations) FILTER (WHERE d.day <= k.today - 30) AS prev_conversations,
-           sum(d.leads) FILTER (WHERE d.day <= k.today - 30) AS prev_leads
-    FROM analytics.tenant_daily_stats d
-    WHERE d.tenant_id = t.id AND d.day > k.today - 60 AND d.day <= k.today
-) s ON true
+LEFT JOIN LATERAL analytics.tenant_activity(t.id, k.today) s ON true
 LEFT JOIN etl.watermarks w ON w.tenant_id = t.id
-LEFT JOIN LATERAL (
-    SELECT rr.status, rr.started_at, rr.error
-    FROM etl.runs rr
-    WHERE rr.tenant_id = t.id
-    ORDER BY rr.started_at DESC, rr.id DESC
-    LIMIT 1
-) r ON true
+LEFT JOIN LATERAL etl.latest_run(t.id) r ON true
 WHERE NOT t.is_platform
 ORDER BY t.name, t.id
 `
@@ -108,6 +95,7 @@ type AdminTenantOverviewRow struct {
 // 'never' (inboxes mapped, no successful sync yet), 'stale' (the last success is older than
 // @stale_seconds) or ”; cancelled tenants are not synced and never flagged. last_run_at is the
 // epoch when the tenant never ran.
+// Per-tenant functions, not LATERAL subqueries: on Citus each is one query on the tenant's worker.
 func (q *Queries) AdminTenantOverview(ctx context.Context, arg AdminTenantOverviewParams) ([]AdminTenantOverviewRow, error) {
 	rows, err := q.db.Query(ctx, adminTenantOverview, arg.Now, arg.StaleSeconds)
 	if err != nil {

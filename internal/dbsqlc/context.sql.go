@@ -37,27 +37,24 @@ func (q *Queries) ContextCurrent(ctx context.Context) (ContextCurrentRow, error)
 }
 
 const contextSet = `-- name: ContextSet :exec
-SELECT set_config('role', $1::text, true),
-       set_config('geniai.tenant_id', $2::text, true),
-       set_config('geniai.user_id', $3::text, true),
-       set_config('geniai.app_role', $4::text, true),
-       set_config('geniai.actor', $5::text, true),
-       set_config('geniai.ip', $6::text, true),
-       set_config('geniai.user_agent', $7::text, true)
+SELECT app.set_context($1::text, $2::bigint, $3::bigint,
+                       $4::text, $5::text, $6::text, $7::text)
 `
 
 type ContextSetParams struct {
-	Role      string `json:"role"`
-	TenantID  string `json:"tenant_id"`
-	UserID    string `json:"user_id"`
-	AppRole   string `json:"app_role"`
-	Actor     string `json:"actor"`
-	IP        string `json:"ip"`
-	UserAgent string `json:"user_agent"`
+	Role      *string `json:"role"`
+	TenantID  *int64  `json:"tenant_id"`
+	UserID    *int64  `json:"user_id"`
+	AppRole   string  `json:"app_role"`
+	Actor     string  `json:"actor"`
+	IP        string  `json:"ip"`
+	UserAgent string  `json:"user_agent"`
 }
 
-// ContextSet is the first statement of every transaction: it switches to a database role and sets
-// the request identity, all transaction-locally, so nothing survives into the next transaction.
+// ContextSet is the first statement of every transaction: app.set_context switches to a database
+// role and sets the request identity, all transaction-locally (SET LOCAL, which Citus replays on
+// the workers), so nothing survives into the next transaction. NULL ids and a NULL role mean unset
+// and "keep the current role".
 func (q *Queries) ContextSet(ctx context.Context, arg ContextSetParams) error {
 	_, err := q.db.Exec(ctx, contextSet,
 		arg.Role,

@@ -29,6 +29,7 @@ func (r *iteratorForEtlStageConversationsCopy) Next() bool {
 
 func (r iteratorForEtlStageConversationsCopy) Values() ([]interface{}, error) {
 	return []interface{}{
+		r.rows[0].TenantID,
 		r.rows[0].RunID,
 		r.rows[0].Chunk,
 		r.rows[0].ConversationID,
@@ -82,7 +83,7 @@ func (r iteratorForEtlStageConversationsCopy) Err() error {
 // EtlStageConversationsCopy streams extracted conversations of a run, each with its public
 // transcript (parallel arrays, oldest first), into staging.
 func (q *Queries) EtlStageConversationsCopy(ctx context.Context, arg []EtlStageConversationsCopyParams) (int64, error) {
-	return q.db.CopyFrom(ctx, []string{"etl", "stage_conversations"}, []string{"run_id", "chunk", "conversation_id", "account_id", "inbox_id", "display_id", "channel_type", "status", "priority", "contact_id", "contact_name", "contact_phone", "assignee_id", "team_id", "labels", "created_at", "updated_at", "last_activity_at", "contact_messages", "bot_messages", "human_messages", "private_notes", "first_contact_at", "first_reply_at", "first_human_reply_at", "last_message_at", "handoff", "resolved_event_at", "csat_rating", "csat_at", "search_words", "message_ids", "message_created_at", "message_senders", "message_types", "message_contents", "message_deleted", "handoff_requested_at", "last_contact_at", "last_human_at", "waiting_contact_at", "human_wait_from", "human_wait_reply_at"}, &iteratorForEtlStageConversationsCopy{rows: arg})
+	return q.db.CopyFrom(ctx, []string{"etl", "stage_conversations"}, []string{"tenant_id", "run_id", "chunk", "conversation_id", "account_id", "inbox_id", "display_id", "channel_type", "status", "priority", "contact_id", "contact_name", "contact_phone", "assignee_id", "team_id", "labels", "created_at", "updated_at", "last_activity_at", "contact_messages", "bot_messages", "human_messages", "private_notes", "first_contact_at", "first_reply_at", "first_human_reply_at", "last_message_at", "handoff", "resolved_event_at", "csat_rating", "csat_at", "search_words", "message_ids", "message_created_at", "message_senders", "message_types", "message_contents", "message_deleted", "handoff_requested_at", "last_contact_at", "last_human_at", "waiting_contact_at", "human_wait_from", "human_wait_reply_at"}, &iteratorForEtlStageConversationsCopy{rows: arg})
 }
 
 // iteratorForEtlStageIDsCopy implements pgx.CopyFromSource.
@@ -105,6 +106,7 @@ func (r *iteratorForEtlStageIDsCopy) Next() bool {
 
 func (r iteratorForEtlStageIDsCopy) Values() ([]interface{}, error) {
 	return []interface{}{
+		r.rows[0].TenantID,
 		r.rows[0].RunID,
 		r.rows[0].ConversationID,
 		r.rows[0].UpdatedAt,
@@ -117,5 +119,5 @@ func (r iteratorForEtlStageIDsCopy) Err() error {
 
 // EtlStageIDsCopy streams the source id set of a run into staging.
 func (q *Queries) EtlStageIDsCopy(ctx context.Context, arg []EtlStageIDsCopyParams) (int64, error) {
-	return q.db.CopyFrom(ctx, []string{"etl", "stage_ids"}, []string{"run_id", "conversation_id", "updated_at"}, &iteratorForEtlStageIDsCopy{rows: arg})
+	return q.db.CopyFrom(ctx, []string{"etl", "stage_ids"}, []string{"tenant_id", "run_id", "conversation_id", "updated_at"}, &iteratorForEtlStageIDsCopy{rows: arg})
 }

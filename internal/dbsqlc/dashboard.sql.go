@@ -12,10 +12,19 @@ import (
 
 const conversationByNumber = `-- name: ConversationByNumber :many
 SELECT c.conversation_id, c.display_id, c.inbox_id, c.contact_name, c.created_at
-FROM analytics.conversation_filter($1, $2, $3, $4::integer[], $5,
-        $6, $7, $8, $9, $10,
-        $11, $12, $13, NULL::text) c
-WHERE c.display_id = $14::integer
+FROM analytics.conversations c
+CROSS JOIN (SELECT (SELECT ts.sla_seconds FROM app.tenant_settings ts WHERE ts.tenant_id = $1) AS sla_seconds,
+                   (SELECT w.source_checked_at FROM etl.watermarks w WHERE w.tenant_id = $1) AS synced_at) x
+WHERE c.tenant_id = $1 AND c.created_day BETWEEN $2 AND $3
+  AND analytics.conversation_matches(c.inbox_id, c.channel_type, c.labels, c.status, c.is_lead, c.is_visit, c.is_converted,
+        c.unanswered, c.first_reply_seconds, c.first_reply_business_seconds, c.first_human_reply_seconds,
+        c.resolved, c.bot_resolved, c.bot_messages, c.handoff, c.handoff_requested_at, c.human_wait_seconds,
+        c.human_wait_from, c.human_wait_reply_at, c.human_wait_business_seconds, c.human_wait_due_at,
+        c.csat_rating, c.created_dow, c.created_hour, c.contact_name, c.contact_phone, c.search, c.display_id,
+        $4::integer[], $5, $6, $7, $8,
+        $9, $10, $11, $12, $13, NULL::text,
+        false, x.sla_seconds, x.synced_at)
+  AND c.display_id = $14::integer
 ORDER BY c.created_at DESC
 LIMIT 5
 `
@@ -89,9 +98,18 @@ func (q *Queries) ConversationByNumber(ctx context.Context, arg ConversationByNu
 }
 
 const conversationCount = `-- name: ConversationCount :one
-SELECT count(*)::bigint FROM analytics.conversation_filter($1, $2, $3, $4::integer[], $5,
-        $6, $7, $8, $9, $10,
-        $11, $12, $13, $14, $15::boolean) c
+SELECT count(*)::bigint FROM analytics.conversations c
+CROSS JOIN (SELECT (SELECT ts.sla_seconds FROM app.tenant_settings ts WHERE ts.tenant_id = $1) AS sla_seconds,
+                   (SELECT w.source_checked_at FROM etl.watermarks w WHERE w.tenant_id = $1) AS synced_at) x
+WHERE c.tenant_id = $1 AND c.created_day BETWEEN $2 AND $3
+  AND analytics.conversation_matches(c.inbox_id, c.channel_type, c.labels, c.status, c.is_lead, c.is_visit, c.is_converted,
+        c.unanswered, c.first_reply_seconds, c.first_reply_business_seconds, c.first_human_reply_seconds,
+        c.resolved, c.bot_resolved, c.bot_messages, c.handoff, c.handoff_requested_at, c.human_wait_seconds,
+        c.human_wait_from, c.human_wait_reply_at, c.human_wait_business_seconds, c.human_wait_due_at,
+        c.csat_rating, c.created_dow, c.created_hour, c.contact_name, c.contact_phone, c.search, c.display_id,
+        $4::integer[], $5, $6, $7, $8,
+        $9, $10, $11, $12, $13, $14,
+        $15::boolean, x.sla_seconds, x.synced_at)
 `
 
 type ConversationCountParams struct {
@@ -150,7 +168,7 @@ SELECT c.conversation_id, c.display_id, c.account_id, c.inbox_id, c.channel_type
                                     c.human_wait_due_at, ts.sla_seconds, w.source_checked_at), '')::text AS sla,
        ts.sla_seconds, c.waiting_since, c.waiting_due_at, c.window_closes_at, w.source_checked_at AS synced_at
 FROM analytics.conversations c
-JOIN app.tenant_settings ts ON ts.tenant_id = c.tenant_id
+CROSS JOIN (SELECT s.sla_seconds FROM app.tenant_settings s WHERE s.tenant_id = $1) ts
 LEFT JOIN etl.watermarks w ON w.tenant_id = c.tenant_id
 WHERE c.tenant_id = $1 AND c.conversation_id = $2
 `
@@ -211,6 +229,8 @@ type ConversationGetRow struct {
 }
 
 // ConversationGet is one conversation with every metric; RLS hides other tenants' rows.
+// The settings as a one-row sub-select, not a join: a coordinator table on Citus, evaluated there
+// first and sent to the tenant's worker with the rest of the statement.
 func (q *Queries) ConversationGet(ctx context.Context, arg ConversationGetParams) (ConversationGetRow, error) {
 	row := q.db.QueryRow(ctx, conversationGet, arg.TenantID, arg.ConversationID)
 	var i ConversationGetRow
@@ -276,12 +296,19 @@ SELECT c.conversation_id, c.display_id, c.inbox_id, c.channel_type, c.status, c.
        coalesce(analytics.sla_state(c.human_wait_from, c.human_wait_reply_at, c.human_wait_business_seconds,
                                     c.human_wait_due_at, x.sla_seconds, x.synced_at), '')::text AS sla,
        c.waiting_since, c.window_closes_at
-FROM analytics.conversation_filter($1, $2, $3, $4::integer[], $5,
-        $6, $7, $8, $9, $10,
-        $11, $12, $13, $14, $15::boolean) c
+FROM analytics.conversations c
 CROSS JOIN (SELECT (SELECT ts.sla_seconds FROM app.tenant_settings ts WHERE ts.tenant_id = $1) AS sla_seconds,
                    (SELECT w.source_checked_at FROM etl.watermarks w WHERE w.tenant_id = $1) AS synced_at) x
-WHERE ($16::timestamptz IS NULL
+WHERE c.tenant_id = $1 AND c.created_day BETWEEN $2 AND $3
+  AND analytics.conversation_matches(c.inbox_id, c.channel_type, c.labels, c.status, c.is_lead, c.is_visit, c.is_converted,
+        c.unanswered, c.first_reply_seconds, c.first_reply_business_seconds, c.first_human_reply_seconds,
+        c.resolved, c.bot_resolved, c.bot_messages, c.handoff, c.handoff_requested_at, c.human_wait_seconds,
+        c.human_wait_from, c.human_wait_reply_at, c.human_wait_business_seconds, c.human_wait_due_at,
+        c.csat_rating, c.created_dow, c.created_hour, c.contact_name, c.contact_phone, c.search, c.display_id,
+        $4::integer[], $5, $6, $7, $8,
+        $9, $10, $11, $12, $13, $14,
+        $15::boolean, x.sla_seconds, x.synced_at)
+  AND ($16::timestamptz IS NULL
        OR (c.created_at, c.conversation_id) < ($16::timestamptz, $17::integer))
 ORDER BY c.created_at DESC, c.conversation_id DESC
 LIMIT $18
@@ -433,9 +460,18 @@ FROM (SELECT f.tenant_id, f.conversation_id, f.account_id, f.inbox_id, f.display
                 ELSE (extract(epoch FROM f.created_at) * 1000000)::bigint END),
               9223372036854775807)::bigint AS sort_key,
             (extract(epoch FROM f.created_at) * 1000000)::bigint AS created_us
-      FROM analytics.conversation_filter($3, $4, $5, $6::integer[], $7,
-            $8, $9, $10, $11, $12,
-            $13, $14, $15, $16) f) c
+      FROM analytics.conversations f
+            CROSS JOIN (SELECT (SELECT ts.sla_seconds FROM app.tenant_settings ts WHERE ts.tenant_id = $3) AS sla_seconds,
+                               (SELECT w.source_checked_at FROM etl.watermarks w WHERE w.tenant_id = $3) AS synced_at) x
+            WHERE f.tenant_id = $3 AND f.created_day BETWEEN $4 AND $5
+              AND analytics.conversation_matches(f.inbox_id, f.channel_type, f.labels, f.status, f.is_lead, f.is_visit, f.is_converted,
+                    f.unanswered, f.first_reply_seconds, f.first_reply_business_seconds, f.first_human_reply_seconds,
+                    f.resolved, f.bot_resolved, f.bot_messages, f.handoff, f.handoff_requested_at, f.human_wait_seconds,
+                    f.human_wait_from, f.human_wait_reply_at, f.human_wait_business_seconds, f.human_wait_due_at,
+                    f.csat_rating, f.created_dow, f.created_hour, f.contact_name, f.contact_phone, f.search, f.display_id,
+                    $6::integer[], $7, $8, $9, $10,
+                    $11, $12, $13, $14, $15, $16,
+                    false, x.sla_seconds, x.synced_at)) c
 WHERE ($17::bigint IS NULL
        OR ($18::bigint * c.sort_key, $18::bigint * -c.created_us, $18::bigint * -c.conversation_id::bigint)
           > ($18::bigint * $17::bigint, $18::bigint * -$19::bigint,
@@ -581,9 +617,18 @@ FROM (SELECT f.tenant_id, f.conversation_id, f.account_id, f.inbox_id, f.display
                 ELSE (extract(epoch FROM f.created_at) * 1000000)::bigint END),
               9223372036854775807)::bigint AS sort_key,
             (extract(epoch FROM f.created_at) * 1000000)::bigint AS created_us
-      FROM analytics.conversation_filter($3, $4, $5, $6::integer[], $7,
-            $8, $9, $10, $11, $12,
-            $13, $14, $15, $16) f) c
+      FROM analytics.conversations f
+            CROSS JOIN (SELECT (SELECT ts.sla_seconds FROM app.tenant_settings ts WHERE ts.tenant_id = $3) AS sla_seconds,
+                               (SELECT w.source_checked_at FROM etl.watermarks w WHERE w.tenant_id = $3) AS synced_at) x
+            WHERE f.tenant_id = $3 AND f.created_day BETWEEN $4 AND $5
+              AND analytics.conversation_matches(f.inbox_id, f.channel_type, f.labels, f.status, f.is_lead, f.is_visit, f.is_converted,
+                    f.unanswered, f.first_reply_seconds, f.first_reply_business_seconds, f.first_human_reply_seconds,
+                    f.resolved, f.bot_resolved, f.bot_messages, f.handoff, f.handoff_requested_at, f.human_wait_seconds,
+                    f.human_wait_from, f.human_wait_reply_at, f.human_wait_business_seconds, f.human_wait_due_at,
+                    f.csat_rating, f.created_dow, f.created_hour, f.contact_name, f.contact_phone, f.search, f.display_id,
+                    $6::integer[], $7, $8, $9, $10,
+                    $11, $12, $13, $14, $15, $16,
+                    false, x.sla_seconds, x.synced_at)) c
 WHERE (c.sort_key, -c.created_us, -c.conversation_id::bigint)
       < ($17::bigint, -$18::bigint, -$19::bigint)
 `
@@ -698,9 +743,18 @@ SELECT c.inbox_id, max(c.channel_type)::text AS channel_type,
        count(*) FILTER (WHERE c.is_converted)::bigint AS conversions,
        count(*) FILTER (WHERE c.unanswered AND c.is_lead)::bigint AS unanswered_leads,
        coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY CASE WHEN $1::boolean THEN c.first_reply_business_seconds ELSE c.first_reply_seconds END), 'NaN')::float8 AS first_reply_p50
-FROM analytics.conversation_filter($2, $3, $4, $5::integer[], $6,
-        $7, $8, $9, $10, $11,
-        $12, $13, $14, $15, $1::boolean) c
+FROM analytics.conversations c
+CROSS JOIN (SELECT (SELECT ts.sla_seconds FROM app.tenant_settings ts WHERE ts.tenant_id = $2) AS sla_seconds,
+                   (SELECT w.source_checked_at FROM etl.watermarks w WHERE w.tenant_id = $2) AS synced_at) x
+WHERE c.tenant_id = $2 AND c.created_day BETWEEN $3 AND $4
+  AND analytics.conversation_matches(c.inbox_id, c.channel_type, c.labels, c.status, c.is_lead, c.is_visit, c.is_converted,
+        c.unanswered, c.first_reply_seconds, c.first_reply_business_seconds, c.first_human_reply_seconds,
+        c.resolved, c.bot_resolved, c.bot_messages, c.handoff, c.handoff_requested_at, c.human_wait_seconds,
+        c.human_wait_from, c.human_wait_reply_at, c.human_wait_business_seconds, c.human_wait_due_at,
+        c.csat_rating, c.created_dow, c.created_hour, c.contact_name, c.contact_phone, c.search, c.display_id,
+        $5::integer[], $6, $7, $8, $9,
+        $10, $11, $12, $13, $14, $15,
+        $1::boolean, x.sla_seconds, x.synced_at)
 GROUP BY c.inbox_id
 ORDER BY count(*) DESC, c.inbox_id
 `
@@ -785,10 +839,19 @@ SELECT l.label::text AS label,
        count(*)::bigint AS conversations,
        count(*) FILTER (WHERE c.is_lead)::bigint AS leads,
        count(*) FILTER (WHERE c.is_converted)::bigint AS conversions
-FROM analytics.conversation_filter($1, $2, $3, $4::integer[], $5,
-        $6, $7, $8, $9, $10,
-        $11, $12, $13, $14, $15::boolean) c
+FROM analytics.conversations c
+CROSS JOIN (SELECT (SELECT ts.sla_seconds FROM app.tenant_settings ts WHERE ts.tenant_id = $1) AS sla_seconds,
+                   (SELECT w.source_checked_at FROM etl.watermarks w WHERE w.tenant_id = $1) AS synced_at) x
 CROSS JOIN LATERAL unnest(c.labels) AS l(label)
+WHERE c.tenant_id = $1 AND c.created_day BETWEEN $2 AND $3
+  AND analytics.conversation_matches(c.inbox_id, c.channel_type, c.labels, c.status, c.is_lead, c.is_visit, c.is_converted,
+        c.unanswered, c.first_reply_seconds, c.first_reply_business_seconds, c.first_human_reply_seconds,
+        c.resolved, c.bot_resolved, c.bot_messages, c.handoff, c.handoff_requested_at, c.human_wait_seconds,
+        c.human_wait_from, c.human_wait_reply_at, c.human_wait_business_seconds, c.human_wait_due_at,
+        c.csat_rating, c.created_dow, c.created_hour, c.contact_name, c.contact_phone, c.search, c.display_id,
+        $4::integer[], $5, $6, $7, $8,
+        $9, $10, $11, $12, $13, $14,
+        $15::boolean, x.sla_seconds, x.synced_at)
 GROUP BY l.label
 ORDER BY count(*) DESC, l.label
 `
@@ -862,10 +925,19 @@ func (q *Queries) DashboardByLabel(ctx context.Context, arg DashboardByLabelPara
 
 const dashboardCSAT = `-- name: DashboardCSAT :many
 SELECT c.csat_rating::smallint AS rating, count(*)::bigint AS conversations
-FROM analytics.conversation_filter($1, $2, $3, $4::integer[], $5,
-        $6, $7, $8, $9, $10,
-        $11, $12, $13, $14, $15::boolean) c
-WHERE c.csat_rating IS NOT NULL
+FROM analytics.conversations c
+CROSS JOIN (SELECT (SELECT ts.sla_seconds FROM app.tenant_settings ts WHERE ts.tenant_id = $1) AS sla_seconds,
+                   (SELECT w.source_checked_at FROM etl.watermarks w WHERE w.tenant_id = $1) AS synced_at) x
+WHERE c.tenant_id = $1 AND c.created_day BETWEEN $2 AND $3
+  AND analytics.conversation_matches(c.inbox_id, c.channel_type, c.labels, c.status, c.is_lead, c.is_visit, c.is_converted,
+        c.unanswered, c.first_reply_seconds, c.first_reply_business_seconds, c.first_human_reply_seconds,
+        c.resolved, c.bot_resolved, c.bot_messages, c.handoff, c.handoff_requested_at, c.human_wait_seconds,
+        c.human_wait_from, c.human_wait_reply_at, c.human_wait_business_seconds, c.human_wait_due_at,
+        c.csat_rating, c.created_dow, c.created_hour, c.contact_name, c.contact_phone, c.search, c.display_id,
+        $4::integer[], $5, $6, $7, $8,
+        $9, $10, $11, $12, $13, $14,
+        $15::boolean, x.sla_seconds, x.synced_at)
+  AND c.csat_rating IS NOT NULL
 GROUP BY c.csat_rating
 ORDER BY c.csat_rating
 `
@@ -934,9 +1006,18 @@ const dashboardDaily = `-- name: DashboardDaily :many
 SELECT c.created_day AS day, c.inbox_id,
        count(*)::bigint AS conversations,
        count(*) FILTER (WHERE c.is_lead)::bigint AS leads
-FROM analytics.conversation_filter($1, $2, $3, $4::integer[], $5,
-        $6, $7, $8, $9, $10,
-        $11, $12, $13, $14, $15::boolean) c
+FROM analytics.conversations c
+CROSS JOIN (SELECT (SELECT ts.sla_seconds FROM app.tenant_settings ts WHERE ts.tenant_id = $1) AS sla_seconds,
+                   (SELECT w.source_checked_at FROM etl.watermarks w WHERE w.tenant_id = $1) AS synced_at) x
+WHERE c.tenant_id = $1 AND c.created_day BETWEEN $2 AND $3
+  AND analytics.conversation_matches(c.inbox_id, c.channel_type, c.labels, c.status, c.is_lead, c.is_visit, c.is_converted,
+        c.unanswered, c.first_reply_seconds, c.first_reply_business_seconds, c.first_human_reply_seconds,
+        c.resolved, c.bot_resolved, c.bot_messages, c.handoff, c.handoff_requested_at, c.human_wait_seconds,
+        c.human_wait_from, c.human_wait_reply_at, c.human_wait_business_seconds, c.human_wait_due_at,
+        c.csat_rating, c.created_dow, c.created_hour, c.contact_name, c.contact_phone, c.search, c.display_id,
+        $4::integer[], $5, $6, $7, $8,
+        $9, $10, $11, $12, $13, $14,
+        $15::boolean, x.sla_seconds, x.synced_at)
 GROUP BY c.created_day, c.inbox_id
 ORDER BY c.created_day, c.inbox_id
 `
@@ -1011,10 +1092,19 @@ func (q *Queries) DashboardDaily(ctx context.Context, arg DashboardDailyParams) 
 const dashboardFirstReplyBuckets = `-- name: DashboardFirstReplyBuckets :many
 SELECT analytics.frt_bucket(CASE WHEN $1::boolean THEN c.first_reply_business_seconds ELSE c.first_reply_seconds END)::smallint AS bucket,
        count(*)::bigint AS conversations
-FROM analytics.conversation_filter($2, $3, $4, $5::integer[], $6,
-        $7, $8, $9, $10, $11,
-        $12, $13, $14, $15, $1::boolean) c
-WHERE c.first_reply_seconds IS NOT NULL
+FROM analytics.conversations c
+CROSS JOIN (SELECT (SELECT ts.sla_seconds FROM app.tenant_settings ts WHERE ts.tenant_id = $2) AS sla_seconds,
+                   (SELECT w.source_checked_at FROM etl.watermarks w WHERE w.tenant_id = $2) AS synced_at) x
+WHERE c.tenant_id = $2 AND c.created_day BETWEEN $3 AND $4
+  AND analytics.conversation_matches(c.inbox_id, c.channel_type, c.labels, c.status, c.is_lead, c.is_visit, c.is_converted,
+        c.unanswered, c.first_reply_seconds, c.first_reply_business_seconds, c.first_human_reply_seconds,
+        c.resolved, c.bot_resolved, c.bot_messages, c.handoff, c.handoff_requested_at, c.human_wait_seconds,
+        c.human_wait_from, c.human_wait_reply_at, c.human_wait_business_seconds, c.human_wait_due_at,
+        c.csat_rating, c.created_dow, c.created_hour, c.contact_name, c.contact_phone, c.search, c.display_id,
+        $5::integer[], $6, $7, $8, $9,
+        $10, $11, $12, $13, $14, $15,
+        $1::boolean, x.sla_seconds, x.synced_at)
+  AND c.first_reply_seconds IS NOT NULL
 GROUP BY 1
 ORDER BY 1
 `
@@ -1081,9 +1171,18 @@ func (q *Queries) DashboardFirstReplyBuckets(ctx context.Context, arg DashboardF
 
 const dashboardHeatmap = `-- name: DashboardHeatmap :many
 SELECT c.created_dow AS dow, c.created_hour AS hour, count(*)::bigint AS conversations
-FROM analytics.conversation_filter($1, $2, $3, $4::integer[], $5,
-        $6, $7, $8, $9, $10,
-        $11, $12, $13, $14, $15::boolean) c
+FROM analytics.conversations c
+CROSS JOIN (SELECT (SELECT ts.sla_seconds FROM app.tenant_settings ts WHERE ts.tenant_id = $1) AS sla_seconds,
+                   (SELECT w.source_checked_at FROM etl.watermarks w WHERE w.tenant_id = $1) AS synced_at) x
+WHERE c.tenant_id = $1 AND c.created_day BETWEEN $2 AND $3
+  AND analytics.conversation_matches(c.inbox_id, c.channel_type, c.labels, c.status, c.is_lead, c.is_visit, c.is_converted,
+        c.unanswered, c.first_reply_seconds, c.first_reply_business_seconds, c.first_human_reply_seconds,
+        c.resolved, c.bot_resolved, c.bot_messages, c.handoff, c.handoff_requested_at, c.human_wait_seconds,
+        c.human_wait_from, c.human_wait_reply_at, c.human_wait_business_seconds, c.human_wait_due_at,
+        c.csat_rating, c.created_dow, c.created_hour, c.contact_name, c.contact_phone, c.search, c.display_id,
+        $4::integer[], $5, $6, $7, $8,
+        $9, $10, $11, $12, $13, $14,
+        $15::boolean, x.sla_seconds, x.synced_at)
 GROUP BY c.created_dow, c.created_hour
 ORDER BY c.created_dow, c.created_hour
 `
@@ -1158,9 +1257,18 @@ SELECT coalesce(c.inbox_id, 0)::integer AS inbox_id, grouping(c.inbox_id)::integ
        coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY CASE WHEN $1::boolean THEN c.resolution_business_seconds ELSE c.resolution_seconds END), 'NaN')::float8 AS resolution_p50,
        coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY CASE WHEN $1::boolean THEN c.human_wait_business_seconds ELSE c.human_wait_seconds END), 'NaN')::float8 AS human_wait_p50,
        coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY CASE WHEN $1::boolean THEN c.human_wait_business_seconds ELSE c.human_wait_seconds END), 'NaN')::float8 AS human_wait_p90
-FROM analytics.conversation_filter($2, $3, $4, $5::integer[], $6,
-        $7, $8, $9, $10, $11,
-        $12, $13, $14, $15, $1::boolean) c
+FROM analytics.conversations c
+CROSS JOIN (SELECT (SELECT ts.sla_seconds FROM app.tenant_settings ts WHERE ts.tenant_id = $2) AS sla_seconds,
+                   (SELECT w.source_checked_at FROM etl.watermarks w WHERE w.tenant_id = $2) AS synced_at) x
+WHERE c.tenant_id = $2 AND c.created_day BETWEEN $3 AND $4
+  AND analytics.conversation_matches(c.inbox_id, c.channel_type, c.labels, c.status, c.is_lead, c.is_visit, c.is_converted,
+        c.unanswered, c.first_reply_seconds, c.first_reply_business_seconds, c.first_human_reply_seconds,
+        c.resolved, c.bot_resolved, c.bot_messages, c.handoff, c.handoff_requested_at, c.human_wait_seconds,
+        c.human_wait_from, c.human_wait_reply_at, c.human_wait_business_seconds, c.human_wait_due_at,
+        c.csat_rating, c.created_dow, c.created_hour, c.contact_name, c.contact_phone, c.search, c.display_id,
+        $5::integer[], $6, $7, $8, $9,
+        $10, $11, $12, $13, $14, $15,
+        $1::boolean, x.sla_seconds, x.synced_at)
 GROUP BY GROUPING SETS ((), (c.inbox_id))
 ORDER BY 2 DESC, 1
 `
@@ -1273,11 +1381,18 @@ SELECT count(*)::bigint AS conversations,
        coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY CASE WHEN $1::boolean THEN c.human_wait_business_seconds ELSE c.human_wait_seconds END), 'NaN')::float8 AS human_wait_p90,
        count(*) FILTER (WHERE analytics.sla_state(c.human_wait_from, c.human_wait_reply_at, c.human_wait_business_seconds, c.human_wait_due_at, x.sla_seconds, x.synced_at) = 'within')::bigint AS sla_within,
        count(*) FILTER (WHERE analytics.sla_state(c.human_wait_from, c.human_wait_reply_at, c.human_wait_business_seconds, c.human_wait_due_at, x.sla_seconds, x.synced_at) = 'missed')::bigint AS sla_missed
-FROM analytics.conversation_filter($2, $3, $4, $5::integer[], $6,
-        $7, $8, $9, $10, $11,
-        $12, $13, $14, $15, $1::boolean) c
+FROM analytics.conversations c
 CROSS JOIN (SELECT (SELECT ts.sla_seconds FROM app.tenant_settings ts WHERE ts.tenant_id = $2) AS sla_seconds,
                    (SELECT w.source_checked_at FROM etl.watermarks w WHERE w.tenant_id = $2) AS synced_at) x
+WHERE c.tenant_id = $2 AND c.created_day BETWEEN $3 AND $4
+  AND analytics.conversation_matches(c.inbox_id, c.channel_type, c.labels, c.status, c.is_lead, c.is_visit, c.is_converted,
+        c.unanswered, c.first_reply_seconds, c.first_reply_business_seconds, c.first_human_reply_seconds,
+        c.resolved, c.bot_resolved, c.bot_messages, c.handoff, c.handoff_requested_at, c.human_wait_seconds,
+        c.human_wait_from, c.human_wait_reply_at, c.human_wait_business_seconds, c.human_wait_due_at,
+        c.csat_rating, c.created_dow, c.created_hour, c.contact_name, c.contact_phone, c.search, c.display_id,
+        $5::integer[], $6, $7, $8, $9,
+        $10, $11, $12, $13, $14, $15,
+        $1::boolean, x.sla_seconds, x.synced_at)
 `
 
 type DashboardSummaryParams struct {
@@ -1328,9 +1443,11 @@ type DashboardSummaryRow struct {
 	SlaMissed          int64   `json:"sla_missed"`
 }
 
-// Dashboard and explorer queries. Every one selects FROM analytics.conversation_filter(...), the
-// single definition of "the conversations behind a number", so a KPI and its drill-down list
-// always agree. Percentiles come back as NaN when there is nothing to rank (sqlc cannot type a
+// Dashboard and explorer queries. Every one selects the tenant's conversations of the period that
+// pass analytics.conversation_matches(...), the single definition of "the conversations behind a
+// number", so a KPI and its drill-down list always agree (a predicate on the table, not a
+// set-returning function: Citus routes a query to the tenant's shard only when it sees the table).
+// Percentiles come back as NaN when there is nothing to rank (sqlc cannot type a
 // nullable aggregate); internal/dashboard turns NaN into "no value".
 // DashboardSummary computes every KPI of the filtered conversations; durations in business time
 // when @business (docs/metrics.md). SLA states are judged at the tenant's target and sync time.
@@ -1394,7 +1511,7 @@ SELECT tn.updated_at AS tenant_updated_at,
        w.last_success_at
 FROM app.tenants tn
 LEFT JOIN app.tenant_settings ts ON ts.tenant_id = tn.id
-LEFT JOIN etl.watermarks w ON w.tenant_id = tn.id
+LEFT JOIN LATERAL etl.watermark_of(tn.id) w ON true
 WHERE tn.id = $1
 `
 
@@ -1411,6 +1528,9 @@ type DashboardVersionRow struct {
 // settings last changed (timezone, funnel rules, branding), its inboxes as the filters list them,
 // and the last successful sync (shown, not part of the version). No row: the tenant is not
 // visible to the asker.
+// The watermark through etl.watermark_of, not a join: on Citus app.* are coordinator tables and
+// etl.watermarks is distributed, which Citus cannot join in one statement with an outer join; the
+// function runs its read as one router query on the tenant's worker.
 func (q *Queries) DashboardVersion(ctx context.Context, tenantID int64) (DashboardVersionRow, error) {
 	row := q.db.QueryRow(ctx, dashboardVersion, tenantID)
 	var i DashboardVersionRow

@@ -15,7 +15,7 @@ SELECT s.conversation_id
 FROM etl.stage_ids s
 LEFT JOIN analytics.conversations c
        ON c.tenant_id = $1 AND c.conversation_id = s.conversation_id
-WHERE s.run_id = $2
+WHERE s.tenant_id = $1 AND s.run_id = $2
   AND ($3::boolean
        OR coalesce((SELECT w.reread_all FROM etl.watermarks w WHERE w.tenant_id = $1), false)
        OR c.conversation_id IS NULL
@@ -123,7 +123,7 @@ func (q *Queries) EtlMergeRun(ctx context.Context, runID int64) error {
 
 const etlRunFail = `-- name: EtlRunFail :exec
 UPDATE etl.runs
-SET status = 'failed', finished_at = clock_timestamp(), error = $1::text
+SET status = 'failed', finished_at = statement_timestamp(), error = $1::text
 WHERE tenant_id = $2 AND id = $3 AND status = 'running'
 `
 
@@ -236,7 +236,7 @@ func (q *Queries) EtlRunUnchanged(ctx context.Context, arg EtlRunUnchangedParams
 
 const etlRunsMarkStale = `-- name: EtlRunsMarkStale :execrows
 UPDATE etl.runs
-SET status = 'stale', finished_at = clock_timestamp(), error = 'o processo parou antes de terminar'
+SET status = 'stale', finished_at = statement_timestamp(), error = 'o processo parou antes de terminar'
 WHERE tenant_id = $1 AND status = 'running'
 `
 
@@ -251,6 +251,7 @@ func (q *Queries) EtlRunsMarkStale(ctx context.Context, tenantID int64) (int64, 
 }
 
 type EtlStageConversationsCopyParams struct {
+	TenantID           int64       `json:"tenant_id"`
 	RunID              int64       `json:"run_id"`
 	Chunk              int32       `json:"chunk"`
 	ConversationID     int32       `json:"conversation_id"`
@@ -297,6 +298,7 @@ type EtlStageConversationsCopyParams struct {
 }
 
 type EtlStageIDsCopyParams struct {
+	TenantID       int64     `json:"tenant_id"`
 	RunID          int64     `json:"run_id"`
 	ConversationID int32     `json:"conversation_id"`
 	UpdatedAt      time.Time `json:"updated_at"`
@@ -311,14 +313,7 @@ SELECT t.id AS tenant_id, t.slug, w.last_success_at, w.source_updated_at,
        coalesce(r.messages, 0)::integer AS messages
 FROM app.tenants t
 LEFT JOIN etl.watermarks w ON w.tenant_id = t.id
-LEFT JOIN LATERAL (
-    SELECT rr.id, rr.status, rr.started_at, rr.finished_at, rr.error, rr.extracted, rr.inserted,
-           rr.updated, rr.deleted, rr.messages
-    FROM etl.runs rr
-    WHERE rr.tenant_id = t.id
-    ORDER BY rr.started_at DESC, rr.id DESC
-    LIMIT 1
-) r ON true
+LEFT JOIN LATERAL etl.latest_run(t.id) r ON true
 WHERE NOT t.is_platform
 ORDER BY t.slug
 `
@@ -340,6 +335,7 @@ type EtlStatusListRow struct {
 }
 
 // EtlStatusList is the per-tenant ETL health: last success, watermark and the latest run.
+// A per-tenant function, not a LATERAL subquery: on Citus it is one query on the tenant's worker.
 func (q *Queries) EtlStatusList(ctx context.Context) ([]EtlStatusListRow, error) {
 	rows, err := q.db.Query(ctx, etlStatusList)
 	if err != nil {
@@ -529,19 +525,20 @@ func (q *Queries) EtlTenantList(ctx context.Context) ([]EtlTenantListRow, error)
 
 const etlUnchanged = `-- name: EtlUnchanged :one
 SELECT EXISTS (
-    SELECT
+    -- The platform tables are read in uncorrelated subqueries: on Citus they live on the
+    -- coordinator, which evaluates those first and sends the rest to the tenant's worker.
+    SELECT 1
     FROM etl.watermarks w
-    JOIN app.tenants tn ON tn.id = w.tenant_id
-    JOIN app.tenant_settings ts ON ts.tenant_id = w.tenant_id
     WHERE w.tenant_id = $1
       AND w.source_count = $2::bigint
       -- Hash sums compare modulo the prime, in [0, prime) (the caller normalises @hash): a sum of
       -- per-inbox sums may differ from the stored one by a multiple of it.
       AND mod(mod(w.source_hash::numeric, 9223372036854775783) + 9223372036854775783, 9223372036854775783) = $3::bigint
-      AND w.timezone = tn.timezone AND w.rules_version = ts.rules_version
+      AND w.timezone = (SELECT tn.timezone FROM app.tenants tn WHERE tn.id = $1)
+      AND w.rules_version = (SELECT ts.rules_version FROM app.tenant_settings ts WHERE ts.tenant_id = $1)
       AND w.source_checked_at IS NOT NULL AND NOT w.reread_all
-      AND ARRAY(SELECT ib.inbox_id FROM analytics.inboxes ib WHERE ib.tenant_id = w.tenant_id ORDER BY ib.inbox_id) = $4::integer[]
-      AND ARRAY(SELECT ib.signature FROM analytics.inboxes ib WHERE ib.tenant_id = w.tenant_id ORDER BY ib.inbox_id) = $5::text[]
+      AND ARRAY(SELECT ib.inbox_id FROM analytics.inboxes ib WHERE ib.tenant_id = $1 ORDER BY ib.inbox_id) = $4::integer[]
+      AND ARRAY(SELECT ib.signature FROM analytics.inboxes ib WHERE ib.tenant_id = $1 ORDER BY ib.inbox_id) = $5::text[]
       AND ($6::timestamptz IS NULL
            OR $6::timestamptz < w.source_checked_at - make_interval(secs => $7::double precision))
 ) AS unchanged

@@ -22,6 +22,7 @@ type Querier interface {
 	// 'never' (inboxes mapped, no successful sync yet), 'stale' (the last success is older than
 	// @stale_seconds) or ''; cancelled tenants are not synced and never flagged. last_run_at is the
 	// epoch when the tenant never ran.
+	// Per-tenant functions, not LATERAL subqueries: on Citus each is one query on the tenant's worker.
 	AdminTenantOverview(ctx context.Context, arg AdminTenantOverviewParams) ([]AdminTenantOverviewRow, error)
 	// AdminTenantUpdate changes a tenant's name, status, plan, trial end and timezone.
 	AdminTenantUpdate(ctx context.Context, arg AdminTenantUpdateParams) (AppTenant, error)
@@ -70,6 +71,34 @@ type Querier interface {
 	// person reads: its kind, the actor's and the subject's names, the client's name and the
 	// changes (audit.event_changes).
 	AuditSearch(ctx context.Context, arg AuditSearchParams) ([]AuditSearchRow, error)
+	// @sqlc-vet-disable sqlc/db-prepare
+	CitusCreateDistributedTable(ctx context.Context, arg CitusCreateDistributedTableParams) error
+	// @sqlc-vet-disable sqlc/db-prepare
+	CitusCreateReferenceTable(ctx context.Context, tableName string) error
+	// CitusDropLocalCopy removes the rows a table held before it was distributed (Citus leaves them
+	// on the coordinator's disk, invisible).
+	// @sqlc-vet-disable sqlc/db-prepare
+	CitusDropLocalCopy(ctx context.Context, tableName string) error
+	CitusForceRLS(ctx context.Context, arg CitusForceRLSParams) error
+	// CitusLogRemoteCommands makes Citus report, for the rest of the transaction, every command it
+	// sends to a worker (as LOG notices to this client): how the bench and tests see which workers a
+	// request reached.
+	CitusLogRemoteCommands(ctx context.Context) error
+	// CitusPlacementPlan lists the classified tables in the order distribute handles them, with what
+	// Citus currently makes of each.
+	CitusPlacementPlan(ctx context.Context) ([]CitusPlacementPlanRow, error)
+	CitusRoleLogins(ctx context.Context) ([]CitusRoleLoginsRow, error)
+	// CitusSessionSettings sets what creating the distributed tables needs, for this session:
+	// the triggers of audit.events (append-only refusals, the same answer on every shard) and the
+	// number of shards of the first distributed table (the others are co-located with it; 0 keeps the
+	// server's citus.shard_count).
+	CitusSessionSettings(ctx context.Context, shardCount int32) error
+	// geniai db distribute (internal/pg/citus.go): puts every table where app.table_placement says.
+	// Run by the owner on the coordinator of a Citus cluster. The queries that call Citus functions
+	// cannot be prepared on a single node (the functions do not exist there), so sqlc vet skips them;
+	// make test/citus runs them for real. the Citus create functions run at top level: called
+	// from inside a function, the copy of a table with rows into its shards can fail.
+	CitusVersion(ctx context.Context) (string, error)
 	// ClientComparison is every client tenant's sums for a period and the one of equal length just
 	// before, from the tenant-level daily rollups: what the dashboard's KPIs are computed from. The
 	// period is each tenant's own: the last @days days up to today in the tenant's timezone at @now,
@@ -82,8 +111,10 @@ type Querier interface {
 	ClientComparisonHist(ctx context.Context, arg ClientComparisonHistParams) ([]ClientComparisonHistRow, error)
 	// ContextCurrent reports the identity the database sees (tests and diagnostics).
 	ContextCurrent(ctx context.Context) (ContextCurrentRow, error)
-	// ContextSet is the first statement of every transaction: it switches to a database role and sets
-	// the request identity, all transaction-locally, so nothing survives into the next transaction.
+	// ContextSet is the first statement of every transaction: app.set_context switches to a database
+	// role and sets the request identity, all transaction-locally (SET LOCAL, which Citus replays on
+	// the workers), so nothing survives into the next transaction. NULL ids and a NULL role mean unset
+	// and "keep the current role".
 	ContextSet(ctx context.Context, arg ContextSetParams) error
 	// ContextStatementTimeout bounds every later statement of the transaction (milliseconds), for
 	// work with a limit of its own (the ETL's), whatever the pool's default.
@@ -94,6 +125,8 @@ type Querier interface {
 	// ConversationCount counts the filtered conversations (the list header and drill-down checks).
 	ConversationCount(ctx context.Context, arg ConversationCountParams) (int64, error)
 	// ConversationGet is one conversation with every metric; RLS hides other tenants' rows.
+	// The settings as a one-row sub-select, not a join: a coordinator table on Citus, evaluated there
+	// first and sent to the tenant's worker with the rest of the statement.
 	ConversationGet(ctx context.Context, arg ConversationGetParams) (ConversationGetRow, error)
 	// ConversationPage lists filtered conversations newest first, keyset-paginated on
 	// (created_at, conversation_id): pass the last row's values to get the next page.
@@ -124,9 +157,11 @@ type Querier interface {
 	// them (all_inboxes = 1) and per inbox: the one scan of the rollup path, for periods small enough
 	// to rank exactly (counts, series and tables come from the rollups).
 	DashboardPercentiles(ctx context.Context, arg DashboardPercentilesParams) ([]DashboardPercentilesRow, error)
-	// Dashboard and explorer queries. Every one selects FROM analytics.conversation_filter(...), the
-	// single definition of "the conversations behind a number", so a KPI and its drill-down list
-	// always agree. Percentiles come back as NaN when there is nothing to rank (sqlc cannot type a
+	// Dashboard and explorer queries. Every one selects the tenant's conversations of the period that
+	// pass analytics.conversation_matches(...), the single definition of "the conversations behind a
+	// number", so a KPI and its drill-down list always agree (a predicate on the table, not a
+	// set-returning function: Citus routes a query to the tenant's shard only when it sees the table).
+	// Percentiles come back as NaN when there is nothing to rank (sqlc cannot type a
 	// nullable aggregate); internal/dashboard turns NaN into "no value".
 	// DashboardSummary computes every KPI of the filtered conversations; durations in business time
 	// when @business (docs/metrics.md). SLA states are judged at the tenant's target and sync time.
@@ -136,6 +171,9 @@ type Querier interface {
 	// settings last changed (timezone, funnel rules, branding), its inboxes as the filters list them,
 	// and the last successful sync (shown, not part of the version). No row: the tenant is not
 	// visible to the asker.
+	// The watermark through etl.watermark_of, not a join: on Citus app.* are coordinator tables and
+	// etl.watermarks is distributed, which Citus cannot join in one statement with an outer join; the
+	// function runs its read as one router query on the tenant's worker.
 	DashboardVersion(ctx context.Context, tenantID int64) (DashboardVersionRow, error)
 	// DigestDeliveryClaim records that this period of the subscription is being delivered; no row
 	// when another scheduler already did (it waits for that one to commit or roll back first).
@@ -205,6 +243,7 @@ type Querier interface {
 	// EtlStageIDsCopy streams the source id set of a run into staging.
 	EtlStageIDsCopy(ctx context.Context, arg []EtlStageIDsCopyParams) (int64, error)
 	// EtlStatusList is the per-tenant ETL health: last success, watermark and the latest run.
+	// A per-tenant function, not a LATERAL subquery: on Citus it is one query on the tenant's worker.
 	EtlStatusList(ctx context.Context) ([]EtlStatusListRow, error)
 	// EtlStoreFingerprint records, after a merge, the fingerprint of what is now stored and the
 	// source clock of the id set the run read, and moves the tenant's data version (cached
@@ -295,6 +334,7 @@ type Querier interface {
 	PasswordResetMail(ctx context.Context, arg PasswordResetMailParams) (bool, error)
 	// PasswordResetRequest throttles and records one "Esqueci minha senha" request (anonymous).
 	PasswordResetRequest(ctx context.Context, arg PasswordResetRequestParams) (PasswordResetRequestRow, error)
+	PlacementUnclassified(ctx context.Context) ([]string, error)
 	// PlanPerCall makes the rest of the transaction plan each statement with its actual parameters
 	// (plan_cache_mode, transaction-local). The list's keyset pages need it: a cached generic plan
 	// cannot see which filters are NULL or where the cursor is, and sorted a large tenant's whole
@@ -308,6 +348,8 @@ type Querier interface {
 	// QueuePage lists awaiting conversations oldest wait first, keyset-paginated on
 	// (waiting_since, conversation_id), with the wait in business seconds, the window's end, the
 	// funnel stage and the contact's last message.
+	// The tenant's timezone as a one-row sub-select, not a join: app.tenants is a coordinator table on
+	// Citus, which evaluates the sub-select first and sends its value to the tenant's worker.
 	QueuePage(ctx context.Context, arg QueuePageParams) ([]QueuePageRow, error)
 	// The queue of conversations awaiting a person (docs/metrics.md, speed to lead): a state as of
 	// the tenant's last sync, read from the columns the ETL stores (waiting_since, waiting_due_at,

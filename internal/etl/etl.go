@@ -645,7 +645,7 @@ func (r *Runner) work(ctx context.Context, c *pg.Conn, src *source, tenantID int
 		if err != nil {
 			return sourceError(err)
 		}
-		if _, err := tx.EtlStageIDsCopy(ctx, stageIDs(runID, ids)); err != nil {
+		if _, err := tx.EtlStageIDsCopy(ctx, stageIDs(tenantID, runID, ids)); err != nil {
 			return err
 		}
 		ph.IDs += time.Since(t0)
@@ -683,7 +683,7 @@ func (r *Runner) work(ctx context.Context, c *pg.Conn, src *source, tenantID int
 					return err
 				}
 				t1 := time.Now()
-				if _, err := tx.EtlStageConversationsCopy(ctx, stageConversations(runID, n, ch.convs, ch.group)); err != nil {
+				if _, err := tx.EtlStageConversationsCopy(ctx, stageConversations(tenantID, runID, n, ch.convs, ch.group)); err != nil {
 					return err
 				}
 				ph.Copy += time.Since(t1)
@@ -757,19 +757,20 @@ func (r *Runner) log() *slog.Logger {
 	return slog.Default()
 }
 
-func stageIDs(runID int64, ids []cwsqlc.ExtractConversationIDsRow) []dbsqlc.EtlStageIDsCopyParams {
+func stageIDs(tenantID, runID int64, ids []cwsqlc.ExtractConversationIDsRow) []dbsqlc.EtlStageIDsCopyParams {
 	out := make([]dbsqlc.EtlStageIDsCopyParams, len(ids))
 	for i, id := range ids {
-		out[i] = dbsqlc.EtlStageIDsCopyParams{RunID: runID, ConversationID: id.ConversationID, UpdatedAt: id.UpdatedAt.Time}
+		out[i] = dbsqlc.EtlStageIDsCopyParams{TenantID: tenantID, RunID: runID, ConversationID: id.ConversationID, UpdatedAt: id.UpdatedAt.Time}
 	}
 	return out
 }
 
-func stageConversations(runID int64, chunk int32, rows []cwsqlc.ExtractConversationsRow, group map[int32]*grouped) []dbsqlc.EtlStageConversationsCopyParams {
+func stageConversations(tenantID, runID int64, chunk int32, rows []cwsqlc.ExtractConversationsRow, group map[int32]*grouped) []dbsqlc.EtlStageConversationsCopyParams {
 	out := make([]dbsqlc.EtlStageConversationsCopyParams, len(rows))
 	for i, x := range rows {
 		g := group[x.ConversationID]
 		out[i] = dbsqlc.EtlStageConversationsCopyParams{
+			TenantID:           tenantID,
 			RunID:              runID,
 			Chunk:              chunk,
 			ConversationID:     x.ConversationID,

@@ -101,11 +101,12 @@ func (p Principal) valid() bool {
 	return false
 }
 
-func idText(id int64) string {
+// optID is an id for app.set_context: nil (unset) for 0.
+func optID(id int64) *int64 {
 	if id == 0 {
-		return ""
+		return nil
 	}
-	return strconv.FormatInt(id, 10)
+	return &id
 }
 
 // DB is the connection pool of the authenticator role, and the read replica it may use.
@@ -248,10 +249,11 @@ func inTx(ctx context.Context, b beginner, p Principal, opts pgx.TxOptions, fn f
 		}
 	}()
 	q := dbsqlc.New(tx)
+	role := string(p.DBRole)
 	if err = q.ContextSet(ctx, dbsqlc.ContextSetParams{
-		Role:      string(p.DBRole),
-		TenantID:  idText(p.TenantID),
-		UserID:    idText(p.UserID),
+		Role:      &role,
+		TenantID:  optID(p.TenantID),
+		UserID:    optID(p.UserID),
 		AppRole:   p.Role,
 		Actor:     p.Actor,
 		IP:        p.IP,

@@ -110,8 +110,9 @@ func (p Principal) sameIdentity(q Principal) bool {
 
 // setContext is the first statement of every transaction (see inTx).
 func setContext(ctx context.Context, q *dbsqlc.Queries, p Principal) error {
+	role := string(p.DBRole)
 	if err := q.ContextSet(ctx, dbsqlc.ContextSetParams{
-		Role: string(p.DBRole), TenantID: idText(p.TenantID), UserID: idText(p.UserID), AppRole: p.Role,
+		Role: &role, TenantID: optID(p.TenantID), UserID: optID(p.UserID), AppRole: p.Role,
 		Actor: p.Actor, IP: p.IP, UserAgent: p.UserAgent,
 	}); err != nil {
 		return MapError(fmt.Errorf("set request context: %w", err))

@@ -69,20 +69,37 @@ func SeedAnalytics(t testing.TB, env *Env) (a, b int64) {
 	// Speed to lead: business-time twins (some shorter than the plain durations), requests for a
 	// person on every fourth conversation, their first waits (every eighth unanswered) with
 	// varied lengths around the default SLA target of 5 minutes.
+	// Computed in a SELECT first: Citus refuses an UPDATE of a distributed table that calls a
+	// STABLE function (timestamptz + interval) on its columns; on one node it is the same update.
 	_, err = su.Exec(ctx, `
-		UPDATE analytics.conversations SET
-			first_reply_business_seconds = CASE WHEN conversation_id % 3 = 0 THEN first_reply_seconds / 4 ELSE first_reply_seconds END,
-			first_human_reply_business_seconds = first_human_reply_seconds / 2,
-			resolved_at = created_at + make_interval(secs => resolution_seconds),
-			resolution_business_seconds = resolution_seconds / 4,
-			handoff_requested_at = CASE WHEN conversation_id % 4 = 0 THEN created_at + interval '30 seconds' END,
-			human_wait_from = CASE WHEN conversation_id % 4 = 0 THEN created_at + interval '30 seconds' END,
-			human_wait_reply_at = CASE WHEN conversation_id % 4 = 0 AND conversation_id % 8 <> 0
-			                           THEN created_at + interval '30 seconds' + make_interval(secs => 60 * (conversation_id % 11) + (conversation_id % 17) * 3.7) END,
-			human_wait_seconds = CASE WHEN conversation_id % 4 = 0 AND conversation_id % 8 <> 0 THEN 60 * (conversation_id % 11) + (conversation_id % 17) * 3.7 END,
-			human_wait_business_seconds = CASE WHEN conversation_id % 4 = 0 AND conversation_id % 8 <> 0 THEN 0.75 * (60 * (conversation_id % 11) + (conversation_id % 17) * 3.7) END,
-			human_wait_due_at = CASE WHEN conversation_id % 8 = 0 THEN created_at + interval '330 seconds' END
-		WHERE tenant_id IN ($1, $2)`, a, b)
+		WITH v AS MATERIALIZED (
+			SELECT tenant_id, conversation_id,
+			CASE WHEN conversation_id % 3 = 0 THEN first_reply_seconds / 4 ELSE first_reply_seconds END AS first_reply_business_seconds,
+			first_human_reply_seconds / 2 AS first_human_reply_business_seconds,
+			created_at + make_interval(secs => resolution_seconds) AS resolved_at,
+			resolution_seconds / 4 AS resolution_business_seconds,
+			CASE WHEN conversation_id % 4 = 0 THEN created_at + interval '30 seconds' END AS handoff_requested_at,
+			CASE WHEN conversation_id % 4 = 0 THEN created_at + interval '30 seconds' END AS human_wait_from,
+			CASE WHEN conversation_id % 4 = 0 AND conversation_id % 8 <> 0
+			                           THEN created_at + interval '30 seconds' + make_interval(secs => 60 * (conversation_id % 11) + (conversation_id % 17) * 3.7) END AS human_wait_reply_at,
+			CASE WHEN conversation_id % 4 = 0 AND conversation_id % 8 <> 0 THEN 60 * (conversation_id % 11) + (conversation_id % 17) * 3.7 END AS human_wait_seconds,
+			CASE WHEN conversation_id % 4 = 0 AND conversation_id % 8 <> 0 THEN 0.75 * (60 * (conversation_id % 11) + (conversation_id % 17) * 3.7) END AS human_wait_business_seconds,
+			CASE WHEN conversation_id % 8 = 0 THEN created_at + interval '330 seconds' END AS human_wait_due_at
+			FROM analytics.conversations
+			WHERE tenant_id IN ($1, $2))
+		UPDATE analytics.conversations c SET
+			first_reply_business_seconds = v.first_reply_business_seconds,
+			first_human_reply_business_seconds = v.first_human_reply_business_seconds,
+			resolved_at = v.resolved_at,
+			resolution_business_seconds = v.resolution_business_seconds,
+			handoff_requested_at = v.handoff_requested_at,
+			human_wait_from = v.human_wait_from,
+			human_wait_reply_at = v.human_wait_reply_at,
+			human_wait_seconds = v.human_wait_seconds,
+			human_wait_business_seconds = v.human_wait_business_seconds,
+			human_wait_due_at = v.human_wait_due_at
+		FROM v
+		WHERE c.tenant_id = v.tenant_id AND c.conversation_id = v.conversation_id`, a, b)
 	if err != nil {
 		t.Fatal(err)
 	}
