@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -47,7 +48,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	scale := fs.String("scale", "full", "tamanho: full (100 clientes, 1M conversas), medium (20 clientes, 120 mil conversas; exportação em 100 mil linhas) ou small (rápido)")
 	out := fs.String("out", "bench/results", "pasta dos relatórios")
 	keep := fs.Bool("keep", false, "mantém os bancos criados pelo benchmark")
-	skip := fs.String("skip", "", "fases a pular, separadas por vírgula: etl,dashboard,digest,rls,http,fuzz,isolation,whale,etlcost,compare")
+	skip := fs.String("skip", "", "fases a pular, separadas por vírgula: etl,dashboard,digest,rls,citus,http,fuzz,isolation,whale,etlcost,compare")
 	baseline := fs.String("baseline", "", "builds anteriores para comparar o ETL (fase etlcost): rótulo=caminho do binário, separados por vírgula")
 	fuzztime := fs.Duration("fuzztime", 0, "tempo por alvo de fuzzing (padrão: 30s em full, 5s em small)")
 	loadRequests := fs.Int("load-requests", 0, "LOAD_REQUESTS do teste de isolamento (padrão: 100000 em full)")
@@ -105,6 +106,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if s = strings.TrimSpace(s); s != "" {
 			bc.Skip[s] = true
 		}
+	}
+	if u := getenv("CITUS_DATABASE_URL"); u != "" {
+		workers, _ := strconv.Atoi(getenv("CITUS_WORKERS"))
+		bc.Citus = &bench.CitusConfig{DatabaseURL: u, MigrationURL: getenv("CITUS_MIGRATION_DATABASE_URL"), Workers: workers}
 	}
 	rep, err := bench.Run(ctx, bc)
 	if rep == nil {

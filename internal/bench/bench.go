@@ -78,7 +78,9 @@ type Config struct {
 	Skip       map[string]bool
 	// Baselines are earlier builds the etlcost phase compares the ETL of this build with.
 	Baselines []Baseline
-	Log       io.Writer // progress lines
+	// Citus is a cluster to compare with (the citus phase); nil: not measured.
+	Citus *CitusConfig
+	Log   io.Writer // progress lines
 	// AfterPhase, when set, gets the report so far after every phase (the command writes it, so
 	// a run stopped late still leaves the figures it measured).
 	AfterPhase func(*Report)
@@ -96,7 +98,8 @@ type tenant struct {
 	slug     string
 	accounts []int32
 	inboxes  []int32
-	convs    int64 // analytics conversations after the full load
+	mapped   []staff.Inbox // the inboxes as the tenant was created with them
+	convs    int64         // analytics conversations after the full load
 	email    string
 	password string
 	userID   int64
@@ -153,6 +156,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		{"dashboard", r.dashboardPhase},
 		{"digest", r.digestPhase},
 		{"rls", r.rlsPhase},
+		{"citus", r.citusPhase},
 		{"http", r.httpPhase},
 		{"freshness", r.freshnessPhase},
 		{"clients", r.clientsPhase},
@@ -255,6 +259,7 @@ func (r *run) prepare(ctx context.Context) error {
 			for _, ib := range byAccount[a] {
 				acc := ib.AccountID
 				in.Inboxes = append(in.Inboxes, staff.Inbox{ID: ib.ID, AccountID: &acc, Name: ib.Name, ChannelType: ib.ChannelType})
+				t.mapped = append(t.mapped, staff.Inbox{ID: ib.ID, AccountID: &acc, Name: ib.Name, ChannelType: ib.ChannelType})
 				t.inboxes = append(t.inboxes, ib.ID)
 			}
 		}

@@ -60,6 +60,7 @@ func (r *run) etlPhase(ctx context.Context) error {
 		return err
 	}
 	r.rep.Params["analytics_conversations"] = convs
+	r.rep.Params["full_load_seconds"] = d.Seconds()
 	r.rep.Params["analytics_messages"] = msgs
 	note := fmt.Sprintf("%s conversations, %s transcript messages, %d tenants in %.1f s (`geniai etl run --full`, process start included)",
 		format(float64(convs)), format(float64(msgs)), len(r.tenants), d.Seconds())
