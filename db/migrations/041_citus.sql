@@ -1,4 +1,4 @@
--- Past one machine (docs/adr/024-citus.md): the same schema serves a single PostgreSQL and a Citus
+-- Past one machine (docs/adr/026-citus.md): the same schema serves a single PostgreSQL and a Citus
 -- cluster. This migration adds what Citus needs and a single node does not mind:
 --   1. app.set_context, the one statement that sets the request context, with SET LOCAL (which
 --      Citus replays on the workers a transaction reaches; set_config(..., true) stays on the
@@ -207,7 +207,7 @@ GRANT INSERT (id, started_at, status, extracted, inserted, updated, deleted, mes
 -- the rules as etl.funnel_rules (a function that runs on a worker cannot take the row type of a
 -- coordinator table); coordinator tables are read into variables before the statements that
 -- write a tenant's shards; no volatile function in an UPDATE of a distributed table; no
--- parameterised SQL-language function over a distributed table (ADR 024 lists these rules).
+-- parameterised SQL-language function over a distributed table (ADR 026 lists these rules).
 
 -- 4. Staging -----------------------------------------------------------------------------------
 -- Staging is empty between transactions (and emptied here): the required column, the keys and

@@ -1,4 +1,4 @@
--- Policies in a form Citus accepts (docs/adr/024-citus.md, docs/adr/001): the context helpers
+-- Policies in a form Citus accepts (docs/adr/026-citus.md, docs/adr/001): the context helpers
 -- are called directly, not through a scalar subquery. Citus refuses a subquery in a policy of a
 -- distributed table ("Subqueries are not supported in policies on distributed tables"), and the
 -- same migrations serve one node and a cluster. The helpers are STABLE SQL functions the planner

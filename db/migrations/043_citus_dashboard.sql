@@ -1,4 +1,4 @@
--- The dashboard on Citus (docs/adr/024-citus.md). analytics.conversation_filter was a
+-- The dashboard on Citus (docs/adr/026-citus.md). analytics.conversation_filter was a
 -- set-returning SQL function: the planner inlines it, but Citus decides where a query runs before
 -- that and refuses a parameterised SQL function over a distributed table. The same conditions are
 -- now a boolean function of the row's columns, which the queries (queries/dashboard.sql) apply to
