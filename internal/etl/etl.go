@@ -177,13 +177,34 @@ func (r *Runner) openSource(ctx context.Context) (*source, error) {
 	if strings.TrimSpace(r.SourceURL) == "" {
 		return nil, apperr.New(apperr.Invalid, "err.etl.source_url_missing")
 	}
-	cfg, err := pgx.ParseConfig(r.SourceURL)
-	if err != nil {
-		return nil, apperr.Wrap(err, apperr.Invalid, "err.etl.source_url_invalid", err)
-	}
 	timeout := r.SourceTimeout
 	if timeout <= 0 {
 		timeout = r.statementTimeout()
+	}
+	cfg, err := SourceConnConfig(r.SourceURL, timeout)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, apperr.Wrap(err, apperr.Unavailable,
+			"err.etl.source_unreachable", shortErr(err))
+	}
+	s := &source{conn: conn, q: cwsqlc.New(conn)}
+	if err := s.checkColumns(ctx); err != nil {
+		conn.Close(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	return s, nil
+}
+
+// SourceConnConfig is how the ETL connects to Chatwoot (url: CHATWOOT_DATABASE_URL): read-only,
+// with the statement timeout and the session settings its extract queries are planned with. The
+// bench reads the source through it too, so its "extraction alone" is the ETL's own extraction.
+func SourceConnConfig(url string, timeout time.Duration) (*pgx.ConnConfig, error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return nil, apperr.Wrap(err, apperr.Invalid, "err.etl.source_url_invalid", err)
 	}
 	cfg.RuntimeParams["default_transaction_read_only"] = "on"
 	cfg.RuntimeParams["statement_timeout"] = fmt.Sprint(timeout.Milliseconds())
@@ -197,17 +218,7 @@ func (r *Runner) openSource(ctx context.Context) (*source, error) {
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = DefaultConnectTimeout
 	}
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		return nil, apperr.Wrap(err, apperr.Unavailable,
-			"err.etl.source_unreachable", shortErr(err))
-	}
-	s := &source{conn: conn, q: cwsqlc.New(conn)}
-	if err := s.checkColumns(ctx); err != nil {
-		conn.Close(context.WithoutCancel(ctx))
-		return nil, err
-	}
-	return s, nil
+	return cfg, nil
 }
 
 func (s *source) close(ctx context.Context) { _ = s.conn.Close(context.WithoutCancel(ctx)) }
