@@ -121,6 +121,7 @@ CREATE FUNCTION audit.event_kind(p_action text, p_old jsonb, p_new jsonb, p_acto
                 ELSE 'user.updated'
             END
         WHEN p_action = 'user.unlock' THEN 'user.unlocked'
+        WHEN p_action = 'password_reset.send' THEN 'user.reset_link_sent'
         WHEN p_action = 'login.success' THEN 'access.login'
         WHEN p_action = 'login.failure' THEN 'access.login_failed'
         WHEN p_action = 'login.lockout' THEN 'access.locked'
@@ -142,7 +143,7 @@ ALTER FUNCTION audit.event_kind(p_action text, p_old jsonb, p_new jsonb, p_actor
 -- Name: FUNCTION event_kind(p_action text, p_old jsonb, p_new jsonb, p_actor_user_id bigint, p_entity_id text); Type: COMMENT; Schema: audit; Owner: geniai_owner
 --
 
-COMMENT ON FUNCTION audit.event_kind(p_action text, p_old jsonb, p_new jsonb, p_actor_user_id bigint, p_entity_id text) IS 'What an audit event means to a person (tenant.suspended, user.password_reset, access.login, view.as_client ...): a key of the panel''s sentences, "other" for an action it has no sentence for.';
+COMMENT ON FUNCTION audit.event_kind(p_action text, p_old jsonb, p_new jsonb, p_actor_user_id bigint, p_entity_id text) IS 'What an audit event means to a person (tenant.suspended, user.password_reset, user.reset_link_sent, access.login, view.as_client ...): a key of the panel''s sentences, "other" for an action it has no sentence for.';
 
 --
 -- Name: log(text, text, text, jsonb, jsonb, bigint); Type: FUNCTION; Schema: audit; Owner: geniai_owner

@@ -7,7 +7,7 @@
 
 BEGIN;
 \ir fixtures.psql
-SELECT plan(29);
+SELECT plan(30);
 
 -- Folded runs ------------------------------------------------------------------------------------
 INSERT INTO etl.watermarks (tenant_id) VALUES (pg_temp.fx('a')), (pg_temp.fx('b')) ON CONFLICT DO NOTHING;
@@ -48,6 +48,8 @@ SELECT is(audit.event_kind('tenants.update', '{"status":"active","timezone":"UTC
           'tenant.timezone', 'only the timezone changed');
 SELECT is(audit.event_kind('tenants.update', '{"name":"A","plan":"basic"}', '{"name":"B","plan":"basic"}', 1, '5'),
           'tenant.updated', 'any other edit');
+SELECT is(audit.event_kind('password_reset.send', NULL, '{"email":"a@a.test"}', 1, '7'),
+          'user.reset_link_sent', 'a reset link sent for someone has its own sentence');
 SELECT is(audit.event_kind('users.update', '{"is_active":true,"role":"admin"}', '{"is_active":false,"role":"admin"}', 1, '7'),
           'user.deactivated', 'deactivation');
 SELECT is(audit.event_kind('users.update', '{"role":"client","is_active":true}', '{"role":"admin","is_active":true}', 1, '7'),

@@ -29,7 +29,7 @@ type AuditView struct {
 
 // auditKinds are the action filter's choices: groups, then the kinds people look for most.
 var auditKinds = []string{"tenant.", "tenant.created", "tenant.suspended", "tenant.reactivated", "tenant.cancelled",
-	"user.", "user.created", "user.deactivated", "user.role_changed", "user.password_reset",
+	"user.", "user.created", "user.deactivated", "user.role_changed", "user.password_reset", "user.reset_link_sent",
 	"settings.", "inbox.", "access.", "access.login", "access.login_failed", "access.locked", "view.as_client"}
 
 // auditQuery parses the audit filters; bad input is a 400 with a message.
