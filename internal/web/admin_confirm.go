@@ -31,7 +31,13 @@ func (s *Server) confirmed(w http.ResponseWriter, r *http.Request, back, title, 
 		return true, nil
 	}
 	v := ConfirmView{StaffPage: s.staffPage(r, title), Question: question, Consequence: consequence, Button: button,
-		Action: r.URL.Path, Back: back}
+		Action: r.URL.Path, Fields: confirmFields(r), Back: back}
+	return false, s.render(w, r, http.StatusOK, "admin_confirm", v)
+}
+
+// confirmFields are the fields of the original form but confirm, in name order.
+func confirmFields(r *http.Request) []ConfirmField {
+	var out []ConfirmField
 	names := make([]string, 0, len(r.PostForm))
 	for k := range r.PostForm {
 		if k != "confirm" {
@@ -41,10 +47,10 @@ func (s *Server) confirmed(w http.ResponseWriter, r *http.Request, back, title, 
 	sort.Strings(names)
 	for _, k := range names {
 		for _, val := range r.PostForm[k] {
-			v.Fields = append(v.Fields, ConfirmField{Name: k, Value: val})
+			out = append(out, ConfirmField{Name: k, Value: val})
 		}
 	}
-	return false, s.render(w, r, http.StatusOK, "admin_confirm", v)
+	return out
 }
 
 // staffNotice keeps a sentence for the next staff page view (post/redirect/get): shown once.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/geniai/analytics/internal/apperr"
 	"github.com/geniai/analytics/internal/dbsqlc"
+	"github.com/geniai/analytics/internal/locale"
 	"github.com/geniai/analytics/internal/tenantadmin"
 )
 
@@ -79,6 +80,9 @@ func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request) error {
 	v.NewFor, v.NewPassword = s.takeSecret(r, "settings")
 	if r.URL.Query().Get("saved") != "" {
 		v.Notice = v.T("settings.saved")
+	}
+	if n := s.sessions.PopString(r.Context(), keyFlash+"_settings"); n != "" {
+		v.Notice = n
 	}
 	return s.render(w, r, http.StatusOK, "settings", v)
 }
@@ -216,11 +220,34 @@ func (s *Server) settingsUserUpdate(w http.ResponseWriter, r *http.Request) erro
 	return s.settingsResult(w, r, err)
 }
 
+// settingsUserReset is "Enviar link de redefinição" with outgoing mail (a one-hour link in the
+// user's language, through the queue, audited as password_reset.send; the page then says where
+// it went and until when), "Gerar nova senha" without (a password shown once); either after a
+// confirmation step.
 func (s *Server) settingsUserReset(w http.ResponseWriter, r *http.Request) error {
 	pr := principalFrom(r)
 	u, err := s.ownUser(r)
 	if err != nil {
 		return err
+	}
+	lang := s.langOf(r)
+	mailOn := s.acct.Mail.Enabled()
+	what := "reset_password"
+	if mailOn {
+		what = "reset_link"
+	}
+	if ok, err := s.settingsConfirmed(w, r, locale.Translate(lang, "confirm."+what+".question", u.Email),
+		locale.Translate(lang, "confirm."+what+".consequence"), locale.Translate(lang, "confirm."+what+".button")); !ok {
+		return err
+	}
+	if mailOn {
+		sent, err := s.acct.SendReset(r.Context(), *pr, u.ID, inviterName(pr))
+		if err != nil {
+			return s.settingsResult(w, r, err)
+		}
+		s.settingsNotice(r, locale.Translate(lang, "admin.reset_link_sent", sent.Email, formatAt(lang, sent.ExpiresAt, s.viewerZone(r))))
+		http.Redirect(w, r, "/settings#users", http.StatusSeeOther)
+		return nil
 	}
 	password, err := s.tenantAdmin.ResetPassword(r.Context(), *pr, u.ID)
 	if err != nil {
