@@ -46,7 +46,7 @@ WHERE c.tenant_id = @tenant_id AND c.created_day BETWEEN @from_day AND @to_day
         c.csat_rating, c.created_dow, c.created_hour, c.contact_name, c.contact_phone, c.search, c.display_id,
         sqlc.narg('inboxes')::integer[], sqlc.narg('channel'), sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'),
         sqlc.narg('flag'), sqlc.narg('frt_bucket'), sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search'),
-        @business::boolean, x.sla_seconds, x.synced_at);
+        @business::boolean, x.sla_seconds, x.synced_at, @search_all::boolean);
 
 -- name: DashboardDaily :many
 -- DashboardDaily is the daily volume per inbox (the page sums inboxes unless stacked).
@@ -64,7 +64,7 @@ WHERE c.tenant_id = @tenant_id AND c.created_day BETWEEN @from_day AND @to_day
         c.csat_rating, c.created_dow, c.created_hour, c.contact_name, c.contact_phone, c.search, c.display_id,
         sqlc.narg('inboxes')::integer[], sqlc.narg('channel'), sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'),
         sqlc.narg('flag'), sqlc.narg('frt_bucket'), sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search'),
-        @business::boolean, x.sla_seconds, x.synced_at)
+        @business::boolean, x.sla_seconds, x.synced_at, @search_all::boolean)
 GROUP BY c.created_day, c.inbox_id
 ORDER BY c.created_day, c.inbox_id;
 
@@ -83,7 +83,7 @@ WHERE c.tenant_id = @tenant_id AND c.created_day BETWEEN @from_day AND @to_day
         c.csat_rating, c.created_dow, c.created_hour, c.contact_name, c.contact_phone, c.search, c.display_id,
         sqlc.narg('inboxes')::integer[], sqlc.narg('channel'), sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'),
         sqlc.narg('flag'), sqlc.narg('frt_bucket'), sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search'),
-        @business::boolean, x.sla_seconds, x.synced_at)
+        @business::boolean, x.sla_seconds, x.synced_at, @search_all::boolean)
   AND c.first_reply_seconds IS NOT NULL
 GROUP BY 1
 ORDER BY 1;
@@ -102,7 +102,7 @@ WHERE c.tenant_id = @tenant_id AND c.created_day BETWEEN @from_day AND @to_day
         c.csat_rating, c.created_dow, c.created_hour, c.contact_name, c.contact_phone, c.search, c.display_id,
         sqlc.narg('inboxes')::integer[], sqlc.narg('channel'), sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'),
         sqlc.narg('flag'), sqlc.narg('frt_bucket'), sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search'),
-        @business::boolean, x.sla_seconds, x.synced_at)
+        @business::boolean, x.sla_seconds, x.synced_at, @search_all::boolean)
 GROUP BY c.created_dow, c.created_hour
 ORDER BY c.created_dow, c.created_hour;
 
@@ -126,7 +126,7 @@ WHERE c.tenant_id = @tenant_id AND c.created_day BETWEEN @from_day AND @to_day
         c.csat_rating, c.created_dow, c.created_hour, c.contact_name, c.contact_phone, c.search, c.display_id,
         sqlc.narg('inboxes')::integer[], sqlc.narg('channel'), sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'),
         sqlc.narg('flag'), sqlc.narg('frt_bucket'), sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search'),
-        @business::boolean, x.sla_seconds, x.synced_at)
+        @business::boolean, x.sla_seconds, x.synced_at, @search_all::boolean)
 GROUP BY c.inbox_id
 ORDER BY count(*) DESC, c.inbox_id;
 
@@ -148,7 +148,7 @@ WHERE c.tenant_id = @tenant_id AND c.created_day BETWEEN @from_day AND @to_day
         c.csat_rating, c.created_dow, c.created_hour, c.contact_name, c.contact_phone, c.search, c.display_id,
         sqlc.narg('inboxes')::integer[], sqlc.narg('channel'), sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'),
         sqlc.narg('flag'), sqlc.narg('frt_bucket'), sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search'),
-        @business::boolean, x.sla_seconds, x.synced_at)
+        @business::boolean, x.sla_seconds, x.synced_at, @search_all::boolean)
 GROUP BY l.label
 ORDER BY count(*) DESC, l.label;
 
@@ -166,7 +166,7 @@ WHERE c.tenant_id = @tenant_id AND c.created_day BETWEEN @from_day AND @to_day
         c.csat_rating, c.created_dow, c.created_hour, c.contact_name, c.contact_phone, c.search, c.display_id,
         sqlc.narg('inboxes')::integer[], sqlc.narg('channel'), sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'),
         sqlc.narg('flag'), sqlc.narg('frt_bucket'), sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search'),
-        @business::boolean, x.sla_seconds, x.synced_at)
+        @business::boolean, x.sla_seconds, x.synced_at, @search_all::boolean)
   AND c.csat_rating IS NOT NULL
 GROUP BY c.csat_rating
 ORDER BY c.csat_rating;
@@ -194,7 +194,7 @@ WHERE c.tenant_id = @tenant_id AND c.created_day BETWEEN @from_day AND @to_day
         c.csat_rating, c.created_dow, c.created_hour, c.contact_name, c.contact_phone, c.search, c.display_id,
         sqlc.narg('inboxes')::integer[], sqlc.narg('channel'), sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'),
         sqlc.narg('flag'), sqlc.narg('frt_bucket'), sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search'),
-        @business::boolean, x.sla_seconds, x.synced_at)
+        @business::boolean, x.sla_seconds, x.synced_at, @search_all::boolean)
   AND (sqlc.narg('after_created')::timestamptz IS NULL
        OR (c.created_at, c.conversation_id) < (sqlc.narg('after_created')::timestamptz, sqlc.narg('after_id')::integer))
 ORDER BY c.created_at DESC, c.conversation_id DESC
@@ -213,7 +213,7 @@ WHERE c.tenant_id = @tenant_id AND c.created_day BETWEEN @from_day AND @to_day
         c.csat_rating, c.created_dow, c.created_hour, c.contact_name, c.contact_phone, c.search, c.display_id,
         sqlc.narg('inboxes')::integer[], sqlc.narg('channel'), sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'),
         sqlc.narg('flag'), sqlc.narg('frt_bucket'), sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search'),
-        @business::boolean, x.sla_seconds, x.synced_at);
+        @business::boolean, x.sla_seconds, x.synced_at, @search_all::boolean);
 
 -- name: ConversationGet :one
 -- ConversationGet is one conversation with every metric; RLS hides other tenants' rows.
@@ -362,7 +362,7 @@ WHERE c.tenant_id = @tenant_id AND c.created_day BETWEEN @from_day AND @to_day
         c.csat_rating, c.created_dow, c.created_hour, c.contact_name, c.contact_phone, c.search, c.display_id,
         sqlc.narg('inboxes')::integer[], sqlc.narg('channel'), sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'),
         sqlc.narg('flag'), sqlc.narg('frt_bucket'), sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search'),
-        @business::boolean, x.sla_seconds, x.synced_at)
+        @business::boolean, x.sla_seconds, x.synced_at, @search_all::boolean)
 GROUP BY GROUPING SETS ((), (c.inbox_id))
 ORDER BY 2 DESC, 1;
 
@@ -478,7 +478,7 @@ FROM (SELECT f.*,
                     f.csat_rating, f.created_dow, f.created_hour, f.contact_name, f.contact_phone, f.search, f.display_id,
                     sqlc.narg('inboxes')::integer[], sqlc.narg('channel'), sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'),
                     sqlc.narg('flag'), sqlc.narg('frt_bucket'), sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search'),
-                    false, x.sla_seconds, x.synced_at)) c
+                    false, x.sla_seconds, x.synced_at, sqlc.arg('search_all')::boolean)) c
 WHERE (sqlc.narg('after_key')::bigint IS NULL
        OR (sqlc.arg('rev')::bigint * c.sort_key, sqlc.arg('rev')::bigint * -c.created_us, sqlc.arg('rev')::bigint * -c.conversation_id::bigint)
           > (sqlc.arg('rev')::bigint * sqlc.narg('after_key')::bigint, sqlc.arg('rev')::bigint * -sqlc.narg('after_us')::bigint,
@@ -510,7 +510,7 @@ FROM (SELECT f.*,
                     f.csat_rating, f.created_dow, f.created_hour, f.contact_name, f.contact_phone, f.search, f.display_id,
                     sqlc.narg('inboxes')::integer[], sqlc.narg('channel'), sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'),
                     sqlc.narg('flag'), sqlc.narg('frt_bucket'), sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), sqlc.narg('search'),
-                    false, x.sla_seconds, x.synced_at)) c
+                    false, x.sla_seconds, x.synced_at, sqlc.arg('search_all')::boolean)) c
 WHERE (c.sort_key, -c.created_us, -c.conversation_id::bigint)
       < (sqlc.arg('at_key')::bigint, -sqlc.arg('at_us')::bigint, -sqlc.arg('at_id')::bigint);
 
@@ -529,7 +529,7 @@ WHERE c.tenant_id = sqlc.arg('tenant_id') AND c.created_day BETWEEN sqlc.arg('fr
         c.csat_rating, c.created_dow, c.created_hour, c.contact_name, c.contact_phone, c.search, c.display_id,
         sqlc.narg('inboxes')::integer[], sqlc.narg('channel'), sqlc.narg('label'), sqlc.narg('status'), sqlc.narg('stage'),
         sqlc.narg('flag'), sqlc.narg('frt_bucket'), sqlc.narg('dow'), sqlc.narg('hour'), sqlc.narg('csat'), NULL::text,
-        false, x.sla_seconds, x.synced_at)
+        false, x.sla_seconds, x.synced_at, false)
   AND c.display_id = sqlc.arg('number')::integer
 ORDER BY c.created_at DESC
 LIMIT 5;

@@ -190,10 +190,10 @@ ALTER FUNCTION analytics.contact_texts(senders text[], contents text[]) OWNER TO
 COMMENT ON FUNCTION analytics.contact_texts(senders text[], contents text[]) IS 'Texts of the contact''s messages of a transcript (parallel senders and contents arrays), in order; what funnel regular expressions match.';
 
 --
--- Name: conversation_matches(integer, text, text[], smallint, boolean, boolean, boolean, boolean, double precision, double precision, double precision, boolean, boolean, integer, boolean, timestamp with time zone, double precision, timestamp with time zone, timestamp with time zone, double precision, timestamp with time zone, smallint, smallint, smallint, text, text, tsvector, integer, integer[], text, text, smallint, text, text, smallint, smallint, smallint, smallint, text, boolean, integer, timestamp with time zone); Type: FUNCTION; Schema: analytics; Owner: geniai_owner
+-- Name: conversation_matches(integer, text, text[], smallint, boolean, boolean, boolean, boolean, double precision, double precision, double precision, boolean, boolean, integer, boolean, timestamp with time zone, double precision, timestamp with time zone, timestamp with time zone, double precision, timestamp with time zone, smallint, smallint, smallint, text, text, tsvector, integer, integer[], text, text, smallint, text, text, smallint, smallint, smallint, smallint, text, boolean, integer, timestamp with time zone, boolean); Type: FUNCTION; Schema: analytics; Owner: geniai_owner
 --
 
-CREATE FUNCTION analytics.conversation_matches(c_inbox_id integer, c_channel_type text, c_labels text[], c_status smallint, c_is_lead boolean, c_is_visit boolean, c_is_converted boolean, c_unanswered boolean, c_first_reply_seconds double precision, c_first_reply_business_seconds double precision, c_first_human_reply_seconds double precision, c_resolved boolean, c_bot_resolved boolean, c_bot_messages integer, c_handoff boolean, c_handoff_requested_at timestamp with time zone, c_human_wait_seconds double precision, c_human_wait_from timestamp with time zone, c_human_wait_reply_at timestamp with time zone, c_human_wait_business_seconds double precision, c_human_wait_due_at timestamp with time zone, c_csat_rating smallint, c_created_dow smallint, c_created_hour smallint, c_contact_name text, c_contact_phone text, c_search tsvector, c_display_id integer, p_inboxes integer[], p_channel text, p_label text, p_status smallint, p_stage text, p_flag text, p_frt_bucket smallint, p_dow smallint, p_hour smallint, p_csat smallint, p_search text, p_business boolean, p_sla_seconds integer, p_synced_at timestamp with time zone) RETURNS boolean
+CREATE FUNCTION analytics.conversation_matches(c_inbox_id integer, c_channel_type text, c_labels text[], c_status smallint, c_is_lead boolean, c_is_visit boolean, c_is_converted boolean, c_unanswered boolean, c_first_reply_seconds double precision, c_first_reply_business_seconds double precision, c_first_human_reply_seconds double precision, c_resolved boolean, c_bot_resolved boolean, c_bot_messages integer, c_handoff boolean, c_handoff_requested_at timestamp with time zone, c_human_wait_seconds double precision, c_human_wait_from timestamp with time zone, c_human_wait_reply_at timestamp with time zone, c_human_wait_business_seconds double precision, c_human_wait_due_at timestamp with time zone, c_csat_rating smallint, c_created_dow smallint, c_created_hour smallint, c_contact_name text, c_contact_phone text, c_search tsvector, c_display_id integer, p_inboxes integer[], p_channel text, p_label text, p_status smallint, p_stage text, p_flag text, p_frt_bucket smallint, p_dow smallint, p_hour smallint, p_csat smallint, p_search text, p_business boolean, p_sla_seconds integer, p_synced_at timestamp with time zone, p_search_all boolean) RETURNS boolean
     LANGUAGE sql STABLE PARALLEL SAFE
     AS $_$
     SELECT (p_inboxes IS NULL OR c_inbox_id = ANY (p_inboxes))
@@ -239,17 +239,19 @@ CREATE FUNCTION analytics.conversation_matches(c_inbox_id integer, c_channel_typ
                      OR c_contact_name ILIKE '%' || analytics.like_escape(p_search) || '%'
                      OR (length(regexp_replace(p_search, '\D', '', 'g')) >= 3
                          AND c_contact_phone LIKE '%' || regexp_replace(p_search, '\D', '', 'g') || '%')
-                     OR c_search @@ analytics.search_query(p_search))))
+                     -- The contact's words by default; with p_search_all the bot's and agents' too.
+                     OR c_search @@ CASE WHEN p_search_all THEN analytics.search_query_all(p_search)
+                                         ELSE analytics.search_query(p_search) END)))
 $_$;
 
 
-ALTER FUNCTION analytics.conversation_matches(c_inbox_id integer, c_channel_type text, c_labels text[], c_status smallint, c_is_lead boolean, c_is_visit boolean, c_is_converted boolean, c_unanswered boolean, c_first_reply_seconds double precision, c_first_reply_business_seconds double precision, c_first_human_reply_seconds double precision, c_resolved boolean, c_bot_resolved boolean, c_bot_messages integer, c_handoff boolean, c_handoff_requested_at timestamp with time zone, c_human_wait_seconds double precision, c_human_wait_from timestamp with time zone, c_human_wait_reply_at timestamp with time zone, c_human_wait_business_seconds double precision, c_human_wait_due_at timestamp with time zone, c_csat_rating smallint, c_created_dow smallint, c_created_hour smallint, c_contact_name text, c_contact_phone text, c_search tsvector, c_display_id integer, p_inboxes integer[], p_channel text, p_label text, p_status smallint, p_stage text, p_flag text, p_frt_bucket smallint, p_dow smallint, p_hour smallint, p_csat smallint, p_search text, p_business boolean, p_sla_seconds integer, p_synced_at timestamp with time zone) OWNER TO geniai_owner;
+ALTER FUNCTION analytics.conversation_matches(c_inbox_id integer, c_channel_type text, c_labels text[], c_status smallint, c_is_lead boolean, c_is_visit boolean, c_is_converted boolean, c_unanswered boolean, c_first_reply_seconds double precision, c_first_reply_business_seconds double precision, c_first_human_reply_seconds double precision, c_resolved boolean, c_bot_resolved boolean, c_bot_messages integer, c_handoff boolean, c_handoff_requested_at timestamp with time zone, c_human_wait_seconds double precision, c_human_wait_from timestamp with time zone, c_human_wait_reply_at timestamp with time zone, c_human_wait_business_seconds double precision, c_human_wait_due_at timestamp with time zone, c_csat_rating smallint, c_created_dow smallint, c_created_hour smallint, c_contact_name text, c_contact_phone text, c_search tsvector, c_display_id integer, p_inboxes integer[], p_channel text, p_label text, p_status smallint, p_stage text, p_flag text, p_frt_bucket smallint, p_dow smallint, p_hour smallint, p_csat smallint, p_search text, p_business boolean, p_sla_seconds integer, p_synced_at timestamp with time zone, p_search_all boolean) OWNER TO geniai_owner;
 
 --
--- Name: FUNCTION conversation_matches(c_inbox_id integer, c_channel_type text, c_labels text[], c_status smallint, c_is_lead boolean, c_is_visit boolean, c_is_converted boolean, c_unanswered boolean, c_first_reply_seconds double precision, c_first_reply_business_seconds double precision, c_first_human_reply_seconds double precision, c_resolved boolean, c_bot_resolved boolean, c_bot_messages integer, c_handoff boolean, c_handoff_requested_at timestamp with time zone, c_human_wait_seconds double precision, c_human_wait_from timestamp with time zone, c_human_wait_reply_at timestamp with time zone, c_human_wait_business_seconds double precision, c_human_wait_due_at timestamp with time zone, c_csat_rating smallint, c_created_dow smallint, c_created_hour smallint, c_contact_name text, c_contact_phone text, c_search tsvector, c_display_id integer, p_inboxes integer[], p_channel text, p_label text, p_status smallint, p_stage text, p_flag text, p_frt_bucket smallint, p_dow smallint, p_hour smallint, p_csat smallint, p_search text, p_business boolean, p_sla_seconds integer, p_synced_at timestamp with time zone); Type: COMMENT; Schema: analytics; Owner: geniai_owner
+-- Name: FUNCTION conversation_matches(c_inbox_id integer, c_channel_type text, c_labels text[], c_status smallint, c_is_lead boolean, c_is_visit boolean, c_is_converted boolean, c_unanswered boolean, c_first_reply_seconds double precision, c_first_reply_business_seconds double precision, c_first_human_reply_seconds double precision, c_resolved boolean, c_bot_resolved boolean, c_bot_messages integer, c_handoff boolean, c_handoff_requested_at timestamp with time zone, c_human_wait_seconds double precision, c_human_wait_from timestamp with time zone, c_human_wait_reply_at timestamp with time zone, c_human_wait_business_seconds double precision, c_human_wait_due_at timestamp with time zone, c_csat_rating smallint, c_created_dow smallint, c_created_hour smallint, c_contact_name text, c_contact_phone text, c_search tsvector, c_display_id integer, p_inboxes integer[], p_channel text, p_label text, p_status smallint, p_stage text, p_flag text, p_frt_bucket smallint, p_dow smallint, p_hour smallint, p_csat smallint, p_search text, p_business boolean, p_sla_seconds integer, p_synced_at timestamp with time zone, p_search_all boolean); Type: COMMENT; Schema: analytics; Owner: geniai_owner
 --
 
-COMMENT ON FUNCTION analytics.conversation_matches(c_inbox_id integer, c_channel_type text, c_labels text[], c_status smallint, c_is_lead boolean, c_is_visit boolean, c_is_converted boolean, c_unanswered boolean, c_first_reply_seconds double precision, c_first_reply_business_seconds double precision, c_first_human_reply_seconds double precision, c_resolved boolean, c_bot_resolved boolean, c_bot_messages integer, c_handoff boolean, c_handoff_requested_at timestamp with time zone, c_human_wait_seconds double precision, c_human_wait_from timestamp with time zone, c_human_wait_reply_at timestamp with time zone, c_human_wait_business_seconds double precision, c_human_wait_due_at timestamp with time zone, c_csat_rating smallint, c_created_dow smallint, c_created_hour smallint, c_contact_name text, c_contact_phone text, c_search tsvector, c_display_id integer, p_inboxes integer[], p_channel text, p_label text, p_status smallint, p_stage text, p_flag text, p_frt_bucket smallint, p_dow smallint, p_hour smallint, p_csat smallint, p_search text, p_business boolean, p_sla_seconds integer, p_synced_at timestamp with time zone) IS 'Whether a conversation (its columns) passes the dashboard''s filters: the single definition of the conversations behind every number, chart and list, applied to analytics.conversations with the tenant and period.';
+COMMENT ON FUNCTION analytics.conversation_matches(c_inbox_id integer, c_channel_type text, c_labels text[], c_status smallint, c_is_lead boolean, c_is_visit boolean, c_is_converted boolean, c_unanswered boolean, c_first_reply_seconds double precision, c_first_reply_business_seconds double precision, c_first_human_reply_seconds double precision, c_resolved boolean, c_bot_resolved boolean, c_bot_messages integer, c_handoff boolean, c_handoff_requested_at timestamp with time zone, c_human_wait_seconds double precision, c_human_wait_from timestamp with time zone, c_human_wait_reply_at timestamp with time zone, c_human_wait_business_seconds double precision, c_human_wait_due_at timestamp with time zone, c_csat_rating smallint, c_created_dow smallint, c_created_hour smallint, c_contact_name text, c_contact_phone text, c_search tsvector, c_display_id integer, p_inboxes integer[], p_channel text, p_label text, p_status smallint, p_stage text, p_flag text, p_frt_bucket smallint, p_dow smallint, p_hour smallint, p_csat smallint, p_search text, p_business boolean, p_sla_seconds integer, p_synced_at timestamp with time zone, p_search_all boolean) IS 'Whether a conversation (its columns) passes the dashboard''s filters: the single definition of the conversations behind every number, chart and list, applied to analytics.conversations with the tenant and period; the search reads the contact''s words, or every message''s with p_search_all.';
 
 --
 -- Name: frt_bucket(double precision); Type: FUNCTION; Schema: analytics; Owner: geniai_owner
@@ -408,31 +410,43 @@ ALTER FUNCTION analytics.open_us(s bigint, week integer[]) OWNER TO geniai_owner
 COMMENT ON FUNCTION analytics.open_us(s bigint, week integer[]) IS 'Open microseconds of an opening-hours week from the wall-clock epoch (analytics.wall_us) to s.';
 
 --
--- Name: search_document(text, text[]); Type: FUNCTION; Schema: analytics; Owner: geniai_owner
+-- Name: search_document(text, text[], smallint[]); Type: FUNCTION; Schema: analytics; Owner: geniai_owner
 --
 
-CREATE FUNCTION analytics.search_document(contact_name text, texts text[]) RETURNS tsvector
+CREATE FUNCTION analytics.search_document(contact_name text, texts text[], types smallint[]) RETURNS tsvector
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$
+    WITH msg AS (
+        SELECT m.t, m.ty FROM unnest(texts, types) AS m (t, ty)
+    ), contact AS (
+        SELECT DISTINCT w
+        FROM regexp_split_to_table(analytics.search_fold(coalesce(contact_name, '') || ' '
+                                       || coalesce((SELECT string_agg(t, ' ') FROM msg WHERE ty = 0), '')),
+                                   '[^[:alnum:]]+') w
+        WHERE w <> '' AND length(w) <= 100
+    ), other AS (
+        SELECT DISTINCT '~' || w AS w
+        FROM regexp_split_to_table(analytics.search_fold(coalesce((SELECT string_agg(t, ' ') FROM msg WHERE ty IS DISTINCT FROM 0), '')),
+                                   '[^[:alnum:]]+') w
+        WHERE w <> '' AND length(w) <= 100 AND w NOT IN (SELECT contact.w FROM contact)
+    ), words AS (
+        SELECT w, 0 AS k FROM contact UNION ALL SELECT w, 1 FROM other
+    )
     SELECT array_to_tsvector(ARRAY(
         SELECT w
-        FROM (SELECT w, sum(octet_length(w) + 1) OVER (ORDER BY w COLLATE "C") AS used
-              FROM (SELECT DISTINCT w
-                    FROM regexp_split_to_table(analytics.search_fold(coalesce(contact_name, '') || ' ' || coalesce(array_to_string(texts, ' '), '')),
-                                               '[^[:alnum:]]+') w
-                    WHERE w <> '' AND length(w) <= 100) words) budget
-        -- A tsvector holds at most 1 MB: the first 256 kB of words in byte order, as the ETL keeps.
+        FROM (SELECT w, sum(octet_length(w) + 1) OVER (ORDER BY k, w COLLATE "C") AS used FROM words) budget
+        -- A tsvector holds at most 1 MB: the contact's words, then the others, while 256 kB last.
         WHERE used <= 262144))
 $$;
 
 
-ALTER FUNCTION analytics.search_document(contact_name text, texts text[]) OWNER TO geniai_owner;
+ALTER FUNCTION analytics.search_document(contact_name text, texts text[], types smallint[]) OWNER TO geniai_owner;
 
 --
--- Name: FUNCTION search_document(contact_name text, texts text[]); Type: COMMENT; Schema: analytics; Owner: geniai_owner
+-- Name: FUNCTION search_document(contact_name text, texts text[], types smallint[]); Type: COMMENT; Schema: analytics; Owner: geniai_owner
 --
 
-COMMENT ON FUNCTION analytics.search_document(contact_name text, texts text[]) IS 'Search document of a conversation: distinct folded words of the contact name and public messages (the ETL stages the same words, computed in Go).';
+COMMENT ON FUNCTION analytics.search_document(contact_name text, texts text[], types smallint[]) IS 'Search document of a conversation: distinct folded words of the contact name and incoming messages, then, with a leading ~, those only other public messages hold (the ETL stages the same words, computed in Go).';
 
 --
 -- Name: search_fold(text); Type: FUNCTION; Schema: analytics; Owner: geniai_owner
@@ -476,6 +490,30 @@ ALTER FUNCTION analytics.search_query(q text) OWNER TO geniai_owner;
 --
 
 COMMENT ON FUNCTION analytics.search_query(q text) IS 'Search query from user text: each folded alphanumeric word of 2 or more characters as a prefix, all required; NULL when none.';
+
+--
+-- Name: search_query_all(text); Type: FUNCTION; Schema: analytics; Owner: geniai_owner
+--
+
+CREATE FUNCTION analytics.search_query_all(q text) RETURNS tsquery
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS $$
+    SELECT CASE WHEN w = '' THEN NULL ELSE w::tsquery END
+    FROM (SELECT array_to_string(ARRAY(
+              SELECT '(' || to_tsquery('simple', left(t, 200) || ':*')::text || ' | '
+                     || quote_literal('~' || left(t, 200)) || ':*)'
+              FROM regexp_split_to_table(analytics.search_fold(q), '[^[:alnum:]]+') t
+              WHERE length(t) >= 2), ' & ') AS w) words
+$$;
+
+
+ALTER FUNCTION analytics.search_query_all(q text) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION search_query_all(q text); Type: COMMENT; Schema: analytics; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION analytics.search_query_all(q text) IS 'analytics.search_query over every message: each folded word of 2 or more characters as a prefix of a word the contact or anyone else wrote, all required; NULL when none.';
 
 --
 -- Name: sla_state(timestamp with time zone, timestamp with time zone, double precision, timestamp with time zone, integer, timestamp with time zone); Type: FUNCTION; Schema: analytics; Owner: geniai_owner
@@ -919,7 +957,7 @@ COMMENT ON COLUMN analytics.conversations.is_lead IS 'Funnel stage reached, cumu
 -- Name: COLUMN conversations.search; Type: COMMENT; Schema: analytics; Owner: geniai_owner
 --
 
-COMMENT ON COLUMN analytics.conversations.search IS 'Search document (analytics.search_document): folded words of the contact name and public messages.';
+COMMENT ON COLUMN analytics.conversations.search IS 'Search document (analytics.search_document): folded words of the contact name and incoming messages, and with a leading ~ those only other public messages hold.';
 
 --
 -- Name: COLUMN conversations.handoff_requested_at; Type: COMMENT; Schema: analytics; Owner: geniai_owner
@@ -1871,12 +1909,12 @@ REVOKE ALL ON FUNCTION analytics.contact_texts(senders text[], contents text[]) 
 GRANT ALL ON FUNCTION analytics.contact_texts(senders text[], contents text[]) TO geniai_etl;
 
 --
--- Name: FUNCTION conversation_matches(c_inbox_id integer, c_channel_type text, c_labels text[], c_status smallint, c_is_lead boolean, c_is_visit boolean, c_is_converted boolean, c_unanswered boolean, c_first_reply_seconds double precision, c_first_reply_business_seconds double precision, c_first_human_reply_seconds double precision, c_resolved boolean, c_bot_resolved boolean, c_bot_messages integer, c_handoff boolean, c_handoff_requested_at timestamp with time zone, c_human_wait_seconds double precision, c_human_wait_from timestamp with time zone, c_human_wait_reply_at timestamp with time zone, c_human_wait_business_seconds double precision, c_human_wait_due_at timestamp with time zone, c_csat_rating smallint, c_created_dow smallint, c_created_hour smallint, c_contact_name text, c_contact_phone text, c_search tsvector, c_display_id integer, p_inboxes integer[], p_channel text, p_label text, p_status smallint, p_stage text, p_flag text, p_frt_bucket smallint, p_dow smallint, p_hour smallint, p_csat smallint, p_search text, p_business boolean, p_sla_seconds integer, p_synced_at timestamp with time zone); Type: ACL; Schema: analytics; Owner: geniai_owner
+-- Name: FUNCTION conversation_matches(c_inbox_id integer, c_channel_type text, c_labels text[], c_status smallint, c_is_lead boolean, c_is_visit boolean, c_is_converted boolean, c_unanswered boolean, c_first_reply_seconds double precision, c_first_reply_business_seconds double precision, c_first_human_reply_seconds double precision, c_resolved boolean, c_bot_resolved boolean, c_bot_messages integer, c_handoff boolean, c_handoff_requested_at timestamp with time zone, c_human_wait_seconds double precision, c_human_wait_from timestamp with time zone, c_human_wait_reply_at timestamp with time zone, c_human_wait_business_seconds double precision, c_human_wait_due_at timestamp with time zone, c_csat_rating smallint, c_created_dow smallint, c_created_hour smallint, c_contact_name text, c_contact_phone text, c_search tsvector, c_display_id integer, p_inboxes integer[], p_channel text, p_label text, p_status smallint, p_stage text, p_flag text, p_frt_bucket smallint, p_dow smallint, p_hour smallint, p_csat smallint, p_search text, p_business boolean, p_sla_seconds integer, p_synced_at timestamp with time zone, p_search_all boolean); Type: ACL; Schema: analytics; Owner: geniai_owner
 --
 
-REVOKE ALL ON FUNCTION analytics.conversation_matches(c_inbox_id integer, c_channel_type text, c_labels text[], c_status smallint, c_is_lead boolean, c_is_visit boolean, c_is_converted boolean, c_unanswered boolean, c_first_reply_seconds double precision, c_first_reply_business_seconds double precision, c_first_human_reply_seconds double precision, c_resolved boolean, c_bot_resolved boolean, c_bot_messages integer, c_handoff boolean, c_handoff_requested_at timestamp with time zone, c_human_wait_seconds double precision, c_human_wait_from timestamp with time zone, c_human_wait_reply_at timestamp with time zone, c_human_wait_business_seconds double precision, c_human_wait_due_at timestamp with time zone, c_csat_rating smallint, c_created_dow smallint, c_created_hour smallint, c_contact_name text, c_contact_phone text, c_search tsvector, c_display_id integer, p_inboxes integer[], p_channel text, p_label text, p_status smallint, p_stage text, p_flag text, p_frt_bucket smallint, p_dow smallint, p_hour smallint, p_csat smallint, p_search text, p_business boolean, p_sla_seconds integer, p_synced_at timestamp with time zone) FROM PUBLIC;
-GRANT ALL ON FUNCTION analytics.conversation_matches(c_inbox_id integer, c_channel_type text, c_labels text[], c_status smallint, c_is_lead boolean, c_is_visit boolean, c_is_converted boolean, c_unanswered boolean, c_first_reply_seconds double precision, c_first_reply_business_seconds double precision, c_first_human_reply_seconds double precision, c_resolved boolean, c_bot_resolved boolean, c_bot_messages integer, c_handoff boolean, c_handoff_requested_at timestamp with time zone, c_human_wait_seconds double precision, c_human_wait_from timestamp with time zone, c_human_wait_reply_at timestamp with time zone, c_human_wait_business_seconds double precision, c_human_wait_due_at timestamp with time zone, c_csat_rating smallint, c_created_dow smallint, c_created_hour smallint, c_contact_name text, c_contact_phone text, c_search tsvector, c_display_id integer, p_inboxes integer[], p_channel text, p_label text, p_status smallint, p_stage text, p_flag text, p_frt_bucket smallint, p_dow smallint, p_hour smallint, p_csat smallint, p_search text, p_business boolean, p_sla_seconds integer, p_synced_at timestamp with time zone) TO geniai_tenant;
-GRANT ALL ON FUNCTION analytics.conversation_matches(c_inbox_id integer, c_channel_type text, c_labels text[], c_status smallint, c_is_lead boolean, c_is_visit boolean, c_is_converted boolean, c_unanswered boolean, c_first_reply_seconds double precision, c_first_reply_business_seconds double precision, c_first_human_reply_seconds double precision, c_resolved boolean, c_bot_resolved boolean, c_bot_messages integer, c_handoff boolean, c_handoff_requested_at timestamp with time zone, c_human_wait_seconds double precision, c_human_wait_from timestamp with time zone, c_human_wait_reply_at timestamp with time zone, c_human_wait_business_seconds double precision, c_human_wait_due_at timestamp with time zone, c_csat_rating smallint, c_created_dow smallint, c_created_hour smallint, c_contact_name text, c_contact_phone text, c_search tsvector, c_display_id integer, p_inboxes integer[], p_channel text, p_label text, p_status smallint, p_stage text, p_flag text, p_frt_bucket smallint, p_dow smallint, p_hour smallint, p_csat smallint, p_search text, p_business boolean, p_sla_seconds integer, p_synced_at timestamp with time zone) TO geniai_staff;
+REVOKE ALL ON FUNCTION analytics.conversation_matches(c_inbox_id integer, c_channel_type text, c_labels text[], c_status smallint, c_is_lead boolean, c_is_visit boolean, c_is_converted boolean, c_unanswered boolean, c_first_reply_seconds double precision, c_first_reply_business_seconds double precision, c_first_human_reply_seconds double precision, c_resolved boolean, c_bot_resolved boolean, c_bot_messages integer, c_handoff boolean, c_handoff_requested_at timestamp with time zone, c_human_wait_seconds double precision, c_human_wait_from timestamp with time zone, c_human_wait_reply_at timestamp with time zone, c_human_wait_business_seconds double precision, c_human_wait_due_at timestamp with time zone, c_csat_rating smallint, c_created_dow smallint, c_created_hour smallint, c_contact_name text, c_contact_phone text, c_search tsvector, c_display_id integer, p_inboxes integer[], p_channel text, p_label text, p_status smallint, p_stage text, p_flag text, p_frt_bucket smallint, p_dow smallint, p_hour smallint, p_csat smallint, p_search text, p_business boolean, p_sla_seconds integer, p_synced_at timestamp with time zone, p_search_all boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION analytics.conversation_matches(c_inbox_id integer, c_channel_type text, c_labels text[], c_status smallint, c_is_lead boolean, c_is_visit boolean, c_is_converted boolean, c_unanswered boolean, c_first_reply_seconds double precision, c_first_reply_business_seconds double precision, c_first_human_reply_seconds double precision, c_resolved boolean, c_bot_resolved boolean, c_bot_messages integer, c_handoff boolean, c_handoff_requested_at timestamp with time zone, c_human_wait_seconds double precision, c_human_wait_from timestamp with time zone, c_human_wait_reply_at timestamp with time zone, c_human_wait_business_seconds double precision, c_human_wait_due_at timestamp with time zone, c_csat_rating smallint, c_created_dow smallint, c_created_hour smallint, c_contact_name text, c_contact_phone text, c_search tsvector, c_display_id integer, p_inboxes integer[], p_channel text, p_label text, p_status smallint, p_stage text, p_flag text, p_frt_bucket smallint, p_dow smallint, p_hour smallint, p_csat smallint, p_search text, p_business boolean, p_sla_seconds integer, p_synced_at timestamp with time zone, p_search_all boolean) TO geniai_tenant;
+GRANT ALL ON FUNCTION analytics.conversation_matches(c_inbox_id integer, c_channel_type text, c_labels text[], c_status smallint, c_is_lead boolean, c_is_visit boolean, c_is_converted boolean, c_unanswered boolean, c_first_reply_seconds double precision, c_first_reply_business_seconds double precision, c_first_human_reply_seconds double precision, c_resolved boolean, c_bot_resolved boolean, c_bot_messages integer, c_handoff boolean, c_handoff_requested_at timestamp with time zone, c_human_wait_seconds double precision, c_human_wait_from timestamp with time zone, c_human_wait_reply_at timestamp with time zone, c_human_wait_business_seconds double precision, c_human_wait_due_at timestamp with time zone, c_csat_rating smallint, c_created_dow smallint, c_created_hour smallint, c_contact_name text, c_contact_phone text, c_search tsvector, c_display_id integer, p_inboxes integer[], p_channel text, p_label text, p_status smallint, p_stage text, p_flag text, p_frt_bucket smallint, p_dow smallint, p_hour smallint, p_csat smallint, p_search text, p_business boolean, p_sla_seconds integer, p_synced_at timestamp with time zone, p_search_all boolean) TO geniai_staff;
 
 --
 -- Name: FUNCTION frt_bucket(seconds double precision); Type: ACL; Schema: analytics; Owner: geniai_owner
@@ -1941,11 +1979,11 @@ GRANT ALL ON FUNCTION analytics.open_us(s bigint, week integer[]) TO geniai_staf
 GRANT ALL ON FUNCTION analytics.open_us(s bigint, week integer[]) TO geniai_etl;
 
 --
--- Name: FUNCTION search_document(contact_name text, texts text[]); Type: ACL; Schema: analytics; Owner: geniai_owner
+-- Name: FUNCTION search_document(contact_name text, texts text[], types smallint[]); Type: ACL; Schema: analytics; Owner: geniai_owner
 --
 
-REVOKE ALL ON FUNCTION analytics.search_document(contact_name text, texts text[]) FROM PUBLIC;
-GRANT ALL ON FUNCTION analytics.search_document(contact_name text, texts text[]) TO geniai_etl;
+REVOKE ALL ON FUNCTION analytics.search_document(contact_name text, texts text[], types smallint[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION analytics.search_document(contact_name text, texts text[], types smallint[]) TO geniai_etl;
 
 --
 -- Name: FUNCTION search_fold(s text); Type: ACL; Schema: analytics; Owner: geniai_owner
@@ -1963,6 +2001,14 @@ GRANT ALL ON FUNCTION analytics.search_fold(s text) TO geniai_etl;
 REVOKE ALL ON FUNCTION analytics.search_query(q text) FROM PUBLIC;
 GRANT ALL ON FUNCTION analytics.search_query(q text) TO geniai_tenant;
 GRANT ALL ON FUNCTION analytics.search_query(q text) TO geniai_staff;
+
+--
+-- Name: FUNCTION search_query_all(q text); Type: ACL; Schema: analytics; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION analytics.search_query_all(q text) FROM PUBLIC;
+GRANT ALL ON FUNCTION analytics.search_query_all(q text) TO geniai_tenant;
+GRANT ALL ON FUNCTION analytics.search_query_all(q text) TO geniai_staff;
 
 --
 -- Name: FUNCTION sla_state(human_wait_from timestamp with time zone, human_wait_reply_at timestamp with time zone, human_wait_business_seconds double precision, human_wait_due_at timestamp with time zone, sla_seconds integer, synced_at timestamp with time zone); Type: ACL; Schema: analytics; Owner: geniai_owner

@@ -1442,7 +1442,7 @@ COMMENT ON COLUMN etl.stage_conversations.csat_rating IS 'Latest CSAT rating 1-5
 -- Name: COLUMN stage_conversations.search_words; Type: COMMENT; Schema: etl; Owner: geniai_owner
 --
 
-COMMENT ON COLUMN etl.stage_conversations.search_words IS 'Distinct folded words of the contact name and public messages (internal/etl), the search document to be.';
+COMMENT ON COLUMN etl.stage_conversations.search_words IS 'Distinct folded words of the contact name and incoming messages, then with a leading ~ those only other public messages hold (internal/etl), the search document to be.';
 
 --
 -- Name: COLUMN stage_conversations.message_ids; Type: COMMENT; Schema: etl; Owner: geniai_owner

@@ -5,7 +5,7 @@
 
 BEGIN;
 \ir fixtures.psql
-SELECT plan(8);
+SELECT plan(13);
 
 INSERT INTO analytics.conversations (tenant_id, conversation_id, account_id, inbox_id, display_id, status, contact_name,
                                      contact_phone, search, created_at, source_updated_at, last_activity_at,
@@ -18,7 +18,7 @@ SELECT pg_temp.fx(t), id, 1, inbox, display, 0, name, phone, array_to_tsvector(w
                ('b', 990002, 11, 1374, 'Outro', '+5521999990000', '{oi}')) v (t, inbox, id, display, name, phone, words);
 
 -- PL/pgSQL, not SQL: Citus cannot plan a parameterised SQL function over a distributed table.
-CREATE FUNCTION pg_temp.found(p_tenant text, p_q text) RETURNS integer[] LANGUAGE plpgsql AS $$
+CREATE FUNCTION pg_temp.found(p_tenant text, p_q text, p_all boolean DEFAULT false) RETURNS integer[] LANGUAGE plpgsql AS $$
 DECLARE
     t bigint := pg_temp.fx(p_tenant); -- read here: the query runs on a worker, which has no pg_temp.fx
 BEGIN
@@ -30,7 +30,7 @@ BEGIN
              c.resolved, c.bot_resolved, c.bot_messages, c.handoff, c.handoff_requested_at, c.human_wait_seconds,
              c.human_wait_from, c.human_wait_reply_at, c.human_wait_business_seconds, c.human_wait_due_at,
              c.csat_rating, c.created_dow, c.created_hour, c.contact_name, c.contact_phone, c.search, c.display_id,
-             NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, p_q, false, NULL, NULL));
+             NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, p_q, false, NULL, NULL, p_all));
 END
 $$;
 
@@ -42,6 +42,21 @@ SELECT is(pg_temp.found('a', '1374'), '{2,3,1374}', 'a bare number: the conversa
 SELECT is(pg_temp.found('b', '#1374'), '{1374}', 'each tenant its own numbers');
 SELECT is(pg_temp.found('a', '#12345678901234'), '{}', 'a number too long for a conversation is no error, it finds nothing');
 SELECT is(pg_temp.found('a', 'maria'), '{1374}', 'names are still searched');
+
+-- By author: the contact's words by default, the bot's and agents' with p_search_all.
+UPDATE analytics.conversations SET search = analytics.search_document('Carla', ARRAY['1 Horários 2 Preços', 'quero saber o horario', 'Abrimos às 6h'], '{1,0,1}')
+ WHERE tenant_id = pg_temp.fx('a') AND display_id = 2;
+UPDATE analytics.conversations SET search = analytics.search_document('Davi', ARRAY['1 Horários 2 Preços', 'quanto custa?'], '{1,0}')
+ WHERE tenant_id = pg_temp.fx('a') AND display_id = 3;
+CREATE FUNCTION pg_temp.found_all(p_q text, p_all boolean) RETURNS integer[] LANGUAGE sql AS $$
+    SELECT pg_temp.found('a', p_q, p_all)
+$$;
+SELECT is(pg_temp.found_all('horario', false), '{2}', 'horario: only the contact who wrote it, not every conversation with the bot''s menu');
+SELECT is(pg_temp.found_all('horario', true), '{2,3}', 'horario with the bot''s messages: both');
+SELECT is(pg_temp.found_all('abrimos', false), '{}', 'an agent''s word alone is not found by default');
+SELECT is(pg_temp.found_all('abrimos', true), '{2}', 'and is found with every message');
+SELECT is((SELECT tsvector_to_array(search) FROM analytics.conversations WHERE tenant_id = pg_temp.fx('a') AND display_id = 3),
+          '{custa,davi,quanto,~1,~2,~horarios,~precos}', 'the document: the contact''s words plain, the others marked, each once');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -62,13 +62,16 @@ type Filter struct {
 	Hour     *int16 // 0-23
 	CSAT     *int16 // 1-5
 	Search   string
-	Stacked  bool   // daily chart by inbox
-	Business bool   // durations in business time (hours=business)
-	Grain    string // volume chart bars: "day", "week", "month", or "" for the period's default
-	PageSize int
-	Sort     string  // list order: a Sorts key, "-" first for descending; "" is newest first
-	After    *Cursor // the list page after this position
-	Before   *Cursor // the list page before this position ("anterior")
+	// SearchAll searches the bot's and agents' messages too (qall=1); by default the search reads
+	// the contact's name and messages only.
+	SearchAll bool
+	Stacked   bool   // daily chart by inbox
+	Business  bool   // durations in business time (hours=business)
+	Grain     string // volume chart bars: "day", "week", "month", or "" for the period's default
+	PageSize  int
+	Sort      string  // list order: a Sorts key, "-" first for descending; "" is newest first
+	After     *Cursor // the list page after this position
+	Before    *Cursor // the list page before this position ("anterior")
 }
 
 // Sorts are the list's sortable columns (URL sort=first_reply, or sort=-first_reply descending).
@@ -254,6 +257,13 @@ func Parse(v url.Values, today time.Time, defaultDays int, inboxes []int32) (Fil
 	if utf8.RuneCountInString(f.Search) > MaxSearchChars {
 		return Filter{}, apperr.New(apperr.Invalid, "err.filter.search_too_long", MaxSearchChars)
 	}
+	switch v.Get("qall") {
+	case "":
+	case "1":
+		f.SearchAll = f.Search != ""
+	default:
+		return Filter{}, apperr.New(apperr.Invalid, "err.filter.search_all", clip(v.Get("qall")))
+	}
 	f.Stacked = v.Get("stack") == "inbox"
 	switch v.Get("hours") {
 	case "":
@@ -396,6 +406,9 @@ func (f Filter) Query() url.Values {
 	setN("hour", f.Hour)
 	setN("csat", f.CSAT)
 	set("q", f.Search)
+	if f.SearchAll {
+		v.Set("qall", "1")
+	}
 	if f.Stacked {
 		v.Set("stack", "inbox")
 	}
@@ -442,6 +455,7 @@ func (f Filter) params(tenantID int64) dbsqlc.DashboardSummaryParams {
 		p.Status = &s
 	}
 	p.Business = f.Business
+	p.SearchAll = f.SearchAll
 	return p
 }
 
@@ -451,7 +465,7 @@ func (f Filter) listParams(tenantID int64) dbsqlc.DashboardDailyParams {
 	p := f.params(tenantID)
 	return dbsqlc.DashboardDailyParams{TenantID: p.TenantID, FromDay: p.FromDay, ToDay: p.ToDay, Inboxes: p.Inboxes,
 		Channel: p.Channel, Label: p.Label, Status: p.Status, Stage: p.Stage, Flag: p.Flag, FrtBucket: p.FrtBucket,
-		Dow: p.Dow, Hour: p.Hour, Csat: p.Csat, Search: p.Search, Business: p.Business}
+		Dow: p.Dow, Hour: p.Hour, Csat: p.Csat, Search: p.Search, Business: p.Business, SearchAll: p.SearchAll}
 }
 
 func optStr(s string) *string {

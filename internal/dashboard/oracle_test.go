@@ -205,36 +205,53 @@ func TestDashboardMatchesOracle(t *testing.T) {
 	// in the source hold every typed word as a word prefix (case and accents ignored), or whose
 	// name contains the text, or whose phone contains its digits.
 	docs := searchDocs(t, src, ids32)
-	for _, q := range []string{"experimental", "PRECO", "horário sáb", "agend", "Oi", "xyzzy", "19 9", "%", "quero   aula", "a", "AÇÃO"} {
-		t.Run("search "+q, func(t *testing.T) {
-			f, err := dashboard.Parse(url.Values{"period": {"90d"}, "q": {q}}, today, 30, ids32)
-			if err != nil {
-				t.Fatal(err)
+	counts := map[string]int{}
+	for _, q := range []string{"experimental", "PRECO", "horário sáb", "agend", "Oi", "xyzzy", "19 9", "%", "quero   aula", "a", "AÇÃO", "horario"} {
+		for _, all := range []bool{false, true} {
+			name := "search " + q
+			if all {
+				name += " (every message)"
 			}
-			var got []int
-			if err := svc.Each(ctx, p, tid, f, func(r dbsqlc.ConversationPageRow) error {
-				got = append(got, int(r.ConversationID))
-				return nil
-			}); err != nil {
-				t.Fatal(err)
-			}
-			var wantIDs []int
-			from, to := f.From.Format("2006-01-02"), f.To.Format("2006-01-02")
-			for id, c := range want {
-				if c.Day >= from && c.Day <= to && docs[id].matches(q) {
-					wantIDs = append(wantIDs, id)
+			t.Run(name, func(t *testing.T) {
+				v := url.Values{"period": {"90d"}, "q": {q}}
+				if all {
+					v.Set("qall", "1")
 				}
-			}
-			sort.Ints(got)
-			sort.Ints(wantIDs)
-			t.Logf("search %q: %d of %d conversations", q, len(wantIDs), len(want))
-			if fmt.Sprint(got) != fmt.Sprint(wantIDs) {
-				t.Errorf("search %q: %d conversations, the source says %d", q, len(got), len(wantIDs))
-			}
-			if q == "experimental" && (len(wantIDs) == 0 || len(wantIDs) == len(convs)) {
-				t.Errorf("search %q selects %d of %d conversations: the test tests nothing", q, len(wantIDs), len(convs))
-			}
-		})
+				f, err := dashboard.Parse(v, today, 30, ids32)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got []int
+				if err := svc.Each(ctx, p, tid, f, func(r dbsqlc.ConversationPageRow) error {
+					got = append(got, int(r.ConversationID))
+					return nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+				var wantIDs []int
+				from, to := f.From.Format("2006-01-02"), f.To.Format("2006-01-02")
+				for id, c := range want {
+					if c.Day >= from && c.Day <= to && docs[id].matches(q, all) {
+						wantIDs = append(wantIDs, id)
+					}
+				}
+				sort.Ints(got)
+				sort.Ints(wantIDs)
+				t.Logf("search %q: %d of %d conversations", q, len(wantIDs), len(want))
+				if fmt.Sprint(got) != fmt.Sprint(wantIDs) {
+					t.Errorf("search %q: %d conversations, the source says %d", q, len(got), len(wantIDs))
+				}
+				if q == "experimental" && (len(wantIDs) == 0 || len(wantIDs) == len(convs)) {
+					t.Errorf("search %q selects %d of %d conversations: the test tests nothing", q, len(wantIDs), len(convs))
+				}
+				counts[name] = len(wantIDs)
+			})
+		}
+	}
+	// The bot's menu says "horário" in nearly every conversation: searched by default it finds
+	// only the contacts who wrote it.
+	if n, all := counts["search horario"], counts["search horario (every message)"]; n >= all {
+		t.Errorf("horario: %d conversations from the contact's words, %d from every message: the author makes no difference", n, all)
 	}
 }
 
@@ -242,6 +259,7 @@ func TestDashboardMatchesOracle(t *testing.T) {
 type searchDoc struct {
 	name, phone string
 	words       map[string]bool // folded words of the name and the public messages
+	contact     map[string]bool // folded words of the name and the contact's own messages
 }
 
 // searchFold lowers and strips the accents of Portuguese text.
@@ -255,7 +273,7 @@ func searchWords(s string) []string {
 	return strings.FieldsFunc(searchFold(s), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 }
 
-func (d searchDoc) matches(q string) bool {
+func (d searchDoc) matches(q string, all bool) bool {
 	if strings.Contains(strings.ToLower(d.name), strings.ToLower(q)) {
 		return true
 	}
@@ -277,9 +295,13 @@ func (d searchDoc) matches(q string) bool {
 	if len(qw) == 0 {
 		return false
 	}
+	words := d.contact
+	if all {
+		words = d.words
+	}
 	for _, w := range qw {
 		found := false
-		for dw := range d.words {
+		for dw := range words {
 			found = found || strings.HasPrefix(dw, w)
 		}
 		if !found {
@@ -296,7 +318,7 @@ func searchDocs(t *testing.T, src *pgx.Conn, inboxes []int32) map[int]searchDoc 
 	ctx := context.Background()
 	docs := map[int]searchDoc{}
 	rows, err := src.Query(ctx, `
-		SELECT c.id, coalesce(ct.name, ''), coalesce(ct.phone_number, ''), coalesce(m.content, '')
+		SELECT c.id, coalesce(ct.name, ''), coalesce(ct.phone_number, ''), coalesce(m.content, ''), coalesce(m.message_type, 0)
 		FROM conversations c
 		LEFT JOIN contacts ct ON ct.id = c.contact_id
 		LEFT JOIN messages m ON m.conversation_id = c.id AND m.inbox_id = c.inbox_id AND NOT m.private
@@ -308,18 +330,22 @@ func searchDocs(t *testing.T, src *pgx.Conn, inboxes []int32) map[int]searchDoc 
 	for rows.Next() {
 		var id int
 		var name, phone, content string
-		if err := rows.Scan(&id, &name, &phone, &content); err != nil {
+		var kind int
+		if err := rows.Scan(&id, &name, &phone, &content, &kind); err != nil {
 			t.Fatal(err)
 		}
 		d, ok := docs[id]
 		if !ok {
-			d = searchDoc{name: name, phone: phone, words: map[string]bool{}}
+			d = searchDoc{name: name, phone: phone, words: map[string]bool{}, contact: map[string]bool{}}
 			for _, w := range searchWords(name) {
-				d.words[w] = true
+				d.words[w], d.contact[w] = true, true
 			}
 		}
 		for _, w := range searchWords(content) {
 			d.words[w] = true
+			if kind == 0 { // incoming: the contact wrote it
+				d.contact[w] = true
+			}
 		}
 		docs[id] = d
 	}

@@ -351,7 +351,7 @@ func (s *Service) ListIn(ctx context.Context, tx pg.Tx, tenantID int64, f Filter
 					TenantID: first.TenantID, FromDay: first.FromDay, ToDay: first.ToDay, Inboxes: first.Inboxes,
 					Channel: first.Channel, Label: first.Label, Status: first.Status, Stage: first.Stage, Flag: first.Flag,
 					FrtBucket: first.FrtBucket, Dow: first.Dow, Hour: first.Hour, Csat: first.Csat, Search: first.Search,
-					Sign: first.Sign, SortBy: first.SortBy,
+					SearchAll: first.SearchAll, Sign: first.Sign, SortBy: first.SortBy,
 					AtKey: key, AtUs: rows[0].CreatedAt.UnixMicro(), AtID: int64(rows[0].ConversationID),
 				})
 				if err != nil {
@@ -389,7 +389,7 @@ func sortedParams(tenantID int64, f Filter, at *Cursor, rev int64, size int32) d
 		Sign: sign, SortBy: by, Rev: rev, PageSize: size,
 		TenantID: b.TenantID, FromDay: b.FromDay, ToDay: b.ToDay, Inboxes: b.Inboxes, Channel: b.Channel,
 		Label: b.Label, Status: b.Status, Stage: b.Stage, Flag: b.Flag, FrtBucket: b.FrtBucket, Dow: b.Dow,
-		Hour: b.Hour, Csat: b.Csat, Search: b.Search,
+		Hour: b.Hour, Csat: b.Csat, Search: b.Search, SearchAll: b.SearchAll,
 	}
 	if at != nil {
 		k, us, id := sortKeyOf(f, at.CreatedAt, at.Key), at.CreatedAt.UnixMicro(), int64(at.ID)
@@ -430,7 +430,7 @@ func pageParams(tenantID int64, f Filter, after *Cursor, size int32) dbsqlc.Conv
 	p := dbsqlc.ConversationPageParams{
 		TenantID: b.TenantID, FromDay: b.FromDay, ToDay: b.ToDay, Inboxes: b.Inboxes, Channel: b.Channel,
 		Label: b.Label, Status: b.Status, Stage: b.Stage, Flag: b.Flag, FrtBucket: b.FrtBucket, Dow: b.Dow,
-		Hour: b.Hour, Csat: b.Csat, Search: b.Search, Business: b.Business, PageSize: size,
+		Hour: b.Hour, Csat: b.Csat, Search: b.Search, Business: b.Business, SearchAll: b.SearchAll, PageSize: size,
 	}
 	if after != nil {
 		at, id := after.CreatedAt, after.ID

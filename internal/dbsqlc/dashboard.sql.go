@@ -23,7 +23,7 @@ WHERE c.tenant_id = $1 AND c.created_day BETWEEN $2 AND $3
         c.csat_rating, c.created_dow, c.created_hour, c.contact_name, c.contact_phone, c.search, c.display_id,
         $4::integer[], $5, $6, $7, $8,
         $9, $10, $11, $12, $13, NULL::text,
-        false, x.sla_seconds, x.synced_at)
+        false, x.sla_seconds, x.synced_at, false)
   AND c.display_id = $14::integer
 ORDER BY c.created_at DESC
 LIMIT 5
@@ -109,7 +109,7 @@ WHERE c.tenant_id = $1 AND c.created_day BETWEEN $2 AND $3
         c.csat_rating, c.created_dow, c.created_hour, c.contact_name, c.contact_phone, c.search, c.display_id,
         $4::integer[], $5, $6, $7, $8,
         $9, $10, $11, $12, $13, $14,
-        $15::boolean, x.sla_seconds, x.synced_at)
+        $15::boolean, x.sla_seconds, x.synced_at, $16::boolean)
 `
 
 type ConversationCountParams struct {
@@ -128,6 +128,7 @@ type ConversationCountParams struct {
 	Csat      *int16    `json:"csat"`
 	Search    *string   `json:"search"`
 	Business  bool      `json:"business"`
+	SearchAll bool      `json:"search_all"`
 }
 
 // ConversationCount counts the filtered conversations (the list header and drill-down checks).
@@ -148,6 +149,7 @@ func (q *Queries) ConversationCount(ctx context.Context, arg ConversationCountPa
 		arg.Csat,
 		arg.Search,
 		arg.Business,
+		arg.SearchAll,
 	)
 	var column_1 int64
 	err := row.Scan(&column_1)
@@ -307,11 +309,11 @@ WHERE c.tenant_id = $1 AND c.created_day BETWEEN $2 AND $3
         c.csat_rating, c.created_dow, c.created_hour, c.contact_name, c.contact_phone, c.search, c.display_id,
         $4::integer[], $5, $6, $7, $8,
         $9, $10, $11, $12, $13, $14,
-        $15::boolean, x.sla_seconds, x.synced_at)
-  AND ($16::timestamptz IS NULL
-       OR (c.created_at, c.conversation_id) < ($16::timestamptz, $17::integer))
+        $15::boolean, x.sla_seconds, x.synced_at, $16::boolean)
+  AND ($17::timestamptz IS NULL
+       OR (c.created_at, c.conversation_id) < ($17::timestamptz, $18::integer))
 ORDER BY c.created_at DESC, c.conversation_id DESC
-LIMIT $18
+LIMIT $19
 `
 
 type ConversationPageParams struct {
@@ -330,6 +332,7 @@ type ConversationPageParams struct {
 	Csat         *int16     `json:"csat"`
 	Search       *string    `json:"search"`
 	Business     bool       `json:"business"`
+	SearchAll    bool       `json:"search_all"`
 	AfterCreated *time.Time `json:"after_created"`
 	AfterID      *int32     `json:"after_id"`
 	PageSize     int32      `json:"page_size"`
@@ -390,6 +393,7 @@ func (q *Queries) ConversationPage(ctx context.Context, arg ConversationPagePara
 		arg.Csat,
 		arg.Search,
 		arg.Business,
+		arg.SearchAll,
 		arg.AfterCreated,
 		arg.AfterID,
 		arg.PageSize,
@@ -471,13 +475,13 @@ FROM (SELECT f.tenant_id, f.conversation_id, f.account_id, f.inbox_id, f.display
                     f.csat_rating, f.created_dow, f.created_hour, f.contact_name, f.contact_phone, f.search, f.display_id,
                     $6::integer[], $7, $8, $9, $10,
                     $11, $12, $13, $14, $15, $16,
-                    false, x.sla_seconds, x.synced_at)) c
-WHERE ($17::bigint IS NULL
-       OR ($18::bigint * c.sort_key, $18::bigint * -c.created_us, $18::bigint * -c.conversation_id::bigint)
-          > ($18::bigint * $17::bigint, $18::bigint * -$19::bigint,
-             $18::bigint * -$20::bigint))
-ORDER BY $18::bigint * c.sort_key, $18::bigint * -c.created_us, $18::bigint * -c.conversation_id::bigint
-LIMIT $21
+                    false, x.sla_seconds, x.synced_at, $17::boolean)) c
+WHERE ($18::bigint IS NULL
+       OR ($19::bigint * c.sort_key, $19::bigint * -c.created_us, $19::bigint * -c.conversation_id::bigint)
+          > ($19::bigint * $18::bigint, $19::bigint * -$20::bigint,
+             $19::bigint * -$21::bigint))
+ORDER BY $19::bigint * c.sort_key, $19::bigint * -c.created_us, $19::bigint * -c.conversation_id::bigint
+LIMIT $22
 `
 
 type ConversationPageSortedParams struct {
@@ -497,6 +501,7 @@ type ConversationPageSortedParams struct {
 	Hour      *int16    `json:"hour"`
 	Csat      *int16    `json:"csat"`
 	Search    *string   `json:"search"`
+	SearchAll bool      `json:"search_all"`
 	AfterKey  *int64    `json:"after_key"`
 	Rev       int64     `json:"rev"`
 	AfterUs   *int64    `json:"after_us"`
@@ -555,6 +560,7 @@ func (q *Queries) ConversationPageSorted(ctx context.Context, arg ConversationPa
 		arg.Hour,
 		arg.Csat,
 		arg.Search,
+		arg.SearchAll,
 		arg.AfterKey,
 		arg.Rev,
 		arg.AfterUs,
@@ -628,9 +634,9 @@ FROM (SELECT f.tenant_id, f.conversation_id, f.account_id, f.inbox_id, f.display
                     f.csat_rating, f.created_dow, f.created_hour, f.contact_name, f.contact_phone, f.search, f.display_id,
                     $6::integer[], $7, $8, $9, $10,
                     $11, $12, $13, $14, $15, $16,
-                    false, x.sla_seconds, x.synced_at)) c
+                    false, x.sla_seconds, x.synced_at, $17::boolean)) c
 WHERE (c.sort_key, -c.created_us, -c.conversation_id::bigint)
-      < ($17::bigint, -$18::bigint, -$19::bigint)
+      < ($18::bigint, -$19::bigint, -$20::bigint)
 `
 
 type ConversationRankParams struct {
@@ -650,6 +656,7 @@ type ConversationRankParams struct {
 	Hour      *int16    `json:"hour"`
 	Csat      *int16    `json:"csat"`
 	Search    *string   `json:"search"`
+	SearchAll bool      `json:"search_all"`
 	AtKey     int64     `json:"at_key"`
 	AtUs      int64     `json:"at_us"`
 	AtID      int64     `json:"at_id"`
@@ -675,6 +682,7 @@ func (q *Queries) ConversationRank(ctx context.Context, arg ConversationRankPara
 		arg.Hour,
 		arg.Csat,
 		arg.Search,
+		arg.SearchAll,
 		arg.AtKey,
 		arg.AtUs,
 		arg.AtID,
@@ -754,7 +762,7 @@ WHERE c.tenant_id = $2 AND c.created_day BETWEEN $3 AND $4
         c.csat_rating, c.created_dow, c.created_hour, c.contact_name, c.contact_phone, c.search, c.display_id,
         $5::integer[], $6, $7, $8, $9,
         $10, $11, $12, $13, $14, $15,
-        $1::boolean, x.sla_seconds, x.synced_at)
+        $1::boolean, x.sla_seconds, x.synced_at, $16::boolean)
 GROUP BY c.inbox_id
 ORDER BY count(*) DESC, c.inbox_id
 `
@@ -775,6 +783,7 @@ type DashboardByInboxParams struct {
 	Hour      *int16    `json:"hour"`
 	Csat      *int16    `json:"csat"`
 	Search    *string   `json:"search"`
+	SearchAll bool      `json:"search_all"`
 }
 
 type DashboardByInboxRow struct {
@@ -806,6 +815,7 @@ func (q *Queries) DashboardByInbox(ctx context.Context, arg DashboardByInboxPara
 		arg.Hour,
 		arg.Csat,
 		arg.Search,
+		arg.SearchAll,
 	)
 	if err != nil {
 		return nil, err
@@ -851,7 +861,7 @@ WHERE c.tenant_id = $1 AND c.created_day BETWEEN $2 AND $3
         c.csat_rating, c.created_dow, c.created_hour, c.contact_name, c.contact_phone, c.search, c.display_id,
         $4::integer[], $5, $6, $7, $8,
         $9, $10, $11, $12, $13, $14,
-        $15::boolean, x.sla_seconds, x.synced_at)
+        $15::boolean, x.sla_seconds, x.synced_at, $16::boolean)
 GROUP BY l.label
 ORDER BY count(*) DESC, l.label
 `
@@ -872,6 +882,7 @@ type DashboardByLabelParams struct {
 	Csat      *int16    `json:"csat"`
 	Search    *string   `json:"search"`
 	Business  bool      `json:"business"`
+	SearchAll bool      `json:"search_all"`
 }
 
 type DashboardByLabelRow struct {
@@ -899,6 +910,7 @@ func (q *Queries) DashboardByLabel(ctx context.Context, arg DashboardByLabelPara
 		arg.Csat,
 		arg.Search,
 		arg.Business,
+		arg.SearchAll,
 	)
 	if err != nil {
 		return nil, err
@@ -936,7 +948,7 @@ WHERE c.tenant_id = $1 AND c.created_day BETWEEN $2 AND $3
         c.csat_rating, c.created_dow, c.created_hour, c.contact_name, c.contact_phone, c.search, c.display_id,
         $4::integer[], $5, $6, $7, $8,
         $9, $10, $11, $12, $13, $14,
-        $15::boolean, x.sla_seconds, x.synced_at)
+        $15::boolean, x.sla_seconds, x.synced_at, $16::boolean)
   AND c.csat_rating IS NOT NULL
 GROUP BY c.csat_rating
 ORDER BY c.csat_rating
@@ -958,6 +970,7 @@ type DashboardCSATParams struct {
 	Csat      *int16    `json:"csat"`
 	Search    *string   `json:"search"`
 	Business  bool      `json:"business"`
+	SearchAll bool      `json:"search_all"`
 }
 
 type DashboardCSATRow struct {
@@ -983,6 +996,7 @@ func (q *Queries) DashboardCSAT(ctx context.Context, arg DashboardCSATParams) ([
 		arg.Csat,
 		arg.Search,
 		arg.Business,
+		arg.SearchAll,
 	)
 	if err != nil {
 		return nil, err
@@ -1017,7 +1031,7 @@ WHERE c.tenant_id = $1 AND c.created_day BETWEEN $2 AND $3
         c.csat_rating, c.created_dow, c.created_hour, c.contact_name, c.contact_phone, c.search, c.display_id,
         $4::integer[], $5, $6, $7, $8,
         $9, $10, $11, $12, $13, $14,
-        $15::boolean, x.sla_seconds, x.synced_at)
+        $15::boolean, x.sla_seconds, x.synced_at, $16::boolean)
 GROUP BY c.created_day, c.inbox_id
 ORDER BY c.created_day, c.inbox_id
 `
@@ -1038,6 +1052,7 @@ type DashboardDailyParams struct {
 	Csat      *int16    `json:"csat"`
 	Search    *string   `json:"search"`
 	Business  bool      `json:"business"`
+	SearchAll bool      `json:"search_all"`
 }
 
 type DashboardDailyRow struct {
@@ -1065,6 +1080,7 @@ func (q *Queries) DashboardDaily(ctx context.Context, arg DashboardDailyParams) 
 		arg.Csat,
 		arg.Search,
 		arg.Business,
+		arg.SearchAll,
 	)
 	if err != nil {
 		return nil, err
@@ -1103,7 +1119,7 @@ WHERE c.tenant_id = $2 AND c.created_day BETWEEN $3 AND $4
         c.csat_rating, c.created_dow, c.created_hour, c.contact_name, c.contact_phone, c.search, c.display_id,
         $5::integer[], $6, $7, $8, $9,
         $10, $11, $12, $13, $14, $15,
-        $1::boolean, x.sla_seconds, x.synced_at)
+        $1::boolean, x.sla_seconds, x.synced_at, $16::boolean)
   AND c.first_reply_seconds IS NOT NULL
 GROUP BY 1
 ORDER BY 1
@@ -1125,6 +1141,7 @@ type DashboardFirstReplyBucketsParams struct {
 	Hour      *int16    `json:"hour"`
 	Csat      *int16    `json:"csat"`
 	Search    *string   `json:"search"`
+	SearchAll bool      `json:"search_all"`
 }
 
 type DashboardFirstReplyBucketsRow struct {
@@ -1150,6 +1167,7 @@ func (q *Queries) DashboardFirstReplyBuckets(ctx context.Context, arg DashboardF
 		arg.Hour,
 		arg.Csat,
 		arg.Search,
+		arg.SearchAll,
 	)
 	if err != nil {
 		return nil, err
@@ -1182,7 +1200,7 @@ WHERE c.tenant_id = $1 AND c.created_day BETWEEN $2 AND $3
         c.csat_rating, c.created_dow, c.created_hour, c.contact_name, c.contact_phone, c.search, c.display_id,
         $4::integer[], $5, $6, $7, $8,
         $9, $10, $11, $12, $13, $14,
-        $15::boolean, x.sla_seconds, x.synced_at)
+        $15::boolean, x.sla_seconds, x.synced_at, $16::boolean)
 GROUP BY c.created_dow, c.created_hour
 ORDER BY c.created_dow, c.created_hour
 `
@@ -1203,6 +1221,7 @@ type DashboardHeatmapParams struct {
 	Csat      *int16    `json:"csat"`
 	Search    *string   `json:"search"`
 	Business  bool      `json:"business"`
+	SearchAll bool      `json:"search_all"`
 }
 
 type DashboardHeatmapRow struct {
@@ -1229,6 +1248,7 @@ func (q *Queries) DashboardHeatmap(ctx context.Context, arg DashboardHeatmapPara
 		arg.Csat,
 		arg.Search,
 		arg.Business,
+		arg.SearchAll,
 	)
 	if err != nil {
 		return nil, err
@@ -1268,7 +1288,7 @@ WHERE c.tenant_id = $2 AND c.created_day BETWEEN $3 AND $4
         c.csat_rating, c.created_dow, c.created_hour, c.contact_name, c.contact_phone, c.search, c.display_id,
         $5::integer[], $6, $7, $8, $9,
         $10, $11, $12, $13, $14, $15,
-        $1::boolean, x.sla_seconds, x.synced_at)
+        $1::boolean, x.sla_seconds, x.synced_at, $16::boolean)
 GROUP BY GROUPING SETS ((), (c.inbox_id))
 ORDER BY 2 DESC, 1
 `
@@ -1289,6 +1309,7 @@ type DashboardPercentilesParams struct {
 	Hour      *int16    `json:"hour"`
 	Csat      *int16    `json:"csat"`
 	Search    *string   `json:"search"`
+	SearchAll bool      `json:"search_all"`
 }
 
 type DashboardPercentilesRow struct {
@@ -1323,6 +1344,7 @@ func (q *Queries) DashboardPercentiles(ctx context.Context, arg DashboardPercent
 		arg.Hour,
 		arg.Csat,
 		arg.Search,
+		arg.SearchAll,
 	)
 	if err != nil {
 		return nil, err
@@ -1392,7 +1414,7 @@ WHERE c.tenant_id = $2 AND c.created_day BETWEEN $3 AND $4
         c.csat_rating, c.created_dow, c.created_hour, c.contact_name, c.contact_phone, c.search, c.display_id,
         $5::integer[], $6, $7, $8, $9,
         $10, $11, $12, $13, $14, $15,
-        $1::boolean, x.sla_seconds, x.synced_at)
+        $1::boolean, x.sla_seconds, x.synced_at, $16::boolean)
 `
 
 type DashboardSummaryParams struct {
@@ -1411,6 +1433,7 @@ type DashboardSummaryParams struct {
 	Hour      *int16    `json:"hour"`
 	Csat      *int16    `json:"csat"`
 	Search    *string   `json:"search"`
+	SearchAll bool      `json:"search_all"`
 }
 
 type DashboardSummaryRow struct {
@@ -1468,6 +1491,7 @@ func (q *Queries) DashboardSummary(ctx context.Context, arg DashboardSummaryPara
 		arg.Hour,
 		arg.Csat,
 		arg.Search,
+		arg.SearchAll,
 	)
 	var i DashboardSummaryRow
 	err := row.Scan(

@@ -640,7 +640,7 @@ func groupChunk(convs []cwsqlc.ExtractConversationsRow) map[int32]*grouped {
 			g.ids[i], g.createdAt[i], g.senders[i] = c.MessageIds[k], c.MessageCreatedAt[k].Time, c.MessageSenders[k]
 			g.types[i], g.contents[i], g.deleted[i] = c.MessageTypes[k], c.MessageContents[k], c.MessageDeleted[k]
 		}
-		g.words = searchWords(c.ContactName, g.contents)
+		g.words = searchWords(c.ContactName, g.contents, g.types)
 		out[c.ConversationID] = g
 	}
 	return out

@@ -10,7 +10,7 @@ import (
 // here, in the reader goroutine, so the merge only turns a word array into a tsvector. The rules
 // are those of analytics.search_fold and analytics.search_document in SQL (migration 011; a test
 // holds them equal): lower case, the accents of this table removed, words are runs of letters and
-// digits, each kept once.
+// digits, each kept once; a word only the bot or an agent wrote carries otherMark.
 
 const (
 	// accented and plain are analytics.search_fold's table (there in both cases: lower() does not
@@ -92,18 +92,44 @@ func (w *splitter) end() {
 	w.word, w.runes = w.word[:0], 0
 }
 
-// searchWords is the sorted set of folded words of a contact name and texts.
-func searchWords(name string, texts []string) []string {
-	w := splitter{seen: make(map[string]struct{}, 64)}
-	w.split(name)
-	for _, t := range texts {
-		w.split(t)
+// otherMark starts a word that only the bot, an agent or an activity wrote (ADR 027): the
+// contact's own words (name and incoming messages) are stored plain and found by default; a
+// search that includes the bot's and agents' messages also looks for the marked words. A word
+// both wrote is stored once, plain. The mark is no letter or digit, so no typed word holds it.
+const otherMark = "~"
+
+// incoming is Chatwoot's message_type of a message the contact wrote.
+const incoming = 0
+
+// searchWords is a conversation's search document: the sorted folded words of the contact's
+// name and messages (types[i] == incoming), then the sorted words only the other messages hold,
+// each with otherMark, while the budget lasts (the contact's words are kept first).
+func searchWords(name string, texts []string, types []int16) []string {
+	contact := splitter{seen: make(map[string]struct{}, 64)}
+	contact.split(name)
+	for i, t := range texts {
+		if types[i] == incoming {
+			contact.split(t)
+		}
 	}
-	out := make([]string, 0, len(w.seen))
-	for word := range w.seen {
+	other := splitter{seen: make(map[string]struct{}, 64)}
+	for i, t := range texts {
+		if types[i] != incoming {
+			other.split(t)
+		}
+	}
+	out := make([]string, 0, len(contact.seen)+len(other.seen))
+	for word := range contact.seen {
 		out = append(out, word)
 	}
 	slices.Sort(out)
+	n := len(out)
+	for word := range other.seen {
+		if _, ok := contact.seen[word]; !ok {
+			out = append(out, otherMark+word)
+		}
+	}
+	slices.Sort(out[n:])
 	used := 0
 	for i, word := range out {
 		if used += len(word) + 1; used > wordBudget {

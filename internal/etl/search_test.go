@@ -24,24 +24,26 @@ func TestSearchWordsMatchSQL(t *testing.T) {
 	cases := []struct {
 		name  string
 		texts []string
+		types []int16 // 0 the contact, 1 the bot or an agent, 2 activity, 3 template
 	}{
-		{"João Conceição", []string{"Olá! Quero saber os PREÇOS do plano — R$ 119,90/mês", "Vocês têm aula experimental amanhã?"}},
-		{"MARIA ÂNGELA", []string{"AÇÃO àéîõü Ñandu", "visita-agendada às 18h", "tab\there\nnew line"}},
-		{"", []string{"emoji 😀oi🏋️‍♀️treino", "(11) 98765-4321", "e-mail: maria.silva@academia.com.br", "www.academia.com.br/planos?x=1"}},
-		{"Zé", []string{strings.Repeat("a", 150) + " curta", "über straße", "", "   "}},
-		{"", nil},
-		{"ÁGUA", []string{strings.Repeat("palavra", 1) + " " + bigText()}},
+		{"João Conceição", []string{"Olá! Quero saber os PREÇOS do plano — R$ 119,90/mês", "Vocês têm aula experimental amanhã?"}, []int16{0, 1}},
+		{"MARIA ÂNGELA", []string{"AÇÃO àéîõü Ñandu", "visita-agendada às 18h", "tab\there\nnew line"}, []int16{1, 0, 2}},
+		{"", []string{"emoji 😀oi🏋️‍♀️treino", "(11) 98765-4321", "e-mail: maria.silva@academia.com.br", "www.academia.com.br/planos?x=1"}, []int16{3, 0, 1, 0}},
+		{"Zé", []string{strings.Repeat("a", 150) + " curta", "über straße", "", "   "}, []int16{0, 0, 1, 1}},
+		{"", nil, nil},
+		{"Horário", []string{"1 - Horários 2 - Preços", "horario de sabado?", "Sábado das 8h às 12h"}, []int16{1, 0, 1}},
+		{"ÁGUA", []string{strings.Repeat("palavra", 1) + " " + bigText(), "quero agua"}, []int16{1, 0}},
 	}
 	for i, c := range cases {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {
 			var lexemes []string
 			err := su.QueryRow(context.Background(),
-				`SELECT coalesce(array_agg(l ORDER BY l), '{}') FROM unnest(tsvector_to_array(analytics.search_document($1, $2))) l`,
-				c.name, c.texts).Scan(&lexemes)
+				`SELECT coalesce(array_agg(l ORDER BY l COLLATE "C"), '{}') FROM unnest(tsvector_to_array(analytics.search_document($1, $2, $3))) l`,
+				c.name, c.texts, c.types).Scan(&lexemes)
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := searchWords(c.name, c.texts)
+			got := slices.Sorted(slices.Values(searchWords(c.name, c.texts, c.types)))
 			if strings.Join(got, "|") != strings.Join(lexemes, "|") {
 				t.Errorf("Go words %q\nSQL lexemes %q", got, lexemes)
 			}
@@ -51,8 +53,18 @@ func TestSearchWordsMatchSQL(t *testing.T) {
 	var hit bool
 	if err := su.QueryRow(context.Background(),
 		`SELECT array_to_tsvector($1::text[]) @@ analytics.search_query('preco EXPERIM acao')`,
-		searchWords("", []string{"Preços da aula experimental", "Ação"})).Scan(&hit); err != nil || !hit {
+		searchWords("", []string{"Preços da aula experimental", "Ação"}, []int16{0, 0})).Scan(&hit); err != nil || !hit {
 		t.Errorf("search_query does not find folded prefixes: %v %v", hit, err)
+	}
+	// The bot's words are found only when the search includes them; the contact's always.
+	doc := searchWords("Ana", []string{"Escolha: 1 Horários 2 Preços", "quero agendar"}, []int16{1, 0})
+	for q, want := range map[string][2]bool{"horario": {false, true}, "agend": {true, true}, "ana preco": {false, true}, "xyz": {false, false}} {
+		var plain, all bool
+		if err := su.QueryRow(context.Background(),
+			`SELECT array_to_tsvector($1::text[]) @@ analytics.search_query($2), array_to_tsvector($1::text[]) @@ analytics.search_query_all($2)`,
+			doc, q).Scan(&plain, &all); err != nil || [2]bool{plain, all} != want {
+			t.Errorf("%q in %q: contact only %v, every message %v, want %v (%v)", q, doc, plain, all, want, err)
+		}
 	}
 }
 
@@ -67,29 +79,49 @@ func bigText() string {
 
 // searchWordsReference is searchWords written the plain way (rune by rune, a map for the
 // accents); the byte path for ASCII must not change a single word.
-func searchWordsReference(name string, texts []string) []string {
+func searchWordsReference(name string, texts []string, types []int16) []string {
 	fold := map[rune]rune{}
 	p := []rune(plain)
 	for i, r := range []rune(accented) {
 		fold[r] = p[i]
 	}
-	seen := map[string]bool{}
-	for _, s := range append([]string{name}, texts...) {
-		for _, w := range strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
-			var b strings.Builder
-			for _, r := range w {
-				r = unicode.ToLower(r)
-				if f, ok := fold[r]; ok {
-					r = f
+	words := func(ss []string) map[string]bool {
+		seen := map[string]bool{}
+		for _, s := range ss {
+			for _, w := range strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+				var b strings.Builder
+				for _, r := range w {
+					r = unicode.ToLower(r)
+					if f, ok := fold[r]; ok {
+						r = f
+					}
+					b.WriteRune(r)
 				}
-				b.WriteRune(r)
-			}
-			if utf8.RuneCountInString(w) <= maxWordRunes {
-				seen[b.String()] = true
+				if utf8.RuneCountInString(w) <= maxWordRunes {
+					seen[b.String()] = true
+				}
 			}
 		}
+		return seen
 	}
-	out := slices.Sorted(maps.Keys(seen))
+	mine, theirs := []string{name}, []string{}
+	for i, t := range texts {
+		if types[i] == 0 {
+			mine = append(mine, t)
+		} else {
+			theirs = append(theirs, t)
+		}
+	}
+	contact := words(mine)
+	out := slices.Sorted(maps.Keys(contact))
+	var other []string
+	for w := range words(theirs) {
+		if !contact[w] {
+			other = append(other, "~"+w)
+		}
+	}
+	slices.Sort(other)
+	out = append(out, other...)
 	used := 0
 	for i, w := range out {
 		if used += len(w) + 1; used > wordBudget {
@@ -109,7 +141,9 @@ func TestSearchWordsMatchReference(t *testing.T) {
 	rng := mrand.New(mrand.NewPCG(1, 2))
 	for i := range 3000 {
 		texts := make([]string, rng.IntN(4))
+		types := make([]int16, len(texts))
 		for k := range texts {
+			types[k] = int16(rng.IntN(4))
 			var b strings.Builder
 			for range rng.IntN(40) {
 				b.WriteString(pieces[rng.IntN(len(pieces))])
@@ -117,7 +151,7 @@ func TestSearchWordsMatchReference(t *testing.T) {
 			texts[k] = b.String()
 		}
 		name := pieces[rng.IntN(len(pieces))] + pieces[rng.IntN(len(pieces))]
-		got, want := searchWords(name, texts), searchWordsReference(name, texts)
+		got, want := searchWords(name, texts, types), searchWordsReference(name, texts, types)
 		if !slices.Equal(got, want) {
 			t.Fatalf("case %d %q %q:\n got %q\nwant %q", i, name, texts, got, want)
 		}

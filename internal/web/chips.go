@@ -76,7 +76,10 @@ func (p TenantPage) Chips() []Chip {
 		} else if n != "" {
 			label = locale.Translate(p.Lang, "chip.search_number", n)
 		}
-		add(label, func(g *dashboard.Filter) { g.Search = "" })
+		add(label, func(g *dashboard.Filter) { g.Search, g.SearchAll = "", false })
+		if f.SearchAll {
+			add(p.T("chip.search_all"), func(g *dashboard.Filter) { g.SearchAll = false })
+		}
 	}
 	return out
 }
@@ -118,7 +121,7 @@ var filterParams = map[string]bool{
 	"period": true, "from": true, "to": true, "inbox": true, "channel": true, "label": true, "status": true,
 	"stage": true, "flag": true, "frt": true, "dow": true, "hour": true, "csat": true, "q": true, "stack": true,
 	"group": true, "limit": true, "after": true, "before": true, "sort": true, "lang": true, "hours": true,
-	"in": true,
+	"in": true, "qall": true,
 }
 
 // unknownParams lists the parameters of q no tenant page understands, sorted.

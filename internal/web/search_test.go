@@ -58,3 +58,25 @@ func keys(m map[string]string) []string {
 	}
 	return out
 }
+
+// TestSearchAllMessagesOption: the list's "Incluir bot e atendentes" box is kept in the links and
+// shown as its own chip; an unknown value is refused in Portuguese.
+func TestSearchAllMessagesOption(t *testing.T) {
+	t.Parallel()
+	h, _, _ := dashHarness(t)
+	c := h.browser()
+	c.mustLogin("cliente@a.test", pw, "/dashboard")
+	list := c.get("/conversations?" + period + "&q=contato&qall=1")
+	if !strings.Contains(list.body, `name="qall" value="1" checked`) {
+		t.Errorf("the box is not ticked")
+	}
+	ch := chips(t, list.body)
+	rm, ok := ch["Inclui mensagens do bot e dos atendentes"]
+	if !ok || strings.Contains(rm, "qall") || !strings.Contains(rm, "q=contato") {
+		t.Errorf("chips %v", ch)
+	}
+	if dash := c.get("/dashboard?" + period + "&q=contato&qall=1"); !strings.Contains(dash.body, `name="qall" value="1"`) {
+		t.Errorf("the dashboard's form drops the option")
+	}
+	expectStatus(t, c.get("/conversations?"+period+"&q=contato&qall=sim"), 400, "Opção de busca desconhecida")
+}
