@@ -19,7 +19,7 @@ func cmdDBDistribute(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if *shards < 0 || *shards > 4096 {
-		return apperr.New(apperr.Invalid, "--shards deve estar entre 1 e 4096")
+		return apperr.New(apperr.Invalid, "err.citus.shards_range")
 	}
 	if err := need("MIGRATION_DATABASE_URL", e.cfg.MigrationDatabaseURL); err != nil {
 		return err

@@ -53,7 +53,7 @@ func Distribute(ctx context.Context, ownerURL string, o DistributeOptions, progr
 		return nil, schemaError(err)
 	}
 	if version == "" {
-		return nil, apperr.New(apperr.Invalid, "este banco não tem a extensão Citus: rode CREATE EXTENSION citus e cadastre os workers antes (README, seção Citus)")
+		return nil, apperr.New(apperr.Invalid, "err.citus.no_extension")
 	}
 	if err := migratedFully(ctx, q); err != nil {
 		return nil, err
@@ -63,7 +63,7 @@ func Distribute(ctx context.Context, ownerURL string, o DistributeOptions, progr
 		return nil, MapError(err)
 	}
 	if len(missing) > 0 {
-		return nil, apperr.New(apperr.Invalid, "tabelas sem lugar definido em app.table_placement: %s", strings.Join(missing, ", "))
+		return nil, apperr.New(apperr.Invalid, "err.citus.unplaced_tables", strings.Join(missing, ", "))
 	}
 	if err := q.CitusSessionSettings(ctx, int32(max(o.ShardCount, 0))); err != nil {
 		return nil, MapError(err)
@@ -85,7 +85,7 @@ func Distribute(ctx context.Context, ownerURL string, o DistributeOptions, progr
 	}
 	for _, l := range logins {
 		if l.Result != "LOGIN" && l.Result != "NOLOGIN" {
-			return steps, apperr.New(apperr.Unavailable, "papéis de requisição no nó %s: %s", l.Node, l.Result)
+			return steps, apperr.New(apperr.Unavailable, "err.citus.request_role_logins", l.Node, l.Result)
 		}
 		note(DistributeStep{Table: "roles @ " + l.Node, Action: l.Result})
 	}
@@ -102,7 +102,7 @@ func place(ctx context.Context, q *dbsqlc.Queries, t dbsqlc.CitusPlacementPlanRo
 		}
 		return "kept", nil
 	case t.CitusTableType != "":
-		return "", apperr.New(apperr.Invalid, "a tabela já é %s no Citus; desfaça com undistribute_table antes", t.CitusTableType)
+		return "", apperr.New(apperr.Invalid, "err.citus.already_distributed", t.CitusTableType)
 	}
 	// Existing rows are copied into the shards with COPY, which forced RLS refuses even to the
 	// owner: lift FORCE for the copy, then restore it (the shards get the restored setting too).
@@ -144,13 +144,13 @@ func migratedFully(ctx context.Context, q *dbsqlc.Queries) error {
 		return err
 	}
 	if int(version) != want {
-		return apperr.New(apperr.Invalid, "banco de dados na versão %d de %d: rode `geniai migrate` antes", version, want)
+		return apperr.New(apperr.Invalid, "err.citus.schema_version", version, want)
 	}
 	return nil
 }
 
 func schemaError(err error) error {
-	return apperr.Wrap(err, apperr.Invalid, "banco sem o esquema do GeniAI (rode `geniai migrate` antes): %v", MapError(err))
+	return apperr.Wrap(err, apperr.Invalid, "err.citus.no_schema", MapError(err))
 }
 
 // RemoteNodes runs fn in a read-only transaction as p, on a connection of its own to url (the
