@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/geniai/analytics/internal/apperr"
@@ -277,6 +278,9 @@ type Page struct {
 	Rows   []dbsqlc.ConversationPageRow
 	Next   *Cursor // nil on the last page
 	Prev   *Cursor // nil on the first page
+	// Numbered are the conversations whose number a bare-number search names ("1374"), shown
+	// first on the first page; the list below them also holds phone and word matches.
+	Numbered []dbsqlc.ConversationByNumberRow
 }
 
 // List reads one page of conversations and the total count of the filter. Newest first (the
@@ -359,11 +363,35 @@ func (s *Service) ListIn(ctx context.Context, tx pg.Tx, tenantID int64, f Filter
 				}
 			}
 		}
+		if err := s.numbered(ctx, tx, tenantID, f, pg_); err != nil {
+			return err
+		}
 		var err error
 		pg_.Total, err = s.count(ctx, tx, tenantID, f)
 		return err
 	}()
 	return pg_, err
+}
+
+// numbered fills the page's Numbered on the first page of a bare-number search: the conversation
+// with that number (under the page's other filters) comes first, before phones and words that
+// merely contain the digits. "#1374" lists that conversation only, so it needs nothing here.
+func (s *Service) numbered(ctx context.Context, tx pg.Tx, tenantID int64, f Filter, page *Page) error {
+	n, only := ConversationNumber(f.Search)
+	if n == "" || only || f.After != nil || f.Before != nil {
+		return nil
+	}
+	number, err := strconv.ParseInt(n, 10, 32) // at most nine digits: always fits
+	if err != nil {
+		return err
+	}
+	b := f.params(tenantID)
+	page.Numbered, err = tx.ConversationByNumber(ctx, dbsqlc.ConversationByNumberParams{
+		TenantID: b.TenantID, FromDay: b.FromDay, ToDay: b.ToDay, Inboxes: b.Inboxes, Channel: b.Channel,
+		Label: b.Label, Status: b.Status, Stage: b.Stage, Flag: b.Flag, FrtBucket: b.FrtBucket, Dow: b.Dow,
+		Hour: b.Hour, Csat: b.Csat, Number: int32(number),
+	})
+	return err
 }
 
 // sortKeyOf is a row's sort key: as read, or under the default order minus its creation time.

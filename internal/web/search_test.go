@@ -36,6 +36,14 @@ func TestSearchConversationNumber(t *testing.T) {
 	if len(got) < 2 || !contains(got, "37") || !contains(got, "137") {
 		t.Errorf("bare 37 found %v, want conversation 37 and the contacts named with 37", got)
 	}
+	// The conversation numbered 37 comes first, above the list of everything else that matches.
+	first, table := strings.Index(bare.body, `class="card number-match"`), strings.Index(bare.body, `<table class="data conversations"`)
+	if first < 0 || table < 0 || first > table || !strings.Contains(bare.body[first:table], ">#37</a>") {
+		t.Errorf("bare 37: no 'Conversa com este número' box with #37 above the list")
+	}
+	if strings.Contains(list.body, "number-match") {
+		t.Errorf("#37 lists that conversation only: no separate number box")
+	}
 	if _, ok := chips(t, bare.body)["Busca: 37 (nº da conversa, telefone ou palavras)"]; !ok {
 		t.Errorf("bare 37: chips %v", chips(t, bare.body))
 	}
