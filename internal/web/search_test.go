@@ -28,6 +28,9 @@ func TestSearchConversationNumber(t *testing.T) {
 	if got := found(list.body); len(got) != 1 || got[0] != "37" || between(list.body, `<strong class="total">`, "<") != "1" {
 		t.Errorf("#37 found %v (total %s), want conversation 37 only", got, between(list.body, `<strong class="total">`, "<"))
 	}
+	if !regexp.MustCompile(`<strong class="total">1</strong> conversa\s+·`).MatchString(list.body) {
+		t.Errorf("#37: the count does not read \"1 conversa\"")
+	}
 	if _, ok := chips(t, list.body)["Conversa nº 37"]; !ok {
 		t.Errorf("#37: chips %v", chips(t, list.body))
 	}
