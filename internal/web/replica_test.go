@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -114,8 +115,9 @@ func TestReadReplica(t *testing.T) {
 	// The principal check reads the primary: a tenant suspended there is out at once, whatever the
 	// (paused) replica still says.
 	h.exec("UPDATE app.tenants SET status = 'suspended' WHERE id = $1", a)
-	if res := c.get(leads); res.StatusCode != http.StatusUnauthorized {
-		t.Fatalf("a suspended tenant's API call: %d, want 401 (the principal check must read the primary)", res.StatusCode)
+	// (403 with the sign-in refusal's reason: the session ended because the client is suspended.)
+	if res := c.get(leads); res.StatusCode != http.StatusForbidden || !strings.Contains(res.body, "err.login.refused.suspended") {
+		t.Fatalf("a suspended tenant's API call: %d %s, want 403 suspended (the principal check must read the primary)", res.StatusCode, res.body)
 	}
 	h.exec("UPDATE app.tenants SET status = 'active' WHERE id = $1", a)
 	if _, err := replica.Exec(ctx, "SELECT pg_wal_replay_resume()"); err != nil {
