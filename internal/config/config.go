@@ -46,6 +46,9 @@ type Config struct {
 	// DashboardCacheEntries is DASHBOARD_CACHE_ENTRIES, default 2000: dashboards kept computed per
 	// (asker, tenant, filter, data version); 0 disables the cache.
 	DashboardCacheEntries int
+	// PageCacheMB is PAGE_CACHE_MB, default 32: rendered dashboard pages (html and gzip) kept per
+	// cached result, language and moment; 0 disables it (so does DASHBOARD_CACHE_ENTRIES=0).
+	PageCacheMB int
 	// Outgoing e-mail (invitations, password resets, digests); all off while SMTP_URL is unset.
 	SMTPURL   string // SMTP_URL: smtp://user:pass@host:587 (STARTTLS), smtps://host:465, smtp://host:1025?tls=none
 	MailFrom  string // MAIL_FROM: sender, e.g. "GeniAI <noreply@example.com>"
@@ -82,9 +85,13 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		WebhookSecret:         getenv("WEBHOOK_SECRET"),
 		WebhookDebounce:       p.duration("WEBHOOK_DEBOUNCE", 2*time.Second),
 		DashboardCacheEntries: p.int("DASHBOARD_CACHE_ENTRIES", 2000),
+		PageCacheMB:           p.int("PAGE_CACHE_MB", 32),
 	}
 	if c.DashboardCacheEntries < 0 || c.DashboardCacheEntries > 1000000 {
 		p.errs = append(p.errs, "DASHBOARD_CACHE_ENTRIES must be between 0 (off) and 1000000")
+	}
+	if c.PageCacheMB < 0 || c.PageCacheMB > 65536 {
+		p.errs = append(p.errs, "PAGE_CACHE_MB must be between 0 (off) and 65536")
 	}
 	if c.WebhookSecret != "" && (len(c.WebhookSecret) < 32 || strings.Trim(c.WebhookSecret, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != "") {
 		p.errs = append(p.errs, "WEBHOOK_SECRET must be at least 32 characters among letters, digits, - and _ (it is part of a URL)")

@@ -3,6 +3,7 @@ package dashboard
 import (
 	"container/list"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -84,6 +85,11 @@ func newKey(p pg.Principal, tenantID int64, f Filter, v dbsqlc.DashboardVersionR
 		version: fmt.Sprintf("%d|%s|%s|%s", v.DataVersion, v.TenantUpdatedAt.UTC().Format(time.RFC3339Nano),
 			settings, v.Inboxes),
 	}
+}
+
+// String is the key as one string: the tenant, its version, the asker and the filter.
+func (k cacheKey) String() string {
+	return strconv.FormatInt(k.tenant, 10) + "\x00" + k.version + "\x00" + k.asker + "\x00" + k.filter
 }
 
 // get returns the entry for k, nil when there is none.

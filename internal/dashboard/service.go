@@ -90,6 +90,11 @@ type Dashboard struct {
 	Awaiting, AwaitingPastSLA int64
 	// SLASeconds is the tenant's SLA target.
 	SLASeconds int32
+
+	// Key names the cached result this dashboard is (asker, tenant, filter and the tenant's
+	// version; cache.go) and Version the tenant's version alone; both "" when no Cache served it.
+	// Whatever is computed from the dashboard alone may be kept under Key (a rendered page is).
+	Key, Version string
 }
 
 // Empty reports whether the tenant has no conversation in the period.
@@ -128,6 +133,7 @@ func (s *Service) Load(ctx context.Context, p pg.Principal, tenantID int64, f Fi
 		if d, err = s.LoadIn(ctx, tx, tenantID, f); err != nil {
 			return err
 		}
+		d.Key, d.Version = key.String(), key.version
 		s.Cache.put(key, d)
 		return nil
 	})

@@ -38,6 +38,7 @@ type Metrics struct {
 	etlRuns     *prometheus.CounterVec
 	webhooks    *prometheus.CounterVec
 	cache       *prometheus.CounterVec
+	pageCache   *prometheus.CounterVec
 
 	mu      sync.Mutex
 	pools   map[string]*pgxpool.Pool
@@ -80,10 +81,14 @@ func New() *Metrics {
 		Namespace: namespace, Name: "dashboard_cache_total",
 		Help: "Dashboard results served from the cache (hit) or computed (miss).",
 	}, []string{"result"})
+	m.pageCache = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace, Name: "page_cache_total",
+		Help: "Rendered dashboard pages served from the page cache (hit) or rendered (miss).",
+	}, []string{"result"})
 	m.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.reqDuration, m.requests, m.inFlight, m.etlDuration, m.etlRuns, m.etlRows, m.webhooks, m.cache,
+		m.reqDuration, m.requests, m.inFlight, m.etlDuration, m.etlRuns, m.etlRows, m.webhooks, m.cache, m.pageCache,
 		poolCollector{m},
 		sourceCollector{m},
 	)
@@ -269,6 +274,18 @@ type source struct {
 	at      time.Time
 	samples []Sample
 	log     *slog.Logger
+}
+
+// PageCache counts a page cache lookup.
+func (m *Metrics) PageCache(hit bool) {
+	if m == nil {
+		return
+	}
+	if hit {
+		m.pageCache.WithLabelValues("hit").Inc()
+	} else {
+		m.pageCache.WithLabelValues("miss").Inc()
+	}
 }
 
 // AddGauge exports a gauge read by read at scrape time (cached for interval), e.g. the sync

@@ -84,9 +84,22 @@ func (s *Server) dashboardPage(w http.ResponseWriter, r *http.Request) error {
 	if err := s.auditView(r, sc, "dashboard"); err != nil {
 		return err
 	}
+	// The page is the result's, shown in a language, at a URL, to an app role, at a moment: kept
+	// under all of that (pagecache.go), it is rendered once per minute at most.
+	lang := s.langOf(r)
+	synced := s.freshness(lang, d.LastSyncAt)
+	var key string
+	if who := principalFrom(r); d.Key != "" && who != nil && r.Method == http.MethodGet {
+		key = pageKey("dashboard", d.Key, lang, r.URL.Path, r.URL.RawQuery, string(who.DBRole), who.Role,
+			strconv.FormatInt(who.TenantID, 10), sc.Base, strconv.FormatBool(sc.ViewedBy),
+			sc.Tenant.Today(s.now()).Format(time.DateOnly), synced)
+		if p := s.cachedPage(key); p != nil {
+			servePage(w, r, p)
+			return nil
+		}
+	}
 	v := DashboardView{TenantPage: s.tenantPage(r, "dashboard.title", "/dashboard", sc, f), D: d}
 	v.report(pr)
-	lang := v.Lang
 	n := func(x int64) string { return formatInt(x, lang) }
 
 	// The volume chart: a bar per day, week or month; each bar lists its conversations.
@@ -164,8 +177,8 @@ func (s *Server) dashboardPage(w http.ResponseWriter, r *http.Request) error {
 		}
 		v.Funnel = append(v.Funnel, fs)
 	}
-	v.Synced = s.freshness(lang, d.LastSyncAt)
-	return s.render(w, r, http.StatusOK, "dashboard", v)
+	v.Synced = synced
+	return s.renderCached(w, r, key, sc.Tenant.ID, d.Version, "dashboard", v)
 }
 
 // freshness says how old the data is: "Atualizado há 2 min".

@@ -88,13 +88,9 @@ func parsePages() (map[string]*template.Template, error) {
 // render executes a page into a buffer first, so a template error becomes a clean 500 and never a
 // half-written page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) error {
-	t, ok := s.pages[name]
-	if !ok {
-		return fmt.Errorf("no template %q", name)
-	}
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
-		return fmt.Errorf("render %s: %w", name, err)
+	buf, err := s.execute(name, data)
+	if err != nil {
+		return err
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
@@ -103,8 +99,21 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		h.Set("Content-Security-Policy", p.csp())
 	}
 	w.WriteHeader(status)
-	_, err := buf.WriteTo(w)
+	_, err = w.Write(buf)
 	return err
+}
+
+// execute renders a page with the layout.
+func (s *Server) execute(name string, data any) ([]byte, error) {
+	t, ok := s.pages[name]
+	if !ok {
+		return nil, fmt.Errorf("no template %q", name)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
+		return nil, fmt.Errorf("render %s: %w", name, err)
+	}
+	return buf.Bytes(), nil
 }
 
 // staticHandler serves the embedded assets.

@@ -64,6 +64,7 @@ type Server struct {
 	handler     http.Handler
 	bcryptCst   int
 	dash        *dashboard.Service
+	pageCache   *pageCache // nil: off
 	staff       *staff.Service
 	tenantAdmin *tenantadmin.Service
 	acct        *account.Service
@@ -133,6 +134,7 @@ func New(o Options) (*Server, error) {
 	if n := o.Config.DashboardCacheEntries; n > 0 {
 		s.dash.Cache = &dashboard.Cache{Max: n}
 		s.dash.OnCache = s.metrics.Cache
+		s.pageCache = newPageCache(int64(o.Config.PageCacheMB)<<20, s.metrics.PageCache)
 	}
 	s.staff = &staff.Service{DB: o.DB, BcryptCost: s.bcryptCst}
 	s.tenantAdmin = &tenantadmin.Service{DB: o.DB, BcryptCost: s.bcryptCst}

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/geniai/analytics/internal/config"
 	"github.com/geniai/analytics/internal/pg"
 )
 
@@ -61,7 +62,7 @@ func (t *txTracer) reset() (txs int, writes, all []string) {
 }
 
 // tracedServer is h's product again on a pool whose every statement goes through a tracer.
-func tracedServer(t *testing.T, h *harness) *txTracer {
+func tracedServer(t *testing.T, h *harness, mutate ...func(*config.Config)) *txTracer {
 	t.Helper()
 	cfg, err := pgxpool.ParseConfig(h.env.AuthURL)
 	if err != nil {
@@ -74,7 +75,11 @@ func tracedServer(t *testing.T, h *harness) *txTracer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(Options{DB: &pg.DB{Pool: pool}, Config: testConfig(), Now: h.clock.Now,
+	conf := testConfig()
+	for _, m := range mutate {
+		m(&conf)
+	}
+	srv, err := New(Options{DB: &pg.DB{Pool: pool}, Config: conf, Now: h.clock.Now,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -86,17 +91,31 @@ func tracedServer(t *testing.T, h *harness) *txTracer {
 }
 
 // TestOneTransactionPerRequest: a signed-in page view or API GET costs the session lookup and at
-// most one transaction, and writes nothing once the session's activity is recorded.
+// most one transaction, and writes nothing once the session's activity is recorded; so does a
+// view served from the dashboard and page caches (the production defaults).
 func TestOneTransactionPerRequest(t *testing.T) {
 	t.Parallel()
+	t.Run("uncached", func(t *testing.T) { t.Parallel(); oneTransactionPerRequest(t, nil) })
+	t.Run("cached", func(t *testing.T) {
+		t.Parallel()
+		oneTransactionPerRequest(t, func(c *config.Config) { c.DashboardCacheEntries, c.PageCacheMB = 2000, 32 })
+	})
+}
+
+func oneTransactionPerRequest(t *testing.T, mutate func(*config.Config)) {
 	h := newHarness(t, nil)
 	tid := h.tenant("acme", "active", nil)
 	h.user(tid, "ana@acme.com.br", "client", pw)
-	tr := tracedServer(t, h)
+	var tr *txTracer
+	if mutate != nil {
+		tr = tracedServer(t, h, mutate)
+	} else {
+		tr = tracedServer(t, h)
+	}
 	b := h.browser()
 	b.mustLogin("ana@acme.com.br", pw, "/dashboard")
 	for _, path := range []string{"/dashboard", "/conversations", "/api/v1/dashboard/summary", "/api/v1/conversations", "/account", "/account/password"} {
-		b.get(path) // the first view after sign-in may record activity
+		b.get(path) // the first view after sign-in may record activity (and fills the caches)
 		tr.reset()
 		res := b.get(path)
 		txs, writes, all := tr.reset()
