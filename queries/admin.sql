@@ -212,95 +212,76 @@ FROM (
 WHERE h.started_at >= sqlc.arg('since')::timestamptz
 ORDER BY h.started_at, h.id;
 
+-- name: ClientComparisonTenants :many
+-- ClientComparisonTenants is every client tenant of the staff comparison with the period it is
+-- compared over, the one of equal length just before, what its figures depend on (version) and
+-- its sync health. The period is each tenant's own: the last @days days up to today in the
+-- tenant's timezone at @now, unless @from_day and @to_day name one. version moves whenever the
+-- tenant's rollups may have changed: its data version (every sync that merged moves it) and the
+-- change stamps of its record and settings; a result computed at one version is the result at any
+-- snapshot with the same version and period. health is AdminTenantOverview's, with the same rule;
+-- the latest run is read in a scalar subquery: as a join, the function's default estimate of 1,000
+-- rows per tenant makes the plan look a million rows big, and JIT compilation alone then costs
+-- more than the whole query.
+SELECT tn.id, tn.slug, tn.name, tn.status, tn.timezone,
+       p.from_day::date AS from_day, p.to_day::date AS to_day,
+       (p.from_day - (p.to_day - p.from_day + 1))::date AS prev_from_day, (p.from_day - 1)::date AS prev_to_day,
+       concat_ws('|', coalesce(w.data_version, 0), tn.updated_at, ts.updated_at)::text AS version,
+       (CASE
+            WHEN tn.status = 'cancelled' THEN ''
+            WHEN (SELECT r.status FROM etl.latest_run(tn.id) r) IN ('failed', 'stale') THEN 'failed'
+            WHEN w.last_success_at IS NULL THEN
+                CASE WHEN EXISTS (SELECT FROM app.tenant_inboxes i WHERE i.tenant_id = tn.id) THEN 'never' ELSE '' END
+            WHEN w.last_success_at < sqlc.arg('now')::timestamptz - make_interval(secs => sqlc.arg('stale_seconds')::double precision) THEN 'stale'
+            ELSE ''
+        END)::text AS health
+FROM app.tenants tn
+CROSS JOIN LATERAL (
+    SELECT coalesce(sqlc.narg('from_day')::date,
+                    (sqlc.arg('now')::timestamptz AT TIME ZONE tn.timezone)::date - (sqlc.arg('days')::integer - 1)) AS from_day,
+           coalesce(sqlc.narg('to_day')::date, (sqlc.arg('now')::timestamptz AT TIME ZONE tn.timezone)::date) AS to_day
+) p
+LEFT JOIN app.tenant_settings ts ON ts.tenant_id = tn.id
+LEFT JOIN etl.watermarks w ON w.tenant_id = tn.id
+WHERE NOT tn.is_platform
+ORDER BY tn.name, tn.id;
+
 -- name: ClientComparison :many
--- ClientComparison is every client tenant's sums for a period and the one of equal length just
--- before, from the tenant-level daily rollups: what the dashboard's KPIs are computed from. The
--- period is each tenant's own: the last @days days up to today in the tenant's timezone at @now,
--- unless @from_day and @to_day name one. Medians come from ClientComparisonHist.
-WITH t AS (
-    SELECT tn.id, tn.slug, tn.name, tn.status, tn.timezone, p.from_day, p.to_day,
-           p.from_day - (p.to_day - p.from_day + 1) AS prev_from
-    FROM app.tenants tn
-    CROSS JOIN LATERAL (
-        SELECT coalesce(sqlc.narg('from_day')::date,
-                        (sqlc.arg('now')::timestamptz AT TIME ZONE tn.timezone)::date - (sqlc.arg('days')::integer - 1)) AS from_day,
-               coalesce(sqlc.narg('to_day')::date, (sqlc.arg('now')::timestamptz AT TIME ZONE tn.timezone)::date) AS to_day
-    ) p
-    WHERE NOT tn.is_platform
-), s AS (
-    SELECT d.tenant_id,
-           sum(d.conversations) FILTER (WHERE d.day >= t.from_day) AS conversations,
-           sum(d.leads) FILTER (WHERE d.day >= t.from_day) AS leads,
-           sum(d.visits) FILTER (WHERE d.day >= t.from_day) AS visits,
-           sum(d.conversions) FILTER (WHERE d.day >= t.from_day) AS conversions,
-           sum(d.unanswered_leads) FILTER (WHERE d.day >= t.from_day) AS unanswered_leads,
-           sum(d.first_human_reply_count) FILTER (WHERE d.day >= t.from_day) AS human_replied,
-           sum(d.resolved) FILTER (WHERE d.day >= t.from_day) AS resolved,
-           sum(d.bot_resolved) FILTER (WHERE d.day >= t.from_day) AS bot_resolved,
-           sum(d.with_bot) FILTER (WHERE d.day >= t.from_day) AS with_bot,
-           sum(d.handoffs) FILTER (WHERE d.day >= t.from_day) AS handoffs,
-           sum(d.csat_responses) FILTER (WHERE d.day >= t.from_day) AS csat_responses,
-           sum(d.csat_satisfied) FILTER (WHERE d.day >= t.from_day) AS csat_satisfied,
-           sum(d.conversations) FILTER (WHERE d.day < t.from_day) AS prev_conversations,
-           sum(d.leads) FILTER (WHERE d.day < t.from_day) AS prev_leads,
-           sum(d.visits) FILTER (WHERE d.day < t.from_day) AS prev_visits,
-           sum(d.conversions) FILTER (WHERE d.day < t.from_day) AS prev_conversions,
-           sum(d.unanswered_leads) FILTER (WHERE d.day < t.from_day) AS prev_unanswered_leads,
-           sum(d.first_human_reply_count) FILTER (WHERE d.day < t.from_day) AS prev_human_replied,
-           sum(d.resolved) FILTER (WHERE d.day < t.from_day) AS prev_resolved,
-           sum(d.bot_resolved) FILTER (WHERE d.day < t.from_day) AS prev_bot_resolved,
-           sum(d.with_bot) FILTER (WHERE d.day < t.from_day) AS prev_with_bot,
-           sum(d.handoffs) FILTER (WHERE d.day < t.from_day) AS prev_handoffs,
-           sum(d.csat_responses) FILTER (WHERE d.day < t.from_day) AS prev_csat_responses,
-           sum(d.csat_satisfied) FILTER (WHERE d.day < t.from_day) AS prev_csat_satisfied
-    FROM t
-    JOIN analytics.tenant_daily_stats d ON d.tenant_id = t.id AND d.day BETWEEN t.prev_from AND t.to_day
-    GROUP BY d.tenant_id
+-- ClientComparison is, for each tenant of @ids with its period @from_days–@to_days and the one
+-- before from @prev_from_days (as ClientComparisonTenants gives them), its sums over the period
+-- (current) and over the one before, from the tenant-level daily rollups: what the dashboard's
+-- KPIs are computed from. A tenant without a row had nothing in either period. Medians come from
+-- ClientComparisonHist.
+WITH t AS MATERIALIZED (
+    SELECT unnest(sqlc.arg('ids')::bigint[]) AS id, unnest(sqlc.arg('from_days')::date[]) AS from_day,
+           unnest(sqlc.arg('to_days')::date[]) AS to_day, unnest(sqlc.arg('prev_from_days')::date[]) AS prev_from
 )
-SELECT t.id, t.slug, t.name, t.status, t.timezone, t.from_day::date AS from_day, t.to_day::date AS to_day,
-       t.prev_from::date AS prev_from_day, (t.from_day - 1)::date AS prev_to_day,
-       coalesce(s.conversations, 0)::bigint AS conversations,
-       coalesce(s.leads, 0)::bigint AS leads,
-       coalesce(s.visits, 0)::bigint AS visits,
-       coalesce(s.conversions, 0)::bigint AS conversions,
-       coalesce(s.unanswered_leads, 0)::bigint AS unanswered_leads,
-       coalesce(s.human_replied, 0)::bigint AS human_replied,
-       coalesce(s.resolved, 0)::bigint AS resolved,
-       coalesce(s.bot_resolved, 0)::bigint AS bot_resolved,
-       coalesce(s.with_bot, 0)::bigint AS with_bot,
-       coalesce(s.handoffs, 0)::bigint AS handoffs,
-       coalesce(s.csat_responses, 0)::bigint AS csat_responses,
-       coalesce(s.csat_satisfied, 0)::bigint AS csat_satisfied,
-       coalesce(s.prev_conversations, 0)::bigint AS prev_conversations,
-       coalesce(s.prev_leads, 0)::bigint AS prev_leads,
-       coalesce(s.prev_visits, 0)::bigint AS prev_visits,
-       coalesce(s.prev_conversions, 0)::bigint AS prev_conversions,
-       coalesce(s.prev_unanswered_leads, 0)::bigint AS prev_unanswered_leads,
-       coalesce(s.prev_human_replied, 0)::bigint AS prev_human_replied,
-       coalesce(s.prev_resolved, 0)::bigint AS prev_resolved,
-       coalesce(s.prev_bot_resolved, 0)::bigint AS prev_bot_resolved,
-       coalesce(s.prev_with_bot, 0)::bigint AS prev_with_bot,
-       coalesce(s.prev_handoffs, 0)::bigint AS prev_handoffs,
-       coalesce(s.prev_csat_responses, 0)::bigint AS prev_csat_responses,
-       coalesce(s.prev_csat_satisfied, 0)::bigint AS prev_csat_satisfied
+SELECT d.tenant_id, (d.day >= t.from_day)::boolean AS current,
+       sum(d.conversations)::bigint AS conversations,
+       sum(d.leads)::bigint AS leads,
+       sum(d.visits)::bigint AS visits,
+       sum(d.conversions)::bigint AS conversions,
+       sum(d.unanswered_leads)::bigint AS unanswered_leads,
+       sum(d.first_human_reply_count)::bigint AS human_replied,
+       sum(d.resolved)::bigint AS resolved,
+       sum(d.bot_resolved)::bigint AS bot_resolved,
+       sum(d.with_bot)::bigint AS with_bot,
+       sum(d.handoffs)::bigint AS handoffs,
+       sum(d.csat_responses)::bigint AS csat_responses,
+       sum(d.csat_satisfied)::bigint AS csat_satisfied
 FROM t
-LEFT JOIN s ON s.tenant_id = t.id
-ORDER BY t.name, t.id;
+JOIN analytics.tenant_daily_stats d ON d.tenant_id = t.id AND d.day BETWEEN t.prev_from AND t.to_day
+GROUP BY d.tenant_id, (d.day >= t.from_day);
 
 -- name: ClientComparisonHist :many
--- ClientComparisonHist is every client tenant's daily first-human-reply histograms (metric 2 of
--- analytics.tenant_daily_hist) over the period ClientComparison compares and the one before;
--- current tells which. The caller merges them per tenant and period and reads the median and
--- p90 as the dashboard does for a large period (approximate).
-WITH t AS (
-    SELECT tn.id, p.from_day, p.to_day, p.from_day - (p.to_day - p.from_day + 1) AS prev_from
-    FROM app.tenants tn
-    CROSS JOIN LATERAL (
-        SELECT coalesce(sqlc.narg('from_day')::date,
-                        (sqlc.arg('now')::timestamptz AT TIME ZONE tn.timezone)::date - (sqlc.arg('days')::integer - 1)) AS from_day,
-               coalesce(sqlc.narg('to_day')::date, (sqlc.arg('now')::timestamptz AT TIME ZONE tn.timezone)::date) AS to_day
-    ) p
-    WHERE NOT tn.is_platform
+-- ClientComparisonHist is the daily first-human-reply histograms (metric 2 of
+-- analytics.tenant_daily_hist) of the tenants and periods ClientComparison sums; current tells
+-- which period. The caller merges them per tenant and period and reads the median and p90 as the
+-- dashboard does for a large period (approximate). The periods come materialized so that each
+-- tenant's probe is bounded by its days in the index, not only by tenant and metric.
+WITH t AS MATERIALIZED (
+    SELECT unnest(sqlc.arg('ids')::bigint[]) AS id, unnest(sqlc.arg('from_days')::date[]) AS from_day,
+           unnest(sqlc.arg('to_days')::date[]) AS to_day, unnest(sqlc.arg('prev_from_days')::date[]) AS prev_from
 )
 SELECT d.tenant_id, (d.day >= t.from_day)::boolean AS current, d.buckets, d.counts
 FROM t

@@ -121,3 +121,108 @@ func TestStaffFiguresUseTheTenantsClock(t *testing.T) {
 		}
 	}
 }
+
+// TestCompareCacheNeverStale: with a CompareCache, the comparison sums only tenants it has not
+// computed at their current version and period. Every result equals the uncached comparison: a
+// second view is served from the cache, a sync that merged (rollups rebuilt, data version moved)
+// recomputes that tenant only, a settings change and another period do too, a non-staff principal
+// neither fills nor reads the cache, and the cache stays within its bound.
+func TestCompareCacheNeverStale(t *testing.T) {
+	t.Parallel()
+	env := pgtest.New(t)
+	a, b := fixture(t, env)
+	ctx := context.Background()
+	super := pgtest.Conn(t, env.SuperURL)
+	cache := &dashboard.CompareCache{Max: 100}
+	svc := &dashboard.Service{DB: env.DB, CompareCache: cache}
+	plain := &dashboard.Service{DB: env.DB} // the uncached truth
+	staff := pg.System("test")
+	now := time.Date(2026, 11, 30, 1, 30, 0, 0, time.UTC)
+	month := dashboard.ComparePeriod{Now: now, Days: 30}
+	compare := func(p pg.Principal, per dashboard.ComparePeriod, wantHits, wantMisses uint64) map[int64]dashboard.ClientRow {
+		t.Helper()
+		before := cache.Stats()
+		got, err := svc.Compare(ctx, p, per)
+		if err != nil {
+			t.Fatal(err)
+		}
+		truth, err := plain.Compare(ctx, p, per)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, truth) {
+			t.Fatalf("served %+v, the database says %+v", got, truth)
+		}
+		after := cache.Stats()
+		if h, m := after.Hits-before.Hits, after.Misses-before.Misses; h != wantHits || m != wantMisses {
+			t.Fatalf("%d hits and %d misses, want %d and %d", h, m, wantHits, wantMisses)
+		}
+		out := map[int64]dashboard.ClientRow{}
+		for _, r := range got {
+			out[r.TenantID] = r
+		}
+		return out
+	}
+	first := compare(staff, month, 0, 2)
+	if *first[a].KPIs.Conversations.Cur == 0 || *first[a].KPIs.Conversations.Cur == *first[b].KPIs.Conversations.Cur {
+		t.Fatal("the fixture's tenants look alike: the check would prove nothing")
+	}
+	compare(staff, month, 2, 0)
+
+	// A sync that merged for A: conversations gone, rollups rebuilt, the version moved in the same
+	// transaction. A is summed again and shows fewer; B comes from the cache.
+	if _, err := super.Exec(ctx, `INSERT INTO etl.watermarks (tenant_id) VALUES ($1), ($2)`, a, b); err != nil {
+		t.Fatal(err)
+	}
+	compare(staff, month, 2, 0) // a watermark row at version 0 is version 0
+	if _, err := super.Exec(ctx, `DELETE FROM analytics.conversations WHERE tenant_id = $1 AND conversation_id IN (
+		SELECT conversation_id FROM analytics.conversations WHERE tenant_id = $1 AND created_day > '2026-11-01' ORDER BY conversation_id LIMIT 5)`, a); err != nil {
+		t.Fatal(err)
+	}
+	pgtest.RefreshRollups(t, super, a)
+	if err := env.DB.InTx(ctx, pg.ETL(a), func(tx pg.Tx) error {
+		return tx.EtlStoreFingerprint(ctx, dbsqlc.EtlStoreFingerprintParams{SourceNow: time.Now(), TenantID: a})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	synced := compare(staff, month, 1, 1)
+	if got, was := *synced[a].KPIs.Conversations.Cur, *first[a].KPIs.Conversations.Cur; got != was-5 {
+		t.Fatalf("after the sync A has %v conversations, want %v", got, was-5)
+	}
+
+	// A settings change of B; another period; the same absolute days under "from/to" are the
+	// same entries as the relative period that resolves to them.
+	if _, err := super.Exec(ctx, `UPDATE app.tenant_settings SET display_name = 'Academia B+' WHERE tenant_id = $1`, b); err != nil {
+		t.Fatal(err)
+	}
+	compare(staff, month, 1, 1)
+	compare(staff, dashboard.ComparePeriod{Now: now, Days: 7}, 0, 2)
+	from, to := synced[a].From, synced[a].To
+	compare(staff, dashboard.ComparePeriod{Now: now, From: &from, To: &to}, 2, 0)
+	// The next day in São Paulo: other days, other entries.
+	compare(staff, dashboard.ComparePeriod{Now: now.Add(24 * time.Hour), Days: 30}, 0, 2)
+
+	// A tenant's user never fills or reads the cache (and sees at most its own tenant).
+	s0 := cache.Stats()
+	rows, err := svc.Compare(ctx, pg.User(a, 0, pg.AppAdmin, "", ""), month)
+	for _, r := range rows {
+		if r.TenantID != a {
+			t.Fatalf("tenant A's admin saw tenant %d", r.TenantID)
+		}
+	}
+	if s := cache.Stats(); s != s0 {
+		t.Fatalf("a tenant user's comparison (%v) touched the cache: %+v, was %+v", err, s, s0)
+	}
+
+	// Bounded.
+	small := &dashboard.CompareCache{Max: 3}
+	bounded := &dashboard.Service{DB: env.DB, CompareCache: small}
+	for i := range 5 {
+		if _, err := bounded.Compare(ctx, staff, dashboard.ComparePeriod{Now: now.AddDate(0, 0, -i), Days: 30}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := small.Stats().Entries; n != 3 {
+		t.Fatalf("%d entries in a cache of 3", n)
+	}
+}

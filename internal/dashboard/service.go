@@ -27,6 +27,9 @@ type Service struct {
 	Cache *Cache
 	// OnCache, when set, is told whether each Load was served from the cache (metrics).
 	OnCache func(hit bool)
+	// CompareCache, when set, keeps each tenant's staff comparison figures per period and tenant
+	// version, so that Compare sums only the tenants that changed (compare.go).
+	CompareCache *CompareCache
 
 	// histReader, when set, replaces readHists: the other encodings BenchmarkHistEncodings
 	// measures against it.

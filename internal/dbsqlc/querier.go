@@ -99,16 +99,29 @@ type Querier interface {
 	// make test/citus runs them for real. the Citus create functions run at top level: called
 	// from inside a function, the copy of a table with rows into its shards can fail.
 	CitusVersion(ctx context.Context) (string, error)
-	// ClientComparison is every client tenant's sums for a period and the one of equal length just
-	// before, from the tenant-level daily rollups: what the dashboard's KPIs are computed from. The
-	// period is each tenant's own: the last @days days up to today in the tenant's timezone at @now,
-	// unless @from_day and @to_day name one. Medians come from ClientComparisonHist.
+	// ClientComparison is, for each tenant of @ids with its period @from_days–@to_days and the one
+	// before from @prev_from_days (as ClientComparisonTenants gives them), its sums over the period
+	// (current) and over the one before, from the tenant-level daily rollups: what the dashboard's
+	// KPIs are computed from. A tenant without a row had nothing in either period. Medians come from
+	// ClientComparisonHist.
 	ClientComparison(ctx context.Context, arg ClientComparisonParams) ([]ClientComparisonRow, error)
-	// ClientComparisonHist is every client tenant's daily first-human-reply histograms (metric 2 of
-	// analytics.tenant_daily_hist) over the period ClientComparison compares and the one before;
-	// current tells which. The caller merges them per tenant and period and reads the median and
-	// p90 as the dashboard does for a large period (approximate).
+	// ClientComparisonHist is the daily first-human-reply histograms (metric 2 of
+	// analytics.tenant_daily_hist) of the tenants and periods ClientComparison sums; current tells
+	// which period. The caller merges them per tenant and period and reads the median and p90 as the
+	// dashboard does for a large period (approximate). The periods come materialized so that each
+	// tenant's probe is bounded by its days in the index, not only by tenant and metric.
 	ClientComparisonHist(ctx context.Context, arg ClientComparisonHistParams) ([]ClientComparisonHistRow, error)
+	// ClientComparisonTenants is every client tenant of the staff comparison with the period it is
+	// compared over, the one of equal length just before, what its figures depend on (version) and
+	// its sync health. The period is each tenant's own: the last @days days up to today in the
+	// tenant's timezone at @now, unless @from_day and @to_day name one. version moves whenever the
+	// tenant's rollups may have changed: its data version (every sync that merged moves it) and the
+	// change stamps of its record and settings; a result computed at one version is the result at any
+	// snapshot with the same version and period. health is AdminTenantOverview's, with the same rule;
+	// the latest run is read in a scalar subquery: as a join, the function's default estimate of 1,000
+	// rows per tenant makes the plan look a million rows big, and JIT compilation alone then costs
+	// more than the whole query.
+	ClientComparisonTenants(ctx context.Context, arg ClientComparisonTenantsParams) ([]ClientComparisonTenantsRow, error)
 	// ContextCurrent reports the identity the database sees (tests and diagnostics).
 	ContextCurrent(ctx context.Context) (ContextCurrentRow, error)
 	// ContextSet is the first statement of every transaction: app.set_context switches to a database

@@ -135,6 +135,7 @@ func New(o Options) (*Server, error) {
 		s.dash.Cache = &dashboard.Cache{Max: n}
 		s.dash.OnCache = s.metrics.Cache
 		s.pageCache = newPageCache(int64(o.Config.PageCacheMB)<<20, s.metrics.PageCache)
+		s.dash.CompareCache = &dashboard.CompareCache{}
 	}
 	s.staff = &staff.Service{DB: o.DB, BcryptCost: s.bcryptCst}
 	s.tenantAdmin = &tenantadmin.Service{DB: o.DB, BcryptCost: s.bcryptCst}
