@@ -1,9 +1,11 @@
 package web
 
 import (
+	"fmt"
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -48,8 +50,13 @@ type CompareCell struct {
 // CompareLine is one client of the comparison.
 type CompareLine struct {
 	dashboard.ClientRow
+	Flag  string // admin.flag.*: the overview's sync health flag, "" for none
 	Cells []CompareCell
 }
+
+// clientsPageSize is how many clients one page of /admin/clients shows; the downloads and the
+// API carry every client that passes the filters.
+const clientsPageSize = 100
 
 // ClientsView is /admin/clients.
 type ClientsView struct {
@@ -58,12 +65,20 @@ type ClientsView struct {
 	From, To string // the same dates for every client, when given
 	Sort     string
 	Desc     bool
+	Q        string // name or slug contains (any case)
+	Status   string // a tenant status, "" for all
+	Flagged  bool   // only clients with a sync health flag (⚑, as on the overview)
+	Page     int    // 1-based
+	Pages    int
+	Total    int // clients that pass the filters
+	All      int // client tenants
+	Range    string
 	Metrics  []compareMetric
-	Lines    []CompareLine
+	Lines    []CompareLine // the page's, or every one that passes the filters for downloads
 }
 
-// clientsQuery reads period (7, 30, 90 days) and sort (a metric key or "name", "-" first for
-// descending); anything else is a 400 in words.
+// clientsQuery reads period (7, 30, 90 days), sort (a metric key or "name", "-" first for
+// descending), status and page; anything else is a 400 in words.
 func clientsQuery(r *http.Request) (days int, sortKey string, desc bool, err error) {
 	q := r.URL.Query()
 	days = 30
@@ -89,14 +104,34 @@ func clientsQuery(r *http.Request) (days int, sortKey string, desc bool, err err
 	return days, sortKey, desc, nil
 }
 
+// clientStatuses are the statuses the filter offers (app.tenants.status).
+var clientStatuses = []string{"active", "trial", "suspended", "cancelled"}
+
+// clientLines is the comparison as the request asks for it: filtered and sorted, every line (the
+// caller pages).
 func (s *Server) clientLines(r *http.Request) (ClientsView, error) {
 	days, sortKey, desc, err := clientsQuery(r)
 	if err != nil {
 		return ClientsView{}, err
 	}
-	v := ClientsView{StaffPage: s.staffPage(r, "clients.title"), Days: days, Sort: sortKey, Desc: desc, Metrics: compareMetrics}
-	per := dashboard.ComparePeriod{Now: s.now(), Days: days}
-	if f, t := r.URL.Query().Get("from"), r.URL.Query().Get("to"); f != "" || t != "" {
+	q := r.URL.Query()
+	v := ClientsView{StaffPage: s.staffPage(r, "clients.title"), Days: days, Sort: sortKey, Desc: desc, Metrics: compareMetrics,
+		Q: strings.TrimSpace(q.Get("q")), Status: q.Get("status"), Flagged: q.Get("flagged") == "1", Page: 1}
+	if v.Status != "" && !slices.Contains(clientStatuses, v.Status) {
+		return v, apperr.New(apperr.Invalid, "err.clients.status")
+	}
+	if len(v.Q) > 100 {
+		return v, apperr.New(apperr.Invalid, "err.clients.q")
+	}
+	if p := q.Get("page"); p != "" {
+		n, perr := strconv.Atoi(p)
+		if perr != nil || n < 1 {
+			return v, apperr.New(apperr.Invalid, "err.clients.page")
+		}
+		v.Page = n
+	}
+	per := dashboard.ComparePeriod{Now: s.now(), Days: days, StaleAfter: s.staleAfter()}
+	if f, t := q.Get("from"), q.Get("to"); f != "" || t != "" {
 		from, ferr := time.Parse("2006-01-02", f)
 		to, terr := time.Parse("2006-01-02", t)
 		if ferr != nil || terr != nil || to.Before(from) || to.Sub(from) > 366*24*time.Hour {
@@ -109,13 +144,21 @@ func (s *Server) clientLines(r *http.Request) (ClientsView, error) {
 	if err != nil {
 		return v, err
 	}
+	v.All = len(rows)
+	needle := strings.ToLower(v.Q)
 	for _, row := range rows {
-		line := CompareLine{ClientRow: row}
-		for _, m := range compareMetrics {
-			line.Cells = append(line.Cells, CompareCell{Metric: m, Value: m.value(&line.KPIs)})
+		if v.Status != "" && row.Status != v.Status || v.Flagged && row.Health == "" ||
+			needle != "" && !strings.Contains(strings.ToLower(row.Name+" "+row.Slug), needle) {
+			continue
+		}
+		line := CompareLine{ClientRow: row, Flag: healthFlag(row.Health)}
+		line.Cells = make([]CompareCell, len(compareMetrics))
+		for i, m := range compareMetrics {
+			line.Cells[i] = CompareCell{Metric: m, Value: m.value(&line.KPIs)}
 		}
 		v.Lines = append(v.Lines, line)
 	}
+	v.Total = len(v.Lines)
 	idx := 0
 	for i, m := range compareMetrics {
 		if m.Key == sortKey {
@@ -144,42 +187,95 @@ func (s *Server) clientLines(r *http.Request) (ClientsView, error) {
 	return v, nil
 }
 
+// healthFlag is the overview's flag for a sync health (admin.flag.*), "" for none.
+func healthFlag(h string) string {
+	if h == "failed" {
+		return "failing"
+	}
+	return h
+}
+
 func (s *Server) adminClients(w http.ResponseWriter, r *http.Request) error {
 	v, err := s.clientLines(r)
 	if err != nil {
 		return err
 	}
+	v.Pages = max(1, (v.Total+clientsPageSize-1)/clientsPageSize)
+	if v.Page > v.Pages {
+		v.Page = v.Pages
+	}
+	lo, hi := (v.Page-1)*clientsPageSize, min(v.Page*clientsPageSize, v.Total)
+	v.Lines = v.Lines[lo:hi]
+	if hi > lo {
+		v.Range = fmt.Sprintf(v.T("pager.range"), formatInt(int64(lo+1), v.Lang), formatInt(int64(hi), v.Lang), formatInt(int64(v.Total), v.Lang))
+	}
 	return s.render(w, r, http.StatusOK, "admin_clients", v)
 }
 
-// SortLink is the link that sorts by key (descending first; again to flip).
+// query is the page's query with the given changes: the period, sort and filters a link keeps.
+func (v ClientsView) query(sortParam string, page int) url.Values {
+	q := url.Values{"period": {strconv.Itoa(v.Days) + "d"}, "sort": {sortParam}}
+	if v.From != "" {
+		q.Set("from", v.From)
+		q.Set("to", v.To)
+	}
+	if v.Q != "" {
+		q.Set("q", v.Q)
+	}
+	if v.Status != "" {
+		q.Set("status", v.Status)
+	}
+	if v.Flagged {
+		q.Set("flagged", "1")
+	}
+	if page > 1 {
+		q.Set("page", strconv.Itoa(page))
+	}
+	return q
+}
+
+func (v ClientsView) sortParam() string {
+	if v.Desc {
+		return "-" + v.Sort
+	}
+	return v.Sort
+}
+
+// SortLink is the link that sorts by key (descending first; again to flip), from the first page.
 func (v ClientsView) SortLink(key string) string {
-	q := url.Values{"period": {strconv.Itoa(v.Days) + "d"}}
 	s := "-" + key
 	if v.Sort == key && v.Desc {
 		s = key
 	}
-	q.Set("sort", s)
-	if v.From != "" {
-		q.Set("from", v.From)
-		q.Set("to", v.To)
-	}
-	return "/admin/clients?" + q.Encode()
+	return "/admin/clients?" + v.query(s, 1).Encode()
 }
 
-// ExportQuery is the page's query for its downloads.
-func (v ClientsView) ExportQuery() string {
-	s := v.Sort
-	if v.Desc {
-		s = "-" + s
-	}
-	q := url.Values{"period": {strconv.Itoa(v.Days) + "d"}, "sort": {s}}
-	if v.From != "" {
-		q.Set("from", v.From)
-		q.Set("to", v.To)
-	}
-	return q.Encode()
+// PageLink is the link to page n with the same period, sort and filters.
+func (v ClientsView) PageLink(n int) string {
+	return "/admin/clients?" + v.query(v.sortParam(), n).Encode()
 }
+
+// PageLinks are the pages the pager names: the first, the last and two either side of this one
+// (0 stands for a gap).
+func (v ClientsView) PageLinks() []int {
+	var out []int
+	for n := 1; n <= v.Pages; n++ {
+		if n == 1 || n == v.Pages || n >= v.Page-2 && n <= v.Page+2 {
+			out = append(out, n)
+		} else if len(out) > 0 && out[len(out)-1] != 0 {
+			out = append(out, 0)
+		}
+	}
+	return out
+}
+
+// Shown is "120 de 1.000 clientes": those that pass the filters of all.
+func (v ClientsView) Shown() string {
+	return fmt.Sprintf(v.T("clients.shown"), formatInt(int64(v.Total), v.Lang), formatInt(int64(v.All), v.Lang))
+}
+
+// ExportQuery is the page's query for its downloads: every client that passes the filters.
+func (v ClientsView) ExportQuery() string { return v.query(v.sortParam(), 1).Encode() }
 
 // Cell formats one figure: a count, a percentage or a duration (≈ for the rollups' medians).
 func (v ClientsView) Cell(c CompareCell) string {
