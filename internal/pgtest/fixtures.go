@@ -125,3 +125,58 @@ func RefreshRollups(t testing.TB, su *pgx.Conn, tenants ...int64) {
 		}
 	}
 }
+
+// SeedClient adds a client tenant in timezone zone with inbox inbox (WhatsApp) and n
+// conversations numbered from first (keep them apart from other tenants'), spread over the 75
+// days up to 2026-11-29 with the same pseudo-random metrics as SeedAnalytics, days counted in the
+// tenant's zone; builds its rollups and returns its id. n = 0 gives a mapped client that never
+// had a conversation.
+func SeedClient(t testing.TB, env *Env, slug, zone string, inbox int32, first, n int) int64 {
+	t.Helper()
+	ctx := context.Background()
+	su := Conn(t, env.SuperURL)
+	var id int64
+	if err := su.QueryRow(ctx, `INSERT INTO app.tenants (slug, name, timezone) VALUES ($1, $1, $2) RETURNING id`, slug, zone).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := su.Exec(ctx, `INSERT INTO app.tenant_inboxes (tenant_id, inbox_id, inbox_name, channel_type)
+		VALUES ($1, $2, 'WhatsApp ' || $3::text, 'Channel::Whatsapp')`, id, inbox, slug); err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 {
+		return id
+	}
+	_, err := su.Exec(ctx, `
+		WITH g AS (
+			SELECT n, ('x' || substr(md5(n::text), 1, 8))::bit(32)::int AS h,
+			       timestamptz '2026-11-29 12:00:00-03' - make_interval(days => n % 75, hours => n % 13) AS created_at
+			FROM generate_series($3::integer, $3::integer + $4::integer - 1) n
+		), m AS (
+			SELECT g.*, abs(h) % 1000 AS r FROM g
+		)
+		INSERT INTO analytics.conversations (tenant_id, conversation_id, account_id, inbox_id, display_id, channel_type,
+			status, contact_name, contact_phone, labels, created_at, source_updated_at, last_activity_at,
+			created_day, created_hour, created_dow, contact_messages, bot_messages, human_messages,
+			first_reply_seconds, first_human_reply_seconds, unanswered, resolved, handoff, bot_resolved,
+			resolution_seconds, csat_rating, is_lead, is_visit, is_converted)
+		SELECT $1::bigint, n, 1, $2::integer, n, 'Channel::Whatsapp',
+			(r % 4)::smallint, 'Contato ' || n, '+55119' || lpad(n::text, 8, '0'),
+			CASE r % 5 WHEN 0 THEN '{lead}'::text[] WHEN 1 THEN '{lead,visita-agendada}' WHEN 2 THEN '{matriculado,lead,visita-agendada}' ELSE '{}' END,
+			created_at, created_at, created_at + interval '1 hour',
+			(created_at AT TIME ZONE $5::text)::date,
+			extract(hour FROM created_at AT TIME ZONE $5::text)::smallint,
+			extract(dow FROM created_at AT TIME ZONE $5::text)::smallint,
+			CASE WHEN r % 10 = 9 THEN 0 ELSE 1 + r % 4 END, r % 3, r % 2,
+			CASE WHEN r % 10 IN (8, 9) THEN NULL ELSE 1 + (r * 37.5) END,
+			CASE WHEN r % 2 = 1 AND r % 10 <> 9 THEN 30 + r * 11.25 END,
+			r % 10 = 8, r % 4 = 1, r % 3 > 0 AND r % 2 = 1, r % 4 = 1 AND r % 2 = 0 AND r % 3 > 0,
+			CASE WHEN r % 4 = 1 THEN 600 + r * 3 END,
+			CASE WHEN r % 7 < 5 THEN (1 + r % 5)::smallint END,
+			r % 10 <> 9 AND r % 5 IN (0, 1, 2), r % 10 <> 9 AND r % 5 IN (1, 2), r % 10 <> 9 AND r % 5 = 2
+		FROM m`, id, inbox, first, n, zone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	RefreshRollups(t, su, id)
+	return id
+}
