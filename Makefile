@@ -31,7 +31,7 @@ BENCH_ARGS ?=
 # Citus (db/citus): a coordinator and two workers. The test cluster's ports follow TEST_PORT, so
 # runs with different TEST_PORTs never share a cluster; override them all at once if needed.
 CITUS_DIR  := .data/citus-test
-CITUS_WEB_TESTS := ^(TestIsolationUnderLoad|TestStaffPagesAcrossClients|TestAdminRoleMatrix|TestClientComparison|TestAuditReadsAsSentences|TestTenantSyncChart|TestStaffReadsTimesInOwnZone|TestStaffSeeLockedAndAttackedAccounts|TestAlertSettingsAndLog|TestStaffViewAsIsAudited)$$
+CITUS_WEB_TESTS := ^(TestIsolationUnderLoad|TestStaffPagesAcrossClients|TestAdminRoleMatrix|TestClientComparison|TestClientComparisonPagesAndFilters|TestAuditReadsAsSentences|TestTenantSyncChart|TestStaffReadsTimesInOwnZone|TestStaffSeeLockedAndAttackedAccounts|TestAlertSettingsAndLog|TestStaffViewAsIsAudited)$$
 CITUS_TEST_PORT ?= $(shell echo $$(( $(TEST_PORT) + 1000 )))
 CITUS_TEST_WORKER_PORTS ?= $(shell echo $$(( $(TEST_PORT) + 1100 )) $$(( $(TEST_PORT) + 1200 )))
 # The bench's cluster, next to the single-node bench server (fsync on, like it).
