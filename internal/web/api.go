@@ -179,13 +179,20 @@ func (s *Server) apiConversations(w http.ResponseWriter, r *http.Request) error 
 		c := page.Next.String()
 		next = &c
 	}
+	// A bare-number search ("1374") also names the conversation with that number, as the page's
+	// box above the list does; empty otherwise ("#1374" lists that conversation only).
+	numbered := page.Numbered
+	if numbered == nil {
+		numbered = []dbsqlc.ConversationByNumberRow{}
+	}
 	return writeJSON(w, http.StatusOK, struct {
-		Tenant        string                       `json:"tenant"`
-		Period        APIPeriod                    `json:"period"`
-		Total         int64                        `json:"total"`
-		Conversations []dbsqlc.ConversationPageRow `json:"conversations"`
-		NextCursor    *string                      `json:"next_cursor"`
-	}{sc.Tenant.Slug, apiPeriod(f, sc.Tenant.Timezone), page.Total, page.Rows, next})
+		Tenant        string                           `json:"tenant"`
+		Period        APIPeriod                        `json:"period"`
+		Total         int64                            `json:"total"`
+		Numbered      []dbsqlc.ConversationByNumberRow `json:"numbered"`
+		Conversations []dbsqlc.ConversationPageRow     `json:"conversations"`
+		NextCursor    *string                          `json:"next_cursor"`
+	}{sc.Tenant.Slug, apiPeriod(f, sc.Tenant.Timezone), page.Total, numbered, page.Rows, next})
 }
 
 func (s *Server) apiConversation(w http.ResponseWriter, r *http.Request) error {

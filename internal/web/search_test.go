@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"net/url"
 	"regexp"
 	"strings"
@@ -56,6 +57,28 @@ func TestSearchConversationNumber(t *testing.T) {
 	}
 	if none := c.get("/conversations?" + period + "&q=" + url.QueryEscape("#99999")); len(found(none.body)) != 0 {
 		t.Errorf("#99999 found %v", found(none.body))
+	}
+	// The API's list carries the same box: a bare 37 names conversation 37 in "numbered", above
+	// its list; "#37" is that conversation only, with nothing in "numbered".
+	type apiList struct {
+		Total    int64
+		Numbered []struct {
+			DisplayID int32 `json:"display_id"`
+		}
+	}
+	var api, apiOnly apiList
+	if err := json.Unmarshal([]byte(c.get("/api/v1/conversations?"+period+"&q=37").body), &api); err != nil {
+		t.Fatal(err)
+	}
+	if len(api.Numbered) != 1 || api.Numbered[0].DisplayID != 37 || api.Total < 2 {
+		t.Errorf("API, bare 37: numbered %+v, total %d; want conversation 37 named and the other matches listed", api.Numbered, api.Total)
+	}
+	onlyBody := c.get("/api/v1/conversations?" + period + "&q=" + url.QueryEscape("#37")).body
+	if err := json.Unmarshal([]byte(onlyBody), &apiOnly); err != nil {
+		t.Fatal(err)
+	}
+	if apiOnly.Numbered == nil || len(apiOnly.Numbered) != 0 || apiOnly.Total != 1 {
+		t.Errorf("API, #37: numbered %+v (want an empty array), total %d", apiOnly.Numbered, apiOnly.Total)
 	}
 	if en := c.get("/conversations?" + period + "&lang=en&q=" + url.QueryEscape("# 37")); !strings.Contains(strings.Join(keys(chips(t, en.body)), "|"), "Conversation #37") {
 		t.Errorf("English chip: %v", chips(t, en.body))
