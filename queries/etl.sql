@@ -167,3 +167,8 @@ LEFT JOIN etl.watermarks w ON w.tenant_id = t.id
 LEFT JOIN LATERAL etl.latest_run(t.id) r ON true
 WHERE NOT t.is_platform
 ORDER BY t.slug;
+
+-- name: EtlRefreshStatistics :one
+-- EtlRefreshStatistics analyses the analytics tables that grew by a fifth since the planner last
+-- looked (etl.refresh_statistics) and names them.
+SELECT etl.refresh_statistics()::text[] AS analyzed;

@@ -1056,6 +1056,43 @@ ALTER FUNCTION etl.refresh_inbox_rollups(p_days date[]) OWNER TO geniai_owner;
 COMMENT ON FUNCTION etl.refresh_inbox_rollups(p_days date[]) IS 'Rebuilds the per-inbox daily rollups (daily_stats, daily_hist, tenant_daily_hist, daily_labels) of the current tenant for the given days (NULL: all) from analytics.conversations.';
 
 --
+-- Name: refresh_statistics(); Type: FUNCTION; Schema: etl; Owner: geniai_owner
+--
+
+CREATE FUNCTION etl.refresh_statistics() RETURNS text[]
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog'
+    AS $$
+DECLARE
+    v_table regclass;
+    v_done text[] := '{}';
+BEGIN
+    FOR v_table IN
+        SELECT c.oid::regclass
+        FROM pg_class c
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'analytics' AND c.relkind = 'r'
+          -- grown by a fifth since the planner last looked (or never looked), past a few pages
+          AND pg_relation_size(c.oid) / current_setting('block_size')::bigint > 8 + 1.2 * greatest(c.relpages, 0)
+        ORDER BY c.oid
+    LOOP
+        EXECUTE format('ANALYZE %s', v_table);
+        v_done := v_done || v_table::text;
+    END LOOP;
+    RETURN v_done;
+END
+$$;
+
+
+ALTER FUNCTION etl.refresh_statistics() OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION refresh_statistics(); Type: COMMENT; Schema: etl; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION etl.refresh_statistics() IS 'ANALYZE the analytics tables grown by a fifth since their statistics were taken (the ETL calls it after runs that wrote rows); returns the tables analysed.';
+
+--
 -- Name: refresh_tenant_rollups(date[]); Type: FUNCTION; Schema: etl; Owner: geniai_owner
 --
 
@@ -1803,6 +1840,13 @@ GRANT ALL ON FUNCTION etl.refresh_daily_stats(p_days date[]) TO geniai_etl;
 
 REVOKE ALL ON FUNCTION etl.refresh_inbox_rollups(p_days date[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION etl.refresh_inbox_rollups(p_days date[]) TO geniai_etl;
+
+--
+-- Name: FUNCTION refresh_statistics(); Type: ACL; Schema: etl; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION etl.refresh_statistics() FROM PUBLIC;
+GRANT ALL ON FUNCTION etl.refresh_statistics() TO geniai_etl;
 
 --
 -- Name: FUNCTION refresh_tenant_rollups(p_days date[]); Type: ACL; Schema: etl; Owner: geniai_owner

@@ -121,6 +121,19 @@ func (q *Queries) EtlMergeRun(ctx context.Context, runID int64) error {
 	return err
 }
 
+const etlRefreshStatistics = `-- name: EtlRefreshStatistics :one
+SELECT etl.refresh_statistics()::text[] AS analyzed
+`
+
+// EtlRefreshStatistics analyses the analytics tables that grew by a fifth since the planner last
+// looked (etl.refresh_statistics) and names them.
+func (q *Queries) EtlRefreshStatistics(ctx context.Context) ([]string, error) {
+	row := q.db.QueryRow(ctx, etlRefreshStatistics)
+	var analyzed []string
+	err := row.Scan(&analyzed)
+	return analyzed, err
+}
+
 const etlRunFail = `-- name: EtlRunFail :exec
 UPDATE etl.runs
 SET status = 'failed', finished_at = statement_timestamp(), error = $1::text

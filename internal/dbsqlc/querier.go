@@ -229,6 +229,9 @@ type Querier interface {
 	EtlMergeChunk(ctx context.Context, arg EtlMergeChunkParams) error
 	// EtlMergeRun completes the staged run (etl.merge_run): deletions, rollups, watermark.
 	EtlMergeRun(ctx context.Context, runID int64) error
+	// EtlRefreshStatistics analyses the analytics tables that grew by a fifth since the planner last
+	// looked (etl.refresh_statistics) and names them.
+	EtlRefreshStatistics(ctx context.Context) ([]string, error)
 	// EtlRunFail marks a run failed with the reason shown to operators.
 	EtlRunFail(ctx context.Context, arg EtlRunFailParams) error
 	// EtlRunGet reads one run of the tenant.

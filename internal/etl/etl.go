@@ -306,7 +306,35 @@ func failureMessage(err error) string {
 // tenant returns Skipped and no error. The returned error is also recorded on the run row.
 func (r *Runner) RunTenant(ctx context.Context, tenantID int64, full bool) (Result, error) {
 	res := r.runTenant(ctx, nil, nil, nil, tenantID, full)
+	if res.wrote() {
+		r.refreshStatistics(ctx)
+	}
 	return res, res.Err
+}
+
+// wrote reports whether the run changed rows.
+func (res Result) wrote() bool {
+	return res.Err == nil && res.Inserted+res.Updated+res.Deleted > 0
+}
+
+// refreshStatistics lets the planner see what the runs just wrote (etl.refresh_statistics: the
+// tables grown by a fifth since their last ANALYZE). Without it, the run right after a tenant's
+// first load plans its staged ids against a tenant the statistics say is empty, and re-reads the
+// tenant's conversations once per staged id until autovacuum comes by. A failure is logged: the
+// data is already committed, and autovacuum will catch up.
+func (r *Runner) refreshStatistics(ctx context.Context) {
+	var analyzed []string
+	err := r.DB.InTx(ctx, r.principal(0), func(tx pg.Tx) error {
+		var err error
+		analyzed, err = tx.EtlRefreshStatistics(ctx)
+		return err
+	})
+	switch {
+	case err != nil && ctx.Err() == nil:
+		r.log().Warn("etl: refreshing the planner's statistics", "err", err)
+	case len(analyzed) > 0:
+		r.log().Info("etl: planner statistics refreshed", "tables", analyzed)
+	}
 }
 
 // runTenant runs one tenant with src (nil: open one); srcErr, when set, is why the shared source
@@ -920,11 +948,15 @@ func (r *Runner) runAll(ctx context.Context, full bool, skip func(tenantID int64
 	}
 	close(next)
 	wg.Wait()
-	out := results[:0]
+	out, wrote := results[:0], false
 	for i, res := range results {
 		if ran[i] {
 			out = append(out, res)
+			wrote = wrote || res.wrote()
 		}
+	}
+	if wrote {
+		r.refreshStatistics(ctx)
 	}
 	return out, nil
 }
