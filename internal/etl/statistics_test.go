@@ -27,11 +27,22 @@ func TestRunsRefreshPlannerStatistics(t *testing.T) {
 				}
 				return pages, tuples, rows
 			}
+			var citus bool
+			if err := f.super.QueryRow(ctx, "SELECT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus')").Scan(&citus); err != nil {
+				t.Fatal(err)
+			}
 			if res := f.run(f.tenantA, true); res.Inserted == 0 {
 				t.Fatalf("first load inserted nothing: %+v", res)
 			}
 			pages, tuples, rows := stats()
-			if rows < 100 || tuples != float64(rows) {
+			switch {
+			case citus:
+				// The rows are in the workers' shards; the coordinator's table stays empty and is
+				// left alone (the workers' autovacuum owns the shards' statistics).
+				if rows < 100 || pages != 0 {
+					t.Fatalf("on Citus: %d conversations, coordinator table of %d pages", rows, pages)
+				}
+			case rows < 100 || tuples != float64(rows):
 				t.Fatalf("after the first load the planner counts %v conversations, the table holds %d", tuples, rows)
 			}
 			if res := f.run(f.tenantA, false); !res.Unchanged {
