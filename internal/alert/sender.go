@@ -140,10 +140,10 @@ func Backoff(n int) time.Duration {
 func (s *Sender) deliver(ctx context.Context, client *http.Client, d dbsqlc.AlertWebhookClaimRow) (status string, code int, errText string) {
 	u, err := url.Parse(d.Target)
 	if err != nil || u.Scheme != "https" || u.Host == "" {
-		return "failed", 0, "o endereço do webhook não é https"
+		return "failed", 0, errNotHTTPS
 	}
 	if d.Secret == "" {
-		return "failed", 0, "o cliente não tem mais a configuração de webhook"
+		return "failed", 0, errNoWebhook
 	}
 	ts := s.now().Unix()
 	eventID := uuidString(d.EventID)
@@ -160,7 +160,7 @@ func (s *Sender) deliver(ctx context.Context, client *http.Client, d dbsqlc.Aler
 	resp, err := client.Do(req)
 	if err != nil {
 		if errors.Is(err, errBlocked) {
-			return "failed", 0, "endereço privado, local ou de loopback recusado no envio"
+			return "failed", 0, errPrivate
 		}
 		return "queued", 0, shorten(err.Error())
 	}

@@ -41,6 +41,8 @@ type AlertLogLine struct {
 	alert.Delivery
 	Conversation string // "#211 · Maria Silva"
 	HTTP         string // "HTTP 503" or ""
+	Problem      string // the last error in plain words, in the reader's language, or ""
+	Detail       string // the recorded error when it says more than Problem and HTTP (a network error)
 }
 
 // EmailList is the saved addresses, one per line, for the textarea.
@@ -89,6 +91,12 @@ func (s *Server) alertsView(r *http.Request, tenantID int64, staff bool) (Alerts
 		}
 		if d.LastHttpStatus != nil {
 			l.HTTP = "HTTP " + strconv.Itoa(int(*d.LastHttpStatus))
+		}
+		if key := alert.Problem(d.Channel, d.LastHttpStatus, d.LastError); key != "" {
+			l.Problem = v.T(key)
+			if alert.Technical(d.LastError) {
+				l.Detail = d.LastError
+			}
 		}
 		v.Log = append(v.Log, l)
 	}

@@ -96,11 +96,28 @@ func TestAlertSettingsAndLog(t *testing.T) {
 	h.exec(`INSERT INTO app.alert_deliveries (tenant_id, event_id, conversation_id, kind, channel, target, payload, status, attempts, last_http_status, last_error)
 		SELECT tenant_id, event_id, 1, 'sla', 'webhook', 'https://93.184.216.34/geniai', '{}', 'queued', 2, 503, 'HTTP 503'
 		FROM analytics.alerts WHERE tenant_id = $1`, a)
+	// A second one failed in the network: the log says why in plain words, the network's own
+	// message only as the technical detail.
+	h.exec(`INSERT INTO analytics.alerts (tenant_id, conversation_id, kind, episode, synced_at, inbox_id, account_id, display_id, contact_name, wait_business_seconds)
+		VALUES ($1, 2, 'sla', now(), now(), 1, 1, 4243, 'João Rede', 400)`, a)
+	h.exec(`INSERT INTO app.alert_deliveries (tenant_id, event_id, conversation_id, kind, channel, target, payload, status, attempts, last_error)
+		SELECT tenant_id, event_id, 2, 'sla', 'webhook', 'https://ganchos.exemplo.invalid/geniai', '{}', 'queued', 1,
+		       'Post "https://ganchos.exemplo.invalid/geniai": dial tcp: lookup ganchos.exemplo.invalid: no such host'
+		FROM analytics.alerts WHERE tenant_id = $1 AND display_id = 4243`, a)
 	log := adm.get("/settings/alerts")
-	for _, want := range []string{"#4242 · Maria Alerta", "Passou do SLA", "HTTP 503", "Na fila"} {
+	for _, want := range []string{"#4242 · Maria Alerta", "Passou do SLA", "HTTP 503", "Na fila",
+		"O destino respondeu com um erro temporário.", "#4243 · João Rede",
+		"O endereço não foi encontrado: o nome do servidor não existe.", "<summary>Detalhe técnico</summary>", "no such host"} {
 		if !strings.Contains(log.body, want) {
 			t.Errorf("the admin's delivery log lacks %q", want)
 		}
+	}
+	if n := strings.Count(log.body, "<summary>Detalhe técnico</summary>"); n != 1 {
+		t.Errorf("%d technical details, want 1 (an HTTP status says it all)", n)
+	}
+	if en := adm.get("/settings/alerts?lang=en").body; !strings.Contains(en, "The address was not found: the server name does not exist.") ||
+		!strings.Contains(en, "The destination answered with a temporary error.") {
+		t.Error("the English log does not explain the failures in English")
 	}
 	other := h.browser()
 	other.mustLogin("admin@b.test", pw, "/dashboard")
