@@ -10,6 +10,11 @@ import (
 	"github.com/geniai/analytics/internal/alert"
 )
 
+// filtersShown is true when the page's filter form is on screen (not folded away): on a phone
+// only the dashboard folds its filters, behind a toggle; every other filter form has no toggle.
+const filtersShown = `(() => { const f = document.querySelector('form.filters');
+	return !!f && getComputedStyle(f).display !== 'none' && f.getBoundingClientRect().height > 0; })()`
+
 // overflow is how many CSS pixels the page is wider than the window (0: nothing scrolls sideways)
 // and the outermost elements that stick out.
 func overflow(dst *int, culprits *string) chromedp.Action[chromedp.Void] {
@@ -43,10 +48,12 @@ func TestBrowserQueueAndAlerts(t *testing.T) {
 		into(&pastChip, chromedp.Text(`.queue-states a.state-past_sla`)),
 		overflow(&wide[1], &culprits[1]),
 		b.shot("02-queue-past-sla-1440"))
+	var phoneFilters bool
 	b.do("the queue on a phone", chromedp.EmulateViewport(390, 844),
 		chromedp.Navigate(base+"/queue"),
 		chromedp.WaitVisible(`table.queue`),
 		into(&cards, chromedp.Text(`table.queue tbody tr:first-child`)),
+		into(&phoneFilters, chromedp.Evaluate[bool](filtersShown)),
 		overflow(&wide[2], &culprits[2]),
 		b.shot("03-queue-390"))
 	b.do("save the alert settings", chromedp.EmulateViewport(1440, 900),
@@ -58,6 +65,9 @@ func TestBrowserQueueAndAlerts(t *testing.T) {
 		chromedp.SendKeys(`input[name=webhook_url]`, "https://93.184.216.34/geniai"),
 		loads(chromedp.Submit(`textarea[name=emails]`), `.notice`),
 		into(&saved, chromedp.Text(`.notice`)))
+	if !phoneFilters {
+		t.Error("on a phone the queue's filters are hidden, with no way to open them")
+	}
 	if !strings.Contains(rows, "passou do SLA") || !strings.Contains(pastChip, "Passou do SLA") || cards == "" || saved == "" {
 		t.Fatalf("queue rows %.200q, past-SLA chip %q, first card %.200q, saved notice %q", rows, pastChip, cards, saved)
 	}

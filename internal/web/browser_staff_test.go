@@ -38,9 +38,17 @@ func TestBrowserStaffPanel(t *testing.T) {
 	b.do("read the audit", chromedp.Navigate(base+"/admin/audit"),
 		chromedp.WaitVisible(`table.audit`),
 		into(&sentence, chromedp.Text(`table.audit tbody`)))
-	for _, p := range []struct{ path, name string }{{"/admin/clients", "clients"}, {"/admin/audit", "audit"}, {"/admin/tenants/" + ta, "tenant"}, {"/account", "account"}} {
+	for _, p := range []struct {
+		path, name string
+		filters    bool
+	}{{"/admin/clients", "clients", true}, {"/admin/audit", "audit", true}, {"/admin/tenants/" + ta, "tenant", false}, {"/account", "account", false}} {
+		var shown bool
 		b.do(p.name+" at both sizes", chromedp.EmulateViewport(1440, 900), chromedp.Navigate(base+p.path), chromedp.WaitVisible(`main`), b.shot("02-"+p.name+"-1440"),
-			chromedp.EmulateViewport(390, 844), chromedp.Navigate(base+p.path), chromedp.WaitVisible(`main`), b.shot("03-"+p.name+"-390"))
+			chromedp.EmulateViewport(390, 844), chromedp.Navigate(base+p.path), chromedp.WaitVisible(`main`), b.shot("03-"+p.name+"-390"),
+			into(&shown, chromedp.Evaluate[bool](filtersShown)))
+		if p.filters && !shown {
+			t.Errorf("%s: on a phone the filters are hidden, with no way to open them", p.path)
+		}
 	}
 	got := strings.Fields(overview)
 	if len(got) == 0 || got[0] != strings.TrimSpace(dashboard) || got[0] == "0" {
