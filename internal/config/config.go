@@ -46,7 +46,7 @@ type Config struct {
 	// DashboardCacheEntries is DASHBOARD_CACHE_ENTRIES, default 2000: dashboards kept computed per
 	// (asker, tenant, filter, data version); 0 disables the cache.
 	DashboardCacheEntries int
-	// PageCacheMB is PAGE_CACHE_MB, default 32: rendered dashboard pages (html and gzip) kept per
+	// PageCacheMB is PAGE_CACHE_MB, default 32: rendered dashboard and list pages (html and gzip) kept per
 	// cached result, language and moment; 0 disables it (so does DASHBOARD_CACHE_ENTRIES=0).
 	PageCacheMB int
 	// Outgoing e-mail (invitations, password resets, digests); all off while SMTP_URL is unset.

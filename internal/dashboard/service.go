@@ -292,6 +292,29 @@ type Page struct {
 	Numbered []dbsqlc.ConversationByNumberRow
 }
 
+// ResultKey is the key a result of (asker, tenant, filter) has now: the cache's key (cache.go)
+// and the tenant's version alone, read in the caller's transaction. What is computed from the
+// tenant's data and settings for this filter alone (a rendered page of the list) may be kept under
+// it. Both are "" without a Cache, or when the tenant is not visible to the asker.
+func (s *Service) ResultKey(ctx context.Context, p pg.Principal, tenantID int64, f Filter) (key, version string, err error) {
+	if s.Cache == nil {
+		return "", "", nil
+	}
+	err = s.DB.InReadTx(ctx, p, func(tx pg.Tx) error {
+		v, err := tx.DashboardVersion(ctx, tenantID)
+		if pg.IsNoRows(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		k := newKey(p, tenantID, f, v)
+		key, version = k.String(), k.version
+		return nil
+	})
+	return key, version, err
+}
+
 // List reads one page of conversations and the total count of the filter. Newest first (the
 // default) reads the created_at index; any other sort, and the page before a position, read the
 // filtered period sorted by its key (ConversationPageSorted).

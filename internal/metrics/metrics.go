@@ -83,7 +83,7 @@ func New() *Metrics {
 	}, []string{"result"})
 	m.pageCache = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: namespace, Name: "page_cache_total",
-		Help: "Rendered dashboard pages served from the page cache (hit) or rendered (miss).",
+		Help: "Rendered dashboard and list pages served from the page cache (hit) or rendered (miss).",
 	}, []string{"result"})
 	m.Registry.MustRegister(
 		collectors.NewGoCollector(),

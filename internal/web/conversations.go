@@ -111,11 +111,29 @@ func (s *Server) conversationsPage(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	page, err := s.dash.List(r.Context(), sc.db, sc.Tenant.ID, f)
-	if err != nil {
+	if err := s.auditView(r, sc, "conversations"); err != nil {
 		return err
 	}
-	if err := s.auditView(r, sc, "conversations"); err != nil {
+	// The page is the list of the tenant's version, shown in a language and the reader's zone, at
+	// a URL, to an app role, on the tenant's date: kept under all of that (pagecache.go).
+	var key, version string
+	if who := principalFrom(r); s.pageCache != nil && who != nil && r.Method == http.MethodGet {
+		var rk string
+		if rk, version, err = s.dash.ResultKey(r.Context(), sc.db, sc.Tenant.ID, f); err != nil {
+			return err
+		}
+		if rk != "" {
+			key = pageKey("conversations", rk, s.langOf(r), r.URL.Path, r.URL.RawQuery, string(who.DBRole), who.Role,
+				strconv.FormatInt(who.TenantID, 10), sc.Base, strconv.FormatBool(sc.ViewedBy),
+				sc.Tenant.Today(s.now()).Format(time.DateOnly), s.viewerZone(r).String())
+			if p := s.cachedPage(key); p != nil {
+				servePage(w, r, p)
+				return nil
+			}
+		}
+	}
+	page, err := s.dash.List(r.Context(), sc.db, sc.Tenant.ID, f)
+	if err != nil {
 		return err
 	}
 	v := ConversationsView{TenantPage: s.tenantPage(r, "conversations.title", "/conversations", sc, f), P: page,
@@ -130,7 +148,7 @@ func (s *Server) conversationsPage(w http.ResponseWriter, r *http.Request) error
 	if n := int64(len(page.Rows)); n > 0 {
 		v.Range = fmt.Sprintf(v.T("pager.range"), formatInt(page.Offset+1, v.Lang), formatInt(page.Offset+n, v.Lang), formatInt(page.Total, v.Lang))
 	}
-	return s.render(w, r, http.StatusOK, "conversations", v)
+	return s.renderCached(w, r, key, sc.Tenant.ID, version, "conversations", v)
 }
 
 // ConversationView is the data of one conversation's page.

@@ -9,13 +9,15 @@ import (
 	"sync"
 )
 
-// pageCache keeps rendered pages, and their gzip bytes, of pages computed from a cached
-// dashboard result (ADR 028). A page's key starts with the result's own key (asker, tenant,
+// pageCache keeps rendered pages, and their gzip bytes, of pages computed from one tenant's data
+// and settings for one filter: the dashboard and the conversation list (ADR 028). A page's key
+// starts with the result's own key (dashboard.Service.ResultKey: asker, tenant,
 // filter resolved to absolute dates, tenant version: the result cache's rules) and adds what the
 // page shows besides the result: the language, the request's path and query (the scope's base,
 // the raw parameters whose problems the page reports, the language link), the reader's app role,
 // and the clock-dependent texts rendered at that moment ("updated 2 min ago", the tenant's date),
-// so a page never outlives its minute, its tenant's version or its midnight. Nothing in these
+// so a page never outlives its minute, its tenant's version or its midnight; a page showing times
+// in the reader's zone (the list) adds the zone. Nothing in these
 // pages is per user or per request beyond that (no CSRF token: cross-origin protection is by
 // header; no user name; no nonce).
 //

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -17,10 +18,10 @@ import (
 	"github.com/geniai/analytics/internal/pgtest"
 )
 
-// TestPageCacheServesOnlyItsOwnPage: a cached dashboard page is served again for the same
-// tenant, reader, language and moment, and never to another tenant, another language or another
-// app role, nor after a sync, a settings change, a minute that changes "updated … ago", or
-// midnight. Every page served, cached or not, gzip or not, is byte for byte what a server
+// TestPageCacheServesOnlyItsOwnPage: a cached dashboard or conversation list page is served
+// again for the same tenant, reader, language and moment, and never to another tenant, another
+// language, another app role or a reader in another zone, nor after a sync, a settings change, a
+// minute that changes "updated … ago", or midnight. Every page served, cached or not, gzip or not, is byte for byte what a server
 // without caches renders at that moment for the same session.
 func TestPageCacheServesOnlyItsOwnPage(t *testing.T) {
 	t.Parallel()
@@ -106,6 +107,11 @@ func TestPageCacheServesOnlyItsOwnPage(t *testing.T) {
 		}
 	}
 
+	mark(get(a, "/conversations", false), ta.slug, tb.slug)
+	mark(get(a, "/conversations", true), ta.slug, tb.slug)
+	mark(get(b, "/conversations", false), tb.slug, ta.slug)
+	mark(get(a, "/conversations?period=7d", false), ta.slug, tb.slug)
+	get(a, "/conversations?period=7d", true, "Accept-Encoding", "identity")
 	mark(get(a, "/dashboard", false), ta.slug, tb.slug)
 	first := get(a, "/dashboard", true)
 	mark(first, ta.slug, tb.slug)
@@ -127,7 +133,14 @@ func TestPageCacheServesOnlyItsOwnPage(t *testing.T) {
 	if en := get(a, "/dashboard", false); !strings.Contains(en, `<html lang="en">`) {
 		t.Fatal("the session's language is not kept")
 	}
+	get(a, "/conversations", false) // in English now
 	get(a, "/dashboard?lang=pt-BR", false)
+	get(a, "/conversations", true) // in Portuguese again: the first page
+
+	// A reader in another zone sees the list's times in it: their own page.
+	h.exec(`UPDATE app.users SET timezone = 'Asia/Tokyo' WHERE email = $1`, ta.email)
+	get(a, "/conversations", false)
+	get(a, "/conversations", true)
 
 	// A sync that merged: A's data and version moved; B's did not.
 	h.exec(`DELETE FROM analytics.conversations WHERE tenant_id = $1 AND conversation_id IN (
@@ -139,12 +152,17 @@ func TestPageCacheServesOnlyItsOwnPage(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	list := get(a, "/conversations", false)
+	if want := fmt.Sprintf(`class="total">%d<`, loadConvsPerTenat-7); !strings.Contains(list, want) {
+		t.Fatalf("the list does not count the conversations the sync left (%s)", want)
+	}
 	synced := get(a, "/dashboard?lang=pt-BR", false)
 	if synced == first {
 		t.Fatal("the page did not change after a sync removed conversations")
 	}
 	get(a, "/dashboard?lang=pt-BR", true)
 	get(b, "/dashboard", true)
+	get(b, "/conversations", true)
 
 	// A settings change.
 	h.exec(`UPDATE app.tenant_settings SET display_name = 'Academia Renomeada' WHERE tenant_id = $1`, ta.id)
@@ -166,6 +184,8 @@ func TestPageCacheServesOnlyItsOwnPage(t *testing.T) {
 	h.clock.Advance(2 * time.Minute)
 	get(b, "/dashboard", false)
 	get(b, "/dashboard", true)
+	get(b, "/conversations", false)
+	get(b, "/conversations", true)
 
 	// Bounded: the bytes kept stay under the budget.
 	if n, size := h.srv.pageCache.stats(); n == 0 || size > h.srv.pageCache.max {
