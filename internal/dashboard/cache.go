@@ -24,7 +24,8 @@ import (
 // The version is read in the same transaction, on the same snapshot, as the result would be, so
 // an entry never holds data older than its key says. Entries of a tenant's previous versions are
 // dropped as soon as a newer one is stored; the rest is evicted least recently used beyond Max
-// entries, which bounds memory. Nothing in a Dashboard depends on the clock but its period (the
+// entries, which bounds memory. LoadTenant's results (the tenant's record, settings, inboxes and
+// labels, all covered by the version) are kept the same way, under an empty filter. Nothing in a Dashboard depends on the clock but its period (the
 // last sync time is read afresh on every view and never cached).
 type Cache struct {
 	Max int // entries kept; default 2,000 (a dashboard is a few tens of KB)
@@ -47,7 +48,11 @@ type cacheKey struct {
 type cacheEntry struct {
 	key cacheKey
 	d   *Dashboard
+	t   *Tenant // an entry of LoadTenant (key.filter is scopeFilter)
 }
+
+// scopeFilter is the filter part of a LoadTenant entry's key: no real filter is empty.
+const scopeFilter = ""
 
 // CacheStats are the cache's counters since it was made.
 type CacheStats struct {
@@ -105,8 +110,25 @@ func (c *Cache) get(k cacheKey) *Dashboard {
 	return nil
 }
 
+// getTenant returns the LoadTenant entry for k, nil when there is none.
+func (c *Cache) getTenant(k cacheKey) *Tenant {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.entries[k]; ok {
+		c.lru.MoveToFront(el)
+		return el.Value.(*cacheEntry).t
+	}
+	return nil
+}
+
 // put stores d under k, dropping the tenant's entries of other versions.
-func (c *Cache) put(k cacheKey, d *Dashboard) {
+func (c *Cache) put(k cacheKey, d *Dashboard) { c.store(&cacheEntry{key: k, d: d}) }
+
+// putTenant stores a LoadTenant result under k, like put.
+func (c *Cache) putTenant(k cacheKey, t *Tenant) { c.store(&cacheEntry{key: k, t: t}) }
+
+func (c *Cache) store(e *cacheEntry) {
+	k := e.key
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.entries == nil {
@@ -124,11 +146,11 @@ func (c *Cache) put(k cacheKey, d *Dashboard) {
 	}
 	c.versions[k.tenant] = k.version
 	if el, ok := c.entries[k]; ok {
-		el.Value.(*cacheEntry).d = d
+		el.Value = e
 		c.lru.MoveToFront(el)
 		return
 	}
-	c.entries[k] = c.lru.PushFront(&cacheEntry{key: k, d: d})
+	c.entries[k] = c.lru.PushFront(e)
 	for c.lru.Len() > c.max() {
 		el := c.lru.Back()
 		e := el.Value.(*cacheEntry)

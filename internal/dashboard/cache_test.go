@@ -3,9 +3,12 @@ package dashboard_test
 import (
 	"context"
 	"net/url"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/geniai/analytics/internal/apperr"
 	"github.com/geniai/analytics/internal/dashboard"
 	"github.com/geniai/analytics/internal/dbsqlc"
 	"github.com/geniai/analytics/internal/pg"
@@ -140,4 +143,75 @@ func conv(x any) float64 {
 		return *v.Cur
 	}
 	return -1
+}
+
+// TestCachedTenantFollowsItsVersion: with a Cache, LoadTenant returns the tenant a fresh read
+// returns — after a settings change, a new inbox and a sync that brought a new label — and
+// another tenant's id is still NotFound for a tenant user, cached or not.
+func TestCachedTenantFollowsItsVersion(t *testing.T) {
+	t.Parallel()
+	env := pgtest.New(t)
+	a, b := fixture(t, env)
+	ctx := context.Background()
+	super := pgtest.Conn(t, env.SuperURL)
+	svc := &dashboard.Service{DB: env.DB, Cache: &dashboard.Cache{Max: 100}}
+	plain := &dashboard.Service{DB: env.DB}
+	clientA, clientB := pg.User(a, 0, pg.AppClient, "", ""), pg.User(b, 0, pg.AppClient, "", "")
+	same := func(step string) *dashboard.Tenant {
+		t.Helper()
+		for range 2 { // the second read comes from the cache
+			got, err := svc.LoadTenant(ctx, clientA, a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := plain.LoadTenant(ctx, clientA, a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Settings.DisplayName != want.Settings.DisplayName || len(got.Inboxes) != len(want.Inboxes) ||
+				strings.Join(got.Labels, ",") != strings.Join(want.Labels, ",") || got.Timezone != want.Timezone {
+				t.Fatalf("%s: cached tenant %q %d inboxes %v, fresh %q %d inboxes %v", step, got.Settings.DisplayName,
+					len(got.Inboxes), got.Labels, want.Settings.DisplayName, len(want.Inboxes), want.Labels)
+			}
+		}
+		got, _ := svc.LoadTenant(ctx, clientA, a)
+		return got
+	}
+	same("first")
+	for range 2 {
+		if _, err := svc.LoadTenant(ctx, clientB, a); !apperr.Is(err, apperr.NotFound) {
+			t.Fatalf("tenant B reading A's tenant: %v, want NotFound", err)
+		}
+	}
+	if _, err := super.Exec(ctx, `UPDATE app.tenant_settings SET display_name = 'Academia A+' WHERE tenant_id = $1`, a); err != nil {
+		t.Fatal(err)
+	}
+	if same("settings").Settings.DisplayName != "Academia A+" {
+		t.Fatal("the new display name is not shown")
+	}
+	if _, err := super.Exec(ctx, `INSERT INTO app.tenant_inboxes (tenant_id, inbox_id, inbox_name, channel_type) VALUES ($1, 99, 'Nova', 'Channel::Api')`, a); err != nil {
+		t.Fatal(err)
+	}
+	same("inbox")
+	if _, err := super.Exec(ctx, `UPDATE app.tenants SET timezone = 'America/Manaus' WHERE id = $1`, a); err != nil {
+		t.Fatal(err)
+	}
+	if same("timezone").Timezone != "America/Manaus" {
+		t.Fatal("the new timezone is not used")
+	}
+	if _, err := super.Exec(ctx, `INSERT INTO etl.watermarks (tenant_id) VALUES ($1) ON CONFLICT DO NOTHING`, a); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := super.Exec(ctx, `UPDATE analytics.conversations SET labels = labels || '{novidade}' WHERE tenant_id = $1`, a); err != nil {
+		t.Fatal(err)
+	}
+	pgtest.RefreshRollups(t, super, a)
+	if err := env.DB.InTx(ctx, pg.ETL(a), func(tx pg.Tx) error {
+		return tx.EtlStoreFingerprint(ctx, dbsqlc.EtlStoreFingerprintParams{SourceNow: time.Now(), TenantID: a})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(same("sync").Labels, "novidade") {
+		t.Fatal("the synced label is not offered")
+	}
 }

@@ -69,11 +69,29 @@ func (t *Tenant) Today(now time.Time) time.Time {
 }
 
 // LoadTenant reads the tenant a dashboard shows. Another tenant's id (for a tenant user) is
-// NotFound, like a missing one: RLS hides the row.
+// NotFound, like a missing one: RLS hides the row. With a Cache, the tenant's version is read
+// first and a Tenant of that very version (its record, settings and inboxes are part of the
+// version, its labels come with its data) is returned without reading anything else; the caller
+// must not modify it.
 func (s *Service) LoadTenant(ctx context.Context, p pg.Principal, tenantID int64) (*Tenant, error) {
 	t := &Tenant{}
+	var key cacheKey
 	err := s.DB.InReadTx(ctx, p, func(tx pg.Tx) error {
 		var err error
+		if s.Cache != nil {
+			v, err := tx.DashboardVersion(ctx, tenantID)
+			if pg.IsNoRows(err) {
+				return apperr.New(apperr.NotFound, "err.tenant.not_found")
+			} else if err != nil {
+				return err
+			}
+			key = newKey(p, tenantID, Filter{}, v)
+			key.filter = scopeFilter
+			if cached := s.Cache.getTenant(key); cached != nil {
+				t = cached
+				return nil
+			}
+		}
 		if t.AppTenant, err = tx.TenantGetByID(ctx, tenantID); pg.IsNoRows(err) || err == nil && t.IsPlatform {
 			return apperr.New(apperr.NotFound, "err.tenant.not_found")
 		} else if err != nil {
@@ -91,8 +109,17 @@ func (s *Service) LoadTenant(ctx context.Context, p pg.Principal, tenantID int64
 	if err != nil {
 		return nil, err
 	}
+	if t.Loc != nil { // from the cache
+		if t.IsPlatform {
+			return nil, apperr.New(apperr.NotFound, "err.tenant.not_found")
+		}
+		return t, nil
+	}
 	if t.Loc, err = time.LoadLocation(t.Timezone); err != nil {
 		t.Loc = time.UTC
+	}
+	if s.Cache != nil {
+		s.Cache.putTenant(key, t)
 	}
 	return t, nil
 }

@@ -99,7 +99,8 @@ func seedLoadTenants(t testing.TB, h *harness) []loadTenant {
 	return out
 }
 
-// loadServer is a harness whose server runs on a pool of conns connections.
+// loadServer is a harness whose server runs on a pool of conns connections, with the result and
+// page caches on as in production.
 func loadServer(t testing.TB, conns int32) *harness {
 	t.Helper()
 	h := newHarness(t, nil)
@@ -107,7 +108,9 @@ func loadServer(t testing.TB, conns int32) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(Options{DB: db, Config: testConfig(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	cfg := testConfig()
+	cfg.DashboardCacheEntries, cfg.PageCacheMB = 2000, 32 // the production defaults: isolation holds with the caches
+	srv, err := New(Options{DB: db, Config: cfg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
