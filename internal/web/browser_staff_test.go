@@ -50,6 +50,17 @@ func TestBrowserStaffPanel(t *testing.T) {
 			t.Errorf("%s: on a phone the filters are hidden, with no way to open them", p.path)
 		}
 	}
+	// On a phone the comparison's filters stay on the page (only the dashboard folds its own
+	// behind a toggle), and nothing scrolls sideways.
+	var display string
+	var width int
+	b.do("clients' filters on a phone", chromedp.EmulateViewport(390, 844), chromedp.Navigate(base+"/admin/clients?flagged=1"),
+		chromedp.WaitVisible(`main`),
+		into(&display, chromedp.Evaluate[string](`getComputedStyle(document.querySelector("form.filters")).display`)),
+		into(&width, chromedp.Evaluate[int](`document.documentElement.scrollWidth`)))
+	if display == "none" || width > 390 {
+		t.Errorf("on a phone the comparison's filters are %q and the page %d px wide", display, width)
+	}
 	got := strings.Fields(overview)
 	if len(got) == 0 || got[0] != strings.TrimSpace(dashboard) || got[0] == "0" {
 		t.Errorf("overview %q, dashboard %q", overview, dashboard)
