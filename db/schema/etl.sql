@@ -420,7 +420,7 @@ COMMENT ON COLUMN etl.runs.last_check_at IS 'When the latest of those checks fin
 --
 
 CREATE FUNCTION etl.latest_run(p_tenant bigint) RETURNS SETOF etl.runs
-    LANGUAGE plpgsql STABLE
+    LANGUAGE plpgsql STABLE ROWS 1
     AS $$
 BEGIN
     RETURN QUERY
@@ -1379,7 +1379,7 @@ COMMENT ON COLUMN etl.watermarks.data_version IS 'Incremented in the transaction
 --
 
 CREATE FUNCTION etl.watermark_of(p_tenant bigint) RETURNS SETOF etl.watermarks
-    LANGUAGE plpgsql STABLE
+    LANGUAGE plpgsql STABLE ROWS 1
     SET search_path TO 'pg_catalog'
     AS $$
 BEGIN
