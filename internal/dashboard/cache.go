@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"container/list"
+	"context"
 	"fmt"
 	"strconv"
 	"sync"
@@ -91,6 +92,16 @@ func newKey(p pg.Principal, tenantID int64, f Filter, v dbsqlc.DashboardVersionR
 			settings, v.Inboxes),
 	}
 }
+
+// versionOf reads the tenant's version once per request transaction: the tenant scope, the
+// dashboard and the list of one request all start from it.
+func versionOf(ctx context.Context, tx pg.Tx, tenantID int64) (dbsqlc.DashboardVersionRow, error) {
+	return pg.Remember(ctx, tx, versionKey{tenantID}, func() (dbsqlc.DashboardVersionRow, error) {
+		return tx.DashboardVersion(ctx, tenantID)
+	})
+}
+
+type versionKey struct{ tenant int64 }
 
 // String is the key as one string: the tenant, its version, the asker and the filter.
 func (k cacheKey) String() string {

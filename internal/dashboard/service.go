@@ -116,7 +116,7 @@ func (s *Service) Load(ctx context.Context, p pg.Principal, tenantID int64, f Fi
 			d, err = s.LoadIn(ctx, tx, tenantID, f)
 			return err
 		}
-		v, err := tx.DashboardVersion(ctx, tenantID)
+		v, err := versionOf(ctx, tx, tenantID)
 		if pg.IsNoRows(err) { // not visible to the asker: nothing to cache
 			d, err = s.LoadIn(ctx, tx, tenantID, f)
 			return err
@@ -301,7 +301,7 @@ func (s *Service) ResultKey(ctx context.Context, p pg.Principal, tenantID int64,
 		return "", "", nil
 	}
 	err = s.DB.InReadTx(ctx, p, func(tx pg.Tx) error {
-		v, err := tx.DashboardVersion(ctx, tenantID)
+		v, err := versionOf(ctx, tx, tenantID)
 		if pg.IsNoRows(err) {
 			return nil
 		}

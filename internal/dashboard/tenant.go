@@ -79,7 +79,7 @@ func (s *Service) LoadTenant(ctx context.Context, p pg.Principal, tenantID int64
 	err := s.DB.InReadTx(ctx, p, func(tx pg.Tx) error {
 		var err error
 		if s.Cache != nil {
-			v, err := tx.DashboardVersion(ctx, tenantID)
+			v, err := versionOf(ctx, tx, tenantID)
 			if pg.IsNoRows(err) {
 				return apperr.New(apperr.NotFound, "err.tenant.not_found")
 			} else if err != nil {

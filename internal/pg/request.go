@@ -25,6 +25,38 @@ type Request struct {
 	tx   pgx.Tx
 	q    Tx
 	busy bool // fn is running: a nested or concurrent InReadTx opens its own transaction
+	memo map[any]any
+}
+
+// Remember returns what read returned earlier in the same request transaction under key, or
+// runs read and keeps its result: a read that several parts of one request repeat (the tenant's
+// version) costs one statement, and on one snapshot its answer cannot differ. Outside the
+// request's own transaction (tx another one, or no request) read always runs; errors are not kept.
+func Remember[T any](ctx context.Context, tx Tx, key any, read func() (T, error)) (T, error) {
+	r, _ := ctx.Value(requestKey{}).(*Request)
+	if r == nil {
+		return read()
+	}
+	r.mu.Lock()
+	mine := r.tx != nil && r.q.Raw == tx.Raw
+	v, ok := r.memo[key]
+	r.mu.Unlock()
+	if !mine {
+		return read()
+	}
+	if ok {
+		return v.(T), nil
+	}
+	x, err := read()
+	if err == nil {
+		r.mu.Lock()
+		if r.memo == nil {
+			r.memo = map[any]any{}
+		}
+		r.memo[key] = x
+		r.mu.Unlock()
+	}
+	return x, err
 }
 
 type requestKey struct{}
@@ -63,7 +95,7 @@ func (r *Request) End(ctx context.Context) error {
 		return nil
 	}
 	err := r.tx.Commit(context.WithoutCancel(ctx))
-	r.tx = nil
+	r.tx, r.memo = nil, nil
 	return MapError(err)
 }
 

@@ -126,6 +126,11 @@ func oneTransactionPerRequest(t *testing.T, mutate func(*config.Config)) {
 		if txs > 2 || len(writes) != 0 {
 			t.Errorf("%s: %d transactions, writes %q\nstatements: %q", path, txs, writes, all)
 		}
+		// Served from the caches: the session, the principal check and the tenant's version read
+		// once (the list adds the reader's zone), begin and commit.
+		if most, ok := map[string]int{"/dashboard": 6, "/api/v1/dashboard/summary": 6, "/conversations": 7}[path]; ok && mutate != nil && len(all) > most {
+			t.Errorf("%s from the caches: %d statements, want at most %d: %q", path, len(all), most, all)
+		}
 	}
 }
 
