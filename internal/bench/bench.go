@@ -40,6 +40,14 @@ type Scale struct {
 	PollInterval  time.Duration // ETL_INTERVAL of the polling-only freshness run; default 1m
 }
 
+// sourceOptions is the Chatwoot source a scale generates. One account more than tenants: tenant
+// 1 maps accounts 1 and 2, so the largest tenant is well above the others (the generator already
+// skews traffic towards the first accounts: weight 1/(1 + 0.3·(account−1))).
+func sourceOptions(sc Scale) chatwoot.Options {
+	return chatwoot.Options{Accounts: sc.Tenants + 1, InboxesPerAccount: 2, Conversations: sc.Conversations,
+		Days: sc.Days, Seed: 1, Now: time.Now()}
+}
+
 // Scales are the named sizes.
 var Scales = map[string]Scale{
 	"full": {Name: "full", Tenants: 100, Conversations: 1_000_000, Days: 90, Samples: 200, Warmup: 20,
@@ -209,11 +217,8 @@ func (r *run) prepare(ctx context.Context) error {
 		r.rep.Machine.PostgreSQL = "PostgreSQL " + strings.Fields(version)[0]
 	}
 
-	// 1. The Chatwoot source. One account more than tenants: tenant 1 maps accounts 1 and 2, so
-	// the largest tenant is well above the others (the generator already skews traffic towards
-	// the first accounts: weight 1/(1 + 0.3·(account−1))).
-	o := chatwoot.Options{Accounts: sc.Tenants + 1, InboxesPerAccount: 2, Conversations: sc.Conversations,
-		Days: sc.Days, Seed: 1, Now: time.Now()}
+	// 1. The Chatwoot source (sourceOptions).
+	o := sourceOptions(sc)
 	cfg.logf("generating the Chatwoot source: %d accounts, %d conversations, %d days", o.Accounts, o.Conversations, o.Days)
 	conn, err := pgx.Connect(ctx, r.dbs.cwAdminURL)
 	if err != nil {

@@ -14,6 +14,16 @@ import (
 // TestBenchTiny runs the whole harness at a tiny scale (`make test`), so `make bench` cannot rot:
 // every phase but fuzzing and the isolation test (both run by `make test` on their own) must
 // produce its figures and write a report. It never checks a speed.
+// TestScalesGenerate: every named scale's source is within the generator's limits (the clients
+// scale's 1,001 accounts once failed only when the hour-long run reached its first step).
+func TestScalesGenerate(t *testing.T) {
+	for name, sc := range Scales {
+		if err := sourceOptions(sc).Validate(); err != nil {
+			t.Errorf("scale %s: %v", name, err)
+		}
+	}
+}
+
 func TestBenchTiny(t *testing.T) {
 	env := pgtest.New(t) // makes sure the roles exist with TEST_ROLE_PASSWORD
 	wd, _ := os.Getwd()

@@ -33,11 +33,17 @@ type Options struct {
 // rank 1..Conversations, and its largest derived key, rank × 128 + step, stays below
 // 2^32 for maxConversations (TestKeysFitHash checks it).
 const (
-	maxAccounts          = 1000
+	maxAccounts          = 10_000
 	maxInboxesPerAccount = 20
 	maxConversations     = 20_000_000
 	maxDays              = 3650
 )
+
+// Validate reports whether the options are within the limits (after the defaults).
+func (o Options) Validate() error {
+	_, err := o.normalize()
+	return err
+}
 
 // normalize applies the defaults and checks the limits.
 func (o Options) normalize() (Options, error) {
