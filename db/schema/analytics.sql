@@ -1618,6 +1618,18 @@ CREATE INDEX daily_labels_inbox_idx ON analytics.daily_labels USING btree (tenan
 CREATE INDEX daily_stats_inbox_idx ON analytics.daily_stats USING btree (tenant_id, inbox_id, day);
 
 --
+-- Name: tenant_daily_hist_first_human_idx; Type: INDEX; Schema: analytics; Owner: geniai_owner
+--
+
+CREATE INDEX tenant_daily_hist_first_human_idx ON analytics.tenant_daily_hist USING btree (tenant_id, day) INCLUDE (buckets, counts) WHERE (metric = 2);
+
+--
+-- Name: INDEX tenant_daily_hist_first_human_idx; Type: COMMENT; Schema: analytics; Owner: geniai_owner
+--
+
+COMMENT ON INDEX analytics.tenant_daily_hist_first_human_idx IS 'Index-only reads of the first-human-reply histograms (metric 2) over a period, per tenant: the staff comparison of clients.';
+
+--
 -- Name: alerts; Type: ROW SECURITY; Schema: analytics; Owner: geniai_owner
 --
 
