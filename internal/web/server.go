@@ -109,6 +109,7 @@ func New(o Options) (*Server, error) {
 	s.store = pgxstore.NewWithCleanupInterval(o.DB.Pool, o.SessionCleanup)
 	sm := scs.New()
 	sm.Store = s.store
+	sm.Codec = &memoCodec{max: 10000}
 	sm.Lifetime = s.cfg.SessionLifetime
 	// The idle timeout is app.session_check's (database clock, activity recorded once a minute):
 	// scs's own would rewrite every session on every request.
