@@ -17,9 +17,8 @@ import (
 // the raw parameters whose problems the page reports, the language link), the reader's app role,
 // and the clock-dependent texts rendered at that moment ("updated 2 min ago", the tenant's date),
 // so a page never outlives its minute, its tenant's version or its midnight; a page showing times
-// in the reader's zone (the list) adds the zone. Nothing in these
-// pages is per user or per request beyond that (no CSRF token: cross-origin protection is by
-// header; no user name; no nonce).
+// in the reader's zone (the list) adds the zone. Nothing in these pages is per user or per request
+// beyond that (no CSRF token: cross-origin protection is by header; no user name; no nonce).
 //
 // Entries of a tenant's older versions are dropped when a newer one is stored; beyond max bytes
 // the least recently used go.
