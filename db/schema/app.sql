@@ -142,19 +142,24 @@ CREATE FUNCTION app.citus_role_logins() RETURNS TABLE(node text, result text)
     AS $_$
 DECLARE
     r text;
+    settings text := '';
 BEGIN
     PERFORM set_config('citus.enable_alter_role_propagation', 'off', true);
+    PERFORM set_config('citus.enable_alter_role_set_propagation', 'off', true);
     FOREACH r IN ARRAY ARRAY['geniai_anon', 'geniai_tenant', 'geniai_staff', 'geniai_etl'] LOOP
         EXECUTE format('ALTER ROLE %I NOLOGIN', r);
+        settings := settings || format('ALTER ROLE %I SET jit = off; ', r);
     END LOOP;
+    EXECUTE settings;
     node := 'coordinator'; result := 'NOLOGIN';
     RETURN NEXT;
     RETURN QUERY EXECUTE $q$
         SELECT w.nodename || ':' || w.nodeport, CASE WHEN w.success THEN 'LOGIN' ELSE w.result END
           FROM run_command_on_workers('SET citus.enable_alter_role_propagation = off; '
+               'SET citus.enable_alter_role_set_propagation = off; ' || $1 ||
                'ALTER ROLE geniai_anon LOGIN; ALTER ROLE geniai_tenant LOGIN; '
                'ALTER ROLE geniai_staff LOGIN; ALTER ROLE geniai_etl LOGIN') w
-         ORDER BY 1 $q$;
+         ORDER BY 1 $q$ USING settings;
 END
 $_$;
 
@@ -165,7 +170,7 @@ ALTER FUNCTION app.citus_role_logins() OWNER TO geniai_owner;
 -- Name: FUNCTION citus_role_logins(); Type: COMMENT; Schema: app; Owner: geniai_owner
 --
 
-COMMENT ON FUNCTION app.citus_role_logins() IS '`geniai db distribute`: the request roles NOLOGIN on the coordinator and LOGIN on every worker, node by node (Citus copies ALTER ROLE to every node otherwise).';
+COMMENT ON FUNCTION app.citus_role_logins() IS '`geniai db distribute`: the request roles NOLOGIN on the coordinator and LOGIN on every worker, with JIT off for them on every node, node by node (Citus copies ALTER ROLE to every node otherwise).';
 
 --
 -- Name: citus_version(); Type: FUNCTION; Schema: app; Owner: geniai_owner

@@ -216,3 +216,37 @@ func TestCitusDistributeIsIdempotent(t *testing.T) {
 		t.Errorf("role logins set on %d nodes, want 3 (the coordinator and two workers)", logins)
 	}
 }
+
+// TestCitusRequestsRunWithoutJITOnWorkers: a request's statements run on the workers with JIT
+// off, whoever asks. A dashboard statement that takes a platform table's value reads it on the
+// worker from an intermediate result, which the worker's planner estimates at a thousand rows: a
+// 5,000-row tenant's scan looked millions of rows big, and the worker compiled it with LLVM for
+// over a second each time.
+func TestCitusRequestsRunWithoutJITOnWorkers(t *testing.T) {
+	env := pgtest.New(t)
+	a, _ := pgtest.SeedAnalytics(t, env)
+	ctx := context.Background()
+	coordinator, err := pgx.ParseConfig(env.SuperURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []pg.Principal{pg.User(a, 0, pg.AppClient, "127.0.0.1", "citus-test"), pg.User(0, 0, pg.AppSupport, "", ""),
+		{DBRole: pg.RoleETL, TenantID: a}} {
+		var jit string
+		var port *int32
+		err := env.DB.InReadTx(ctx, p, func(tx pg.Tx) error {
+			// Both values are read where the statement runs: on the tenant's worker.
+			return tx.Raw.QueryRow(ctx, `SELECT current_setting('jit'), inet_server_port() FROM analytics.conversations
+				WHERE tenant_id = $1 LIMIT 1`, a).Scan(&jit, &port)
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", p.DBRole, err)
+		}
+		if port == nil || uint16(*port) == coordinator.Port {
+			t.Fatalf("%s: the statement ran on the coordinator (port %v); the check proves nothing", p.DBRole, port)
+		}
+		if jit != "off" {
+			t.Errorf("%s on the worker at port %d: jit = %s, want off", p.DBRole, *port, jit)
+		}
+	}
+}
