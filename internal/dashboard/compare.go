@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/geniai/analytics/internal/apperr"
 	"github.com/geniai/analytics/internal/dbsqlc"
 	"github.com/geniai/analytics/internal/pg"
 )
@@ -50,9 +51,15 @@ type ClientRow struct {
 // Compare computes the comparison for every client tenant the principal sees (staff), from the
 // service's CompareCache where it holds a tenant's figures at its current version.
 func (s *Service) Compare(ctx context.Context, p pg.Principal, per ComparePeriod) ([]ClientRow, error) {
+	if p.DBRole != pg.RoleStaff {
+		// Only staff compare clients, and nothing else may run these statements: under a tenant's
+		// row-level security their outer join of app.tenants with the distributed etl.watermarks
+		// crashes a Citus 13.2 coordinator (every session on it ends).
+		return nil, apperr.New(apperr.NotFound, "err.page.not_found")
+	}
 	var out []ClientRow
 	c := s.CompareCache
-	if p.DBRole != pg.RoleStaff || !pg.IsStaffRole(p.Role) {
+	if !pg.IsStaffRole(p.Role) {
 		c = nil // only staff see every tenant: nobody else's result is ever kept or served
 	}
 	err := s.DB.InReadTx(ctx, p, func(tx pg.Tx) error {

@@ -7,10 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/geniai/analytics/internal/apperr"
 	"github.com/geniai/analytics/internal/dashboard"
 	"github.com/geniai/analytics/internal/dbsqlc"
 	"github.com/geniai/analytics/internal/pg"
 	"github.com/geniai/analytics/internal/pgtest"
+	"github.com/geniai/analytics/internal/staff"
 )
 
 // TestStaffCrossClientFiguresEqualEachDashboard: with five clients of different sizes and
@@ -30,7 +32,7 @@ func TestStaffCrossClientFiguresEqualEachDashboard(t *testing.T) {
 	tenants := []int64{a, b, c, d, e}
 	ctx := context.Background()
 	now := time.Date(2026, 11, 30, 1, 30, 0, 0, time.UTC) // 29/11 in the Americas, 30/11 in Tokyo
-	staff := pg.User(0, 0, pg.AppSupport, "", "")
+	support := pg.User(0, 0, pg.AppSupport, "", "")
 	svc := &dashboard.Service{DB: env.DB, RollupAbove: -1} // the rollups' medians, as the comparison reads them
 
 	own := func(id int64, q url.Values, days int) *dashboard.Dashboard {
@@ -71,7 +73,7 @@ func TestStaffCrossClientFiguresEqualEachDashboard(t *testing.T) {
 		{"90 days", dashboard.ComparePeriod{Now: now, Days: 90}, nil, 90},
 		{"1/10–15/11", dashboard.ComparePeriod{Now: now, From: &from, To: &to}, url.Values{"from": {"2026-10-01"}, "to": {"2026-11-15"}}, 30},
 	} {
-		rows, err := svc.Compare(ctx, staff, per.cp)
+		rows, err := svc.Compare(ctx, support, per.cp)
 		if err != nil {
 			t.Fatalf("%s: %v", per.name, err)
 		}
@@ -109,9 +111,24 @@ func TestStaffCrossClientFiguresEqualEachDashboard(t *testing.T) {
 		}
 	}
 
+	// Nobody but staff runs the cross-client reads: a client's admin is refused before any
+	// statement (on Citus their outer joins under a tenant's row-level security crash the
+	// coordinator), and the database answers staff afterwards.
+	for _, p := range []pg.Principal{pg.User(a, 0, pg.AppAdmin, "", ""), pg.User(c, 0, pg.AppClient, "", "")} {
+		if rows, err := svc.Compare(ctx, p, dashboard.ComparePeriod{Now: now, Days: 30}); apperr.CodeOf(err) != apperr.NotFound || rows != nil {
+			t.Errorf("a client's %s compared clients: %d rows, %v", p.Role, len(rows), err)
+		}
+		if rows, err := (&staff.Service{DB: env.DB}).Overview(ctx, p, now, time.Hour); apperr.CodeOf(err) != apperr.NotFound || rows != nil {
+			t.Errorf("a client's %s read the staff overview: %d rows, %v", p.Role, len(rows), err)
+		}
+	}
+	if _, err := svc.Compare(ctx, support, dashboard.ComparePeriod{Now: now, Days: 30}); err != nil {
+		t.Fatalf("staff after a client's attempt: %v", err)
+	}
+
 	// The overview's 30-day counts, for every client, are its dashboard's "30 dias".
 	var ov []dbsqlc.AdminTenantOverviewRow
-	if err := env.DB.InReadTx(ctx, staff, func(tx pg.Tx) error {
+	if err := env.DB.InReadTx(ctx, support, func(tx pg.Tx) error {
 		var err error
 		ov, err = tx.AdminTenantOverview(ctx, dbsqlc.AdminTenantOverviewParams{Now: now, StaleSeconds: 3600})
 		return err

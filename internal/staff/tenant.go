@@ -122,6 +122,11 @@ func (s *Service) ListTenants(ctx context.Context, p pg.Principal) ([]dbsqlc.Ten
 // Overview lists every client tenant with its activity (30 days up to each tenant's own today
 // at now) and sync health (stale after staleAfter without a success).
 func (s *Service) Overview(ctx context.Context, p pg.Principal, now time.Time, staleAfter time.Duration) ([]dbsqlc.AdminTenantOverviewRow, error) {
+	if p.DBRole != pg.RoleStaff {
+		// Staff only; and under a tenant's row-level security the statement's outer join of
+		// app.tenants with the distributed etl.watermarks crashes a Citus 13.2 coordinator.
+		return nil, apperr.New(apperr.NotFound, "err.page.not_found")
+	}
 	var rows []dbsqlc.AdminTenantOverviewRow
 	err := s.DB.InReadTx(ctx, p, func(tx pg.Tx) error {
 		var err error
