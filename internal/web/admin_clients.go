@@ -144,6 +144,9 @@ func (s *Server) clientLines(r *http.Request) (ClientsView, error) {
 	if err != nil {
 		return v, err
 	}
+	if per.From == nil {
+		s.compareWarm.note(*principalFrom(r), days, s.now())
+	}
 	v.All = len(rows)
 	needle := strings.ToLower(v.Q)
 	for _, row := range rows {

@@ -57,6 +57,7 @@ type Server struct {
 	log         *slog.Logger
 	now         func() time.Time
 	sessions    *scs.SessionManager
+	compareWarm comparisonWarmer // the client comparisons staff asked for, recomputed each minute
 	store       *pgxstore.PostgresStore
 	csrf        *http.CrossOriginProtection
 	auth        *auth.Authenticator
@@ -190,6 +191,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	if s.dash.CompareCache != nil {
+		go s.warmComparisons(ctx, time.Minute)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
