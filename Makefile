@@ -31,7 +31,7 @@ BENCH_ARGS ?=
 # Citus (db/citus): a coordinator and two workers. The test cluster's ports follow TEST_PORT, so
 # runs with different TEST_PORTs never share a cluster; override them all at once if needed.
 CITUS_DIR  := .data/citus-test
-CITUS_WEB_TESTS := ^(TestIsolationUnderLoad|TestStaffPagesAcrossClients|TestAdminRoleMatrix|TestClientComparison|TestClientComparisonPagesAndFilters|TestAuditReadsAsSentences|TestTenantSyncChart|TestStaffReadsTimesInOwnZone|TestStaffSeeLockedAndAttackedAccounts|TestAlertSettingsAndLog|TestStaffViewAsIsAudited)$$
+CITUS_WEB_TESTS := ^(TestIsolationUnderLoad|TestStaffPagesAcrossClients|TestAdminRoleMatrix|TestClientComparison|TestClientComparisonPagesAndFilters|TestAuditReadsAsSentences|TestTenantSyncChart|TestStaffReadsTimesInOwnZone|TestStaffSeeLockedAndAttackedAccounts|TestAlertSettingsAndLog|TestStaffViewAsIsAudited|TestQueuePageAndAPI)$$
 CITUS_TEST_PORT ?= $(shell echo $$(( $(TEST_PORT) + 1000 )))
 CITUS_TEST_WORKER_PORTS ?= $(shell echo $$(( $(TEST_PORT) + 1100 )) $$(( $(TEST_PORT) + 1200 )))
 # The bench's cluster, next to the single-node bench server (fsync on, like it).
@@ -205,7 +205,7 @@ test/citus: ## the Citus suite on a throwaway coordinator and two workers (build
 	# tenant) and the digests. TestHistEncodingsAgree alters a column's storage, which Citus does
 	# not support on a distributed table; it runs on the single node.
 	$(GO) test -tags citus -p 1 -count=1 -timeout 30m -skip 'TestHistEncodingsAgree' ./internal/dashboard ./internal/digest
-	# Isolation under load, and the staff pages that read across clients (overview, comparison,
+	# Isolation under load, the queue page, and the staff pages that read across clients (overview, comparison,
 	# users, login watch, audit and its exports, sync history, alert log) over HTTP: there the
 	# coordinator's platform tables meet tables distributed over the workers.
 	$(GO) test -tags citus -p 1 -count=1 -timeout 30m -run '$(CITUS_WEB_TESTS)' ./internal/web

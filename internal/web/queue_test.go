@@ -18,11 +18,17 @@ import (
 func queueHarness(t *testing.T) (h *harness, a, b int64, synced time.Time) {
 	h, a, b = dashHarness(t)
 	synced = time.Date(2026, 11, 29, 18, 0, 0, 0, time.UTC)
-	h.exec(`UPDATE analytics.conversations SET waiting_since = created_at,
-		waiting_due_at = created_at + CASE WHEN conversation_id % 3 = 0 THEN interval '100 days' ELSE interval '5 minutes' END,
-		last_contact_at = created_at,
-		window_closes_at = CASE WHEN channel_type = 'Channel::Whatsapp' THEN $2::timestamptz - interval '3 hours' + (conversation_id % 4) * interval '2 hours' END
-		WHERE tenant_id IN ($1, $3) AND status = 0 AND conversation_id % 2 = 0`, a, synced, b)
+	// Computed in a SELECT first: Citus refuses an UPDATE of a distributed table that calls a
+	// STABLE function (timestamptz + interval) on its columns; on one node it is the same update.
+	h.exec(`WITH v AS MATERIALIZED (
+		SELECT tenant_id, conversation_id, created_at,
+		       created_at + CASE WHEN conversation_id % 3 = 0 THEN interval '100 days' ELSE interval '5 minutes' END AS due_at,
+		       CASE WHEN channel_type = 'Channel::Whatsapp' THEN $2::timestamptz - interval '3 hours' + (conversation_id % 4) * interval '2 hours' END AS closes_at
+		FROM analytics.conversations
+		WHERE tenant_id IN ($1, $3) AND status = 0 AND conversation_id % 2 = 0)
+		UPDATE analytics.conversations c SET waiting_since = v.created_at, waiting_due_at = v.due_at,
+			last_contact_at = v.created_at, window_closes_at = v.closes_at
+		FROM v WHERE c.tenant_id = v.tenant_id AND c.conversation_id = v.conversation_id`, a, synced, b)
 	h.exec(`INSERT INTO etl.watermarks (tenant_id, source_checked_at, last_success_at) VALUES ($1, $2, $2), ($3, $2, $2)`, a, synced, b)
 	return h, a, b, synced
 }
