@@ -1061,7 +1061,7 @@ COMMENT ON FUNCTION etl.refresh_inbox_rollups(p_days date[]) IS 'Rebuilds the pe
 
 CREATE FUNCTION etl.refresh_statistics() RETURNS text[]
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog'
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_table regclass;
@@ -1071,12 +1071,12 @@ BEGIN
     FOR v_table, v_columns IN
         SELECT c.oid::regclass,
                (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY k.ord)
-                FROM pg_index i
+                FROM pg_catalog.pg_index i
                 CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
-                JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+                JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
                 WHERE i.indrelid = c.oid AND i.indisprimary)
-        FROM pg_class c
-        JOIN pg_namespace n ON n.oid = c.relnamespace
+        FROM pg_catalog.pg_class c
+        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = 'analytics' AND c.relkind = 'r'
           -- grown by a fifth since the planner last looked (or never looked), past a few pages
           AND pg_relation_size(c.oid) / current_setting('block_size')::bigint > 8 + 1.2 * greatest(c.relpages, 0)
@@ -1084,11 +1084,12 @@ BEGIN
     LOOP
         -- The key's columns only (tenant_id first): what the ETL's joins and every tenant's
         -- queries plan with, at a fifth of a full ANALYZE's cost on wide rows (transcripts'
-        -- arrays, the search document); autovacuum analyses the rest.
+        -- arrays, the search document); autovacuum analyses the rest. A table another run is
+        -- analysing right now is left to it.
         IF v_columns IS NULL THEN
-            EXECUTE format('ANALYZE %s', v_table);
+            EXECUTE format('ANALYZE (SKIP_LOCKED) %s', v_table);
         ELSE
-            EXECUTE format('ANALYZE %s (%s)', v_table, v_columns);
+            EXECUTE format('ANALYZE (SKIP_LOCKED) %s (%s)', v_table, v_columns);
         END IF;
         v_done := v_done || v_table::text;
     END LOOP;

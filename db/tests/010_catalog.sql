@@ -5,7 +5,7 @@
 -- Run by db/tests/run.sh (pg_prove) as a superuser, in one transaction that is rolled back.
 
 BEGIN;
-SELECT plan(29);
+SELECT plan(30);
 
 -- Our schemas. Tenant-data schemas (analytics, audit, etl) are the Citus-distributed ones.
 CREATE TEMP VIEW our_tables AS
@@ -147,6 +147,11 @@ SELECT is_empty($$
       FROM definer_functions
      WHERE NOT EXISTS (SELECT FROM unnest(proconfig) c WHERE c LIKE 'search\_path=%')
 $$, '(f) every SECURITY DEFINER function pins its search_path');
+SELECT is_empty($$
+    SELECT name || ': search_path does not end with pg_temp (temporary tables could shadow its relations)'
+      FROM definer_functions
+     WHERE NOT EXISTS (SELECT FROM unnest(proconfig) c WHERE c LIKE 'search\_path=%pg\_temp')
+$$, '(f) every SECURITY DEFINER function searches pg_temp last');
 SELECT is_empty($$
     SELECT name || ': EXECUTE granted to PUBLIC'
       FROM definer_functions
