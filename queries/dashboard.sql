@@ -256,8 +256,9 @@ ORDER BY i.inbox_name, i.inbox_id;
 -- DashboardVersion is what a cached dashboard result depends on besides its filter and the
 -- asker: the tenant's data version (moved by every sync that merged), when its record and
 -- settings last changed (timezone, funnel rules, branding), its inboxes as the filters list them,
--- and the last successful sync (shown, not part of the version). No row: the tenant is not
--- visible to the asker.
+-- the last successful sync (shown, not part of the version), and when the source was last
+-- checked (part of the version: the SLA states are judged at that moment, and an unchanged check
+-- moves it without a new data version). No row: the tenant is not visible to the asker.
 -- The watermark through etl.watermark_of, not a join: on Citus app.* are coordinator tables and
 -- etl.watermarks is distributed, which Citus cannot join in one statement with an outer join; the
 -- function runs its read as one router query on the tenant's worker.
@@ -266,7 +267,8 @@ SELECT tn.updated_at AS tenant_updated_at,
        coalesce(w.data_version, 0)::bigint AS data_version,
        coalesce((SELECT md5(string_agg(concat_ws(',', i.inbox_id, i.inbox_name, i.channel_type), ';' ORDER BY i.inbox_id))
                  FROM app.tenant_inboxes i WHERE i.tenant_id = tn.id), '')::text AS inboxes,
-       w.last_success_at
+       w.last_success_at,
+       w.source_checked_at
 FROM app.tenants tn
 LEFT JOIN app.tenant_settings ts ON ts.tenant_id = tn.id
 LEFT JOIN LATERAL etl.watermark_of(tn.id) w ON true

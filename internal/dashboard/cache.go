@@ -80,16 +80,21 @@ func (c *Cache) max() int {
 }
 
 func newKey(p pg.Principal, tenantID int64, f Filter, v dbsqlc.DashboardVersionRow) cacheKey {
-	settings := ""
+	settings, checked := "", ""
 	if v.SettingsUpdatedAt != nil {
 		settings = v.SettingsUpdatedAt.UTC().Format(time.RFC3339Nano)
+	}
+	if v.SourceCheckedAt != nil {
+		// The SLA states (met, missed, awaiting past the SLA) are judged at the last check of the
+		// source, which an unchanged sync moves without a new data version.
+		checked = v.SourceCheckedAt.UTC().Format(time.RFC3339Nano)
 	}
 	return cacheKey{
 		asker:  fmt.Sprintf("%s/%s/%d", p.DBRole, p.Role, p.TenantID),
 		tenant: tenantID,
 		filter: f.From.Format(time.DateOnly) + "|" + f.To.Format(time.DateOnly) + "|" + f.Query().Encode(),
-		version: fmt.Sprintf("%d|%s|%s|%s", v.DataVersion, v.TenantUpdatedAt.UTC().Format(time.RFC3339Nano),
-			settings, v.Inboxes),
+		version: fmt.Sprintf("%d|%s|%s|%s|%s", v.DataVersion, v.TenantUpdatedAt.UTC().Format(time.RFC3339Nano),
+			settings, v.Inboxes, checked),
 	}
 }
 

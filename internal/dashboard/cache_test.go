@@ -112,6 +112,14 @@ func TestCacheServesOnlyItsOwnVersion(t *testing.T) {
 	load(clientA, a, month, false)
 	load(clientA, a, month, true)
 
+	// An unchanged check of the source moves the moment the SLA states are judged at without a
+	// new data version: the result is computed again.
+	if _, err := super.Exec(ctx, `UPDATE etl.watermarks SET source_checked_at = coalesce(source_checked_at, now()) + interval '1 minute' WHERE tenant_id = $1`, a); err != nil {
+		t.Fatal(err)
+	}
+	load(clientA, a, month, false)
+	load(clientA, a, month, true)
+
 	// Midnight: "7d" is other days the next day; the same absolute days are the same entry.
 	week := filter("period=7d", today)
 	load(clientA, a, week, false)

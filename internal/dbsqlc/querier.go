@@ -182,8 +182,9 @@ type Querier interface {
 	// DashboardVersion is what a cached dashboard result depends on besides its filter and the
 	// asker: the tenant's data version (moved by every sync that merged), when its record and
 	// settings last changed (timezone, funnel rules, branding), its inboxes as the filters list them,
-	// and the last successful sync (shown, not part of the version). No row: the tenant is not
-	// visible to the asker.
+	// the last successful sync (shown, not part of the version), and when the source was last
+	// checked (part of the version: the SLA states are judged at that moment, and an unchanged check
+	// moves it without a new data version). No row: the tenant is not visible to the asker.
 	// The watermark through etl.watermark_of, not a join: on Citus app.* are coordinator tables and
 	// etl.watermarks is distributed, which Citus cannot join in one statement with an outer join; the
 	// function runs its read as one router query on the tenant's worker.
