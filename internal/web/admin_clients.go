@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/geniai/analytics/internal/apperr"
 	"github.com/geniai/analytics/internal/dashboard"
@@ -120,7 +121,7 @@ func (s *Server) clientLines(r *http.Request) (ClientsView, error) {
 	if v.Status != "" && !slices.Contains(clientStatuses, v.Status) {
 		return v, apperr.New(apperr.Invalid, "err.clients.status")
 	}
-	if len(v.Q) > 100 {
+	if utf8.RuneCountInString(v.Q) > 100 {
 		return v, apperr.New(apperr.Invalid, "err.clients.q")
 	}
 	if p := q.Get("page"); p != "" {

@@ -193,7 +193,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	if s.dash.CompareCache != nil {
-		go s.warmComparisons(ctx, time.Minute)
+		wctx, stop := context.WithCancel(ctx)
+		defer stop() // the warmer ends with Serve, whichever way Serve returns
+		go s.warmComparisons(wctx, time.Minute)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

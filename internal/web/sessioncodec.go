@@ -38,6 +38,10 @@ func (c *memoCodec) Decode(b []byte) (time.Time, map[string]any, error) {
 	if err != nil {
 		return deadline, values, err
 	}
+	if _, secret := values[keySecret]; secret {
+		// A one-time password waiting to be shown once is never kept beyond this request.
+		return deadline, values, nil
+	}
 	c.mu.Lock()
 	if c.seen == nil || len(c.seen) >= c.max {
 		c.seen = map[string]decodedSession{}

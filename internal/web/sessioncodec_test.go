@@ -36,4 +36,14 @@ func TestMemoCodecDecodesLikeGob(t *testing.T) {
 	if _, _, err := c.Decode([]byte("not gob")); err == nil {
 		t.Fatal("garbage decoded")
 	}
+	// A session holding a one-time password is decoded but never remembered: the secret leaves
+	// memory with the request that showed it.
+	secret, _ := scs.GobCodec{}.Encode(deadline, map[string]any{"user_id": int64(10), keySecret: "123\nscope\na@b.test\nsenha"})
+	kept := &memoCodec{max: 10}
+	if _, v, err := kept.Decode(secret); err != nil || v[keySecret] == nil {
+		t.Fatalf("the secret session decoded as %v (%v)", v, err)
+	}
+	if len(kept.seen) != 0 {
+		t.Fatalf("a session with a one-time password was remembered (%d decodings kept)", len(kept.seen))
+	}
 }
