@@ -117,15 +117,17 @@ func (s *Server) conversationsPage(w http.ResponseWriter, r *http.Request) error
 	// The page is the list of the tenant's version, shown in a language and the reader's zone, at
 	// a URL, to an app role, on the tenant's date: kept under all of that (pagecache.go).
 	var key, version string
+	var zone *time.Location // read once when the page is cached: its key and its dates name the same zone
 	if who := principalFrom(r); s.pageCache != nil && who != nil && r.Method == http.MethodGet {
 		var rk string
 		if rk, version, err = s.dash.ResultKey(r.Context(), sc.db, sc.Tenant.ID, f); err != nil {
 			return err
 		}
 		if rk != "" {
+			zone = s.viewerZone(r)
 			key = pageKey("conversations", rk, s.langOf(r), r.URL.Path, r.URL.RawQuery, string(who.DBRole), who.Role,
 				strconv.FormatInt(who.TenantID, 10), sc.Base, strconv.FormatBool(sc.ViewedBy),
-				sc.Tenant.Today(s.now()).Format(time.DateOnly), s.viewerZone(r).String())
+				sc.Tenant.Today(s.now()).Format(time.DateOnly), zone.String())
 			if p := s.cachedPage(key); p != nil {
 				servePage(w, r, p)
 				return nil
@@ -138,6 +140,9 @@ func (s *Server) conversationsPage(w http.ResponseWriter, r *http.Request) error
 	}
 	v := ConversationsView{TenantPage: s.tenantPage(r, "conversations.title", "/conversations", sc, f), P: page,
 		Statuses: []string{"open", "pending", "snoozed", "resolved"}, Stages: dashboard.Stages, Flags: dashboard.Flags}
+	if zone != nil {
+		v.Reader = zone
+	}
 	v.report(pr)
 	if page.Next != nil {
 		v.NextLink = v.LinkWith("/conversations", f, "after", page.Next.String())
