@@ -114,7 +114,7 @@ func TestCacheServesOnlyItsOwnVersion(t *testing.T) {
 
 	// An unchanged check of the source moves the moment the SLA states are judged at without a
 	// new data version: the result is computed again.
-	if _, err := super.Exec(ctx, `UPDATE etl.watermarks SET source_checked_at = coalesce(source_checked_at, now()) + interval '1 minute' WHERE tenant_id = $1`, a); err != nil {
+	if _, err := super.Exec(ctx, `UPDATE etl.watermarks SET source_checked_at = $2 WHERE tenant_id = $1`, a, time.Now().Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	load(clientA, a, month, false)
