@@ -98,29 +98,31 @@ FROM etl.sync_inboxes(@run_id::bigint, @ids::integer[], @channel_types::text[], 
 SELECT etl.merge_chunk(@run_id::bigint, @chunk::integer);
 
 -- name: EtlUnchanged :one
--- EtlUnchanged reports whether the source fingerprint equals what the tenant's last successful
--- run stored, nothing changed within the overlap window before that run, the stored days and
--- funnel stages were computed with the tenant's current timezone and rules, and the inboxes'
--- descriptions (channel, timezone, opening hours: @inbox_ids and their @inbox_signatures from
--- the source, ordered by inbox) are those stored: then the run has nothing to read.
-SELECT EXISTS (
-    -- The platform tables are read in uncorrelated subqueries: on Citus they live on the
-    -- coordinator, which evaluates those first and sends the rest to the tenant's worker.
-    SELECT 1
-    FROM etl.watermarks w
-    WHERE w.tenant_id = @tenant_id
-      AND w.source_count = @conversations::bigint
-      -- Hash sums compare modulo the prime, in [0, prime) (the caller normalises @hash): a sum of
-      -- per-inbox sums may differ from the stored one by a multiple of it.
-      AND mod(mod(w.source_hash::numeric, 9223372036854775783) + 9223372036854775783, 9223372036854775783) = @hash::bigint
-      AND w.timezone = (SELECT tn.timezone FROM app.tenants tn WHERE tn.id = @tenant_id)
-      AND w.rules_version = (SELECT ts.rules_version FROM app.tenant_settings ts WHERE ts.tenant_id = @tenant_id)
-      AND w.source_checked_at IS NOT NULL AND NOT w.reread_all
-      AND ARRAY(SELECT ib.inbox_id FROM analytics.inboxes ib WHERE ib.tenant_id = @tenant_id ORDER BY ib.inbox_id) = @inbox_ids::integer[]
-      AND ARRAY(SELECT ib.signature FROM analytics.inboxes ib WHERE ib.tenant_id = @tenant_id ORDER BY ib.inbox_id) = @inbox_signatures::text[]
-      AND (sqlc.narg('max_updated_at')::timestamptz IS NULL
-           OR sqlc.narg('max_updated_at')::timestamptz < w.source_checked_at - make_interval(secs => @overlap_seconds::double precision))
-) AS unchanged;
+-- EtlUnchanged reports whether the current tenant has nothing to read (etl.source_unchanged): the
+-- source fingerprint equals what its last successful run stored, nothing changed within the
+-- overlap window before that run, the stored days and funnel stages were computed with the
+-- tenant's current timezone and rules, and the inboxes' descriptions (@inbox_ids and their
+-- @inbox_signatures from the source, ordered by inbox) are those stored.
+SELECT etl.source_unchanged(@conversations::bigint, @hash::bigint, sqlc.narg('max_updated_at')::timestamptz,
+                            @overlap_seconds::double precision, @inbox_ids::integer[], @inbox_signatures::text[])::boolean AS unchanged;
+
+-- name: EtlPassInboxes :many
+-- EtlPassInboxes lists the Chatwoot inboxes mapped to each of the tenants (etl.pass_inboxes, each
+-- read as that tenant): one statement for a whole pass.
+SELECT p.tenant_id::bigint AS tenant_id, p.inbox_ids::integer[] AS inbox_ids
+FROM etl.pass_inboxes(@tenant_ids::bigint[]) p;
+
+-- name: EtlSettleUnchanged :many
+-- EtlSettleUnchanged records the unchanged check of every tenant of the batch the source shows
+-- unchanged and no other runner holds (etl.settle_unchanged): tenant i's fingerprint is
+-- (@conversations[i], @hashes[i], @max_updated_at[i]: a time before any conversation when it has
+-- none), its inboxes' descriptions @inbox_ids and @inbox_signatures from @inbox_offsets[i] + 1
+-- to @inbox_offsets[i + 1]. Returns the tenants settled and the run that stands for each check.
+SELECT s.tenant_id::bigint AS tenant_id, s.run_id::bigint AS run_id
+FROM etl.settle_unchanged(@lock_class::integer, @source_now::timestamptz, @overlap_seconds::double precision,
+                          @worker::text, @tenant_ids::bigint[], @conversations::bigint[], @hashes::bigint[],
+                          @max_updated_at::timestamptz[], @inbox_offsets::integer[], @inbox_ids::integer[],
+                          @inbox_signatures::text[]) s;
 
 -- name: EtlRunUnchanged :one
 -- EtlRunUnchanged completes a run that found nothing to read (etl.finish_unchanged_run): folded

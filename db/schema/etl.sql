@@ -856,6 +856,39 @@ ALTER FUNCTION etl.merge_run(p_run_id bigint) OWNER TO geniai_owner;
 COMMENT ON FUNCTION etl.merge_run(p_run_id bigint) IS 'Applies a staged run of the current tenant in the caller''s transaction: upsert conversations and transcripts, funnel, deletions, daily rollups of affected days, run counts (on etl.runs) and watermark.';
 
 --
+-- Name: pass_inboxes(bigint[]); Type: FUNCTION; Schema: etl; Owner: geniai_owner
+--
+
+CREATE FUNCTION etl.pass_inboxes(p_tenant_ids bigint[]) RETURNS TABLE(tenant_id bigint, inbox_ids integer[])
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+DECLARE
+    v_own bigint := app.current_tenant_id();
+    t bigint;
+BEGIN
+    FOREACH t IN ARRAY p_tenant_ids LOOP
+        PERFORM etl.use_tenant(t);
+        tenant_id := t;
+        SELECT coalesce(array_agg(ti.inbox_id ORDER BY ti.inbox_id), '{}') INTO inbox_ids
+        FROM app.tenant_inboxes ti
+        WHERE ti.tenant_id = t;
+        RETURN NEXT;
+    END LOOP;
+    PERFORM etl.use_tenant(v_own);
+END
+$$;
+
+
+ALTER FUNCTION etl.pass_inboxes(p_tenant_ids bigint[]) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION pass_inboxes(p_tenant_ids bigint[]); Type: COMMENT; Schema: etl; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION etl.pass_inboxes(p_tenant_ids bigint[]) IS 'The Chatwoot inboxes mapped to each of the given tenants (ordered by id), each read as that tenant: what a pass sums the source''s per-inbox fingerprints over.';
+
+--
 -- Name: refresh_daily_stats(date[]); Type: FUNCTION; Schema: etl; Owner: geniai_owner
 --
 
@@ -1181,6 +1214,125 @@ ALTER FUNCTION etl.refresh_tenant_rollups(p_days date[]) OWNER TO geniai_owner;
 COMMENT ON FUNCTION etl.refresh_tenant_rollups(p_days date[]) IS 'Rebuilds tenant_daily_stats and tenant_daily_labels of the current tenant for the given days (NULL: all) from daily_stats and daily_labels.';
 
 --
+-- Name: settle_unchanged(integer, timestamp with time zone, double precision, text, bigint[], bigint[], bigint[], timestamp with time zone[], integer[], integer[], text[]); Type: FUNCTION; Schema: etl; Owner: geniai_owner
+--
+
+CREATE FUNCTION etl.settle_unchanged(p_lock_class integer, p_source_now timestamp with time zone, p_overlap_seconds double precision, p_worker text, p_tenant_ids bigint[], p_conversations bigint[], p_hashes bigint[], p_max_updated_at timestamp with time zone[], p_inbox_offsets integer[], p_inbox_ids integer[], p_inbox_signatures text[]) RETURNS TABLE(tenant_id bigint, run_id bigint)
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+DECLARE
+    v_own bigint := app.current_tenant_id();
+    t bigint;
+    v_at timestamptz;
+    prev_id bigint;
+    prev_unchanged boolean;
+    prev_status text;
+BEGIN
+    FOR i IN 1 .. coalesce(cardinality(p_tenant_ids), 0) LOOP
+        t := p_tenant_ids[i];
+        PERFORM etl.use_tenant(t);
+        -- The tenant's runs are serialised by its advisory lock: a tenant another runner holds is
+        -- left to the per-tenant path (which reports it skipped). Held to the commit, so no run of
+        -- the tenant starts while its check is recorded.
+        CONTINUE WHEN NOT pg_try_advisory_xact_lock(p_lock_class, t::integer);
+        CONTINUE WHEN NOT etl.source_unchanged(p_conversations[i], p_hashes[i], p_max_updated_at[i], p_overlap_seconds,
+                                               p_inbox_ids[p_inbox_offsets[i] + 1 : p_inbox_offsets[i + 1]],
+                                               p_inbox_signatures[p_inbox_offsets[i] + 1 : p_inbox_offsets[i + 1]]);
+        v_at := clock_timestamp();
+        -- Runs left running by a process that died (holding the lock, no live runner owns them).
+        UPDATE etl.runs r
+        SET status = 'stale', finished_at = v_at, error = 'o processo parou antes de terminar'
+        WHERE r.tenant_id = t AND r.status = 'running';
+        -- A quiet stretch is one row (as etl.finish_unchanged_run): the check is folded into the
+        -- latest run when that was an unchanged success, else it opens a new stretch.
+        prev_id := NULL;
+        SELECT r.id, r.unchanged, r.status INTO prev_id, prev_unchanged, prev_status
+        FROM etl.runs r
+        WHERE r.tenant_id = t
+        ORDER BY r.id DESC
+        LIMIT 1;
+        IF prev_id IS NOT NULL AND prev_unchanged AND prev_status = 'succeeded' THEN
+            UPDATE etl.runs r SET checks = r.checks + 1, last_check_at = v_at
+            WHERE r.tenant_id = t AND r.id = prev_id;
+            run_id := prev_id;
+        ELSE
+            INSERT INTO etl.runs (tenant_id, started_at, finished_at, status, full_load, worker, unchanged, last_check_at)
+            VALUES (t, v_at, v_at, 'succeeded', false, p_worker, true, v_at)
+            RETURNING id INTO run_id;
+        END IF;
+        UPDATE etl.watermarks w
+        SET last_success_at = v_at, last_run_id = run_id, updated_at = v_at, source_checked_at = p_source_now
+        WHERE w.tenant_id = t;
+        tenant_id := t;
+        RETURN NEXT;
+    END LOOP;
+    PERFORM etl.use_tenant(v_own);
+END
+$$;
+
+
+ALTER FUNCTION etl.settle_unchanged(p_lock_class integer, p_source_now timestamp with time zone, p_overlap_seconds double precision, p_worker text, p_tenant_ids bigint[], p_conversations bigint[], p_hashes bigint[], p_max_updated_at timestamp with time zone[], p_inbox_offsets integer[], p_inbox_ids integer[], p_inbox_signatures text[]) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION settle_unchanged(p_lock_class integer, p_source_now timestamp with time zone, p_overlap_seconds double precision, p_worker text, p_tenant_ids bigint[], p_conversations bigint[], p_hashes bigint[], p_max_updated_at timestamp with time zone[], p_inbox_offsets integer[], p_inbox_ids integer[], p_inbox_signatures text[]); Type: COMMENT; Schema: etl; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION etl.settle_unchanged(p_lock_class integer, p_source_now timestamp with time zone, p_overlap_seconds double precision, p_worker text, p_tenant_ids bigint[], p_conversations bigint[], p_hashes bigint[], p_max_updated_at timestamp with time zone[], p_inbox_offsets integer[], p_inbox_ids integer[], p_inbox_signatures text[]) IS 'Records the unchanged check of every given tenant whose source fingerprint (p_conversations, p_hashes, p_max_updated_at: NULL or a time before any conversation when there is none) and inbox descriptions (p_inbox_ids and p_inbox_signatures, tenant i''s from p_inbox_offsets[i] + 1 to p_inbox_offsets[i + 1]) show nothing to read (etl.source_unchanged), and whose advisory lock (p_lock_class, tenant) is free: stale runs closed, the check folded into the latest unchanged success or recorded as a new one, the watermark at p_source_now. Returns the tenants settled and the run standing for each check; the others need a run of their own.';
+
+--
+-- Name: source_unchanged(bigint, bigint, timestamp with time zone, double precision, integer[], text[]); Type: FUNCTION; Schema: etl; Owner: geniai_owner
+--
+
+CREATE FUNCTION etl.source_unchanged(p_conversations bigint, p_hash bigint, p_max_updated_at timestamp with time zone, p_overlap_seconds double precision, p_inbox_ids integer[], p_inbox_signatures text[]) RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog'
+    AS $$
+DECLARE
+    t bigint := app.current_tenant_id();
+    v_tz text;
+    v_rules integer;
+    v_ids integer[];
+    v_sigs text[];
+BEGIN
+    -- Platform tables first, on their own: on Citus they live on the coordinator, and the
+    -- tenant's tables below are then read with constants, on the tenant's worker.
+    SELECT tn.timezone INTO v_tz FROM app.tenants tn WHERE tn.id = t;
+    SELECT ts.rules_version INTO v_rules FROM app.tenant_settings ts WHERE ts.tenant_id = t;
+    IF NOT EXISTS (
+        SELECT 1
+        FROM etl.watermarks w
+        WHERE w.tenant_id = t
+          AND w.source_count = p_conversations
+          -- Hash sums compare modulo the prime, in [0, prime) (the caller normalises p_hash): a
+          -- sum of per-inbox sums may differ from the stored one by a multiple of it.
+          AND mod(mod(w.source_hash::numeric, 9223372036854775783) + 9223372036854775783, 9223372036854775783) = p_hash
+          AND w.timezone = v_tz
+          AND w.rules_version = v_rules
+          AND w.source_checked_at IS NOT NULL AND NOT w.reread_all
+          AND (p_max_updated_at IS NULL
+               OR p_max_updated_at < w.source_checked_at - make_interval(secs => p_overlap_seconds))) THEN
+        RETURN false;
+    END IF;
+    SELECT coalesce(array_agg(ib.inbox_id ORDER BY ib.inbox_id), '{}'),
+           coalesce(array_agg(ib.signature ORDER BY ib.inbox_id), '{}')
+    INTO v_ids, v_sigs
+    FROM analytics.inboxes ib
+    WHERE ib.tenant_id = t;
+    RETURN v_ids = coalesce(p_inbox_ids, '{}') AND v_sigs = coalesce(p_inbox_signatures, '{}');
+END
+$$;
+
+
+ALTER FUNCTION etl.source_unchanged(p_conversations bigint, p_hash bigint, p_max_updated_at timestamp with time zone, p_overlap_seconds double precision, p_inbox_ids integer[], p_inbox_signatures text[]) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION source_unchanged(p_conversations bigint, p_hash bigint, p_max_updated_at timestamp with time zone, p_overlap_seconds double precision, p_inbox_ids integer[], p_inbox_signatures text[]); Type: COMMENT; Schema: etl; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION etl.source_unchanged(p_conversations bigint, p_hash bigint, p_max_updated_at timestamp with time zone, p_overlap_seconds double precision, p_inbox_ids integer[], p_inbox_signatures text[]) IS 'Whether the current tenant has nothing to read: the source fingerprint (conversations, hash sum, newest updated_at) equals what its last successful run stored, nothing changed within the overlap window before that run, the stored days and funnel stages were computed with the tenant''s current timezone and rules, and the inboxes'' descriptions (ids and signatures from the source, ordered by inbox) are those stored.';
+
+--
 -- Name: stored_conversations(bigint, integer[]); Type: FUNCTION; Schema: etl; Owner: geniai_owner
 --
 
@@ -1296,6 +1448,30 @@ ALTER FUNCTION etl.sync_inboxes(p_run_id bigint, p_ids integer[], p_channels tex
 --
 
 COMMENT ON FUNCTION etl.sync_inboxes(p_run_id bigint, p_ids integer[], p_channels text[], p_timezones text[], p_enabled boolean[], p_signatures text[], p_wh_inboxes integer[], p_wh_days integer[], p_wh_closed boolean[], p_wh_open_all boolean[], p_wh_open_hours integer[], p_wh_open_minutes integer[], p_wh_close_hours integer[], p_wh_close_minutes integer[]) IS 'Stores the current tenant''s inboxes (channel, timezone, opening hours) as read from the source and re-applies the opening hours of those that changed; returns the inboxes whose timezone is unknown.';
+
+--
+-- Name: use_tenant(bigint); Type: FUNCTION; Schema: etl; Owner: geniai_owner
+--
+
+CREATE FUNCTION etl.use_tenant(p_tenant_id bigint) RETURNS void
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog'
+    AS $$
+    SELECT app.set_context(NULL, p_tenant_id, app.current_user_id(),
+                           coalesce(current_setting('geniai.app_role', true), ''),
+                           coalesce(current_setting('geniai.actor', true), ''),
+                           coalesce(current_setting('geniai.ip', true), ''),
+                           coalesce(current_setting('geniai.user_agent', true), ''))
+$$;
+
+
+ALTER FUNCTION etl.use_tenant(p_tenant_id bigint) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION use_tenant(p_tenant_id bigint); Type: COMMENT; Schema: etl; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION etl.use_tenant(p_tenant_id bigint) IS 'Switches the transaction''s tenant (app.set_context, so Citus replays it on the workers), keeping its role and the rest of its identity: how a pass over many tenants reads and writes each under that tenant''s policies.';
 
 --
 -- Name: watermarks; Type: TABLE; Schema: etl; Owner: geniai_owner
@@ -1746,7 +1922,7 @@ GRANT INSERT(started_at) ON TABLE etl.runs TO geniai_etl;
 -- Name: COLUMN runs.finished_at; Type: ACL; Schema: etl; Owner: geniai_owner
 --
 
-GRANT UPDATE(finished_at) ON TABLE etl.runs TO geniai_etl;
+GRANT INSERT(finished_at),UPDATE(finished_at) ON TABLE etl.runs TO geniai_etl;
 
 --
 -- Name: COLUMN runs.status; Type: ACL; Schema: etl; Owner: geniai_owner
@@ -1818,7 +1994,7 @@ GRANT INSERT(checks),UPDATE(checks) ON TABLE etl.runs TO geniai_etl;
 -- Name: COLUMN runs.last_check_at; Type: ACL; Schema: etl; Owner: geniai_owner
 --
 
-GRANT UPDATE(last_check_at) ON TABLE etl.runs TO geniai_etl;
+GRANT INSERT(last_check_at),UPDATE(last_check_at) ON TABLE etl.runs TO geniai_etl;
 
 --
 -- Name: FUNCTION latest_run(p_tenant bigint); Type: ACL; Schema: etl; Owner: geniai_owner
@@ -1840,6 +2016,13 @@ GRANT ALL ON FUNCTION etl.merge_chunk(p_run_id bigint, p_chunk integer) TO genia
 
 REVOKE ALL ON FUNCTION etl.merge_run(p_run_id bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION etl.merge_run(p_run_id bigint) TO geniai_etl;
+
+--
+-- Name: FUNCTION pass_inboxes(p_tenant_ids bigint[]); Type: ACL; Schema: etl; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION etl.pass_inboxes(p_tenant_ids bigint[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION etl.pass_inboxes(p_tenant_ids bigint[]) TO geniai_etl;
 
 --
 -- Name: FUNCTION refresh_daily_stats(p_days date[]); Type: ACL; Schema: etl; Owner: geniai_owner
@@ -1870,6 +2053,20 @@ REVOKE ALL ON FUNCTION etl.refresh_tenant_rollups(p_days date[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION etl.refresh_tenant_rollups(p_days date[]) TO geniai_etl;
 
 --
+-- Name: FUNCTION settle_unchanged(p_lock_class integer, p_source_now timestamp with time zone, p_overlap_seconds double precision, p_worker text, p_tenant_ids bigint[], p_conversations bigint[], p_hashes bigint[], p_max_updated_at timestamp with time zone[], p_inbox_offsets integer[], p_inbox_ids integer[], p_inbox_signatures text[]); Type: ACL; Schema: etl; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION etl.settle_unchanged(p_lock_class integer, p_source_now timestamp with time zone, p_overlap_seconds double precision, p_worker text, p_tenant_ids bigint[], p_conversations bigint[], p_hashes bigint[], p_max_updated_at timestamp with time zone[], p_inbox_offsets integer[], p_inbox_ids integer[], p_inbox_signatures text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION etl.settle_unchanged(p_lock_class integer, p_source_now timestamp with time zone, p_overlap_seconds double precision, p_worker text, p_tenant_ids bigint[], p_conversations bigint[], p_hashes bigint[], p_max_updated_at timestamp with time zone[], p_inbox_offsets integer[], p_inbox_ids integer[], p_inbox_signatures text[]) TO geniai_etl;
+
+--
+-- Name: FUNCTION source_unchanged(p_conversations bigint, p_hash bigint, p_max_updated_at timestamp with time zone, p_overlap_seconds double precision, p_inbox_ids integer[], p_inbox_signatures text[]); Type: ACL; Schema: etl; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION etl.source_unchanged(p_conversations bigint, p_hash bigint, p_max_updated_at timestamp with time zone, p_overlap_seconds double precision, p_inbox_ids integer[], p_inbox_signatures text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION etl.source_unchanged(p_conversations bigint, p_hash bigint, p_max_updated_at timestamp with time zone, p_overlap_seconds double precision, p_inbox_ids integer[], p_inbox_signatures text[]) TO geniai_etl;
+
+--
 -- Name: FUNCTION stored_conversations(p_tenant bigint, p_ids integer[]); Type: ACL; Schema: etl; Owner: geniai_owner
 --
 
@@ -1882,6 +2079,13 @@ GRANT ALL ON FUNCTION etl.stored_conversations(p_tenant bigint, p_ids integer[])
 
 REVOKE ALL ON FUNCTION etl.sync_inboxes(p_run_id bigint, p_ids integer[], p_channels text[], p_timezones text[], p_enabled boolean[], p_signatures text[], p_wh_inboxes integer[], p_wh_days integer[], p_wh_closed boolean[], p_wh_open_all boolean[], p_wh_open_hours integer[], p_wh_open_minutes integer[], p_wh_close_hours integer[], p_wh_close_minutes integer[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION etl.sync_inboxes(p_run_id bigint, p_ids integer[], p_channels text[], p_timezones text[], p_enabled boolean[], p_signatures text[], p_wh_inboxes integer[], p_wh_days integer[], p_wh_closed boolean[], p_wh_open_all boolean[], p_wh_open_hours integer[], p_wh_open_minutes integer[], p_wh_close_hours integer[], p_wh_close_minutes integer[]) TO geniai_etl;
+
+--
+-- Name: FUNCTION use_tenant(p_tenant_id bigint); Type: ACL; Schema: etl; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION etl.use_tenant(p_tenant_id bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION etl.use_tenant(p_tenant_id bigint) TO geniai_etl;
 
 --
 -- Name: TABLE watermarks; Type: ACL; Schema: etl; Owner: geniai_owner

@@ -121,6 +121,38 @@ func (q *Queries) EtlMergeRun(ctx context.Context, runID int64) error {
 	return err
 }
 
+const etlPassInboxes = `-- name: EtlPassInboxes :many
+SELECT p.tenant_id::bigint AS tenant_id, p.inbox_ids::integer[] AS inbox_ids
+FROM etl.pass_inboxes($1::bigint[]) p
+`
+
+type EtlPassInboxesRow struct {
+	TenantID int64   `json:"tenant_id"`
+	InboxIds []int32 `json:"inbox_ids"`
+}
+
+// EtlPassInboxes lists the Chatwoot inboxes mapped to each of the tenants (etl.pass_inboxes, each
+// read as that tenant): one statement for a whole pass.
+func (q *Queries) EtlPassInboxes(ctx context.Context, tenantIds []int64) ([]EtlPassInboxesRow, error) {
+	rows, err := q.db.Query(ctx, etlPassInboxes, tenantIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []EtlPassInboxesRow{}
+	for rows.Next() {
+		var i EtlPassInboxesRow
+		if err := rows.Scan(&i.TenantID, &i.InboxIds); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const etlRefreshStatistics = `-- name: EtlRefreshStatistics :one
 SELECT etl.refresh_statistics()::text[] AS analyzed
 `
@@ -261,6 +293,70 @@ func (q *Queries) EtlRunsMarkStale(ctx context.Context, tenantID int64) (int64, 
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const etlSettleUnchanged = `-- name: EtlSettleUnchanged :many
+SELECT s.tenant_id::bigint AS tenant_id, s.run_id::bigint AS run_id
+FROM etl.settle_unchanged($1::integer, $2::timestamptz, $3::double precision,
+                          $4::text, $5::bigint[], $6::bigint[], $7::bigint[],
+                          $8::timestamptz[], $9::integer[], $10::integer[],
+                          $11::text[]) s
+`
+
+type EtlSettleUnchangedParams struct {
+	LockClass       int32       `json:"lock_class"`
+	SourceNow       time.Time   `json:"source_now"`
+	OverlapSeconds  float64     `json:"overlap_seconds"`
+	Worker          string      `json:"worker"`
+	TenantIds       []int64     `json:"tenant_ids"`
+	Conversations   []int64     `json:"conversations"`
+	Hashes          []int64     `json:"hashes"`
+	MaxUpdatedAt    []time.Time `json:"max_updated_at"`
+	InboxOffsets    []int32     `json:"inbox_offsets"`
+	InboxIds        []int32     `json:"inbox_ids"`
+	InboxSignatures []string    `json:"inbox_signatures"`
+}
+
+type EtlSettleUnchangedRow struct {
+	TenantID int64 `json:"tenant_id"`
+	RunID    int64 `json:"run_id"`
+}
+
+// EtlSettleUnchanged records the unchanged check of every tenant of the batch the source shows
+// unchanged and no other runner holds (etl.settle_unchanged): tenant i's fingerprint is
+// (@conversations[i], @hashes[i], @max_updated_at[i]: a time before any conversation when it has
+// none), its inboxes' descriptions @inbox_ids and @inbox_signatures from @inbox_offsets[i] + 1
+// to @inbox_offsets[i + 1]. Returns the tenants settled and the run that stands for each check.
+func (q *Queries) EtlSettleUnchanged(ctx context.Context, arg EtlSettleUnchangedParams) ([]EtlSettleUnchangedRow, error) {
+	rows, err := q.db.Query(ctx, etlSettleUnchanged,
+		arg.LockClass,
+		arg.SourceNow,
+		arg.OverlapSeconds,
+		arg.Worker,
+		arg.TenantIds,
+		arg.Conversations,
+		arg.Hashes,
+		arg.MaxUpdatedAt,
+		arg.InboxOffsets,
+		arg.InboxIds,
+		arg.InboxSignatures,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []EtlSettleUnchangedRow{}
+	for rows.Next() {
+		var i EtlSettleUnchangedRow
+		if err := rows.Scan(&i.TenantID, &i.RunID); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 type EtlStageConversationsCopyParams struct {
@@ -537,50 +633,32 @@ func (q *Queries) EtlTenantList(ctx context.Context) ([]EtlTenantListRow, error)
 }
 
 const etlUnchanged = `-- name: EtlUnchanged :one
-SELECT EXISTS (
-    -- The platform tables are read in uncorrelated subqueries: on Citus they live on the
-    -- coordinator, which evaluates those first and sends the rest to the tenant's worker.
-    SELECT 1
-    FROM etl.watermarks w
-    WHERE w.tenant_id = $1
-      AND w.source_count = $2::bigint
-      -- Hash sums compare modulo the prime, in [0, prime) (the caller normalises @hash): a sum of
-      -- per-inbox sums may differ from the stored one by a multiple of it.
-      AND mod(mod(w.source_hash::numeric, 9223372036854775783) + 9223372036854775783, 9223372036854775783) = $3::bigint
-      AND w.timezone = (SELECT tn.timezone FROM app.tenants tn WHERE tn.id = $1)
-      AND w.rules_version = (SELECT ts.rules_version FROM app.tenant_settings ts WHERE ts.tenant_id = $1)
-      AND w.source_checked_at IS NOT NULL AND NOT w.reread_all
-      AND ARRAY(SELECT ib.inbox_id FROM analytics.inboxes ib WHERE ib.tenant_id = $1 ORDER BY ib.inbox_id) = $4::integer[]
-      AND ARRAY(SELECT ib.signature FROM analytics.inboxes ib WHERE ib.tenant_id = $1 ORDER BY ib.inbox_id) = $5::text[]
-      AND ($6::timestamptz IS NULL
-           OR $6::timestamptz < w.source_checked_at - make_interval(secs => $7::double precision))
-) AS unchanged
+SELECT etl.source_unchanged($1::bigint, $2::bigint, $3::timestamptz,
+                            $4::double precision, $5::integer[], $6::text[])::boolean AS unchanged
 `
 
 type EtlUnchangedParams struct {
-	TenantID        int64      `json:"tenant_id"`
 	Conversations   int64      `json:"conversations"`
 	Hash            int64      `json:"hash"`
-	InboxIds        []int32    `json:"inbox_ids"`
-	InboxSignatures []string   `json:"inbox_signatures"`
 	MaxUpdatedAt    *time.Time `json:"max_updated_at"`
 	OverlapSeconds  float64    `json:"overlap_seconds"`
+	InboxIds        []int32    `json:"inbox_ids"`
+	InboxSignatures []string   `json:"inbox_signatures"`
 }
 
-// EtlUnchanged reports whether the source fingerprint equals what the tenant's last successful
-// run stored, nothing changed within the overlap window before that run, the stored days and
-// funnel stages were computed with the tenant's current timezone and rules, and the inboxes'
-// descriptions (channel, timezone, opening hours: @inbox_ids and their @inbox_signatures from
-// the source, ordered by inbox) are those stored: then the run has nothing to read.
+// EtlUnchanged reports whether the current tenant has nothing to read (etl.source_unchanged): the
+// source fingerprint equals what its last successful run stored, nothing changed within the
+// overlap window before that run, the stored days and funnel stages were computed with the
+// tenant's current timezone and rules, and the inboxes' descriptions (@inbox_ids and their
+// @inbox_signatures from the source, ordered by inbox) are those stored.
 func (q *Queries) EtlUnchanged(ctx context.Context, arg EtlUnchangedParams) (bool, error) {
 	row := q.db.QueryRow(ctx, etlUnchanged,
-		arg.TenantID,
 		arg.Conversations,
 		arg.Hash,
-		arg.InboxIds,
-		arg.InboxSignatures,
 		arg.MaxUpdatedAt,
 		arg.OverlapSeconds,
+		arg.InboxIds,
+		arg.InboxSignatures,
 	)
 	var unchanged bool
 	err := row.Scan(&unchanged)

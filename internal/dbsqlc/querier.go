@@ -230,6 +230,9 @@ type Querier interface {
 	EtlMergeChunk(ctx context.Context, arg EtlMergeChunkParams) error
 	// EtlMergeRun completes the staged run (etl.merge_run): deletions, rollups, watermark.
 	EtlMergeRun(ctx context.Context, runID int64) error
+	// EtlPassInboxes lists the Chatwoot inboxes mapped to each of the tenants (etl.pass_inboxes, each
+	// read as that tenant): one statement for a whole pass.
+	EtlPassInboxes(ctx context.Context, tenantIds []int64) ([]EtlPassInboxesRow, error)
 	// EtlRefreshStatistics analyses the analytics tables that grew by a fifth since the planner last
 	// looked (etl.refresh_statistics) and names them.
 	EtlRefreshStatistics(ctx context.Context) ([]string, error)
@@ -254,6 +257,12 @@ type Querier interface {
 	// EtlRunsRecent lists a tenant's latest ETL runs, newest first; a row of unchanged checks stands
 	// for checks of them, the latest at last_check_at.
 	EtlRunsRecent(ctx context.Context, arg EtlRunsRecentParams) ([]EtlRunsRecentRow, error)
+	// EtlSettleUnchanged records the unchanged check of every tenant of the batch the source shows
+	// unchanged and no other runner holds (etl.settle_unchanged): tenant i's fingerprint is
+	// (@conversations[i], @hashes[i], @max_updated_at[i]: a time before any conversation when it has
+	// none), its inboxes' descriptions @inbox_ids and @inbox_signatures from @inbox_offsets[i] + 1
+	// to @inbox_offsets[i + 1]. Returns the tenants settled and the run that stands for each check.
+	EtlSettleUnchanged(ctx context.Context, arg EtlSettleUnchangedParams) ([]EtlSettleUnchangedRow, error)
 	// EtlStageConversationsCopy streams extracted conversations of a run, each with its public
 	// transcript (parallel arrays, oldest first), into staging.
 	EtlStageConversationsCopy(ctx context.Context, arg []EtlStageConversationsCopyParams) (int64, error)
@@ -274,11 +283,11 @@ type Querier interface {
 	EtlTenantInboxIDs(ctx context.Context, tenantID int64) ([]int32, error)
 	// EtlTenantList lists the client tenants the scheduler loads (not the platform, not cancelled).
 	EtlTenantList(ctx context.Context) ([]EtlTenantListRow, error)
-	// EtlUnchanged reports whether the source fingerprint equals what the tenant's last successful
-	// run stored, nothing changed within the overlap window before that run, the stored days and
-	// funnel stages were computed with the tenant's current timezone and rules, and the inboxes'
-	// descriptions (channel, timezone, opening hours: @inbox_ids and their @inbox_signatures from
-	// the source, ordered by inbox) are those stored: then the run has nothing to read.
+	// EtlUnchanged reports whether the current tenant has nothing to read (etl.source_unchanged): the
+	// source fingerprint equals what its last successful run stored, nothing changed within the
+	// overlap window before that run, the stored days and funnel stages were computed with the
+	// tenant's current timezone and rules, and the inboxes' descriptions (@inbox_ids and their
+	// @inbox_signatures from the source, ordered by inbox) are those stored.
 	EtlUnchanged(ctx context.Context, arg EtlUnchangedParams) (bool, error)
 	// InvitationAccept creates the account of a valid invitation (anonymous).
 	InvitationAccept(ctx context.Context, arg InvitationAcceptParams) (InvitationAcceptRow, error)

@@ -73,6 +73,8 @@ type Runner struct {
 
 	// hook, when set (tests), is called at each stage; an error aborts the run there.
 	hook func(ctx context.Context, stage string) error
+	// sourceTracer, when set (tests), traces the statements sent to the source.
+	sourceTracer pgx.QueryTracer
 }
 
 // Result is what one tenant's run did.
@@ -184,6 +186,9 @@ func (r *Runner) openSource(ctx context.Context) (*source, error) {
 	cfg, err := SourceConnConfig(r.SourceURL, timeout)
 	if err != nil {
 		return nil, err
+	}
+	if r.sourceTracer != nil {
+		cfg.Tracer = r.sourceTracer
 	}
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
@@ -443,12 +448,17 @@ func (r *Runner) runTenant(ctx context.Context, src *source, srcErr error, fps *
 		}
 		return workErr
 	})
+	r.afterRun(ctx, res)
+	return res
+}
+
+// afterRun calls AfterRun after a successful run (loaded or unchanged) and logs its error.
+func (r *Runner) afterRun(ctx context.Context, res Result) {
 	if res.Err == nil && !res.Skipped && r.AfterRun != nil {
-		if err := r.AfterRun(ctx, tenantID); err != nil && ctx.Err() == nil {
-			r.log().Warn("etl: after the sync", "tenant", tenantID, "run", res.RunID, "err", err)
+		if err := r.AfterRun(ctx, res.TenantID); err != nil && ctx.Err() == nil {
+			r.log().Warn("etl: after the sync", "tenant", res.TenantID, "run", res.RunID, "err", err)
 		}
 	}
-	return res
 }
 
 // recordFailure records a failed run of the tenant whose own run row was rolled back.
@@ -496,7 +506,7 @@ func (r *Runner) precheck(ctx context.Context, tx pg.Tx, src *source, fps *finge
 			ids[i], sigs[i] = d.InboxID, d.Signature
 		}
 		pre.unchanged, err = tx.EtlUnchanged(ctx, dbsqlc.EtlUnchangedParams{
-			TenantID: tenantID, Conversations: pre.fp.Conversations, Hash: hashMod(0, pre.fp.Hash),
+			Conversations: pre.fp.Conversations, Hash: hashMod(0, pre.fp.Hash),
 			MaxUpdatedAt: ts(pre.fp.MaxUpdatedAt), OverlapSeconds: r.overlap().Seconds(),
 			InboxIds: ids, InboxSignatures: sigs,
 		})
@@ -911,6 +921,12 @@ func (r *Runner) runAll(ctx context.Context, full bool, skip func(tenantID int64
 			s.close(ctx)
 		}
 	}
+	// The tenants those fingerprints show unchanged are settled in a few statements per batch
+	// (settle.go); only the others get a run of their own below.
+	var settled map[int64]Result
+	if fps != nil && !full {
+		settled = r.settle(ctx, todo, fps)
+	}
 	results := make([]Result, len(todo))
 	ran := make([]bool, len(todo))
 	next := make(chan int)
@@ -927,6 +943,15 @@ func (r *Runner) runAll(ctx context.Context, full bool, skip func(tenantID int64
 				}
 			}()
 			for i := range next {
+				if res, ok := settled[todo[i].ID]; ok {
+					res.Slug = todo[i].Slug
+					if r.OnResult != nil {
+						r.OnResult(res)
+					}
+					r.afterRun(ctx, res)
+					results[i], ran[i] = res, true
+					continue
+				}
 				if src == nil && srcErr == nil {
 					src, srcErr = r.openSource(ctx)
 				}
