@@ -75,6 +75,8 @@ type Runner struct {
 	hook func(ctx context.Context, stage string) error
 	// sourceTracer, when set (tests), traces the statements sent to the source.
 	sourceTracer pgx.QueryTracer
+	// settleSize, when set (tests), replaces settleBatch.
+	settleSize int
 }
 
 // Result is what one tenant's run did.
