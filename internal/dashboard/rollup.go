@@ -44,6 +44,33 @@ func (f Filter) rollupInboxes(inboxes []dbsqlc.TenantInboxNamesRow) []int32 {
 	return out
 }
 
+// rollupSummaries sums the rollups of f's period and, with prev, of the period before it, in one
+// statement; a period without rows sums to zeros. inboxes nil reads the tenant-level rows.
+func rollupSummaries(ctx context.Context, tx pg.Tx, tenantID int64, f Filter, inboxes []int32, prev bool) (cur, before dbsqlc.RollupSummaryTenantRow, err error) {
+	from := f.From
+	if prev {
+		from = f.Previous().From
+	}
+	var rows []dbsqlc.RollupSummaryTenantRow
+	if inboxes == nil {
+		rows, err = tx.RollupSummaryTenant(ctx, dbsqlc.RollupSummaryTenantParams{CurFrom: f.From, TenantID: tenantID, FromDay: from, ToDay: f.To})
+	} else {
+		var chosen []dbsqlc.RollupSummaryInboxesRow
+		chosen, err = tx.RollupSummaryInboxes(ctx, dbsqlc.RollupSummaryInboxesParams{CurFrom: f.From, TenantID: tenantID, Inboxes: inboxes, FromDay: from, ToDay: f.To})
+		for _, r := range chosen {
+			rows = append(rows, dbsqlc.RollupSummaryTenantRow(r))
+		}
+	}
+	for _, r := range rows {
+		if r.Current {
+			cur = r
+		} else {
+			before = r
+		}
+	}
+	return cur, before, err
+}
+
 // loadRollups fills d for a filter that only names a period, inboxes and a channel: every count,
 // series and table from the daily rollups; medians and p90 exact from one ranking scan when the
 // period has at most RollupAbove conversations (in every inbox: what the scan walks), else from
@@ -51,14 +78,7 @@ func (f Filter) rollupInboxes(inboxes []dbsqlc.TenantInboxNamesRow) []int32 {
 func (s *Service) loadRollups(ctx context.Context, tx pg.Tx, d *Dashboard, tenantID int64) error {
 	f := d.Filter
 	inboxes := f.rollupInboxes(d.Inboxes)
-	params := func(g Filter) dbsqlc.RollupSummaryParams {
-		return dbsqlc.RollupSummaryParams{TenantID: tenantID, FromDay: g.From, ToDay: g.To, Inboxes: inboxes}
-	}
-	cur, err := tx.RollupSummary(ctx, params(f))
-	if err != nil {
-		return err
-	}
-	prev, err := tx.RollupSummary(ctx, params(f.Previous()))
+	cur, prev, err := rollupSummaries(ctx, tx, tenantID, f, inboxes, true)
 	if err != nil {
 		return err
 	}
@@ -69,16 +89,13 @@ func (s *Service) loadRollups(ctx context.Context, tx pg.Tx, d *Dashboard, tenan
 	curSum, prevSum := summaryFromRollup(cur, f.Business), summaryFromRollup(prev, f.Business)
 	// Unanswered first waits past the SLA target at the sync time: counted from the conversations
 	// (the rollups cannot hold a figure that grows with the clock).
-	for _, x := range []struct {
-		g   Filter
-		sum *dbsqlc.DashboardSummaryRow
-	}{{f, &curSum}, {f.Previous(), &prevSum}} {
-		n, err := tx.RollupSlaUnansweredMissed(ctx, dbsqlc.RollupSlaUnansweredMissedParams{TenantID: tenantID, FromDay: x.g.From, ToDay: x.g.To, Inboxes: inboxes})
-		if err != nil {
-			return err
-		}
-		x.sum.SlaMissed += n
+	missed, err := tx.RollupSlaUnansweredMissed(ctx, dbsqlc.RollupSlaUnansweredMissedParams{CurFrom: f.From,
+		TenantID: tenantID, FromDay: f.Previous().From, ToDay: f.To, Inboxes: inboxes})
+	if err != nil {
+		return err
 	}
+	curSum.SlaMissed += missed.Cur
+	prevSum.SlaMissed += missed.Prev
 	// The ranking scans select the rollups' inbox set (a channel is its inboxes), so every figure
 	// of the page counts the same conversations.
 	ranked := func(g Filter) dbsqlc.DashboardPercentilesParams {
@@ -142,13 +159,23 @@ func (s *Service) loadRollups(ctx context.Context, tx pg.Tx, d *Dashboard, tenan
 	d.KPIs = kpis(curSum, prevSum)
 
 	// The daily chart reads per-inbox rows only when stacked by inbox or inboxes are chosen.
-	daily, err := tx.RollupDaily(ctx, dbsqlc.RollupDailyParams{TenantID: tenantID, FromDay: f.From, ToDay: f.To, Inboxes: inboxes, ByInbox: f.Stacked})
-	if err != nil {
-		return err
-	}
 	d.Daily = d.Daily[:0]
-	for _, r := range daily {
-		d.Daily = append(d.Daily, dbsqlc.DashboardDailyRow{Day: r.Day, InboxID: r.InboxID, Conversations: r.Conversations, Leads: r.Leads})
+	if inboxes == nil && !f.Stacked {
+		daily, err := tx.RollupDailyTenant(ctx, dbsqlc.RollupDailyTenantParams{TenantID: tenantID, FromDay: f.From, ToDay: f.To})
+		if err != nil {
+			return err
+		}
+		for _, r := range daily {
+			d.Daily = append(d.Daily, dbsqlc.DashboardDailyRow(r))
+		}
+	} else {
+		daily, err := tx.RollupDailyInboxes(ctx, dbsqlc.RollupDailyInboxesParams{TenantID: tenantID, FromDay: f.From, ToDay: f.To, Inboxes: inboxes})
+		if err != nil {
+			return err
+		}
+		for _, r := range daily {
+			d.Daily = append(d.Daily, dbsqlc.DashboardDailyRow(r))
+		}
 	}
 	d.FRT = d.FRT[:0]
 	frt := []int64{cur.Frt0, cur.Frt1, cur.Frt2, cur.Frt3, cur.Frt4, cur.Frt5, cur.Frt6}
@@ -188,13 +215,23 @@ func (s *Service) loadRollups(ctx context.Context, tx pg.Tx, d *Dashboard, tenan
 			Conversations: r.Conversations, Leads: r.Leads, Visits: r.Visits, Conversions: r.Conversions,
 			UnansweredLeads: r.UnansweredLeads, FirstReplyP50: p50(inboxP50, r.InboxID)})
 	}
-	labels, err := tx.RollupLabels(ctx, dbsqlc.RollupLabelsParams{TenantID: tenantID, FromDay: f.From, ToDay: f.To, Inboxes: inboxes})
-	if err != nil {
-		return err
-	}
 	d.ByLabel = d.ByLabel[:0]
-	for _, r := range labels {
-		d.ByLabel = append(d.ByLabel, dbsqlc.DashboardByLabelRow{Label: r.Label, Conversations: r.Conversations, Leads: r.Leads, Conversions: r.Conversions})
+	if inboxes == nil {
+		labels, err := tx.RollupLabelsTenant(ctx, dbsqlc.RollupLabelsTenantParams{TenantID: tenantID, FromDay: f.From, ToDay: f.To})
+		if err != nil {
+			return err
+		}
+		for _, r := range labels {
+			d.ByLabel = append(d.ByLabel, dbsqlc.DashboardByLabelRow(r))
+		}
+	} else {
+		labels, err := tx.RollupLabelsInboxes(ctx, dbsqlc.RollupLabelsInboxesParams{TenantID: tenantID, Inboxes: inboxes, FromDay: f.From, ToDay: f.To})
+		if err != nil {
+			return err
+		}
+		for _, r := range labels {
+			d.ByLabel = append(d.ByLabel, dbsqlc.DashboardByLabelRow(r))
+		}
 	}
 	return nil
 }
@@ -211,7 +248,7 @@ func p50(m map[int32]float64, inbox int32) float64 {
 // business time when business), percentiles NaN until percentilesFromHistograms or
 // exactPercentiles fills them, and SlaMissed the answered part only (the caller adds the
 // unanswered part).
-func summaryFromRollup(r dbsqlc.RollupSummaryRow, business bool) dbsqlc.DashboardSummaryRow {
+func summaryFromRollup(r dbsqlc.RollupSummaryTenantRow, business bool) dbsqlc.DashboardSummaryRow {
 	avg := math.NaN()
 	if r.Replied > 0 {
 		avg = r.FirstReplySum / float64(r.Replied)

@@ -481,7 +481,7 @@ func (s *Service) count(ctx context.Context, tx pg.Tx, tenantID int64, f Filter)
 	if err != nil {
 		return 0, err
 	}
-	sum, err := tx.RollupSummary(ctx, dbsqlc.RollupSummaryParams{TenantID: tenantID, FromDay: f.From, ToDay: f.To, Inboxes: f.rollupInboxes(inboxes)})
+	sum, _, err := rollupSummaries(ctx, tx, tenantID, f, f.rollupInboxes(inboxes), false)
 	return sum.Conversations, err
 }
 
