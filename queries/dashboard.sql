@@ -274,9 +274,10 @@ LEFT JOIN app.tenant_settings ts ON ts.tenant_id = tn.id
 LEFT JOIN LATERAL etl.watermark_of(tn.id) w ON true
 WHERE tn.id = @tenant_id;
 
--- name: TenantLastSync :one
--- TenantLastSync is when the tenant's data was last refreshed by a successful ETL run.
-SELECT w.last_success_at
+-- name: TenantSyncTimes :one
+-- TenantSyncTimes is when the tenant's data was last refreshed by a successful ETL run, and when
+-- its source was last checked (the queue's waits and the SLA states are judged at that moment).
+SELECT w.last_success_at, w.source_checked_at
 FROM etl.watermarks w
 WHERE w.tenant_id = @tenant_id;
 

@@ -162,11 +162,12 @@ func (s *Service) LoadIn(ctx context.Context, tx pg.Tx, tenantID int64, f Filter
 	if d.Inboxes, err = tx.TenantInboxNames(ctx, tenantID); err != nil {
 		return d, err
 	}
-	d.LastSyncAt, err = tx.TenantLastSync(ctx, tenantID)
+	sync, err := tx.TenantSyncTimes(ctx, tenantID)
 	if err != nil && !pg.IsNoRows(err) {
 		return d, err
 	}
-	if err := s.loadQueueHeadline(ctx, tx, d, tenantID); err != nil {
+	d.LastSyncAt = sync.LastSuccessAt
+	if err := s.loadQueueHeadline(ctx, tx, d, tenantID, sync.SourceCheckedAt); err != nil {
 		return d, err
 	}
 	if !s.ScanOnly && f.rollupOK() {
@@ -200,18 +201,16 @@ func (s *Service) LoadIn(ctx context.Context, tx pg.Tx, tenantID int64, f Filter
 	return d, err
 }
 
-// loadQueueHeadline fills the queue's count (of the filter's inboxes, any period) and the SLA target.
-func (s *Service) loadQueueHeadline(ctx context.Context, tx pg.Tx, d *Dashboard, tenantID int64) error {
+// loadQueueHeadline fills the queue's count (of the filter's inboxes, any period) and the SLA
+// target; synced is the tenant's sync time (nil before its first successful run: no queue yet).
+func (s *Service) loadQueueHeadline(ctx context.Context, tx pg.Tx, d *Dashboard, tenantID int64, synced *time.Time) error {
 	sla, err := tx.TenantSLASeconds(ctx, tenantID)
 	if err != nil && !pg.IsNoRows(err) {
 		return err
 	}
 	d.SLASeconds = sla
-	synced, err := tx.QueueSyncedAt(ctx, tenantID)
-	if pg.IsNoRows(err) || (err == nil && synced == nil) {
+	if synced == nil {
 		return nil
-	} else if err != nil {
-		return err
 	}
 	c, err := tx.QueueCounts(ctx, dbsqlc.QueueCountsParams{SyncedAt: *synced, TenantID: tenantID, Inboxes: d.Filter.rollupInboxes(d.Inboxes)})
 	d.Awaiting, d.AwaitingPastSLA = c.Awaiting, c.PastSla

@@ -2438,16 +2438,22 @@ func (q *Queries) TenantLabels(ctx context.Context, tenantID int64) ([]string, e
 	return items, nil
 }
 
-const tenantLastSync = `-- name: TenantLastSync :one
-SELECT w.last_success_at
+const tenantSyncTimes = `-- name: TenantSyncTimes :one
+SELECT w.last_success_at, w.source_checked_at
 FROM etl.watermarks w
 WHERE w.tenant_id = $1
 `
 
-// TenantLastSync is when the tenant's data was last refreshed by a successful ETL run.
-func (q *Queries) TenantLastSync(ctx context.Context, tenantID int64) (*time.Time, error) {
-	row := q.db.QueryRow(ctx, tenantLastSync, tenantID)
-	var last_success_at *time.Time
-	err := row.Scan(&last_success_at)
-	return last_success_at, err
+type TenantSyncTimesRow struct {
+	LastSuccessAt   *time.Time `json:"last_success_at"`
+	SourceCheckedAt *time.Time `json:"source_checked_at"`
+}
+
+// TenantSyncTimes is when the tenant's data was last refreshed by a successful ETL run, and when
+// its source was last checked (the queue's waits and the SLA states are judged at that moment).
+func (q *Queries) TenantSyncTimes(ctx context.Context, tenantID int64) (TenantSyncTimesRow, error) {
+	row := q.db.QueryRow(ctx, tenantSyncTimes, tenantID)
+	var i TenantSyncTimesRow
+	err := row.Scan(&i.LastSuccessAt, &i.SourceCheckedAt)
+	return i, err
 }

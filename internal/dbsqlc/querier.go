@@ -492,8 +492,6 @@ type Querier interface {
 	// TenantLabels lists every label the tenant's conversations carry (for the label picker), most
 	// used first. Read from the daily label rollups, so it costs days × labels rows, not conversations.
 	TenantLabels(ctx context.Context, tenantID int64) ([]string, error)
-	// TenantLastSync is when the tenant's data was last refreshed by a successful ETL run.
-	TenantLastSync(ctx context.Context, tenantID int64) (*time.Time, error)
 	// TenantList lists tenants visible to the current context with their user and inbox counts.
 	TenantList(ctx context.Context) ([]TenantListRow, error)
 	// TenantSLASeconds is the tenant's SLA target for the first wait for a person (business seconds).
@@ -501,6 +499,9 @@ type Querier interface {
 	// TenantSlugRefusal says why a slug cannot be a new client's identifier: format, taken, or ""
 	// when it is free (staff; the onboarding wizard's live check).
 	TenantSlugRefusal(ctx context.Context, slug string) (string, error)
+	// TenantSyncTimes is when the tenant's data was last refreshed by a successful ETL run, and when
+	// its source was last checked (the queue's waits and the SLA states are judged at that moment).
+	TenantSyncTimes(ctx context.Context, tenantID int64) (TenantSyncTimesRow, error)
 	// TenantTimezoneSet changes the timezone days and hours are computed in, through the function
 	// that lets the tenant's own admin (or a super_admin) do it and no one else; no row when there
 	// is no such client tenant.
