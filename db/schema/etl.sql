@@ -1454,14 +1454,15 @@ COMMENT ON FUNCTION etl.sync_inboxes(p_run_id bigint, p_ids integer[], p_channel
 --
 
 CREATE FUNCTION etl.use_tenant(p_tenant_id bigint) RETURNS void
-    LANGUAGE sql
-    SET search_path TO 'pg_catalog'
+    LANGUAGE plpgsql
     AS $$
-    SELECT app.set_context(NULL, p_tenant_id, app.current_user_id(),
-                           coalesce(current_setting('geniai.app_role', true), ''),
-                           coalesce(current_setting('geniai.actor', true), ''),
-                           coalesce(current_setting('geniai.ip', true), ''),
-                           coalesce(current_setting('geniai.user_agent', true), ''))
+BEGIN
+    IF p_tenant_id < 0 THEN
+        RAISE EXCEPTION 'etl.use_tenant: ids are positive' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SET LOCAL citus.propagate_set_commands = 'local';
+    EXECUTE pg_catalog.format('SET LOCAL geniai.tenant_id = %L', coalesce(nullif(p_tenant_id, 0)::text, ''));
+END
 $$;
 
 
@@ -1471,7 +1472,7 @@ ALTER FUNCTION etl.use_tenant(p_tenant_id bigint) OWNER TO geniai_owner;
 -- Name: FUNCTION use_tenant(p_tenant_id bigint); Type: COMMENT; Schema: etl; Owner: geniai_owner
 --
 
-COMMENT ON FUNCTION etl.use_tenant(p_tenant_id bigint) IS 'Switches the transaction''s tenant (app.set_context, so Citus replays it on the workers), keeping its role and the rest of its identity: how a pass over many tenants reads and writes each under that tenant''s policies.';
+COMMENT ON FUNCTION etl.use_tenant(p_tenant_id bigint) IS 'Switches the transaction''s tenant (SET LOCAL geniai.tenant_id, which Citus replays on the workers), keeping its role and the rest of the identity app.set_context set as the transaction''s first statement: how a pass over many tenants reads and writes each under that tenant''s policies. 0 or NULL: no tenant.';
 
 --
 -- Name: watermarks; Type: TABLE; Schema: etl; Owner: geniai_owner

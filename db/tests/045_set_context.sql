@@ -1,5 +1,6 @@
 -- app.set_context, the first statement of every transaction (queries/context.sql): the only place
--- SET LOCAL literals are produced. Roles and app roles are checked against their enumerations,
+-- SET LOCAL literals are produced, but for etl.use_tenant, which only switches the tenant of a
+-- loader's transaction during a pass over many tenants (checked at the end). Roles and app roles are checked against their enumerations,
 -- ids are bigint, free text is quoted by PostgreSQL, everything is transaction-local, and on
 -- Citus the settings are replayed on the workers (citus.propagate_set_commands).
 --
@@ -19,7 +20,7 @@ END
 $$;
 
 BEGIN;
-SELECT plan(29);
+SELECT plan(36);
 
 SELECT isnt_definer('app', 'set_context', ARRAY['text', 'bigint', 'bigint', 'text', 'text', 'text', 'text'],
                     'app.set_context is SECURITY INVOKER (it switches the caller''s own role)');
@@ -82,6 +83,24 @@ SET LOCAL SESSION AUTHORIZATION geniai_authenticator;
 SELECT lives_ok($$SELECT app.set_context('geniai_staff', NULL, NULL, 'support', NULL, NULL, NULL)$$,
                 'the authenticator switches to a role it is a member of');
 SELECT is(current_user::text, 'geniai_staff', '... and is that role now');
+RESET SESSION AUTHORIZATION;
+
+-- etl.use_tenant: the tenant only, transaction-local, for the loader only.
+SELECT is((SELECT proconfig FROM pg_proc WHERE oid = 'etl.use_tenant(bigint)'::regprocedure),
+          NULL, 'etl.use_tenant has no SET clause (saving and restoring one costs more than the switch)');
+SELECT is_empty($$
+    SELECT r FROM unnest(ARRAY['public', 'geniai_anon', 'geniai_tenant', 'geniai_staff']) r
+     WHERE has_function_privilege(r, 'etl.use_tenant(bigint)', 'EXECUTE')
+$$, 'only the loader may call etl.use_tenant');
+SET LOCAL SESSION AUTHORIZATION geniai_authenticator;
+SELECT app.set_context('geniai_etl', 5, NULL, '', 'etl', '', 'agent/2.0');
+SELECT lives_ok($$SELECT etl.use_tenant(7)$$, 'the loader switches its tenant');
+SELECT is(app.current_tenant_id(), 7::bigint, '... to the one asked for');
+SELECT is(current_user || ' ' || current_setting('geniai.actor') || ' ' || current_setting('geniai.user_agent'),
+          'geniai_etl etl agent/2.0', '... keeping its role and the rest of its identity');
+SELECT etl.use_tenant(0);
+SELECT is(app.current_tenant_id(), NULL, 'tenant 0 is no tenant');
+SELECT throws_ok($$SELECT etl.use_tenant(-1)$$, '22023', NULL, 'a negative tenant id is refused');
 RESET SESSION AUTHORIZATION;
 
 SELECT * FROM finish();
