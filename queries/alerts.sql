@@ -121,3 +121,9 @@ WHERE d.channel = 'webhook' AND d.status IN ('queued', 'sending');
 -- tenant in context.
 SELECT r.email::text AS email, r.language::text AS language
 FROM app.alert_recipient_languages(@emails::text[]) AS r;
+
+-- name: AlertTenantsWanted :many
+-- AlertTenantsWanted keeps, of the given tenants, those whose alerts are on with somewhere to
+-- send them (etl.alerting_tenants): the only ones AlertsFire can fire for.
+SELECT w.tenant_id::bigint AS tenant_id
+FROM etl.alerting_tenants(@tenant_ids::bigint[]) AS w(tenant_id);

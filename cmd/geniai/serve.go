@@ -81,6 +81,11 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 			_, err := ev.Tenant(ctx, tenantID)
 			return err
 		}
+		// The tenants a pass settled together: only those with alerts on are judged.
+		runner.AfterSettle = func(ctx context.Context, tenantIDs []int64) error {
+			_, err := ev.Tenants(ctx, tenantIDs)
+			return err
+		}
 		// The sender delivers queued webhooks (signed, retried with backoff); several servers never
 		// take the same delivery.
 		go (&alert.Sender{DB: db, Logger: logger}).Run(ctx, 5*time.Second)

@@ -41,6 +41,40 @@ ALTER TYPE etl.funnel_rules OWNER TO geniai_owner;
 COMMENT ON TYPE etl.funnel_rules IS 'A tenant''s funnel rules (the funnel columns of app.tenant_settings), as the funnel functions take them.';
 
 --
+-- Name: alerting_tenants(bigint[]); Type: FUNCTION; Schema: etl; Owner: geniai_owner
+--
+
+CREATE FUNCTION etl.alerting_tenants(p_tenant_ids bigint[]) RETURNS SETOF bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+DECLARE
+    v_own bigint := app.current_tenant_id();
+    t bigint;
+BEGIN
+    FOREACH t IN ARRAY coalesce(p_tenant_ids, '{}') LOOP
+        PERFORM etl.use_tenant(t);
+        -- etl.fire_alerts returns at once unless this holds.
+        IF EXISTS (SELECT 1 FROM app.alert_settings a
+                   WHERE a.tenant_id = t AND (a.sla_enabled OR a.window_enabled)
+                     AND (cardinality(a.email_to) > 0 OR a.webhook_url IS NOT NULL)) THEN
+            RETURN NEXT t;
+        END IF;
+    END LOOP;
+    PERFORM etl.use_tenant(v_own);
+END
+$$;
+
+
+ALTER FUNCTION etl.alerting_tenants(p_tenant_ids bigint[]) OWNER TO geniai_owner;
+
+--
+-- Name: FUNCTION alerting_tenants(p_tenant_ids bigint[]); Type: COMMENT; Schema: etl; Owner: geniai_owner
+--
+
+COMMENT ON FUNCTION etl.alerting_tenants(p_tenant_ids bigint[]) IS 'Of the given tenants, those whose alerts are on with somewhere to send them: the only ones etl.fire_alerts can fire for. Each tenant''s settings are read as that tenant.';
+
+--
 -- Name: apply_business_hours(bigint, integer[]); Type: FUNCTION; Schema: etl; Owner: geniai_owner
 --
 
@@ -1836,6 +1870,13 @@ CREATE POLICY watermarks_tenant_read ON etl.watermarks FOR SELECT TO geniai_tena
 GRANT USAGE ON SCHEMA etl TO geniai_tenant;
 GRANT USAGE ON SCHEMA etl TO geniai_staff;
 GRANT USAGE ON SCHEMA etl TO geniai_etl;
+
+--
+-- Name: FUNCTION alerting_tenants(p_tenant_ids bigint[]); Type: ACL; Schema: etl; Owner: geniai_owner
+--
+
+REVOKE ALL ON FUNCTION etl.alerting_tenants(p_tenant_ids bigint[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION etl.alerting_tenants(p_tenant_ids bigint[]) TO geniai_etl;
 
 --
 -- Name: FUNCTION apply_business_hours(p_run_id bigint, p_inboxes integer[]); Type: ACL; Schema: etl; Owner: geniai_owner

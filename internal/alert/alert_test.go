@@ -201,6 +201,49 @@ func TestAlertsExactlyOnce(t *testing.T) {
 	}
 }
 
+// TestTenantsJudgesOnlyTenantsWithAlerts: of the tenants a pass settled together, only those
+// whose alerts are on with somewhere to send them are judged (one statement picks them); their
+// alerts fire as Tenant fires them.
+func TestTenantsJudgesOnlyTenantsWithAlerts(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	env := pgtest.New(t)
+	su := pgtest.Conn(t, env.SuperURL)
+	tid := seed(t, su, "https://alertas.test/hooks/geniai")
+	other := func(slug, settings string) int64 {
+		t.Helper()
+		var id int64
+		if err := su.QueryRow(ctx, "INSERT INTO app.tenants (slug, name) VALUES ($1, $1) RETURNING id", slug).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		if settings != "" {
+			if _, err := su.Exec(ctx, `INSERT INTO app.alert_settings (tenant_id, sla_enabled, window_enabled, email_to, webhook_url, webhook_secret)
+				VALUES ($1, `+settings+`, $2)`, id, secret); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return id
+	}
+	none := other("sem-alertas", "")
+	off := other("alertas-desligados", "false, false, '{a@alertas.test}', NULL")
+	nowhere := other("alertas-sem-destino", "true, true, '{}', NULL")
+	hook := other("alertas-por-webhook", "true, false, '{}', 'https://b.test/h'")
+	var wanted []int64
+	if err := env.DB.InReadTx(ctx, pg.ETL(0), func(tx pg.Tx) error {
+		var err error
+		wanted, err = tx.AlertTenantsWanted(ctx, []int64{none, tid, off, nowhere, hook})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(wanted) != 2 || wanted[0] != tid || wanted[1] != hook {
+		t.Errorf("tenants judged %v, want [%d %d] (alerts on, with an address or a webhook)", wanted, tid, hook)
+	}
+	if n, err := (&alert.Evaluator{DB: env.DB}).Tenants(ctx, []int64{none, tid, off, nowhere, hook}); err != nil || n != 2 {
+		t.Errorf("Tenants fired %d (%v), want the seeded tenant's 2 alerts", n, err)
+	}
+}
+
 // TestWebhookDelivery: the sender signs every attempt for the test's own receiver to verify,
 // retries a 503 with backoff under the same event id, records each attempt, and refuses to
 // connect to a loopback address unless told otherwise (the production guard).

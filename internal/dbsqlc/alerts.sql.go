@@ -271,6 +271,33 @@ func (q *Queries) AlertTenantInfo(ctx context.Context, tenantID int64) (AlertTen
 	return i, err
 }
 
+const alertTenantsWanted = `-- name: AlertTenantsWanted :many
+SELECT w.tenant_id::bigint AS tenant_id
+FROM etl.alerting_tenants($1::bigint[]) AS w(tenant_id)
+`
+
+// AlertTenantsWanted keeps, of the given tenants, those whose alerts are on with somewhere to
+// send them (etl.alerting_tenants): the only ones AlertsFire can fire for.
+func (q *Queries) AlertTenantsWanted(ctx context.Context, tenantIds []int64) ([]int64, error) {
+	rows, err := q.db.Query(ctx, alertTenantsWanted, tenantIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []int64{}
+	for rows.Next() {
+		var tenant_id int64
+		if err := rows.Scan(&tenant_id); err != nil {
+			return nil, err
+		}
+		items = append(items, tenant_id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const alertWebhookClaim = `-- name: AlertWebhookClaim :many
 WITH due AS (
     SELECT d.tenant_id, d.id

@@ -47,6 +47,9 @@ type Querier interface {
 	// AlertTenantInfo is what a message names and looks like: the tenant's slug, display name and
 	// colours and logo, its SLA target.
 	AlertTenantInfo(ctx context.Context, tenantID int64) (AlertTenantInfoRow, error)
+	// AlertTenantsWanted keeps, of the given tenants, those whose alerts are on with somewhere to
+	// send them (etl.alerting_tenants): the only ones AlertsFire can fire for.
+	AlertTenantsWanted(ctx context.Context, tenantIds []int64) ([]int64, error)
 	// AlertWebhookClaim leases up to @batch due webhook deliveries of any tenant (FOR UPDATE SKIP
 	// LOCKED: concurrent senders never take the same row) until now + lease, counts the attempt, and
 	// returns each with its tenant's current webhook key.

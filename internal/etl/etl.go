@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"slices"
 	"sort"
@@ -70,6 +71,10 @@ type Runner struct {
 	// alerts there, at the sync time the run just recorded. Its error is logged; the run stays a
 	// success.
 	AfterRun func(ctx context.Context, tenantID int64) error
+	// AfterSettle, when set, is called once per pass with the tenants the pass settled together
+	// (settle.go), in place of AfterRun for each of them: `geniai serve` judges in one statement
+	// which of them have alerts to fire. Its error is logged.
+	AfterSettle func(ctx context.Context, tenantIDs []int64) error
 
 	// hook, when set (tests), is called at each stage; an error aborts the run there.
 	hook func(ctx context.Context, stage string) error
@@ -929,6 +934,12 @@ func (r *Runner) runAll(ctx context.Context, full bool, skip func(tenantID int64
 	if fps != nil && !full {
 		settled = r.settle(ctx, todo, fps)
 	}
+	if len(settled) > 0 && r.AfterSettle != nil {
+		ids := slices.Sorted(maps.Keys(settled))
+		if err := r.AfterSettle(ctx, ids); err != nil && ctx.Err() == nil {
+			r.log().Warn("etl: after settling unchanged tenants", "tenants", len(ids), "err", err)
+		}
+	}
 	results := make([]Result, len(todo))
 	ran := make([]bool, len(todo))
 	next := make(chan int)
@@ -950,7 +961,9 @@ func (r *Runner) runAll(ctx context.Context, full bool, skip func(tenantID int64
 					if r.OnResult != nil {
 						r.OnResult(res)
 					}
-					r.afterRun(ctx, res)
+					if r.AfterSettle == nil {
+						r.afterRun(ctx, res)
+					}
 					results[i], ran[i] = res, true
 					continue
 				}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -175,7 +176,30 @@ func TestPassCostFollowsChanges(t *testing.T) {
 		VALUES ('quero agendar uma visita', 1, 7, 1006, 0, timestamp '2025-06-01', timestamp '2025-06-01', false, 'Contact')`)
 	f.exec(src, `DELETE FROM messages WHERE conversation_id = 1012`) // inbox 9
 	f.exec(src, `DELETE FROM conversations WHERE id = 1012`)
+	// Alerts: the settled tenants are handed over together, the others one by one.
+	var afterMu sync.Mutex
+	var afterRun, afterSettle []int64
+	f.runner.AfterRun = func(_ context.Context, id int64) error {
+		afterMu.Lock()
+		defer afterMu.Unlock()
+		afterRun = append(afterRun, id)
+		return nil
+	}
+	f.runner.AfterSettle = func(_ context.Context, ids []int64) error {
+		afterMu.Lock()
+		defer afterMu.Unlock()
+		afterSettle = append(afterSettle, ids...)
+		return nil
+	}
 	res := pass("pass after two changes")
+	f.runner.AfterRun, f.runner.AfterSettle = nil, nil
+	slices.Sort(afterRun)
+	if want := []int64{min(changed, deleted), max(changed, deleted)}; !slices.Equal(afterRun, want) {
+		t.Errorf("AfterRun called for %v, want the two tenants that ran on their own %v", afterRun, want)
+	}
+	if len(afterSettle) != all-2 || containsID(afterSettle, changed) || containsID(afterSettle, deleted) {
+		t.Errorf("AfterSettle got %d tenants %v, want the %d settled ones", len(afterSettle), afterSettle, all-2)
+	}
 	quiet("pass after two changes", res, changed, deleted)
 	if r := res[changed]; r.Unchanged || r.Updated != 1 || r.Messages != 1 || r.Deleted != 0 {
 		t.Errorf("changed tenant: %+v, want one conversation updated with its new message", r)
