@@ -69,7 +69,7 @@ type Runner struct {
 	// AfterRun, when set, is called after each successful run of a tenant (loaded or unchanged,
 	// never a skipped one), outside the run's transaction: `geniai serve` fires the tenant's
 	// alerts there, at the sync time the run just recorded. Its error is logged; the run stays a
-	// success.
+	// success. The tenants a pass settles together go to AfterSettle instead, when it is set.
 	AfterRun func(ctx context.Context, tenantID int64) error
 	// AfterSettle, when set, is called once per pass with the tenants the pass settled together
 	// (settle.go), in place of AfterRun for each of them: `geniai serve` judges in one statement
