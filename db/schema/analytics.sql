@@ -286,8 +286,8 @@ COMMENT ON FUNCTION analytics.frt_bucket(seconds double precision) IS 'First-rep
 --
 
 CREATE FUNCTION analytics.hist_bucket(seconds double precision) RETURNS smallint
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    AS $$ SELECT least(floor(ln(1 + greatest(seconds, 0)) / ln(1.05)), 399)::smallint $$;
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT CASE WHEN seconds IS NOT NULL THEN least(floor(ln(1 + greatest(seconds, 0)) / ln(1.05)), 399)::smallint END $$;
 
 
 ALTER FUNCTION analytics.hist_bucket(seconds double precision) OWNER TO geniai_owner;
