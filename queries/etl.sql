@@ -53,7 +53,7 @@ INSERT INTO etl.stage_conversations (
     contact_id, contact_name, contact_phone, assignee_id, team_id, labels, created_at, updated_at,
     last_activity_at, contact_messages, bot_messages, human_messages, private_notes,
     first_contact_at, first_reply_at, first_human_reply_at, last_message_at, handoff,
-    resolved_event_at, csat_rating, csat_at, search_words, message_ids, message_created_at,
+    resolved_event_at, csat_rating, csat_at, search_text, message_ids, message_created_at,
     message_senders, message_types, message_contents, message_deleted, handoff_requested_at,
     last_contact_at, last_human_at, waiting_contact_at, human_wait_from, human_wait_reply_at)
 VALUES (
@@ -61,7 +61,7 @@ VALUES (
     @contact_id, @contact_name, @contact_phone, @assignee_id, @team_id, @labels, @created_at, @updated_at,
     @last_activity_at, @contact_messages, @bot_messages, @human_messages, @private_notes,
     @first_contact_at, @first_reply_at, @first_human_reply_at, @last_message_at, @handoff,
-    @resolved_event_at, @csat_rating, @csat_at, @search_words, @message_ids, @message_created_at,
+    @resolved_event_at, @csat_rating, @csat_at, @search_text, @message_ids, @message_created_at,
     @message_senders, @message_types, @message_contents, @message_deleted, @handoff_requested_at,
     @last_contact_at, @last_human_at, @waiting_contact_at, @human_wait_from, @human_wait_reply_at);
 

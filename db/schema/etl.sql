@@ -551,7 +551,7 @@ BEGIN
                    (sc.created_at AT TIME ZONE tz) AS local_created,
                    CASE WHEN has_regex THEN etl.funnel_stage(rules, sc.labels, analytics.contact_texts(sc.message_senders, sc.message_contents), sc.contact_messages)
                         ELSE etl.funnel_stage_labels(rules, sc.labels, sc.contact_messages) END AS stage,
-                   array_to_tsvector(sc.search_words) AS search,
+                   array_to_tsvector(string_to_array(sc.search_text, ' ')) AS search,
                    r.resolved_at, ib.week, h.itz,
                    CASE WHEN ib.week IS NOT NULL THEN analytics.wall_us(sc.first_contact_at, h.itz) END AS w_first_contact,
                    CASE WHEN ib.week IS NOT NULL THEN analytics.wall_us(sc.first_reply_at, h.itz) END AS w_first_reply,
@@ -1625,7 +1625,6 @@ CREATE UNLOGGED TABLE etl.stage_conversations (
     resolved_event_at timestamp with time zone,
     csat_rating smallint,
     csat_at timestamp with time zone,
-    search_words text[] DEFAULT '{}'::text[] NOT NULL,
     message_ids integer[] DEFAULT '{}'::integer[] NOT NULL,
     message_created_at timestamp with time zone[] DEFAULT '{}'::timestamp with time zone[] NOT NULL,
     message_senders text[] DEFAULT '{}'::text[] NOT NULL,
@@ -1638,7 +1637,8 @@ CREATE UNLOGGED TABLE etl.stage_conversations (
     waiting_contact_at timestamp with time zone,
     human_wait_from timestamp with time zone,
     human_wait_reply_at timestamp with time zone,
-    tenant_id bigint NOT NULL
+    tenant_id bigint NOT NULL,
+    search_text text DEFAULT ''::text NOT NULL
 )
 WITH (toast_tuple_target='8160');
 
@@ -1670,12 +1670,6 @@ COMMENT ON COLUMN etl.stage_conversations.last_message_at IS 'Latest contact, bo
 COMMENT ON COLUMN etl.stage_conversations.csat_rating IS 'Latest CSAT rating 1-5, NULL without an answer (the source query sends 0 for "none": sqlc loses the nullability of its LEFT JOIN; the ETL maps 0 to NULL before COPY).';
 
 --
--- Name: COLUMN stage_conversations.search_words; Type: COMMENT; Schema: etl; Owner: geniai_owner
---
-
-COMMENT ON COLUMN etl.stage_conversations.search_words IS 'Distinct folded words of the contact name and incoming messages, then with a leading ~ those only other public messages hold (internal/etl), the search document to be.';
-
---
 -- Name: COLUMN stage_conversations.message_ids; Type: COMMENT; Schema: etl; Owner: geniai_owner
 --
 
@@ -1692,6 +1686,12 @@ COMMENT ON COLUMN etl.stage_conversations.waiting_contact_at IS 'The first conta
 --
 
 COMMENT ON COLUMN etl.stage_conversations.tenant_id IS 'Tenant of the run (the distribution column on Citus).';
+
+--
+-- Name: COLUMN stage_conversations.search_text; Type: COMMENT; Schema: etl; Owner: geniai_owner
+--
+
+COMMENT ON COLUMN etl.stage_conversations.search_text IS 'Distinct folded words of the contact name and incoming messages, then with a leading ~ those only other public messages hold (internal/etl), separated by single spaces: the search document to be.';
 
 --
 -- Name: stage_days; Type: TABLE; Schema: etl; Owner: geniai_owner

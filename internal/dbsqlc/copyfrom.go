@@ -60,7 +60,7 @@ func (r iteratorForEtlStageConversationsCopy) Values() ([]interface{}, error) {
 		r.rows[0].ResolvedEventAt,
 		r.rows[0].CsatRating,
 		r.rows[0].CsatAt,
-		r.rows[0].SearchWords,
+		r.rows[0].SearchText,
 		r.rows[0].MessageIds,
 		r.rows[0].MessageCreatedAt,
 		r.rows[0].MessageSenders,
@@ -83,7 +83,7 @@ func (r iteratorForEtlStageConversationsCopy) Err() error {
 // EtlStageConversationsCopy streams extracted conversations of a run, each with its public
 // transcript (parallel arrays, oldest first), into staging.
 func (q *Queries) EtlStageConversationsCopy(ctx context.Context, arg []EtlStageConversationsCopyParams) (int64, error) {
-	return q.db.CopyFrom(ctx, []string{"etl", "stage_conversations"}, []string{"tenant_id", "run_id", "chunk", "conversation_id", "account_id", "inbox_id", "display_id", "channel_type", "status", "priority", "contact_id", "contact_name", "contact_phone", "assignee_id", "team_id", "labels", "created_at", "updated_at", "last_activity_at", "contact_messages", "bot_messages", "human_messages", "private_notes", "first_contact_at", "first_reply_at", "first_human_reply_at", "last_message_at", "handoff", "resolved_event_at", "csat_rating", "csat_at", "search_words", "message_ids", "message_created_at", "message_senders", "message_types", "message_contents", "message_deleted", "handoff_requested_at", "last_contact_at", "last_human_at", "waiting_contact_at", "human_wait_from", "human_wait_reply_at"}, &iteratorForEtlStageConversationsCopy{rows: arg})
+	return q.db.CopyFrom(ctx, []string{"etl", "stage_conversations"}, []string{"tenant_id", "run_id", "chunk", "conversation_id", "account_id", "inbox_id", "display_id", "channel_type", "status", "priority", "contact_id", "contact_name", "contact_phone", "assignee_id", "team_id", "labels", "created_at", "updated_at", "last_activity_at", "contact_messages", "bot_messages", "human_messages", "private_notes", "first_contact_at", "first_reply_at", "first_human_reply_at", "last_message_at", "handoff", "resolved_event_at", "csat_rating", "csat_at", "search_text", "message_ids", "message_created_at", "message_senders", "message_types", "message_contents", "message_deleted", "handoff_requested_at", "last_contact_at", "last_human_at", "waiting_contact_at", "human_wait_from", "human_wait_reply_at"}, &iteratorForEtlStageConversationsCopy{rows: arg})
 }
 
 // iteratorForEtlStageIDsCopy implements pgx.CopyFromSource.

@@ -391,7 +391,7 @@ type EtlStageConversationsCopyParams struct {
 	ResolvedEventAt    *time.Time  `json:"resolved_event_at"`
 	CsatRating         *int16      `json:"csat_rating"`
 	CsatAt             *time.Time  `json:"csat_at"`
-	SearchWords        []string    `json:"search_words"`
+	SearchText         string      `json:"search_text"`
 	MessageIds         []int32     `json:"message_ids"`
 	MessageCreatedAt   []time.Time `json:"message_created_at"`
 	MessageSenders     []string    `json:"message_senders"`

@@ -663,7 +663,7 @@ type grouped struct {
 	types     []int16
 	contents  []string
 	deleted   []bool
-	words     []string // search words (searchWords)
+	search    string // search words (searchWords), separated by single spaces
 }
 
 // groupChunk orders every conversation's transcript of a chunk oldest first (created_at, then
@@ -685,7 +685,8 @@ func groupChunk(convs []cwsqlc.ExtractConversationsRow) map[int32]*grouped {
 			g.ids[i], g.createdAt[i], g.senders[i] = c.MessageIds[k], c.MessageCreatedAt[k].Time, c.MessageSenders[k]
 			g.types[i], g.contents[i], g.deleted[i] = c.MessageTypes[k], c.MessageContents[k], c.MessageDeleted[k]
 		}
-		g.words = searchWords(c.ContactName, g.contents, g.types)
+		// One text, not an array: COPY decodes an array element by element (words hold no space).
+		g.search = strings.Join(searchWords(c.ContactName, g.contents, g.types), " ")
 		out[c.ConversationID] = g
 	}
 	return out
@@ -856,7 +857,7 @@ func stageConversations(tenantID, runID int64, chunk int32, rows []cwsqlc.Extrac
 			Handoff:            x.Handoff,
 			ResolvedEventAt:    ts(x.ResolvedEventAt),
 			CsatAt:             ts(x.CsatAt),
-			SearchWords:        g.words,
+			SearchText:         g.search,
 			HandoffRequestedAt: ts(x.HandoffRequestedAt),
 			LastContactAt:      ts(x.LastContactAt),
 			LastHumanAt:        ts(x.LastHumanAt),
