@@ -201,6 +201,33 @@ func TestLoadBenchmark(t *testing.T) {
 			passes[0].Seconds(), passes[1].Seconds(), passes[2].Seconds(), f.runner.Workers, phasesNote(sum),
 			(sumDur - sum.IDs - sum.Extract - sum.Merge).Seconds(), slowest.Slug, slowest.Duration.Seconds(), phasesNote(slowest.Phases))})
 
+	// A trickle: one conversation of every 50th small tenant changed; the pass loads those and
+	// settles the rest.
+	f.exec(src, `UPDATE conversations SET status = 1, updated_at = updated_at + interval '1 day'
+		WHERE id > $1::int AND (id - $1::int - 1) % 250 = 0`, n)
+	start = time.Now()
+	results, err = f.runner.RunAll(ctx, false)
+	d = time.Since(start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var loaded, updated int
+	for _, r := range results {
+		if r.Err != nil {
+			t.Fatalf("trickle pass, tenant %s: %v", r.Slug, r.Err)
+		}
+		if !r.Unchanged {
+			loaded++
+		}
+		updated += r.Updated
+	}
+	want := (5*(tenants-2) + 249) / 250
+	if updated != want {
+		t.Fatalf("trickle pass updated %d conversations, want %d", updated, want)
+	}
+	rows = append(rows, benchRow{fmt.Sprintf("pass, a trickle changed (%d tenants)", tenants), updated, 0, d, 0,
+		fmt.Sprintf("%d conversations changed in %d tenants; %d tenants ran on their own, %d settled, %d workers", want, want, loaded, len(results)-loaded, f.runner.Workers)})
+
 	fmt.Printf("\n### ETL benchmark: %d conversations, %d messages (%d public), %d tenants, GOMAXPROCS %d\n\n",
 		n, 10*n, 9*n, tenants, runtime.GOMAXPROCS(0))
 	fmt.Println("| phase | conversations | messages | seconds | conversations/s | messages/s | peak Go heap MB | where the time went |")
