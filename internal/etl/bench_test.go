@@ -212,12 +212,19 @@ func TestLoadBenchmark(t *testing.T) {
 		t.Fatal(err)
 	}
 	var loaded, updated int
+	var own Phases
+	var ownDur time.Duration
 	for _, r := range results {
 		if r.Err != nil {
 			t.Fatalf("trickle pass, tenant %s: %v", r.Slug, r.Err)
 		}
 		if !r.Unchanged {
 			loaded++
+			own.IDs += r.Phases.IDs
+			own.Extract += r.Phases.Extract
+			own.Copy += r.Phases.Copy
+			own.Merge += r.Phases.Merge
+			ownDur += r.Duration
 		}
 		updated += r.Updated
 	}
@@ -226,7 +233,8 @@ func TestLoadBenchmark(t *testing.T) {
 		t.Fatalf("trickle pass updated %d conversations, want %d", updated, want)
 	}
 	rows = append(rows, benchRow{fmt.Sprintf("pass, a trickle changed (%d tenants)", tenants), updated, 0, d, 0,
-		fmt.Sprintf("%d conversations changed in %d tenants; %d tenants ran on their own, %d settled, %d workers", want, want, loaded, len(results)-loaded, f.runner.Workers)})
+		fmt.Sprintf("%d conversations changed in %d tenants; %d tenants ran on their own (%.3f s in all: %s), %d settled, %d workers",
+			want, want, loaded, ownDur.Seconds(), phasesNote(own), len(results)-loaded, f.runner.Workers)})
 
 	fmt.Printf("\n### ETL benchmark: %d conversations, %d messages (%d public), %d tenants, GOMAXPROCS %d\n\n",
 		n, 10*n, 9*n, tenants, runtime.GOMAXPROCS(0))
