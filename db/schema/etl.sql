@@ -1024,28 +1024,61 @@ BEGIN
     WHERE c.tenant_id = t AND (p_days IS NULL OR c.created_day = ANY (p_days))
     GROUP BY c.tenant_id, c.created_day, c.inbox_id;
 
-    -- Distributions (metrics: analytics.daily_hist.metric): one pass over the conversations, each
-    -- giving one (metric, bucket) per metric it has a value for, grouped once; then one histogram
-    -- row per day, inbox and metric, and one per day and metric over every inbox (with, for the
-    -- first reply, every inbox's histogram packed).
+    -- Distributions (metrics: analytics.daily_hist.metric): one grouped pass per metric (nine hash
+    -- aggregates of a few thousand groups each are cheaper than one over every metric's groups at
+    -- once, and the conversations are in memory by now), then one histogram row per day, inbox and
+    -- metric, and one per day and metric over every inbox (with, for the first reply, every
+    -- inbox's histogram packed).
     DELETE FROM analytics.daily_hist h
     WHERE h.tenant_id = t AND (p_days IS NULL OR h.day = ANY (p_days));
     DELETE FROM analytics.tenant_daily_hist h
     WHERE h.tenant_id = t AND (p_days IS NULL OR h.day = ANY (p_days));
     WITH counted AS MATERIALIZED (
-        SELECT c.created_day AS day, c.inbox_id, v.metric, v.bucket, count(*)::integer AS n
+        SELECT c.created_day AS day, c.inbox_id, 1::smallint AS metric,
+               analytics.hist_bucket(c.first_reply_seconds) AS bucket, count(*)::integer AS n
         FROM analytics.conversations c
-        CROSS JOIN LATERAL (VALUES (1::smallint, analytics.hist_bucket(c.first_reply_seconds)),
-                                   (2::smallint, analytics.hist_bucket(c.first_human_reply_seconds)),
-                                   (3::smallint, analytics.hist_bucket(c.resolution_seconds)),
-                                   (4::smallint, c.created_hour),
-                                   (5::smallint, analytics.hist_bucket(c.first_reply_business_seconds)),
-                                   (6::smallint, analytics.hist_bucket(c.first_human_reply_business_seconds)),
-                                   (7::smallint, analytics.hist_bucket(c.resolution_business_seconds)),
-                                   (8::smallint, analytics.hist_bucket(c.human_wait_seconds)),
-                                   (9::smallint, analytics.hist_bucket(c.human_wait_business_seconds))) AS v(metric, bucket)
-        WHERE c.tenant_id = t AND (p_days IS NULL OR c.created_day = ANY (p_days)) AND v.bucket IS NOT NULL
-        GROUP BY 1, 2, 3, 4
+        WHERE c.tenant_id = t AND (p_days IS NULL OR c.created_day = ANY (p_days)) AND c.first_reply_seconds IS NOT NULL
+        GROUP BY 1, 2, 4
+        UNION ALL
+        SELECT c.created_day, c.inbox_id, 2::smallint, analytics.hist_bucket(c.first_human_reply_seconds), count(*)::integer
+        FROM analytics.conversations c
+        WHERE c.tenant_id = t AND (p_days IS NULL OR c.created_day = ANY (p_days)) AND c.first_human_reply_seconds IS NOT NULL
+        GROUP BY 1, 2, 4
+        UNION ALL
+        SELECT c.created_day, c.inbox_id, 3::smallint, analytics.hist_bucket(c.resolution_seconds), count(*)::integer
+        FROM analytics.conversations c
+        WHERE c.tenant_id = t AND (p_days IS NULL OR c.created_day = ANY (p_days)) AND c.resolution_seconds IS NOT NULL
+        GROUP BY 1, 2, 4
+        UNION ALL
+        SELECT c.created_day, c.inbox_id, 4::smallint, c.created_hour, count(*)::integer
+        FROM analytics.conversations c
+        WHERE c.tenant_id = t AND (p_days IS NULL OR c.created_day = ANY (p_days))
+        GROUP BY 1, 2, 4
+        UNION ALL
+        SELECT c.created_day, c.inbox_id, 5::smallint, analytics.hist_bucket(c.first_reply_business_seconds), count(*)::integer
+        FROM analytics.conversations c
+        WHERE c.tenant_id = t AND (p_days IS NULL OR c.created_day = ANY (p_days)) AND c.first_reply_business_seconds IS NOT NULL
+        GROUP BY 1, 2, 4
+        UNION ALL
+        SELECT c.created_day, c.inbox_id, 6::smallint, analytics.hist_bucket(c.first_human_reply_business_seconds), count(*)::integer
+        FROM analytics.conversations c
+        WHERE c.tenant_id = t AND (p_days IS NULL OR c.created_day = ANY (p_days)) AND c.first_human_reply_business_seconds IS NOT NULL
+        GROUP BY 1, 2, 4
+        UNION ALL
+        SELECT c.created_day, c.inbox_id, 7::smallint, analytics.hist_bucket(c.resolution_business_seconds), count(*)::integer
+        FROM analytics.conversations c
+        WHERE c.tenant_id = t AND (p_days IS NULL OR c.created_day = ANY (p_days)) AND c.resolution_business_seconds IS NOT NULL
+        GROUP BY 1, 2, 4
+        UNION ALL
+        SELECT c.created_day, c.inbox_id, 8::smallint, analytics.hist_bucket(c.human_wait_seconds), count(*)::integer
+        FROM analytics.conversations c
+        WHERE c.tenant_id = t AND (p_days IS NULL OR c.created_day = ANY (p_days)) AND c.human_wait_seconds IS NOT NULL
+        GROUP BY 1, 2, 4
+        UNION ALL
+        SELECT c.created_day, c.inbox_id, 9::smallint, analytics.hist_bucket(c.human_wait_business_seconds), count(*)::integer
+        FROM analytics.conversations c
+        WHERE c.tenant_id = t AND (p_days IS NULL OR c.created_day = ANY (p_days)) AND c.human_wait_business_seconds IS NOT NULL
+        GROUP BY 1, 2, 4
     ), per_inbox AS (
         INSERT INTO analytics.daily_hist (tenant_id, day, inbox_id, metric, buckets, counts)
         SELECT t, k.day, k.inbox_id, k.metric, array_agg(k.bucket ORDER BY k.bucket), array_agg(k.n ORDER BY k.bucket)
