@@ -119,6 +119,7 @@ type DB struct {
 type Options struct {
 	MaxConns         int32         // 0: pgxpool's default
 	StatementTimeout time.Duration // 0: none
+	Tracer           pgx.QueryTracer // nil: none (the bench times statements with it)
 }
 
 // Open connects to url (DATABASE_URL, the authenticator) and checks the connection.
@@ -156,6 +157,7 @@ func poolConfig(url string, o Options) (*pgxpool.Config, error) {
 	// A client that dies mid-statement (a killed `etl run`) releases its locks within seconds
 	// instead of when its statement would have ended.
 	cfg.ConnConfig.RuntimeParams["client_connection_check_interval"] = "2000"
+	cfg.ConnConfig.Tracer = o.Tracer
 	return cfg, nil
 }
 
