@@ -249,8 +249,7 @@ func (r *run) exportRate(ctx context.Context, svc *dashboard.Service, p sized) e
 // filter), interleaved pairwise in one run, as a ratio of medians.
 func (r *run) rlsPhase(ctx context.Context) error {
 	// The tables as autovacuum leaves them shortly after a load, as the dashboard phase measures
-	// them: run alone right after the ETL (--skip dashboard), the ratio measured 1.11-1.16x where
-	// the same code and data measured 1.01-1.04x vacuumed.
+	// them, whether or not that phase ran.
 	if err := r.analyze(ctx); err != nil {
 		return err
 	}
