@@ -671,6 +671,7 @@ type grouped struct {
 // (contact name and messages).
 func groupChunk(convs []cwsqlc.ExtractConversationsRow) map[int32]*grouped {
 	out := make(map[int32]*grouped, len(convs))
+	var ws wordSets
 	for _, c := range convs {
 		order := make([]int, len(c.MessageIds))
 		for i := range order {
@@ -686,7 +687,7 @@ func groupChunk(convs []cwsqlc.ExtractConversationsRow) map[int32]*grouped {
 			g.types[i], g.contents[i], g.deleted[i] = c.MessageTypes[k], c.MessageContents[k], c.MessageDeleted[k]
 		}
 		// One text, not an array: COPY decodes an array element by element (words hold no space).
-		g.search = strings.Join(searchWords(c.ContactName, g.contents, g.types), " ")
+		g.search = strings.Join(ws.words(c.ContactName, g.contents, g.types), " ")
 		out[c.ConversationID] = g
 	}
 	return out
