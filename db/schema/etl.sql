@@ -787,10 +787,8 @@ BEGIN
     SELECT * INTO w FROM etl.watermarks wm WHERE wm.tenant_id = t;
     -- Rebuild history when the timezone or the rules differ from what the stored rows used
     -- (no watermark yet but rows present that this run did not write: unknown, so rebuild too;
-    -- rows this run wrote carry loaded_at = now(), the transaction's start).
-    IF w.tenant_id IS NULL THEN
-        rebuild := EXISTS (SELECT FROM analytics.conversations c WHERE c.tenant_id = t AND c.loaded_at <> now());
-    ELSE
+    -- that is decided below, once the rows gone from the source are known).
+    IF w.tenant_id IS NOT NULL THEN
         rebuild := w.timezone IS DISTINCT FROM tz OR w.rules_version IS DISTINCT FROM s.rules_version;
     END IF;
     -- Contact texts are only gathered when a rule has a regular expression.
@@ -804,6 +802,16 @@ BEGIN
         SELECT c.conversation_id FROM analytics.conversations c WHERE c.tenant_id = t
         EXCEPT
         SELECT si.conversation_id FROM etl.stage_ids si WHERE si.tenant_id = t AND si.run_id = p_run_id);
+
+    -- No watermark: did this run write every stored row? Each staged id is a stored conversation
+    -- by now, and the run wrote (inserted or updated) runs.inserted + runs.updated of them; the
+    -- others, and those gone from the source, are rows it did not write. Counting the staged ids
+    -- replaces a scan of every stored row of the tenant for loaded_at <> now() (a first load's).
+    IF w.tenant_id IS NULL THEN
+        rebuild := cardinality(v_gone) > 0
+                   OR (SELECT count(*) FROM etl.stage_ids si WHERE si.tenant_id = t AND si.run_id = p_run_id)
+                      > (SELECT r.inserted + r.updated FROM etl.runs r WHERE r.tenant_id = t AND r.id = p_run_id);
+    END IF;
 
     -- Days that lose rows: current days of conversations about to disappear.
     INSERT INTO etl.stage_days (tenant_id, run_id, day)

@@ -884,6 +884,26 @@ func TestOracleIdempotenceIncremental(t *testing.T) {
 	f.stagingEmpty()
 }
 
+// TestStoredRowsWithoutWatermarkRebuild: a tenant whose rows are stored but whose watermark is
+// gone (so nobody knows which timezone and rules the rows used) has its history rebuilt by the
+// next run, even when that run rewrites none of its rows; the decision counts the rows the run
+// wrote against the ids it staged.
+func TestStoredRowsWithoutWatermarkRebuild(t *testing.T) {
+	t.Parallel()
+	f := seeded(t, 40)
+	if res := f.run(f.tenantA, false); res.Inserted == 0 {
+		t.Fatalf("first run: %+v", res)
+	}
+	f.exec(f.super, `DELETE FROM etl.watermarks WHERE tenant_id = $1`, f.tenantA)
+	f.exec(f.super, `UPDATE app.tenants SET timezone = 'Asia/Tokyo' WHERE id = $1`, f.tenantA)
+	res := f.run(f.tenantA, false)
+	if res.Err != nil || res.Inserted != 0 || res.Updated != 0 {
+		t.Fatalf("run without a watermark rewrote rows itself: %+v", res)
+	}
+	f.checkOracle(f.tenantA, []int{1, 2}, "Asia/Tokyo", defaultRules())
+	f.stagingEmpty()
+}
+
 func TestInterruptionThenRerunMatchesUninterrupted(t *testing.T) {
 	t.Parallel()
 	url, src := newSource(t)
