@@ -109,25 +109,25 @@ func (c Cursor) String() string {
 
 // ParseCursor reads a Cursor written by Cursor.String.
 func ParseCursor(s string) (Cursor, error) {
+	bad := apperr.New(apperr.Invalid, "err.filter.cursor")
 	parts := strings.Split(s, "_")
-	if len(parts) == 2 || len(parts) == 3 {
-		var key *int64
-		if len(parts) == 3 {
-			k, err := strconv.ParseInt(parts[0], 10, 64)
-			if err != nil {
-				parts = nil
-			}
-			key, parts = &k, parts[1:]
-		}
-		if parts != nil {
-			us, err1 := strconv.ParseInt(parts[0], 10, 64)
-			n, err2 := strconv.ParseInt(parts[1], 10, 32)
-			if err1 == nil && err2 == nil && n > 0 {
-				return Cursor{Key: key, CreatedAt: time.UnixMicro(us).UTC(), ID: int32(n)}, nil
-			}
-		}
+	if len(parts) != 2 && len(parts) != 3 {
+		return Cursor{}, bad
 	}
-	return Cursor{}, apperr.New(apperr.Invalid, "err.filter.cursor")
+	var key *int64
+	if len(parts) == 3 {
+		k, err := strconv.ParseInt(parts[0], 10, 64)
+		if err != nil {
+			return Cursor{}, bad
+		}
+		key, parts = &k, parts[1:]
+	}
+	us, err1 := strconv.ParseInt(parts[0], 10, 64)
+	n, err2 := strconv.ParseInt(parts[1], 10, 32)
+	if err1 != nil || err2 != nil || n <= 0 {
+		return Cursor{}, bad
+	}
+	return Cursor{Key: key, CreatedAt: time.UnixMicro(us).UTC(), ID: int32(n)}, nil
 }
 
 // Days is the number of days in the period.

@@ -145,6 +145,10 @@ func TestQueuePageAndAPI(t *testing.T) {
 	expectStatus(t, c.get("/queue?state=atrasado"), http.StatusBadRequest, "Situação da fila desconhecida")
 	expectStatus(t, c.get("/api/v1/queue?inbox=999999"), http.StatusBadRequest, `"error"`)
 	expectStatus(t, c.get("/api/v1/queue?after=nope"), http.StatusBadRequest, "Posição de página inválida")
+	// A keyed position whose key is not a number (found by fuzzing: it used to panic).
+	for _, path := range []string{"/api/v1/queue?after=__", "/api/v1/conversations?after=x_1_2", "/conversations?after=__"} {
+		expectStatus(t, c.get(path), http.StatusBadRequest, "Posição de página inválida")
+	}
 
 	// A tenant user cannot reach another tenant's queue, nor the staff path.
 	expectStatus(t, c.get("/admin/tenants/"+strconv.FormatInt(a, 10)+"/queue"), http.StatusNotFound, "")
