@@ -117,8 +117,8 @@ type DB struct {
 
 // Options tune the pool.
 type Options struct {
-	MaxConns         int32         // 0: pgxpool's default
-	StatementTimeout time.Duration // 0: none
+	MaxConns         int32           // 0: pgxpool's default
+	StatementTimeout time.Duration   // 0: none
 	Tracer           pgx.QueryTracer // nil: none (the bench times statements with it)
 }
 
