@@ -43,7 +43,9 @@ func TestCitusBenchTiny(t *testing.T) {
 	}
 	md := rep.Markdown()
 	for _, w := range []string{"ETL full load, cluster ÷ single node", "Service.Load p50, median tenant, cluster vs single node",
-		"Service.Load p95, largest tenant, cluster", "dashboard and list reach one worker"} {
+		"Service.Load p95, largest tenant, cluster", "dashboard and list reach one worker",
+		"no-change pass over all 3 tenants, cluster ÷ single node", "pass after a trickle of changes, 3 tenants, cluster ÷ single node",
+		"settling a no-change pass's unchanged tenants together, cluster ÷ single node"} {
 		if !strings.Contains(md, w) {
 			t.Errorf("report lacks %q", w)
 		}
