@@ -50,7 +50,7 @@ func TestBenchTiny(t *testing.T) {
 		"CSV export rate", "tenant role ÷ BYPASSRLS", "throughput, 32 signed-in clients", "sign-ins per second",
 		"peak RSS of `geniai serve`", "peak RSS of `geniai etl run --full`", "whole-source tenant", "full load throughput, one tenant",
 		"CSV export rate, whole-source tenant", "BYPASSRLS owner-side, dashboard queries, whole-source tenant",
-		"full load ÷ source extraction alone", "transactions per page view", "rows written per page view",
+		"full load ÷ source extraction alone", "bare copy ÷ source extraction alone", "full load ÷ bare copy", "transactions per page view", "rows written per page view",
 		"freshness p95, Chatwoot write → API, webhooks", "freshness p95, Chatwoot write → API, polling only",
 		"a trickle changed", "admin overview of 3 clients", "GET /admin/clients, 30 days p95",
 		"cached, no client changed since the last view", "GET /admin/clients.csv, 90 days (every client) p95"}

@@ -50,7 +50,7 @@ func (r *run) whalePhase(ctx context.Context) error {
 	rss, err := c.wait()
 	d := time.Since(t0)
 	if err != nil {
-		r.rep.addMissing(sec, "full load throughput, one tenant", "conversations/s", "≥ 20000 conversations/s", err.Error())
+		r.rep.addMissing(sec, "full load throughput, one tenant", "conversations/s", "", err.Error())
 		return err
 	}
 	var msgs int64
@@ -64,8 +64,8 @@ func (r *run) whalePhase(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r.rep.add(sec, "full load throughput, one tenant", float64(w.convs)/d.Seconds(), "conversations/s", atLeast(20000),
-		fmt.Sprintf("%s conversations, %s transcript messages in %.1f s, one tenant (one pipeline), process start included; peak RSS %.1f MiB",
+	r.rep.add(sec, "full load throughput, one tenant", float64(w.convs)/d.Seconds(), "conversations/s", nil,
+		fmt.Sprintf("%s conversations, %s transcript messages in %.1f s, one tenant (one pipeline), process start included; peak RSS %.1f MiB; no absolute target: the ETL section's ratios to the extraction replace it",
 			format(float64(w.convs)), format(float64(msgs)), d.Seconds(), rss))
 
 	if err := r.analyze(ctx); err != nil {
