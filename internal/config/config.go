@@ -60,6 +60,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	p := parser{getenv: getenv}
 	c := Config{
 		DatabaseURL:           getenv("DATABASE_URL"),
+		DatabaseReadURL:       getenv("DATABASE_READ_URL"),
+		DatabaseReadMaxLag:    p.duration("DATABASE_READ_MAX_LAG", 5*time.Second),
 		MigrationDatabaseURL:  getenv("MIGRATION_DATABASE_URL"),
 		ChatwootDatabaseURL:   getenv("CHATWOOT_DATABASE_URL"),
 		ChatwootURL:           strings.TrimRight(strings.TrimSpace(getenv("CHATWOOT_URL")), "/"),
@@ -86,6 +88,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		WebhookDebounce:       p.duration("WEBHOOK_DEBOUNCE", 2*time.Second),
 		DashboardCacheEntries: p.int("DASHBOARD_CACHE_ENTRIES", 2000),
 		PageCacheMB:           p.int("PAGE_CACHE_MB", 32),
+	}
+	if c.DatabaseReadMaxLag <= 0 {
+		p.errs = append(p.errs, "DATABASE_READ_MAX_LAG must be a positive duration such as 5s")
 	}
 	if c.DashboardCacheEntries < 0 || c.DashboardCacheEntries > 1000000 {
 		p.errs = append(p.errs, "DASHBOARD_CACHE_ENTRIES must be between 0 (off) and 1000000")

@@ -18,6 +18,14 @@ func TestFromEnv(t *testing.T) {
 	if err != nil || c.ETLWorkers != 2 || c.DBMaxConns != 16 || c.ETLInterval != time.Minute || c.BcryptCost != 12 {
 		t.Fatalf("defaults: %+v %v", c, err)
 	}
+	// The replica: serve opens it only if FromEnv hands it over.
+	c, err = FromEnv(env("DATABASE_READ_URL", "postgres://r/geniai", "DATABASE_READ_MAX_LAG", "2s"))
+	if err != nil || c.DatabaseReadURL != "postgres://r/geniai" || c.DatabaseReadMaxLag != 2*time.Second {
+		t.Fatalf("replica: %q %v %v", c.DatabaseReadURL, c.DatabaseReadMaxLag, err)
+	}
+	if c, _ := FromEnv(env()); c.DatabaseReadMaxLag != 5*time.Second {
+		t.Errorf("DATABASE_READ_MAX_LAG default: %v, want 5s", c.DatabaseReadMaxLag)
+	}
 	for _, tc := range []struct {
 		kv   []string
 		want string // "" means valid
@@ -28,6 +36,8 @@ func TestFromEnv(t *testing.T) {
 		{[]string{"ETL_WORKERS", "4", "DB_MAX_CONNS", "5"}, "DB_MAX_CONNS must be at least ETL_WORKERS + 2"},
 		{[]string{"DB_MAX_CONNS", "0"}, "DB_MAX_CONNS must be at least 1"},
 		{[]string{"BCRYPT_COST", "9"}, "BCRYPT_COST must be between 10 and 16"},
+		{[]string{"DATABASE_READ_MAX_LAG", "0"}, "DATABASE_READ_MAX_LAG must be a positive duration"},
+		{[]string{"DATABASE_READ_MAX_LAG", "soon"}, "DATABASE_READ_MAX_LAG=\"soon\" is not a duration"},
 	} {
 		_, err := FromEnv(env(tc.kv...))
 		switch {
