@@ -125,7 +125,8 @@ func (p slogPrinter) Println(v ...any) {
 
 // Instrument records every request mux answers by the pattern it matched (Go's ServeMux sets
 // r.Pattern on the request it is given, so Instrument must wrap the mux itself). Requests no
-// pattern matched count under "unmatched", so a scan of random URLs adds no series.
+// pattern matched count under "unmatched", so a scan of random URLs adds no series; nor does a
+// made-up method, counted as "other".
 func (m *Metrics) Instrument(mux http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -145,11 +146,23 @@ func (m *Metrics) Instrument(mux http.Handler) http.Handler {
 			if route == "" {
 				route = "unmatched"
 			}
-			m.reqDuration.WithLabelValues(route, r.Method).Observe(time.Since(start).Seconds())
-			m.requests.WithLabelValues(route, r.Method, strconv.Itoa(code)).Inc()
+			method := methodLabel(r.Method)
+			m.reqDuration.WithLabelValues(route, method).Observe(time.Since(start).Seconds())
+			m.requests.WithLabelValues(route, method, strconv.Itoa(code)).Inc()
 		}()
 		mux.ServeHTTP(rec, r)
 	})
+}
+
+// methodLabel is the request's method when it is a standard one, else "other": the method is
+// the client's to choose, and a catch-all route answers any.
+func methodLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return method
+	}
+	return "other"
 }
 
 // statusRecorder remembers the status code; Unwrap lets http.ResponseController reach the

@@ -66,3 +66,24 @@ func TestInstrumentCountsPanicsAs500(t *testing.T) {
 		t.Fatalf("unmatched path counted %v times", n)
 	}
 }
+
+// A client chooses the method: made-up ones must not each become a series.
+func TestInstrumentBoundsMethods(t *testing.T) {
+	t.Parallel()
+	m := New()
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNotFound) })
+	h := m.Instrument(mux)
+	for _, method := range []string{"FOO1", "FOO2", "BAR", http.MethodDelete} {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(method, "/x", nil))
+	}
+	if n := testutil.ToFloat64(m.requests.WithLabelValues("/", "other", "404")); n != 3 {
+		t.Errorf("made-up methods counted %v times as other, want 3", n)
+	}
+	if n := testutil.ToFloat64(m.requests.WithLabelValues("/", "DELETE", "404")); n != 1 {
+		t.Errorf("DELETE counted %v times, want 1", n)
+	}
+	if n := testutil.CollectAndCount(m.requests); n != 2 {
+		t.Errorf("%d request series, want 2", n)
+	}
+}
