@@ -15,15 +15,17 @@ func init() {
 }
 
 func cmdDB(ctx context.Context, e *env, args []string) error {
-	switch {
-	case len(args) > 0 && args[0] == "bootstrap":
+	if err := groupUsage(e, args, "uso: geniai db bootstrap [--database D] [--chatwoot [--role R] [--schema S] | --backup] [--apply]\n"+
+		"     geniai db distribute [--shards N] [--quiet]\n"); err != nil {
+		return err
+	}
+	switch args[0] {
+	case "bootstrap":
 		return cmdDBBootstrap(ctx, e, args[1:])
-	case len(args) > 0 && args[0] == "distribute":
+	case "distribute":
 		return cmdDBDistribute(ctx, e, args[1:])
 	}
-	fmt.Fprintln(e.stderr, "uso: geniai db bootstrap [--database geniai] [--chatwoot | --backup] [--apply]")
-	fmt.Fprintln(e.stderr, "     geniai db distribute [--shards N] [--quiet]")
-	return errUsage
+	return apperr.New(apperr.Invalid, "err.cli.unknown_subcommand_use", "db", args[0], "bootstrap, distribute")
 }
 
 // cmdDBBootstrap prints (or applies) one of the bootstrap scripts. Passwords come from the

@@ -39,9 +39,9 @@ func demoFlags(e *env, name string) (*flag.FlagSet, *chatwoot.Options, *string) 
 }
 
 func cmdDemo(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, "uso: geniai demo chatwoot [--accounts N --inboxes M --conversations K --days D --seed S] | geniai demo setup")
-		return errUsage
+	if err := groupUsage(e, args, "uso: geniai demo chatwoot [--accounts N --inboxes M --conversations K --days D --seed S]\n"+
+		"     geniai demo setup [as mesmas opções]\n"); err != nil {
+		return err
 	}
 	fs, o, url := demoFlags(e, "demo "+args[0])
 	if err := parse(fs, args[1:]); err != nil {

@@ -18,11 +18,7 @@ func init() {
 }
 
 func cmdETL(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, "uso: geniai etl run [--tenant SLUG] [--full] | geniai etl status")
-		return errUsage
-	}
-	if err := need("DATABASE_URL", e.cfg.DatabaseURL); err != nil {
+	if err := groupUsage(e, args, "uso: geniai etl run [--tenant SLUG] [--full] | status | runs --tenant SLUG [--limit N]\n"); err != nil {
 		return err
 	}
 	switch args[0] {
@@ -31,6 +27,9 @@ func cmdETL(ctx context.Context, e *env, args []string) error {
 		slug := fs.String("tenant", "", "só este cliente (slug); padrão: todos")
 		full := fs.Bool("full", false, "recarrega tudo, ignorando a marca d'água")
 		if err := parse(fs, args[1:]); err != nil {
+			return err
+		}
+		if err := need("DATABASE_URL", e.cfg.DatabaseURL); err != nil {
 			return err
 		}
 		if err := need("CHATWOOT_DATABASE_URL", e.cfg.ChatwootDatabaseURL); err != nil {
@@ -85,6 +84,9 @@ func cmdETL(ctx context.Context, e *env, args []string) error {
 	case "status":
 		fs := flags(e, "etl status")
 		if err := parse(fs, args[1:]); err != nil {
+			return err
+		}
+		if err := need("DATABASE_URL", e.cfg.DatabaseURL); err != nil {
 			return err
 		}
 		db, err := pg.Open(ctx, e.cfg.DatabaseURL, pg.Options{MaxConns: 2})

@@ -79,7 +79,7 @@ func usage(w io.Writer) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
+		fmt.Fprintf(w, "  %-12s %s\n", n, commands[n].summary)
 	}
 }
 
@@ -128,6 +128,21 @@ func parse(fs *flag.FlagSet, args []string) error {
 		return errUsage
 	}
 	return nil
+}
+
+// groupUsage answers a command group called without a subcommand (usage on stderr, exit 2) or
+// with -h, --help or help (usage on stdout, exit 0); it returns nil when args name a subcommand.
+func groupUsage(e *env, args []string, usage string) error {
+	if len(args) > 0 && args[0] != "-h" && args[0] != "--help" && args[0] != "help" {
+		return nil
+	}
+	usage += "(geniai <comando> <subcomando> -h para as opções)\n"
+	if len(args) == 0 {
+		fmt.Fprint(e.stderr, usage)
+		return errUsage
+	}
+	fmt.Fprint(e.stdout, usage)
+	return flag.ErrHelp
 }
 
 func need(name, value string) error {

@@ -25,10 +25,18 @@ func init() {
 	register("tenant", "clientes: create | list | onboard | update | suspend | reactivate | cancel | inbox-add | inbox-remove | branding | funnel", cmdTenant)
 }
 
+const tenantUsage = `uso: geniai tenant create --slug S --name N [--timezone TZ] [--plan P] [--inbox ID ...]
+     geniai tenant onboard --slug S --name N --inbox ID ... --admin-email E [--admin-name N] [--timezone TZ] [--no-sync]
+     geniai tenant list | update --slug S [--name --plan --status --trial-ends --timezone]
+     geniai tenant suspend|reactivate|cancel --slug S
+     geniai tenant inbox-add|inbox-remove --slug S --inbox ID
+     geniai tenant branding --slug S [--display-name --logo-url --primary --secondary --default-period]
+     geniai tenant funnel --slug S [--lead-any-message --lead-labels --lead-regex --visit-labels ...]
+`
+
 func cmdTenant(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, "uso: geniai tenant create --slug S --name N [--timezone TZ] [--plan P] [--inbox ID ...] | geniai tenant list")
-		return errUsage
+	if err := groupUsage(e, args, tenantUsage); err != nil {
+		return err
 	}
 	sub, args := args[0], args[1:]
 	switch sub {

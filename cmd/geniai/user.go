@@ -33,10 +33,14 @@ func readPassword(r io.Reader) (string, error) {
 	return strings.TrimRight(line, "\r\n"), nil
 }
 
+const userUsage = `uso: geniai user create --tenant SLUG --email E --role client|admin|super_admin|support [--name N] [--password-stdin]
+     geniai user set-password --email E [--password-stdin]
+     geniai user list [--tenant SLUG] [--q TEXT] | update --email E [--name --role --active] | unlock --email E
+`
+
 func cmdUser(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, "uso: geniai user create --tenant SLUG --email E --role R [--name N] [--password-stdin] | geniai user set-password --email E [--password-stdin]")
-		return errUsage
+	if err := groupUsage(e, args, userUsage); err != nil {
+		return err
 	}
 	sub, args := args[0], args[1:]
 	switch sub {
