@@ -45,44 +45,49 @@ func (s *Server) chatwootHook(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(code)
 		_, _ = io.WriteString(w, `{"result":"`+result+`"}`+"\n")
 	}
+	// Every line carries the request id, so it pairs with the request log's line (which shows
+	// the path with the secret redacted).
+	log := s.log.With("request_id", infoFrom(r.Context()).id)
 	got := sha256.Sum256([]byte(r.PathValue("secret")))
 	if s.webhookSecret == nil || subtle.ConstantTimeCompare(got[:], s.webhookSecret) != 1 {
+		// Worth a line of its own: a Chatwoot webhook registered with an old secret fails here.
+		log.Warn("webhook: wrong secret (Chatwoot's webhook URL must end with WEBHOOK_SECRET)")
 		s.metrics.Webhook("", "unauthorized")
 		http.NotFound(w, r)
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, webhookMaxBody))
 	if err != nil {
-		s.log.Warn("webhook: unreadable body", "err", err)
+		log.Warn("webhook: unreadable body", "err", err)
 		answer(http.StatusBadRequest, "", "malformed")
 		return
 	}
 	var ev webhookPayload
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&ev); err != nil || ev.Event == "" {
-		s.log.Warn("webhook: malformed body", "err", err, "bytes", len(body))
+		log.Warn("webhook: malformed body", "err", err, "bytes", len(body))
 		answer(http.StatusBadRequest, "", "malformed")
 		return
 	}
 	if !webhookEvents[ev.Event] {
-		s.log.Info("webhook: event not used", "event", ev.Event)
+		log.Info("webhook: event not used", "event", ev.Event)
 		answer(http.StatusOK, "other", "ignored")
 		return
 	}
 	inbox := ev.inboxID()
 	if inbox == 0 {
-		s.log.Warn("webhook: no inbox id in the payload", "event", ev.Event)
+		log.Warn("webhook: no inbox id in the payload", "event", ev.Event)
 		answer(http.StatusBadRequest, ev.Event, "malformed")
 		return
 	}
 	tenant, err := s.hookInboxes.tenantOf(r.Context(), s.db, inbox)
 	if err != nil {
-		s.log.Error("webhook: resolving the inbox failed", "event", ev.Event, "inbox", inbox, "err", err)
+		log.Error("webhook: resolving the inbox failed", "event", ev.Event, "inbox", inbox, "err", err)
 		answer(http.StatusServiceUnavailable, ev.Event, "error")
 		return
 	}
 	if tenant == 0 {
-		s.log.Info("webhook: inbox mapped to no tenant", "event", ev.Event, "inbox", inbox)
+		log.Info("webhook: inbox mapped to no tenant", "event", ev.Event, "inbox", inbox)
 		answer(http.StatusOK, ev.Event, "unknown_inbox")
 		return
 	}

@@ -104,6 +104,22 @@ func TestChatwootWebhook(t *testing.T) {
 	if !strings.Contains(logs.String(), `"path":"/hooks/chatwoot/[secret]"`) || !strings.Contains(logs.String(), "inbox mapped to no tenant") {
 		t.Fatalf("deliveries are not logged:\n%s", logs.String())
 	}
+	// The handler's own lines carry the request id of the request line they explain, and a wrong
+	// secret (a Chatwoot webhook registered with an old one) has a line of its own.
+	for _, msg := range []string{"webhook: inbox mapped to no tenant", "webhook: malformed body", "webhook: no inbox id", "webhook: wrong secret"} {
+		found := false
+		for _, line := range strings.Split(logs.String(), "\n") {
+			if strings.Contains(line, `"msg":"`+msg) {
+				found = true
+				if !strings.Contains(line, `"request_id":"`) || strings.Contains(line, `"request_id":""`) {
+					t.Errorf("%q logged without the request id: %s", msg, line)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no %q line in the log:\n%s", msg, logs.String())
+		}
+	}
 }
 
 // TestChatwootWebhookOff: without WEBHOOK_SECRET the route does not exist.
