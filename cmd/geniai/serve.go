@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -24,6 +26,11 @@ func init() {
 	register("serve", "servidor web (DATABASE_URL, LISTEN_ADDR)", cmdServe)
 }
 
+// sessionCleanup is how often serve purges expired sessions. TestServeMetricsAddr turns it off:
+// scs's pgxstore starts its cleanup goroutine without synchronisation, so stopping a server
+// within moments of its start is a data race under -race (harmless in a process that exits).
+var sessionCleanup = 5 * time.Minute
+
 func cmdServe(ctx context.Context, e *env, args []string) error {
 	fs := flags(e, "serve")
 	addr := fs.String("addr", e.cfg.ListenAddr, "endereço de escuta")
@@ -32,6 +39,17 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}
 	if err := need("DATABASE_URL", e.cfg.DatabaseURL); err != nil {
 		return err
+	}
+	// The metrics listener is bound first: a METRICS_ADDR that cannot be had (in use, a typo)
+	// stops serve at once rather than leaving it running with nothing to scrape.
+	var metricsLn net.Listener
+	if addr := e.cfg.MetricsAddr; addr != "" {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("METRICS_ADDR=%s: %w", addr, err)
+		}
+		defer ln.Close()
+		metricsLn = ln
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(e.cfg.LogLevel)); err != nil {
@@ -66,7 +84,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 				return []metrics.Sample{{Value: v}}, nil
 			})
 	}
-	o := web.Options{DB: db, Config: e.cfg, Logger: logger, SessionCleanup: 5 * time.Minute, Metrics: m}
+	o := web.Options{DB: db, Config: e.cfg, Logger: logger, SessionCleanup: sessionCleanup, Metrics: m}
 	if src := e.cfg.ChatwootDatabaseURL; src != "" {
 		runner := &etl.Runner{DB: db, SourceURL: src, Workers: e.cfg.ETLWorkers, StatementTimeout: e.cfg.ETLStatementTimeout,
 			OnResult: etlMetrics(m)}
@@ -133,24 +151,25 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 			Attach: digest.XLSXAttachment(srv.ConversationsXLSX)}).Run(ctx, time.Minute)
 	}
 	defer srv.Close()
-	if e.cfg.MetricsAddr != "" {
-		go serveMetrics(ctx, e.cfg.MetricsAddr, m.Handler(e.cfg.MetricsToken, logger), logger)
+	if metricsLn != nil {
+		go serveMetrics(ctx, metricsLn, m.Handler(e.cfg.MetricsToken, logger), logger)
 	}
 	return srv.ListenAndServe(ctx, *addr)
 }
 
 // serveMetrics answers /metrics on a listener of its own (METRICS_ADDR), meant for a private
 // interface the scraper reaches; it stops with ctx.
-func serveMetrics(ctx context.Context, addr string, h http.Handler, log *slog.Logger) {
+func serveMetrics(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) {
+	addr := ln.Addr().String()
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", h)
-	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second}
 	go func() {
 		<-ctx.Done()
 		_ = srv.Close()
 	}()
 	log.Info("metrics listening", "addr", addr)
-	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Error("metrics listener failed", "addr", addr, "err", err)
 	}
 }

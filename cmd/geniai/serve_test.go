@@ -1,9 +1,15 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
@@ -60,4 +66,66 @@ geniai_alert_webhook_queue_messages{status="sending"} 0
 		}
 	}
 	t.Fatal("no geniai_mail_queue_oldest_due_seconds")
+}
+
+// TestServeMetricsAddr: serve answers /metrics on METRICS_ADDR with the pools the environment
+// configures (DATABASE_READ_URL adds the replica's; here the primary stands in, so the monitor
+// finds it is no replica and reads stay on the primary), and a METRICS_ADDR it cannot bind stops
+// serve at once instead of leaving it running with nothing to scrape.
+func TestServeMetricsAddr(t *testing.T) { // not parallel: it sets sessionCleanup
+	old := sessionCleanup
+	sessionCleanup = 0
+	t.Cleanup(func() { sessionCleanup = old })
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	vars := map[string]string{"DATABASE_URL": "postgres://nobody@127.0.0.1:1/none", "METRICS_ADDR": taken.Addr().String()}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err = run(ctx, []string{"serve"}, func(k string) string { return vars[k] }, strings.NewReader(""), io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "METRICS_ADDR="+taken.Addr().String()) {
+		t.Fatalf("serve with METRICS_ADDR in use: %v, want an error naming METRICS_ADDR", err)
+	}
+
+	env := pgtest.New(t)
+	vars = map[string]string{"DATABASE_URL": env.AuthURL, "DATABASE_READ_URL": env.AuthURL, "METRICS_ADDR": "127.0.0.1:0",
+		"LISTEN_ADDR": "127.0.0.1:0", "BCRYPT_COST": "10"}
+	ctx, stop := context.WithCancel(ctx)
+	logs, logw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve"}, func(k string) string { return vars[k] }, strings.NewReader(""), io.Discard, logw)
+		logw.Close()
+	}()
+	defer func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	}()
+	addr := ""
+	sc := bufio.NewScanner(logs)
+	for addr == "" && sc.Scan() {
+		var line struct{ Msg, Addr string }
+		if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "metrics listening" {
+			addr = line.Addr
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, logs) }()
+	if addr == "" {
+		t.Fatal("serve never logged its metrics address")
+	}
+	res, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	for _, want := range []string{`geniai_db_pool_max_connections{pool="primary"} 16`, `geniai_db_pool_max_connections{pool="replica"} 16`, "geniai_db_replica_in_use 0"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s:\n%.2000s", want, body)
+		}
+	}
 }
