@@ -59,13 +59,13 @@ func (v TenantView) TrialDate() string {
 	return v.Tenant.TrialEndsAt.Format("2006-01-02")
 }
 
-// RunDuration is how long a run took.
+// RunDuration is how long a run took, with the page language's decimal separator ("0,5 s").
 func (v TenantView) RunDuration(r dbsqlc.EtlRunsRecentRow) string {
 	if r.FinishedAt == nil {
 		return "…"
 	}
 	secs := r.FinishedAt.Sub(r.StartedAt).Seconds()
-	return strconv.FormatFloat(secs, 'f', 1, 64) + " s"
+	return strings.Replace(strconv.FormatFloat(secs, 'f', 1, 64), ".", decimalSep(v.Lang), 1) + " s"
 }
 func pathTenant(r *http.Request) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue("tenant"), 10, 64)
