@@ -22,6 +22,9 @@ func TestFoldAndResolveLabel(t *testing.T) {
 		{"lead", "lead", true, 0}, // the exact label wins over its case-folded twin
 		{"LEAD", "", false, 2},    // two labels fold alike: the page asks which
 		{"nao-existe", "", false, 0},
+		{"visita", "visita-agendada", true, 0}, // a piece of one label's name is that label
+		{" AGEND ", "visita-agendada", true, 0},
+		{"e", "", false, 4}, // a piece of several: the page lists them
 	} {
 		got, cands, ok := tn.ResolveLabel(tc.typed)
 		if got != tc.want || ok != tc.ok || len(cands) != tc.cands {

@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/geniai/analytics/internal/apperr"
@@ -42,7 +43,8 @@ func (t *Tenant) Channels() []string {
 
 // ResolveLabel finds the tenant's label a typed text means, ignoring case and accents ("PRECO"
 // finds "preço"): the exact label when one matches, else the only label whose folded form
-// matches. ok is false when none or several do (the page then asks to pick from the list); the
+// matches, else the only label whose folded form contains it ("visita" finds "visita-agendada").
+// ok is false when none or several do (the page then asks to pick from the list); the
 // filter itself always applies a label exactly, so a figure and its list agree.
 func (t *Tenant) ResolveLabel(typed string) (label string, candidates []string, ok bool) {
 	for _, l := range t.Labels {
@@ -54,6 +56,15 @@ func (t *Tenant) ResolveLabel(typed string) (label string, candidates []string, 
 	for _, l := range t.Labels {
 		if Fold(l) == want {
 			candidates = append(candidates, l)
+		}
+	}
+	if len(candidates) == 0 && want != "" {
+		// The field says "type part of the name": a piece of one label is that label, a piece
+		// of several lists them to choose from.
+		for _, l := range t.Labels {
+			if strings.Contains(Fold(l), want) {
+				candidates = append(candidates, l)
+			}
 		}
 	}
 	if len(candidates) == 1 {
