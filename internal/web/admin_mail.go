@@ -29,6 +29,15 @@ type AdminMailView struct {
 	MailEnabled   bool
 }
 
+// Kind names a message's kind for people ("Alerta: passou do SLA"); a kind without a name in the
+// catalogue shows as stored.
+func (v AdminMailView) Kind(kind string) string {
+	if key := "adminmail.kind." + kind; locale.Has(locale.PT, key) {
+		return v.T(key)
+	}
+	return kind
+}
+
 func (s *Server) adminTenantMail(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathTenant(r)
 	if err != nil {

@@ -435,6 +435,9 @@ func TestAdminResolvesASquattedAddress(t *testing.T) {
 	if !strings.Contains(res.body, "enviado") {
 		t.Errorf("send log without the sent invitation: %.500s", res.body)
 	}
+	if !strings.Contains(res.body, "<td>Convite</td>") || strings.Contains(res.body, "<td>invitation</td>") {
+		t.Error("the send log names the message's kind by its stored code")
+	}
 	if n := m.auditCount("user.release_email", squatter); n != 1 {
 		t.Errorf("%d release audit events", n)
 	}
