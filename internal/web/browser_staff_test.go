@@ -61,6 +61,15 @@ func TestBrowserStaffPanel(t *testing.T) {
 	if display == "none" || width > 390 {
 		t.Errorf("on a phone the comparison's filters are %q and the page %d px wide", display, width)
 	}
+	// On a phone each user is a card: the edit form's save button is on screen, not beyond a
+	// sideways-scrolling table.
+	var saveRight float64
+	b.do("users on a phone", chromedp.EmulateViewport(390, 844), chromedp.Navigate(base+"/admin/users"),
+		chromedp.WaitVisible(`table.users`), b.shot("04-users-390"),
+		into(&saveRight, chromedp.Evaluate[float64](`document.querySelector("table.users td.edit button").getBoundingClientRect().right`)))
+	if saveRight <= 0 || saveRight > 390 {
+		t.Errorf("on a phone a user's save button ends at %.0f px, off a 390 px screen", saveRight)
+	}
 	got := strings.Fields(overview)
 	if len(got) == 0 || got[0] != strings.TrimSpace(dashboard) || got[0] == "0" {
 		t.Errorf("overview %q, dashboard %q", overview, dashboard)
