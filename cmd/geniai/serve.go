@@ -127,7 +127,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		// never stop the server.
 		go (&etl.Scheduler{Runner: runner, Interval: e.cfg.ETLInterval, Logger: logger}).Run(ctx)
 	} else {
-		logger.Warn("CHATWOOT_DATABASE_URL not set: no ETL scheduler, no inbox listing")
+		logger.Warn("CHATWOOT_DATABASE_URL not set: no ETL scheduler, no webhooks, no inbox listing")
 	}
 	addMailQueueGauges(m, db, logger)
 	if mc := e.cfg.Mail(); mc.Enabled() {
