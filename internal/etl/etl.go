@@ -245,21 +245,29 @@ func (s *source) checkColumns(ctx context.Context) error {
 	if err != nil {
 		return sourceError(err)
 	}
-	have := map[string]bool{}
+	readable := map[string]bool{} // every column the source has: may the connection read it?
 	for _, row := range rows {
-		have[row.TableName+"."+row.ColumnName] = true
+		readable[row.TableName+"."+row.ColumnName] = row.Readable
 	}
-	var missing []string
+	var missing, denied []string
 	for _, t := range tables {
 		for _, c := range requiredColumns[t] {
-			if !have[t+"."+c] {
+			ok, exists := readable[t+"."+c]
+			switch {
+			case !exists:
 				missing = append(missing, t+"."+c)
+			case !ok:
+				denied = append(denied, t+"."+c)
 			}
 		}
 	}
 	if len(missing) > 0 {
 		return apperr.New(apperr.Invalid,
 			"err.etl.source_column_missing", strings.Join(missing, ", "))
+	}
+	if len(denied) > 0 {
+		return apperr.New(apperr.Invalid,
+			"err.etl.source_column_denied", strings.Join(denied, ", "))
 	}
 	return nil
 }

@@ -21,7 +21,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/geniai/analytics/internal/apperr"
 	"github.com/geniai/analytics/internal/chatwoot/oracle"
+	"github.com/geniai/analytics/internal/locale"
 	"github.com/geniai/analytics/internal/pg"
 	"github.com/geniai/analytics/internal/pgtest"
 )
@@ -1064,6 +1066,36 @@ func TestIsolation(t *testing.T) {
 	})
 	if err != nil || n != 0 {
 		t.Errorf("tenant B sees %d daily rows of others (%v)", n, err)
+	}
+}
+
+// TestSourceGrantMissing: a Chatwoot reader role that lacks a grant on a table the sync reads is
+// told so, by column, instead of being taken for an older Chatwoot (information_schema hides the
+// columns a role may not read, and an operator was sent looking for a Chatwoot upgrade).
+func TestSourceGrantMissing(t *testing.T) {
+	t.Parallel()
+	f := seeded(t, 0)
+	ctx := context.Background()
+	role, pw := "cwr_"+randHex(), "reader-"+randHex()
+	f.exec(f.src, "CREATE ROLE "+role+" LOGIN PASSWORD '"+pw+"'")
+	t.Cleanup(func() {
+		_, _ = f.src.Exec(ctx, "DROP OWNED BY "+role)
+		_, _ = f.src.Exec(ctx, "DROP ROLE "+role)
+	})
+	f.exec(f.src, "GRANT SELECT ON ALL TABLES IN SCHEMA public TO "+role)
+	f.exec(f.src, "REVOKE SELECT ON contacts FROM "+role)
+	src, err := pgx.ParseConfig(f.srcURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reader := &Runner{DB: f.env.DB, SourceURL: pgtest.URLFor(t, role, pw, src.Database), ChunkSize: 7}
+	_, err = reader.RunTenant(ctx, f.tenantA, false)
+	if apperr.KeyOf(err) != "err.etl.source_column_denied" || !strings.Contains(apperr.Message(err, locale.EN), "contacts.phone_number") {
+		t.Fatalf("a reader without SELECT on contacts: %v (key %q), want err.etl.source_column_denied naming contacts.phone_number", err, apperr.KeyOf(err))
+	}
+	f.exec(f.src, "GRANT SELECT ON contacts TO "+role)
+	if _, err := reader.RunTenant(ctx, f.tenantA, false); err != nil {
+		t.Fatalf("the same reader with the grant: %v", err)
 	}
 }
 

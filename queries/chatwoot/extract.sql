@@ -4,12 +4,21 @@
 -- converted with AT TIME ZONE 'UTC' so Go and our database get timestamptz.
 
 -- name: ExtractSourceColumns :many
--- ExtractSourceColumns lists the columns the source has among the tables the ETL reads, so a
--- missing column (an older Chatwoot) is reported by name before any extraction.
-SELECT table_name::text AS table_name, column_name::text AS column_name
-FROM information_schema.columns
-WHERE table_schema = current_schema()
-  AND table_name = ANY (@tables::text[]);
+-- ExtractSourceColumns lists the columns the source has among the tables the ETL reads, and
+-- whether the connection may read each, so a missing column (an older Chatwoot) and a missing
+-- grant (a reader role made for other tables) are reported by name before any extraction. It
+-- reads pg_catalog: information_schema hides the columns a role may not read, which made a
+-- missing grant look like an old Chatwoot.
+SELECT c.relname::text AS table_name, a.attname::text AS column_name,
+       has_column_privilege(c.oid, a.attnum, 'SELECT') AS readable
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid
+WHERE n.nspname = current_schema()
+  AND c.relname = ANY (@tables::text[])
+  AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+  AND a.attnum > 0
+  AND NOT a.attisdropped;
 
 -- name: ExtractFingerprint :one
 -- ExtractFingerprint is the source clock and a fingerprint of the inboxes' id set: how many

@@ -474,23 +474,33 @@ func (q *Queries) ExtractInboxes(ctx context.Context, arg ExtractInboxesParams) 
 
 const extractSourceColumns = `-- name: ExtractSourceColumns :many
 
-SELECT table_name::text AS table_name, column_name::text AS column_name
-FROM information_schema.columns
-WHERE table_schema = current_schema()
-  AND table_name = ANY ($1::text[])
+SELECT c.relname::text AS table_name, a.attname::text AS column_name,
+       has_column_privilege(c.oid, a.attnum, 'SELECT') AS readable
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid
+WHERE n.nspname = current_schema()
+  AND c.relname = ANY ($1::text[])
+  AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+  AND a.attnum > 0
+  AND NOT a.attisdropped
 `
 
 type ExtractSourceColumnsRow struct {
 	TableName  string
 	ColumnName string
+	Readable   bool
 }
 
 // ETL source queries (internal/etl): read-only, every one filtered by the tenant's inbox ids
 // (docs/chatwoot.md, traps), except ExtractFingerprints, which returns per-inbox aggregates of every
 // inbox and is summed per tenant in Go. Chatwoot timestamps are UTC "timestamp without time zone"; each is
 // converted with AT TIME ZONE 'UTC' so Go and our database get timestamptz.
-// ExtractSourceColumns lists the columns the source has among the tables the ETL reads, so a
-// missing column (an older Chatwoot) is reported by name before any extraction.
+// ExtractSourceColumns lists the columns the source has among the tables the ETL reads, and
+// whether the connection may read each, so a missing column (an older Chatwoot) and a missing
+// grant (a reader role made for other tables) are reported by name before any extraction. It
+// reads pg_catalog: information_schema hides the columns a role may not read, which made a
+// missing grant look like an old Chatwoot.
 func (q *Queries) ExtractSourceColumns(ctx context.Context, tables []string) ([]ExtractSourceColumnsRow, error) {
 	rows, err := q.db.Query(ctx, extractSourceColumns, tables)
 	if err != nil {
@@ -500,7 +510,7 @@ func (q *Queries) ExtractSourceColumns(ctx context.Context, tables []string) ([]
 	items := []ExtractSourceColumnsRow{}
 	for rows.Next() {
 		var i ExtractSourceColumnsRow
-		if err := rows.Scan(&i.TableName, &i.ColumnName); err != nil {
+		if err := rows.Scan(&i.TableName, &i.ColumnName, &i.Readable); err != nil {
 			return nil, err
 		}
 		items = append(items, i)

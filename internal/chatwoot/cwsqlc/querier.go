@@ -134,8 +134,11 @@ type Querier interface {
 	// (docs/chatwoot.md, traps), except ExtractFingerprints, which returns per-inbox aggregates of every
 	// inbox and is summed per tenant in Go. Chatwoot timestamps are UTC "timestamp without time zone"; each is
 	// converted with AT TIME ZONE 'UTC' so Go and our database get timestamptz.
-	// ExtractSourceColumns lists the columns the source has among the tables the ETL reads, so a
-	// missing column (an older Chatwoot) is reported by name before any extraction.
+	// ExtractSourceColumns lists the columns the source has among the tables the ETL reads, and
+	// whether the connection may read each, so a missing column (an older Chatwoot) and a missing
+	// grant (a reader role made for other tables) are reported by name before any extraction. It
+	// reads pg_catalog: information_schema hides the columns a role may not read, which made a
+	// missing grant look like an old Chatwoot.
 	ExtractSourceColumns(ctx context.Context, tables []string) ([]ExtractSourceColumnsRow, error)
 	// InboxList lists every inbox with its account, for the admin onboarding wizard that
 	// maps Chatwoot inboxes to tenants.
