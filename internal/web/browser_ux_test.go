@@ -68,6 +68,10 @@ type axeViolation struct {
 // conversation, the settings and the staff panel never scroll sideways and axe-core finds no
 // violation (its colour-contrast rule over a light yellow brand included); a heatmap drill-down's filters come back as chips on the dashboard. Screenshots of
 // every page at both sizes go to the test artifacts.
+// swatchJS is the height left for the colour inside the brand colour field.
+const swatchJS = `(() => { const e = document.querySelector("input[name=primary_color]"), s = getComputedStyle(e);
+	return e.clientHeight - parseFloat(s.paddingTop) - parseFloat(s.paddingBottom) })()`
+
 func TestBrowserLayoutAndAccessibility(t *testing.T) {
 	h := newHarness(t, nil)
 	a, _ := pgtest.SeedAnalytics(t, h.env)
@@ -149,10 +153,15 @@ func TestBrowserLayoutAndAccessibility(t *testing.T) {
 			chromedp.WaitVisible(`h1`),
 			logo(p("conversation"), shown),
 			check(p("3-conversation")))
+		var swatch float64
 		b.do(p("settings"), chromedp.Navigate(base+"/settings"),
 			chromedp.WaitVisible(`form`),
 			logo(p("settings"), shown),
-			check(p("4-settings")))
+			check(p("4-settings")),
+			into(&swatch, chromedp.Evaluate[float64](swatchJS)))
+		if swatch < 16 {
+			t.Errorf("%s: the brand colour's swatch is %.0f px high: the current colour cannot be seen", vp.name, swatch)
+		}
 		// A heatmap cell → its conversations → back to the dashboard: the cell's weekday and
 		// hour are chips there, not a hidden filter.
 		b.do(p("heatmap drill-down and back"), chromedp.Navigate(base+"/dashboard?"+period),
