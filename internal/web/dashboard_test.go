@@ -168,6 +168,10 @@ func TestDashboardBadInput(t *testing.T) {
 			}
 		}
 	}
+	// The dates stay in the fields as typed, to be corrected rather than typed again.
+	if res := c.get("/dashboard?from=2026-03-01&to=2026-01-01"); !strings.Contains(res.body, `name="from" value="2026-03-01"`) || !strings.Contains(res.body, `name="to" value="2026-01-01"`) {
+		t.Errorf("the typed dates are gone from the fields: %s", between(res.body, `<fieldset class="dates">`, "</fieldset>"))
+	}
 	// The half-filled period kept the 7-day preset's figures.
 	if a, b := c.get("/dashboard?from=2026-03-01&period=7d"), c.get("/dashboard?period=7d"); kpiValue(a.body) != kpiValue(b.body) {
 		t.Errorf("with a bad date the dashboard shows %q, the 7-day preset %q", kpiValue(a.body), kpiValue(b.body))

@@ -88,6 +88,8 @@ type TenantPage struct {
 	// that does not parse or a half-filled period, a label that names none or several of the
 	// tenant's labels, parameters no page understands.
 	DateError       string
+	TypedFrom       string // with a DateError, the dates as typed, left in the fields to correct
+	TypedTo         string
 	LabelError      string
 	LabelCandidates []string
 	Ignored         []string
@@ -148,6 +150,7 @@ func (s *Server) pageFilter(r *http.Request) (*tenantScope, dashboard.Filter, pr
 	if errors.As(err, &de) {
 		f, err = de.Fallback, nil
 		pr.date = apperr.Message(de.Err, s.langOf(r))
+		pr.from, pr.to = r.URL.Query().Get("from"), r.URL.Query().Get("to")
 	}
 	if err != nil {
 		return sc, f, pr, err
@@ -166,12 +169,14 @@ func (s *Server) pageFilter(r *http.Request) (*tenantScope, dashboard.Filter, pr
 
 type problems struct {
 	date, label string
+	from, to    string
 	candidates  []string
 	ignored     []string
 }
 
 func (tp *TenantPage) report(pr problems) {
 	tp.DateError, tp.LabelCandidates, tp.Ignored = pr.date, pr.candidates, pr.ignored
+	tp.TypedFrom, tp.TypedTo = pr.from, pr.to
 	if pr.label != "" {
 		tp.LabelError = pr.label
 	}
