@@ -225,6 +225,24 @@ func TestDigestCarriesTheDashboardNumbers(t *testing.T) {
 	if dir := os.Getenv("TEST_ARTIFACTS"); dir != "" {
 		_ = os.WriteFile(filepath.Join(dir, "digest.html"), []byte(m.HTML), 0o644)
 	}
+	// A fall is written with the dashboard's minus sign, not a hyphen.
+	for _, k := range digest.KPIs("pt-BR", want.KPIs) {
+		if strings.HasPrefix(k.Change, "-") {
+			t.Errorf("%s: change %q starts with a hyphen", k.Label, k.Change)
+		}
+	}
+	// The unanswered-leads line agrees in number with its count (one lead, several leads).
+	for n, sentence := range map[float64]string{1: "1 lead deste período ficou sem nenhuma resposta.", 3: "3 leads deste período ficaram sem nenhuma resposta."} {
+		want.KPIs.UnansweredLeads.Cur = &n
+		r, err := digest.Render(digest.Input{Lang: "pt-BR", Frequency: "weekly", Brand: mail.Brand{Name: "Academia A", Primary: "#0F766E", Secondary: "#B45309"},
+			Dash: want, PublicURL: publicURL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(r.Text, sentence) || !strings.Contains(r.HTML, sentence) {
+			t.Errorf("with %v unanswered leads the digest lacks %q", n, sentence)
+		}
+	}
 	// Rendered as the subscriber: the delivery row is the subscriber's tenant's.
 	var tenant int64
 	if err := pgtest.Conn(t, f.env.SuperURL).QueryRow(ctx, `SELECT tenant_id FROM app.digest_deliveries WHERE subscription_id = $1`, sub).Scan(&tenant); err != nil || tenant != f.a {

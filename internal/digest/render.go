@@ -224,7 +224,11 @@ func Render(in Input) (mail.Message, error) {
 	}
 	var unanswered string
 	if n := in.Dash.KPIs.UnansweredLeads.Cur; n != nil && *n > 0 {
-		unanswered = fmt.Sprintf(t["unanswered"], number(lang, int64(*n)))
+		key := "unanswered"
+		if int64(*n) == 1 {
+			key = "unanswered_one"
+		}
+		unanswered = fmt.Sprintf(t[key], number(lang, int64(*n)))
 	}
 	lead := fmt.Sprintf(t["lead"], in.Brand.Name, period)
 	if in.Dash.Empty() {
@@ -306,8 +310,10 @@ func percent(lang string, x *float64) string {
 	return s
 }
 
+// signedPercent is a change as the dashboard writes it: "+12,5%", "−3,0%" (a minus sign, not a
+// hyphen).
 func signedPercent(lang string, c float64) string {
-	s := fmt.Sprintf("%+.1f%%", c)
+	s := strings.Replace(fmt.Sprintf("%+.1f%%", c), "-", "−", 1)
 	if lang != "en" {
 		s = strings.Replace(s, ".", ",", 1)
 	}
