@@ -242,8 +242,12 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		if touch {
 			_ = rq.End(ctx)
 			key := tokenKey(s.sessions.Token(ctx))
-			if err := s.db.InTx(ctx, *p, func(tx pg.Tx) error {
-				return tx.SessionTouch(ctx, dbsqlc.SessionTouchParams{TokenHash: key, IP: p.IP, UserAgent: p.UserAgent})
+			// After the response: a client that hung up as soon as it had it (curl, a script)
+			// has cancelled the request's context by now, and the activity must still count.
+			tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			if err := s.db.InTx(tctx, *p, func(tx pg.Tx) error {
+				return tx.SessionTouch(tctx, dbsqlc.SessionTouchParams{TokenHash: key, IP: p.IP, UserAgent: p.UserAgent})
 			}); err != nil {
 				s.log.Warn("session activity not recorded", "request_id", info.id, "error", err)
 			}

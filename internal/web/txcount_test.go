@@ -4,7 +4,9 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -159,4 +161,49 @@ func TestActivityRecordedOncePerMinute(t *testing.T) {
 	if txs, writes, _ := tr.reset(); txs > 2 || len(writes) != 0 {
 		t.Fatalf("right after: %d transactions, writes %q", txs, writes)
 	}
+}
+
+// TestActivityRecordedAfterTheClientLeft: the activity is written after the response, and a
+// client that closes its connection as soon as it has the page (curl, a script, a tab closed)
+// cancels the request's context by then. The write must not depend on it, or such a user's
+// activity is never recorded and the idle timeout ends a session in use.
+func TestActivityRecordedAfterTheClientLeft(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	tid := h.tenant("acme", "active", nil)
+	h.user(tid, "ana@acme.com.br", "client", pw)
+	b := h.browser()
+	b.mustLogin("ana@acme.com.br", pw, "/dashboard")
+	u, _ := url.Parse(h.ts.URL)
+	for _, path := range []string{"/dashboard", "/conversations", "/api/v1/dashboard/summary"} {
+		h.exec(`UPDATE app.user_sessions SET last_seen_at = now() - interval '61 seconds'`)
+		ctx, cancel := context.WithCancel(context.Background())
+		req := httptest.NewRequest(http.MethodGet, path, nil).WithContext(ctx)
+		req.Header.Set("User-Agent", b.ua)
+		for _, c := range b.c.Jar.Cookies(u) {
+			req.AddCookie(c)
+		}
+		rec := &leavingClient{ResponseRecorder: httptest.NewRecorder(), leave: cancel}
+		h.srv.Handler().ServeHTTP(rec, req)
+		cancel()
+		if rec.Code != http.StatusOK {
+			t.Fatalf("%s: %d", path, rec.Code)
+		}
+		var recent bool
+		if err := h.super.QueryRow(context.Background(), `SELECT last_seen_at > now() - interval '5 seconds' FROM app.user_sessions`).Scan(&recent); err != nil || !recent {
+			t.Errorf("%s: the activity of a client that left after the response was not recorded (%v)", path, err)
+		}
+	}
+}
+
+// leavingClient is a client that hangs up once the response is written: the request's context
+// ends then, as net/http ends it when the connection closes.
+type leavingClient struct {
+	*httptest.ResponseRecorder
+	leave context.CancelFunc
+}
+
+func (c *leavingClient) Write(b []byte) (int, error) {
+	defer c.leave()
+	return c.ResponseRecorder.Write(b)
 }
