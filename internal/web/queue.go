@@ -64,6 +64,10 @@ func (v QueueView) At(t *time.Time) string {
 // SLA is the tenant's SLA target, as a duration.
 func (v QueueView) SLA() string {
 	secs := float64(v.Scope.Tenant.Settings.SlaSeconds)
+	if int64(secs)%60 == 0 {
+		// The target is set in minutes: "5 min", as the alerts page says, not "5 min 00 s".
+		return shortDuration(time.Duration(secs) * time.Second)
+	}
 	return formatDuration(v.Lang, &secs)
 }
 
