@@ -218,6 +218,10 @@ type KPICard struct {
 // kpiCard formats a KPI for its card: kind is n (count), pct (rate) or dur (seconds).
 func kpiCard(v DashboardView, drill, labelKey, kind string, x dashboard.Value, lowerIsBetter bool) KPICard {
 	c := KPICard{Href: v.DrillKPI(drill), Label: v.T(labelKey), Vs: v.T("kpi.vs_previous"), NoBase: v.T("kpi.no_base")}
+	if v.Filter.From.Equal(v.Today) && v.Filter.To.Equal(v.Today) {
+		// Today so far against the whole of yesterday: say so, or a morning reads as a collapse.
+		c.Vs = v.T("kpi.vs_yesterday_whole")
+	}
 	switch kind {
 	case "pct":
 		c.Text = formatPct(v.Lang, x.Cur)

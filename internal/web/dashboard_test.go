@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/geniai/analytics/internal/pgtest"
 )
@@ -320,4 +321,24 @@ func kpiValue(body string) string {
 	_, rest, _ := strings.Cut(body, `class="kpi-value">`)
 	v, _, _ := strings.Cut(rest, "<")
 	return v
+}
+
+// TestDashboardTodaySaysItsComparisonIsPartial: "Hoje" compares the day so far with the whole of
+// yesterday, and its cards say so; other periods keep "vs. período anterior".
+func TestDashboardTodaySaysItsComparisonIsPartial(t *testing.T) {
+	t.Parallel()
+	h, _, _ := dashHarness(t)
+	h.clock.Advance(time.Date(2026, 11, 10, 18, 0, 0, 0, time.UTC).Sub(h.clock.Now())) // a day of the seeded data
+	c := h.browser()
+	c.mustLogin("cliente@a.test", pw, "/dashboard")
+	today := c.get("/dashboard?period=today")
+	expectStatus(t, today, http.StatusOK, "vs. ontem inteiro (hoje ainda não acabou)")
+	if strings.Contains(today.body, "vs. período anterior") {
+		t.Error("today's cards still compare with \"período anterior\"")
+	}
+	week := c.get("/dashboard?period=7d")
+	expectStatus(t, week, http.StatusOK, "vs. período anterior")
+	if strings.Contains(week.body, "ontem inteiro") {
+		t.Error("a 7-day period says it compares with yesterday")
+	}
 }
