@@ -20,7 +20,9 @@ import (
 //     exception is a mail client's one-click unsubscribe (RFC 8058 lets it send its
 //     "List-Unsubscribe=One-Click" either way): bounded like any other body and never read, the
 //     key in the path being the credential;
-//   - any other body: at most maxFormBytes, read by no handler.
+//   - any other body: at most maxFormBytes, read by no handler;
+//   - except a Chatwoot webhook delivery (POST /hooks/chatwoot/…): JSON of at most webhookMaxBody,
+//     read by its handler alone (a conversation's payload carries its latest messages).
 //
 // A body announced as larger is refused before a byte is read; one that turns out larger
 // (chunked) is cut at the limit. Both answer 413 and close the connection.
@@ -57,6 +59,14 @@ func (s *Server) limitBodies(next http.Handler) http.Handler {
 		case media == "multipart/form-data" && !oneClickUnsubscribe(r):
 			refuse(errUploadRefused)
 			return
+		case webhookDelivery(r):
+			if r.ContentLength > webhookMaxBody {
+				refuse(errBodyTooLarge)
+				return
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, webhookMaxBody)
+			next.ServeHTTP(w, r)
+			return
 		case r.ContentLength > maxFormBytes:
 			refuse(errBodyTooLarge)
 			return
@@ -81,4 +91,9 @@ func (s *Server) limitBodies(next http.Handler) http.Handler {
 // client may send as multipart/form-data.
 func oneClickUnsubscribe(r *http.Request) bool {
 	return r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/unsubscribe/")
+}
+
+// webhookDelivery is a POST to the Chatwoot webhook route (hooks_chatwoot.go).
+func webhookDelivery(r *http.Request) bool {
+	return r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, webhookPathPrefix)
 }

@@ -69,6 +69,9 @@ func TestChatwootWebhook(t *testing.T) {
 		{"no event", hook, `{"inbox_id":11}`, 400, 0},
 		{"no inbox", hook, `{"event":"message_created"}`, 400, 0},
 		{"a non-numeric id", hook, `{"event":"message_created","inbox":{"id":"x"}}`, 400, 0},
+		// Larger than a form may be (64 KB): a conversation's payload carries its latest messages.
+		{"a delivery of 200 KB", hook, `{"event":"message_created","inbox":{"id":11},"content":"` + strings.Repeat("a", 200<<10) + `"}`, 202, acme},
+		{"a delivery over 1 MB", hook, `{"event":"message_created","inbox":{"id":11},"content":"` + strings.Repeat("a", 1<<20) + `"}`, 413, 0},
 		{"a wrong secret", "/hooks/chatwoot/whsec_0123456789abcdefghijklmnopqrstuX", `{"event":"message_created","inbox":{"id":11}}`, 404, 0},
 		{"a prefix of the secret", "/hooks/chatwoot/whsec_0123456789", `{"event":"message_created","inbox":{"id":11}}`, 404, 0},
 	} {
