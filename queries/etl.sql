@@ -156,8 +156,9 @@ FROM etl.runs
 WHERE tenant_id = @tenant_id AND id = @id;
 
 -- name: EtlStatusList :many
--- EtlStatusList is the per-tenant ETL health: last success, watermark and the latest run.
-SELECT t.id AS tenant_id, t.slug, w.last_success_at, w.source_updated_at,
+-- EtlStatusList is the per-tenant ETL health: last success, watermark and the latest run, and
+-- the tenant's status (a cancelled tenant is no longer synced, so its lag means nothing).
+SELECT t.id AS tenant_id, t.slug, t.status AS tenant_status, w.last_success_at, w.source_updated_at,
        coalesce(r.id, 0)::bigint AS run_id, coalesce(r.status, '')::text AS run_status,
        r.finished_at AS run_finished_at, r.error AS run_error,
        coalesce(r.extracted, 0)::integer AS extracted, coalesce(r.inserted, 0)::integer AS inserted,

@@ -107,7 +107,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		// The sender delivers queued webhooks (signed, retried with backoff); several servers never
 		// take the same delivery.
 		go (&alert.Sender{DB: db, Logger: logger}).Run(ctx, 5*time.Second)
-		m.AddGauge("etl_sync_lag_seconds", "Seconds since each tenant's last successful sync (tenants never synced are absent).",
+		m.AddGauge("etl_sync_lag_seconds", "Seconds since each tenant's last successful sync (tenants never synced, and cancelled ones, are absent).",
 			[]string{"tenant"}, 10*time.Second, logger, syncLag(runner))
 		o.Inboxes = func(ctx context.Context) ([]staff.SourceInbox, error) { return chatwoot.Inboxes(ctx, src) }
 		o.Sync = func(ctx context.Context, tenantID int64, full bool) error {
@@ -199,7 +199,8 @@ func syncLag(runner *etl.Runner) func(ctx context.Context) ([]metrics.Sample, er
 		}
 		out := make([]metrics.Sample, 0, len(st))
 		for _, t := range st {
-			if t.LastSuccessAt != nil {
+			// A cancelled tenant is no longer synced: its lag would only grow and keep an alert on.
+			if t.LastSuccessAt != nil && !t.Cancelled {
 				out = append(out, metrics.Sample{Labels: []string{t.Slug}, Value: t.Lag.Seconds()})
 			}
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/geniai/analytics/internal/etl"
 	"github.com/geniai/analytics/internal/metrics"
 	"github.com/geniai/analytics/internal/pgtest"
 )
@@ -127,5 +128,30 @@ func TestServeMetricsAddr(t *testing.T) { // not parallel: it sets sessionCleanu
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %s:\n%.2000s", want, body)
 		}
+	}
+}
+
+// TestSyncLagSkipsCancelled: the sync lag gauge shows the tenants the scheduler syncs; a cancelled
+// tenant's lag would only grow and keep the documented lag alert firing for ever.
+func TestSyncLagSkipsCancelled(t *testing.T) {
+	t.Parallel()
+	env := pgtest.New(t)
+	su := pgtest.Conn(t, env.SuperURL)
+	if _, err := su.Exec(context.Background(), `
+		WITH t AS (INSERT INTO app.tenants (slug, name, status) VALUES ('ativa', 'A', 'active'), ('cancelada', 'C', 'cancelled'),
+		                                                          ('suspensa', 'S', 'suspended') RETURNING id)
+		INSERT INTO etl.watermarks (tenant_id, last_success_at) SELECT id, now() - interval '1 hour' FROM t`); err != nil {
+		t.Fatal(err)
+	}
+	samples, err := syncLag(&etl.Runner{DB: env.DB})(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, s := range samples {
+		got[s.Labels[0]] = s.Value > 3500
+	}
+	if len(got) != 2 || !got["ativa"] || !got["suspensa"] {
+		t.Fatalf("lag samples %v: want ativa and suspensa (an hour each), not cancelada", got)
 	}
 }

@@ -414,7 +414,7 @@ type EtlStageIDsCopyParams struct {
 }
 
 const etlStatusList = `-- name: EtlStatusList :many
-SELECT t.id AS tenant_id, t.slug, w.last_success_at, w.source_updated_at,
+SELECT t.id AS tenant_id, t.slug, t.status AS tenant_status, w.last_success_at, w.source_updated_at,
        coalesce(r.id, 0)::bigint AS run_id, coalesce(r.status, '')::text AS run_status,
        r.finished_at AS run_finished_at, r.error AS run_error,
        coalesce(r.extracted, 0)::integer AS extracted, coalesce(r.inserted, 0)::integer AS inserted,
@@ -430,6 +430,7 @@ ORDER BY t.slug
 type EtlStatusListRow struct {
 	TenantID        int64      `json:"tenant_id"`
 	Slug            string     `json:"slug"`
+	TenantStatus    string     `json:"tenant_status"`
 	LastSuccessAt   *time.Time `json:"last_success_at"`
 	SourceUpdatedAt *time.Time `json:"source_updated_at"`
 	RunID           int64      `json:"run_id"`
@@ -443,7 +444,8 @@ type EtlStatusListRow struct {
 	Messages        int32      `json:"messages"`
 }
 
-// EtlStatusList is the per-tenant ETL health: last success, watermark and the latest run.
+// EtlStatusList is the per-tenant ETL health: last success, watermark and the latest run, and
+// the tenant's status (a cancelled tenant is no longer synced, so its lag means nothing).
 // A per-tenant function, not a LATERAL subquery: on Citus it is one query on the tenant's worker.
 func (q *Queries) EtlStatusList(ctx context.Context) ([]EtlStatusListRow, error) {
 	rows, err := q.db.Query(ctx, etlStatusList)
@@ -457,6 +459,7 @@ func (q *Queries) EtlStatusList(ctx context.Context) ([]EtlStatusListRow, error)
 		if err := rows.Scan(
 			&i.TenantID,
 			&i.Slug,
+			&i.TenantStatus,
 			&i.LastSuccessAt,
 			&i.SourceUpdatedAt,
 			&i.RunID,

@@ -271,7 +271,8 @@ type Querier interface {
 	EtlStageConversationsCopy(ctx context.Context, arg []EtlStageConversationsCopyParams) (int64, error)
 	// EtlStageIDsCopy streams the source id set of a run into staging.
 	EtlStageIDsCopy(ctx context.Context, arg []EtlStageIDsCopyParams) (int64, error)
-	// EtlStatusList is the per-tenant ETL health: last success, watermark and the latest run.
+	// EtlStatusList is the per-tenant ETL health: last success, watermark and the latest run, and
+	// the tenant's status (a cancelled tenant is no longer synced, so its lag means nothing).
 	// A per-tenant function, not a LATERAL subquery: on Citus it is one query on the tenant's worker.
 	EtlStatusList(ctx context.Context) ([]EtlStatusListRow, error)
 	// EtlStoreFingerprint records, after a merge, the fingerprint of what is now stored and the

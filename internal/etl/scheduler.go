@@ -117,6 +117,7 @@ func (s *Scheduler) record(r Result) {
 type TenantStatus struct {
 	TenantID      int64
 	Slug          string
+	Cancelled     bool // the scheduler no longer syncs it
 	LastSuccessAt *time.Time
 	Lag           time.Duration // since the last success; 0 when never
 	Watermark     *time.Time
@@ -143,7 +144,8 @@ func (r *Runner) Status(ctx context.Context) ([]TenantStatus, error) {
 	out := make([]TenantStatus, len(rows))
 	for i, x := range rows {
 		st := TenantStatus{
-			TenantID: x.TenantID, Slug: x.Slug, LastSuccessAt: x.LastSuccessAt, Watermark: x.SourceUpdatedAt,
+			TenantID: x.TenantID, Slug: x.Slug, Cancelled: x.TenantStatus == "cancelled",
+			LastSuccessAt: x.LastSuccessAt, Watermark: x.SourceUpdatedAt,
 			LastRunID: x.RunID, LastStatus: x.RunStatus,
 			Extracted: int(x.Extracted), Inserted: int(x.Inserted), Updated: int(x.Updated),
 			Deleted: int(x.Deleted), Messages: int(x.Messages),
