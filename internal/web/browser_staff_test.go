@@ -70,6 +70,14 @@ func TestBrowserStaffPanel(t *testing.T) {
 	if saveRight <= 0 || saveRight > 390 {
 		t.Errorf("on a phone a user's save button ends at %.0f px, off a 390 px screen", saveRight)
 	}
+	// The client page's runs and users stack too: no cell ends off the screen.
+	var cellRight float64
+	b.do("a client's runs and users on a phone", chromedp.EmulateViewport(390, 844), chromedp.Navigate(base+"/admin/tenants/"+ta),
+		chromedp.WaitVisible(`table.runs`),
+		into(&cellRight, chromedp.Evaluate[float64](`Math.max(...[...document.querySelectorAll("table.runs td, table.tenant-users td")].map(td => td.getBoundingClientRect().right))`)))
+	if cellRight > 390 {
+		t.Errorf("on a phone a cell of the client's runs or users ends at %.0f px, off a 390 px screen", cellRight)
+	}
 	got := strings.Fields(overview)
 	if len(got) == 0 || got[0] != strings.TrimSpace(dashboard) || got[0] == "0" {
 		t.Errorf("overview %q, dashboard %q", overview, dashboard)
