@@ -116,7 +116,7 @@ func TestQueuePageAndAPI(t *testing.T) {
 	page := c.get("/queue")
 	expectStatus(t, page, http.StatusOK, "Aguardando atendimento")
 	for _, want := range []string{"Passou do SLA <strong>" + strconv.FormatInt(pastSLA, 10) + "</strong>", "janela encerrada", "fecha em",
-		"SLA: 5 min em horário de atendimento", "Espera (em horário de atendimento)",
+		"SLA: 5 min em horário de atendimento", "Espera (em horário de atendimento)", "Todas <strong>",
 		"/conversations/" + strconv.Itoa(int(want[0])), "pager.next"} {
 		if want == "pager.next" {
 			want = "Próxima"
