@@ -79,8 +79,8 @@ func demoChatwoot(ctx context.Context, e *env, url string, o chatwoot.Options) e
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "Chatwoot de demonstração: %d academias, %d caixas, %d conversas, %d mensagens em %.1f s\n",
-		sum.Accounts, sum.Inboxes, sum.Conversations, sum.Messages, time.Since(start).Seconds())
+	fmt.Fprintf(e.stdout, "Chatwoot de demonstração: %d academias, %d caixas, %d conversas, %d mensagens em %s\n",
+		sum.Accounts, sum.Inboxes, sum.Conversations, sum.Messages, seconds(time.Since(start)))
 	return nil
 }
 
@@ -201,7 +201,7 @@ func demoSetup(ctx context.Context, e *env, url string, o chatwoot.Options) erro
 		}
 		fmt.Fprintf(e.stdout, "sincronização %-28s %6d conversas  %s\n", r.Slug, r.Extracted, status)
 	}
-	fmt.Fprintf(e.stdout, "sincronização concluída em %.1f s\n", time.Since(start).Seconds())
+	fmt.Fprintf(e.stdout, "sincronização concluída em %s\n", seconds(time.Since(start)))
 	return nil
 }
 

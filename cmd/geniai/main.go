@@ -12,8 +12,10 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/geniai/analytics/internal/apperr"
 	"github.com/geniai/analytics/internal/config"
@@ -201,4 +203,9 @@ func openServices(ctx context.Context, e *env) (*services, func(), error) {
 		tenant: &tenantadmin.Service{DB: db, BcryptCost: e.cfg.BcryptCost},
 	}
 	return svc, db.Close, nil
+}
+
+// seconds writes a duration for the Portuguese console output: "1,6 s", with the decimal comma.
+func seconds(d time.Duration) string {
+	return strings.Replace(strconv.FormatFloat(d.Seconds(), 'f', 1, 64), ".", ",", 1) + " s"
 }

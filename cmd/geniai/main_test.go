@@ -5,6 +5,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/geniai/analytics/internal/pgtest"
 )
@@ -148,4 +149,12 @@ func TestCLIStaffActions(t *testing.T) {
 		t.Errorf("audit CSV lacks new values: %.300s", out)
 	}
 	ok("etl", "runs", "--tenant", "academia-a")
+}
+
+// The console speaks Portuguese: durations take the decimal comma.
+func TestSecondsDecimalComma(t *testing.T) {
+	t.Parallel()
+	if got := seconds(1600 * time.Millisecond); got != "1,6 s" {
+		t.Errorf("seconds = %q, want \"1,6 s\"", got)
+	}
 }

@@ -199,7 +199,7 @@ func tenantOnboard(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "primeira sincronização: %d conversas, %d mensagens em %.1f s\n", r.Extracted, r.Messages, r.Duration.Seconds())
+	fmt.Fprintf(e.stdout, "primeira sincronização: %d conversas, %d mensagens em %s\n", r.Extracted, r.Messages, seconds(r.Duration))
 	return nil
 }
 
