@@ -333,6 +333,9 @@ func TestDashboardTodaySaysItsComparisonIsPartial(t *testing.T) {
 	c.mustLogin("cliente@a.test", pw, "/dashboard")
 	today := c.get("/dashboard?period=today")
 	expectStatus(t, today, http.StatusOK, "vs. ontem inteiro (hoje ainda não acabou)")
+	if !strings.Contains(today.body, "Período: 10/11/2026 · comparado com 09/11/2026 ·") {
+		t.Errorf("a one-day period is not named as one day: %s", between(today.body, "Período:", "<span"))
+	}
 	if strings.Contains(today.body, "vs. período anterior") {
 		t.Error("today's cards still compare with \"período anterior\"")
 	}
