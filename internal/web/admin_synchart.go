@@ -38,7 +38,7 @@ func (s *Server) syncCharts(r *http.Request, v *TenantView, tenantID int64) erro
 		}
 		dur = append(dur, chart.Item{Label: at, Title: title + " · " + formatInt(ms, v.Lang) + " ms", Values: series})
 	}
-	v.LagChart = chart.Layout(lag, 900, 160, func(n int64) string { return formatInt(n, v.Lang) + " s" })
-	v.DurChart = chart.Layout(dur, 900, 160, func(n int64) string { return formatInt(n, v.Lang) + " ms" })
+	v.LagChart = chart.Layout(lag, 440, 160, func(n int64) string { return formatInt(n, v.Lang) + " s" })
+	v.DurChart = chart.Layout(dur, 440, 160, func(n int64) string { return formatInt(n, v.Lang) + " ms" })
 	return nil
 }

@@ -78,6 +78,14 @@ func TestBrowserStaffPanel(t *testing.T) {
 	if cellRight > 390 {
 		t.Errorf("on a phone a cell of the client's runs or users ends at %.0f px, off a 390 px screen", cellRight)
 	}
+	// The sync charts sit in a half-width card: drawn for that width, their labels stay legible.
+	var label float64
+	b.do("a client's sync charts at desktop size", chromedp.EmulateViewport(1440, 900), chromedp.Navigate(base+"/admin/tenants/"+ta),
+		chromedp.WaitVisible(`table.runs`),
+		into(&label, chromedp.Evaluate[float64](`Math.min(...[...document.querySelectorAll("svg text")].map(e => e.getBoundingClientRect().height))`)))
+	if label < 10 {
+		t.Errorf("the sync charts' labels are %.1f px high", label)
+	}
 	got := strings.Fields(overview)
 	if len(got) == 0 || got[0] != strings.TrimSpace(dashboard) || got[0] == "0" {
 		t.Errorf("overview %q, dashboard %q", overview, dashboard)
