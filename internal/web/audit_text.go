@@ -186,6 +186,10 @@ func auditValue(tr translator, lang string, zone *time.Location, field string, v
 			}
 		case "role":
 			return roleName(tr, t)
+		case "plan":
+			if k := "plan." + t; tr(k) != k {
+				return tr(k)
+			}
 		case "channel_type":
 			return channelName(t)
 		}

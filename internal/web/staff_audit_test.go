@@ -35,11 +35,15 @@ func TestAuditReadsAsSentences(t *testing.T) {
 	if res.StatusCode >= 400 {
 		t.Fatalf("role change: %d %.300s", res.StatusCode, res.body)
 	}
+	res = c.post("/admin/tenants/"+ta, url.Values{"name": {name}, "status": {"suspended"}, "plan": {"pro"}, "timezone": {"America/Sao_Paulo"}})
+	if res.StatusCode >= 400 {
+		t.Fatalf("plan change: %d %.300s", res.StatusCode, res.body)
+	}
 
 	page := c.get("/admin/audit")
 	expectStatus(t, page, http.StatusOK, "Ana Souza suspendeu "+name)
 	for _, want := range []string{"Ana Souza mudou o papel de Bruno Lima (cliente@a.test) (" + name + ")",
-		"<del>Ativo</del> → <ins>Suspenso</ins>", "<span class=\"field\">Nome</span>: <ins>Bruno Lima</ins>", "<del>Leitura</del> → <ins>Administrador</ins>", "Ana Souza entrou"} {
+		"<del>Ativo</del> → <ins>Suspenso</ins>", "<span class=\"field\">Nome</span>: <ins>Bruno Lima</ins>", "<del>Leitura</del> → <ins>Administrador</ins>", "<del>Básico</del> → <ins>Pro</ins>", "Ana Souza entrou"} {
 		if !strings.Contains(page.body, want) {
 			t.Errorf("audit page lacks %q", want)
 
