@@ -289,7 +289,7 @@ func (r *run) citusPasses(ctx context.Context, sec string, cc *CitusConfig) erro
 	var sSum, cSum passSum
 	for i := 0; i < citusTrickleRounds; i++ {
 		// Residues that the ETL phase's touch (7 modulo 100) and the other rounds leave alone.
-		tag, err := src.Exec(ctx, touchSource(citusTrickleMod, 100*i+11))
+		tag, err := src.Exec(ctx, touchSource, citusTrickleMod, 100*i+11)
 		if err != nil {
 			return fmt.Errorf("touch source: %w", err)
 		}

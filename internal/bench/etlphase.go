@@ -11,23 +11,19 @@ import (
 	"github.com/geniai/analytics/internal/pg"
 )
 
-// touchSource changes the source's conversations whose id is rem modulo mod (mod 100: 1%) like
+// touchSource changes the source's conversations whose id is $2 modulo $1 (modulo 100: 1%) like
 // live traffic does: each gets a new contact message, its status flips (resolved ↔ open) and
 // updated_at/last_activity_at move. The changes are stamped 15 minutes ago (traffic since a sync
 // 15 minutes back), so they are found by the id-set comparison, not only by the watermark, and the
 // no-change pass that follows re-reads just what is really inside the 10-minute overlap window
 // (the newest generated conversations).
-func touchSource(mod, rem int) string {
-	return fmt.Sprintf(touchSourceSQL, mod, rem)
-}
-
-const touchSourceSQL = `
+const touchSource = `
 WITH c AS (
     UPDATE conversations
        SET updated_at = (now() - interval '15 minutes') AT TIME ZONE 'UTC',
            last_activity_at = (now() - interval '15 minutes') AT TIME ZONE 'UTC',
            status = CASE WHEN status = 1 THEN 0 ELSE 1 END
-     WHERE id %% %d = %d
+     WHERE id % $1::int = $2::int
     RETURNING id, account_id, inbox_id, contact_id, updated_at)
 INSERT INTO messages (content, account_id, inbox_id, conversation_id, message_type, created_at, updated_at,
                       private, sender_type, sender_id)
@@ -109,7 +105,7 @@ func (r *run) etlPhase(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	tag, err := src.Exec(ctx, touchSource(100, 7))
+	tag, err := src.Exec(ctx, touchSource, 100, 7)
 	src.Close(context.WithoutCancel(ctx))
 	if err != nil {
 		return fmt.Errorf("touch source: %w", err)
